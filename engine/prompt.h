@@ -1,0 +1,67 @@
+/*
+ * prompt.h - the plan, implement and repair prompts of the Autocomp method.
+ *
+ * Pure text: built from the target notes (menus/TARGET.md), the menu
+ * (menus/TARGET.menu) after dropout, the parent's code and measured time.
+ * Dropout draws from a caller-owned seeded generator so a run repeats.
+ *
+ * Prompts carry fixed marker lines that tests and tools/mock-llm match on:
+ *   "## Phase: plan" / "## Phase: implement" / "## Phase: repair" / "## Phase: plan+implement"
+ *   "## Kernel: NAME"
+ *   each menu option offered as a line "- [N] option text"
+ */
+#ifndef AC_PROMPT_H
+#define AC_PROMPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* splitmix64-style generator: deterministic for a seed. */
+uint64_t prompt_rng_next(uint64_t *state);
+double prompt_rng_unit(uint64_t *state); /* in [0, 1) */
+
+/* Menu options: non-empty lines of a .menu file without '#' comments. */
+struct menu {
+	char **options;
+	int count;
+};
+int menu_parse(const char *text, struct menu *out); /* 0 or -ENOMEM */
+void menu_clear(struct menu *m);
+
+struct prompt_ctx {
+	const char *kernel;        /* kernel name */
+	const char *target;        /* target name */
+	const char *notes;         /* menus/TARGET.md text, may be NULL */
+	const struct menu *menu;
+	double keep;               /* probability each option is kept [0.25] */
+	const char *parent_code;
+	const char *file_name;     /* "input.c", "input.cu"... (for the code fence language) */
+	double parent_time_ns;     /* measured time of the parent */
+	double input_time_ns;      /* measured time of the original input */
+	int iteration;             /* 1-based */
+	int iterations;
+	bool invent;               /* ask for a strategy not on the menu (~10% of prompts) */
+	const char *steer;         /* schedule reuse: "apply this step next: ..." or NULL */
+	bool edits;                /* the implement reply may be SEARCH/REPLACE edits */
+};
+
+/* The plan prompt. Dropout is drawn from *rng; the options kept are
+ * returned in *offered (a new string, one option per line; caller frees).
+ * Returns a new string (caller frees) or NULL on OOM. */
+char *prompt_plan(const struct prompt_ctx *ctx, uint64_t *rng, char **offered);
+
+/* The implement prompt for a plan. */
+char *prompt_implement(const struct prompt_ctx *ctx, const char *plan);
+
+/* One prompt that plans and writes the code (skip_planning). */
+char *prompt_plan_implement(const struct prompt_ctx *ctx, uint64_t *rng, char **offered);
+
+/* A repair prompt: the code that failed and what building or running it printed. */
+char *prompt_repair(const struct prompt_ctx *ctx, const char *plan,
+                    const char *failed_code, const char *error_log);
+
+/* Which menu option a plan chose: the index (0-based into menu) of the first
+ * "[N]" or option text the plan names, or -1 ("other"). */
+int prompt_plan_option(const struct menu *menu, const char *plan);
+
+#endif
