@@ -1,1 +1,280 @@
-/* placeholder: being written */
+/*
+ * config.c - validation of config.json.
+ *
+ * A table of known keys drives both parsing and the error messages, so a
+ * new setting is one row. Validation is strict (unknown keys, wrong types,
+ * out-of-range numbers are refused) because a silently ignored typo would
+ * make a user wait hours for a search that does not do what they asked.
+ */
+#include "engine/config.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "targets/target.h"
+
+enum kind { K_INT, K_LONG, K_NUM, K_BOOL, K_STR, K_STRV, K_U64 };
+
+struct key {
+	const char *name;
+	enum kind kind;
+	size_t off;
+	double min, max;
+};
+
+#define OFF(f) offsetof(struct ac_config, f)
+static const struct key keys[] = {
+	{"target", K_STR, OFF(target), 0, 0},
+	{"input", K_STR, OFF(input), 0, 0},
+	{"models", K_STRV, OFF(models), 0, 0},
+	{"code_models", K_STRV, OFF(code_models), 0, 0},
+	{"iterations", K_INT, OFF(iterations), 0, 1000},
+	{"beam", K_INT, OFF(beam), 1, 64},
+	{"plans", K_INT, OFF(plans), 1, 64},
+	{"implementations", K_INT, OFF(implementations), 1, 64},
+	{"dropout", K_NUM, OFF(dropout), 0, 1},
+	{"temperature", K_NUM, OFF(temperature), 0, 2},
+	{"early_stop", K_INT, OFF(early_stop), 0, 1000},
+	{"max_candidates", K_INT, OFF(max_candidates), 0, 1000000},
+	{"max_tokens", K_LONG, OFF(max_tokens), 0, 1e15},
+	{"skip_planning", K_BOOL, OFF(skip_planning), 0, 0},
+	{"reimplement_failed", K_BOOL, OFF(reimplement_failed), 0, 0},
+	{"edits", K_BOOL, OFF(edits), 0, 0},
+	{"tune", K_BOOL, OFF(tune), 0, 0},
+	{"strategy", K_STR, OFF(strategy), 0, 0},
+	{"reuse", K_STR, OFF(reuse), 0, 0},
+	{"seed", K_U64, OFF(seed), 0, 9007199254740992.0},
+	{"timeout_s", K_NUM, OFF(timeout_s), 0.01, 86400},
+	{"cc", K_STR, OFF(cc), 0, 0},
+	{"cflags", K_STR, OFF(cflags), 0, 0},
+	{"arch", K_STR, OFF(arch), 0, 0},
+	{"command", K_STRV, OFF(command), 0, 0},
+};
+
+void config_defaults(struct ac_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->iterations = 8;
+	c->beam = 4;
+	c->plans = 4;
+	c->implementations = 2;
+	c->dropout = 0.25;
+	c->temperature = 1.0;
+	c->tune = true;
+	c->timeout_s = 60;
+}
+
+int strv_len(char *const *v)
+{
+	int n = 0;
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+void strv_free(char **v)
+{
+	for (int i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+char **strv_split(const char *s, char sep)
+{
+	int cap = 1;
+	for (const char *p = s; *p; p++)
+		cap += *p == sep;
+	char **v = calloc((size_t)cap + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	int n = 0;
+	const char *p = s;
+	while (*p) {
+		const char *e = strchr(p, sep);
+		if (!e)
+			e = p + strlen(p);
+		const char *a = p, *b = e;
+		while (a < b && (*a == ' ' || *a == '\t'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\n'))
+			b--;
+		if (b > a) {
+			v[n] = strndup(a, (size_t)(b - a));
+			if (!v[n]) {
+				strv_free(v);
+				return NULL;
+			}
+			n++;
+		}
+		p = *e ? e + 1 : e;
+	}
+	return v;
+}
+
+void config_clear(struct ac_config *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		void *f = (char *)c + keys[i].off;
+		if (keys[i].kind == K_STR)
+			free(*(char **)f);
+		else if (keys[i].kind == K_STRV)
+			strv_free(*(char ***)f);
+	}
+	config_defaults(c);
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, const char *key)
+{
+	snprintf(err, errlen, fmt, key);
+	return -EINVAL;
+}
+
+static int set_key(struct ac_config *c, const struct key *k, const cJSON *v,
+                   char *err, size_t errlen)
+{
+	void *f = (char *)c + k->off;
+	switch (k->kind) {
+	case K_INT:
+	case K_LONG:
+	case K_U64:
+	case K_NUM: {
+		if (!cJSON_IsNumber(v))
+			return fail(err, errlen, "config.json: \"%s\" must be a number", k->name);
+		double d = v->valuedouble;
+		if (k->kind != K_NUM && d != floor(d))
+			return fail(err, errlen, "config.json: \"%s\" must be a whole number", k->name);
+		if (!isfinite(d) || d < k->min || d > k->max) {
+			snprintf(err, errlen, "config.json: \"%s\" must be between %g and %g",
+			         k->name, k->min, k->max);
+			return -EINVAL;
+		}
+		if (k->kind == K_INT)
+			*(int *)f = (int)d;
+		else if (k->kind == K_LONG)
+			*(long *)f = (long)d;
+		else if (k->kind == K_U64)
+			*(uint64_t *)f = (uint64_t)d;
+		else
+			*(double *)f = d;
+		return 0;
+	}
+	case K_BOOL:
+		if (!cJSON_IsBool(v))
+			return fail(err, errlen, "config.json: \"%s\" must be true or false", k->name);
+		*(bool *)f = cJSON_IsTrue(v);
+		return 0;
+	case K_STR:
+		if (!cJSON_IsString(v))
+			return fail(err, errlen, "config.json: \"%s\" must be a string", k->name);
+		free(*(char **)f);
+		*(char **)f = strdup(v->valuestring);
+		return *(char **)f ? 0 : -ENOMEM;
+	case K_STRV: {
+		if (cJSON_IsString(v)) {
+			char **sv = strv_split(v->valuestring, ',');
+			if (!sv)
+				return -ENOMEM;
+			strv_free(*(char ***)f);
+			*(char ***)f = sv;
+			return 0;
+		}
+		if (!cJSON_IsArray(v))
+			return fail(err, errlen, "config.json: \"%s\" must be a list of strings", k->name);
+		int n = cJSON_GetArraySize(v);
+		char **sv = calloc((size_t)n + 1, sizeof(*sv));
+		if (!sv)
+			return -ENOMEM;
+		int i = 0;
+		const cJSON *it;
+		cJSON_ArrayForEach(it, v) {
+			if (!cJSON_IsString(it)) {
+				strv_free(sv);
+				return fail(err, errlen, "config.json: \"%s\" must be a list of strings", k->name);
+			}
+			sv[i++] = strdup(it->valuestring);
+		}
+		strv_free(*(char ***)f);
+		*(char ***)f = sv;
+		return 0;
+	}
+	}
+	return -EINVAL;
+}
+
+static bool blank(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\r')
+			return false;
+	return true;
+}
+
+int config_parse(const char *text, size_t len, struct ac_config *c,
+                 char *err, size_t errlen)
+{
+	config_defaults(c);
+	if (err && errlen)
+		err[0] = '\0';
+	if (blank(text, len))
+		return 0;
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (!root) {
+		size_t at = end && end >= text ? (size_t)(end - text) : 0;
+		snprintf(err, errlen, "config.json: invalid JSON near byte %zu", at);
+		return -EINVAL;
+	}
+	int rc = 0;
+	if (!cJSON_IsObject(root)) {
+		snprintf(err, errlen, "config.json: must be a JSON object");
+		rc = -EINVAL;
+		goto out;
+	}
+	const cJSON *it;
+	cJSON_ArrayForEach(it, root) {
+		const struct key *k = NULL;
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (!strcmp(keys[i].name, it->string))
+				k = &keys[i];
+		if (!k) {
+			snprintf(err, errlen, "config.json: unknown key \"%s\"", it->string);
+			rc = -EINVAL;
+			goto out;
+		}
+		rc = set_key(c, k, it, err, errlen);
+		if (rc)
+			goto out;
+	}
+	if (c->target && !ac_target_find(c->target)) {
+		snprintf(err, errlen, "config.json: unknown target \"%s\"", c->target);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (c->strategy && strcmp(c->strategy, "auto") && strcmp(c->strategy, "llm") &&
+	    strcmp(c->strategy, "tune")) {
+		snprintf(err, errlen, "config.json: \"strategy\" must be \"auto\", \"llm\" or \"tune\"");
+		rc = -EINVAL;
+		goto out;
+	}
+	if (c->command && !c->command[0]) {
+		snprintf(err, errlen, "config.json: \"command\" must not be empty");
+		rc = -EINVAL;
+		goto out;
+	}
+	if (c->input && (!c->input[0] || strchr(c->input, '/'))) {
+		snprintf(err, errlen, "config.json: \"input\" must be a file name");
+		rc = -EINVAL;
+		goto out;
+	}
+out:
+	cJSON_Delete(root);
+	if (rc)
+		config_clear(c);
+	return rc;
+}

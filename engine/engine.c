@@ -1,1 +1,1217 @@
-/* placeholder: being written */
+/*
+ * engine.c - kernels in memory, the scheduler, run drivers, evaluation.
+ *
+ * The store is the truth; this file keeps only what threads need to
+ * coordinate: per-kernel versions (for the mount's caches), the debounce
+ * deadline, the active run. A run's driver thread evaluates the baseline,
+ * hands over to the search phase (search.c), and records how it ended.
+ *
+ * What this file does not do: render anything the mount shows (fs/), talk
+ * to an LLM (llm.c), or know how a target builds (targets/).
+ */
+#include "engine/engine.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ac_config.h"
+#include "engine/config.h"
+#include "engine/run.h"
+
+struct kernel {
+	int64_t id;
+	char name[80];
+	atomic_uint_fast64_t version;
+	int64_t due_mono_ns;        /* debounce deadline, 0 if nothing pending */
+	int64_t resume_rid;         /* start this stored run instead of a new one */
+	struct run_ctx *run;        /* the active run, NULL if none */
+	pthread_t thread;
+	atomic_bool thread_done;    /* the driver returned; join it */
+	bool deleted;
+};
+
+struct engine {
+	struct engine_opts opts;
+	char state_dir[2048];
+	int lock_fd;
+	struct store *writer;
+	struct store *reader;
+	char **models;
+	int64_t debounce_ns;
+
+	pthread_mutex_t lock;        /* kernels[], k->run, k->due */
+	pthread_cond_t wake;
+	struct kernel **kernels;
+	int nkernels;
+	atomic_uint_fast64_t version;
+
+	pthread_t scheduler;
+	bool started;
+	bool stopping;
+
+	pthread_mutex_t build_lock;  /* build slots */
+	pthread_cond_t build_cond;
+	int builds_free;
+	int build_jobs;
+	atomic_int builds_waiting;
+	pthread_mutex_t timing_lock; /* timed runs one at a time */
+	atomic_int timing_waiting;
+
+	pthread_mutex_t targets_lock;
+	char *targets_text;
+	pthread_t prober;
+	bool prober_started;
+
+	atomic_long tokens;
+	atomic_long evaluated;
+};
+
+static void *driver_main(void *arg);
+
+/* ---- small helpers ---- */
+
+static char menus_dir_buf[PATH_MAX];
+static pthread_once_t menus_once = PTHREAD_ONCE_INIT;
+
+static void menus_dir_init(void)
+{
+	const char *env = getenv("AUTOCOMP_MENUS_DIR");
+	struct stat st;
+	if (env && *env) {
+		snprintf(menus_dir_buf, sizeof(menus_dir_buf), "%s", env);
+		return;
+	}
+	snprintf(menus_dir_buf, sizeof(menus_dir_buf), "%s/menus", AC_SOURCE_DIR);
+	if (stat(menus_dir_buf, &st) == 0 && S_ISDIR(st.st_mode))
+		return;
+	snprintf(menus_dir_buf, sizeof(menus_dir_buf), "%s/menus", AC_DATA_DIR);
+}
+
+const char *engine_menus_dir(void)
+{
+	pthread_once(&menus_once, menus_dir_init);
+	return menus_dir_buf;
+}
+
+char *const *engine_models(struct engine *e)
+{
+	return e->models;
+}
+
+struct store *engine_reader(struct engine *e)
+{
+	return e->reader;
+}
+
+struct store *engine_writer(struct engine *e)
+{
+	return e->writer;
+}
+
+uint64_t engine_version(struct engine *e)
+{
+	return atomic_load(&e->version);
+}
+
+static struct kernel *find_id(struct engine *e, int64_t kid)
+{
+	for (int i = 0; i < e->nkernels; i++)
+		if (!e->kernels[i]->deleted && e->kernels[i]->id == kid)
+			return e->kernels[i];
+	return NULL;
+}
+
+static struct kernel *find_name(struct engine *e, const char *name)
+{
+	for (int i = 0; i < e->nkernels; i++)
+		if (!e->kernels[i]->deleted && !strcmp(e->kernels[i]->name, name))
+			return e->kernels[i];
+	return NULL;
+}
+
+uint64_t engine_kernel_version(struct engine *e, int64_t kid)
+{
+	pthread_mutex_lock(&e->lock);
+	struct kernel *k = find_id(e, kid);
+	uint64_t v = k ? atomic_load(&k->version) : 0;
+	pthread_mutex_unlock(&e->lock);
+	return v;
+}
+
+static void touch_kernel(struct engine *e, struct kernel *k)
+{
+	if (k)
+		atomic_fetch_add(&k->version, 1);
+	atomic_fetch_add(&e->version, 1);
+}
+
+void engine_touch(struct engine *e, int64_t kid)
+{
+	pthread_mutex_lock(&e->lock);
+	touch_kernel(e, find_id(e, kid));
+	pthread_mutex_unlock(&e->lock);
+}
+
+int engine_kernel_id(struct engine *e, const char *name, int64_t *kid)
+{
+	pthread_mutex_lock(&e->lock);
+	struct kernel *k = find_name(e, name);
+	if (k)
+		*kid = k->id;
+	pthread_mutex_unlock(&e->lock);
+	return k ? 0 : -ENOENT;
+}
+
+static void vlog_line(struct engine *e, int64_t kid, const char *fmt, va_list ap)
+{
+	char line[2048];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (kid <= 0) {
+		fprintf(stderr, "autocompfs: %s\n", line);
+		return;
+	}
+	store_log_add(e->writer, kid, now_ns(), line);
+	engine_touch(e, kid);
+}
+
+void engine_log(struct engine *e, int64_t kid, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog_line(e, kid, fmt, ap);
+	va_end(ap);
+}
+
+void run_log(struct run_ctx *rc, const char *fmt, ...)
+{
+	if (atomic_load(&rc->cancel) == RUN_DELETED)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vlog_line(rc->e, rc->kid, fmt, ap);
+	va_end(ap);
+}
+
+static void set_status(struct engine *e, int64_t kid, const char *state, const char *line)
+{
+	int64_t t = now_ns();
+	store_kernel_set_status(e->writer, kid, state, line, t);
+	store_log_add(e->writer, kid, t, line);
+	engine_touch(e, kid);
+}
+
+void run_status(struct run_ctx *rc, const char *state, const char *fmt, ...)
+{
+	if (atomic_load(&rc->cancel) == RUN_DELETED)
+		return;
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	set_status(rc->e, rc->kid, state, line);
+}
+
+/* ---- the state directory and opening ---- */
+
+static int lock_state_dir(struct engine *e, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/lock", e->state_dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		char pid[32] = "";
+		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+		if (n > 0)
+			pid[n] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		snprintf(err, errlen, "state directory %s is in use by another autocompfs%s%s%s "
+		         "(the database is locked); unmount it first",
+		         e->state_dir, pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
+		close(fd);
+		return -EBUSY;
+	}
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)n, 0) < 0)
+		fprintf(stderr, "autocompfs: cannot write %s\n", path);
+	e->lock_fd = fd;
+	return 0;
+}
+
+static int load_kernels(struct engine *e)
+{
+	struct kernel_row *rows;
+	int n;
+	int rc = store_kernel_list(e->writer, &rows, &n);
+	if (rc)
+		return rc;
+	for (int i = 0; i < n && !rc; i++) {
+		struct kernel *k = calloc(1, sizeof(*k));
+		struct kernel **p = realloc(e->kernels, (size_t)(e->nkernels + 1) * sizeof(*p));
+		if (!k || !p) {
+			free(k);
+			if (p)
+				e->kernels = p;
+			rc = -ENOMEM;
+			break;
+		}
+		e->kernels = p;
+		k->id = rows[i].id;
+		snprintf(k->name, sizeof(k->name), "%s", rows[i].name);
+		e->kernels[e->nkernels++] = k;
+	}
+	kernel_rows_free(rows, n);
+	return rc;
+}
+
+int engine_open(const struct engine_opts *o, struct engine **out, char *err, size_t errlen)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->opts = *o;
+	e->lock_fd = -1;
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->wake, NULL);
+	pthread_mutex_init(&e->build_lock, NULL);
+	pthread_cond_init(&e->build_cond, NULL);
+	pthread_mutex_init(&e->timing_lock, NULL);
+	pthread_mutex_init(&e->targets_lock, NULL);
+	e->build_jobs = o->build_jobs > 0 ? o->build_jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (e->build_jobs < 1)
+		e->build_jobs = 1;
+	e->builds_free = e->build_jobs;
+	e->debounce_ns = (int64_t)((o->debounce_s >= 0 ? o->debounce_s : 0.3) * 1e9);
+	if (strlen(o->state_dir) >= sizeof(e->state_dir)) {
+		snprintf(err, errlen, "state directory path is too long");
+		engine_free(e);
+		return -ENAMETOOLONG;
+	}
+	snprintf(e->state_dir, sizeof(e->state_dir), "%s", o->state_dir);
+	e->opts.state_dir = e->state_dir;
+	if (o->models) {
+		int n = strv_len(o->models);
+		e->models = calloc((size_t)n + 1, sizeof(char *));
+		for (int i = 0; e->models && i < n; i++)
+			e->models[i] = strdup(o->models[i]);
+	}
+	e->opts.models = e->models;
+
+	int rc = mkdir_p(e->state_dir, 0700);
+	if (rc) {
+		snprintf(err, errlen, "cannot create state directory %s: %s", e->state_dir,
+		         strerror(-rc));
+		engine_free(e);
+		return rc;
+	}
+	chmod(e->state_dir, 0700);
+	rc = lock_state_dir(e, err, errlen);
+	if (rc) {
+		engine_free(e);
+		return rc;
+	}
+	char db[PATH_MAX + 32];
+	snprintf(db, sizeof(db), "%s/autocompfs.db", e->state_dir);
+	int fd = open(db, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	rc = store_open(db, &e->writer, err, errlen);
+	if (!rc)
+		rc = store_open(db, &e->reader, err, errlen);
+	if (!rc)
+		rc = load_kernels(e);
+	if (rc) {
+		if (!err[0])
+			snprintf(err, errlen, "cannot load %s: %s", db, strerror(-rc));
+		engine_free(e);
+		return rc;
+	}
+	char scratch[PATH_MAX + 16];
+	snprintf(scratch, sizeof(scratch), "%s/scratch", e->state_dir);
+	remove_tree(scratch);
+	mkdir_p(scratch, 0700);
+	*out = e;
+	return 0;
+}
+
+/* ---- targets ---- */
+
+static void *probe_main(void *arg)
+{
+	struct engine *e = arg;
+	struct strbuf sb = {0};
+	const struct ac_target *const *all = ac_target_all();
+	for (int i = 0; all[i]; i++) {
+		char line[512] = "";
+		int rc = all[i]->probe ? all[i]->probe(line, sizeof(line)) : 0;
+		if (rc == 0)
+			sb_addf(&sb, "%s: available, %s\n", all[i]->name, line);
+		else
+			sb_addf(&sb, "%s: unavailable: %s\n", all[i]->name, line);
+	}
+	pthread_mutex_lock(&e->targets_lock);
+	free(e->targets_text);
+	e->targets_text = sb_detach(&sb);
+	pthread_mutex_unlock(&e->targets_lock);
+	atomic_fetch_add(&e->version, 1);
+	return NULL;
+}
+
+char *engine_targets_text(struct engine *e)
+{
+	pthread_mutex_lock(&e->targets_lock);
+	char *t = e->targets_text ? strdup(e->targets_text) : NULL;
+	pthread_mutex_unlock(&e->targets_lock);
+	if (t)
+		return t;
+	struct strbuf sb = {0};
+	const struct ac_target *const *all = ac_target_all();
+	for (int i = 0; all[i]; i++)
+		sb_addf(&sb, "%s: probing\n", all[i]->name);
+	return sb_detach(&sb);
+}
+
+void engine_totals(struct engine *e, struct strbuf *sb)
+{
+	int running = 0, queued = 0;
+	pthread_mutex_lock(&e->lock);
+	for (int i = 0; i < e->nkernels; i++) {
+		struct kernel *k = e->kernels[i];
+		if (k->deleted)
+			continue;
+		if (k->run)
+			running++;
+		if (k->due_mono_ns)
+			queued++;
+	}
+	int nk = 0;
+	for (int i = 0; i < e->nkernels; i++)
+		nk += !e->kernels[i]->deleted;
+	pthread_mutex_unlock(&e->lock);
+	sb_addf(sb, "engine: %d kernels, %d running, %d queued; builds %d/%d busy, %d waiting; "
+	        "timed runs waiting %d; candidates evaluated %ld; tokens %ld; models: ",
+	        nk, running, queued, e->build_jobs - e->builds_free, e->build_jobs,
+	        atomic_load(&e->builds_waiting), atomic_load(&e->timing_waiting),
+	        atomic_load(&e->evaluated), atomic_load(&e->tokens));
+	if (!e->models || !e->models[0])
+		sb_adds(sb, "none");
+	for (int i = 0; e->models && e->models[i]; i++)
+		sb_addf(sb, "%s%s", i ? "," : "", e->models[i]);
+	sb_adds(sb, "\n");
+}
+
+/* ---- kernels ---- */
+
+int engine_kernel_create(struct engine *e, const char *name)
+{
+	if (!kernel_name_valid(name))
+		return -EINVAL;
+	pthread_mutex_lock(&e->lock);
+	int rc = find_name(e, name) ? -EEXIST : 0;
+	struct kernel *k = NULL;
+	if (!rc) {
+		k = calloc(1, sizeof(*k));
+		struct kernel **p = realloc(e->kernels, (size_t)(e->nkernels + 1) * sizeof(*p));
+		if (p)
+			e->kernels = p;
+		if (!k || !p)
+			rc = -ENOMEM;
+	}
+	if (!rc)
+		rc = store_kernel_create(e->writer, name, &k->id);
+	if (!rc) {
+		snprintf(k->name, sizeof(k->name), "%s", name);
+		e->kernels[e->nkernels++] = k;
+		k = NULL;
+		atomic_fetch_add(&e->version, 1);
+	}
+	pthread_mutex_unlock(&e->lock);
+	free(k);
+	return rc;
+}
+
+/* Asks the kernel's active run to stop for reason; the scheduler joins it.
+ * Called with e->lock held. */
+static void cancel_run_locked(struct kernel *k, int reason)
+{
+	if (k->run)
+		atomic_store(&k->run->cancel, reason);
+}
+
+int engine_kernel_delete(struct engine *e, const char *name)
+{
+	pthread_mutex_lock(&e->lock);
+	struct kernel *k = find_name(e, name);
+	if (!k) {
+		pthread_mutex_unlock(&e->lock);
+		return -ENOENT;
+	}
+	k->deleted = true;
+	k->due_mono_ns = 0;
+	cancel_run_locked(k, RUN_DELETED);
+	int64_t kid = k->id;
+	atomic_fetch_add(&e->version, 1);
+	pthread_cond_broadcast(&e->wake);
+	pthread_mutex_unlock(&e->lock);
+	return store_kernel_delete(e->writer, kid);
+}
+
+int engine_kernel_rename(struct engine *e, const char *from, const char *to)
+{
+	if (!kernel_name_valid(to))
+		return -EINVAL;
+	pthread_mutex_lock(&e->lock);
+	struct kernel *k = find_name(e, from);
+	int rc = k ? 0 : -ENOENT;
+	if (!rc && find_name(e, to))
+		rc = -EEXIST;
+	if (!rc)
+		rc = store_kernel_rename(e->writer, k->id, to);
+	if (!rc) {
+		snprintf(k->name, sizeof(k->name), "%s", to);
+		if (k->run)
+			snprintf(k->run->kernel_name, sizeof(k->run->kernel_name), "%s", to);
+		touch_kernel(e, k);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}
+
+/* The input file name for a config (static storage). */
+const char *engine_input_name_for(const char *config_text, size_t len)
+{
+	struct ac_config cfg;
+	char err[256];
+	const char *name = "input.c";
+	if (config_parse(config_text ? config_text : "", config_text ? len : 0, &cfg, err,
+	                 sizeof(err)) == 0) {
+		if (cfg.input) {
+			/* interned so the pointer outlives cfg */
+			static __thread char buf[256];
+			snprintf(buf, sizeof(buf), "%s", cfg.input);
+			name = buf;
+		} else if (cfg.target) {
+			const struct ac_target *t = ac_target_find(cfg.target);
+			if (t && t->input_name)
+				name = t->input_name;
+		}
+	}
+	config_clear(&cfg);
+	return name;
+}
+
+static bool is_trigger(const char *name)
+{
+	return !strncmp(name, "input.", 6) || !strncmp(name, "harness.", 8) ||
+	       !strcmp(name, "config.json");
+}
+
+void engine_file_changed(struct engine *e, int64_t kid, const char *name)
+{
+	if (!is_trigger(name))
+		return;
+	pthread_mutex_lock(&e->lock);
+	struct kernel *k = find_id(e, kid);
+	if (k) {
+		k->due_mono_ns = mono_ns() + e->debounce_ns;
+		k->resume_rid = 0;
+		pthread_cond_broadcast(&e->wake);
+	}
+	pthread_mutex_unlock(&e->lock);
+}
+
+int engine_ctl(struct engine *e, int64_t kid, const char *cmd, size_t len)
+{
+	while (len && (cmd[len - 1] == '\n' || cmd[len - 1] == ' ' || cmd[len - 1] == '\t' ||
+	               cmd[len - 1] == '\r'))
+		len--;
+	while (len && (*cmd == ' ' || *cmd == '\t')) {
+		cmd++;
+		len--;
+	}
+	char word[32];
+	if (len == 0 || len >= sizeof(word)) {
+		engine_log(e, kid, "ctl: unknown command (use start, stop or restart)");
+		return -EINVAL;
+	}
+	memcpy(word, cmd, len);
+	word[len] = '\0';
+	pthread_mutex_lock(&e->lock);
+	struct kernel *k = find_id(e, kid);
+	int rc = 0;
+	if (!k) {
+		rc = -ENOENT;
+	} else if (!strcmp(word, "stop")) {
+		k->due_mono_ns = 0;
+		if (k->run)
+			cancel_run_locked(k, RUN_STOP);
+	} else if (!strcmp(word, "start")) {
+		if (!k->run) {
+			/* resume a stopped or unfinished run; otherwise start anew */
+			struct run_row r;
+			if (store_run_latest(e->writer, kid, &r) == 0 &&
+			    (!strcmp(r.state, "stopped") || r.finished_ns == 0))
+				k->resume_rid = r.id;
+			else
+				k->resume_rid = 0;
+			run_row_clear(&r);
+			k->due_mono_ns = mono_ns();
+			pthread_cond_broadcast(&e->wake);
+		}
+	} else if (!strcmp(word, "restart")) {
+		if (k->run)
+			cancel_run_locked(k, RUN_SUPERSEDED);
+		k->resume_rid = 0;
+		k->due_mono_ns = mono_ns();
+		pthread_cond_broadcast(&e->wake);
+	} else {
+		rc = -EINVAL;
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (rc == -EINVAL)
+		engine_log(e, kid, "ctl: unknown command \"%s\" (use start, stop or restart)", word);
+	else if (!rc)
+		engine_log(e, kid, "ctl: %s", word);
+	return rc;
+}
+
+/* ---- starting runs (scheduler thread) ---- */
+
+/* Files a run snapshots: everything but the input, config.json and hidden
+ * or backup files (editor swap files must not go into a build). */
+static bool goes_into_build(const char *name, const char *input_name)
+{
+	if (name[0] == '.' || name[strlen(name) - 1] == '~')
+		return false;
+	if (!strcmp(name, input_name) || !strcmp(name, "config.json"))
+		return false;
+	return true;
+}
+
+/* Creates a new run from the kernel's current files. Returns 0 and the run
+ * id, -EAGAIN when a file is missing (status says which), or -errno. */
+static int create_run(struct engine *e, int64_t kid, int64_t *rid)
+{
+	struct file_row *files;
+	int n;
+	int rc = store_file_list(e->writer, kid, true, &files, &n);
+	if (rc)
+		return rc;
+	const char *config = "";
+	size_t config_len = 0;
+	for (int i = 0; i < n; i++)
+		if (!strcmp(files[i].name, "config.json")) {
+			config = files[i].data;
+			config_len = files[i].size;
+		}
+	struct ac_config cfg;
+	char err[512];
+	if (config_parse(config, config_len, &cfg, err, sizeof(err))) {
+		char line[700];
+		snprintf(line, sizeof(line), "failed: %s", err);
+		set_status(e, kid, "failed", line);
+		file_rows_free(files, n);
+		return -EINVAL;
+	}
+	const struct ac_target *t = ac_target_find(cfg.target ? cfg.target : "cpu");
+	const char *input_name = cfg.input ? cfg.input : t->input_name;
+	const char *input = NULL;
+	bool have_harness = t->harness_name == NULL;
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(files[i].name, input_name))
+			input = files[i].data;
+		if (t->harness_name && !strcmp(files[i].name, t->harness_name))
+			have_harness = true;
+	}
+	if (!input || !have_harness) {
+		char line[300];
+		if (!input && !have_harness)
+			snprintf(line, sizeof(line), "waiting: copy %s and %s here", input_name,
+			         t->harness_name);
+		else if (!input)
+			snprintf(line, sizeof(line), "waiting: %s is missing", input_name);
+		else
+			snprintf(line, sizeof(line), "waiting: %s is missing (the %s target needs a "
+			         "harness)", t->harness_name, t->name);
+		set_status(e, kid, "waiting", line);
+		config_clear(&cfg);
+		file_rows_free(files, n);
+		return -EAGAIN;
+	}
+	struct ac_file *af = calloc((size_t)n + 1, sizeof(*af));
+	size_t naf = 0;
+	for (int i = 0; af && i < n; i++) {
+		if (!goes_into_build(files[i].name, input_name))
+			continue;
+		af[naf].name = files[i].name;
+		af[naf].data = files[i].data;
+		af[naf].size = files[i].size;
+		naf++;
+	}
+	rc = af ? store_run_create(e->writer, kid, t->name, input_name, input, config, af, naf,
+	                           rid)
+	        : -ENOMEM;
+	free(af);
+	config_clear(&cfg);
+	file_rows_free(files, n);
+	if (!rc)
+		set_status(e, kid, "queued", "queued");
+	return rc;
+}
+
+/* Starts a driver thread for run rid of kernel k. Called with e->lock held. */
+static int spawn_driver(struct engine *e, struct kernel *k, int64_t rid)
+{
+	struct run_ctx *rc = calloc(1, sizeof(*rc));
+	if (!rc)
+		return -ENOMEM;
+	rc->e = e;
+	rc->k = k;
+	rc->kid = k->id;
+	rc->rid = rid;
+	rc->best_num = -1;
+	snprintf(rc->kernel_name, sizeof(rc->kernel_name), "%s", k->name);
+	atomic_store(&rc->cancel, RUN_GO);
+	k->run = rc;
+	atomic_store(&k->thread_done, false);
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setstacksize(&a, 1 << 20);
+	int r = pthread_create(&k->thread, &a, driver_main, rc);
+	pthread_attr_destroy(&a);
+	if (r) {
+		k->run = NULL;
+		free(rc);
+		return -r;
+	}
+	return 0;
+}
+
+/* Joins a finished driver and frees its context. Called with e->lock held;
+ * drops it while joining. */
+static void reap_locked(struct engine *e, struct kernel *k)
+{
+	struct run_ctx *rc = k->run;
+	pthread_t th = k->thread;
+	pthread_mutex_unlock(&e->lock);
+	pthread_join(th, NULL);
+	pthread_mutex_lock(&e->lock);
+	k->run = NULL;
+	free(rc);
+}
+
+static void *scheduler_main(void *arg)
+{
+	struct engine *e = arg;
+	pthread_mutex_lock(&e->lock);
+	while (!e->stopping) {
+		int64_t now = mono_ns();
+		int64_t next = now + 200000000; /* poll reaping at least every 200 ms */
+		for (int i = 0; i < e->nkernels && !e->stopping; i++) {
+			struct kernel *k = e->kernels[i];
+			if (k->run && atomic_load(&k->thread_done))
+				reap_locked(e, k);
+			if (k->deleted || !k->due_mono_ns)
+				continue;
+			if (k->due_mono_ns > now) {
+				if (k->due_mono_ns < next)
+					next = k->due_mono_ns;
+				continue;
+			}
+			if (k->run) {
+				/* a new input supersedes the running search: stop it,
+				 * then start on a later pass */
+				if (atomic_load(&k->run->cancel) == RUN_GO)
+					atomic_store(&k->run->cancel, RUN_SUPERSEDED);
+				continue;
+			}
+			k->due_mono_ns = 0;
+			int64_t rid = k->resume_rid;
+			k->resume_rid = 0;
+			int64_t kid = k->id;
+			pthread_mutex_unlock(&e->lock);
+			int rc = 0;
+			if (rid) {
+				store_run_set_state(e->writer, rid, "queued", false);
+			} else {
+				rc = create_run(e, kid, &rid);
+			}
+			pthread_mutex_lock(&e->lock);
+			if (!rc && !k->deleted && !k->run && !e->stopping)
+				spawn_driver(e, k, rid);
+			/* the array may have grown while unlocked: restart the scan */
+			i = -1;
+			now = mono_ns();
+		}
+		struct timespec ts;
+		int64_t wait = next - mono_ns();
+		if (wait < 1000000)
+			wait = 1000000;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		int64_t abs_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + wait;
+		ts.tv_sec = abs_ns / 1000000000;
+		ts.tv_nsec = abs_ns % 1000000000;
+		pthread_cond_timedwait(&e->wake, &e->lock, &ts);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}
+
+int engine_start(struct engine *e)
+{
+	if (e->started)
+		return 0;
+	int64_t *rids = NULL;
+	int n = 0;
+	store_runs_unfinished(e->writer, &rids, &n);
+	pthread_mutex_lock(&e->lock);
+	for (int i = 0; i < n; i++) {
+		struct run_row r;
+		if (store_run_get(e->writer, rids[i], &r) == 0) {
+			struct kernel *k = find_id(e, r.kernel_id);
+			if (k) {
+				k->resume_rid = r.id;
+				k->due_mono_ns = mono_ns();
+			}
+		}
+		run_row_clear(&r);
+	}
+	pthread_mutex_unlock(&e->lock);
+	free(rids);
+	if (pthread_create(&e->scheduler, NULL, scheduler_main, e))
+		return -EAGAIN;
+	e->prober_started = pthread_create(&e->prober, NULL, probe_main, e) == 0;
+	e->started = true;
+	return 0;
+}
+
+void engine_shutdown(struct engine *e)
+{
+	if (!e || !e->started)
+		return;
+	pthread_mutex_lock(&e->lock);
+	e->stopping = true;
+	for (int i = 0; i < e->nkernels; i++)
+		if (e->kernels[i]->run && atomic_load(&e->kernels[i]->run->cancel) == RUN_GO)
+			atomic_store(&e->kernels[i]->run->cancel, RUN_SHUTDOWN);
+	pthread_cond_broadcast(&e->wake);
+	pthread_mutex_unlock(&e->lock);
+	pthread_join(e->scheduler, NULL);
+	pthread_mutex_lock(&e->lock);
+	for (int i = 0; i < e->nkernels; i++)
+		if (e->kernels[i]->run)
+			reap_locked(e, e->kernels[i]);
+	pthread_mutex_unlock(&e->lock);
+	if (e->prober_started)
+		pthread_join(e->prober, NULL);
+	e->started = false;
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	engine_shutdown(e);
+	store_close(e->reader);
+	store_close(e->writer);
+	for (int i = 0; i < e->nkernels; i++)
+		free(e->kernels[i]);
+	free(e->kernels);
+	strv_free(e->models);
+	free(e->targets_text);
+	if (e->lock_fd >= 0)
+		close(e->lock_fd);
+	pthread_mutex_destroy(&e->lock);
+	pthread_cond_destroy(&e->wake);
+	pthread_mutex_destroy(&e->build_lock);
+	pthread_cond_destroy(&e->build_cond);
+	pthread_mutex_destroy(&e->timing_lock);
+	pthread_mutex_destroy(&e->targets_lock);
+	free(e);
+}
+
+/* ---- evaluation ---- */
+
+int run_build_jobs(struct run_ctx *rc)
+{
+	return rc->e->build_jobs;
+}
+
+static void build_acquire(struct engine *e)
+{
+	atomic_fetch_add(&e->builds_waiting, 1);
+	pthread_mutex_lock(&e->build_lock);
+	while (e->builds_free == 0)
+		pthread_cond_wait(&e->build_cond, &e->build_lock);
+	e->builds_free--;
+	pthread_mutex_unlock(&e->build_lock);
+	atomic_fetch_sub(&e->builds_waiting, 1);
+}
+
+static void build_release(struct engine *e)
+{
+	pthread_mutex_lock(&e->build_lock);
+	e->builds_free++;
+	pthread_cond_signal(&e->build_cond);
+	pthread_mutex_unlock(&e->build_lock);
+}
+
+int run_add_candidate(struct run_ctx *rc, struct cand_row *c)
+{
+	c->run_id = rc->rid;
+	int r = store_cand_add(rc->e->writer, c);
+	if (!r)
+		engine_touch(rc->e, rc->kid);
+	return r;
+}
+
+void run_offer_best(struct run_ctx *rc, int64_t num, int64_t time_ns)
+{
+	if (time_ns <= 0)
+		return;
+	if (rc->best_num >= 0 && time_ns >= rc->best_time_ns)
+		return;
+	rc->best_num = num;
+	rc->best_time_ns = time_ns;
+	store_run_set_best(rc->e->writer, rc->rid, num, now_ns());
+	engine_touch(rc->e, rc->kid);
+	if (num != 0 && rc->input_time_ns > 0) {
+		char d[32];
+		run_log(rc, "best: #%lld, %s, %.2fx over the input", (long long)num,
+		        fmt_duration(time_ns, d, sizeof(d)), (double)rc->input_time_ns / time_ns);
+	}
+}
+
+int run_evaluate(struct run_ctx *rc, int64_t num, struct ac_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	struct cand_row c;
+	int err = store_cand_get(rc->e->writer, rc->rid, num, &c);
+	if (err)
+		return err;
+	char dir[PATH_MAX + 32];
+	snprintf(dir, sizeof(dir), "%s/cand-%lld", rc->run_dir, (long long)num);
+	remove_tree(dir);
+	err = mkdir_p(dir, 0700);
+	if (err) {
+		cand_row_clear(&c);
+		return err;
+	}
+	struct ac_job job = {
+		.scratch_dir = dir,
+		.run_dir = rc->run_dir,
+		.candidate = c.source,
+		.candidate_size = strlen(c.source),
+		.reference = rc->row.input,
+		.reference_size = strlen(rc->row.input),
+		.files = rc->afiles,
+		.nfiles = (size_t)rc->nfiles,
+		.opts = &rc->topts,
+		.cancel = &rc->cancel,
+	};
+	build_acquire(rc->e);
+	err = rc->target->build(&job, r);
+	build_release(rc->e);
+	if (!err && r->outcome == AC_OK && !run_cancelled(rc)) {
+		struct ac_result built = *r;
+		memset(r, 0, sizeof(*r));
+		atomic_fetch_add(&rc->e->timing_waiting, 1);
+		pthread_mutex_lock(&rc->e->timing_lock);
+		atomic_fetch_sub(&rc->e->timing_waiting, 1);
+		if (!run_cancelled(rc))
+			err = rc->target->run(&job, r);
+		pthread_mutex_unlock(&rc->e->timing_lock);
+		/* keep the build's output ahead of the run's in the log */
+		struct strbuf sb = {0};
+		if (built.log)
+			sb_adds(&sb, built.log);
+		if (r->log)
+			sb_adds(&sb, r->log);
+		free(r->log);
+		r->log = sb_detach(&sb);
+		ac_result_clear(&built);
+	}
+	remove_tree(dir);
+	if (run_cancelled(rc)) {
+		cand_row_clear(&c);
+		ac_result_clear(r);
+		return -ECANCELED;
+	}
+	if (err) {
+		r->outcome = AC_RUN_ERROR;
+		ac_result_set_message(r, "could not evaluate: %s", strerror(-err));
+	}
+	if (r->outcome == AC_PENDING)
+		r->outcome = AC_RUN_ERROR;
+	err = store_cand_set_result(rc->e->writer, rc->rid, num, r, now_ns());
+	rc->evaluated++;
+	atomic_fetch_add(&rc->e->evaluated, 1);
+	char d[32];
+	if (r->outcome == AC_OK) {
+		double sp = rc->input_time_ns > 0 ? (double)rc->input_time_ns / r->time_ns : 1.0;
+		run_log(rc, "candidate %lld: ok, %s (%.2fx, spread %.1f%%, %d samples)",
+		        (long long)num, fmt_duration(r->time_ns, d, sizeof(d)), sp,
+		        r->spread * 100, r->samples);
+	} else {
+		run_log(rc, "candidate %lld: %s%s%s", (long long)num, ac_outcome_name(r->outcome),
+		        r->message ? ": " : "", r->message ? r->message : "");
+	}
+	cand_row_clear(&c);
+	return err;
+}
+
+struct task_pool {
+	atomic_int next;
+	int n;
+	void (*fn)(void *arg, int i);
+	void *arg;
+};
+
+static void *task_worker(void *arg)
+{
+	struct task_pool *p = arg;
+	for (;;) {
+		int i = atomic_fetch_add(&p->next, 1);
+		if (i >= p->n)
+			break;
+		p->fn(p->arg, i);
+	}
+	return NULL;
+}
+
+void run_tasks(int n, int threads, void (*fn)(void *arg, int i), void *arg)
+{
+	struct task_pool p;
+	atomic_store(&p.next, 0);
+	p.n = n;
+	p.fn = fn;
+	p.arg = arg;
+	if (threads > n)
+		threads = n;
+	if (threads < 1)
+		threads = 1;
+	pthread_t th[64];
+	if (threads > 64)
+		threads = 64;
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setstacksize(&a, 1 << 20);
+	int started = 0;
+	for (int t = 1; t < threads; t++)
+		if (pthread_create(&th[started], &a, task_worker, &p) == 0)
+			started++;
+	pthread_attr_destroy(&a);
+	task_worker(&p);
+	for (int t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+}
+
+/* ---- the driver ---- */
+
+/* Loads what the run needs: row, config, target, file snapshot. */
+static int driver_load(struct run_ctx *rc)
+{
+	struct engine *e = rc->e;
+	int err = store_run_get(e->writer, rc->rid, &rc->row);
+	if (err)
+		return err;
+	char msg[512];
+	if (config_parse(rc->row.config, strlen(rc->row.config), &rc->cfg, msg, sizeof(msg))) {
+		run_status(rc, "failed", "failed: %s", msg);
+		return -EINVAL;
+	}
+	rc->target = ac_target_find(rc->row.target);
+	if (!rc->target) {
+		run_status(rc, "failed", "failed: unknown target %s", rc->row.target);
+		return -EINVAL;
+	}
+	rc->topts.cc = rc->cfg.cc;
+	rc->topts.cflags = rc->cfg.cflags;
+	rc->topts.arch = rc->cfg.arch;
+	rc->topts.command = rc->cfg.command;
+	rc->topts.timeout_s = rc->cfg.timeout_s;
+	rc->topts.cpu = -1;
+	err = store_run_files(e->writer, rc->rid, &rc->files, &rc->nfiles);
+	if (err)
+		return err;
+	rc->afiles = calloc((size_t)rc->nfiles + 1, sizeof(*rc->afiles));
+	if (!rc->afiles)
+		return -ENOMEM;
+	for (int i = 0; i < rc->nfiles; i++) {
+		rc->afiles[i].name = rc->files[i].name;
+		rc->afiles[i].data = rc->files[i].data;
+		rc->afiles[i].size = rc->files[i].size;
+	}
+	snprintf(rc->run_dir, sizeof(rc->run_dir), "%s/scratch/run-%lld", e->state_dir,
+	         (long long)rc->rid);
+	err = mkdir_p(rc->run_dir, 0700);
+	if (err)
+		return err;
+	rc->tokens = rc->row.tokens;
+	rc->started_mono_ns = mono_ns();
+	return 0;
+}
+
+/* Restores best and the input's time from stored candidates (resume). */
+static void driver_restore(struct run_ctx *rc)
+{
+	struct cand_row *rows;
+	int n;
+	if (store_cand_list(rc->e->writer, rc->rid, &rows, &n))
+		return;
+	for (int i = 0; i < n; i++) {
+		if (strcmp(rows[i].outcome, "ok"))
+			continue;
+		if (rows[i].num == 0)
+			rc->input_time_ns = rows[i].time_ns;
+	}
+	if (rc->row.best >= 0) {
+		for (int i = 0; i < n; i++)
+			if (rows[i].num == rc->row.best && !strcmp(rows[i].outcome, "ok")) {
+				rc->best_num = rows[i].num;
+				rc->best_time_ns = rows[i].time_ns;
+			}
+	}
+	cand_rows_free(rows, n);
+}
+
+/* Why the baseline failed, in words, for "failed: ...". */
+static void baseline_failure(const struct run_ctx *rc, const struct ac_result *r,
+                             char *buf, size_t len)
+{
+	const char *m = r->message && r->message[0] ? r->message : NULL;
+	switch (r->outcome) {
+	case AC_BUILD_ERROR:
+		snprintf(buf, len, "%s", m ? m : "the input does not build");
+		break;
+	case AC_WRONG:
+		snprintf(buf, len, "the input is wrong against itself%s%s", m ? ": " : "",
+		         m ? m : "");
+		break;
+	case AC_TIMEOUT:
+		snprintf(buf, len, "the input timed out after %g s", rc->cfg.timeout_s);
+		break;
+	default:
+		snprintf(buf, len, "the input %s%s%s",
+		         r->outcome == AC_RUN_ERROR ? "did not run" : ac_outcome_name(r->outcome),
+		         m ? ": " : "", m ? m : "");
+		break;
+	}
+}
+
+static int driver_baseline(struct run_ctx *rc)
+{
+	struct cand_row c;
+	int err = store_cand_get(rc->e->writer, rc->rid, 0, &c);
+	if (err == -ENOENT) {
+		memset(&c, 0, sizeof(c));
+		c.num = 0;
+		c.parent = -1;
+		c.origin = strdup("input");
+		c.plan = strdup("the input");
+		c.source = strdup(rc->row.input);
+		err = run_add_candidate(rc, &c);
+		cand_row_clear(&c);
+		if (err)
+			return err;
+		err = store_cand_get(rc->e->writer, rc->rid, 0, &c);
+	}
+	if (err)
+		return err;
+	bool pending = !strcmp(c.outcome, "pending");
+	struct ac_result r = {0};
+	if (pending) {
+		cand_row_clear(&c);
+		run_status(rc, "baseline", "baseline: building and timing the input (%s target)",
+		           rc->target->name);
+		err = run_evaluate(rc, 0, &r);
+		if (err) {
+			ac_result_clear(&r);
+			return err;
+		}
+	} else {
+		r.outcome = ac_outcome_parse(c.outcome);
+		r.time_ns = c.time_ns;
+		r.message = c.message ? strdup(c.message) : NULL;
+		cand_row_clear(&c);
+	}
+	if (r.outcome != AC_OK) {
+		char why[600];
+		baseline_failure(rc, &r, why, sizeof(why));
+		run_status(rc, "failed", "failed: %s (see candidates/0.log)", why);
+		store_run_set_state(rc->e->writer, rc->rid, "failed", true);
+		ac_result_clear(&r);
+		return -ENOEXEC;
+	}
+	rc->input_time_ns = r.time_ns;
+	if (rc->best_num < 0)
+		run_offer_best(rc, 0, r.time_ns);
+	ac_result_clear(&r);
+	return 0;
+}
+
+static void driver_free(struct run_ctx *rc)
+{
+	run_row_clear(&rc->row);
+	config_clear(&rc->cfg);
+	file_rows_free(rc->files, rc->nfiles);
+	free(rc->afiles);
+	rc->files = NULL;
+	rc->afiles = NULL;
+	if (rc->run_dir[0])
+		remove_tree(rc->run_dir);
+}
+
+static void *driver_main(void *arg)
+{
+	struct run_ctx *rc = arg;
+	struct engine *e = rc->e;
+	int err = driver_load(rc);
+	if (!err) {
+		driver_restore(rc);
+		store_run_set_state(e->writer, rc->rid, "baseline", false);
+		err = driver_baseline(rc);
+	}
+	if (!err && !run_cancelled(rc)) {
+		store_run_set_state(e->writer, rc->rid, "searching", false);
+		err = search_phase(rc);
+		if (!err && !run_cancelled(rc))
+			store_run_set_state(e->writer, rc->rid, "done", true);
+	}
+	int why = atomic_load(&rc->cancel);
+	if (why == RUN_STOP || why == RUN_SUPERSEDED) {
+		store_run_set_state(e->writer, rc->rid, "stopped", true);
+		char d[32] = "-";
+		if (rc->best_time_ns > 0)
+			fmt_duration(rc->best_time_ns, d, sizeof(d));
+		if (why == RUN_STOP)
+			run_status(rc, "stopped", "stopped: by ctl after %d candidates, best %s (#%lld); "
+			           "write start to ctl to go on", rc->evaluated, d, (long long)rc->best_num);
+		else
+			run_status(rc, "stopped", "stopped: superseded by a new run");
+	} else if (err && err != -ENOEXEC && err != -EINVAL && why == RUN_GO) {
+		store_run_set_state(e->writer, rc->rid, "failed", true);
+		run_status(rc, "failed", "failed: internal error: %s", strerror(-err));
+	}
+	driver_free(rc);
+	pthread_mutex_lock(&e->lock);
+	atomic_store(&rc->k->thread_done, true);
+	pthread_cond_broadcast(&e->wake);
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}

@@ -1,1 +1,987 @@
-/* placeholder: being written */
+/*
+ * fs.c - the FUSE operations: path routing, generated files, user writes.
+ *
+ * Handlers read memory and SQLite and return; they never wait on a build,
+ * a timed run or the network (that is the engine's work). What a user
+ * writes is buffered per open handle and stored when the handle is flushed
+ * (close) — so a reader never sees half of a cp — and a handle that wrote
+ * the input, the harness or config.json tells the engine when released.
+ *
+ *   $ cp -r tests/kernels/gemm /mnt/kernels/
+ *   $ cat /mnt/kernels/gemm/status
+ *   baseline: building and timing the input (cpu target)
+ *   $ echo '{"beams": 2}' > /mnt/kernels/gemm/config.json
+ *   bash: echo: write error: Invalid argument      (the old config stays)
+ *
+ * Generated files are read-only (EACCES on open for writing); removing one
+ * succeeds and does nothing, so that `rm -r kernels/x` works, and rmdir of
+ * the kernel directory deletes it with everything it owns.
+ */
+#include "fs/fs.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/config.h"
+#include "engine/util.h"
+#include "fs/path.h"
+#include "fs/render.h"
+
+struct fs_ctx {
+	struct engine *e;
+	struct view *view;
+	uid_t uid;
+	gid_t gid;
+	int64_t mount_ns;
+};
+
+enum hkind { H_BLOB, H_LOG, H_USER, H_CTL };
+
+struct handle {
+	enum hkind kind;
+	struct blob *blob;
+	int64_t kid;
+	int64_t fid;            /* user files: stable across renames */
+	char name[256];         /* the name at open (menus without a stored row) */
+	bool menu;
+	bool menu_stored;       /* the menu has a row in the store */
+	struct strbuf buf;
+	bool dirty;             /* buf differs from the store */
+	bool wrote;             /* this handle changed the file */
+	bool rejected;          /* an invalid config.json write: never stored */
+	pthread_mutex_t lock;
+};
+
+struct fs_ctx *fs_ctx_new(struct engine *e)
+{
+	struct fs_ctx *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->e = e;
+	c->view = view_new(e);
+	c->uid = getuid();
+	c->gid = getgid();
+	c->mount_ns = now_ns();
+	if (!c->view) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void fs_ctx_free(struct fs_ctx *c)
+{
+	if (!c)
+		return;
+	view_free(c->view);
+	free(c);
+}
+
+static struct fs_ctx *ctx(void)
+{
+	return fuse_get_context()->private_data;
+}
+
+static struct handle *hnd(struct fuse_file_info *fi)
+{
+	return (struct handle *)(uintptr_t)fi->fh;
+}
+
+static void set_time(struct timespec *ts, int64_t ns)
+{
+	ts->tv_sec = ns / 1000000000;
+	ts->tv_nsec = ns % 1000000000;
+}
+
+static void fill_stat(struct fs_ctx *c, struct stat *st, mode_t mode, size_t size, int64_t mtime)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_mode = mode;
+	st->st_nlink = S_ISDIR(mode) ? 2 : 1;
+	st->st_uid = c->uid;
+	st->st_gid = c->gid;
+	st->st_size = (off_t)size;
+	st->st_blksize = 4096;
+	st->st_blocks = (blkcnt_t)((size + 511) / 512);
+	set_time(&st->st_mtim, mtime);
+	set_time(&st->st_ctim, mtime);
+	set_time(&st->st_atim, mtime);
+}
+
+/* Resolves the kernel of a node; -ENOENT if it does not exist. */
+static int kernel_of(struct fs_ctx *c, const struct node *n, int64_t *kid)
+{
+	return engine_kernel_id(c->e, n->kernel, kid);
+}
+
+/* A best.EXT whose extension is not the input's is an ordinary user file. */
+static void settle_best(struct fs_ctx *c, int64_t kid, struct node *n)
+{
+	if (n->type != NODE_BEST)
+		return;
+	char ext[32];
+	view_input_ext(c->view, kid, ext, sizeof(ext));
+	if (strcmp(ext, n->ext))
+		n->type = NODE_USER_FILE;
+}
+
+static int route(struct fs_ctx *c, const char *path, struct node *n, int64_t *kid)
+{
+	int rc = path_parse(path, n);
+	if (rc)
+		return rc;
+	*kid = -1;
+	if (n->type == NODE_MENUS || n->type == NODE_MENU_FILE)
+		*kid = STORE_MENUS_KERNEL;
+	if (n->type >= NODE_KERNEL) {
+		rc = kernel_of(c, n, kid);
+		if (rc)
+			return rc;
+		settle_best(c, *kid, n);
+	}
+	return 0;
+}
+
+/* The shipped menu file path for name. */
+static void shipped_path(const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", engine_menus_dir(), name);
+}
+
+static int render_root(struct fs_ctx *c, enum node_type t, struct blob **out)
+{
+	struct strbuf sb = {0};
+	if (t == NODE_TARGETS) {
+		char *text = engine_targets_text(c->e);
+		sb_adds(&sb, text ? text : "");
+		free(text);
+	} else {
+		struct kernel_row *rows;
+		int n;
+		if (store_kernel_list(engine_reader(c->e), &rows, &n) == 0) {
+			for (int i = 0; i < n; i++)
+				sb_addf(&sb, "%s: %s\n", rows[i].name,
+				        rows[i].status[0] ? rows[i].status : rows[i].state);
+			kernel_rows_free(rows, n);
+		}
+		engine_totals(c->e, &sb);
+	}
+	*out = blob_new(sb.buf ? sb.buf : "", sb.len, now_ns());
+	sb_release(&sb);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* ---- getattr / readdir ---- */
+
+static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = ctx();
+	struct node n;
+	int64_t kid;
+	int rc = route(c, path, &n, &kid);
+	if (rc)
+		return rc;
+	switch (n.type) {
+	case NODE_ROOT:
+	case NODE_MENUS:
+	case NODE_KERNELS:
+		fill_stat(c, st, S_IFDIR | 0755, 4096, c->mount_ns);
+		return 0;
+	case NODE_KERNEL:
+	case NODE_PLANS:
+	case NODE_CANDIDATES: {
+		struct kernel_row k;
+		int64_t t = c->mount_ns;
+		if (store_kernel_get(engine_reader(c->e), kid, &k) == 0)
+			t = k.created_ns;
+		kernel_row_clear(&k);
+		fill_stat(c, st, S_IFDIR | 0755, 4096, t);
+		return 0;
+	}
+	case NODE_ROOT_STATUS:
+	case NODE_TARGETS: {
+		struct blob *b;
+		rc = render_root(c, n.type, &b);
+		if (rc)
+			return rc;
+		fill_stat(c, st, S_IFREG | 0444, b->len, b->mtime_ns);
+		blob_put(b);
+		return 0;
+	}
+	case NODE_CTL:
+		fill_stat(c, st, S_IFREG | 0200, 0, c->mount_ns);
+		return 0;
+	case NODE_LOG: {
+		size_t len;
+		int64_t mt;
+		rc = view_log_stat(c->view, kid, &len, &mt);
+		if (rc)
+			return rc;
+		fill_stat(c, st, S_IFREG | 0444, len, mt);
+		return 0;
+	}
+	case NODE_CAND_SRC:
+	case NODE_CAND_LOG: {
+		size_t size;
+		int64_t mt;
+		rc = view_cand_stat(c->view, kid, n.num, n.type == NODE_CAND_LOG, n.ext, &size, &mt);
+		if (rc)
+			return rc;
+		fill_stat(c, st, S_IFREG | 0444, size, mt);
+		return 0;
+	}
+	case NODE_USER_FILE:
+	case NODE_MENU_FILE: {
+		if (fi && fi->fh && hnd(fi)->kind == H_USER && hnd(fi)->dirty) {
+			struct handle *h = hnd(fi);
+			pthread_mutex_lock(&h->lock);
+			fill_stat(c, st, S_IFREG | 0644, h->buf.len, now_ns());
+			pthread_mutex_unlock(&h->lock);
+			return 0;
+		}
+		struct file_row f;
+		rc = store_file_get(engine_reader(c->e), kid, n.file, false, &f);
+		if (rc == 0) {
+			fill_stat(c, st, S_IFREG | (f.mode & 07777), f.size, f.mtime_ns);
+			set_time(&st->st_ctim, f.ctime_ns);
+		}
+		file_row_clear(&f);
+		if (rc == -ENOENT && n.type == NODE_MENU_FILE) {
+			char p[PATH_MAX];
+			struct stat sst;
+			shipped_path(n.file, p, sizeof(p));
+			if (file_name_valid(n.file) && stat(p, &sst) == 0 && S_ISREG(sst.st_mode)) {
+				fill_stat(c, st, S_IFREG | 0644, (size_t)sst.st_size,
+				          (int64_t)sst.st_mtim.tv_sec * 1000000000 + sst.st_mtim.tv_nsec);
+				rc = 0;
+			}
+		}
+		return rc;
+	}
+	default: {
+		struct blob *b;
+		rc = view_render(c->view, kid, &n, &b);
+		if (rc)
+			return rc;
+		fill_stat(c, st, S_IFREG | 0444, b->len, b->mtime_ns);
+		blob_put(b);
+		return 0;
+	}
+	}
+}
+
+static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off,
+                      struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+{
+	struct fs_ctx *c = ctx();
+	struct node n;
+	int64_t kid;
+	int rc = route(c, path, &n, &kid);
+	if (rc)
+		return rc;
+	if (!node_is_dir(n.type))
+		return -ENOTDIR;
+	fill(buf, ".", NULL, 0, 0);
+	fill(buf, "..", NULL, 0, 0);
+	switch (n.type) {
+	case NODE_ROOT:
+		fill(buf, "status", NULL, 0, 0);
+		fill(buf, "targets", NULL, 0, 0);
+		fill(buf, "menus", NULL, 0, 0);
+		fill(buf, "kernels", NULL, 0, 0);
+		return 0;
+	case NODE_KERNELS: {
+		struct kernel_row *rows;
+		int cnt;
+		rc = store_kernel_list(engine_reader(c->e), &rows, &cnt);
+		for (int i = 0; !rc && i < cnt; i++)
+			fill(buf, rows[i].name, NULL, 0, 0);
+		if (!rc)
+			kernel_rows_free(rows, cnt);
+		return rc;
+	}
+	case NODE_MENUS: {
+		struct file_row *rows;
+		int cnt;
+		rc = store_file_list(engine_reader(c->e), STORE_MENUS_KERNEL, false, &rows, &cnt);
+		if (rc)
+			return rc;
+		for (int i = 0; i < cnt; i++)
+			fill(buf, rows[i].name, NULL, 0, 0);
+		DIR *d = opendir(engine_menus_dir());
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			bool dup = false;
+			for (int i = 0; i < cnt && !dup; i++)
+				dup = !strcmp(rows[i].name, de->d_name);
+			if (!dup)
+				fill(buf, de->d_name, NULL, 0, 0);
+		}
+		if (d)
+			closedir(d);
+		file_rows_free(rows, cnt);
+		return 0;
+	}
+	case NODE_KERNEL: {
+		char ext[32], best[64];
+		view_input_ext(c->view, kid, ext, sizeof(ext));
+		snprintf(best, sizeof(best), "best.%s", ext);
+		const char *gen[] = {"status", "log", "metrics.json", best, "schedule", "plans",
+		                     "candidates", "ctl"};
+		for (size_t i = 0; i < sizeof(gen) / sizeof(gen[0]); i++)
+			fill(buf, gen[i], NULL, 0, 0);
+		struct file_row *rows;
+		int cnt;
+		rc = store_file_list(engine_reader(c->e), kid, false, &rows, &cnt);
+		if (rc)
+			return rc;
+		for (int i = 0; i < cnt; i++)
+			if (strcmp(rows[i].name, best))
+				fill(buf, rows[i].name, NULL, 0, 0);
+		file_rows_free(rows, cnt);
+		return 0;
+	}
+	case NODE_PLANS:
+	case NODE_CANDIDATES: {
+		struct view_cand *vc;
+		int cnt;
+		rc = view_candidates(c->view, kid, &vc, &cnt);
+		if (rc)
+			return rc;
+		char ext[32];
+		view_input_ext(c->view, kid, ext, sizeof(ext));
+		for (int i = 0; i < cnt; i++) {
+			char name[64];
+			if (n.type == NODE_PLANS) {
+				snprintf(name, sizeof(name), "%lld.md", (long long)vc[i].num);
+				fill(buf, name, NULL, 0, 0);
+				snprintf(name, sizeof(name), "%lld.prompt", (long long)vc[i].num);
+				fill(buf, name, NULL, 0, 0);
+			} else {
+				snprintf(name, sizeof(name), "%lld.%s", (long long)vc[i].num, ext);
+				fill(buf, name, NULL, 0, 0);
+				snprintf(name, sizeof(name), "%lld.log", (long long)vc[i].num);
+				fill(buf, name, NULL, 0, 0);
+			}
+		}
+		free(vc);
+		return 0;
+	}
+	default:
+		return -ENOTDIR;
+	}
+}
+
+/* ---- open / create / read / write ---- */
+
+static struct handle *handle_new(enum hkind kind)
+{
+	struct handle *h = calloc(1, sizeof(*h));
+	if (h) {
+		h->kind = kind;
+		pthread_mutex_init(&h->lock, NULL);
+	}
+	return h;
+}
+
+static void handle_free(struct handle *h)
+{
+	if (!h)
+		return;
+	blob_put(h->blob);
+	sb_release(&h->buf);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+/* Opens a user file (or menu) into a handle; loads content unless trunc. */
+static int open_user(struct fs_ctx *c, const struct node *n, int64_t kid, bool trunc,
+                     struct handle **out)
+{
+	struct handle *h = handle_new(H_USER);
+	if (!h)
+		return -ENOMEM;
+	h->kid = kid;
+	h->menu = kid == STORE_MENUS_KERNEL;
+	snprintf(h->name, sizeof(h->name), "%s", n->file);
+	struct file_row f;
+	int rc = store_file_get(engine_reader(c->e), kid, n->file, !trunc, &f);
+	if (rc == 0) {
+		h->fid = f.id;
+		h->menu_stored = h->menu;
+		if (!trunc && f.size)
+			rc = sb_add(&h->buf, f.data, f.size);
+	} else if (rc == -ENOENT && h->menu && file_name_valid(n->file)) {
+		char p[PATH_MAX];
+		shipped_path(n->file, p, sizeof(p));
+		char *data;
+		size_t len;
+		rc = read_file(p, &data, &len);
+		if (rc == 0) {
+			if (!trunc)
+				rc = sb_add(&h->buf, data, len);
+			free(data);
+		} else {
+			rc = -ENOENT;
+		}
+	}
+	file_row_clear(&f);
+	if (!rc && !h->buf.buf)
+		rc = sb_grow(&h->buf, 0);
+	if (rc) {
+		handle_free(h);
+		return rc;
+	}
+	if (trunc) {
+		h->dirty = true;
+		h->wrote = true;
+	}
+	*out = h;
+	return 0;
+}
+
+static int fs_open(const char *path, struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = ctx();
+	struct node n;
+	int64_t kid;
+	int rc = route(c, path, &n, &kid);
+	if (rc)
+		return rc;
+	int acc = fi->flags & O_ACCMODE;
+	struct handle *h = NULL;
+	if (node_is_dir(n.type))
+		return -EISDIR;
+	if (n.type == NODE_CTL) {
+		if (acc == O_RDONLY)
+			return -EACCES;
+		h = handle_new(H_CTL);
+		if (!h)
+			return -ENOMEM;
+		h->kid = kid;
+	} else if (n.type == NODE_USER_FILE || n.type == NODE_MENU_FILE) {
+		bool trunc = (fi->flags & O_TRUNC) && acc != O_RDONLY;
+		rc = open_user(c, &n, kid, trunc, &h);
+		if (rc)
+			return rc;
+	} else {
+		if (acc != O_RDONLY)
+			return -EACCES;
+		struct blob *b = NULL;
+		if (n.type == NODE_ROOT_STATUS || n.type == NODE_TARGETS)
+			rc = render_root(c, n.type, &b);
+		else if (n.type == NODE_LOG)
+			rc = 0;
+		else
+			rc = view_render(c->view, kid, &n, &b);
+		if (rc)
+			return rc;
+		h = handle_new(n.type == NODE_LOG ? H_LOG : H_BLOB);
+		if (!h) {
+			blob_put(b);
+			return -ENOMEM;
+		}
+		h->blob = b;
+		h->kid = kid;
+	}
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fi->direct_io = 1;
+	fi->keep_cache = 0;
+	return 0;
+}
+
+static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = ctx();
+	struct node n;
+	int64_t kid;
+	int rc = route(c, path, &n, &kid);
+	if (rc)
+		return rc;
+	if (n.type != NODE_USER_FILE && n.type != NODE_MENU_FILE)
+		return node_is_dir(n.type) ? -EISDIR : -EACCES;
+	if (!file_name_valid(n.file))
+		return -EINVAL;
+	int64_t fid = 0;
+	struct store *w = engine_writer(c->e);
+	rc = store_file_create(w, kid, n.file, (int)(mode & 07777), &fid);
+	if (rc)
+		return rc;
+	if (fi->flags & O_TRUNC)
+		store_file_truncate(w, fid, 0, now_ns());
+	engine_touch(c->e, kid);
+	struct handle *h = NULL;
+	rc = open_user(c, &n, kid, (fi->flags & O_TRUNC) != 0, &h);
+	if (rc)
+		return rc;
+	h->wrote = true;
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fi->direct_io = 1;
+	return 0;
+}
+
+static int fs_read(const char *path, char *buf, size_t size, off_t off,
+                   struct fuse_file_info *fi)
+{
+	struct handle *h = hnd(fi);
+	if (!h)
+		return -EBADF;
+	if (h->kind == H_LOG)
+		return (int)view_log_read(ctx()->view, h->kid, buf, size, (size_t)off);
+	if (h->kind == H_CTL)
+		return -EACCES;
+	pthread_mutex_lock(&h->lock);
+	const char *data = h->kind == H_BLOB ? h->blob->data : h->buf.buf;
+	size_t len = h->kind == H_BLOB ? h->blob->len : h->buf.len;
+	size_t n = 0;
+	if ((size_t)off < len) {
+		n = len - (size_t)off;
+		if (n > size)
+			n = size;
+		memcpy(buf, data + off, n);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return (int)n;
+}
+
+static bool is_config(const struct handle *h)
+{
+	return !h->menu && !strcmp(h->name, "config.json");
+}
+
+/* Checks a config.json buffer; logs and returns -EINVAL when invalid. When
+ * complete_only, a buffer that is not (yet) valid JSON passes: more writes
+ * may be coming. */
+static int check_config(struct fs_ctx *c, struct handle *h, bool complete_only)
+{
+	if (!is_config(h))
+		return 0;
+	struct ac_config cfg;
+	char err[512];
+	int rc = config_parse(h->buf.buf ? h->buf.buf : "", h->buf.len, &cfg, err, sizeof(err));
+	config_clear(&cfg);
+	if (rc == 0)
+		return 0;
+	if (complete_only && strstr(err, "invalid JSON"))
+		return 0;
+	if (!h->rejected)
+		engine_log(c->e, h->kid, "%s; the write was refused and the previous config.json "
+		           "stays", err);
+	h->rejected = true;
+	h->dirty = false;
+	return -EINVAL;
+}
+
+static int fs_write(const char *path, const char *data, size_t size, off_t off,
+                    struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = ctx();
+	struct handle *h = hnd(fi);
+	if (!h)
+		return -EBADF;
+	if (h->kind == H_CTL) {
+		int rc = engine_ctl(c->e, h->kid, data, size);
+		return rc ? rc : (int)size;
+	}
+	if (h->kind != H_USER)
+		return -EACCES;
+	if (off < 0 || (size_t)off + size > FS_MAX_FILE) {
+		engine_log(c->e, h->kid, "%s: refused: files here are limited to %d bytes", h->name,
+		           FS_MAX_FILE);
+		return -EFBIG;
+	}
+	pthread_mutex_lock(&h->lock);
+	int rc = 0;
+	if (h->rejected) {
+		rc = -EINVAL;
+	} else if ((size_t)off + size > h->buf.len) {
+		rc = sb_setlen(&h->buf, (size_t)off + size);
+	}
+	if (!rc) {
+		memcpy(h->buf.buf + off, data, size);
+		h->dirty = true;
+		h->wrote = true;
+		rc = check_config(c, h, true);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return rc ? rc : (int)size;
+}
+
+/* Stores a dirty handle's buffer. Called with h->lock held. */
+static int commit(struct fs_ctx *c, struct handle *h)
+{
+	if (!h->dirty || h->rejected)
+		return 0;
+	int rc = check_config(c, h, false);
+	if (rc)
+		return rc;
+	struct store *w = engine_writer(c->e);
+	if (h->menu && !h->menu_stored) {
+		rc = store_file_put(w, STORE_MENUS_KERNEL, h->name, h->buf.buf, h->buf.len, 0644,
+		                    now_ns());
+		if (!rc) {
+			struct file_row f;
+			if (store_file_get(w, STORE_MENUS_KERNEL, h->name, false, &f) == 0)
+				h->fid = f.id;
+			file_row_clear(&f);
+			h->menu_stored = true;
+		}
+	} else {
+		rc = store_file_write(w, h->fid, h->buf.buf, h->buf.len, now_ns());
+		if (rc == -ENOENT)
+			rc = 0; /* removed while open: the data goes with it */
+	}
+	if (!rc) {
+		h->dirty = false;
+		engine_touch(c->e, h->kid);
+	}
+	return rc;
+}
+
+static int fs_flush(const char *path, struct fuse_file_info *fi)
+{
+	struct handle *h = hnd(fi);
+	if (!h || h->kind != H_USER)
+		return 0;
+	pthread_mutex_lock(&h->lock);
+	int rc = commit(ctx(), h);
+	if (!rc && h->rejected && h->wrote)
+		rc = -EINVAL;
+	pthread_mutex_unlock(&h->lock);
+	return rc;
+}
+
+static int fs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
+{
+	return fs_flush(path, fi);
+}
+
+static int fs_release(const char *path, struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = ctx();
+	struct handle *h = hnd(fi);
+	if (!h)
+		return 0;
+	if (h->kind == H_USER) {
+		pthread_mutex_lock(&h->lock);
+		commit(c, h);
+		bool trigger = h->wrote && !h->rejected && !h->menu;
+		pthread_mutex_unlock(&h->lock);
+		if (trigger) {
+			/* the file may have been renamed since open: use its name now */
+			struct file_row f;
+			if (store_file_get_id(engine_reader(c->e), h->fid, false, &f) == 0)
+				engine_file_changed(c->e, f.kernel_id, f.name);
+			file_row_clear(&f);
+		}
+	}
+	handle_free(h);
+	fi->fh = 0;
+	return 0;
+}
+
+/* ---- metadata ---- */
+
+static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = ctx();
+	if (size < 0)
+		return -EINVAL;
+	if ((size_t)size > FS_MAX_FILE)
+		return -EFBIG;
+	if (fi && fi->fh) {
+		struct handle *h = hnd(fi);
+		if (h->kind == H_CTL)
+			return 0;
+		if (h->kind != H_USER)
+			return -EACCES;
+		pthread_mutex_lock(&h->lock);
+		int rc = sb_setlen(&h->buf, (size_t)size);
+		if (!rc) {
+			h->dirty = true;
+			h->wrote = true;
+		}
+		pthread_mutex_unlock(&h->lock);
+		return rc;
+	}
+	struct node n;
+	int64_t kid;
+	int rc = route(c, path, &n, &kid);
+	if (rc)
+		return rc;
+	if (n.type == NODE_CTL)
+		return 0;
+	if (n.type != NODE_USER_FILE && n.type != NODE_MENU_FILE)
+		return node_is_dir(n.type) ? -EISDIR : -EACCES;
+	struct handle *h;
+	rc = open_user(c, &n, kid, false, &h);
+	if (rc)
+		return rc;
+	rc = sb_setlen(&h->buf, (size_t)size);
+	h->dirty = true;
+	h->wrote = true;
+	if (!rc)
+		rc = commit(c, h);
+	handle_free(h);
+	if (!rc && n.type == NODE_USER_FILE)
+		engine_file_changed(c->e, kid, n.file);
+	return rc;
+}
+
+static int user_file_id(struct fs_ctx *c, const char *path, int64_t *kid, int64_t *fid,
+                        struct node *n)
+{
+	int rc = route(c, path, n, kid);
+	if (rc)
+		return rc;
+	if (node_is_dir(n->type) || n->type == NODE_CTL)
+		return 1; /* nothing to record, succeed */
+	if (n->type != NODE_USER_FILE && n->type != NODE_MENU_FILE)
+		return -EPERM;
+	struct file_row f;
+	rc = store_file_get(engine_reader(c->e), *kid, n->file, false, &f);
+	if (!rc)
+		*fid = f.id;
+	file_row_clear(&f);
+	if (rc == -ENOENT && n->type == NODE_MENU_FILE)
+		return 1; /* a shipped menu: its metadata is the shipped file's */
+	return rc;
+}
+
+static int fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = ctx();
+	struct node n;
+	int64_t kid, fid;
+	int rc = user_file_id(c, path, &kid, &fid, &n);
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	rc = store_file_set_mode(engine_writer(c->e), fid, (int)(mode & 07777));
+	engine_touch(c->e, kid);
+	return rc;
+}
+
+static int fs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = ctx();
+	struct node n;
+	int64_t kid, fid;
+	int rc = user_file_id(c, path, &kid, &fid, &n);
+	return rc > 0 ? 0 : rc;
+}
+
+static int fs_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = ctx();
+	struct node n;
+	int64_t kid, fid;
+	int rc = user_file_id(c, path, &kid, &fid, &n);
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	int64_t t = now_ns();
+	if (tv && tv[1].tv_nsec == UTIME_OMIT)
+		return 0;
+	if (tv && tv[1].tv_nsec != UTIME_NOW)
+		t = (int64_t)tv[1].tv_sec * 1000000000 + tv[1].tv_nsec;
+	rc = store_file_set_times(engine_writer(c->e), fid, t);
+	engine_touch(c->e, kid);
+	return rc;
+}
+
+static int fs_unlink(const char *path)
+{
+	struct fs_ctx *c = ctx();
+	struct node n;
+	int64_t kid;
+	int rc = route(c, path, &n, &kid);
+	if (rc)
+		return rc;
+	if (node_is_dir(n.type))
+		return -EISDIR;
+	if (n.type == NODE_USER_FILE || n.type == NODE_MENU_FILE) {
+		rc = store_file_unlink(engine_writer(c->e), kid, n.file);
+		if (rc == -ENOENT && n.type == NODE_MENU_FILE)
+			return -EPERM; /* shipped menus cannot be removed, only edited */
+		if (!rc)
+			engine_touch(c->e, kid);
+		return rc;
+	}
+	if (n.type == NODE_ROOT_STATUS || n.type == NODE_TARGETS)
+		return -EPERM;
+	/* generated files and ctl: nothing to remove (lets rm -r reach rmdir) */
+	return 0;
+}
+
+static int fs_mkdir(const char *path, mode_t mode)
+{
+	struct fs_ctx *c = ctx();
+	struct node n;
+	int rc = path_parse(path, &n);
+	if (rc)
+		return rc;
+	if (n.type != NODE_KERNEL)
+		return n.type == NODE_USER_FILE ? -EPERM : -EEXIST;
+	rc = engine_kernel_create(c->e, n.kernel);
+	if (rc == -EINVAL)
+		fprintf(stderr, "autocompfs: \"%s\" cannot be a kernel name (use letters, digits, "
+		        ". _ - +; at most 64; not starting with a dot)\n", n.kernel);
+	return rc;
+}
+
+static int fs_rmdir(const char *path)
+{
+	struct fs_ctx *c = ctx();
+	struct node n;
+	int64_t kid;
+	int rc = route(c, path, &n, &kid);
+	if (rc)
+		return rc;
+	if (n.type == NODE_KERNEL)
+		return engine_kernel_delete(c->e, n.kernel);
+	if (n.type == NODE_PLANS || n.type == NODE_CANDIDATES)
+		return 0;
+	return node_is_dir(n.type) ? -EPERM : -ENOTDIR;
+}
+
+static int fs_rename(const char *from, const char *to, unsigned int flags)
+{
+	struct fs_ctx *c = ctx();
+	struct node a, b;
+	int64_t ka, kb = -1;
+	if (flags & RENAME_EXCHANGE)
+		return -EINVAL;
+	int rc = route(c, from, &a, &ka);
+	if (rc)
+		return rc;
+	rc = path_parse(to, &b);
+	if (rc)
+		return rc;
+	if (a.type == NODE_KERNEL) {
+		if (b.type != NODE_KERNEL)
+			return -EXDEV;
+		int64_t other;
+		if ((flags & RENAME_NOREPLACE) && engine_kernel_id(c->e, b.kernel, &other) == 0)
+			return -EEXIST;
+		return engine_kernel_rename(c->e, a.kernel, b.kernel);
+	}
+	if (b.type >= NODE_KERNEL) {
+		rc = engine_kernel_id(c->e, b.kernel, &kb);
+		if (rc)
+			return rc;
+		settle_best(c, kb, &b);
+	} else if (b.type == NODE_MENU_FILE) {
+		kb = STORE_MENUS_KERNEL;
+	}
+	if (a.type != NODE_USER_FILE && a.type != NODE_MENU_FILE)
+		return -EACCES;
+	if (b.type != NODE_USER_FILE && b.type != NODE_MENU_FILE)
+		return node_is_dir(b.type) ? -EISDIR : -EACCES;
+	if (ka != kb)
+		return -EXDEV;
+	if (!file_name_valid(b.file))
+		return -EINVAL;
+	if (flags & RENAME_NOREPLACE) {
+		struct file_row f;
+		int e2 = store_file_get(engine_reader(c->e), kb, b.file, false, &f);
+		file_row_clear(&f);
+		if (e2 == 0)
+			return -EEXIST;
+	}
+	rc = store_file_rename(engine_writer(c->e), ka, a.file, b.file);
+	if (rc)
+		return rc;
+	engine_touch(c->e, ka);
+	if (b.type == NODE_USER_FILE)
+		engine_file_changed(c->e, kb, b.file);
+	return 0;
+}
+
+static int fs_statfs(const char *path, struct statvfs *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->f_bsize = 4096;
+	st->f_frsize = 4096;
+	st->f_blocks = 1 << 20;
+	st->f_bfree = 1 << 19;
+	st->f_bavail = 1 << 19;
+	st->f_files = 1 << 20;
+	st->f_ffree = 1 << 19;
+	st->f_namemax = 255;
+	return 0;
+}
+
+static int fs_access(const char *path, int mask)
+{
+	struct fs_ctx *c = ctx();
+	struct node n;
+	int64_t kid;
+	int rc = route(c, path, &n, &kid);
+	if (rc)
+		return rc;
+	if ((mask & W_OK) && node_is_generated(n.type))
+		return -EACCES;
+	return 0;
+}
+
+static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+	struct fs_ctx *c = ctx();
+	cfg->use_ino = 0;
+	cfg->hard_remove = 1;
+	cfg->attr_timeout = 0;
+	cfg->entry_timeout = 1.0;
+	cfg->negative_timeout = 0;
+	cfg->direct_io = 0;
+	cfg->kernel_cache = 0;
+	cfg->auto_cache = 0;
+	int rc = engine_start(c->e);
+	if (rc)
+		fprintf(stderr, "autocompfs: cannot start the engine: %s\n", strerror(-rc));
+	return c;
+}
+
+static void fs_destroy(void *private_data)
+{
+	struct fs_ctx *c = private_data;
+	engine_shutdown(c->e);
+}
+
+static const struct fuse_operations ops = {
+	.init = fs_init,
+	.destroy = fs_destroy,
+	.getattr = fs_getattr,
+	.readdir = fs_readdir,
+	.open = fs_open,
+	.create = fs_create,
+	.read = fs_read,
+	.write = fs_write,
+	.flush = fs_flush,
+	.fsync = fs_fsync,
+	.release = fs_release,
+	.truncate = fs_truncate,
+	.chmod = fs_chmod,
+	.chown = fs_chown,
+	.utimens = fs_utimens,
+	.unlink = fs_unlink,
+	.mkdir = fs_mkdir,
+	.rmdir = fs_rmdir,
+	.rename = fs_rename,
+	.statfs = fs_statfs,
+	.access = fs_access,
+};
+
+const struct fuse_operations *fs_operations(void)
+{
+	return &ops;
+}

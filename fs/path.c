@@ -1,1 +1,167 @@
-/* placeholder: being written */
+/*
+ * path.c - splits a mount path into the node it names.
+ *
+ * The names the engine generates inside a kernel directory are reserved;
+ * every other name there is a user file. Candidate numbers are decimal
+ * without leading zeros, so each candidate has exactly one path.
+ */
+#include "fs/path.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int component(const char **p, char *out, size_t len)
+{
+	const char *s = *p;
+	while (*s == '/')
+		s++;
+	const char *e = strchr(s, '/');
+	size_t n = e ? (size_t)(e - s) : strlen(s);
+	if (n >= len || n > 255)
+		return -ENAMETOOLONG;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	*p = s + n;
+	return 0;
+}
+
+static bool at_end(const char *p)
+{
+	while (*p == '/')
+		p++;
+	return *p == '\0';
+}
+
+/* "17.md" → 17 and "md"; -ENOENT unless NUMBER.EXT with a canonical number. */
+static int numbered(const char *name, int64_t *num, char *ext, size_t extlen)
+{
+	const char *dot = strchr(name, '.');
+	if (!dot || dot == name || dot - name > 18)
+		return -ENOENT;
+	for (const char *c = name; c < dot; c++)
+		if (*c < '0' || *c > '9')
+			return -ENOENT;
+	if (name[0] == '0' && dot - name > 1)
+		return -ENOENT;
+	if (strlen(dot + 1) == 0 || strlen(dot + 1) >= extlen)
+		return -ENOENT;
+	*num = strtoll(name, NULL, 10);
+	snprintf(ext, extlen, "%s", dot + 1);
+	return 0;
+}
+
+int path_parse(const char *path, struct node *n)
+{
+	memset(n, 0, sizeof(*n));
+	const char *p = path;
+	char c[256];
+	int rc;
+	if (at_end(p)) {
+		n->type = NODE_ROOT;
+		return 0;
+	}
+	if ((rc = component(&p, c, sizeof(c))))
+		return rc;
+	if (!strcmp(c, "status") || !strcmp(c, "targets")) {
+		n->type = c[0] == 's' ? NODE_ROOT_STATUS : NODE_TARGETS;
+		return at_end(p) ? 0 : -ENOENT;
+	}
+	if (!strcmp(c, "menus")) {
+		if (at_end(p)) {
+			n->type = NODE_MENUS;
+			return 0;
+		}
+		if ((rc = component(&p, n->file, sizeof(n->file))))
+			return rc;
+		n->type = NODE_MENU_FILE;
+		return at_end(p) ? 0 : -ENOENT;
+	}
+	if (strcmp(c, "kernels"))
+		return -ENOENT;
+	if (at_end(p)) {
+		n->type = NODE_KERNELS;
+		return 0;
+	}
+	if ((rc = component(&p, n->kernel, sizeof(n->kernel))))
+		return rc;
+	if (at_end(p)) {
+		n->type = NODE_KERNEL;
+		return 0;
+	}
+	if ((rc = component(&p, n->file, sizeof(n->file))))
+		return rc;
+	const char *f = n->file;
+	bool last = at_end(p);
+	if (!strcmp(f, "plans") || !strcmp(f, "candidates")) {
+		bool plans = f[0] == 'p';
+		if (last) {
+			n->type = plans ? NODE_PLANS : NODE_CANDIDATES;
+			return 0;
+		}
+		char leaf[256];
+		if ((rc = component(&p, leaf, sizeof(leaf))))
+			return rc;
+		if (!at_end(p))
+			return -ENOENT;
+		if (numbered(leaf, &n->num, n->ext, sizeof(n->ext)))
+			return -ENOENT;
+		snprintf(n->file, sizeof(n->file), "%s", leaf);
+		if (plans) {
+			if (!strcmp(n->ext, "md"))
+				n->type = NODE_PLAN;
+			else if (!strcmp(n->ext, "prompt"))
+				n->type = NODE_PLAN_PROMPT;
+			else
+				return -ENOENT;
+		} else {
+			n->type = strcmp(n->ext, "log") ? NODE_CAND_SRC : NODE_CAND_LOG;
+		}
+		return 0;
+	}
+	if (!last)
+		return -ENOENT;
+	if (!strcmp(f, "ctl"))
+		n->type = NODE_CTL;
+	else if (!strcmp(f, "status"))
+		n->type = NODE_STATUS;
+	else if (!strcmp(f, "log"))
+		n->type = NODE_LOG;
+	else if (!strcmp(f, "metrics.json"))
+		n->type = NODE_METRICS;
+	else if (!strcmp(f, "schedule"))
+		n->type = NODE_SCHEDULE;
+	else if (!strncmp(f, "best.", 5) && f[5] && strlen(f + 5) < sizeof(n->ext)) {
+		n->type = NODE_BEST;
+		snprintf(n->ext, sizeof(n->ext), "%s", f + 5);
+	} else
+		n->type = NODE_USER_FILE;
+	return 0;
+}
+
+bool node_is_dir(enum node_type t)
+{
+	return t == NODE_ROOT || t == NODE_MENUS || t == NODE_KERNELS || t == NODE_KERNEL ||
+	       t == NODE_PLANS || t == NODE_CANDIDATES;
+}
+
+bool node_is_generated(enum node_type t)
+{
+	switch (t) {
+	case NODE_ROOT_STATUS:
+	case NODE_TARGETS:
+	case NODE_STATUS:
+	case NODE_LOG:
+	case NODE_METRICS:
+	case NODE_BEST:
+	case NODE_SCHEDULE:
+	case NODE_PLAN:
+	case NODE_PLAN_PROMPT:
+	case NODE_CAND_SRC:
+	case NODE_CAND_LOG:
+		return true;
+	default:
+		return false;
+	}
+}

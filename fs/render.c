@@ -1,1 +1,600 @@
-/* placeholder: being written */
+/*
+ * render.c - turns store rows into the text of the generated files.
+ *
+ * Cached per kernel and invalidated by the engine's kernel version: the
+ * candidate index of the latest run is loaded once per change, the rendered
+ * blobs (status, metrics.json, best, schedule) on first use after it. The
+ * log is kept as text and extended with the lines added since last time.
+ *
+ * Rendering never blocks on the engine: it reads the store's reader
+ * connection only (WAL: no waiting on writers).
+ */
+#include "fs/render.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/config.h"
+#include "engine/util.h"
+
+struct kcache {
+	int64_t kid;
+	uint64_t version;
+	bool loaded;
+	bool have_run;
+	struct run_row run;
+	struct cand_row *cands;
+	int ncands;
+	struct blob *status;
+	struct blob *metrics;
+	struct blob *best;
+	struct blob *schedule;
+	char ext[32];
+	/* the log, kept across versions: it only grows */
+	struct strbuf log;
+	int64_t log_last_id;
+	int64_t log_mtime_ns;
+	uint64_t log_version;
+	bool log_loaded;
+};
+
+struct view {
+	struct engine *e;
+	pthread_mutex_t lock;
+	struct kcache **k;
+	int n;
+};
+
+struct blob *blob_new(const void *data, size_t len, int64_t mtime_ns)
+{
+	struct blob *b = malloc(sizeof(*b) + len + 1);
+	if (!b)
+		return NULL;
+	atomic_store(&b->refs, 1);
+	b->mtime_ns = mtime_ns;
+	b->len = len;
+	if (len)
+		memcpy(b->data, data, len);
+	b->data[len] = '\0';
+	return b;
+}
+
+struct blob *blob_get(struct blob *b)
+{
+	if (b)
+		atomic_fetch_add(&b->refs, 1);
+	return b;
+}
+
+void blob_put(struct blob *b)
+{
+	if (b && atomic_fetch_sub(&b->refs, 1) == 1)
+		free(b);
+}
+
+static struct blob *blob_sb(struct strbuf *sb, int64_t mtime_ns)
+{
+	struct blob *b = blob_new(sb->buf ? sb->buf : "", sb->len, mtime_ns);
+	sb_release(sb);
+	return b;
+}
+
+struct view *view_new(struct engine *e)
+{
+	struct view *v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	v->e = e;
+	pthread_mutex_init(&v->lock, NULL);
+	return v;
+}
+
+static void kc_drop(struct kcache *kc)
+{
+	blob_put(kc->status);
+	blob_put(kc->metrics);
+	blob_put(kc->best);
+	blob_put(kc->schedule);
+	kc->status = kc->metrics = kc->best = kc->schedule = NULL;
+	cand_rows_free(kc->cands, kc->ncands);
+	kc->cands = NULL;
+	kc->ncands = 0;
+	run_row_clear(&kc->run);
+	kc->have_run = false;
+	kc->loaded = false;
+}
+
+void view_free(struct view *v)
+{
+	if (!v)
+		return;
+	for (int i = 0; i < v->n; i++) {
+		kc_drop(v->k[i]);
+		sb_release(&v->k[i]->log);
+		free(v->k[i]);
+	}
+	free(v->k);
+	pthread_mutex_destroy(&v->lock);
+	free(v);
+}
+
+static struct kcache *kc_find(struct view *v, int64_t kid)
+{
+	for (int i = 0; i < v->n; i++)
+		if (v->k[i]->kid == kid)
+			return v->k[i];
+	struct kcache *kc = calloc(1, sizeof(*kc));
+	struct kcache **p = realloc(v->k, (size_t)(v->n + 1) * sizeof(*p));
+	if (!kc || !p) {
+		free(kc);
+		if (p)
+			v->k = p;
+		return NULL;
+	}
+	v->k = p;
+	kc->kid = kid;
+	v->k[v->n++] = kc;
+	return kc;
+}
+
+static const char *ext_of(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	return dot ? dot + 1 : "";
+}
+
+/* Brings kc up to the kernel's current version. Called with v->lock held. */
+static void kc_refresh(struct view *v, struct kcache *kc)
+{
+	uint64_t ver = engine_kernel_version(v->e, kc->kid);
+	if (kc->loaded && kc->version == ver)
+		return;
+	kc_drop(kc);
+	kc->version = ver;
+	struct store *s = engine_reader(v->e);
+	if (store_run_latest(s, kc->kid, &kc->run) == 0) {
+		kc->have_run = true;
+		store_cand_list(s, kc->run.id, &kc->cands, &kc->ncands);
+		snprintf(kc->ext, sizeof(kc->ext), "%s", ext_of(kc->run.input_name));
+	} else {
+		struct file_row f;
+		const char *input = "input.c";
+		if (store_file_get(s, kc->kid, "config.json", true, &f) == 0)
+			input = engine_input_name_for(f.data, f.size);
+		snprintf(kc->ext, sizeof(kc->ext), "%s", ext_of(input));
+		file_row_clear(&f);
+	}
+	kc->loaded = true;
+}
+
+static void log_line(void *arg, int64_t id, int64_t ts, const char *line)
+{
+	struct kcache *kc = arg;
+	char t[64];
+	sb_addf(&kc->log, "%s %s\n", fmt_time(ts, t, sizeof(t)), line);
+	kc->log_last_id = id;
+	kc->log_mtime_ns = ts;
+}
+
+static void kc_log_refresh(struct view *v, struct kcache *kc)
+{
+	uint64_t ver = engine_kernel_version(v->e, kc->kid);
+	if (kc->log_loaded && kc->log_version == ver)
+		return;
+	kc->log_version = ver;
+	if (!kc->log_loaded) {
+		struct kernel_row k;
+		if (store_kernel_get(engine_reader(v->e), kc->kid, &k) == 0)
+			kc->log_mtime_ns = k.created_ns;
+		kernel_row_clear(&k);
+	}
+	store_log_since(engine_reader(v->e), kc->kid, kc->log_last_id, log_line, kc);
+	kc->log_loaded = true;
+}
+
+void view_input_ext(struct view *v, int64_t kid, char *ext, size_t len)
+{
+	pthread_mutex_lock(&v->lock);
+	struct kcache *kc = kc_find(v, kid);
+	if (kc)
+		kc_refresh(v, kc);
+	snprintf(ext, len, "%s", kc ? kc->ext : "c");
+	pthread_mutex_unlock(&v->lock);
+}
+
+int view_candidates(struct view *v, int64_t kid, struct view_cand **out, int *n)
+{
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&v->lock);
+	struct kcache *kc = kc_find(v, kid);
+	int rc = kc ? 0 : -ENOMEM;
+	if (kc) {
+		kc_refresh(v, kc);
+		*out = calloc((size_t)kc->ncands + 1, sizeof(**out));
+		if (!*out)
+			rc = -ENOMEM;
+		for (int i = 0; *out && i < kc->ncands; i++) {
+			(*out)[i].num = kc->cands[i].num;
+			(*out)[i].source_len = kc->cands[i].source_len;
+			(*out)[i].log_len = kc->cands[i].log_len;
+			(*out)[i].created_ns = kc->cands[i].created_ns;
+			(*out)[i].evaluated_ns = kc->cands[i].evaluated_ns;
+		}
+		if (*out)
+			*n = kc->ncands;
+	}
+	pthread_mutex_unlock(&v->lock);
+	return rc;
+}
+
+int view_log_stat(struct view *v, int64_t kid, size_t *len, int64_t *mtime_ns)
+{
+	pthread_mutex_lock(&v->lock);
+	struct kcache *kc = kc_find(v, kid);
+	if (kc) {
+		kc_log_refresh(v, kc);
+		*len = kc->log.len;
+		*mtime_ns = kc->log_mtime_ns;
+	}
+	pthread_mutex_unlock(&v->lock);
+	return kc ? 0 : -ENOMEM;
+}
+
+size_t view_log_read(struct view *v, int64_t kid, char *buf, size_t size, size_t off)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&v->lock);
+	struct kcache *kc = kc_find(v, kid);
+	if (kc) {
+		kc_log_refresh(v, kc);
+		if (off < kc->log.len) {
+			n = kc->log.len - off;
+			if (n > size)
+				n = size;
+			memcpy(buf, kc->log.buf + off, n);
+		}
+	}
+	pthread_mutex_unlock(&v->lock);
+	return n;
+}
+
+static const struct cand_row *cand_at(const struct kcache *kc, int64_t num)
+{
+	/* candidates are listed by number and numbered densely from 0 */
+	if (num >= 0 && num < kc->ncands && kc->cands[num].num == num)
+		return &kc->cands[num];
+	for (int i = 0; i < kc->ncands; i++)
+		if (kc->cands[i].num == num)
+			return &kc->cands[i];
+	return NULL;
+}
+
+static double speedup_of(const struct kcache *kc, const struct cand_row *c)
+{
+	const struct cand_row *in = cand_at(kc, 0);
+	if (!in || strcmp(in->outcome, "ok") || strcmp(c->outcome, "ok") || c->time_ns <= 0)
+		return 0;
+	return (double)in->time_ns / (double)c->time_ns;
+}
+
+static struct blob *render_status(struct view *v, struct kcache *kc)
+{
+	struct kernel_row k;
+	if (store_kernel_get(engine_reader(v->e), kc->kid, &k))
+		return NULL;
+	struct strbuf sb = {0};
+	sb_addf(&sb, "%s\n", k.status[0] ? k.status : k.state);
+	struct blob *b = blob_sb(&sb, k.status_ns);
+	kernel_row_clear(&k);
+	return b;
+}
+
+static void json_num_or_null(cJSON *o, const char *key, double x, bool ok)
+{
+	if (ok)
+		cJSON_AddNumberToObject(o, key, x);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static struct blob *render_metrics(struct view *v, struct kcache *kc)
+{
+	cJSON *root = cJSON_CreateObject();
+	struct kernel_row k;
+	int64_t mtime = 0;
+	if (store_kernel_get(engine_reader(v->e), kc->kid, &k) == 0) {
+		cJSON_AddStringToObject(root, "kernel", k.name);
+		cJSON_AddStringToObject(root, "state", k.state);
+		cJSON_AddStringToObject(root, "status", k.status);
+		mtime = k.created_ns;
+	}
+	kernel_row_clear(&k);
+	const struct cand_row *in = kc->have_run ? cand_at(kc, 0) : NULL;
+	bool in_ok = in && !strcmp(in->outcome, "ok");
+	int counts[8] = {0};
+	long tokens = 0;
+	cJSON *arr = cJSON_CreateArray();
+	for (int i = 0; i < kc->ncands; i++) {
+		const struct cand_row *c = &kc->cands[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", (double)c->num);
+		json_num_or_null(o, "parent", (double)c->parent, c->parent >= 0);
+		cJSON_AddNumberToObject(o, "iteration", c->iteration);
+		cJSON_AddStringToObject(o, "origin", c->origin);
+		cJSON_AddStringToObject(o, "plan", c->plan);
+		cJSON_AddStringToObject(o, "option", c->option);
+		cJSON_AddStringToObject(o, "model", c->model);
+		cJSON_AddStringToObject(o, "outcome", c->outcome);
+		bool ok = !strcmp(c->outcome, "ok");
+		json_num_or_null(o, "time_ns", (double)c->time_ns, ok);
+		json_num_or_null(o, "speedup", speedup_of(kc, c), ok && in_ok);
+		cJSON_AddNumberToObject(o, "samples", c->samples);
+		cJSON_AddNumberToObject(o, "spread", c->spread);
+		cJSON_AddStringToObject(o, "message", c->message);
+		cJSON_AddNumberToObject(o, "tokens", (double)c->tokens);
+		cJSON_AddBoolToObject(o, "in_beam", c->in_beam != 0);
+		cJSON_AddItemToArray(arr, o);
+		counts[ac_outcome_parse(c->outcome) & 7]++;
+		tokens += c->tokens;
+		if (c->evaluated_ns > mtime)
+			mtime = c->evaluated_ns;
+		if (c->created_ns > mtime)
+			mtime = c->created_ns;
+	}
+	if (kc->have_run) {
+		cJSON *run = cJSON_CreateObject();
+		cJSON_AddNumberToObject(run, "id", (double)kc->run.id);
+		cJSON_AddStringToObject(run, "state", kc->run.state);
+		cJSON_AddStringToObject(run, "target", kc->run.target);
+		cJSON_AddStringToObject(run, "input", kc->run.input_name);
+		json_num_or_null(run, "input_time_ns", in_ok ? (double)in->time_ns : 0, in_ok);
+		const struct cand_row *b = kc->run.best >= 0 ? cand_at(kc, kc->run.best) : NULL;
+		json_num_or_null(run, "best", b ? (double)b->num : 0, b != NULL);
+		json_num_or_null(run, "best_time_ns", b ? (double)b->time_ns : 0, b != NULL);
+		json_num_or_null(run, "speedup", b ? speedup_of(kc, b) : 0, b && in_ok);
+		cJSON_AddNumberToObject(run, "iteration", kc->run.iteration);
+		cJSON_AddNumberToObject(run, "candidates", kc->ncands);
+		cJSON_AddNumberToObject(run, "ok", counts[AC_OK]);
+		cJSON_AddNumberToObject(run, "wrong", counts[AC_WRONG]);
+		cJSON_AddNumberToObject(run, "build_error", counts[AC_BUILD_ERROR]);
+		cJSON_AddNumberToObject(run, "run_error", counts[AC_RUN_ERROR]);
+		cJSON_AddNumberToObject(run, "timeout", counts[AC_TIMEOUT]);
+		cJSON_AddNumberToObject(run, "failed", counts[AC_FAILED]);
+		cJSON_AddNumberToObject(run, "pending", counts[AC_PENDING]);
+		cJSON_AddNumberToObject(run, "tokens", (double)(kc->run.tokens > tokens ?
+		                                                kc->run.tokens : tokens));
+		int64_t end = kc->run.finished_ns ? kc->run.finished_ns : now_ns();
+		cJSON_AddNumberToObject(run, "wall_s", (end - kc->run.created_ns) / 1e9);
+		cJSON_AddItemToObject(root, "run", run);
+		if (kc->run.created_ns > mtime)
+			mtime = kc->run.created_ns;
+	}
+	cJSON_AddItemToObject(root, "candidates", arr);
+	char *text = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (!text)
+		return NULL;
+	struct strbuf sb = {0};
+	sb_adds(&sb, text);
+	sb_adds(&sb, "\n");
+	free(text);
+	return blob_sb(&sb, mtime);
+}
+
+static struct blob *render_best(struct view *v, struct kcache *kc)
+{
+	struct store *s = engine_reader(v->e);
+	if (kc->have_run && kc->run.best >= 0) {
+		struct cand_row c;
+		if (store_cand_get(s, kc->run.id, kc->run.best, &c))
+			return NULL;
+		struct blob *b = blob_new(c.source, strlen(c.source), kc->run.best_ns);
+		cand_row_clear(&c);
+		return b;
+	}
+	if (kc->have_run)
+		return blob_new(kc->run.input, strlen(kc->run.input), kc->run.created_ns);
+	/* no run yet: the input as it stands */
+	struct file_row f;
+	char name[64];
+	snprintf(name, sizeof(name), "input.%s", kc->ext);
+	if (store_file_get(s, kc->kid, name, true, &f))
+		return NULL;
+	struct blob *b = blob_new(f.data, f.size, f.mtime_ns);
+	file_row_clear(&f);
+	return b;
+}
+
+static void first_line(const char *text, char *out, size_t len)
+{
+	while (*text == '\n' || *text == ' ' || *text == '#')
+		text++;
+	size_t n = strcspn(text, "\n");
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, text, n);
+	out[n] = '\0';
+}
+
+static struct blob *render_schedule(struct view *v, struct kcache *kc)
+{
+	(void)v;
+	struct strbuf sb = {0};
+	if (!kc->have_run || kc->run.best < 0) {
+		sb_adds(&sb, "");
+		return blob_sb(&sb, kc->have_run ? kc->run.created_ns : 0);
+	}
+	/* walk best → input, then print input → best */
+	int64_t chain[4096];
+	int n = 0;
+	for (int64_t num = kc->run.best; num >= 0 && n < 4096;) {
+		const struct cand_row *c = cand_at(kc, num);
+		if (!c)
+			break;
+		chain[n++] = num;
+		num = c->parent;
+	}
+	for (int i = n - 1; i >= 0; i--) {
+		const struct cand_row *c = cand_at(kc, chain[i]);
+		char plan[200];
+		first_line(c->plan, plan, sizeof(plan));
+		char d[32];
+		fmt_duration(c->time_ns, d, sizeof(d));
+		if (c->num == 0)
+			sb_addf(&sb, "#0 input: %s\n", d);
+		else
+			sb_addf(&sb, "#%lld iteration %d: %s%s%s%s -> %s (%.2fx)\n", (long long)c->num,
+			        c->iteration, plan, c->option[0] ? " [" : "", c->option,
+			        c->option[0] ? "]" : "", d, speedup_of(kc, c));
+	}
+	return blob_sb(&sb, kc->run.best_ns);
+}
+
+static struct blob *render_plan(struct kcache *kc, int64_t num)
+{
+	const struct cand_row *c = cand_at(kc, num);
+	if (!c)
+		return NULL;
+	struct strbuf sb = {0};
+	char d[32];
+	sb_addf(&sb, "# Candidate %lld\n\n", (long long)num);
+	if (c->parent >= 0)
+		sb_addf(&sb, "- parent: #%lld\n", (long long)c->parent);
+	else
+		sb_adds(&sb, "- parent: none (the input)\n");
+	sb_addf(&sb, "- iteration: %d\n- origin: %s\n", c->iteration, c->origin);
+	if (c->option[0])
+		sb_addf(&sb, "- menu option: %s\n", c->option);
+	if (c->model[0])
+		sb_addf(&sb, "- model: %s\n", c->model);
+	if (!strcmp(c->outcome, "ok"))
+		sb_addf(&sb, "- outcome: ok, %s (%.2fx)\n", fmt_duration(c->time_ns, d, sizeof(d)),
+		        speedup_of(kc, c));
+	else
+		sb_addf(&sb, "- outcome: %s%s%s\n", c->outcome, c->message[0] ? ": " : "",
+		        c->message);
+	if (c->tokens)
+		sb_addf(&sb, "- tokens: %ld\n", c->tokens);
+	sb_addf(&sb, "\n%s\n", c->plan);
+	return blob_sb(&sb, c->created_ns);
+}
+
+static struct blob *render_prompt(struct view *v, struct kcache *kc, int64_t num)
+{
+	struct cand_row c;
+	if (store_cand_get(engine_reader(v->e), kc->run.id, num, &c))
+		return NULL;
+	struct strbuf sb = {0};
+	if (!c.plan_prompt[0] && !c.code_prompt[0])
+		sb_addf(&sb, "Candidate %lld (%s) was not written by a model: no prompt.\n",
+		        (long long)num, c.origin);
+	if (c.plan_prompt[0])
+		sb_addf(&sb, "=== plan prompt ===\n%s\n", c.plan_prompt);
+	if (c.code_prompt[0])
+		sb_addf(&sb, "=== implement prompt ===\n%s\n", c.code_prompt);
+	struct blob *b = blob_sb(&sb, c.created_ns);
+	cand_row_clear(&c);
+	return b;
+}
+
+static struct blob *cached(struct blob **slot, struct blob *fresh)
+{
+	if (!*slot)
+		*slot = fresh;
+	else
+		blob_put(fresh);
+	return blob_get(*slot);
+}
+
+int view_render(struct view *v, int64_t kid, const struct node *n, struct blob **out)
+{
+	*out = NULL;
+	if (n->type == NODE_LOG) {
+		size_t len;
+		int64_t mt;
+		if (view_log_stat(v, kid, &len, &mt))
+			return -ENOMEM;
+		pthread_mutex_lock(&v->lock);
+		struct kcache *kc = kc_find(v, kid);
+		*out = blob_new(kc->log.buf ? kc->log.buf : "", kc->log.len, kc->log_mtime_ns);
+		pthread_mutex_unlock(&v->lock);
+		return *out ? 0 : -ENOMEM;
+	}
+	pthread_mutex_lock(&v->lock);
+	struct kcache *kc = kc_find(v, kid);
+	if (!kc) {
+		pthread_mutex_unlock(&v->lock);
+		return -ENOMEM;
+	}
+	kc_refresh(v, kc);
+	struct blob *b = NULL;
+	switch (n->type) {
+	case NODE_STATUS:
+		b = kc->status ? blob_get(kc->status) : cached(&kc->status, render_status(v, kc));
+		break;
+	case NODE_METRICS:
+		b = kc->metrics ? blob_get(kc->metrics) : cached(&kc->metrics, render_metrics(v, kc));
+		break;
+	case NODE_BEST:
+		if (strcmp(n->ext, kc->ext))
+			break;
+		b = kc->best ? blob_get(kc->best) : cached(&kc->best, render_best(v, kc));
+		break;
+	case NODE_SCHEDULE:
+		b = kc->schedule ? blob_get(kc->schedule)
+		                 : cached(&kc->schedule, render_schedule(v, kc));
+		break;
+	case NODE_PLAN:
+		b = render_plan(kc, n->num);
+		break;
+	case NODE_PLAN_PROMPT:
+		if (kc->have_run && cand_at(kc, n->num))
+			b = render_prompt(v, kc, n->num);
+		break;
+	case NODE_CAND_SRC:
+	case NODE_CAND_LOG: {
+		const struct cand_row *c = kc->have_run ? cand_at(kc, n->num) : NULL;
+		if (!c || (n->type == NODE_CAND_SRC && strcmp(n->ext, kc->ext)))
+			break;
+		struct cand_row full;
+		if (store_cand_get(engine_reader(v->e), kc->run.id, n->num, &full))
+			break;
+		if (n->type == NODE_CAND_SRC)
+			b = blob_new(full.source, strlen(full.source), full.created_ns);
+		else
+			b = blob_new(full.log, strlen(full.log),
+			             full.evaluated_ns ? full.evaluated_ns : full.created_ns);
+		cand_row_clear(&full);
+		break;
+	}
+	default:
+		break;
+	}
+	pthread_mutex_unlock(&v->lock);
+	*out = b;
+	return b ? 0 : -ENOENT;
+}
+
+int view_cand_stat(struct view *v, int64_t kid, int64_t num, bool is_log, const char *ext,
+                   size_t *size, int64_t *mtime_ns)
+{
+	int rc = -ENOENT;
+	pthread_mutex_lock(&v->lock);
+	struct kcache *kc = kc_find(v, kid);
+	if (kc) {
+		kc_refresh(v, kc);
+		const struct cand_row *c = kc->have_run ? cand_at(kc, num) : NULL;
+		if (c && (is_log || !strcmp(ext, kc->ext))) {
+			*size = is_log ? c->log_len : c->source_len;
+			*mtime_ns = is_log && c->evaluated_ns ? c->evaluated_ns : c->created_ns;
+			rc = 0;
+		}
+	}
+	pthread_mutex_unlock(&v->lock);
+	return rc;
+}

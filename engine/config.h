@@ -1,0 +1,62 @@
+/*
+ * config.h - a kernel's config.json: parse, validate, defaults.
+ *
+ * Everything has a default, so an empty file or "{}" is valid. Unknown keys
+ * and wrong types are refused with -EINVAL and a reason naming the key, so
+ * the mount can return EINVAL and keep the old config.
+ */
+#ifndef AC_CONFIG_H
+#define AC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ac_config {
+	char *target;            /* "cpu" */
+	char *input;             /* input file name; NULL: the target's (input.c...) */
+	char **models;           /* NULL-terminated or NULL: the mount's models */
+	char **code_models;      /* NULL: same as models */
+	int iterations;          /* 8 */
+	int beam;                /* 4 */
+	int plans;               /* 4 plans per parent */
+	int implementations;     /* 2 per plan */
+	double dropout;          /* probability a menu option is kept: 0.25 */
+	double temperature;      /* 1.0 */
+	int early_stop;          /* iterations without improvement; 0: off */
+	int max_candidates;      /* 0: no limit */
+	long max_tokens;         /* token budget for the kernel; 0: no limit */
+	bool skip_planning;
+	bool reimplement_failed;
+	bool edits;
+	bool tune;               /* tune knobs of new beam members: true */
+	char *strategy;          /* "auto" | "llm" | "tune" */
+	char *reuse;             /* kernel whose schedule steers early iterations */
+	uint64_t seed;           /* 0: derived from the run id */
+	double timeout_s;        /* per candidate run: 60 */
+	char *cc;
+	char *cflags;
+	char *arch;
+	char **command;          /* command target argv, NULL-terminated */
+};
+
+/* Fills the defaults (no allocation). */
+void config_defaults(struct ac_config *c);
+
+/* Parses and validates text (len bytes, need not be NUL-terminated). On
+ * success returns 0 with *c filled (free with config_clear). On failure
+ * returns -EINVAL, leaves *c with defaults and writes the reason into err
+ * ("config.json: unknown key \"beams\""). */
+int config_parse(const char *text, size_t len, struct ac_config *c,
+                 char *err, size_t errlen);
+
+/* Frees what config_parse allocated and resets to defaults; accepts NULL. */
+void config_clear(struct ac_config *c);
+
+/* Number of entries of a NULL-terminated string list (0 for NULL). */
+int strv_len(char *const *v);
+void strv_free(char **v);
+/* Splits "a,b , c" into a NULL-terminated list of trimmed, non-empty items. */
+char **strv_split(const char *s, char sep);
+
+#endif

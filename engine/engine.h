@@ -1,0 +1,93 @@
+/*
+ * engine.h - the engine: kernels in memory, runs, worker threads.
+ *
+ * The mount (fs/) calls these functions from FUSE handlers; they only touch
+ * memory and SQLite and return at once. Builds, timed runs and LLM calls
+ * happen on engine threads: a scheduler thread (debounce, starting runs,
+ * reaping them) and one driver thread per active run, which fans work out
+ * to short-lived task threads. Builds are bounded by a semaphore (parallel),
+ * timed runs by one mutex (alone, so they do not disturb each other).
+ */
+#ifndef AC_ENGINE_H
+#define AC_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/store.h"
+#include "engine/util.h"
+
+struct engine;
+
+struct engine_opts {
+	const char *state_dir;     /* created 0700 if missing */
+	char **models;             /* mount-wide models (NULL-terminated) or NULL */
+	int build_jobs;            /* parallel builds; <= 0: online CPUs */
+	int llm_in_flight;         /* LLM requests in flight; <= 0: 4 */
+	double debounce_s;         /* quiet time before a run starts; < 0: 0.3 s */
+};
+
+/* Locks the state directory (a second daemon on it gets -EBUSY and a clear
+ * message in err), opens the store. Starts no thread. */
+int engine_open(const struct engine_opts *o, struct engine **out, char *err, size_t errlen);
+
+/* Starts the threads and resumes runs a previous daemon left unfinished. */
+int engine_start(struct engine *e);
+
+/* Stops every thread. Runs in progress stay resumable: their state is not
+ * changed, so the next daemon on this state directory picks them up. */
+void engine_shutdown(struct engine *e);
+
+/* Frees everything (calls engine_shutdown if needed); accepts NULL. */
+void engine_free(struct engine *e);
+
+/* The read connection for the mount, and the write connection. */
+struct store *engine_reader(struct engine *e);
+struct store *engine_writer(struct engine *e);
+
+/* Changes anywhere bump the global version; changes to one kernel bump its
+ * version too. Renderers cache by version. */
+uint64_t engine_version(struct engine *e);
+uint64_t engine_kernel_version(struct engine *e, int64_t kid);
+/* Marks a kernel (and the global state) changed. */
+void engine_touch(struct engine *e, int64_t kid);
+
+/* The kernel's id by name; -ENOENT if there is none. */
+int engine_kernel_id(struct engine *e, const char *name, int64_t *kid);
+
+/* mkdir: -EINVAL for a name that cannot be a kernel, -EEXIST. */
+int engine_kernel_create(struct engine *e, const char *name);
+/* rmdir / rm -r: stops the kernel's run and deletes everything it owns. */
+int engine_kernel_delete(struct engine *e, const char *name);
+int engine_kernel_rename(struct engine *e, const char *from, const char *to);
+
+/* A handle that wrote name was released, or a file was renamed onto name:
+ * when name is the input, the harness or config.json, a run starts once
+ * things are quiet for the debounce time. */
+void engine_file_changed(struct engine *e, int64_t kid, const char *name);
+
+/* One ctl command ("start", "stop", "restart", trailing whitespace ignored).
+ * Returns 0, or -EINVAL for an unknown command (reason in the log),
+ * -EBUSY... */
+int engine_ctl(struct engine *e, int64_t kid, const char *cmd, size_t len);
+
+/* Appends a line to the kernel's log (kid 0: the daemon's stderr). */
+void engine_log(struct engine *e, int64_t kid, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The `targets` file: one line per target. A new string (caller frees). */
+char *engine_targets_text(struct engine *e);
+
+/* The engine's totals for the root `status` (appended to sb). */
+void engine_totals(struct engine *e, struct strbuf *sb);
+
+/* The shipped menus directory and the mount-wide models (for rendering). */
+const char *engine_menus_dir(void);
+char *const *engine_models(struct engine *e);
+
+/* The name of the input file for a config text (config.json content):
+ * "input.c" for cpu... (static storage, never NULL). */
+const char *engine_input_name_for(const char *config_text, size_t len);
+
+#endif

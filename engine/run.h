@@ -1,0 +1,95 @@
+/*
+ * run.h - one run of a kernel, as the engine's driver thread sees it.
+ *
+ * Internal to engine/: the driver (engine.c), the LLM search (search.c) and
+ * the tuner (tune.c) all work on a struct run_ctx. A run is: the baseline
+ * (candidate 0, the input), then a search phase, then the finalists timed
+ * again. Everything a run learns is stored before it is acted on, so a run
+ * can be resumed by a new daemon from the store alone.
+ */
+#ifndef AC_RUN_H
+#define AC_RUN_H
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/config.h"
+#include "engine/store.h"
+#include "targets/target.h"
+
+struct engine;
+struct kernel;
+
+/* Why a run is asked to stop (the value of run_ctx.cancel). */
+enum run_cancel {
+	RUN_GO = 0,
+	RUN_STOP = 1,        /* ctl stop: state becomes "stopped" */
+	RUN_SHUTDOWN = 2,    /* daemon exits: state kept, resumed by the next daemon */
+	RUN_SUPERSEDED = 3,  /* new input / restart: state becomes "stopped" */
+	RUN_DELETED = 4,     /* kernel removed: nothing more is written */
+};
+
+struct run_ctx {
+	struct engine *e;
+	struct kernel *k;
+	int64_t kid;
+	int64_t rid;
+	char kernel_name[80];
+	struct run_row row;          /* as loaded at start */
+	struct ac_config cfg;
+	const struct ac_target *target;
+	struct ac_target_opts topts;
+	struct file_row *files;      /* harness + extras snapshot */
+	int nfiles;
+	struct ac_file *afiles;
+	char run_dir[PATH_MAX];
+	atomic_int cancel;
+	int64_t input_time_ns;       /* baseline median, 0 before it is known */
+	int64_t best_num;
+	int64_t best_time_ns;
+	long tokens;                 /* LLM tokens spent by this run */
+	int evaluated;               /* candidates evaluated by this run */
+	int64_t started_mono_ns;
+};
+
+/* True when the run should stop what it is doing. */
+static inline bool run_cancelled(struct run_ctx *rc)
+{
+	return atomic_load(&rc->cancel) != RUN_GO;
+}
+
+/* Appends a line to the kernel's log. */
+void run_log(struct run_ctx *rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Sets the kernel's status line (state word first) and logs it. */
+void run_status(struct run_ctx *rc, const char *state, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Builds (in parallel with others) and times (alone) candidate num, stores
+ * the result and logs one line. On return r holds the result (caller clears).
+ * Returns 0, or -ECANCELED when the run was cancelled (nothing stored), or
+ * another negative errno when the store failed. */
+int run_evaluate(struct run_ctx *rc, int64_t num, struct ac_result *r);
+
+/* Adds a candidate (c->run_id is set here); 0 and c->num, or -errno. */
+int run_add_candidate(struct run_ctx *rc, struct cand_row *c);
+
+/* Considers candidate num with time t for best: when it is correct and
+ * faster than the best so far, best.c changes (and its mtime). */
+void run_offer_best(struct run_ctx *rc, int64_t num, int64_t time_ns);
+
+/* Runs fn(arg, i) for i in [0, n) on up to threads threads; returns when all
+ * are done. */
+void run_tasks(int n, int threads, void (*fn)(void *arg, int i), void *arg);
+
+/* Parallel build slots of the engine (for sizing task pools). */
+int run_build_jobs(struct run_ctx *rc);
+
+/* The search phase after a good baseline (search.c). Returns 0 when it
+ * finished (or had nothing to do), -ECANCELED when cancelled. Sets the
+ * final status line through rc when it finishes. */
+int search_phase(struct run_ctx *rc);
+
+#endif

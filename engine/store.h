@@ -1,0 +1,189 @@
+/*
+ * store.h - the SQLite store: the single source of truth of autocompfs.
+ *
+ * Every kernel, user file, run, candidate and log line lives here; what the
+ * mount shows is rendered from it. One struct store wraps one connection
+ * (WAL mode, so the mount's reader connection never waits on the engine's
+ * writer). Each call is one statement or one transaction; a mutex makes a
+ * store safe to share between threads. Row structs own their strings: free
+ * them with the matching _clear function.
+ *
+ * The menus directory is stored as the files of the pseudo-kernel 0.
+ */
+#ifndef AC_STORE_H
+#define AC_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "targets/target.h"
+
+#define STORE_MENUS_KERNEL 0
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+/* Opens (creating and migrating when needed) the database at path.
+ * Returns 0 or a negative errno with the reason in err. */
+int store_open(const char *path, struct store **out, char *err, size_t errlen);
+void store_close(struct store *s);
+
+/* The schema version recorded in PRAGMA user_version. */
+int store_schema_version(struct store *s);
+
+/* Explicit transactions for multi-statement changes. begin locks the
+ * store's mutex until commit/rollback (calls in between reenter it). */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/* "ok" or the first problem PRAGMA integrity_check reports (caller frees). */
+char *store_integrity(struct store *s);
+
+/* ---- kernels ---- */
+struct kernel_row {
+	int64_t id;
+	char *name;
+	char *state;      /* "waiting", "queued", "baseline", "searching", "done"... */
+	char *status;     /* the whole status line */
+	int64_t created_ns;
+	int64_t status_ns;
+};
+void kernel_row_clear(struct kernel_row *k);
+
+/* 0 and the new id, -EEXIST, or -errno. */
+int store_kernel_create(struct store *s, const char *name, int64_t *id);
+/* Deletes the kernel and everything it owns. */
+int store_kernel_delete(struct store *s, int64_t id);
+/* -EEXIST when to is taken. */
+int store_kernel_rename(struct store *s, int64_t id, const char *to);
+int store_kernel_set_status(struct store *s, int64_t id, const char *state,
+                            const char *status, int64_t ts);
+/* All kernels (not the menus pseudo-kernel), by name. Caller frees with
+ * kernel_rows_free. */
+int store_kernel_list(struct store *s, struct kernel_row **rows, int *n);
+int store_kernel_get(struct store *s, int64_t id, struct kernel_row *k);
+void kernel_rows_free(struct kernel_row *rows, int n);
+
+/* ---- user files ---- */
+struct file_row {
+	int64_t id;
+	int64_t kernel_id;
+	char *name;
+	char *data;       /* NULL unless asked for; NUL-terminated */
+	size_t size;
+	int mode;
+	int64_t mtime_ns;
+	int64_t ctime_ns;
+};
+void file_row_clear(struct file_row *f);
+void file_rows_free(struct file_row *rows, int n);
+
+/* Looks up a file by name; with_data loads its content. -ENOENT if none. */
+int store_file_get(struct store *s, int64_t kid, const char *name, bool with_data,
+                   struct file_row *f);
+int store_file_get_id(struct store *s, int64_t fid, bool with_data, struct file_row *f);
+/* Files of a kernel by name, without data unless with_data. */
+int store_file_list(struct store *s, int64_t kid, bool with_data,
+                    struct file_row **rows, int *n);
+/* Creates an empty file (or returns the existing one's id); 0 or -errno. */
+int store_file_create(struct store *s, int64_t kid, const char *name, int mode,
+                      int64_t *fid);
+/* Replaces a file's content by id; -ENOENT if it was deleted meanwhile. */
+int store_file_write(struct store *s, int64_t fid, const void *data, size_t len,
+                     int64_t mtime_ns);
+/* Creates or replaces by name (used by the engine and for menus). */
+int store_file_put(struct store *s, int64_t kid, const char *name, const void *data,
+                   size_t len, int mode, int64_t mtime_ns);
+int store_file_truncate(struct store *s, int64_t fid, size_t len, int64_t mtime_ns);
+int store_file_set_mode(struct store *s, int64_t fid, int mode);
+int store_file_set_times(struct store *s, int64_t fid, int64_t mtime_ns);
+int store_file_unlink(struct store *s, int64_t kid, const char *name);
+/* Renames within a kernel, replacing the destination. */
+int store_file_rename(struct store *s, int64_t kid, const char *from, const char *to);
+
+/* ---- runs ---- */
+struct run_row {
+	int64_t id;
+	int64_t kernel_id;
+	char *state;          /* "queued", "baseline", "searching", "tuning", "done",
+	                         "stopped", "failed" */
+	char *target;
+	char *input_name;
+	char *input;          /* the original input (candidate 0 and the reference) */
+	char *config;         /* config.json text at start */
+	int64_t best;         /* best candidate number, -1 before the baseline */
+	int64_t best_ns;      /* when best last changed */
+	int64_t created_ns;
+	int64_t finished_ns;
+	int iteration;        /* search progress */
+	long tokens;          /* LLM tokens spent */
+};
+void run_row_clear(struct run_row *r);
+
+int store_run_create(struct store *s, int64_t kid, const char *target,
+                     const char *input_name, const char *input, const char *config,
+                     const struct ac_file *files, size_t nfiles, int64_t *rid);
+/* The kernel's latest run; -ENOENT if it never ran. */
+int store_run_latest(struct store *s, int64_t kid, struct run_row *r);
+int store_run_get(struct store *s, int64_t rid, struct run_row *r);
+int store_run_set_state(struct store *s, int64_t rid, const char *state, bool finished);
+int store_run_set_best(struct store *s, int64_t rid, int64_t num, int64_t ts);
+int store_run_set_progress(struct store *s, int64_t rid, int iteration, long tokens);
+/* Ids of the runs that were not finished (for resuming after a restart). */
+int store_runs_unfinished(struct store *s, int64_t **rids, int *n);
+/* The files the run was started with (harness and extras), data loaded. */
+int store_run_files(struct store *s, int64_t rid, struct file_row **rows, int *n);
+
+/* ---- candidates ---- */
+struct cand_row {
+	int64_t run_id;
+	int64_t num;
+	int64_t parent;       /* -1 for the input */
+	int iteration;
+	char *origin;         /* "input", "llm", "repair", "tune" */
+	char *plan;           /* the plan text (or what the tuner changed) */
+	char *option;         /* menu option the plan chose */
+	char *model;
+	char *source;
+	size_t source_len;
+	char *outcome;        /* ac_outcome_name(); "pending" until evaluated */
+	int64_t time_ns;
+	int samples;
+	double spread;
+	char *message;
+	char *log;
+	size_t log_len;
+	char *plan_prompt;
+	char *code_prompt;
+	long tokens;
+	int in_beam;          /* the beam after the candidate's iteration held it */
+	int64_t created_ns;
+	int64_t evaluated_ns;
+};
+void cand_row_clear(struct cand_row *c);
+void cand_rows_free(struct cand_row *rows, int n);
+
+/* Adds a candidate; c->num < 0 assigns the next number. Returns 0 and the
+ * number in c->num. */
+int store_cand_add(struct store *s, struct cand_row *c);
+int store_cand_set_result(struct store *s, int64_t rid, int64_t num,
+                          const struct ac_result *r, int64_t ts);
+int store_cand_set_beam(struct store *s, int64_t rid, int64_t num, int in_beam);
+/* One candidate with everything (source, log, prompts). */
+int store_cand_get(struct store *s, int64_t rid, int64_t num, struct cand_row *c);
+/* All candidates of a run, without source/log/prompts text but with their
+ * lengths, by number. */
+int store_cand_list(struct store *s, int64_t rid, struct cand_row **rows, int *n);
+/* Candidates of a run not evaluated yet. */
+int store_cand_pending(struct store *s, int64_t rid, int64_t **nums, int *n);
+
+/* ---- log ---- */
+int store_log_add(struct store *s, int64_t kid, int64_t ts, const char *line);
+/* Lines with id > after, oldest first; fn is called for each. */
+int store_log_since(struct store *s, int64_t kid, int64_t after,
+                    void (*fn)(void *arg, int64_t id, int64_t ts, const char *line),
+                    void *arg);
+
+#endif
