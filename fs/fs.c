@@ -58,6 +58,9 @@ struct handle {
 	bool dirty;             /* buf differs from the store */
 	bool wrote;             /* this handle changed the file */
 	bool rejected;          /* an invalid config.json write: never stored */
+	bool trunc_only;        /* opened with O_TRUNC and not written yet: bash's
+	                           `>` flushes before writing, and that early flush
+	                           must not empty config.json; release stores it */
 	pthread_mutex_t lock;
 };
 
@@ -446,6 +449,7 @@ static int open_user(struct fs_ctx *c, const struct node *n, int64_t kid, bool t
 	if (trunc) {
 		h->dirty = true;
 		h->wrote = true;
+		h->trunc_only = true;
 	}
 	*out = h;
 	return 0;
@@ -611,6 +615,7 @@ static int fs_write(const char *path, const char *data, size_t size, off_t off,
 	if (!rc) {
 		memcpy(h->buf.buf + off, data, size);
 		h->dirty = true;
+		h->trunc_only = false;
 		h->wrote = true;
 		rc = check_config(c, h, true);
 	}
@@ -655,7 +660,7 @@ static int fs_flush(const char *path, struct fuse_file_info *fi)
 	if (!h || h->kind != H_USER)
 		return 0;
 	pthread_mutex_lock(&h->lock);
-	int rc = commit(ctx(), h);
+	int rc = h->trunc_only ? 0 : commit(ctx(), h);
 	if (!rc && h->rejected && h->wrote)
 		rc = -EINVAL;
 	pthread_mutex_unlock(&h->lock);
@@ -711,6 +716,7 @@ static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 		if (!rc) {
 			h->dirty = true;
 			h->wrote = true;
+			h->trunc_only = false;
 		}
 		pthread_mutex_unlock(&h->lock);
 		return rc;

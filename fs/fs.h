@@ -8,7 +8,7 @@
 #ifndef AC_FS_H
 #define AC_FS_H
 
-#define FUSE_USE_VERSION 31
+#define FUSE_USE_VERSION 312
 #include <fuse.h>
 
 #include "engine/engine.h"

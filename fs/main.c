@@ -28,6 +28,8 @@
 #include "engine/engine.h"
 #include "fs/fs.h"
 
+#include <fuse_lowlevel.h>
+
 struct options {
 	char *state;
 	char *models;

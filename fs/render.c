@@ -44,6 +44,7 @@ struct kcache {
 
 struct view {
 	struct engine *e;
+	int64_t mount_ns;       /* mtime of what has no time of its own yet */
 	pthread_mutex_t lock;
 	struct kcache **k;
 	int n;
@@ -89,6 +90,7 @@ struct view *view_new(struct engine *e)
 	if (!v)
 		return NULL;
 	v->e = e;
+	v->mount_ns = now_ns();
 	pthread_mutex_init(&v->lock, NULL);
 	return v;
 }
@@ -423,11 +425,10 @@ static void first_line(const char *text, char *out, size_t len)
 
 static struct blob *render_schedule(struct view *v, struct kcache *kc)
 {
-	(void)v;
 	struct strbuf sb = {0};
 	if (!kc->have_run || kc->run.best < 0) {
 		sb_adds(&sb, "");
-		return blob_sb(&sb, kc->have_run ? kc->run.created_ns : 0);
+		return blob_sb(&sb, kc->have_run ? kc->run.created_ns : v->mount_ns);
 	}
 	/* walk best → input, then print input → best */
 	int64_t chain[4096];

@@ -1,1 +1,477 @@
-/* placeholder: being written */
+/*
+ * e2e_mount.c - the mount, driven by real commands through a real daemon.
+ *
+ * Each test mounts a fresh state directory on a fresh mountpoint, uses the
+ * shell tools people use (cp, cat, sed -i, mv, rsync, tail -f...) and
+ * unmounts. These are the user-facing contract of DESIGN.md §2.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/support.h"
+
+static struct mnt m;
+
+static void setup(void)
+{
+	mnt_init(&m);
+	mnt_start(&m, NULL, NULL);
+}
+
+static void teardown(void)
+{
+	mnt_cleanup(&m);
+}
+
+TestSuite(mount, .init = setup, .fini = teardown, .timeout = 180);
+
+/* Copies the gemm kernel in and waits for its run to end. */
+static char *run_gemm(const char *name)
+{
+	cr_assert_eq(sh("cp -r %s/tests/kernels/gemm %s/kernels/%s", src_dir(), m.dir, name), 0);
+	char *st = wait_final(&m, name, 120);
+	cr_assert(st, "the run did not end");
+	return st;
+}
+
+Test(mount, layout_at_the_root)
+{
+	char *ls = sh_out("ls %s", m.dir);
+	cr_assert_str_eq(ls, "kernels\nmenus\nstatus\ntargets\n");
+	free(ls);
+	cr_assert(wait_contains(m.dir, "", 1));
+	char path[400];
+	snprintf(path, sizeof(path), "%s/targets", m.dir);
+	cr_assert(wait_contains(path, "cpu: available", 20), "targets: %s", slurp(path));
+	char *t = slurp(path);
+	cr_assert(strstr(t, "cuda:") && strstr(t, "command:"), "%s", t);
+	free(t);
+	char *menus = sh_out("ls %s/menus", m.dir);
+	cr_assert(strstr(menus, "cpu.menu") && strstr(menus, "cpu.md"), "menus: %s", menus);
+	free(menus);
+	char *status = slurpf("%s/status", m.dir);
+	cr_assert(strstr(status, "engine: 0 kernels"), "%s", status);
+	free(status);
+}
+
+Test(mount, gemm_baseline_end_to_end)
+{
+	char *st = run_gemm("gemm");
+	cr_assert(!strncmp(st, "done", 4), "status: %s", st);
+	free(st);
+	char *best = slurpf("%s/kernels/gemm/best.c", m.dir);
+	char *input = slurpf("%s/tests/kernels/gemm/input.c", src_dir());
+	cr_assert_str_eq(best, input);
+	char *c0 = slurpf("%s/kernels/gemm/candidates/0.c", m.dir);
+	cr_assert_str_eq(c0, input);
+	free(best);
+	free(input);
+	free(c0);
+	char *metrics = slurpf("%s/kernels/gemm/metrics.json", m.dir);
+	cr_assert(strstr(metrics, "\"outcome\":\t\"ok\""), "%s", metrics);
+	cr_assert(strstr(metrics, "\"time_ns\""));
+	free(metrics);
+	char *log = slurpf("%s/kernels/gemm/log", m.dir);
+	cr_assert_eq(count_of(log, " queued\n"), 1, "exactly one run: %s", log);
+	cr_assert(strstr(log, "candidate 0: ok"), "%s", log);
+	free(log);
+	char *ls = sh_out("ls %s/kernels/gemm/candidates %s/kernels/gemm/plans", m.dir, m.dir);
+	cr_assert(strstr(ls, "0.c\n0.log") && strstr(ls, "0.md"), "%s", ls);
+	free(ls);
+	char *sched = slurpf("%s/kernels/gemm/schedule", m.dir);
+	cr_assert(!strncmp(sched, "#0 input", 8), "%s", sched);
+	free(sched);
+	char *root = slurpf("%s/status", m.dir);
+	cr_assert(strstr(root, "gemm: done"), "%s", root);
+	free(root);
+}
+
+Test(mount, harness_that_does_not_compile)
+{
+	sh("mkdir %s/kernels/bad && cp %s/tests/kernels/gemm/input.c %s/kernels/bad/ && "
+	   "printf 'int main(void) { return x; }\\n' > %s/kernels/bad/harness.c",
+	   m.dir, src_dir(), m.dir, m.dir);
+	char *st = wait_final(&m, "bad", 60);
+	cr_assert(st);
+	cr_assert(strstr(st, "failed: harness does not compile"), "%s", st);
+	free(st);
+	char *log = slurpf("%s/kernels/bad/candidates/0.log", m.dir);
+	cr_assert(strstr(log, "error"), "compiler output expected: %s", log);
+	free(log);
+}
+
+Test(mount, inputs_that_misbehave)
+{
+	struct {
+		const char *name;
+		const char *body;
+		const char *want;
+	} cases[] = {
+		{"crash", "void gemm(int M,int N,int K,const float*A,const float*B,float*C)"
+		          "{ (void)M;(void)N;(void)K;(void)A;(void)B;(void)C; *(volatile int*)0 = 1; }",
+		 "failed: the input did not run"},
+		{"loop", "void gemm(int M,int N,int K,const float*A,const float*B,float*C)"
+		         "{ (void)M;(void)N;(void)K;(void)A;(void)B;(void)C; for(;;); }",
+		 "failed: the input timed out"},
+		{"flood", "#include <stdio.h>\nvoid gemm(int M,int N,int K,const float*A,const float*B,float*C)"
+		          "{ (void)M;(void)N;(void)K;(void)A;(void)B;(void)C; for(;;) puts(\"spam spam spam\"); }",
+		 "failed: the input"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char path[600];
+		snprintf(path, sizeof(path), "%s/kernels/%s", m.dir, cases[i].name);
+		cr_assert_eq(mkdir(path, 0755), 0);
+		sh("printf '{\"timeout_s\": 2}' > %s/config.json", path);
+		FILE *f = fopen(strcat(strcpy((char[700]){0}, path), "/input.c"), "w");
+		fputs(cases[i].body, f);
+		fclose(f);
+		sh("cp %s/tests/kernels/gemm/harness.c %s/", src_dir(), path);
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *st = wait_final(&m, cases[i].name, 90);
+		cr_assert(st, "%s did not end", cases[i].name);
+		cr_assert(strstr(st, cases[i].want), "%s: %s", cases[i].name, st);
+		free(st);
+	}
+	/* the daemon is still fine */
+	char *st = run_gemm("after");
+	cr_assert(!strncmp(st, "done", 4), "%s", st);
+	free(st);
+}
+
+Test(mount, config_json_is_validated)
+{
+	sh("mkdir %s/kernels/k", m.dir);
+	cr_assert_eq(sh("printf '{\"iterations\": 3}' > %s/kernels/k/config.json", m.dir), 0);
+	/* unknown key: EINVAL, the old config stays, the log names the key */
+	cr_assert_neq(sh("(printf '{\"beams\": 2}' > %s/kernels/k/config.json) 2>/dev/null", m.dir), 0);
+	char *cfg = slurpf("%s/kernels/k/config.json", m.dir);
+	cr_assert_str_eq(cfg, "{\"iterations\": 3}");
+	free(cfg);
+	char *log = slurpf("%s/kernels/k/log", m.dir);
+	cr_assert(strstr(log, "unknown key \"beams\""), "%s", log);
+	free(log);
+	/* wrong type, and invalid JSON written through cp (error at close) */
+	cr_assert_neq(sh("(printf '{\"beam\": \"x\"}' > %s/kernels/k/config.json) 2>/dev/null", m.dir), 0);
+	sh("printf '{nope' > %s/bad.json", m.base);
+	cr_assert_neq(sh("cp %s/bad.json %s/kernels/k/config.json 2>/dev/null", m.base, m.dir), 0);
+	cfg = slurpf("%s/kernels/k/config.json", m.dir);
+	cr_assert_str_eq(cfg, "{\"iterations\": 3}");
+	free(cfg);
+	/* the errno itself, from write(2) */
+	int fd = open(strcat(strcpy((char[600]){0}, m.dir), "/kernels/k/config.json"),
+	              O_WRONLY | O_TRUNC);
+	cr_assert(fd >= 0);
+	errno = 0;
+	cr_assert_eq(write(fd, "{\"seed\": -1}", 12), -1);
+	cr_assert_eq(errno, EINVAL);
+	close(fd);
+}
+
+Test(mount, refusals)
+{
+	sh("mkdir %s/kernels/k", m.dir);
+	/* 1 MiB limit */
+	cr_assert_neq(sh("(head -c 1100000 /dev/zero > %s/kernels/k/big.bin) 2>/dev/null", m.dir), 0);
+	int fd = open(strcat(strcpy((char[600]){0}, m.dir), "/kernels/k/big2"), O_WRONLY | O_CREAT, 0644);
+	cr_assert(fd >= 0);
+	errno = 0;
+	cr_assert_eq(pwrite(fd, "x", 1, 1 << 20), -1);
+	cr_assert_eq(errno, EFBIG);
+	close(fd);
+	/* generated files are read-only */
+	errno = 0;
+	cr_assert_eq(open(strcat(strcpy((char[600]){0}, m.dir), "/kernels/k/status"), O_WRONLY), -1);
+	cr_assert_eq(errno, EACCES);
+	cr_assert_neq(sh("(echo x > %s/kernels/k/metrics.json) 2>/dev/null", m.dir), 0);
+	/* unknown ctl command */
+	fd = open(strcat(strcpy((char[600]){0}, m.dir), "/kernels/k/ctl"), O_WRONLY);
+	cr_assert(fd >= 0);
+	errno = 0;
+	cr_assert_eq(write(fd, "launch\n", 7), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(write(fd, "stop\n", 5), 5);
+	close(fd);
+	/* names that cannot be kernels */
+	cr_assert_neq(sh("mkdir '%s/kernels/.hidden' 2>/dev/null", m.dir), 0);
+	cr_assert_neq(sh("mkdir '%s/kernels/a b' 2>/dev/null", m.dir), 0);
+	cr_assert_neq(sh("mkdir %s/kernels/k/sub 2>/dev/null", m.dir), 0);
+	cr_assert_neq(sh("mkdir %s/menus/x 2>/dev/null", m.dir), 0);
+	cr_assert_neq(sh("touch %s/nothere 2>/dev/null", m.dir), 0);
+}
+
+Test(mount, every_way_of_writing)
+{
+	const char *k = "w";
+	sh("mkdir %s/kernels/%s", m.dir, k);
+	char d[400];
+	snprintf(d, sizeof(d), "%s/kernels/%s", m.dir, k);
+	/* cp new, cp over existing */
+	cr_assert_eq(sh("cp /etc/hostname %s/notes.txt && cp /etc/os-release %s/notes.txt", d, d), 0);
+	cr_assert_eq(sh("cmp /etc/os-release %s/notes.txt", d), 0);
+	/* > and >> */
+	cr_assert_eq(sh("echo one > %s/a.txt && echo two >> %s/a.txt", d, d), 0);
+	char *a = slurpf("%s/a.txt", d);
+	cr_assert_str_eq(a, "one\ntwo\n");
+	free(a);
+	/* truncate, both via path and to a length */
+	cr_assert_eq(sh("truncate -s 2 %s/a.txt", d), 0);
+	a = slurpf("%s/a.txt", d);
+	cr_assert_str_eq(a, "on");
+	free(a);
+	/* sed -i (temp file, rename) */
+	cr_assert_eq(sh("echo 'alpha beta' > %s/s.txt && sed -i 's/beta/gamma/' %s/s.txt", d, d), 0);
+	a = slurpf("%s/s.txt", d);
+	cr_assert_str_eq(a, "alpha gamma\n");
+	free(a);
+	/* touch: new file, existing file's mtime */
+	cr_assert_eq(sh("touch %s/t.txt && touch -d '2001-02-03 04:05:06 UTC' %s/t.txt", d, d), 0);
+	struct stat st;
+	cr_assert_eq(stat(strcat(strcpy((char[600]){0}, d), "/t.txt"), &st), 0);
+	cr_assert_eq(st.st_mtime, 981173106);
+	cr_assert_eq(st.st_size, 0);
+	/* mv inside the kernel directory */
+	cr_assert_eq(sh("mv %s/t.txt %s/u.txt && test -e %s/u.txt && test ! -e %s/t.txt", d, d, d, d), 0);
+	/* rsync (temp file + rename) */
+	cr_assert_eq(sh("cp /etc/os-release %s/src.txt && rsync -a %s/src.txt %s/r.txt", m.base, m.base, d), 0);
+	cr_assert_eq(sh("cmp /etc/os-release %s/r.txt", d), 0);
+	/* vim: swap file, write, rename-less save */
+	cr_assert_eq(sh("cd %s && HOME=%s vim.tiny -u NONE -i NONE -n -es "
+	                "-c 's/alpha/omega/' -c 'wq' s.txt </dev/null", d, m.base), 0);
+	a = slurpf("%s/s.txt", d);
+	cr_assert_str_eq(a, "omega gamma\n");
+	free(a);
+	/* chmod sticks */
+	cr_assert_eq(sh("chmod 600 %s/r.txt", d), 0);
+	cr_assert_eq(stat(strcat(strcpy((char[600]){0}, d), "/r.txt"), &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+	/* across kernels: EXDEV (mv falls back to copy + unlink) */
+	sh("mkdir %s/kernels/other", m.dir);
+	errno = 0;
+	char from[600], to[600];
+	snprintf(from, sizeof(from), "%s/u.txt", d);
+	snprintf(to, sizeof(to), "%s/kernels/other/u.txt", m.dir);
+	cr_assert_eq(rename(from, to), -1);
+	cr_assert_eq(errno, EXDEV);
+	/* a file name that is kept as given */
+	cr_assert_eq(sh("echo x > '%s/we ird#name.h'", d), 0);
+	char *ls = sh_out("ls %s", d);
+	cr_assert(strstr(ls, "we ird#name.h"), "%s", ls);
+	free(ls);
+	/* unlink */
+	cr_assert_eq(sh("rm %s/a.txt && test ! -e %s/a.txt", d, d), 0);
+}
+
+Test(mount, sed_and_vim_on_the_input_start_runs)
+{
+	char *st = run_gemm("g");
+	free(st);
+	/* sed -i onto input.c: a new run */
+	cr_assert_eq(sh("sed -i 's/acc = 0.0f/acc = 0.0f + 0.0f/' %s/kernels/g/input.c", m.dir), 0);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/kernels/g/log", m.dir);
+	for (int i = 0; i < 200; i++) {
+		char *log = slurp(path);
+		int runs = count_of(log, " queued\n");
+		free(log);
+		if (runs >= 2)
+			break;
+		usleep(50000);
+	}
+	char *log = slurp(path);
+	cr_assert_eq(count_of(log, " queued\n"), 2, "%s", log);
+	free(log);
+	st = wait_final(&m, "g", 120);
+	cr_assert(st && !strncmp(st, "done", 4), "%s", st);
+	free(st);
+	char *c0 = slurpf("%s/kernels/g/candidates/0.c", m.dir);
+	cr_assert(strstr(c0, "0.0f + 0.0f"), "%s", c0);
+	free(c0);
+}
+
+Test(mount, cp_r_starts_exactly_one_run_and_touch_starts_none)
+{
+	char *st = run_gemm("one");
+	free(st);
+	sleep(1);
+	sh("touch %s/kernels/one/input.c", m.dir);
+	sleep(1);
+	char *log = slurpf("%s/kernels/one/log", m.dir);
+	cr_assert_eq(count_of(log, " queued\n"), 1, "%s", log);
+	free(log);
+}
+
+Test(mount, best_mtime_is_stable_and_stat_is_true)
+{
+	char *st = run_gemm("g");
+	free(st);
+	struct stat a, b;
+	char path[400];
+	snprintf(path, sizeof(path), "%s/kernels/g/best.c", m.dir);
+	cr_assert_eq(stat(path, &a), 0);
+	char *best = slurp(path);
+	cr_assert_eq((size_t)a.st_size, strlen(best));
+	free(best);
+	sleep(1);
+	cr_assert_eq(stat(path, &b), 0);
+	cr_assert_eq(a.st_mtim.tv_sec, b.st_mtim.tv_sec);
+	cr_assert_eq(a.st_mtim.tv_nsec, b.st_mtim.tv_nsec);
+	/* make sees it as a normal prerequisite */
+	sh("printf 'out.o: %s\\n\\tcc -c -o out.o %s\\n' > %s/Makefile", path, path, m.base);
+	cr_assert_eq(sh("cd %s && make -s >/dev/null 2>&1", m.base), 0);
+	cr_assert_eq(sh("cd %s && make -q 2>/dev/null", m.base), 0, "up to date after a build");
+	snprintf(path, sizeof(path), "%s/kernels/g/metrics.json", m.dir);
+	cr_assert_eq(stat(path, &a), 0);
+	char *mj = slurp(path);
+	cr_assert_eq((size_t)a.st_size, strlen(mj));
+	free(mj);
+}
+
+Test(mount, tail_f_follows_the_log)
+{
+	sh("mkdir %s/kernels/t", m.dir);
+	char out[400];
+	snprintf(out, sizeof(out), "%s/tail.out", m.base);
+	sh("(timeout 30 tail -f %s/kernels/t/log > %s 2>&1 &)", m.dir, out);
+	sleep(1);
+	sh("cp %s/tests/kernels/gemm/* %s/kernels/t/", src_dir(), m.dir);
+	cr_assert(wait_contains(out, "candidate 0: ok", 60), "tail saw: %s", slurp(out));
+	sh("pkill -f 'tail -f %s/kernels/t/log'", m.dir);
+}
+
+Test(mount, rm_r_and_rmdir_delete_a_kernel)
+{
+	char *st = run_gemm("gone");
+	free(st);
+	cr_assert_eq(sh("rm -r %s/kernels/gone", m.dir), 0);
+	cr_assert_neq(sh("test -e %s/kernels/gone", m.dir), 0);
+	sh("mkdir %s/kernels/gone2 && echo x > %s/kernels/gone2/f", m.dir, m.dir);
+	cr_assert_eq(sh("rmdir %s/kernels/gone2", m.dir), 0);
+	char *ls = sh_out("ls %s/kernels", m.dir);
+	cr_assert_str_eq(ls, "");
+	free(ls);
+	/* a kernel can be made again with the same name */
+	cr_assert_eq(sh("mkdir %s/kernels/gone", m.dir), 0);
+	/* and renamed */
+	cr_assert_eq(sh("mv %s/kernels/gone %s/kernels/back", m.dir, m.dir), 0);
+	cr_assert_eq(sh("test -d %s/kernels/back/candidates", m.dir), 0);
+}
+
+Test(mount, ctl_stop_and_start)
+{
+	sh("mkdir %s/kernels/c && printf '{\"timeout_s\": 30}' > %s/kernels/c/config.json", m.dir, m.dir);
+	sh("printf 'void gemm(int M,int N,int K,const float*A,const float*B,float*C)"
+	   "{(void)M;(void)N;(void)K;(void)A;(void)B;(void)C; for(;;);}' > %s/kernels/c/input.c", m.dir);
+	sh("cp %s/tests/kernels/gemm/harness.c %s/kernels/c/", src_dir(), m.dir);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/kernels/c/status", m.dir);
+	cr_assert(wait_contains(path, "baseline", 30));
+	cr_assert_eq(sh("echo stop > %s/kernels/c/ctl", m.dir), 0);
+	cr_assert(wait_contains(path, "stopped", 10), "%s", slurp(path));
+	/* fix the input and restart */
+	sh("cp %s/tests/kernels/gemm/input.c %s/kernels/c/input.c", src_dir(), m.dir);
+	char *st = wait_final(&m, "c", 60);
+	/* the new input started a run by itself */
+	for (int i = 0; st && strncmp(st, "done", 4) && i < 100; i++) {
+		free(st);
+		usleep(100000);
+		st = wait_final(&m, "c", 60);
+	}
+	cr_assert(st && !strncmp(st, "done", 4), "%s", st);
+	free(st);
+	cr_assert_eq(sh("echo restart > %s/kernels/c/ctl", m.dir), 0);
+	cr_assert(wait_contains(path, "baseline", 10) || wait_contains(path, "done", 60));
+}
+
+Test(mount, menus_edits_are_kept_across_remounts)
+{
+	cr_assert_eq(sh("echo '# my own option' >> %s/menus/cpu.menu", m.dir), 0);
+	cr_assert_eq(sh("printf 'my notes\\n' > %s/menus/extra.md", m.dir), 0);
+	cr_assert_eq(mnt_stop(&m), 0);
+	mnt_start(&m, NULL, NULL);
+	char *menu = slurpf("%s/menus/cpu.menu", m.dir);
+	cr_assert(strstr(menu, "# my own option"), "%s", menu);
+	free(menu);
+	char *shipped = slurpf("%s/menus/cpu.menu", src_dir());
+	cr_assert(shipped && !strstr(shipped, "my own option"), "the shipped file is untouched");
+	free(shipped);
+	char *extra = slurpf("%s/menus/extra.md", m.dir);
+	cr_assert_str_eq(extra, "my notes\n");
+	free(extra);
+	/* removing the edit brings the shipped menu back */
+	cr_assert_eq(sh("rm %s/menus/cpu.menu", m.dir), 0);
+	menu = slurpf("%s/menus/cpu.menu", m.dir);
+	cr_assert(!strstr(menu, "# my own option"));
+	free(menu);
+	cr_assert_neq(sh("rm %s/menus/cpu.md 2>/dev/null", m.dir), 0);
+}
+
+Test(mount, second_daemon_on_the_same_state_is_refused)
+{
+	char other[400];
+	snprintf(other, sizeof(other), "%s/other", m.base);
+	mkdir(other, 0755);
+	char *out = sh_out("%s -o state=%s %s 2>&1; echo rc=$?", daemon_path(), m.state, other);
+	cr_assert(strstr(out, "in use by another autocompfs"), "%s", out);
+	cr_assert(strstr(out, "rc=1"), "%s", out);
+	free(out);
+}
+
+Test(mount, unmount_and_sigterm_exit_zero)
+{
+	cr_assert_eq(mnt_stop(&m), 0);
+	mnt_start(&m, NULL, NULL);
+	kill(m.pid, SIGTERM);
+	int st;
+	waitpid(m.pid, &st, 0);
+	m.pid = 0;
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+	char *mounts = slurp("/proc/self/mounts");
+	cr_assert(!strstr(mounts, m.dir), "still mounted after SIGTERM");
+	free(mounts);
+}
+
+Test(mount, kill_9_loses_nothing_and_resumes)
+{
+	sh("mkdir %s/kernels/p && cp %s/tests/kernels/gemm/* %s/kernels/p/", m.dir, src_dir(), m.dir);
+	sh("echo 'extra data' > %s/kernels/p/data.txt", m.dir);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/kernels/p/status", m.dir);
+	cr_assert(wait_contains(path, "baseline", 30));
+	mnt_kill9(&m);
+	mnt_start(&m, NULL, NULL);
+	char *st = wait_final(&m, "p", 120);
+	cr_assert(st && !strncmp(st, "done", 4), "%s", st);
+	free(st);
+	char *data = slurpf("%s/kernels/p/data.txt", m.dir);
+	cr_assert_str_eq(data, "extra data\n");
+	free(data);
+	cr_assert_eq(sh("cmp %s/tests/kernels/gemm/input.c %s/kernels/p/input.c", src_dir(), m.dir), 0);
+	/* and after a clean remount the result is still there */
+	cr_assert_eq(mnt_stop(&m), 0);
+	mnt_start(&m, NULL, NULL);
+	char *metrics = slurpf("%s/kernels/p/metrics.json", m.dir);
+	cr_assert(strstr(metrics, "\"outcome\":\t\"ok\""), "%s", metrics);
+	free(metrics);
+	cr_assert_eq(sh("sqlite3 %s/autocompfs.db 'PRAGMA integrity_check' | grep -qx ok", m.state), 0);
+}
+
+Test(mount, help_and_version, .init = NULL, .fini = NULL)
+{
+	char *out = sh_out("%s --version", daemon_path());
+	cr_assert(strstr(out, "autocompfs "), "%s", out);
+	free(out);
+	out = sh_out("%s --help 2>&1", daemon_path());
+	cr_assert(strstr(out, "state=DIR"), "%s", out);
+	free(out);
+	cr_assert_eq(sh("%s >/dev/null 2>&1", daemon_path()), 2);
+}
