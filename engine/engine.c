@@ -26,6 +26,7 @@
 
 #include "ac_config.h"
 #include "engine/config.h"
+#include "engine/llm.h"
 #include "engine/run.h"
 
 struct kernel {
@@ -74,6 +75,7 @@ struct engine {
 
 	atomic_long tokens;
 	atomic_long evaluated;
+	struct llm_client *llm;
 };
 
 static void *driver_main(void *arg);
@@ -106,6 +108,16 @@ const char *engine_menus_dir(void)
 char *const *engine_models(struct engine *e)
 {
 	return e->models;
+}
+
+struct llm_client *engine_llm(struct engine *e)
+{
+	return e->llm;
+}
+
+void engine_add_tokens(struct engine *e, long n)
+{
+	atomic_fetch_add(&e->tokens, n);
 }
 
 struct store *engine_reader(struct engine *e)
@@ -210,6 +222,19 @@ static void set_status(struct engine *e, int64_t kid, const char *state, const c
 	engine_touch(e, kid);
 }
 
+void run_progress(struct run_ctx *rc, const char *state, const char *fmt, ...)
+{
+	if (atomic_load(&rc->cancel) == RUN_DELETED)
+		return;
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	store_kernel_set_status(rc->e->writer, rc->kid, state, line, now_ns());
+	engine_touch(rc->e, rc->kid);
+}
+
 void run_status(struct run_ctx *rc, const char *state, const char *fmt, ...)
 {
 	if (atomic_load(&rc->cancel) == RUN_DELETED)
@@ -311,6 +336,13 @@ int engine_open(const struct engine_opts *o, struct engine **out, char *err, siz
 			e->models[i] = strdup(o->models[i]);
 	}
 	e->opts.models = e->models;
+	struct llm_client_opts lo = {.max_in_flight = o->llm_in_flight > 0 ? o->llm_in_flight : 4};
+	e->llm = llm_client_new(&lo);
+	if (!e->llm) {
+		snprintf(err, errlen, "cannot set up the LLM client");
+		engine_free(e);
+		return -ENOMEM;
+	}
 
 	int rc = mkdir_p(e->state_dir, 0700);
 	if (rc) {
@@ -833,6 +865,7 @@ void engine_free(struct engine *e)
 		free(e->kernels[i]);
 	free(e->kernels);
 	strv_free(e->models);
+	llm_client_free(e->llm);
 	free(e->targets_text);
 	if (e->lock_fd >= 0)
 		close(e->lock_fd);
@@ -973,6 +1006,61 @@ int run_evaluate(struct run_ctx *rc, int64_t num, struct ac_result *r)
 	}
 	cand_row_clear(&c);
 	return err;
+}
+
+int run_remeasure(struct run_ctx *rc, int64_t num, struct ac_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	struct cand_row c;
+	int err = store_cand_get(rc->e->writer, rc->rid, num, &c);
+	if (err)
+		return err;
+	char dir[PATH_MAX + 48];
+	snprintf(dir, sizeof(dir), "%s/retime-%lld", rc->run_dir, (long long)num);
+	remove_tree(dir);
+	err = mkdir_p(dir, 0700);
+	struct ac_job job = {
+		.scratch_dir = dir,
+		.run_dir = rc->run_dir,
+		.candidate = c.source,
+		.candidate_size = strlen(c.source),
+		.reference = rc->row.input,
+		.reference_size = strlen(rc->row.input),
+		.files = rc->afiles,
+		.nfiles = (size_t)rc->nfiles,
+		.opts = &rc->topts,
+		.cancel = &rc->cancel,
+	};
+	if (!err) {
+		build_acquire(rc->e);
+		err = rc->target->build(&job, r);
+		build_release(rc->e);
+	}
+	if (!err && r->outcome == AC_OK && !run_cancelled(rc)) {
+		ac_result_clear(r);
+		atomic_fetch_add(&rc->e->timing_waiting, 1);
+		pthread_mutex_lock(&rc->e->timing_lock);
+		atomic_fetch_sub(&rc->e->timing_waiting, 1);
+		err = rc->target->run(&job, r);
+		pthread_mutex_unlock(&rc->e->timing_lock);
+	}
+	remove_tree(dir);
+	cand_row_clear(&c);
+	if (run_cancelled(rc))
+		return -ECANCELED;
+	return err;
+}
+
+void run_set_best(struct run_ctx *rc, int64_t num, int64_t time_ns)
+{
+	if (num == rc->best_num) {
+		rc->best_time_ns = time_ns;
+		return;
+	}
+	rc->best_num = num;
+	rc->best_time_ns = time_ns;
+	store_run_set_best(rc->e->writer, rc->rid, num, now_ns());
+	engine_touch(rc->e, rc->kid);
 }
 
 struct task_pool {

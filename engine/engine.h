@@ -86,6 +86,11 @@ void engine_totals(struct engine *e, struct strbuf *sb);
 const char *engine_menus_dir(void);
 char *const *engine_models(struct engine *e);
 
+/* The daemon's LLM client (shared by every run). */
+struct llm_client *engine_llm(struct engine *e);
+/* Adds to the engine's token total (root status). */
+void engine_add_tokens(struct engine *e, long n);
+
 /* The name of the input file for a config text (config.json content):
  * "input.c" for cpu... (static storage, never NULL). */
 const char *engine_input_name_for(const char *config_text, size_t len);

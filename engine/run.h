@@ -67,6 +67,17 @@ void run_log(struct run_ctx *rc, const char *fmt, ...) __attribute__((format(pri
 void run_status(struct run_ctx *rc, const char *state, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Sets the status line without a log line (progress counters). */
+void run_progress(struct run_ctx *rc, const char *state, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Builds and times candidate num again without touching its stored result
+ * (finalists are re-measured so noise cannot crown a winner). */
+int run_remeasure(struct run_ctx *rc, int64_t num, struct ac_result *r);
+
+/* Makes num the best, whatever its stored time (after re-measurement). */
+void run_set_best(struct run_ctx *rc, int64_t num, int64_t time_ns);
+
 /* Builds (in parallel with others) and times (alone) candidate num, stores
  * the result and logs one line. On return r holds the result (caller clears).
  * Returns 0, or -ECANCELED when the run was cancelled (nothing stored), or

@@ -1,23 +1,817 @@
 /*
- * search.c - what a run does after a good baseline.
+ * search.c - what a run does after a good baseline: the Autocomp beam
+ * search, the tuner, or nothing (with words saying what to set).
  *
- * With models configured: the plan-then-implement beam search. With knobs
- * in the input and no model: the tuner. With neither: the run is done after
- * the baseline and the status says, in words, what to set.
+ * The beam search, per iteration: for every beam member (parent) and every
+ * plan slot, ask a planning model to choose one optimization from the menu
+ * (after dropout), then ask a code model for `implementations` rewrites of
+ * the parent that apply it; build each as soon as its reply arrives (builds
+ * in parallel, timed runs alone). The next beam is the fastest distinct
+ * correct candidates of parents and children, a plan text surviving once
+ * per parent, the input always eligible; in the first two iterations a
+ * child may be up to 10% slower than its parent, later it must not be.
+ * Before `done`, the finalists are timed again and the best is chosen on
+ * the re-measured figures.
+ *
+ * Resuming: every LLM call is stored under its slot name
+ * ("i3/c17/p2" for a plan, ".../impl1" for an implementation) and every
+ * candidate remembers its slot, so a new daemon walks the same slots,
+ * finds what was already asked and evaluated, and does only the rest.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/engine.h"
+#include "engine/knob.h"
+#include "engine/llm.h"
+#include "engine/menus.h"
+#include "engine/prompt.h"
+#include "engine/reply.h"
 #include "engine/run.h"
+#include "engine/tune.h"
+
+struct search {
+	struct run_ctx *rc;
+	struct llm_model **models;
+	int nmodels;
+	struct llm_model **code_models;
+	int ncode;
+	struct menu menu;
+	char *notes;
+	int iteration;
+	int64_t *beam;
+	int nbeam;
+	pthread_mutex_t lock;      /* children, counters */
+	int64_t *children;
+	int nchildren;
+	int candidates;            /* in the run (for max_candidates) */
+	bool out_of_tokens;
+	bool out_of_candidates;
+	int llm_failures;
+};
+
+/* A stable 64-bit hash (FNV-1a) for seeding per-slot generators. */
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	if (!h)
+		h = 1469598103934665603ULL;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void free_models(struct llm_model **m, int n)
+{
+	for (int i = 0; i < n; i++)
+		llm_model_free(m[i]);
+	free(m);
+}
+
+/* Parses a model list; -EINVAL with the reason in err. */
+static int parse_models(char *const *specs, struct llm_model ***out, int *n, char *err,
+                        size_t errlen)
+{
+	int cnt = strv_len(specs);
+	*out = calloc((size_t)cnt + 1, sizeof(**out));
+	*n = 0;
+	if (!*out)
+		return -ENOMEM;
+	for (int i = 0; i < cnt; i++) {
+		int rc = llm_model_parse(specs[i], &(*out)[i], err, errlen);
+		if (rc) {
+			free_models(*out, i);
+			*out = NULL;
+			return rc;
+		}
+		*n = i + 1;
+	}
+	return 0;
+}
+
+static bool tokens_spent(struct search *s)
+{
+	struct run_ctx *rc = s->rc;
+	pthread_mutex_lock(&s->lock);
+	bool spent = rc->cfg.max_tokens > 0 && rc->tokens >= rc->cfg.max_tokens;
+	if (spent)
+		s->out_of_tokens = true;
+	pthread_mutex_unlock(&s->lock);
+	return spent;
+}
+
+/* Reserves room for one more candidate; false when max_candidates is reached. */
+static bool take_candidate(struct search *s)
+{
+	struct run_ctx *rc = s->rc;
+	pthread_mutex_lock(&s->lock);
+	bool ok = rc->cfg.max_candidates <= 0 || s->candidates < rc->cfg.max_candidates;
+	if (ok)
+		s->candidates++;
+	else
+		s->out_of_candidates = true;
+	pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
+static void wait_note(void *arg, const char *line)
+{
+	struct run_ctx *rc = arg;
+	run_log(rc, "llm: %s", line);
+}
+
+/* One LLM call for slot, or its stored reply. Returns 0 with *call filled
+ * (call->error non-empty when the call failed for good), -ECANCELED. */
+static int ask(struct search *s, const char *slot, const struct llm_model *model,
+               const char *prompt, struct llm_call_row *call)
+{
+	struct run_ctx *rc = s->rc;
+	if (store_call_get(engine_writer(rc->e), rc->rid, slot, call) == 0)
+		return 0;
+	if (run_cancelled(rc))
+		return -ECANCELED;
+	struct llm_request req = {
+		.model = model,
+		.prompt = prompt,
+		.temperature = rc->cfg.temperature,
+		.max_tokens = 8192,
+	};
+	struct llm_reply reply = {0};
+	int64_t t0 = mono_ns();
+	int err = llm_complete(engine_llm(rc->e), &req, &reply, &rc->cancel, wait_note, rc);
+	if (err == -ECANCELED || run_cancelled(rc)) {
+		llm_reply_clear(&reply);
+		return -ECANCELED;
+	}
+	memset(call, 0, sizeof(*call));
+	call->run_id = rc->rid;
+	call->slot = strdup(slot);
+	call->model = strdup(model->spec);
+	call->prompt = strdup(prompt);
+	call->reply = strdup(reply.text ? reply.text : "");
+	call->reasoning = strdup(reply.reasoning ? reply.reasoning : "");
+	if (err) {
+		char e[600];
+		if (reply.truncated)
+			snprintf(e, sizeof(e), "reply cut off at the length limit");
+		else
+			snprintf(e, sizeof(e), "%s", reply.error ? reply.error : strerror(-err));
+		call->error = strdup(e);
+	} else {
+		call->error = strdup("");
+	}
+	call->truncated = reply.truncated;
+	call->prompt_tokens = reply.prompt_tokens;
+	call->completion_tokens = reply.completion_tokens;
+	call->attempts = reply.attempts;
+	call->wall_ns = mono_ns() - t0;
+	llm_reply_clear(&reply);
+	store_call_put(engine_writer(rc->e), call);
+	long used = call->prompt_tokens + call->completion_tokens;
+	pthread_mutex_lock(&s->lock);
+	rc->tokens += used;
+	if (call->error[0])
+		s->llm_failures++;
+	pthread_mutex_unlock(&s->lock);
+	engine_add_tokens(rc->e, used);
+	if (call->error[0])
+		run_log(rc, "llm: %s (%s): %s", slot, model->spec, call->error);
+	return 0;
+}
+
+static void add_child(struct search *s, int64_t num)
+{
+	pthread_mutex_lock(&s->lock);
+	int64_t *p = realloc(s->children, (size_t)(s->nchildren + 1) * sizeof(*p));
+	if (p) {
+		s->children = p;
+		s->children[s->nchildren++] = num;
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Evaluates candidate num if it is still pending; offers it for best. */
+static int settle(struct search *s, int64_t num)
+{
+	struct run_ctx *rc = s->rc;
+	struct cand_row c;
+	int err = store_cand_get(engine_writer(rc->e), rc->rid, num, &c);
+	if (err)
+		return err;
+	bool pending = !strcmp(c.outcome, "pending");
+	int64_t t = !strcmp(c.outcome, "ok") ? c.time_ns : 0;
+	cand_row_clear(&c);
+	if (pending) {
+		struct ac_result r;
+		err = run_evaluate(rc, num, &r);
+		if (err) {
+			ac_result_clear(&r);
+			return err;
+		}
+		t = r.outcome == AC_OK ? r.time_ns : 0;
+		ac_result_clear(&r);
+	}
+	if (t > 0)
+		run_offer_best(rc, num, t);
+	return 0;
+}
+
+/* Stores a candidate that failed before evaluation (LLM error, no code). */
+static int add_failed(struct search *s, struct cand_row *c, const char *why)
+{
+	c->outcome = strdup("failed");
+	c->message = strdup(why);
+	if (!c->source)
+		c->source = strdup("");
+	int err = run_add_candidate(s->rc, c);
+	if (!err) {
+		struct ac_result r = {.outcome = AC_FAILED};
+		ac_result_set_message(&r, "%s", why);
+		ac_result_logf(&r, "%s\n", why);
+		store_cand_set_result(engine_writer(s->rc->e), s->rc->rid, c->num, &r, now_ns());
+		ac_result_clear(&r);
+		run_log(s->rc, "candidate %lld: failed: %s", (long long)c->num, why);
+	}
+	return err;
+}
+
+struct slot_task {
+	int64_t parent;
+	int index;          /* global plan index in this iteration */
+	int plan;           /* plan number for this parent */
+};
+
+struct iter_ctx {
+	struct search *s;
+	struct slot_task *tasks;
+};
+
+/* Fills the prompt context for a parent. The caller frees *parent_code. */
+static int parent_ctx(struct search *s, int64_t parent, struct prompt_ctx *ctx,
+                      char **parent_code)
+{
+	struct run_ctx *rc = s->rc;
+	struct cand_row p;
+	int err = store_cand_get(engine_writer(rc->e), rc->rid, parent, &p);
+	if (err)
+		return err;
+	*parent_code = p.source;
+	p.source = NULL;
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->kernel = rc->kernel_name;
+	ctx->target = rc->target->name;
+	ctx->notes = s->notes;
+	ctx->menu = &s->menu;
+	ctx->keep = rc->cfg.dropout;
+	ctx->parent_code = *parent_code;
+	ctx->file_name = rc->row.input_name;
+	ctx->parent_time_ns = (double)p.time_ns;
+	ctx->input_time_ns = (double)rc->input_time_ns;
+	ctx->iteration = s->iteration;
+	ctx->iterations = rc->cfg.iterations;
+	ctx->edits = rc->cfg.edits;
+	cand_row_clear(&p);
+	return 0;
+}
+
+/* The code of an implement reply: the last fenced block, or SEARCH/REPLACE
+ * edits applied to the parent. NULL with the reason in why. */
+static char *code_of(struct search *s, const char *parent_code, const char *text, char *why,
+                     size_t len)
+{
+	if (s->rc->cfg.edits && strstr(text, "<<<<<<< SEARCH")) {
+		char *out = NULL;
+		char err[300];
+		if (reply_apply_edits(parent_code, text, &out, err, sizeof(err)) == 0)
+			return out;
+		snprintf(why, len, "edit does not apply: %s", err);
+		return NULL;
+	}
+	char *code = reply_code(text);
+	if (!code)
+		snprintf(why, len, "no code in reply");
+	return code;
+}
+
+/* Asks for code in slot (implement, repair or plan+implement), stores the
+ * candidate and evaluates it. Returns the candidate number or -1. */
+static int64_t implement(struct search *s, const struct slot_task *t, const char *slot,
+                         const struct llm_model *model, const char *prompt,
+                         const char *plan, const char *option, const char *plan_prompt,
+                         const char *origin, const char *parent_code, bool from_plan_reply)
+{
+	struct run_ctx *rc = s->rc;
+	int64_t num;
+	if (store_cand_by_slot(engine_writer(rc->e), rc->rid, slot, &num) == 0) {
+		/* done before a restart: just make sure it was evaluated */
+		if (settle(s, num) == 0)
+			add_child(s, num);
+		return num;
+	}
+	if (run_cancelled(rc) || tokens_spent(s) || !take_candidate(s))
+		return -1;
+	struct llm_call_row call;
+	if (ask(s, slot, model, prompt, &call))
+		return -1;
+	struct cand_row c = {0};
+	c.num = -1;
+	c.parent = t->parent;
+	c.iteration = s->iteration;
+	c.origin = strdup(origin);
+	c.option = strdup(option ? option : "");
+	c.model = strdup(model->spec);
+	c.slot = strdup(slot);
+	c.plan_prompt = strdup(plan_prompt ? plan_prompt : "");
+	c.code_prompt = strdup(from_plan_reply ? "" : prompt);
+	c.tokens = call.prompt_tokens + call.completion_tokens;
+	char *plan_text = from_plan_reply ? reply_plan(call.reply) : NULL;
+	c.plan = strdup(plan_text ? plan_text : plan);
+	free(plan_text);
+	int64_t result = -1;
+	if (call.error[0]) {
+		char why[700];
+		snprintf(why, sizeof(why), "%s", call.error);
+		if (add_failed(s, &c, why) == 0)
+			result = c.num;
+	} else {
+		char why[400];
+		char *code = code_of(s, parent_code, call.reply, why, sizeof(why));
+		if (!code) {
+			c.source = strdup(call.reply);
+			if (add_failed(s, &c, why) == 0)
+				result = c.num;
+		} else {
+			c.source = code;
+			if (run_add_candidate(rc, &c) == 0) {
+				result = c.num;
+				if (settle(s, c.num) == 0)
+					add_child(s, c.num);
+			}
+		}
+	}
+	cand_row_clear(&c);
+	llm_call_row_clear(&call);
+	return result;
+}
+
+/* A failed candidate gets one repair attempt when reimplement_failed. */
+static void maybe_repair(struct search *s, const struct slot_task *t, const char *slot,
+                         int64_t num, struct prompt_ctx *ctx, const char *plan,
+                         const char *option, const char *parent_code)
+{
+	struct run_ctx *rc = s->rc;
+	if (!rc->cfg.reimplement_failed || num < 0 || run_cancelled(rc))
+		return;
+	struct cand_row c;
+	if (store_cand_get(engine_writer(rc->e), rc->rid, num, &c))
+		return;
+	bool failed = strcmp(c.outcome, "ok") && strcmp(c.outcome, "pending") && c.source[0];
+	if (failed) {
+		char rslot[200];
+		snprintf(rslot, sizeof(rslot), "%s/repair", slot);
+		char *prompt = prompt_repair(ctx, plan, c.source, c.log);
+		const struct llm_model *m = s->code_models[(t->index + 1) % s->ncode];
+		if (prompt)
+			implement(s, t, rslot, m, prompt, plan, option, NULL, "repair", parent_code,
+			          false);
+		free(prompt);
+	}
+	cand_row_clear(&c);
+}
+
+static void plan_task(void *arg, int i)
+{
+	struct iter_ctx *ic = arg;
+	struct search *s = ic->s;
+	struct run_ctx *rc = s->rc;
+	const struct slot_task *t = &ic->tasks[i];
+	if (run_cancelled(rc) || tokens_spent(s))
+		return;
+	struct prompt_ctx ctx;
+	char *parent_code = NULL;
+	if (parent_ctx(s, t->parent, &ctx, &parent_code))
+		return;
+	char pslot[128];
+	snprintf(pslot, sizeof(pslot), "i%d/c%lld/p%d", s->iteration, (long long)t->parent, t->plan);
+	uint64_t rng = hash_str(rc->cfg.seed ? rc->cfg.seed : (uint64_t)rc->rid * 7919, pslot);
+	/* about one plan prompt in ten asks for a strategy not on the menu */
+	uint64_t coin = rng;
+	ctx.invent = prompt_rng_unit(&coin) < 0.1;
+	const struct llm_model *pm = s->models[t->index % s->nmodels];
+	int impls = rc->cfg.implementations;
+
+	if (rc->cfg.skip_planning) {
+		for (int j = 0; j < impls && !run_cancelled(rc); j++) {
+			char slot[160];
+			snprintf(slot, sizeof(slot), "%s/impl%d", pslot, j);
+			uint64_t r2 = hash_str(rng, slot);
+			char *offered = NULL;
+			char *prompt = prompt_plan_implement(&ctx, &r2, &offered);
+			const struct llm_model *cm = s->code_models[(t->index * impls + j) % s->ncode];
+			if (prompt) {
+				int64_t num = implement(s, t, slot, cm, prompt, "", "", prompt, "llm",
+				                        parent_code, true);
+				maybe_repair(s, t, slot, num, &ctx, "", "", parent_code);
+			}
+			free(prompt);
+			free(offered);
+		}
+		free(parent_code);
+		return;
+	}
+
+	char *offered = NULL;
+	char *prompt = prompt_plan(&ctx, &rng, &offered);
+	free(offered);
+	if (!prompt) {
+		free(parent_code);
+		return;
+	}
+	int64_t existing;
+	char slot0[160];
+	snprintf(slot0, sizeof(slot0), "%s/impl0", pslot);
+	bool resumed = store_cand_by_slot(engine_writer(rc->e), rc->rid, slot0, &existing) == 0;
+	if (!resumed && (tokens_spent(s) || run_cancelled(rc))) {
+		free(prompt);
+		free(parent_code);
+		return;
+	}
+	struct llm_call_row plan_call;
+	if (ask(s, pslot, pm, prompt, &plan_call)) {
+		free(prompt);
+		free(parent_code);
+		return;
+	}
+	if (plan_call.error[0]) {
+		int64_t num;
+		if (store_cand_by_slot(engine_writer(rc->e), rc->rid, pslot, &num) != 0 && take_candidate(s)) {
+			struct cand_row c = {0};
+			c.num = -1;
+			c.parent = t->parent;
+			c.iteration = s->iteration;
+			c.origin = strdup("llm");
+			c.model = strdup(pm->spec);
+			c.slot = strdup(pslot);
+			c.plan_prompt = strdup(prompt);
+			c.plan = strdup("(no plan: the planning call failed)");
+			char why[700];
+			snprintf(why, sizeof(why), "plan: %s", plan_call.error);
+			add_failed(s, &c, why);
+			cand_row_clear(&c);
+		}
+	} else {
+		char *plan = reply_plan(plan_call.reply);
+		int opt = prompt_plan_option(&s->menu, plan ? plan : "");
+		const char *option = opt >= 0 && opt < s->menu.count ? s->menu.options[opt] : "other";
+		for (int j = 0; j < impls && plan && !run_cancelled(rc); j++) {
+			char slot[160];
+			snprintf(slot, sizeof(slot), "%s/impl%d", pslot, j);
+			char *iprompt = prompt_implement(&ctx, plan);
+			const struct llm_model *cm = s->code_models[(t->index * impls + j) % s->ncode];
+			if (iprompt) {
+				int64_t num = implement(s, t, slot, cm, iprompt, plan, option, prompt,
+				                        "llm", parent_code, false);
+				maybe_repair(s, t, slot, num, &ctx, plan, option, parent_code);
+			}
+			free(iprompt);
+		}
+		free(plan);
+	}
+	llm_call_row_clear(&plan_call);
+	free(prompt);
+	free(parent_code);
+}
+
+/* ---- the beam ---- */
+
+struct pool_entry {
+	int64_t num;
+	int64_t parent;
+	int64_t time_ns;
+	bool incumbent;
+	const char *plan;
+	const char *source_key;   /* for distinctness */
+};
+
+static int by_time(const void *a, const void *b)
+{
+	const struct pool_entry *x = a, *y = b;
+	if (x->time_ns != y->time_ns)
+		return x->time_ns < y->time_ns ? -1 : 1;
+	if (x->incumbent != y->incumbent)
+		return x->incumbent ? -1 : 1;
+	return x->num < y->num ? -1 : (x->num > y->num);
+}
+
+static bool in_list(const int64_t *v, int n, int64_t x)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+/* Applies the beam rule to beam ∪ children ∪ {input}. */
+static void next_beam(struct search *s)
+{
+	struct run_ctx *rc = s->rc;
+	struct cand_row *rows;
+	int n;
+	if (store_cand_list(engine_writer(rc->e), rc->rid, &rows, &n))
+		return;
+	struct cand_row full;
+	struct pool_entry *pool = calloc((size_t)n + 1, sizeof(*pool));
+	char **sources = calloc((size_t)n + 1, sizeof(*sources));
+	int np = 0;
+	for (int i = 0; pool && sources && i < n; i++) {
+		const struct cand_row *c = &rows[i];
+		bool incumbent = in_list(s->beam, s->nbeam, c->num) || c->num == 0;
+		bool child = in_list(s->children, s->nchildren, c->num);
+		if ((!incumbent && !child) || strcmp(c->outcome, "ok") || c->time_ns <= 0)
+			continue;
+		if (child && !incumbent) {
+			/* a child must not be slower than its parent (10% slack early) */
+			const struct cand_row *p = NULL;
+			for (int j = 0; j < n; j++)
+				if (rows[j].num == c->parent)
+					p = &rows[j];
+			double slack = s->iteration <= 2 ? 1.10 : 1.0;
+			if (p && !strcmp(p->outcome, "ok") && (double)c->time_ns > slack * (double)p->time_ns)
+				continue;
+		}
+		if (store_cand_get(engine_writer(rc->e), rc->rid, c->num, &full))
+			continue;
+		sources[np] = full.source;
+		full.source = NULL;
+		cand_row_clear(&full);
+		pool[np].num = c->num;
+		pool[np].parent = c->parent;
+		pool[np].time_ns = c->time_ns;
+		pool[np].incumbent = incumbent;
+		pool[np].plan = c->plan;
+		pool[np].source_key = sources[np];
+		np++;
+	}
+	qsort(pool, (size_t)np, sizeof(*pool), by_time);
+	int64_t *beam = calloc((size_t)rc->cfg.beam + 1, sizeof(*beam));
+	int nb = 0;
+	for (int i = 0; beam && i < np && nb < rc->cfg.beam; i++) {
+		bool dup = false;
+		for (int j = 0; j < i && !dup; j++) {
+			bool chosen = in_list(beam, nb, pool[j].num);
+			if (!chosen)
+				continue;
+			/* distinct code; a plan text once per parent */
+			dup = !strcmp(pool[j].source_key, pool[i].source_key) ||
+			      (!pool[i].incumbent && !pool[j].incumbent &&
+			       pool[j].parent == pool[i].parent && !strcmp(pool[j].plan, pool[i].plan));
+		}
+		if (!dup)
+			beam[nb++] = pool[i].num;
+	}
+	if (beam && nb > 0) {
+		free(s->beam);
+		s->beam = beam;
+		s->nbeam = nb;
+		for (int i = 0; i < nb; i++)
+			store_cand_set_beam(engine_writer(rc->e), rc->rid, beam[i], s->iteration);
+	} else {
+		free(beam);
+	}
+	for (int i = 0; i < np; i++)
+		free(sources[i]);
+	free(sources);
+	free(pool);
+	cand_rows_free(rows, n);
+	free(s->children);
+	s->children = NULL;
+	s->nchildren = 0;
+}
+
+/* Restores the beam after a restart: members of the last finished iteration. */
+static void restore_beam(struct search *s)
+{
+	struct run_ctx *rc = s->rc;
+	s->beam = calloc(1, sizeof(*s->beam));
+	s->nbeam = 1;
+	if (!s->beam)
+		return;
+	s->beam[0] = 0;
+	if (rc->row.iteration <= 0)
+		return;
+	struct cand_row *rows;
+	int n;
+	if (store_cand_list(engine_writer(rc->e), rc->rid, &rows, &n))
+		return;
+	int64_t *b = calloc((size_t)n + 1, sizeof(*b));
+	int nb = 0;
+	for (int i = 0; b && i < n; i++)
+		if (rows[i].in_beam == rc->row.iteration)
+			b[nb++] = rows[i].num;
+	if (nb) {
+		free(s->beam);
+		s->beam = b;
+		s->nbeam = nb;
+	} else {
+		free(b);
+	}
+	s->candidates = n - 1;
+	cand_rows_free(rows, n);
+}
+
+/* Re-times the fastest distinct correct candidates and crowns the fastest
+ * on the new figures. */
+static void finalists(struct search *s)
+{
+	struct run_ctx *rc = s->rc;
+	struct cand_row *rows;
+	int n;
+	if (store_cand_list(engine_writer(rc->e), rc->rid, &rows, &n))
+		return;
+	struct pool_entry *pool = calloc((size_t)n + 1, sizeof(*pool));
+	int np = 0;
+	for (int i = 0; pool && i < n; i++) {
+		if (strcmp(rows[i].outcome, "ok") || rows[i].time_ns <= 0)
+			continue;
+		pool[np].num = rows[i].num;
+		pool[np].time_ns = rows[i].time_ns;
+		pool[np].incumbent = rows[i].num == 0;
+		np++;
+	}
+	qsort(pool, (size_t)np, sizeof(*pool), by_time);
+	int k = np < 4 ? np : 4;
+	if (k >= 2) {
+		run_progress(rc, "searching", "searching: timing the %d finalists again", k);
+		run_log(rc, "finalists: timing #%lld%s again", (long long)pool[0].num,
+		        k > 1 ? " and the next fastest" : "");
+		int64_t best = -1, best_t = 0;
+		for (int i = 0; i < k && !run_cancelled(rc); i++) {
+			struct ac_result r;
+			if (run_remeasure(rc, pool[i].num, &r) == 0 && r.outcome == AC_OK) {
+				/* the figure that counts: the better of the two medians */
+				int64_t t = r.time_ns < pool[i].time_ns ? r.time_ns : pool[i].time_ns;
+				store_cand_set_retime(engine_writer(rc->e), rc->rid, pool[i].num, r.time_ns);
+				char d[32];
+				run_log(rc, "finalist #%lld: %s again", (long long)pool[i].num,
+				        fmt_duration(r.time_ns, d, sizeof(d)));
+				if (best < 0 || t < best_t) {
+					best = pool[i].num;
+					best_t = t;
+				}
+			}
+			ac_result_clear(&r);
+		}
+		if (best >= 0 && !run_cancelled(rc))
+			run_set_best(rc, best, best_t);
+	}
+	free(pool);
+	cand_rows_free(rows, n);
+}
+
+static void search_status(struct search *s, const char *state)
+{
+	struct run_ctx *rc = s->rc;
+	double sp = rc->best_time_ns > 0 ? (double)rc->input_time_ns / rc->best_time_ns : 1.0;
+	run_progress(rc, state, "searching %d/%d: %d candidates, best %.2fx (#%lld), %ld tokens",
+	             s->iteration, rc->cfg.iterations, s->candidates, sp,
+	             (long long)rc->best_num, rc->tokens);
+}
+
+static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const *code_specs)
+{
+	struct search s = {0};
+	s.rc = rc;
+	pthread_mutex_init(&s.lock, NULL);
+	char err[512] = "";
+	int rc_ = parse_models(model_specs, &s.models, &s.nmodels, err, sizeof(err));
+	if (!rc_)
+		rc_ = parse_models(code_specs, &s.code_models, &s.ncode, err, sizeof(err));
+	if (rc_) {
+		run_status(rc, "failed", "failed: %s", err);
+		store_run_set_state(engine_writer(rc->e), rc->rid, "failed", true);
+		free_models(s.models, s.nmodels);
+		pthread_mutex_destroy(&s.lock);
+		return -EINVAL;
+	}
+	char name[300];
+	snprintf(name, sizeof(name), "%s.menu", rc->target->name);
+	char *menu_text = menus_read(engine_writer(rc->e), name);
+	menu_parse(menu_text ? menu_text : "", &s.menu);
+	free(menu_text);
+	snprintf(name, sizeof(name), "%s.md", rc->target->name);
+	s.notes = menus_read(engine_writer(rc->e), name);
+	restore_beam(&s);
+
+	int64_t last_best = rc->best_time_ns;
+	int stale = 0;
+	run_log(rc, "search: %d iterations, beam %d, %d plans x %d implementations, models %s%s",
+	        rc->cfg.iterations, rc->cfg.beam, rc->cfg.plans, rc->cfg.implementations,
+	        s.models[0]->spec, s.nmodels > 1 ? " (+ensemble)" : "");
+	for (s.iteration = rc->row.iteration + 1; s.iteration <= rc->cfg.iterations; s.iteration++) {
+		if (run_cancelled(&*rc) || s.out_of_tokens || s.out_of_candidates)
+			break;
+		search_status(&s, "searching");
+		run_log(rc, "iteration %d/%d: %d parents in the beam", s.iteration,
+		        rc->cfg.iterations, s.nbeam);
+		int ntasks = s.nbeam * rc->cfg.plans;
+		struct slot_task *tasks = calloc((size_t)ntasks, sizeof(*tasks));
+		if (!tasks)
+			break;
+		for (int b = 0, k = 0; b < s.nbeam; b++)
+			for (int p = 0; p < rc->cfg.plans; p++, k++) {
+				tasks[k].parent = s.beam[b];
+				tasks[k].index = k;
+				tasks[k].plan = p;
+			}
+		struct iter_ctx ic = {&s, tasks};
+		run_tasks(ntasks, ntasks < 32 ? ntasks : 32, plan_task, &ic);
+		free(tasks);
+		if (run_cancelled(rc))
+			break;
+		next_beam(&s);
+		store_run_set_progress(engine_writer(rc->e), rc->rid, s.iteration, rc->tokens);
+		search_status(&s, "searching");
+		if (rc->best_time_ns < last_best) {
+			last_best = rc->best_time_ns;
+			stale = 0;
+		} else if (rc->cfg.early_stop > 0 && ++stale >= rc->cfg.early_stop) {
+			run_log(rc, "early stop: %d iterations without improvement", stale);
+			s.iteration++;
+			break;
+		}
+	}
+	int done_iters = s.iteration - 1;
+	if (!run_cancelled(rc) && rc->cfg.tune)
+		tune_beam(rc, s.beam, s.nbeam);
+	if (!run_cancelled(rc))
+		finalists(&s);
+	int result = run_cancelled(rc) ? -ECANCELED : 0;
+	if (!result) {
+		char d1[32], d2[32];
+		double sp = rc->best_time_ns > 0 ? (double)rc->input_time_ns / rc->best_time_ns : 1.0;
+		const char *why = s.out_of_tokens ? "; token budget spent"
+		                  : s.out_of_candidates ? "; candidate budget reached" : "";
+		run_status(rc, "done", "done: %d iterations, %d candidates, best %.2fx (#%lld, %s vs %s), "
+		           "%ld tokens%s", done_iters > rc->cfg.iterations ? rc->cfg.iterations : done_iters,
+		           s.candidates, sp, (long long)rc->best_num,
+		           fmt_duration(rc->best_time_ns, d1, sizeof(d1)),
+		           fmt_duration(rc->input_time_ns, d2, sizeof(d2)), rc->tokens, why);
+	}
+	store_run_set_progress(engine_writer(rc->e), rc->rid, done_iters, rc->tokens);
+	menu_clear(&s.menu);
+	free(s.notes);
+	free(s.beam);
+	free(s.children);
+	free_models(s.models, s.nmodels);
+	free_models(s.code_models, s.ncode);
+	pthread_mutex_destroy(&s.lock);
+	return result;
+}
+
+static bool has_knobs(const char *src)
+{
+	struct knob_set ks;
+	char err[200];
+	bool yes = knob_parse(src, &ks, err, sizeof(err)) == 0 && ks.count > 0;
+	knob_set_clear(&ks);
+	return yes;
+}
 
 int search_phase(struct run_ctx *rc)
 {
-	char d[32];
-	fmt_duration(rc->input_time_ns, d, sizeof(d));
-	run_status(rc, "done", "done: baseline %s; nothing to search: no model configured "
-	           "(set \"models\" in config.json, -o models=... or AUTOCOMP_MODELS) and no "
-	           "knobs in the input (#define NAME VALUE // autocomp-tune: V1 V2 ...)", d);
-	return 0;
+	char *const *models = rc->cfg.models ? rc->cfg.models : engine_models(rc->e);
+	char *const *code_models = rc->cfg.code_models ? rc->cfg.code_models : models;
+	bool have_models = strv_len(models) > 0;
+	const char *strategy = rc->cfg.strategy ? rc->cfg.strategy : "auto";
+	bool knobs = has_knobs(rc->row.input);
+
+	if (!strcmp(strategy, "tune") || (!strcmp(strategy, "auto") && !have_models)) {
+		if (knobs)
+			return tune_phase(rc);
+		char d[32];
+		fmt_duration(rc->input_time_ns, d, sizeof(d));
+		if (!strcmp(strategy, "tune"))
+			run_status(rc, "done", "done: baseline %s; strategy \"tune\" but the input has no "
+			           "knobs (#define NAME VALUE // autocomp-tune: V1 V2 ...)", d);
+		else
+			run_status(rc, "done", "done: baseline %s; nothing to search: no model configured "
+			           "(set \"models\" in config.json, -o models=... or AUTOCOMP_MODELS) and "
+			           "no knobs in the input (#define NAME VALUE // autocomp-tune: V1 V2 ...)", d);
+		return 0;
+	}
+	if (!have_models) {
+		run_status(rc, "failed", "failed: strategy \"llm\" needs a model (set \"models\" in "
+		           "config.json, -o models=... or AUTOCOMP_MODELS)");
+		store_run_set_state(engine_writer(rc->e), rc->rid, "failed", true);
+		return -EINVAL;
+	}
+	if (rc->cfg.iterations == 0) {
+		run_status(rc, "done", "done: iterations is 0: baseline only");
+		return 0;
+	}
+	return llm_search(rc, models, code_models);
 }

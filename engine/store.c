@@ -101,6 +101,26 @@ static const char *migrations[] = {
 	"  ts_ns INTEGER NOT NULL,"
 	"  line TEXT NOT NULL);"
 	"CREATE INDEX log_kernel ON log(kernel_id, id);",
+	/* version 2: the LLM search — stored calls (so a resumed run never asks
+	 * twice), the search slot a candidate fills, re-measured finalists */
+	"CREATE TABLE llm_call("
+	"  run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,"
+	"  slot TEXT NOT NULL,"
+	"  model TEXT NOT NULL,"
+	"  prompt TEXT NOT NULL,"
+	"  reply TEXT NOT NULL,"
+	"  reasoning TEXT NOT NULL DEFAULT '',"
+	"  error TEXT NOT NULL DEFAULT '',"
+	"  truncated INTEGER NOT NULL DEFAULT 0,"
+	"  prompt_tokens INTEGER NOT NULL DEFAULT 0,"
+	"  completion_tokens INTEGER NOT NULL DEFAULT 0,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  wall_ns INTEGER NOT NULL DEFAULT 0,"
+	"  created_ns INTEGER NOT NULL,"
+	"  PRIMARY KEY(run_id, slot));"
+	"ALTER TABLE candidate ADD COLUMN slot TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE candidate ADD COLUMN retime_ns INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX candidate_slot ON candidate(run_id, slot);",
 };
 
 static int errno_of(int src)
@@ -1130,6 +1150,7 @@ void cand_row_clear(struct cand_row *c)
 	free(c->log);
 	free(c->plan_prompt);
 	free(c->code_prompt);
+	free(c->slot);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1144,8 +1165,8 @@ static const char SQL_CAND_NEXT[] =
 	"SELECT coalesce(max(num) + 1, 0) FROM candidate WHERE run_id = ?";
 static const char SQL_CAND_ADD[] =
 	"INSERT INTO candidate(run_id, num, parent, iteration, origin, plan, option, model, "
-	"source, outcome, message, plan_prompt, code_prompt, tokens, created_ns) "
-	"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	"source, outcome, message, plan_prompt, code_prompt, tokens, created_ns, slot) "
+	"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 int store_cand_add(struct store *s, struct cand_row *c)
 {
@@ -1186,6 +1207,7 @@ int store_cand_add(struct store *s, struct cand_row *c)
 			bind_text(st, 13, c->code_prompt);
 			sqlite3_bind_int64(st, 14, c->tokens);
 			sqlite3_bind_int64(st, 15, c->created_ns);
+			bind_text(st, 16, c->slot);
 			rc = step_done(s, st);
 		}
 	}
@@ -1241,7 +1263,7 @@ int store_cand_set_beam(struct store *s, int64_t rid, int64_t num, int in_beam)
 
 #define CAND_COLS "run_id, num, parent, iteration, origin, plan, option, model, " \
 	"length(source), outcome, time_ns, samples, spread, message, length(log), tokens, " \
-	"in_beam, created_ns, evaluated_ns"
+	"in_beam, created_ns, evaluated_ns, slot, retime_ns"
 
 static void cand_from(sqlite3_stmt *st, struct cand_row *c)
 {
@@ -1264,6 +1286,8 @@ static void cand_from(sqlite3_stmt *st, struct cand_row *c)
 	c->in_beam = sqlite3_column_int(st, 16);
 	c->created_ns = sqlite3_column_int64(st, 17);
 	c->evaluated_ns = sqlite3_column_int64(st, 18);
+	c->slot = col_text(st, 19);
+	c->retime_ns = sqlite3_column_int64(st, 20);
 }
 
 static const char SQL_CAND_GET[] =
@@ -1282,10 +1306,10 @@ int store_cand_get(struct store *s, int64_t rid, int64_t num, struct cand_row *c
 		int r = sqlite3_step(st);
 		if (r == SQLITE_ROW) {
 			cand_from(st, c);
-			c->source = col_text(st, 19);
-			c->log = col_text(st, 20);
-			c->plan_prompt = col_text(st, 21);
-			c->code_prompt = col_text(st, 22);
+			c->source = col_text(st, 21);
+			c->log = col_text(st, 22);
+			c->plan_prompt = col_text(st, 23);
+			c->code_prompt = col_text(st, 24);
 			rc = (c->source && c->log) ? 0 : -ENOMEM;
 		} else {
 			rc = r == SQLITE_DONE ? -ENOENT : errno_of(r);
@@ -1400,6 +1424,153 @@ int store_log_since(struct store *s, int64_t kid, int64_t after,
 			}
 			fn(arg, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
 			   (const char *)sqlite3_column_text(st, 2));
+		}
+		sqlite3_reset(st);
+	}
+	unlock(s);
+	return rc;
+}
+
+static const char SQL_CAND_RETIME[] =
+	"UPDATE candidate SET retime_ns = ? WHERE run_id = ? AND num = ?";
+
+int store_cand_set_retime(struct store *s, int64_t rid, int64_t num, int64_t ns)
+{
+	lock(s);
+	sqlite3_stmt *st = stmt(s, SQL_CAND_RETIME);
+	int rc = -EIO;
+	if (st) {
+		sqlite3_bind_int64(st, 1, ns);
+		sqlite3_bind_int64(st, 2, rid);
+		sqlite3_bind_int64(st, 3, num);
+		rc = step_done(s, st);
+	}
+	unlock(s);
+	return rc;
+}
+
+static const char SQL_CAND_BY_SLOT[] =
+	"SELECT num FROM candidate WHERE run_id = ? AND slot = ? ORDER BY num LIMIT 1";
+
+int store_cand_by_slot(struct store *s, int64_t rid, const char *slot, int64_t *num)
+{
+	lock(s);
+	sqlite3_stmt *st = stmt(s, SQL_CAND_BY_SLOT);
+	int rc = -EIO;
+	if (st) {
+		sqlite3_bind_int64(st, 1, rid);
+		bind_text(st, 2, slot);
+		int r = sqlite3_step(st);
+		if (r == SQLITE_ROW) {
+			*num = sqlite3_column_int64(st, 0);
+			rc = 0;
+		} else {
+			rc = r == SQLITE_DONE ? -ENOENT : errno_of(r);
+		}
+		sqlite3_reset(st);
+	}
+	unlock(s);
+	return rc;
+}
+
+/* ---- LLM calls ---- */
+
+void llm_call_row_clear(struct llm_call_row *c)
+{
+	if (!c)
+		return;
+	free(c->slot);
+	free(c->model);
+	free(c->prompt);
+	free(c->reply);
+	free(c->reasoning);
+	free(c->error);
+	memset(c, 0, sizeof(*c));
+}
+
+static const char SQL_CALL_PUT[] =
+	"INSERT OR REPLACE INTO llm_call(run_id, slot, model, prompt, reply, reasoning, error, "
+	"truncated, prompt_tokens, completion_tokens, attempts, wall_ns, created_ns) "
+	"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
+
+int store_call_put(struct store *s, const struct llm_call_row *c)
+{
+	lock(s);
+	sqlite3_stmt *st = stmt(s, SQL_CALL_PUT);
+	int rc = -EIO;
+	if (st) {
+		sqlite3_bind_int64(st, 1, c->run_id);
+		bind_text(st, 2, c->slot);
+		bind_text(st, 3, c->model);
+		bind_text(st, 4, c->prompt);
+		bind_text(st, 5, c->reply);
+		bind_text(st, 6, c->reasoning);
+		bind_text(st, 7, c->error);
+		sqlite3_bind_int(st, 8, c->truncated);
+		sqlite3_bind_int64(st, 9, c->prompt_tokens);
+		sqlite3_bind_int64(st, 10, c->completion_tokens);
+		sqlite3_bind_int(st, 11, c->attempts);
+		sqlite3_bind_int64(st, 12, c->wall_ns);
+		sqlite3_bind_int64(st, 13, now_ns());
+		rc = step_done(s, st);
+	}
+	unlock(s);
+	return rc;
+}
+
+static const char SQL_CALL_GET[] =
+	"SELECT run_id, slot, model, prompt, reply, reasoning, error, truncated, prompt_tokens, "
+	"completion_tokens, attempts, wall_ns FROM llm_call WHERE run_id = ? AND slot = ?";
+
+int store_call_get(struct store *s, int64_t rid, const char *slot, struct llm_call_row *c)
+{
+	memset(c, 0, sizeof(*c));
+	lock(s);
+	sqlite3_stmt *st = stmt(s, SQL_CALL_GET);
+	int rc = -EIO;
+	if (st) {
+		sqlite3_bind_int64(st, 1, rid);
+		bind_text(st, 2, slot);
+		int r = sqlite3_step(st);
+		if (r == SQLITE_ROW) {
+			c->run_id = sqlite3_column_int64(st, 0);
+			c->slot = col_text(st, 1);
+			c->model = col_text(st, 2);
+			c->prompt = col_text(st, 3);
+			c->reply = col_text(st, 4);
+			c->reasoning = col_text(st, 5);
+			c->error = col_text(st, 6);
+			c->truncated = sqlite3_column_int(st, 7);
+			c->prompt_tokens = (long)sqlite3_column_int64(st, 8);
+			c->completion_tokens = (long)sqlite3_column_int64(st, 9);
+			c->attempts = sqlite3_column_int(st, 10);
+			c->wall_ns = sqlite3_column_int64(st, 11);
+			rc = 0;
+		} else {
+			rc = r == SQLITE_DONE ? -ENOENT : errno_of(r);
+		}
+		sqlite3_reset(st);
+	}
+	unlock(s);
+	return rc;
+}
+
+static const char SQL_CALL_TOTALS[] =
+	"SELECT count(*), coalesce(sum(prompt_tokens + completion_tokens), 0), "
+	"coalesce(sum(wall_ns), 0) FROM llm_call WHERE run_id = ?";
+
+int store_call_totals(struct store *s, int64_t rid, long *calls, long *tokens, int64_t *wall_ns)
+{
+	lock(s);
+	sqlite3_stmt *st = stmt(s, SQL_CALL_TOTALS);
+	int rc = -EIO;
+	if (st) {
+		sqlite3_bind_int64(st, 1, rid);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			*calls = (long)sqlite3_column_int64(st, 0);
+			*tokens = (long)sqlite3_column_int64(st, 1);
+			*wall_ns = sqlite3_column_int64(st, 2);
+			rc = 0;
 		}
 		sqlite3_reset(st);
 	}

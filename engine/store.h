@@ -20,7 +20,7 @@
 #include "targets/target.h"
 
 #define STORE_MENUS_KERNEL 0
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -161,6 +161,8 @@ struct cand_row {
 	int in_beam;          /* the beam after the candidate's iteration held it */
 	int64_t created_ns;
 	int64_t evaluated_ns;
+	char *slot;           /* the search slot it fills ("i2/p5/plan1/impl0"), "" if none */
+	int64_t retime_ns;    /* finalists: the re-measured median, 0 if not re-timed */
 };
 void cand_row_clear(struct cand_row *c);
 void cand_rows_free(struct cand_row *rows, int n);
@@ -178,6 +180,32 @@ int store_cand_get(struct store *s, int64_t rid, int64_t num, struct cand_row *c
 int store_cand_list(struct store *s, int64_t rid, struct cand_row **rows, int *n);
 /* Candidates of a run not evaluated yet. */
 int store_cand_pending(struct store *s, int64_t rid, int64_t **nums, int *n);
+
+/* Records a finalist's re-measured time. */
+int store_cand_set_retime(struct store *s, int64_t rid, int64_t num, int64_t ns);
+/* The candidate that fills slot; -ENOENT if none yet. */
+int store_cand_by_slot(struct store *s, int64_t rid, const char *slot, int64_t *num);
+
+/* ---- LLM calls: each stored once, so a resumed run never asks twice ---- */
+struct llm_call_row {
+	int64_t run_id;
+	char *slot;
+	char *model;
+	char *prompt;
+	char *reply;
+	char *reasoning;
+	char *error;          /* "" on success */
+	int truncated;
+	long prompt_tokens;
+	long completion_tokens;
+	int attempts;
+	int64_t wall_ns;
+};
+void llm_call_row_clear(struct llm_call_row *c);
+int store_call_put(struct store *s, const struct llm_call_row *c);
+/* -ENOENT when the slot was never asked. */
+int store_call_get(struct store *s, int64_t rid, const char *slot, struct llm_call_row *c);
+int store_call_totals(struct store *s, int64_t rid, long *calls, long *tokens, int64_t *wall_ns);
 
 /* ---- log ---- */
 int store_log_add(struct store *s, int64_t kid, int64_t ts, const char *line);
