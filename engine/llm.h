@@ -16,6 +16,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct llm_model {
 	char *spec;       /* as written: "openai@http://127.0.0.1:8000/v1::Qwen/Qwen3-8B" */
@@ -66,8 +67,14 @@ struct llm_reply {
  * Returns 0 with reply->text set, or a negative errno (-ETIMEDOUT,
  * -ECONNREFUSED, -EPROTO for an unusable reply, -ECANCELED when *cancel
  * became non-zero, -ENOKEY when the provider's key is not set) with
- * reply->error in words. On -EPROTO for a truncated reply, reply->truncated
- * is set. The caller owns what reply holds: llm_reply_clear. cancel may be NULL.
+ * reply->error in words. Other errnos: -EAGAIN (still rate limited after
+ * the last attempt), -EIO (5xx or a network error after the last attempt),
+ * -EHOSTUNREACH (host not found), -EACCES (401/403, TLS), -ENOENT (404),
+ * -EINVAL (400/413/422, bad URL). Inline "<think>...</think>" at the
+ * start of an answer is moved from text to reasoning. On -EPROTO for a
+ * truncated reply, reply->truncated is set (and the token counts, but not
+ * the text). reply is overwritten, not freed: clear a used one first.
+ * The caller owns what reply holds: llm_reply_clear. cancel may be NULL.
  * The optional wait_note callback is told (once per wait) why the client is
  * waiting ("429 from openai::gpt-4.1, retrying in 4 s") so the engine can log it. */
 int llm_complete(struct llm_client *c, const struct llm_request *req,

@@ -46,7 +46,9 @@ struct prompt_ctx {
 };
 
 /* The plan prompt. Dropout is drawn from *rng; the options kept are
- * returned in *offered (a new string, one option per line; caller frees).
+ * returned in *offered (a new string, one option per line as "[N] text",
+ * N counting from 1 in the full menu, "other" not included; caller frees;
+ * offered may be NULL).
  * Returns a new string (caller frees) or NULL on OOM. */
 char *prompt_plan(const struct prompt_ctx *ctx, uint64_t *rng, char **offered);
 

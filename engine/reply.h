@@ -11,8 +11,10 @@
 
 #include <stddef.h>
 
-/* The content of the last fenced (```) block of text, without the fence
- * lines. Returns a new string (caller frees) or NULL when there is none. */
+/* The content of the last fenced (``` or ~~~) block of text, without the
+ * fence lines; <think> sections are skipped. Returns a new string (caller
+ * frees) or NULL when there is none, or when the last fence never closes
+ * (the reply was cut off). */
 char *reply_code(const char *text);
 
 /* The plan: text with every <think>...</think> section (and an unclosed

@@ -258,3 +258,57 @@ int count_of(const char *hay, const char *needle)
 		n++;
 	return n;
 }
+
+int mock_start(const char *script, int latency_ms, const char *log, pid_t *pid)
+{
+	const char *mock = getenv("AC_MOCK_LLM");
+	char def[1024], dir[1024], lat[32];
+	if (!mock || !*mock) {
+		snprintf(def, sizeof(def), "%s/mock-llm", AC_BUILD_DIR);
+		mock = def;
+	}
+	snprintf(dir, sizeof(dir), "%s/%s", src_dir(), script);
+	snprintf(lat, sizeof(lat), "%d", latency_ms);
+	int p[2];
+	cr_assert(pipe(p) == 0);
+	pid_t parent = getpid();
+	pid_t child = fork();
+	cr_assert(child >= 0);
+	if (child == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(1);
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		if (log)
+			execl(mock, mock, "--script", dir, "--latency-ms", lat, "--log", log, (char *)NULL);
+		else
+			execl(mock, mock, "--script", dir, "--latency-ms", lat, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	char buf[64] = "";
+	size_t n = 0;
+	while (n < sizeof(buf) - 1) {
+		ssize_t r = read(p[0], buf + n, 1);
+		if (r <= 0 || buf[n] == '\n')
+			break;
+		n++;
+	}
+	buf[n] = '\0';
+	close(p[0]);
+	int port = atoi(buf);
+	cr_assert(port > 0, "mock-llm did not print its port (%s)", mock);
+	*pid = child;
+	return port;
+}
+
+void mock_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	int st;
+	waitpid(pid, &st, 0);
+}

@@ -62,4 +62,10 @@ const char *daemon_path(void);
 /* Number of occurrences of needle in hay. */
 int count_of(const char *hay, const char *needle);
 
+/* Starts build/mock-llm with the script directory (relative to the source
+ * tree), latency and a request log path (may be NULL); returns its port.
+ * The child dies with the test (PR_SET_PDEATHSIG). */
+int mock_start(const char *script, int latency_ms, const char *log, pid_t *pid);
+void mock_stop(pid_t pid);
+
 #endif

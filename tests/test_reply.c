@@ -1,1 +1,220 @@
-/* placeholder: being written */
+/*
+ * test_reply.c - reading LLM answers (engine/reply.c): the code is the
+ * last complete fenced block, the plan is what is left after reasoning,
+ * and SEARCH/REPLACE edits apply exactly or not at all.
+ */
+#include "engine/reply.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void expect_code(const char *text, const char *want)
+{
+	char *code = reply_code(text);
+	if (!want) {
+		cr_assert_null(code, "expected no code, got \"%s\"", code);
+		return;
+	}
+	cr_assert_not_null(code, "no code found in \"%s\"", text);
+	cr_assert_str_eq(code, want);
+	free(code);
+}
+
+Test(reply, code_last_fence_wins)
+{
+	expect_code("First:\n```c\nold();\n```\nThen:\n```c\nnew();\n```\nDone.", "new();\n");
+}
+
+Test(reply, code_any_language_tag)
+{
+	expect_code("```\nplain();\n```", "plain();\n");
+	expect_code("```cuda\n__global__ void k() {}\n```\n", "__global__ void k() {}\n");
+	expect_code("``` c  \nspaced();\n```", "spaced();\n");
+	expect_code("```python title=\"x.py\"\nprint(1)\n```", "print(1)\n");
+}
+
+Test(reply, code_tilde_and_long_fences)
+{
+	expect_code("~~~c\ntilde();\n~~~\n", "tilde();\n");
+	/* A longer fence may contain a shorter one. */
+	expect_code("````markdown\n```c\ninner();\n```\n````\n", "```c\ninner();\n```\n");
+	/* A closing fence must match the opening character. */
+	expect_code("~~~\na();\n```\nb();\n~~~\n", "a();\n```\nb();\n");
+}
+
+Test(reply, code_unclosed_fence_is_cut)
+{
+	expect_code("```c\nint f(void) {\n", NULL);
+	/* Even after a complete block: the final code was cut off. */
+	expect_code("```c\nold();\n```\nNow:\n```c\nint f(void) {\n", NULL);
+}
+
+Test(reply, code_none)
+{
+	expect_code("I would tile the loops, but here is no code.", NULL);
+	expect_code("", NULL);
+	expect_code(NULL, NULL);
+	/* Inline triple backticks are not a fence. */
+	expect_code("use ```x``` inline", NULL);
+}
+
+Test(reply, code_empty_block_and_crlf)
+{
+	expect_code("```c\n```\n", "");
+	expect_code("```c\r\nint a;\r\nint b;\r\n```\r\n", "int a;\nint b;\n");
+}
+
+Test(reply, code_indented_fence)
+{
+	expect_code("1. Step:\n   ```c\n   int a;\n     int b;\n   ```\n", "int a;\n  int b;\n");
+}
+
+Test(reply, code_ignores_reasoning)
+{
+	expect_code("<think>maybe\n```c\ndraft();\n```\n</think>\nFinal:\n```c\nfinal();\n```",
+		    "final();\n");
+	/* Only a draft inside the reasoning: no code. */
+	expect_code("<think>```c\ndraft();\n```</think>\nI give up.", NULL);
+	/* A leading reasoning section without its opening tag. */
+	expect_code("```c\ndraft();\n```\n</think>\n```c\nfinal();\n```", "final();\n");
+}
+
+static void expect_plan(const char *text, const char *want)
+{
+	char *plan = reply_plan(text);
+	cr_assert_not_null(plan);
+	cr_assert_str_eq(plan, want);
+	free(plan);
+}
+
+Test(reply, plan_strips_think)
+{
+	expect_plan("  [3] Tile the loops.  \n", "[3] Tile the loops.");
+	expect_plan("<think>hmm, tiling or unrolling?</think>\n\n[3] Tile the loops.", "[3] Tile the loops.");
+	expect_plan("reasoning without an opening tag</think>[5] Unroll.", "[5] Unroll.");
+	expect_plan("A <think>x</think>B<think>y</think> C", "A B C");
+	expect_plan("<thinking>long</thinking>\n[1] Hoist.", "[1] Hoist.");
+	/* Reasoning cut off before it closed leaves nothing. */
+	expect_plan("[2] Plan start. <think>and then", "[2] Plan start.");
+	expect_plan("", "");
+	expect_plan(NULL, "");
+}
+
+static const char parent[] =
+	"int f(int x)\n"
+	"{\n"
+	"\treturn x + 1;\n"
+	"}\n"
+	"\n"
+	"int g(int y)\n"
+	"{\n"
+	"\treturn y * 2;\n"
+	"}\n";
+
+Test(reply, edits_apply_in_order)
+{
+	const char *text =
+		"I will change both functions.\n"
+		"<<<<<<< SEARCH\n"
+		"\treturn x + 1;\n"
+		"=======\n"
+		"\treturn x + 2;\n"
+		">>>>>>> REPLACE\n"
+		"and\n"
+		"<<<<<<< SEARCH\n"
+		"int g(int y)\n"
+		"{\n"
+		"\treturn y * 2;\n"
+		"=======\n"
+		"int g(int y)\n"
+		"{\n"
+		"\tint z = y << 1;\n"
+		"\treturn z;\n"
+		">>>>>>> REPLACE\n";
+	char *out = NULL;
+	char err[256];
+	cr_assert_eq(reply_apply_edits(parent, text, &out, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(out,
+		"int f(int x)\n{\n\treturn x + 2;\n}\n\nint g(int y)\n{\n"
+		"\tint z = y << 1;\n\treturn z;\n}\n");
+	free(out);
+}
+
+Test(reply, edits_inside_fence_and_deletion)
+{
+	const char *text =
+		"```diff\n"
+		"<<<<<<< SEARCH\n"
+		"\n"
+		"int g(int y)\n"
+		"{\n"
+		"\treturn y * 2;\n"
+		"}\n"
+		"=======\n"
+		">>>>>>> REPLACE\n"
+		"```\n";
+	char *out = NULL;
+	char err[256];
+	cr_assert_eq(reply_apply_edits(parent, text, &out, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(out, "int f(int x)\n{\n\treturn x + 1;\n}\n");
+	free(out);
+}
+
+Test(reply, edits_tolerate_trailing_blanks)
+{
+	const char *text = "<<<<<<< SEARCH\n\treturn x + 1;   \n=======\n\treturn 0;\n>>>>>>> REPLACE\n";
+	char *out = NULL;
+	char err[256];
+	cr_assert_eq(reply_apply_edits(parent, text, &out, err, sizeof(err)), 0, "%s", err);
+	cr_assert(strstr(out, "\treturn 0;\n"));
+	free(out);
+}
+
+Test(reply, edits_no_final_newline_kept)
+{
+	char *out = NULL;
+	char err[256];
+	cr_assert_eq(reply_apply_edits("a\nb", "<<<<<<< SEARCH\nb\n=======\nc\n>>>>>>> REPLACE\n",
+				       &out, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(out, "a\nc");
+	free(out);
+}
+
+static void expect_edit_error(const char *text, const char *want)
+{
+	char *out = (char *)1;
+	char err[256];
+	cr_assert_eq(reply_apply_edits(parent, text, &out, err, sizeof(err)), -EINVAL);
+	cr_assert_null(out);
+	cr_assert(strstr(err, want), "error \"%s\" lacks \"%s\"", err, want);
+}
+
+Test(reply, edits_errors)
+{
+	expect_edit_error("no edits here", "no SEARCH/REPLACE edits");
+	expect_edit_error("<<<<<<< SEARCH\nreturn z;\n=======\nx\n>>>>>>> REPLACE\n",
+			  "edit 1: search text not found");
+	expect_edit_error("<<<<<<< SEARCH\n{\n=======\n{ \n>>>>>>> REPLACE\n",
+			  "edit 1: search text occurs 2 times");
+	expect_edit_error("<<<<<<< SEARCH\n\treturn x + 1;\n=======\n\treturn 0;\n>>>>>>> REPLACE\n"
+			  "<<<<<<< SEARCH\n\treturn x + 1;\n=======\nx\n>>>>>>> REPLACE\n",
+			  "edit 2: search text not found");
+	expect_edit_error("<<<<<<< SEARCH\n\treturn x + 1;\n=======\n\treturn 0;\n",
+			  "edit 1: no >>>>>>> REPLACE");
+	expect_edit_error("<<<<<<< SEARCH\n\treturn x + 1;\n", "edit 1: no =======");
+	expect_edit_error("<<<<<<< SEARCH\n=======\nx\n>>>>>>> REPLACE\n", "edit 1: empty search");
+}
+
+Test(reply, edits_ignore_reasoning)
+{
+	const char *text =
+		"<think>\n<<<<<<< SEARCH\nnot there\n=======\nx\n>>>>>>> REPLACE\n</think>\n"
+		"<<<<<<< SEARCH\n\treturn y * 2;\n=======\n\treturn y + y;\n>>>>>>> REPLACE\n";
+	char *out = NULL;
+	char err[256];
+	cr_assert_eq(reply_apply_edits(parent, text, &out, err, sizeof(err)), 0, "%s", err);
+	cr_assert(strstr(out, "\treturn y + y;\n"));
+	free(out);
+}

@@ -1,0 +1,191 @@
+/*
+ * e2e_search.c - the LLM search through a real mount, over real HTTP,
+ * against build/mock-llm playing tests/mock/gemm (every fault kind, real
+ * faster GEMMs, broken ones).
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/support.h"
+
+static struct mnt m;
+static pid_t mock;
+static int port;
+static char mocklog[400];
+static char modelopt[300];
+
+static void setup(void)
+{
+	mnt_init(&m);
+	snprintf(mocklog, sizeof(mocklog), "%s/mock.log", m.base);
+	port = mock_start("tests/mock/gemm", 0, mocklog, &mock);
+	snprintf(modelopt, sizeof(modelopt), "models=openai@http://127.0.0.1:%d/v1::mock", port);
+}
+
+static void teardown(void)
+{
+	mnt_cleanup(&m);
+	mock_stop(mock);
+}
+
+TestSuite(search, .init = setup, .fini = teardown, .timeout = 600);
+
+static const char *SECRET = "OPENAI_API_KEY=sk-test-SECRET-4242";
+
+static void start(void)
+{
+	const char *args[] = {"-o", modelopt, NULL};
+	const char *env[] = {SECRET, NULL};
+	mnt_start(&m, args, env);
+}
+
+static void add_gemm(const char *name, const char *config)
+{
+	cr_assert_eq(sh("mkdir %s/kernels/%s && printf '%%s' '%s' > %s/kernels/%s/config.json && "
+	                "cp %s/tests/kernels/gemm/* %s/kernels/%s/",
+	                m.dir, name, config, m.dir, name, src_dir(), m.dir, name), 0);
+}
+
+static double json_number(const char *json, const char *key)
+{
+	char needle[100];
+	snprintf(needle, sizeof(needle), "\"%s\":", key);
+	const char *p = strstr(json, needle);
+	return p ? atof(p + strlen(needle)) : -1;
+}
+
+Test(search, whole_search_meets_every_fault_and_gets_faster)
+{
+	start();
+	add_gemm("gemm", "{\"iterations\": 3, \"beam\": 2, \"plans\": 2, \"implementations\": 2, "
+	                 "\"seed\": 7}");
+	char *st = wait_final(&m, "gemm", 500);
+	cr_assert(st, "the search did not end");
+	cr_assert(!strncmp(st, "done: 3 iterations", 18), "%s", st);
+	free(st);
+	char *metrics = slurpf("%s/kernels/gemm/metrics.json", m.dir);
+	const char *run = strstr(metrics, "\"run\":");
+	cr_assert(run);
+	double speedup = json_number(run, "speedup");
+	cr_assert(speedup > 1.5, "speedup %.2f", speedup);
+	/* every outcome the script provokes */
+	cr_assert(json_number(run, "build_error") >= 1, "%s", run);
+	cr_assert(json_number(run, "wrong") >= 1, "%s", run);
+	cr_assert(json_number(run, "failed") >= 2, "%s", run);
+	cr_assert(strstr(metrics, "no code in reply"), "nocode");
+	cr_assert(strstr(metrics, "reply cut off at the length limit"), "truncated");
+	cr_assert(json_number(run, "tokens") > 0);
+	free(metrics);
+	/* the client met 429, 500, malformed and a stalled connection */
+	char *log = slurpf("%s/kernels/gemm/log", m.dir);
+	cr_assert(strstr(log, "429 from"), "%s", log);
+	cr_assert(strstr(log, "500 from"), "%s", log);
+	cr_assert(strstr(log, "malformed"), "%s", log);
+	cr_assert(strstr(log, "finalist"), "finalists re-timed: %s", log);
+	free(log);
+	char *mlog = slurp(mocklog);
+	cr_assert(strstr(mlog, "\"fault\":\"stall\""), "stall was played");
+	free(mlog);
+	/* best.c is the winning candidate, and the schedule leads to it */
+	char *best = slurpf("%s/kernels/gemm/best.c", m.dir);
+	char *input = slurpf("%s/kernels/gemm/input.c", m.dir);
+	cr_assert(strcmp(best, input), "best.c is not the input");
+	free(best);
+	free(input);
+	char *sched = slurpf("%s/kernels/gemm/schedule", m.dir);
+	cr_assert(count_of(sched, "\n") >= 2, "%s", sched);
+	free(sched);
+	char *plan = slurpf("%s/kernels/gemm/plans/1.md", m.dir);
+	cr_assert(strstr(plan, "- model: openai@"), "%s", plan);
+	free(plan);
+	char *prompt = slurpf("%s/kernels/gemm/plans/1.prompt", m.dir);
+	cr_assert(strstr(prompt, "## Phase: plan") && strstr(prompt, "## Phase: implement"), "%s",
+	          prompt);
+	free(prompt);
+	/* the key is nowhere: mount, log, database */
+	cr_assert_eq(sh("grep -r -a -s -q 'SECRET-4242' %s/kernels %s/status %s/targets", m.dir,
+	                m.dir, m.dir), 1);
+	cr_assert_eq(sh("grep -r -a -s -q 'SECRET-4242' %s", m.state), 1);
+}
+
+Test(search, no_model_says_what_to_set)
+{
+	mnt_start(&m, NULL, NULL);
+	add_gemm("plain", "{}");
+	char *st = wait_final(&m, "plain", 120);
+	cr_assert(st && strstr(st, "no model configured") && strstr(st, "AUTOCOMP_MODELS"), "%s", st);
+	free(st);
+}
+
+Test(search, bad_model_string_fails_in_words)
+{
+	mnt_start(&m, NULL, NULL);
+	add_gemm("bad", "{\"models\": [\"nonsense\"]}");
+	char *st = wait_final(&m, "bad", 120);
+	cr_assert(st && !strncmp(st, "failed", 6), "%s", st);
+	free(st);
+}
+
+Test(search, token_budget_stops_cleanly)
+{
+	start();
+	add_gemm("budget", "{\"iterations\": 8, \"beam\": 2, \"plans\": 2, \"implementations\": 2, "
+	                   "\"max_tokens\": 4000}");
+	char *st = wait_final(&m, "budget", 400);
+	cr_assert(st && strstr(st, "token budget spent"), "%s", st);
+	free(st);
+}
+
+Test(search, stop_and_start_mid_search)
+{
+	start();
+	add_gemm("s", "{\"iterations\": 2, \"beam\": 2, \"plans\": 2, \"implementations\": 2}");
+	char path[400];
+	snprintf(path, sizeof(path), "%s/kernels/s/log", m.dir);
+	cr_assert(wait_contains(path, "candidate 2:", 200));
+	cr_assert_eq(sh("echo stop > %s/kernels/s/ctl", m.dir), 0);
+	char *st = wait_final(&m, "s", 60);
+	cr_assert(st && !strncmp(st, "stopped", 7), "%s", st);
+	free(st);
+	cr_assert_eq(sh("echo start > %s/kernels/s/ctl", m.dir), 0);
+	snprintf(path, sizeof(path), "%s/kernels/s/status", m.dir);
+	cr_assert(wait_contains(path, "done", 400), "%s", slurp(path));
+	char *log = slurpf("%s/kernels/s/log", m.dir);
+	cr_assert_eq(count_of(log, " queued\n"), 1, "start resumes the same run: %s", log);
+	cr_assert_eq(count_of(log, "candidate 0: "), 1, "the baseline is not redone: %s", log);
+	cr_assert_eq(count_of(log, "candidate 1: "), 1, "candidate 1 evaluated once: %s", log);
+	free(log);
+}
+
+Test(search, kill_9_mid_search_resumes_without_asking_twice)
+{
+	start();
+	add_gemm("k", "{\"iterations\": 2, \"beam\": 2, \"plans\": 2, \"implementations\": 2}");
+	char path[400];
+	snprintf(path, sizeof(path), "%s/kernels/k/log", m.dir);
+	cr_assert(wait_contains(path, "candidate 3:", 300));
+	mnt_kill9(&m);
+	start();
+	char *st = wait_final(&m, "k", 500);
+	cr_assert(st && !strncmp(st, "done", 4), "%s", st);
+	free(st);
+	/* every successful answer the mock gave was stored, except at most the
+	 * requests in flight when the daemon died (4) */
+	int answered = atoi(sh_out("grep -c '\"status\":200' %s", mocklog));
+	int stored = atoi(sh_out("sqlite3 %s/autocompfs.db 'SELECT count(*) FROM llm_call'",
+	                         m.state));
+	cr_assert(answered <= stored + 4, "answered %d, stored %d", answered, stored);
+	/* no slot holds two candidates: nothing was redone twice */
+	char *dups = sh_out("sqlite3 %s/autocompfs.db \"SELECT slot FROM candidate WHERE slot <> '' "
+	                    "GROUP BY run_id, slot HAVING count(*) > 1\"", m.state);
+	cr_assert_str_eq(dups, "");
+	free(dups);
+	char *ok = sh_out("sqlite3 %s/autocompfs.db 'PRAGMA integrity_check'", m.state);
+	cr_assert_str_eq(ok, "ok\n");
+	free(ok);
+}
