@@ -34,7 +34,23 @@ void knob_set_clear(struct knob_set *s);
 size_t knob_space_size(const struct knob_set *s);
 
 /* A copy of src with each knob's #define set to values[choice[i]].
- * choice has s->count entries. Returns a new string or NULL on OOM. */
+ * choice has s->count entries. Returns a new string or NULL on OOM.
+ * Only the value token of each marked line changes; every other byte is
+ * kept. A choice outside 0..nvalues-1 (e.g. -1) leaves that knob as
+ * written. The caller owns the result (free()). */
 char *knob_apply(const char *src, const struct knob_set *s, const int *choice);
+
+/* The index of the knob called name in s, or -1. */
+int knob_find(const struct knob_set *s, const char *name);
+
+/* The index of value among k->values, or -1. Integers compare by value
+ * ("0x10" matches "16"), identifiers by spelling. */
+int knob_value_index(const struct knob *k, const char *value);
+
+/* Writes "NAME=VALUE NAME=VALUE ..." for choice into buf (a choice out of
+ * range shows the value as written). Returns the length written, or
+ * -ENOSPC when buf is too small (buf then holds a truncated string). */
+int knob_format(const struct knob_set *s, const int *choice, char *buf,
+                size_t len);
 
 #endif

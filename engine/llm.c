@@ -794,11 +794,14 @@ static int parse_anthropic(cJSON *root, struct llm_reply *r, char *detail, size_
 	return 0;
 }
 
-/* Parses a 2xx body into reply. 0, -EPROTO with why in detail, or -ENOMEM. */
-static int parse_reply(const struct endpoint *ep, const char *body, struct llm_reply *r,
-                       char *detail, size_t dlen)
+int llm_parse_reply(const char *provider, const char *body, size_t len,
+                    struct llm_reply *r, char *detail, size_t dlen)
 {
-	cJSON *root = cJSON_Parse(body);
+	free(r->text);
+	free(r->reasoning);
+	r->text = NULL;
+	r->reasoning = NULL;
+	cJSON *root = cJSON_ParseWithLength(body, len);
 	if (!cJSON_IsObject(root)) {
 		snprintf(detail, dlen, "not a JSON object");
 		cJSON_Delete(root);
@@ -807,13 +810,17 @@ static int parse_reply(const struct endpoint *ep, const char *body, struct llm_r
 	int rc;
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
 	if (err && !cJSON_IsNull(err)) {
-		char msg[320];
-		server_message(body, msg, sizeof(msg));
+		/* server_message wants a string; body need not end in a NUL. */
+		char msg[320] = "";
+		char *copy = strndup(body, len);
+		server_message(copy, msg, sizeof(msg));
+		free(copy);
 		snprintf(detail, dlen, "error in a 2xx reply: %s", msg);
 		rc = -EPROTO;
+	} else if (provider && !strcmp(provider, "anthropic")) {
+		rc = parse_anthropic(root, r, detail, dlen);
 	} else {
-		rc = ep->anthropic ? parse_anthropic(root, r, detail, dlen)
-				   : parse_openai(root, r, detail, dlen);
+		rc = parse_openai(root, r, detail, dlen);
 	}
 	if (!rc && r->text)
 		rc = split_inline_think(r);
@@ -952,12 +959,8 @@ int llm_complete(struct llm_client *c, const struct llm_request *req,
 					 why, sizeof(why), words, sizeof(words));
 		} else if (status >= 200 && status < 300) {
 			char detail[512] = "";
-			free(reply->text);
-			free(reply->reasoning);
-			reply->text = NULL;
-			reply->reasoning = NULL;
-			rc = parse_reply(&ep, x.body.buf ? x.body.buf : "", reply, detail,
-					 sizeof(detail));
+			rc = llm_parse_reply(req->model->provider, x.body.buf ? x.body.buf : "",
+					     x.body.len, reply, detail, sizeof(detail));
 			if (!rc && reply->truncated) {
 				rc = -EPROTO;
 				snprintf(words, sizeof(words), "the reply from %s was cut off at "

@@ -83,4 +83,16 @@ int llm_complete(struct llm_client *c, const struct llm_request *req,
 
 void llm_reply_clear(struct llm_reply *r);
 
+/* Reads a 2xx reply body of provider ("anthropic": the Messages API;
+ * anything else: chat completions) into reply, as llm_complete does after
+ * each successful exchange: text (an inline <think> section moved to
+ * reasoning), reasoning, token counts and truncated. body is len bytes and
+ * need not end in a NUL. reply->text and reply->reasoning are freed and
+ * replaced; attempts, http_status and error are not touched. Returns 0, -EPROTO when the
+ * body is not the reply expected (why, in words, in detail), or -ENOMEM.
+ * On failure text and reasoning may hold part of the reply: the caller
+ * still owns them (llm_reply_clear). */
+int llm_parse_reply(const char *provider, const char *body, size_t len,
+                    struct llm_reply *reply, char *detail, size_t dlen);
+
 #endif

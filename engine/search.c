@@ -24,12 +24,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/config.h"
 #include "engine/engine.h"
 #include "engine/knob.h"
 #include "engine/llm.h"
 #include "engine/menus.h"
 #include "engine/prompt.h"
 #include "engine/reply.h"
+#include "engine/reuse.h"
 #include "engine/run.h"
 #include "engine/tune.h"
 
@@ -51,6 +53,8 @@ struct search {
 	bool out_of_tokens;
 	bool out_of_candidates;
 	int llm_failures;
+	char **steps;              /* schedule reuse: one step per early iteration */
+	int nsteps;
 };
 
 /* A stable 64-bit hash (FNV-1a) for seeding per-slot generators. */
@@ -239,6 +243,15 @@ static int add_failed(struct search *s, struct cand_row *c, const char *why)
 	return err;
 }
 
+/* Schedule reuse (engine/reuse.c): iteration i's plan prompts are
+ * steered to step i of the donor's schedule. */
+static void load_steps(struct search *s)
+{
+	s->nsteps = reuse_steps(s->rc, &s->steps);
+	if (s->nsteps)
+		run_log(s->rc, "reuse: %d steps steer the first iterations", s->nsteps);
+}
+
 struct slot_task {
 	int64_t parent;
 	int index;          /* global plan index in this iteration */
@@ -403,6 +416,12 @@ static void plan_task(void *arg, int i)
 	ctx.invent = prompt_rng_unit(&coin) < 0.1;
 	const struct llm_model *pm = s->models[t->index % s->nmodels];
 	int impls = rc->cfg.implementations;
+	char steer[1200];
+	if (s->iteration <= s->nsteps) {
+		snprintf(steer, sizeof(steer), "%s", s->steps[s->iteration - 1]);
+		ctx.steer = steer;
+		ctx.invent = false;
+	}
 
 	if (rc->cfg.skip_planning) {
 		for (int j = 0; j < impls && !run_cancelled(rc); j++) {
@@ -705,6 +724,7 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 	snprintf(name, sizeof(name), "%s.md", rc->target->name);
 	s.notes = menus_read(engine_writer(rc->e), name);
 	restore_beam(&s);
+	load_steps(&s);
 
 	int64_t last_best = rc->best_time_ns;
 	int stale = 0;
@@ -763,6 +783,7 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 	}
 	store_run_set_progress(engine_writer(rc->e), rc->rid, done_iters, rc->tokens);
 	menu_clear(&s.menu);
+	strv_free(s.steps);
 	free(s.notes);
 	free(s.beam);
 	free(s.children);

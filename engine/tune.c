@@ -15,7 +15,9 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "engine/config.h"
 #include "engine/knob.h"
+#include "engine/reuse.h"
 #include "engine/tuner.h"
 #include "engine/util.h"
 
@@ -81,6 +83,11 @@ static void eval_point(void *arg, int i)
 
 int tune_candidate(struct run_ctx *rc, int64_t num, int budget)
 {
+	return tune_candidate_from(rc, num, budget, NULL);
+}
+
+int tune_candidate_from(struct run_ctx *rc, int64_t num, int budget, char *const *steps)
+{
 	struct cand_row c;
 	if (store_cand_get(engine_writer(rc->e), rc->rid, num, &c))
 		return 0;
@@ -101,8 +108,20 @@ int tune_candidate(struct run_ctx *rc, int64_t num, int budget)
 	if (base && points && times) {
 		for (int i = 0; i < ks.count; i++)
 			base[i] = ks.knobs[i].current;
-		t = tuner_new(&ks, base, (size_t)budget,
+		/* schedule reuse: start where the donor's tuning ended */
+		int *start = calloc((size_t)ks.count, sizeof(int));
+		if (start) {
+			memcpy(start, base, (size_t)ks.count * sizeof(int));
+			int set = steps ? reuse_knob_values(steps, &ks, start) : 0;
+			for (int i = 0; i < ks.count; i++)
+				if (start[i] < 0)
+					start[i] = base[i];
+			if (set)
+				run_log(rc, "reuse: the tuner starts from the donor's values of %d knobs", set);
+		}
+		t = tuner_new(&ks, start ? start : base, (size_t)budget,
 		              rc->cfg.seed ? rc->cfg.seed : (uint64_t)rc->rid * 31 + (uint64_t)num);
+		free(start);
 	}
 	if (t) {
 		size_t space = knob_space_size(&ks);
@@ -182,7 +201,10 @@ int tune_phase(struct run_ctx *rc)
 	}
 	run_status(rc, "tuning", "tuning: searching the input's knobs (no model; at most %d points)",
 	           budget);
-	int got = tune_candidate(rc, 0, budget);
+	char **steps = NULL;
+	int nsteps = reuse_steps(rc, &steps);
+	int got = tune_candidate_from(rc, 0, budget, nsteps ? steps : NULL);
+	strv_free(steps);
 	if (got < 0 || run_cancelled(rc))
 		return -ECANCELED;
 	/* re-time the fastest few so noise cannot crown a winner */

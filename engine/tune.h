@@ -29,4 +29,8 @@ void tune_beam(struct run_ctx *rc, const int64_t *beam, int n);
  * Returns the number of points evaluated, or -ECANCELED. */
 int tune_candidate(struct run_ctx *rc, int64_t num, int budget);
 
+/* The same, starting from the knob values a reused schedule ends with
+ * (steps from reuse_steps; NULL: from the candidate's own values). */
+int tune_candidate_from(struct run_ctx *rc, int64_t num, int budget, char *const *steps);
+
 #endif

@@ -370,6 +370,11 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		cJSON_AddNumberToObject(run, "pending", counts[AC_PENDING]);
 		cJSON_AddNumberToObject(run, "tokens", (double)(kc->run.tokens > tokens ?
 		                                                kc->run.tokens : tokens));
+		long calls = 0, ctok = 0;
+		int64_t cwall = 0;
+		store_call_totals(engine_reader(v->e), kc->run.id, &calls, &ctok, &cwall);
+		cJSON_AddNumberToObject(run, "llm_calls", (double)calls);
+		cJSON_AddNumberToObject(run, "llm_wall_s", cwall / 1e9);
 		int64_t end = kc->run.finished_ns ? kc->run.finished_ns : now_ns();
 		cJSON_AddNumberToObject(run, "wall_s", (end - kc->run.created_ns) / 1e9);
 		cJSON_AddItemToObject(root, "run", run);
