@@ -700,6 +700,32 @@ static void search_status(struct search *s, const char *state)
 	             (long long)rc->best_num, rc->tokens);
 }
 
+/* Target notes may hold a {{gpu}} line: the hardware the target found
+ * (from its probe line in the root `targets` file). */
+static void fill_gpu(struct run_ctx *rc, char **notes)
+{
+	char *at = *notes ? strstr(*notes, "{{gpu}}") : NULL;
+	if (!at)
+		return;
+	char *targets = engine_targets_text(rc->e);
+	char line[512] = "unknown (the target's probe has not finished)";
+	char key[64];
+	snprintf(key, sizeof(key), "%s: ", rc->target->name);
+	const char *p = targets ? strstr(targets, key) : NULL;
+	if (p) {
+		p += strlen(key);
+		size_t n = strcspn(p, "\n");
+		snprintf(line, sizeof(line), "%.*s", (int)n, p);
+	}
+	free(targets);
+	struct strbuf sb = {0};
+	sb_add(&sb, *notes, (size_t)(at - *notes));
+	sb_adds(&sb, line);
+	sb_adds(&sb, at + 7);
+	free(*notes);
+	*notes = sb_detach(&sb);
+}
+
 static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const *code_specs)
 {
 	struct search s = {0};
@@ -723,6 +749,7 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 	free(menu_text);
 	snprintf(name, sizeof(name), "%s.md", rc->target->name);
 	s.notes = menus_read(engine_writer(rc->e), name);
+	fill_gpu(rc, &s.notes);
 	restore_beam(&s);
 	load_steps(&s);
 
