@@ -158,6 +158,8 @@ int main(int argc, char *argv[])
 		setsid();
 	}
 
+	/* the state directory holds prompts, code and results: private */
+	umask(077);
 	char err[1024] = "";
 	struct engine_opts eo = {
 		.state_dir = o.state,
