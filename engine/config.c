@@ -231,6 +231,12 @@ int config_parse(const char *text, size_t len, struct ac_config *c,
 		return -EINVAL;
 	}
 	int rc = 0;
+	if (end && end >= text && !blank(end, len - (size_t)(end - text))) {
+		snprintf(err, errlen, "config.json: invalid JSON near byte %zu (text after the object)",
+		         (size_t)(end - text));
+		rc = -EINVAL;
+		goto out;
+	}
 	if (!cJSON_IsObject(root)) {
 		snprintf(err, errlen, "config.json: must be a JSON object");
 		rc = -EINVAL;

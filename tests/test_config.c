@@ -1,1 +1,105 @@
-/* placeholder: being written */
+/*
+ * test_config.c - config.json validation: defaults, every kind of key,
+ * and the refusals the mount turns into EINVAL.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "engine/config.h"
+
+static int parse(const char *text, struct ac_config *c, char *err)
+{
+	return config_parse(text, strlen(text), c, err, 256);
+}
+
+Test(config, empty_and_braces_give_the_published_defaults)
+{
+	struct ac_config c;
+	char err[256];
+	const char *texts[] = {"", "  \n", "{}"};
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(parse(texts[i], &c, err), 0);
+		cr_assert_eq(c.iterations, 8);
+		cr_assert_eq(c.beam, 4);
+		cr_assert_eq(c.plans, 4);
+		cr_assert_eq(c.implementations, 2);
+		cr_assert_float_eq(c.dropout, 0.25, 1e-9);
+		cr_assert_float_eq(c.temperature, 1.0, 1e-9);
+		cr_assert_eq(c.early_stop, 0);
+		cr_assert(c.tune);
+		cr_assert_null(c.target);
+		config_clear(&c);
+	}
+}
+
+Test(config, every_kind_of_value)
+{
+	struct ac_config c;
+	char err[256];
+	const char *text = "{\"target\": \"cpu\", \"models\": [\"openai::a\", \"anthropic::b\"],"
+	                   " \"code_models\": \"openai::c, openai::d\", \"iterations\": 3,"
+	                   " \"dropout\": 0.5, \"skip_planning\": true, \"max_tokens\": 100000,"
+	                   " \"seed\": 42, \"cflags\": \"-O2\", \"command\": [\"./eval.sh\", \"{candidate}\"],"
+	                   " \"strategy\": \"tune\", \"reuse\": \"other\", \"timeout_s\": 2.5}";
+	cr_assert_eq(parse(text, &c, err), 0, "%s", err);
+	cr_assert_str_eq(c.target, "cpu");
+	cr_assert_eq(strv_len(c.models), 2);
+	cr_assert_str_eq(c.models[1], "anthropic::b");
+	cr_assert_eq(strv_len(c.code_models), 2);
+	cr_assert_str_eq(c.code_models[1], "openai::d");
+	cr_assert_eq(c.iterations, 3);
+	cr_assert_float_eq(c.dropout, 0.5, 1e-9);
+	cr_assert(c.skip_planning);
+	cr_assert_eq(c.max_tokens, 100000);
+	cr_assert_eq(c.seed, 42);
+	cr_assert_str_eq(c.command[1], "{candidate}");
+	cr_assert_str_eq(c.strategy, "tune");
+	cr_assert_float_eq(c.timeout_s, 2.5, 1e-9);
+	config_clear(&c);
+	cr_assert_null(c.models);
+}
+
+Test(config, refusals_name_the_key)
+{
+	struct {
+		const char *text;
+		const char *why;
+	} bad[] = {
+		{"{\"beams\": 2}", "unknown key \"beams\""},
+		{"{\"beam\": \"2\"}", "\"beam\" must be a number"},
+		{"{\"beam\": 2.5}", "\"beam\" must be a whole number"},
+		{"{\"beam\": 0}", "\"beam\" must be between"},
+		{"{\"dropout\": 1.5}", "\"dropout\" must be between"},
+		{"{\"edits\": 1}", "\"edits\" must be true or false"},
+		{"{\"models\": [1]}", "\"models\" must be a list of strings"},
+		{"{\"target\": \"tpu9\"}", "unknown target \"tpu9\""},
+		{"{\"strategy\": \"fast\"}", "\"strategy\" must be"},
+		{"{\"command\": []}", "\"command\" must not be empty"},
+		{"{\"input\": \"../x.c\"}", "\"input\" must be a file name"},
+		{"[1, 2]", "must be a JSON object"},
+		{"{\"beam\": ", "invalid JSON"},
+		{"{\"beam\": 2} trailing", "invalid JSON"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct ac_config c;
+		char err[256];
+		cr_assert_eq(parse(bad[i].text, &c, err), -EINVAL, "%s", bad[i].text);
+		cr_assert(strstr(err, bad[i].why), "%s: %s", bad[i].text, err);
+		cr_assert(strstr(err, "config.json"), "%s", err);
+		cr_assert_eq(c.beam, 4, "defaults are left after a refusal");
+		config_clear(&c);
+	}
+}
+
+Test(config, strv_split_trims_and_drops_empty_items)
+{
+	char **v = strv_split(" a, b ,,c ", ',');
+	cr_assert_eq(strv_len(v), 3);
+	cr_assert_str_eq(v[0], "a");
+	cr_assert_str_eq(v[1], "b");
+	cr_assert_str_eq(v[2], "c");
+	strv_free(v);
+	strv_free(NULL);
+	config_clear(NULL);
+}

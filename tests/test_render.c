@@ -1,1 +1,161 @@
-/* placeholder: being written */
+/*
+ * test_render.c - the generated files rendered from the store: content,
+ * snapshot blobs that outlive a change, and invalidation by version.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "engine/store.h"
+#include "fs/render.h"
+
+static char dir[64];
+static struct engine *e;
+static struct view *v;
+static int64_t kid, rid;
+
+static void add_cand(int64_t parent, const char *src, const char *outcome, int64_t t,
+                     const char *plan)
+{
+	struct cand_row c = {0};
+	c.num = -1;
+	c.run_id = rid;
+	c.parent = parent;
+	c.iteration = parent < 0 ? 0 : 1;
+	c.origin = parent < 0 ? "input" : "llm";
+	c.plan = (char *)plan;
+	c.source = (char *)src;
+	cr_assert_eq(store_cand_add(engine_writer(e), &c), 0);
+	struct ac_result r = {.outcome = ac_outcome_parse(outcome), .time_ns = t, .samples = 10,
+	                      .log = "log text\n"};
+	store_cand_set_result(engine_writer(e), rid, c.num, &r, 100 + c.num);
+	engine_touch(e, kid);
+}
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/acfs-render-XXXXXX");
+	cr_assert(mkdtemp(dir));
+	struct engine_opts o = {.state_dir = dir, .debounce_s = -1};
+	char err[512];
+	cr_assert_eq(engine_open(&o, &e, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(engine_kernel_create(e, "gemm"), 0);
+	cr_assert_eq(engine_kernel_id(e, "gemm", &kid), 0);
+	cr_assert_eq(store_run_create(engine_writer(e), kid, "cpu", "input.c", "slow();", "{}",
+	                              NULL, 0, &rid), 0);
+	v = view_new(e);
+	add_cand(-1, "slow();", "ok", 4000, "the input");
+	add_cand(0, "fast();", "ok", 1000, "tile the loops\nby 32");
+	add_cand(0, "broken(", "build_error", 0, "unroll");
+	store_run_set_best(engine_writer(e), rid, 1, 555);
+	engine_touch(e, kid);
+}
+
+static void teardown(void)
+{
+	view_free(v);
+	engine_free(e);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(render, .init = setup, .fini = teardown);
+
+static struct blob *render(enum node_type t, int64_t num, const char *ext)
+{
+	struct node n = {.type = t, .num = num};
+	snprintf(n.ext, sizeof(n.ext), "%s", ext ? ext : "");
+	struct blob *b = NULL;
+	cr_assert_eq(view_render(v, kid, &n, &b), 0, "node %d", t);
+	return b;
+}
+
+Test(render, best_is_the_best_candidate_with_its_own_mtime)
+{
+	struct blob *b = render(NODE_BEST, 0, "c");
+	cr_assert_str_eq(b->data, "fast();");
+	cr_assert_eq(b->mtime_ns, 555);
+	blob_put(b);
+	struct node n = {.type = NODE_BEST};
+	snprintf(n.ext, sizeof(n.ext), "cu");
+	struct blob *none = NULL;
+	cr_assert_neq(view_render(v, kid, &n, &none), 0, "best.cu is not this kernel's best");
+}
+
+Test(render, metrics_json_has_every_candidate_and_the_totals)
+{
+	struct blob *b = render(NODE_METRICS, 0, NULL);
+	cr_assert_eq(strlen(b->data), b->len);
+	cr_assert(strstr(b->data, "\"kernel\":\t\"gemm\""), "%s", b->data);
+	cr_assert(strstr(b->data, "\"speedup\":\t4"), "%s", b->data);
+	cr_assert(strstr(b->data, "\"build_error\":\t1"), "%s", b->data);
+	cr_assert(strstr(b->data, "\"outcome\":\t\"build_error\""), "%s", b->data);
+	cr_assert(strstr(b->data, "\"parent\":\tnull"), "%s", b->data);
+	blob_put(b);
+}
+
+Test(render, schedule_plans_and_candidates)
+{
+	struct blob *b = render(NODE_SCHEDULE, 0, NULL);
+	cr_assert(strstr(b->data, "#0 input"), "%s", b->data);
+	cr_assert(strstr(b->data, "#1 iteration 1: tile the loops"), "%s", b->data);
+	blob_put(b);
+	b = render(NODE_PLAN, 1, "md");
+	cr_assert(strstr(b->data, "- parent: #0"), "%s", b->data);
+	cr_assert(strstr(b->data, "by 32"), "%s", b->data);
+	blob_put(b);
+	b = render(NODE_PLAN_PROMPT, 0, "prompt");
+	cr_assert(strstr(b->data, "not written by a model"), "%s", b->data);
+	blob_put(b);
+	b = render(NODE_CAND_SRC, 2, "c");
+	cr_assert_str_eq(b->data, "broken(");
+	blob_put(b);
+	b = render(NODE_CAND_LOG, 2, "log");
+	cr_assert_str_eq(b->data, "log text\n");
+	blob_put(b);
+	size_t size;
+	int64_t mt;
+	cr_assert_eq(view_cand_stat(v, kid, 1, false, "c", &size, &mt), 0);
+	cr_assert_eq(size, strlen("fast();"));
+	cr_assert_neq(view_cand_stat(v, kid, 9, false, "c", &size, &mt), 0);
+	struct view_cand *vc;
+	int n;
+	cr_assert_eq(view_candidates(v, kid, &vc, &n), 0);
+	cr_assert_eq(n, 3);
+	free(vc);
+}
+
+Test(render, a_snapshot_outlives_a_change_and_a_change_is_seen)
+{
+	struct blob *before = render(NODE_METRICS, 0, NULL);
+	add_cand(1, "faster();", "ok", 500, "more");
+	store_run_set_best(engine_writer(e), rid, 3, 777);
+	engine_touch(e, kid);
+	struct blob *after = render(NODE_METRICS, 0, NULL);
+	cr_assert(!strstr(before->data, "faster"), "the old snapshot is whole and unchanged");
+	cr_assert(strstr(after->data, "\"speedup\":\t8"), "%s", after->data);
+	blob_put(before);
+	blob_put(after);
+	struct blob *b = render(NODE_BEST, 0, "c");
+	cr_assert_str_eq(b->data, "faster();");
+	cr_assert_eq(b->mtime_ns, 777);
+	blob_put(b);
+}
+
+Test(render, log_grows_in_place)
+{
+	size_t len0, len1;
+	int64_t mt;
+	cr_assert_eq(view_log_stat(v, kid, &len0, &mt), 0);
+	engine_log(e, kid, "hello %d", 42);
+	cr_assert_eq(view_log_stat(v, kid, &len1, &mt), 0);
+	cr_assert_gt(len1, len0);
+	char buf[256];
+	size_t n = view_log_read(v, kid, buf, sizeof(buf) - 1, len0);
+	buf[n] = '\0';
+	cr_assert(strstr(buf, "hello 42\n"), "%s", buf);
+	cr_assert_eq(n, len1 - len0);
+}

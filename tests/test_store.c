@@ -1,1 +1,227 @@
-/* placeholder: being written */
+/*
+ * test_store.c - the SQLite store: schema version and migrations, every
+ * table's round trip, renames, cascades, and durability across reopen.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/store.h"
+#include "engine/util.h"
+
+static char dir[64];
+static char path[128];
+static struct store *s;
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/acfs-store-XXXXXX");
+	cr_assert(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/db", dir);
+	char err[256];
+	cr_assert_eq(store_open(path, &s, err, sizeof(err)), 0, "%s", err);
+}
+
+static void teardown(void)
+{
+	store_close(s);
+	remove_tree(dir);
+}
+
+TestSuite(store, .init = setup, .fini = teardown);
+
+Test(store, schema_is_current_and_reopens)
+{
+	cr_assert_eq(store_schema_version(s), STORE_SCHEMA_VERSION);
+	char *ok = store_integrity(s);
+	cr_assert_str_eq(ok, "ok");
+	free(ok);
+	store_close(s);
+	char err[256];
+	cr_assert_eq(store_open(path, &s, err, sizeof(err)), 0);
+	cr_assert_eq(store_schema_version(s), STORE_SCHEMA_VERSION);
+}
+
+Test(store, migrates_a_version_1_database)
+{
+	/* a database as the first release left it: version 1 tables only */
+	store_close(s);
+	s = NULL;
+	unlink(path);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db,
+		"CREATE TABLE kernel(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, state TEXT NOT NULL DEFAULT 'waiting', status TEXT NOT NULL DEFAULT '', created_ns INTEGER NOT NULL, status_ns INTEGER NOT NULL);"
+		"INSERT INTO kernel(id, name, created_ns, status_ns) VALUES (0, '.menus', 0, 0);"
+		"CREATE TABLE file(id INTEGER PRIMARY KEY, kernel_id INTEGER NOT NULL REFERENCES kernel(id) ON DELETE CASCADE, name TEXT NOT NULL, data BLOB NOT NULL DEFAULT x'', mode INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, UNIQUE(kernel_id, name));"
+		"CREATE TABLE run(id INTEGER PRIMARY KEY, kernel_id INTEGER NOT NULL REFERENCES kernel(id) ON DELETE CASCADE, state TEXT NOT NULL, target TEXT NOT NULL, input_name TEXT NOT NULL, input BLOB NOT NULL, config TEXT NOT NULL, best INTEGER NOT NULL DEFAULT -1, best_ns INTEGER NOT NULL DEFAULT 0, created_ns INTEGER NOT NULL, finished_ns INTEGER NOT NULL DEFAULT 0, iteration INTEGER NOT NULL DEFAULT 0, tokens INTEGER NOT NULL DEFAULT 0);"
+		"CREATE INDEX run_kernel ON run(kernel_id, id);"
+		"CREATE TABLE run_file(run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE, name TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY(run_id, name));"
+		"CREATE TABLE candidate(run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE, num INTEGER NOT NULL, parent INTEGER NOT NULL, iteration INTEGER NOT NULL, origin TEXT NOT NULL, plan TEXT NOT NULL DEFAULT '', option TEXT NOT NULL DEFAULT '', model TEXT NOT NULL DEFAULT '', source BLOB NOT NULL, outcome TEXT NOT NULL DEFAULT 'pending', time_ns INTEGER NOT NULL DEFAULT 0, samples INTEGER NOT NULL DEFAULT 0, spread REAL NOT NULL DEFAULT 0, message TEXT NOT NULL DEFAULT '', log TEXT NOT NULL DEFAULT '', plan_prompt TEXT NOT NULL DEFAULT '', code_prompt TEXT NOT NULL DEFAULT '', tokens INTEGER NOT NULL DEFAULT 0, in_beam INTEGER NOT NULL DEFAULT 0, created_ns INTEGER NOT NULL, evaluated_ns INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(run_id, num));"
+		"CREATE TABLE log(id INTEGER PRIMARY KEY, kernel_id INTEGER NOT NULL REFERENCES kernel(id) ON DELETE CASCADE, ts_ns INTEGER NOT NULL, line TEXT NOT NULL);"
+		"INSERT INTO kernel(name, created_ns, status_ns) VALUES ('old', 1, 1);"
+		"INSERT INTO run(kernel_id, state, target, input_name, input, config, created_ns) VALUES (1, 'done', 'cpu', 'input.c', 'int x;', '', 1);"
+		"INSERT INTO candidate(run_id, num, parent, iteration, origin, source, created_ns) VALUES (1, 0, -1, 0, 'input', 'int x;', 1);"
+		"PRAGMA user_version=1;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	char err[256];
+	cr_assert_eq(store_open(path, &s, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_schema_version(s), 2);
+	struct cand_row c;
+	cr_assert_eq(store_cand_get(s, 1, 0, &c), 0, "old rows survive the migration");
+	cr_assert_str_eq(c.source, "int x;");
+	cr_assert_str_eq(c.slot, "");
+	cand_row_clear(&c);
+}
+
+Test(store, refuses_a_newer_schema)
+{
+	store_close(s);
+	s = NULL;
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL);
+	sqlite3_close(db);
+	char err[256] = "";
+	cr_assert_neq(store_open(path, &s, err, sizeof(err)), 0);
+	cr_assert(strstr(err, "newer"), "%s", err);
+}
+
+Test(store, kernels_files_renames_and_cascades)
+{
+	int64_t k;
+	cr_assert_eq(store_kernel_create(s, "gemm", &k), 0);
+	cr_assert_eq(store_kernel_create(s, "gemm", NULL), -EEXIST);
+	int64_t fid;
+	cr_assert_eq(store_file_create(s, k, "input.c", 0644, &fid), 0);
+	cr_assert_eq(store_file_write(s, fid, "abc", 3, 123), 0);
+	struct file_row f;
+	cr_assert_eq(store_file_get(s, k, "input.c", true, &f), 0);
+	cr_assert_str_eq(f.data, "abc");
+	cr_assert_eq(f.mtime_ns, 123);
+	file_row_clear(&f);
+	cr_assert_eq(store_file_truncate(s, fid, 5, 7), 0);
+	cr_assert_eq(store_file_get_id(s, fid, true, &f), 0);
+	cr_assert_eq(f.size, 5);
+	cr_assert_eq(memcmp(f.data, "abc\0\0", 5), 0);
+	file_row_clear(&f);
+	/* rename keeps the id (open handles follow) and replaces the target */
+	int64_t other;
+	cr_assert_eq(store_file_create(s, k, "tmp", 0600, &other), 0);
+	cr_assert_eq(store_file_rename(s, k, "input.c", "tmp"), 0);
+	cr_assert_eq(store_file_get(s, k, "tmp", false, &f), 0);
+	cr_assert_eq(f.id, fid);
+	file_row_clear(&f);
+	cr_assert_eq(store_file_get(s, k, "input.c", false, &f), -ENOENT);
+	cr_assert_eq(store_file_write(s, other, "x", 1, 1), -ENOENT, "the replaced file is gone");
+	cr_assert_eq(store_kernel_rename(s, k, "gemm2"), 0);
+	struct kernel_row kr;
+	cr_assert_eq(store_kernel_get(s, k, &kr), 0);
+	cr_assert_str_eq(kr.name, "gemm2");
+	kernel_row_clear(&kr);
+	cr_assert_eq(store_kernel_delete(s, k), 0);
+	cr_assert_eq(store_file_get_id(s, fid, false, &f), -ENOENT, "files go with the kernel");
+}
+
+Test(store, runs_candidates_calls_and_log)
+{
+	int64_t k, r;
+	cr_assert_eq(store_kernel_create(s, "k", &k), 0);
+	struct ac_file files[] = {{"harness.c", "int main(void){}", 16}};
+	cr_assert_eq(store_run_create(s, k, "cpu", "input.c", "void f(void){}", "{}", files, 1, &r), 0);
+	struct run_row run;
+	cr_assert_eq(store_run_latest(s, k, &run), 0);
+	cr_assert_eq(run.id, r);
+	cr_assert_eq(run.best, -1);
+	cr_assert_str_eq(run.state, "queued");
+	run_row_clear(&run);
+	struct file_row *rf;
+	int n;
+	cr_assert_eq(store_run_files(s, r, &rf, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(rf[0].data, "int main(void){}");
+	file_rows_free(rf, n);
+	for (int i = 0; i < 3; i++) {
+		struct cand_row c = {0};
+		c.num = -1;
+		c.run_id = r;
+		c.parent = i - 1;
+		c.origin = "llm";
+		c.source = "code";
+		c.slot = i == 2 ? "i1/c0/p0/impl0" : NULL;
+		cr_assert_eq(store_cand_add(s, &c), 0);
+		cr_assert_eq(c.num, i, "numbers are dense from 0");
+	}
+	int64_t *pend;
+	cr_assert_eq(store_cand_pending(s, r, &pend, &n), 0);
+	cr_assert_eq(n, 3);
+	free(pend);
+	struct ac_result res = {.outcome = AC_OK, .time_ns = 1000, .samples = 10, .spread = 0.01,
+	                        .message = "fine", .log = "built\n"};
+	cr_assert_eq(store_cand_set_result(s, r, 1, &res, 5), 0);
+	struct cand_row c;
+	cr_assert_eq(store_cand_get(s, r, 1, &c), 0);
+	cr_assert_str_eq(c.outcome, "ok");
+	cr_assert_eq(c.time_ns, 1000);
+	cr_assert_str_eq(c.log, "built\n");
+	cand_row_clear(&c);
+	int64_t num;
+	cr_assert_eq(store_cand_by_slot(s, r, "i1/c0/p0/impl0", &num), 0);
+	cr_assert_eq(num, 2);
+	struct cand_row *rows;
+	cr_assert_eq(store_cand_list(s, r, &rows, &n), 0);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(rows[1].log_len, 6);
+	cand_rows_free(rows, n);
+	struct llm_call_row call = {.run_id = r, .slot = "i1/c0/p0", .model = "openai::m",
+	                            .prompt = "p", .reply = "r", .reasoning = "", .error = "",
+	                            .prompt_tokens = 10, .completion_tokens = 5};
+	cr_assert_eq(store_call_put(s, &call), 0);
+	struct llm_call_row got;
+	cr_assert_eq(store_call_get(s, r, "i1/c0/p0", &got), 0);
+	cr_assert_str_eq(got.reply, "r");
+	llm_call_row_clear(&got);
+	cr_assert_eq(store_call_get(s, r, "nope", &got), -ENOENT);
+	long calls, tokens;
+	int64_t wall;
+	cr_assert_eq(store_call_totals(s, r, &calls, &tokens, &wall), 0);
+	cr_assert_eq(calls, 1);
+	cr_assert_eq(tokens, 15);
+	cr_assert_eq(store_log_add(s, k, 1, "one"), 0);
+	cr_assert_eq(store_log_add(s, k, 2, "two"), 0);
+	int64_t *unf;
+	cr_assert_eq(store_runs_unfinished(s, &unf, &n), 0);
+	cr_assert_eq(n, 1, "a queued run is unfinished");
+	free(unf);
+	cr_assert_eq(store_run_set_state(s, r, "done", true), 0);
+	cr_assert_eq(store_runs_unfinished(s, &unf, &n), 0);
+	cr_assert_eq(n, 0);
+	free(unf);
+}
+
+static void count_line(void *arg, int64_t id, int64_t ts, const char *line)
+{
+	(void)id;
+	(void)ts;
+	(void)line;
+	(*(int *)arg)++;
+}
+
+Test(store, log_since_reads_only_new_lines)
+{
+	int64_t k;
+	cr_assert_eq(store_kernel_create(s, "k", &k), 0);
+	for (int i = 0; i < 5; i++)
+		store_log_add(s, k, i, "line");
+	int n = 0;
+	cr_assert_eq(store_log_since(s, k, 0, count_line, &n), 0);
+	cr_assert_eq(n, 5);
+	n = 0;
+	store_log_since(s, k, 3, count_line, &n);
+	cr_assert_eq(n, 2);
+}
