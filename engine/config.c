@@ -30,6 +30,7 @@ struct key {
 static const struct key keys[] = {
 	{"target", K_STR, OFF(target), 0, 0},
 	{"input", K_STR, OFF(input), 0, 0},
+	{"menu", K_STR, OFF(menu), 0, 0},
 	{"models", K_STRV, OFF(models), 0, 0},
 	{"code_models", K_STRV, OFF(code_models), 0, 0},
 	{"iterations", K_INT, OFF(iterations), 0, 1000},
@@ -270,6 +271,11 @@ int config_parse(const char *text, size_t len, struct ac_config *c,
 	}
 	if (c->command && !c->command[0]) {
 		snprintf(err, errlen, "config.json: \"command\" must not be empty");
+		rc = -EINVAL;
+		goto out;
+	}
+	if (c->menu && (!c->menu[0] || strchr(c->menu, '/') || c->menu[0] == '.')) {
+		snprintf(err, errlen, "config.json: \"menu\" must be a menu name such as \"gemmini\"");
 		rc = -EINVAL;
 		goto out;
 	}

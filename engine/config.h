@@ -15,6 +15,8 @@
 struct ac_config {
 	char *target;            /* "cpu" */
 	char *input;             /* input file name; NULL: the target's (input.c...) */
+	char *menu;              /* menus/MENU.menu and MENU.md; NULL: the target's name
+	                            (a command target says "gemmini", "trainium"...) */
 	char **models;           /* NULL-terminated or NULL: the mount's models */
 	char **code_models;      /* NULL: same as models */
 	int iterations;          /* 8 */

@@ -743,11 +743,15 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 		return -EINVAL;
 	}
 	char name[300];
-	snprintf(name, sizeof(name), "%s.menu", rc->target->name);
+	const char *menu_name = rc->cfg.menu ? rc->cfg.menu : rc->target->name;
+	snprintf(name, sizeof(name), "%s.menu", menu_name);
 	char *menu_text = menus_read(engine_writer(rc->e), name);
 	menu_parse(menu_text ? menu_text : "", &s.menu);
 	free(menu_text);
-	snprintf(name, sizeof(name), "%s.md", rc->target->name);
+	if (!s.menu.count)
+		run_log(rc, "search: no menu %s (set \"menu\" in config.json); plans choose freely",
+		        name);
+	snprintf(name, sizeof(name), "%s.md", menu_name);
 	s.notes = menus_read(engine_writer(rc->e), name);
 	fill_gpu(rc, &s.notes);
 	restore_beam(&s);

@@ -1,1 +1,298 @@
-/* placeholder: being written */
+/*
+ * cpu.c - the cpu target: C candidates compiled with the system compiler
+ * and timed on this machine.
+ *
+ * build compiles, in the job's scratch directory, the harness (harness.c),
+ * the reference (the run's original input with its globals renamed ref_;
+ * both objects are cached per run), the candidate (input.c), and links them into
+ * ./candidate with -lm. run executes ./candidate in the sandbox, pinned to
+ * one core, with the report pipe, and reads the harness's JSON report from
+ * it: only that pipe counts, never stdout.
+ *
+ * Extra user files (headers, data) are written next to the sources and so
+ * are visible to #include; extra .c files are not compiled or linked.
+ *
+ *     $ cc -O3 -march=native -I.../targets/include -c harness.c -o .ac_harness.o
+ *     $ cc -O3 -march=native -I.../targets/include -c .ac_reference.c -o .ac_reference.raw.o
+ *     $ nm -P --defined-only -g .ac_reference.raw.o
+ *     $ objcopy --redefine-syms=.ac_redefine.syms .ac_reference.raw.o .ac_reference.o
+ *     $ cc -O3 -march=native -I.../targets/include -c input.c -o .ac_candidate.o
+ *     $ cc -O3 -march=native .ac_candidate.o .ac_harness.o .ac_reference.o -o candidate -lm
+ *     $ ./candidate        (cpu 1, timeout 60 s)
+ */
+#include "targets/report.h"
+#include "targets/sandbox.h"
+#include "targets/targets.h"
+#include "targets/toolchain.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_CFLAGS "-O3 -march=native"
+#define DEFAULT_RUN_TIMEOUT_S 60.0
+#define RUN_OUTPUT_CAP (64u * 1024u)
+/* Processes a timed run may add, well under a build's (the sandbox's
+ * default, 256): all of them count against the one sandbox user, so a
+ * candidate that forks without end must stop long before the builds that
+ * run meanwhile (other kernels') could not start their compilers. A run
+ * is pinned to one core; more threads than this would not help it. */
+#define RUN_NPROC 64u
+
+static const char *cpu_cc(const struct ac_target_opts *o)
+{
+	const char *env = getenv("CC");
+
+	if (o && o->cc && *o->cc)
+		return o->cc;
+	if (env && *env)
+		return env;
+	return "cc";
+}
+
+static const char *cpu_cflags(const struct ac_target_opts *o)
+{
+	return o && o->cflags ? o->cflags : DEFAULT_CFLAGS;
+}
+
+/* The highest CPU this process may run on: timed runs go there, away from
+ * CPU 0 where interrupts and the daemon's other threads tend to land. */
+static int last_cpu(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof set, &set) != 0)
+		return -1;
+	for (int c = CPU_SETSIZE - 1; c >= 0; c--)
+		if (CPU_ISSET(c, &set))
+			return c;
+	return -1;
+}
+
+static int cpu_probe(char *buf, size_t len)
+{
+	const char *cc = cpu_cc(NULL);
+	struct ac_sandbox_opts so;
+	struct ac_proc_result pr;
+	struct ac_argv argv = { 0 };
+	int rc;
+
+	ac_argv_add_split(&argv, cc);
+	ac_argv_add(&argv, "--version");
+	if (argv.oom || argv.n < 2) {
+		ac_argv_free(&argv);
+		snprintf(buf, len, "no C compiler configured");
+		return -ENOENT;
+	}
+	memset(&so, 0, sizeof so);
+	so.dir = "/";
+	so.argv = argv.v;
+	so.timeout_s = 10;
+	so.cpu = -1;
+	so.keep_uid = true;   /* nothing to write: no need to chown a scratch dir */
+	rc = ac_sandbox_run(&so, &pr);
+	if (rc < 0) {
+		snprintf(buf, len, "%s not found", argv.v[0]);
+		ac_argv_free(&argv);
+		return rc == -ENOENT ? -ENOENT : rc;
+	}
+	if (pr.signal || pr.exit_code != 0 || pr.output_len == 0) {
+		snprintf(buf, len, "%s --version failed", argv.v[0]);
+		rc = -ENOEXEC;
+	} else {
+		snprintf(buf, len, "%.*s", (int)strcspn(pr.output, "\n"), pr.output);
+		rc = 0;
+	}
+	ac_proc_result_clear(&pr);
+	ac_argv_free(&argv);
+	return rc;
+}
+
+/* Starts a compiler command line: CC CFLAGS [-I include]. */
+static void compiler(struct ac_argv *a, const struct ac_job *job, bool include)
+{
+	ac_argv_add_split(a, cpu_cc(job->opts));
+	ac_argv_add_split(a, cpu_cflags(job->opts));
+	if (include) {
+		ac_argv_add(a, "-I");
+		ac_argv_add(a, ac_target_include_dir());
+	}
+}
+
+/* Runs one compile step; returns 0 or -errno, *ok as ac_toolchain_run. */
+static int step(const struct ac_job *job, struct ac_argv *a, struct ac_result *r, bool *ok)
+{
+	struct ac_tool_run t;
+	int rc;
+
+	*ok = false;
+	if (a->oom) {
+		ac_argv_free(a);
+		return -ENOMEM;
+	}
+	memset(&t, 0, sizeof t);
+	t.dir = job->scratch_dir;
+	t.argv = a->v;
+	t.cancel = job->cancel;
+	rc = ac_toolchain_run(&t, r, ok);
+	ac_argv_free(a);
+	return rc;
+}
+
+static int compile(const struct ac_job *job, const char *src, const char *obj,
+                   struct ac_result *r, bool *ok)
+{
+	struct ac_argv a = { 0 };
+
+	compiler(&a, job, true);
+	ac_argv_add(&a, "-c");
+	ac_argv_add(&a, src);
+	ac_argv_add(&a, "-o");
+	ac_argv_add(&a, obj);
+	return step(job, &a, r, ok);
+}
+
+/* The harness's build callback (its object is cached per run too). */
+static int build_harness(const struct ac_job *job, const struct ac_ref_spec *spec,
+                         struct ac_result *r, bool *ok)
+{
+	return compile(job, "harness.c", spec->obj_name, r, ok);
+}
+
+/* The reference's build callback: compile, then rename with objcopy. */
+static int build_reference(const struct ac_job *job, const struct ac_ref_spec *spec,
+                           struct ac_result *r, bool *ok)
+{
+	static const char raw[] = ".ac_reference.raw.o";
+	int rc;
+
+	rc = compile(job, spec->src_name, raw, r, ok);
+	if (rc < 0 || !*ok)
+		return rc;
+	return ac_toolchain_rename_object(job->scratch_dir, raw, spec->obj_name, job->cancel,
+	                                  r, ok);
+}
+
+/* Sets a build error with message; returns rc (0 for a normal build error). */
+static int failed(struct ac_result *r, int rc, const char *message)
+{
+	r->outcome = AC_BUILD_ERROR;
+	ac_result_set_message(r, "%s", message);
+	return rc;
+}
+
+static int cpu_build(const struct ac_job *job, struct ac_result *r)
+{
+	struct ac_ref_spec spec;
+	struct ac_argv a = { 0 };
+	char key[1024];
+	bool ok;
+	int rc;
+
+	r->outcome = AC_PENDING;
+	r->time_ns = 0;
+	r->samples = 0;
+	r->spread = 0;
+	if (!ac_toolchain_find_file(job, "harness.c"))
+		return failed(r, 0, "no harness.c");
+	rc = ac_toolchain_write_job(job, "input.c", r);
+	if (rc == -EINVAL)
+		return 0;   /* a refused file name: r says which */
+	if (rc < 0)
+		return failed(r, rc, "cannot write the sources");
+
+	memset(&spec, 0, sizeof spec);
+	snprintf(key, sizeof key, "cc=%s\ncflags=%s\ninclude=%s\n", cpu_cc(job->opts),
+	         cpu_cflags(job->opts), ac_target_include_dir());
+	spec.obj_name = ".ac_harness.o";
+	spec.key = key;
+	spec.build = build_harness;
+	spec.what = "harness";
+	rc = ac_toolchain_cached_object(job, &spec, r, &ok);
+	if (rc < 0 || !ok)
+		return failed(r, rc, rc == -ENOENT ? "compiler not found" : "harness does not compile");
+
+	spec.what = NULL;
+	spec.src_name = ".ac_reference.c";
+	spec.obj_name = ".ac_reference.o";
+	spec.key = key;
+	spec.build = build_reference;
+	rc = ac_toolchain_reference(job, &spec, r, &ok);
+	if (rc < 0 || !ok)
+		return failed(r, rc, "input does not compile");
+
+	rc = compile(job, "input.c", ".ac_candidate.o", r, &ok);
+	if (rc < 0 || !ok)
+		return failed(r, rc, "candidate does not compile");
+
+	compiler(&a, job, false);
+	ac_argv_add(&a, ".ac_candidate.o");
+	ac_argv_add(&a, ".ac_harness.o");
+	ac_argv_add(&a, ".ac_reference.o");
+	ac_argv_add(&a, "-o");
+	ac_argv_add(&a, "candidate");
+	ac_argv_add(&a, "-lm");
+	rc = step(job, &a, r, &ok);
+	if (rc < 0 || !ok)
+		return failed(r, rc, "does not link");
+	r->outcome = AC_OK;
+	free(r->message);
+	r->message = NULL;
+	return 0;
+}
+
+static int cpu_run(const struct ac_job *job, struct ac_result *r)
+{
+	const struct ac_target_opts *o = job->opts;
+	char *argv[] = { "./candidate", NULL };
+	struct ac_sandbox_opts so;
+	struct ac_proc_result pr;
+	char how[96];
+	int rc;
+
+	memset(&so, 0, sizeof so);
+	so.dir = job->scratch_dir;
+	so.argv = argv;
+	so.timeout_s = o && o->timeout_s > 0 ? o->timeout_s : DEFAULT_RUN_TIMEOUT_S;
+	so.output_cap = RUN_OUTPUT_CAP;
+	so.nproc = RUN_NPROC;
+	so.cpu = o && o->cpu >= 0 ? o->cpu : last_cpu();
+	so.isolate_net = true;
+	so.report = true;
+	so.cancel = job->cancel;
+	ac_result_logf(r, "$ ./candidate        (cpu %d, timeout %.1f s)\n", so.cpu, so.timeout_s);
+	rc = ac_sandbox_run(&so, &pr);
+	if (rc < 0) {
+		r->outcome = AC_RUN_ERROR;
+		ac_result_set_message(r, "cannot run the candidate: %s", strerror(-rc));
+		ac_result_logf(r, "cannot run: %s\n", strerror(-rc));
+		return rc;
+	}
+	if (pr.output_len > 0)
+		ac_result_logf(r, "%s%s", pr.output,
+		               pr.output[pr.output_len - 1] == '\n' ? "" : "\n");
+	if (pr.truncated)
+		ac_result_logf(r, "[output cut at %zu bytes]\n", pr.output_len);
+	if (pr.report_len > 0)
+		ac_result_logf(r, "# report: %.*s%s", (int)pr.report_len, pr.report,
+		               pr.report[pr.report_len - 1] == '\n' ? "" : "\n");
+	ac_result_logf(r, "[%s, %.2f s; sandbox:%s%s%s]\n",
+	               ac_proc_describe(&pr, so.timeout_s, how, sizeof how), pr.wall_s,
+	               pr.net_isolated ? " no network," : " network,",
+	               pr.pid_isolated ? " pid namespace," : "",
+	               pr.uid_dropped ? " unprivileged uid" : " caller's uid");
+	ac_report_outcome(&pr, so.timeout_s, r);
+	ac_proc_result_clear(&pr);
+	return 0;
+}
+
+const struct ac_target ac_target_cpu = {
+	.name = "cpu",
+	.input_name = "input.c",
+	.harness_name = "harness.c",
+	.probe = cpu_probe,
+	.build = cpu_build,
+	.run = cpu_run,
+};

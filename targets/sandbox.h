@@ -31,10 +31,14 @@ struct ac_sandbox_opts {
 	/* rlimits; 0 means the default in brackets */
 	size_t mem_bytes;         /* RLIMIT_AS [8 GiB] */
 	unsigned cpu_s;           /* RLIMIT_CPU [timeout + 5 s] */
-	unsigned nproc;           /* processes the group may make [256, builds need some] */
+	unsigned nproc;           /* processes the group may make [256, builds need some];
+	                             RLIMIT_NPROC is set this far above the tasks the
+	                             user it runs as already has */
 	size_t fsize_bytes;       /* RLIMIT_FSIZE [256 MiB] */
 	unsigned nofile;          /* RLIMIT_NOFILE [256] */
 	const atomic_int *cancel; /* non-zero: kill the group and return */
+	bool keep_uid;            /* when root: do not drop to the sandbox uid
+	                             (see ac_sandbox_run) */
 };
 
 struct ac_proc_result {
@@ -48,12 +52,36 @@ struct ac_proc_result {
 	char *report;         /* what was written on the report pipe (capped 64 KiB), NULL if nothing */
 	size_t report_len;
 	double wall_s;
+	bool net_isolated;    /* it ran in a new network namespace (only loopback, down) */
+	bool pid_isolated;    /* it ran in a new PID namespace: nothing it started outlived it */
+	bool uid_dropped;     /* it ran as the unprivileged sandbox uid, not as root */
 };
 
-/* Runs opts->argv to completion (or timeout/cancel), waits for every process
- * of its group to be gone, and fills *res. Returns 0 when the command ran
- * (whatever its exit status), a negative errno when it could not be started.
- * The caller owns res->output and res->report: free with ac_proc_result_clear. */
+/* Runs opts->argv to completion (or timeout/cancel), kills whatever it left
+ * behind, and fills *res. Returns 0 when the command ran
+ * (whatever its exit status), a negative errno when it could not be started
+ * (-ENOENT: argv[0] not found in PATH; res is then zeroed). The caller owns
+ * res->output and res->report: free with ac_proc_result_clear.
+ *
+ * Containment, in layers (each one recorded in res):
+ *  - always: its own process group, killed with SIGKILL on timeout, on
+ *    cancel and as soon as the main process exits (so a leftover child
+ *    dies too); rlimits; a clean environment; no inherited descriptors.
+ *  - when the caller is root: a new PID namespace whose init is a tiny
+ *    reaper, so even a process that calls setsid() dies with the command,
+ *    and all of it is gone and reaped when this returns. (Without it, the
+ *    killed leftovers are reaped by the system's init, in its own time.)
+ *  - when the caller is root, !keep_uid, and opts->dir is reachable by the
+ *    unprivileged sandbox user ("nobody", uid 65534: every ancestor
+ *    directory searchable by it): opts->dir (which must belong to this job;
+ *    "/" never qualifies) is chowned to that user and the command runs as
+ *    it. Only then does RLIMIT_NPROC bind (the kernel never
+ *    applies it to root), which is what stops a fork bomb; the command also
+ *    cannot write anywhere root owns. Keep scratch directories under a
+ *    path with o+x ancestors (e.g. 0711) to get this.
+ *  - isolate_net: a new network namespace when the kernel allows it.
+ * Safe to call from several threads at once. The first call makes the
+ * process ignore SIGPIPE (the command gets default signal handling). */
 int ac_sandbox_run(const struct ac_sandbox_opts *opts, struct ac_proc_result *res);
 
 /* Frees what a result holds and zeroes it; accepts NULL. */

@@ -1,1 +1,155 @@
-/* placeholder: being written */
+/*
+ * target.c - the parts of the target interface every target shares: the
+ * outcome names the store and the mount use, the result helpers, and the
+ * registry of targets.
+ *
+ * It does not build or run anything; each target module does that.
+ */
+#include "targets/target.h"
+#include "targets/targets.h"
+
+#include "ac_config.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const outcome_names[] = {
+	[AC_PENDING] = "pending",
+	[AC_OK] = "ok",
+	[AC_WRONG] = "wrong",
+	[AC_BUILD_ERROR] = "build_error",
+	[AC_RUN_ERROR] = "run_error",
+	[AC_TIMEOUT] = "timeout",
+	[AC_FAILED] = "failed",
+};
+
+#define NOUTCOMES (sizeof outcome_names / sizeof outcome_names[0])
+
+const char *ac_outcome_name(enum ac_outcome o)
+{
+	if ((unsigned)o >= NOUTCOMES)
+		return "pending";
+	return outcome_names[o];
+}
+
+enum ac_outcome ac_outcome_parse(const char *name)
+{
+	if (!name)
+		return AC_PENDING;
+	for (size_t i = 0; i < NOUTCOMES; i++)
+		if (strcmp(name, outcome_names[i]) == 0)
+			return (enum ac_outcome)i;
+	return AC_PENDING;
+}
+
+void ac_result_clear(struct ac_result *r)
+{
+	if (!r)
+		return;
+	free(r->message);
+	free(r->log);
+	memset(r, 0, sizeof *r);
+}
+
+void ac_result_logf(struct ac_result *r, const char *fmt, ...)
+{
+	size_t old = r->log ? strlen(r->log) : 0;
+	va_list ap;
+	char *grown;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n <= 0)
+		return;
+	grown = realloc(r->log, old + (size_t)n + 1);
+	if (!grown)
+		return;
+	r->log = grown;
+	va_start(ap, fmt);
+	vsnprintf(r->log + old, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+}
+
+void ac_result_set_message(struct ac_result *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	msg = malloc((size_t)n + 1);
+	if (!msg)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	free(r->message);
+	r->message = msg;
+}
+
+const struct ac_target *ac_target_find(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (const struct ac_target *const *t = ac_target_all(); *t; t++)
+		if (strcmp((*t)->name, name) == 0)
+			return *t;
+	return NULL;
+}
+
+/* Weak references are only resolved at link time, so the list is built
+ * once at run time, skipping the targets this program was linked without. */
+static const struct ac_target *registry[5];
+static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
+
+static void registry_init(void)
+{
+	const struct ac_target *const all[] = {
+		&ac_target_cpu,
+		&ac_target_cuda,
+		&ac_target_opencl,
+		&ac_target_command,
+	};
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		if (all[i])
+			registry[n++] = all[i];
+	registry[n] = NULL;
+}
+
+const struct ac_target *const *ac_target_all(void)
+{
+	pthread_once(&registry_once, registry_init);
+	return registry;
+}
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *ac_target_include_dir(void)
+{
+	const char *env = getenv("AUTOCOMP_INCLUDE_DIR");
+	static const char source[] = AC_SOURCE_DIR "/targets/include";
+	static const char data[] = AC_DATA_DIR "/include";
+
+	if (env && *env)
+		return env;
+	if (!is_dir(source) && is_dir(data))
+		return data;
+	return source;
+}

@@ -1,0 +1,618 @@
+/*
+ * autocomp.h - the harness library: everything a test harness needs to
+ * check a candidate against the reference and time it, header-only.
+ *
+ * A harness is an ordinary program with main(). The target compiles it
+ * together with the candidate (the function being optimized, say gemm) and
+ * the reference: the run's original input with every global renamed ref_
+ * (ref_gemm). The harness reports one JSON line on a private descriptor the
+ * target hands it, never on stdout, which the candidate shares:
+ *
+ *     {"correct":true,"time_ns":19520000,"samples":16,"spread":0.004,"message":""}
+ *
+ * The pattern (tests/kernels/gemm/harness.c is this, in full):
+ *
+ *     #include <autocomp.h>
+ *
+ *     void gemm(int M, int N, int K, const float *A, const float *B, float *C);
+ *     void ref_gemm(int M, int N, int K, const float *A, const float *B, float *C);
+ *
+ *     int main(int argc, char **argv)
+ *     {
+ *         int M = 256, N = 256, K = 256;
+ *         ac_init(argc, argv);                      // report fd, fresh RNG seed
+ *         float *A = ac_alloc_f32(M * K), *B = ac_alloc_f32(K * N);
+ *         float *want = ac_alloc_f32(M * N), *got = ac_alloc_f32(M * N);
+ *         ac_fill_f32(A, M * K, -1, 1);              // new random inputs every run
+ *         ac_fill_f32(B, K * N, -1, 1);
+ *         ac_protect(A);                             // writing an input now crashes
+ *         ac_protect(B);
+ *         ref_gemm(M, N, K, A, B, want);
+ *         ac_protect(want);                          // so does writing the answer
+ *         ac_fill_nan_f32(got, M * N);               // nothing left over counts
+ *         gemm(M, N, K, A, B, got);
+ *         ac_check_close_f32("C", got, want, M * N, 1e-3, 1e-3);
+ *         ac_fill_nan_f32(got, M * N);
+ *         AC_TIME(gemm(M, N, K, A, B, got));         // warm-up, then median of reps
+ *         ac_check_close_f32("C", got, want, M * N, 1e-3, 1e-3);  // timed calls were real
+ *         return ac_report();
+ *     }
+ *
+ * Run by hand (no AC_REPORT_FD in the environment) the report goes to
+ * stdout:
+ *
+ *     $ ./candidate
+ *     {"correct":true,"time_ns":19544311,"samples":16,"spread":0.0031,"message":""}
+ *     $ AC_SEED=42 AC_MIN_TIME_S=1 ./candidate      # fixed inputs, longer timing
+ *
+ * Environment: AC_REPORT_FD (set by the target; removed by ac_init),
+ * AC_SEED (fixed RNG seed, for debugging), AC_MIN_REPS (default 10),
+ * AC_MIN_TIME_S (default 0.3), AC_MAX_REPS (default and ceiling 1000).
+ *
+ * Everything here is static (one harness is one translation unit) and
+ * written in the common subset of C and C++, so nvcc can compile it too.
+ * None of it is thread-safe; a harness is single-threaded where it calls it.
+ */
+#ifndef AUTOCOMP_H
+#define AUTOCOMP_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#define AC_MAX_REPS 1000
+
+#if defined(__GNUC__)
+#define AC__UNUSED __attribute__((unused))
+#define AC__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define AC__UNUSED
+#define AC__PRINTF(a, b)
+#endif
+
+/* The library's state. Lives in the harness's translation unit. */
+struct ac__state {
+	int inited;
+	int report_fd;          /* -1: report on stdout */
+	uint64_t rng[4];        /* xoshiro256** */
+	uint64_t seed;
+	int failed;             /* a check failed or ac_fail was called */
+	char message[512];      /* the first failure */
+	int timed;              /* AC_TIME ran */
+	int min_reps;
+	int max_reps;
+	double min_time_s;
+	int nsamples;
+	double samples[AC_MAX_REPS];
+	double t_start;         /* AC_TIME's warm-up, then timing, start */
+};
+
+static struct ac__state ac__s AC__UNUSED;
+
+static inline double ac__now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static inline uint64_t ac__splitmix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static inline void ac__seed(uint64_t seed)
+{
+	uint64_t x = seed;
+	int i;
+
+	ac__s.seed = seed;
+	for (i = 0; i < 4; i++)
+		ac__s.rng[i] = ac__splitmix(&x);
+}
+
+/* --- random inputs --------------------------------------------------- */
+
+static inline uint64_t ac__rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+/* A 64-bit random number (xoshiro256**), seeded by ac_init. */
+static inline uint64_t ac_rand(void)
+{
+	uint64_t *s = ac__s.rng;
+	uint64_t result = ac__rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = ac__rotl(s[3], 45);
+	return result;
+}
+
+/* The first failure's message wins; later ones only count. */
+static inline void ac__vrecord(const char *fmt, va_list ap)
+{
+	if (!ac__s.failed)
+		vsnprintf(ac__s.message, sizeof ac__s.message, fmt, ap);
+	ac__s.failed = 1;
+}
+
+/* Marks the run incorrect with a printf-style message (the first one is
+ * kept). Use it for checks the ac_check_* helpers do not cover. */
+static inline AC__PRINTF(1, 2) void ac_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ac__vrecord(fmt, ap);
+	va_end(ap);
+}
+
+static inline long ac__env_long(const char *name, long def, long lo, long hi)
+{
+	const char *v = getenv(name);
+	char *end;
+	long x;
+
+	if (!v || !*v)
+		return def;
+	errno = 0;
+	x = strtol(v, &end, 10);
+	if (errno || *end || x < lo || x > hi)
+		return def;
+	return x;
+}
+
+/* Moves the report descriptor to a random high number below the
+ * descriptor limit, close-on-exec, so a candidate cannot find it by
+ * reading the environment or guessing the well-known number. */
+static inline int ac__hide_fd(int fd)
+{
+	/* Its own random stream: AC_SEED must give the same inputs whether or
+	 * not there is a report descriptor to hide. */
+	uint64_t x = ac__s.seed ^ ((uint64_t)getpid() << 20) ^ (uint64_t)(ac__now_s() * 1e9);
+	struct rlimit rl;
+	long lim = 1024;
+	int tries;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		lim = (long)rl.rlim_cur;
+	if (lim > 65536)
+		lim = 65536;
+	for (tries = 0; tries < 64 && lim > 32; tries++) {
+		int to = (int)(lim / 2 + (long)(ac__splitmix(&x) % (uint64_t)(lim / 2)));
+
+		if (to == fd || fcntl(to, F_GETFD) >= 0)
+			continue;   /* in use */
+		if (dup2(fd, to) == to) {
+			fcntl(to, F_SETFD, FD_CLOEXEC);
+			close(fd);
+			return to;
+		}
+	}
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return fd;
+}
+
+/* Starts a harness: takes the report descriptor from AC_REPORT_FD (and
+ * removes the variable), seeds the random generator from /dev/urandom
+ * (AC_SEED=N fixes it) so every run gets fresh inputs, and reads the
+ * timing settings. Call it first. argc/argv are accepted for future
+ * options and not used now. */
+static inline void ac_init(int argc, char **argv)
+{
+	const char *fdv = getenv("AC_REPORT_FD");
+	const char *seedv = getenv("AC_SEED");
+	uint64_t seed = 0;
+
+	(void)argc;
+	(void)argv;
+	memset(&ac__s, 0, sizeof ac__s);
+	ac__s.inited = 1;
+	ac__s.report_fd = -1;
+	if (seedv && *seedv) {
+		seed = strtoull(seedv, NULL, 0);
+	} else {
+		int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || read(fd, &seed, sizeof seed) != (ssize_t)sizeof seed)
+			seed = (uint64_t)(ac__now_s() * 1e9) ^ ((uint64_t)getpid() << 32);
+		if (fd >= 0)
+			close(fd);
+	}
+	ac__seed(seed);
+	if (fdv && *fdv) {
+		char *end;
+		long fd = strtol(fdv, &end, 10);
+
+		if (!*end && fd > 2 && fd < 1 << 20 && fcntl((int)fd, F_GETFD) >= 0)
+			ac__s.report_fd = ac__hide_fd((int)fd);
+		unsetenv("AC_REPORT_FD");
+	}
+	ac__s.min_reps = (int)ac__env_long("AC_MIN_REPS", 10, 1, AC_MAX_REPS);
+	ac__s.max_reps = (int)ac__env_long("AC_MAX_REPS", AC_MAX_REPS, 1, AC_MAX_REPS);
+	if (ac__s.max_reps < ac__s.min_reps)
+		ac__s.max_reps = ac__s.min_reps;
+	ac__s.min_time_s = 0.3;
+	{
+		const char *t = getenv("AC_MIN_TIME_S");
+
+		if (t && *t) {
+			double v = strtod(t, NULL);
+
+			if (v >= 0 && v <= 3600)
+				ac__s.min_time_s = v;
+		}
+	}
+}
+
+/* A uniform double in [0, 1). */
+static inline double ac__unit(void)
+{
+	return (double)(ac_rand() >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Fills p[0..n) with uniform random values in [lo, hi). */
+static inline void ac_fill_f32(float *p, size_t n, float lo, float hi)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (float)(lo + (hi - lo) * ac__unit());
+}
+
+static inline void ac_fill_f64(double *p, size_t n, double lo, double hi)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = lo + (hi - lo) * ac__unit();
+}
+
+/* Fills p[0..n) with NaN: an output the candidate does not write then
+ * fails the check instead of passing with stale values. */
+static inline void ac_fill_nan_f32(float *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = nanf("");
+}
+
+static inline void ac_fill_nan_f64(double *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = nan("");
+}
+
+/* --- memory ---------------------------------------------------------- */
+
+/* An ac_alloc block is [header page][data pages][guard page]: the header
+ * keeps the sizes, the guard (no access) catches running off the end. */
+struct ac__block {
+	size_t map_size;
+	size_t data_size;   /* rounded up to pages */
+};
+
+static inline size_t ac__page(void)
+{
+	long p = sysconf(_SC_PAGESIZE);
+
+	return p > 0 ? (size_t)p : 4096;
+}
+
+/* Page-aligned, zeroed memory for bytes bytes, or exits the harness with
+ * a failure report when there is none. Free with ac_free. */
+static inline void *ac_alloc(size_t bytes)
+{
+	size_t page = ac__page();
+	size_t data = (bytes + page - 1) / page * page;
+	size_t total;
+	char *base;
+	struct ac__block *b;
+
+	if (data == 0)
+		data = page;
+	total = data + 2 * page;
+	base = (char *)mmap(NULL, total, PROT_READ | PROT_WRITE,
+	                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == (char *)MAP_FAILED) {
+		fprintf(stderr, "autocomp: out of memory for %zu bytes\n", bytes);
+		exit(2);
+	}
+	b = (struct ac__block *)base;
+	b->map_size = total;
+	b->data_size = data;
+	mprotect(base, page, PROT_READ);
+	mprotect(base + page + data, page, PROT_NONE);
+	return base + page;
+}
+
+static inline float *ac_alloc_f32(size_t n)
+{
+	return (float *)ac_alloc(n * sizeof(float));
+}
+
+static inline double *ac_alloc_f64(size_t n)
+{
+	return (double *)ac_alloc(n * sizeof(double));
+}
+
+static inline const struct ac__block *ac__block_of(const void *p)
+{
+	return (const struct ac__block *)((const char *)p - ac__page());
+}
+
+/* Makes a block from ac_alloc read-only: a candidate that writes its
+ * inputs (or the reference's answer) then crashes with SIGSEGV instead of
+ * passing the check. */
+static inline void ac_protect(const void *p)
+{
+	if (p)
+		mprotect((void *)p, ac__block_of(p)->data_size, PROT_READ);
+}
+
+/* Frees a block from ac_alloc; accepts NULL. */
+static inline void ac_free(void *p)
+{
+	if (p)
+		munmap((char *)p - ac__page(), ac__block_of(p)->map_size);
+}
+
+/* --- checks ---------------------------------------------------------- */
+
+/* Is got within atol + rtol*|want| of want? NaN never is; equal
+ * infinities are. */
+static inline int ac__close(double got, double want, double rtol, double atol)
+{
+	if (got == want)
+		return 1;
+	return fabs(got - want) <= atol + rtol * fabs(want);
+}
+
+static inline int ac__report_mismatch(const char *what, size_t first, double got,
+                                      double want, size_t bad, size_t n, double rtol,
+                                      double atol)
+{
+	if (bad == 0)
+		return 1;
+	ac_fail("%s[%zu]: got %.9g, want %.9g (rtol %g, atol %g); %zu of %zu elements differ",
+	        what, first, got, want, rtol, atol, bad, n);
+	return 0;
+}
+
+/* Compares got[0..n) with want[0..n) element-wise: close when
+ * |got - want| <= atol + rtol * |want|; NaN is never close. On failure
+ * records "C[137]: got 1.25, want 1.5 (rtol 0.0001, atol 1e-05); 12 of
+ * 65536 elements differ" (the first mismatch and the count), which makes
+ * the report incorrect. Returns 1 if all are close, else 0. */
+static inline int ac_check_close_f32(const char *what, const float *got, const float *want,
+                                     size_t n, double rtol, double atol)
+{
+	size_t i, bad = 0, first = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!ac__close(got[i], want[i], rtol, atol)) {
+			if (bad++ == 0)
+				first = i;
+		}
+	}
+	return ac__report_mismatch(what, first, bad ? got[first] : 0, bad ? want[first] : 0,
+	                           bad, n, rtol, atol);
+}
+
+static inline int ac_check_close_f64(const char *what, const double *got, const double *want,
+                                     size_t n, double rtol, double atol)
+{
+	size_t i, bad = 0, first = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!ac__close(got[i], want[i], rtol, atol)) {
+			if (bad++ == 0)
+				first = i;
+		}
+	}
+	return ac__report_mismatch(what, first, bad ? got[first] : 0, bad ? want[first] : 0,
+	                           bad, n, rtol, atol);
+}
+
+/* --- timing ---------------------------------------------------------- */
+
+/*
+ * AC_TIME(statement) times a statement: it runs it once to warm up (and
+ * again until 20 ms have passed), then times each repetition separately
+ * with CLOCK_MONOTONIC until at least AC_MIN_REPS repetitions and at least
+ * AC_MIN_TIME_S seconds are done (at most AC_MAX_REPS). The report's
+ * time_ns is the median repetition, its spread (q3 - q1) / median.
+ * Use it once per harness: when it runs more than once, the last call's
+ * samples are the ones reported.
+ */
+#define AC_TIME(...)                                                           \
+	do {                                                                   \
+		ac__time_begin();                                              \
+		do {                                                           \
+			__VA_ARGS__;                                           \
+			ac__barrier();                                         \
+		} while (ac__warming());                                       \
+		while (ac__time_more()) {                                      \
+			double ac__t0 = ac__now_s();                           \
+			ac__barrier();                                         \
+			__VA_ARGS__;                                           \
+			ac__barrier();                                         \
+			ac__time_sample(ac__now_s() - ac__t0);                 \
+		}                                                              \
+	} while (0)
+
+/* Keeps the compiler from moving memory work across the clock reads. */
+static inline void ac__barrier(void)
+{
+#if defined(__GNUC__)
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+static inline void ac__time_begin(void)
+{
+	if (!ac__s.inited && ac__s.min_reps == 0) {
+		/* ac_init was skipped: time with the defaults anyway */
+		ac__s.min_reps = 10;
+		ac__s.max_reps = AC_MAX_REPS;
+		ac__s.min_time_s = 0.3;
+	}
+	ac__s.timed = 1;
+	ac__s.nsamples = 0;
+	ac__s.t_start = ac__now_s();
+}
+
+static inline int ac__warming(void)
+{
+	if (ac__now_s() - ac__s.t_start < 0.02)
+		return 1;
+	ac__s.t_start = ac__now_s();
+	return 0;
+}
+
+static inline int ac__time_more(void)
+{
+	if (ac__s.nsamples >= ac__s.max_reps)
+		return 0;
+	if (ac__s.nsamples < ac__s.min_reps)
+		return 1;
+	return ac__now_s() - ac__s.t_start < ac__s.min_time_s;
+}
+
+static inline void ac__time_sample(double seconds)
+{
+	if (ac__s.nsamples < AC_MAX_REPS)
+		ac__s.samples[ac__s.nsamples++] = seconds;
+}
+
+static inline int ac__cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a;
+	double y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The q-quantile (0..1) of sorted v[0..n), linearly interpolated. */
+static inline double ac__quantile(const double *v, int n, double q)
+{
+	double pos = q * (n - 1);
+	int lo = (int)pos;
+	double frac = pos - lo;
+
+	if (lo + 1 >= n)
+		return v[n - 1];
+	return v[lo] + (v[lo + 1] - v[lo]) * frac;
+}
+
+/* --- the report ------------------------------------------------------ */
+
+/* Appends s to out as the inside of a JSON string. */
+static inline size_t ac__json_escape(char *out, size_t cap, size_t len, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (; *s && len + 7 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			out[len++] = '\\';
+			out[len++] = (char)c;
+		} else if (c == '\n') {
+			out[len++] = '\\';
+			out[len++] = 'n';
+		} else if (c < 0x20 || c == 0x7f) {
+			out[len++] = '\\';
+			out[len++] = 'u';
+			out[len++] = '0';
+			out[len++] = '0';
+			out[len++] = hex[c >> 4];
+			out[len++] = hex[c & 15];
+		} else {
+			out[len++] = (char)c;
+		}
+	}
+	out[len] = '\0';
+	return len;
+}
+
+/* Writes the one-line JSON report to the report descriptor (stdout when
+ * the harness was started by hand). Correct unless a check failed,
+ * ac_fail was called or nothing was timed ("harness did not time
+ * anything"). Call it once, last: return ac_report(); from main. Returns
+ * 0, or 1 if the report could not be written. */
+static inline int ac_report(void)
+{
+	char line[1024];
+	double sorted[AC_MAX_REPS];
+	double median = 0, spread = 0;
+	int correct;
+	int n = ac__s.nsamples;
+	size_t len;
+	int fd;
+
+	if (!ac__s.timed && !ac__s.failed)
+		ac_fail("harness did not time anything");
+	correct = !ac__s.failed;
+	if (n > 0) {
+		memcpy(sorted, ac__s.samples, (size_t)n * sizeof sorted[0]);
+		qsort(sorted, (size_t)n, sizeof sorted[0], ac__cmp_double);
+		median = ac__quantile(sorted, n, 0.5);
+		if (median > 0)
+			spread = (ac__quantile(sorted, n, 0.75) - ac__quantile(sorted, n, 0.25)) / median;
+	}
+	len = (size_t)snprintf(line, sizeof line,
+	                       "{\"correct\":%s,\"time_ns\":%.0f,\"samples\":%d,\"spread\":%.6g,\"message\":\"",
+	                       correct ? "true" : "false", median * 1e9, n, spread);
+	len = ac__json_escape(line, sizeof line - 3, len, correct ? "" : ac__s.message);
+	line[len++] = '"';
+	line[len++] = '}';
+	line[len++] = '\n';
+	fd = ac__s.inited && ac__s.report_fd >= 0 ? ac__s.report_fd : 1;
+	if (fd == 1)
+		fflush(stdout);
+	{
+		size_t off = 0;
+
+		while (off < len) {
+			ssize_t w = write(fd, line + off, len - off);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return 1;
+			off += (size_t)w;
+		}
+	}
+	return 0;
+}
+
+#endif
