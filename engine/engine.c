@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,8 @@ struct kernel {
 struct engine {
 	struct engine_opts opts;
 	char state_dir[2048];
+	char scratch_dir[2048 + 16]; /* builds and runs happen under here */
+	bool scratch_own;            /* scratch_dir is ours to remove at exit */
 	int lock_fd;
 	struct store *writer;
 	struct store *reader;
@@ -76,7 +79,11 @@ struct engine {
 	atomic_long tokens;
 	atomic_long evaluated;
 	struct llm_client *llm;
+	atomic_llong full_mono_ns;   /* when a run last paused on a full disk */
 };
+
+/* How long a run paused by a full disk waits before it tries again. */
+#define NOSPACE_RETRY_NS (5 * (int64_t)1000000000)
 
 static void *driver_main(void *arg);
 
@@ -304,6 +311,57 @@ static int load_kernels(struct engine *e)
 	return rc;
 }
 
+/* Scratch directories (one per build and run) must be reachable by their
+ * path for the sandbox to run candidates as its unprivileged user (see
+ * ac_sandbox_run: every ancestor searchable by "nobody"); otherwise it
+ * keeps root, and a candidate could read the daemon's environment and
+ * write the database. The state directory is private (0700), so a daemon
+ * running as root keeps them in a fresh directory of its own under /tmp
+ * (0711: others may pass through, not list), noted in STATE/scratch-dir so
+ * that the next start removes what a killed daemon left there. A daemon
+ * that is not root has no uid to drop to and keeps them in STATE/scratch. */
+static int open_scratch(struct engine *e, char *err, size_t errlen)
+{
+	static const char prefix[] = "/tmp/autocompfs-scratch-";
+	char path[sizeof(e->state_dir) + 16];
+	char old[PATH_MAX] = "";
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/scratch", e->state_dir);
+	remove_tree(path);
+	if (geteuid() != 0) {
+		snprintf(e->scratch_dir, sizeof(e->scratch_dir), "%s", path);
+		return mkdir_p(path, 0700);
+	}
+	snprintf(path, sizeof(path), "%s/scratch-dir", e->state_dir);
+	FILE *f = fopen(path, "r");
+	if (f) {
+		if (!fgets(old, sizeof(old), f))
+			old[0] = '\0';
+		fclose(f);
+		old[strcspn(old, "\n")] = '\0';
+	}
+	/* only a directory we made: a note edited to name another is ignored */
+	if (!strncmp(old, prefix, sizeof(prefix) - 1) && !strstr(old, "/..") &&
+	    lstat(old, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0)
+		remove_tree(old);
+	snprintf(e->scratch_dir, sizeof(e->scratch_dir), "%sXXXXXX", prefix);
+	if (!mkdtemp(e->scratch_dir) || chmod(e->scratch_dir, 0711) < 0) {
+		int rc = -errno;
+		snprintf(err, errlen, "cannot create a scratch directory under /tmp: %s",
+		         strerror(errno));
+		e->scratch_dir[0] = '\0';
+		return rc;
+	}
+	e->scratch_own = true;
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%s\n", e->scratch_dir);
+		fclose(f);
+	}
+	return 0;
+}
+
 int engine_open(const struct engine_opts *o, struct engine **out, char *err, size_t errlen)
 {
 	struct engine *e = calloc(1, sizeof(*e));
@@ -373,10 +431,11 @@ int engine_open(const struct engine_opts *o, struct engine **out, char *err, siz
 		engine_free(e);
 		return rc;
 	}
-	char scratch[PATH_MAX + 16];
-	snprintf(scratch, sizeof(scratch), "%s/scratch", e->state_dir);
-	remove_tree(scratch);
-	mkdir_p(scratch, 0700);
+	rc = open_scratch(e, err, errlen);
+	if (rc) {
+		engine_free(e);
+		return rc;
+	}
 	*out = e;
 	return 0;
 }
@@ -444,6 +503,11 @@ void engine_totals(struct engine *e, struct strbuf *sb)
 		sb_adds(sb, "none");
 	for (int i = 0; e->models && e->models[i]; i++)
 		sb_addf(sb, "%s%s", i ? "," : "", e->models[i]);
+	/* Rendered from memory: with the disk full no status can be stored. */
+	int64_t full = atomic_load(&e->full_mono_ns);
+	if (full && mono_ns() - full < 3 * NOSPACE_RETRY_NS)
+		sb_addf(sb, "; the disk of the state directory %s is full: runs are paused and go "
+		        "on by themselves when there is space", e->state_dir);
 	sb_adds(sb, "\n");
 }
 
@@ -867,6 +931,8 @@ void engine_free(struct engine *e)
 	strv_free(e->models);
 	llm_client_free(e->llm);
 	free(e->targets_text);
+	if (e->scratch_own)
+		remove_tree(e->scratch_dir);
 	if (e->lock_fd >= 0)
 		close(e->lock_fd);
 	pthread_mutex_destroy(&e->lock);
@@ -885,8 +951,25 @@ int run_build_jobs(struct run_ctx *rc)
 	return rc->e->build_jobs;
 }
 
+/* Builds keep off the core timed runs are pinned to (the last one), so a
+ * compile never shares a core with a measurement. The calling thread's
+ * affinity is what the build's processes inherit. */
+static void build_affinity(bool building)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 2)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	for (long i = 0; i < n; i++)
+		if (!building || i != n - 1)
+			CPU_SET((int)i, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
 static void build_acquire(struct engine *e)
 {
+	build_affinity(true);
 	atomic_fetch_add(&e->builds_waiting, 1);
 	pthread_mutex_lock(&e->build_lock);
 	while (e->builds_free == 0)
@@ -898,6 +981,7 @@ static void build_acquire(struct engine *e)
 
 static void build_release(struct engine *e)
 {
+	build_affinity(false);
 	pthread_mutex_lock(&e->build_lock);
 	e->builds_free++;
 	pthread_cond_signal(&e->build_cond);
@@ -1145,11 +1229,12 @@ static int driver_load(struct run_ctx *rc)
 		rc->afiles[i].data = rc->files[i].data;
 		rc->afiles[i].size = rc->files[i].size;
 	}
-	snprintf(rc->run_dir, sizeof(rc->run_dir), "%s/scratch/run-%lld", e->state_dir,
+	snprintf(rc->run_dir, sizeof(rc->run_dir), "%s/run-%lld", e->scratch_dir,
 	         (long long)rc->rid);
-	err = mkdir_p(rc->run_dir, 0700);
+	err = mkdir_p(rc->run_dir, 0711);
 	if (err)
 		return err;
+	chmod(rc->run_dir, 0711);   /* whatever the umask: the sandbox user passes through */
 	rc->tokens = rc->row.tokens;
 	rc->started_mono_ns = mono_ns();
 	return 0;
@@ -1269,11 +1354,13 @@ static void *driver_main(void *arg)
 {
 	struct run_ctx *rc = arg;
 	struct engine *e = rc->e;
+	rc->full_mark = store_full_count();
 	int err = driver_load(rc);
 	if (!err) {
 		driver_restore(rc);
 		store_run_set_state(e->writer, rc->rid, "baseline", false);
-		err = driver_baseline(rc);
+		/* a disk still full shows here, before anything is asked or built */
+		err = run_cancelled(rc) ? -ECANCELED : driver_baseline(rc);
 	}
 	if (!err && !run_cancelled(rc)) {
 		store_run_set_state(e->writer, rc->rid, "searching", false);
@@ -1281,8 +1368,17 @@ static void *driver_main(void *arg)
 		if (!err && !run_cancelled(rc))
 			store_run_set_state(e->writer, rc->rid, "done", true);
 	}
+	run_cancelled(rc);   /* notices a write that failed for want of space */
 	int why = atomic_load(&rc->cancel);
-	if (why == RUN_STOP || why == RUN_SUPERSEDED) {
+	if (why == RUN_GO && err == -ENOSPC)
+		why = RUN_NOSPACE;
+	if (why == RUN_NOSPACE) {
+		/* The run stays unfinished in the store and is resumed in a few
+		 * seconds; this line is stored only if there is room for it. */
+		atomic_store(&e->full_mono_ns, mono_ns());
+		run_status(rc, "waiting", "waiting: the disk of the state directory is full (%s); "
+		           "the run goes on by itself when there is space", strerror(ENOSPC));
+	} else if (why == RUN_STOP || why == RUN_SUPERSEDED) {
 		store_run_set_state(e->writer, rc->rid, "stopped", true);
 		char d[32] = "-";
 		if (rc->best_time_ns > 0)
@@ -1298,6 +1394,10 @@ static void *driver_main(void *arg)
 	}
 	driver_free(rc);
 	pthread_mutex_lock(&e->lock);
+	if (why == RUN_NOSPACE && !rc->k->deleted && !e->stopping && !rc->k->due_mono_ns) {
+		rc->k->resume_rid = rc->rid;
+		rc->k->due_mono_ns = mono_ns() + NOSPACE_RETRY_NS;
+	}
 	atomic_store(&rc->k->thread_done, true);
 	pthread_cond_broadcast(&e->wake);
 	pthread_mutex_unlock(&e->lock);
