@@ -781,6 +781,7 @@ static int spawn_driver(struct engine *e, struct kernel *k, int64_t rid)
 	rc->kid = k->id;
 	rc->rid = rid;
 	rc->best_num = -1;
+	pthread_mutex_init(&rc->lock, NULL);
 	snprintf(rc->kernel_name, sizeof(rc->kernel_name), "%s", k->name);
 	atomic_store(&rc->cancel, RUN_GO);
 	k->run = rc;
@@ -792,6 +793,7 @@ static int spawn_driver(struct engine *e, struct kernel *k, int64_t rid)
 	pthread_attr_destroy(&a);
 	if (r) {
 		k->run = NULL;
+		pthread_mutex_destroy(&rc->lock);
 		free(rc);
 		return -r;
 	}
@@ -808,6 +810,7 @@ static void reap_locked(struct engine *e, struct kernel *k)
 	pthread_join(th, NULL);
 	pthread_mutex_lock(&e->lock);
 	k->run = NULL;
+	pthread_mutex_destroy(&rc->lock);
 	free(rc);
 }
 
@@ -1001,11 +1004,16 @@ void run_offer_best(struct run_ctx *rc, int64_t num, int64_t time_ns)
 {
 	if (time_ns <= 0)
 		return;
-	if (rc->best_num >= 0 && time_ns >= rc->best_time_ns)
+	pthread_mutex_lock(&rc->lock);
+	bool better = rc->best_num < 0 || time_ns < rc->best_time_ns;
+	if (better) {
+		rc->best_num = num;
+		rc->best_time_ns = time_ns;
+		store_run_set_best(rc->e->writer, rc->rid, num, now_ns());
+	}
+	pthread_mutex_unlock(&rc->lock);
+	if (!better)
 		return;
-	rc->best_num = num;
-	rc->best_time_ns = time_ns;
-	store_run_set_best(rc->e->writer, rc->rid, num, now_ns());
 	engine_touch(rc->e, rc->kid);
 	if (num != 0 && rc->input_time_ns > 0) {
 		char d[32];
@@ -1076,7 +1084,9 @@ int run_evaluate(struct run_ctx *rc, int64_t num, struct ac_result *r)
 	if (r->outcome == AC_PENDING)
 		r->outcome = AC_RUN_ERROR;
 	err = store_cand_set_result(rc->e->writer, rc->rid, num, r, now_ns());
+	pthread_mutex_lock(&rc->lock);
 	rc->evaluated++;
+	pthread_mutex_unlock(&rc->lock);
 	atomic_fetch_add(&rc->e->evaluated, 1);
 	char d[32];
 	if (r->outcome == AC_OK) {
@@ -1137,14 +1147,15 @@ int run_remeasure(struct run_ctx *rc, int64_t num, struct ac_result *r)
 
 void run_set_best(struct run_ctx *rc, int64_t num, int64_t time_ns)
 {
-	if (num == rc->best_num) {
-		rc->best_time_ns = time_ns;
-		return;
-	}
+	pthread_mutex_lock(&rc->lock);
+	bool changed = num != rc->best_num;
 	rc->best_num = num;
 	rc->best_time_ns = time_ns;
-	store_run_set_best(rc->e->writer, rc->rid, num, now_ns());
-	engine_touch(rc->e, rc->kid);
+	if (changed)
+		store_run_set_best(rc->e->writer, rc->rid, num, now_ns());
+	pthread_mutex_unlock(&rc->lock);
+	if (changed)
+		engine_touch(rc->e, rc->kid);
 }
 
 struct task_pool {

@@ -11,6 +11,7 @@
 #define AC_RUN_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,6 +30,7 @@ enum run_cancel {
 	RUN_SHUTDOWN = 2,    /* daemon exits: state kept, resumed by the next daemon */
 	RUN_SUPERSEDED = 3,  /* new input / restart: state becomes "stopped" */
 	RUN_DELETED = 4,     /* kernel removed: nothing more is written */
+	RUN_NOSPACE = 5,     /* the disk is full: state kept, tried again later */
 };
 
 struct run_ctx {
@@ -47,16 +49,24 @@ struct run_ctx {
 	char run_dir[PATH_MAX];
 	atomic_int cancel;
 	int64_t input_time_ns;       /* baseline median, 0 before it is known */
+	pthread_mutex_t lock;        /* best_*, evaluated: task threads share them */
 	int64_t best_num;
 	int64_t best_time_ns;
 	long tokens;                 /* LLM tokens spent by this run */
 	int evaluated;               /* candidates evaluated by this run */
 	int64_t started_mono_ns;
+	long full_mark;              /* store_full_count() when the run started */
 };
 
-/* True when the run should stop what it is doing. */
+/* True when the run should stop what it is doing. A store write that
+ * failed for want of disk space (in any run) stops it as RUN_NOSPACE:
+ * going on would ask the LLM for work that cannot be kept. */
 static inline bool run_cancelled(struct run_ctx *rc)
 {
+	if (store_full_count() != rc->full_mark) {
+		int go = RUN_GO;
+		atomic_compare_exchange_strong(&rc->cancel, &go, RUN_NOSPACE);
+	}
 	return atomic_load(&rc->cancel) != RUN_GO;
 }
 

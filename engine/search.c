@@ -198,6 +198,8 @@ static void add_child(struct search *s, int64_t num)
 	pthread_mutex_unlock(&s->lock);
 }
 
+static void search_status(struct search *s, const char *state);
+
 /* Evaluates candidate num if it is still pending; offers it for best. */
 static int settle(struct search *s, int64_t num)
 {
@@ -221,6 +223,7 @@ static int settle(struct search *s, int64_t num)
 	}
 	if (t > 0)
 		run_offer_best(rc, num, t);
+	search_status(s, "searching");
 	return 0;
 }
 
@@ -396,6 +399,36 @@ static void maybe_repair(struct search *s, const struct slot_task *t, const char
 	cand_row_clear(&c);
 }
 
+struct impl_ctx {
+	struct search *s;
+	const struct slot_task *t;
+	const char *pslot;
+	struct prompt_ctx *ctx;
+	const char *plan;
+	const char *option;
+	const char *plan_prompt;
+	const char *parent_code;
+};
+
+static void impl_task(void *arg, int j)
+{
+	struct impl_ctx *ix = arg;
+	struct search *s = ix->s;
+	if (run_cancelled(s->rc))
+		return;
+	char slot[160];
+	snprintf(slot, sizeof(slot), "%s/impl%d", ix->pslot, j);
+	char *iprompt = prompt_implement(ix->ctx, ix->plan);
+	int impls = s->rc->cfg.implementations;
+	const struct llm_model *cm = s->code_models[(ix->t->index * impls + j) % s->ncode];
+	if (iprompt) {
+		int64_t num = implement(s, ix->t, slot, cm, iprompt, ix->plan, ix->option,
+		                        ix->plan_prompt, "llm", ix->parent_code, false);
+		maybe_repair(s, ix->t, slot, num, ix->ctx, ix->plan, ix->option, ix->parent_code);
+	}
+	free(iprompt);
+}
+
 static void plan_task(void *arg, int i)
 {
 	struct iter_ctx *ic = arg;
@@ -486,17 +519,10 @@ static void plan_task(void *arg, int i)
 		char *plan = reply_plan(plan_call.reply);
 		int opt = prompt_plan_option(&s->menu, plan ? plan : "");
 		const char *option = opt >= 0 && opt < s->menu.count ? s->menu.options[opt] : "other";
-		for (int j = 0; j < impls && plan && !run_cancelled(rc); j++) {
-			char slot[160];
-			snprintf(slot, sizeof(slot), "%s/impl%d", pslot, j);
-			char *iprompt = prompt_implement(&ctx, plan);
-			const struct llm_model *cm = s->code_models[(t->index * impls + j) % s->ncode];
-			if (iprompt) {
-				int64_t num = implement(s, t, slot, cm, iprompt, plan, option, prompt,
-				                        "llm", parent_code, false);
-				maybe_repair(s, t, slot, num, &ctx, plan, option, parent_code);
-			}
-			free(iprompt);
+		if (plan) {
+			/* the implementations of one plan are asked for at once */
+			struct impl_ctx ix = {s, t, pslot, &ctx, plan, option, prompt, parent_code};
+			run_tasks(impls, impls, impl_task, &ix);
 		}
 		free(plan);
 	}
@@ -694,10 +720,12 @@ static void finalists(struct search *s)
 static void search_status(struct search *s, const char *state)
 {
 	struct run_ctx *rc = s->rc;
+	pthread_mutex_lock(&s->lock);
 	double sp = rc->best_time_ns > 0 ? (double)rc->input_time_ns / rc->best_time_ns : 1.0;
 	run_progress(rc, state, "searching %d/%d: %d candidates, best %.2fx (#%lld), %ld tokens",
 	             s->iteration, rc->cfg.iterations, s->candidates, sp,
 	             (long long)rc->best_num, rc->tokens);
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* Target notes may hold a {{gpu}} line: the hardware the target found

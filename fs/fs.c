@@ -33,6 +33,7 @@
 
 #include "engine/config.h"
 #include "engine/util.h"
+#include "fs/inval.h"
 #include "fs/path.h"
 #include "fs/render.h"
 
@@ -42,6 +43,7 @@ struct fs_ctx {
 	uid_t uid;
 	gid_t gid;
 	int64_t mount_ns;
+	struct inval *inval;
 };
 
 enum hkind { H_BLOB, H_LOG, H_USER, H_CTL };
@@ -162,6 +164,8 @@ static void shipped_path(const char *name, char *buf, size_t len)
 
 static int render_root(struct fs_ctx *c, enum node_type t, struct blob **out)
 {
+	if (t == NODE_ROOT_PROGRESS)
+		return view_root_progress(c->view, out);
 	struct strbuf sb = {0};
 	if (t == NODE_TARGETS) {
 		char *text = engine_targets_text(c->e);
@@ -211,7 +215,8 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 		return 0;
 	}
 	case NODE_ROOT_STATUS:
-	case NODE_TARGETS: {
+	case NODE_TARGETS:
+	case NODE_ROOT_PROGRESS: {
 		struct blob *b;
 		rc = render_root(c, n.type, &b);
 		if (rc)
@@ -299,6 +304,7 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 	case NODE_ROOT:
 		fill(buf, "status", NULL, 0, 0);
 		fill(buf, "targets", NULL, 0, 0);
+		fill(buf, "progress.svg", NULL, 0, 0);
 		fill(buf, "menus", NULL, 0, 0);
 		fill(buf, "kernels", NULL, 0, 0);
 		return 0;
@@ -340,8 +346,8 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 		char ext[32], best[64];
 		view_input_ext(c->view, kid, ext, sizeof(ext));
 		snprintf(best, sizeof(best), "best.%s", ext);
-		const char *gen[] = {"status", "log", "metrics.json", best, "schedule", "plans",
-		                     "candidates", "ctl"};
+		const char *gen[] = {"status", "log", "metrics.json", best, "schedule",
+		                     "progress.svg", "plans", "candidates", "ctl"};
 		for (size_t i = 0; i < sizeof(gen) / sizeof(gen[0]); i++)
 			fill(buf, gen[i], NULL, 0, 0);
 		struct file_row *rows;
@@ -371,6 +377,16 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 				fill(buf, name, NULL, 0, 0);
 				snprintf(name, sizeof(name), "%lld.prompt", (long long)vc[i].num);
 				fill(buf, name, NULL, 0, 0);
+			} else if (flags & FUSE_READDIR_PLUS) {
+				/* ls -l: hand the attributes over with the names */
+				struct stat st;
+				snprintf(name, sizeof(name), "%lld.%s", (long long)vc[i].num, ext);
+				fill_stat(c, &st, S_IFREG | 0444, vc[i].source_len, vc[i].created_ns);
+				fill(buf, name, &st, 0, FUSE_FILL_DIR_PLUS);
+				snprintf(name, sizeof(name), "%lld.log", (long long)vc[i].num);
+				fill_stat(c, &st, S_IFREG | 0444, vc[i].log_len,
+				          vc[i].evaluated_ns ? vc[i].evaluated_ns : vc[i].created_ns);
+				fill(buf, name, &st, 0, FUSE_FILL_DIR_PLUS);
 			} else {
 				snprintf(name, sizeof(name), "%lld.%s", (long long)vc[i].num, ext);
 				fill(buf, name, NULL, 0, 0);
@@ -483,7 +499,8 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 		if (acc != O_RDONLY)
 			return -EACCES;
 		struct blob *b = NULL;
-		if (n.type == NODE_ROOT_STATUS || n.type == NODE_TARGETS)
+		if (n.type == NODE_ROOT_STATUS || n.type == NODE_TARGETS ||
+		    n.type == NODE_ROOT_PROGRESS)
 			rc = render_root(c, n.type, &b);
 		else if (n.type == NODE_LOG)
 			rc = 0;
@@ -823,7 +840,7 @@ static int fs_unlink(const char *path)
 			engine_touch(c->e, kid);
 		return rc;
 	}
-	if (n.type == NODE_ROOT_STATUS || n.type == NODE_TARGETS)
+	if (n.type == NODE_ROOT_STATUS || n.type == NODE_TARGETS || n.type == NODE_ROOT_PROGRESS)
 		return -EPERM;
 	/* generated files and ctl: nothing to remove (lets rm -r reach rmdir) */
 	return 0;
@@ -945,7 +962,9 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	struct fs_ctx *c = ctx();
 	cfg->use_ino = 0;
 	cfg->hard_remove = 1;
-	cfg->attr_timeout = 0;
+	/* attributes are cached for a second and invalidated when they change
+	 * (inval.c): ls -l of thousands of candidates stays one readdir */
+	cfg->attr_timeout = 1.0;
 	cfg->entry_timeout = 1.0;
 	cfg->negative_timeout = 0;
 	cfg->direct_io = 0;
@@ -954,12 +973,15 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	int rc = engine_start(c->e);
 	if (rc)
 		fprintf(stderr, "autocompfs: cannot start the engine: %s\n", strerror(-rc));
+	c->inval = inval_start(fuse_get_context()->fuse, c->e, c->view);
 	return c;
 }
 
 static void fs_destroy(void *private_data)
 {
 	struct fs_ctx *c = private_data;
+	inval_stop(c->inval);
+	c->inval = NULL;
 	engine_shutdown(c->e);
 }
 

@@ -108,9 +108,13 @@ Test(search, whole_search_meets_every_fault_and_gets_faster)
 	          prompt);
 	free(prompt);
 	/* the key is nowhere: mount, log, database */
-	cr_assert_eq(sh("grep -r -a -s -q 'SECRET-4242' %s/kernels %s/status %s/targets", m.dir,
-	                m.dir, m.dir), 1);
-	cr_assert_eq(sh("grep -r -a -s -q 'SECRET-4242' %s", m.state), 1);
+	char *hits = sh_out("grep -r -a -s -l 'SECRET-4242' %s/kernels %s/status %s/targets %s; true",
+	                    m.dir, m.dir, m.dir, m.state);
+	cr_assert_str_eq(hits, "", "the key leaked into: %s", hits);
+	free(hits);
+	char *probe = sh_out("grep -r -a -s -l 'sk-test' %s/kernels %s; true", m.dir, m.state);
+	cr_assert_str_eq(probe, "", "%s", probe);
+	free(probe);
 }
 
 Test(search, no_model_says_what_to_set)
@@ -176,9 +180,12 @@ Test(search, kill_9_mid_search_resumes_without_asking_twice)
 	free(st);
 	/* every successful answer the mock gave was stored, except at most the
 	 * requests in flight when the daemon died (4) */
-	int answered = atoi(sh_out("grep -c '\"status\":200' %s", mocklog));
-	int stored = atoi(sh_out("sqlite3 %s/autocompfs.db 'SELECT count(*) FROM llm_call'",
-	                         m.state));
+	char *out = sh_out("grep -c '\"status\":200' %s", mocklog);
+	int answered = atoi(out);
+	free(out);
+	out = sh_out("sqlite3 %s/autocompfs.db 'SELECT count(*) FROM llm_call'", m.state);
+	int stored = atoi(out);
+	free(out);
 	cr_assert(answered <= stored + 4, "answered %d, stored %d", answered, stored);
 	/* no slot holds two candidates: nothing was redone twice */
 	char *dups = sh_out("sqlite3 %s/autocompfs.db \"SELECT slot FROM candidate WHERE slot <> '' "
