@@ -11,10 +11,24 @@
  * reason), so errors such as a state directory locked by another daemon are
  * reported to the shell that started it and no SQLite connection crosses a
  * fork.
+ *
+ * mount(8) runs it too: `mount -t fuse.autocompfs none /mnt/ac -o state=DIR`
+ * (or the same in /etc/fstab) makes mount.fuse3 run
+ * `autocompfs none /mnt/ac -o rw,state=DIR,...`; the source is only a name
+ * (the fsname that /proc/mounts shows).
+ *
+ * The daemon's own messages go to stderr; with --log-file (-o log_file=)
+ * they go to that file instead, each line timestamped, from whichever
+ * thread or library printed them.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +51,14 @@ struct options {
 	int inflight;
 	int help;
 	int version;
+	char *log;           /* error | info | debug */
+	char *log_file;
+	char *pos[2];        /* [SOURCE] MOUNTPOINT */
+	int npos;
+	bool allow_other;
 };
+
+#define KEY_ALLOW_OTHER 1
 
 #define OPT(t, p) {t, offsetof(struct options, p), 1}
 static const struct fuse_opt spec[] = {
@@ -49,12 +70,159 @@ static const struct fuse_opt spec[] = {
 	OPT("--help", help),
 	OPT("-V", version),
 	OPT("--version", version),
+	OPT("log=%s", log),
+	OPT("log_file=%s", log_file),
+	/* both match "--log-file=P"; the second, which gets it right, wins */
+	OPT("--log-file %s", log_file),
+	OPT("--log-file=%s", log_file),
+	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	FUSE_OPT_END,
 };
 
+/* Keeps positional arguments aside (mount.fuse3 passes SOURCE MOUNTPOINT);
+ * everything else stays for libfuse. */
+static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct options *o = data;
+	if (key == KEY_ALLOW_OTHER)
+		o->allow_other = true;   /* and kept for libfuse */
+	if (key != FUSE_OPT_KEY_NONOPT)
+		return 1;
+	if (o->npos < 2)
+		o->pos[o->npos] = strdup(arg);
+	o->npos++;
+	return 0;
+}
+
+/* Frees what option parsing allocated; every way out of main calls it, so
+ * that a leak checker (ASan) stays quiet and keeps the exit status. */
+static void options_free(struct options *o)
+{
+	free(o->state);
+	free(o->models);
+	free(o->log);
+	free(o->log_file);
+	free(o->pos[0]);
+	free(o->pos[1]);
+}
+
+enum log_level { LOG_ERROR, LOG_INFO, LOG_DEBUG };
+static enum log_level log_level = LOG_INFO;
+
+/* The log file's pump: stderr is a pipe; this thread stamps each line with
+ * the time and appends it to the file, so that lines from the engine, from
+ * libfuse and from SQLite all arrive whole and dated. */
+struct log_pump {
+	int in;
+	int fd;
+	pthread_t thread;
+	bool running;
+	atomic_bool stop;    /* drain what is there, then end (a child that
+	                        inherited stderr may keep the pipe open) */
+};
+
+static void *log_pump_main(void *arg)
+{
+	struct log_pump *lp = arg;
+	char buf[4096];
+	bool line_start = true;
+	for (;;) {
+		struct pollfd pfd = {.fd = lp->in, .events = POLLIN};
+		int ready = poll(&pfd, 1, 100);
+		if (ready == 0 && atomic_load(&lp->stop))
+			break;
+		if (ready <= 0)
+			continue;
+		ssize_t n = read(lp->in, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		struct strbuf out = {0};
+		for (ssize_t i = 0; i < n;) {
+			if (line_start) {
+				char t[64];
+				sb_addf(&out, "%s ", fmt_time(now_ns(), t, sizeof(t)));
+			}
+			const char *nl = memchr(buf + i, '\n', (size_t)(n - i));
+			size_t len = nl ? (size_t)(nl - (buf + i)) + 1 : (size_t)(n - i);
+			sb_add(&out, buf + i, len);
+			line_start = nl != NULL;
+			i += (ssize_t)len;
+		}
+		for (size_t off = 0; off < out.len;) {
+			ssize_t w = write(lp->fd, out.buf + off, out.len - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			off += (size_t)w;
+		}
+		sb_release(&out);
+	}
+	return NULL;
+}
+
+/* Sends stderr to path (appending, timestamped). 0 or -errno. */
+static int log_pump_start(struct log_pump *lp, const char *path)
+{
+	int p[2];
+	lp->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (lp->fd < 0)
+		return -errno;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		int rc = -errno;
+		close(lp->fd);
+		return rc;
+	}
+	lp->in = p[0];
+	if (pthread_create(&lp->thread, NULL, log_pump_main, lp) != 0) {
+		close(p[0]);
+		close(p[1]);
+		close(lp->fd);
+		return -EAGAIN;
+	}
+	fflush(stderr);
+	dup2(p[1], 2);
+	close(p[1]);
+	lp->running = true;
+	return 0;
+}
+
+/* Puts stderr back on /dev/null and waits until the file has every line
+ * written so far. */
+static void log_pump_stop(struct log_pump *lp)
+{
+	if (!lp->running)
+		return;
+	fflush(stderr);
+	int nul = open("/dev/null", O_WRONLY);
+	dup2(nul, 2);
+	close(nul);
+	atomic_store(&lp->stop, true);
+	pthread_join(lp->thread, NULL);
+	close(lp->in);
+	close(lp->fd);
+	lp->running = false;
+}
+
+/* An info line of the daemon's own (start, stop). */
+static void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void info(const char *fmt, ...)
+{
+	if (log_level < LOG_INFO)
+		return;
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "autocompfs: %s\n", line);
+}
+
 static void usage(const char *prog)
 {
-	printf("usage: %s [options] MOUNTPOINT\n\n"
+	printf("usage: %s [options] [SOURCE] MOUNTPOINT\n\n"
 	       "Mounts autocompfs: copy a kernel and its harness into MOUNTPOINT/kernels/NAME/\n"
 	       "and watch plans/, candidates/, metrics.json and best.c fill in.\n\n"
 	       "options:\n"
@@ -69,7 +237,14 @@ static void usage(const char *prog)
 	       "                           (default: $AUTOCOMP_MODELS)\n"
 	       "    -o jobs=N              parallel builds (default: the number of CPUs)\n"
 	       "    -o llm_inflight=N      LLM requests in flight (default 4)\n"
-	       "    -o allow_other         let other users see the mount (private by default)\n\n"
+	       "    -o allow_other         let other users see the mount (private by default)\n"
+	       "    -o log=LEVEL           error, info (the default) or debug (adds a line per\n"
+	       "                           FUSE request)\n"
+	       "    -o log_file=PATH, --log-file=PATH\n"
+	       "                           the daemon's messages go to PATH, timestamped\n"
+	       "                           (default: stderr, which a daemon closes)\n"
+	       "    SOURCE                 a name only, shown in /proc/mounts (mount(8) passes\n"
+	       "                           the first field of an fstab line here)\n\n"
 	       "Unmount with: fusermount3 -u MOUNTPOINT (or send SIGTERM).\n", prog);
 }
 
@@ -100,7 +275,7 @@ int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct options o = {0};
-	if (fuse_opt_parse(&args, &o, spec, NULL) == -1)
+	if (fuse_opt_parse(&args, &o, spec, opt_proc) == -1)
 		return 2;
 	if (o.help) {
 		usage(argv[0]);
@@ -114,11 +289,58 @@ int main(int argc, char *argv[])
 		fuse_opt_free_args(&args);
 		return 0;
 	}
-	struct fuse_cmdline_opts cmd;
-	if (fuse_parse_cmdline(&args, &cmd) != 0)
+	if (o.log) {
+		if (!strcmp(o.log, "error"))
+			log_level = LOG_ERROR;
+		else if (!strcmp(o.log, "info"))
+			log_level = LOG_INFO;
+		else if (!strcmp(o.log, "debug"))
+			log_level = LOG_DEBUG;
+		else {
+			fprintf(stderr, "autocompfs: log=%s: say error, info or debug\n", o.log);
+			fuse_opt_free_args(&args);
+			options_free(&o);
+			return 2;
+		}
+	}
+	if (o.npos > 2) {
+		fprintf(stderr, "autocompfs: too many arguments (try --help)\n");
+		fuse_opt_free_args(&args);
+		options_free(&o);
 		return 2;
+	}
+	if (o.npos == 2) {
+		/* mount(8)'s SOURCE: the fsname (which alone would drop the
+		 * subtype: keep the type fuse.autocompfs, as fstab says) */
+		char opt[600], *esc = NULL;
+		snprintf(opt, sizeof(opt), "fsname=%s", o.pos[0]);
+		if (fuse_opt_add_opt_escaped(&esc, opt) == 0 &&
+		    fuse_opt_add_opt(&esc, "subtype=autocompfs") == 0) {
+			fuse_opt_add_arg(&args, "-o");
+			fuse_opt_add_arg(&args, esc);
+		}
+		free(esc);
+	}
+	if (o.npos)
+		fuse_opt_add_arg(&args, o.pos[o.npos - 1]);
+	struct fuse_cmdline_opts cmd;
+	if (fuse_parse_cmdline(&args, &cmd) != 0) {
+		fuse_opt_free_args(&args);
+		options_free(&o);
+		return 2;
+	}
+	/* Others may look, not touch: with allow_other the kernel checks the
+	 * modes the mount shows (files 0644 and dirs 0755 of the daemon's user),
+	 * so another user cannot make a kernel (and run code) or edit one. */
+	if (o.allow_other)
+		fuse_opt_add_arg(&args, "-odefault_permissions");
+	/* per-request lines: libfuse's own debug output, without -d's foreground */
+	if (log_level == LOG_DEBUG)
+		fuse_opt_add_arg(&args, "-odebug");
 	if (!cmd.mountpoint) {
 		fprintf(stderr, "autocompfs: no mountpoint given (try --help)\n");
+		fuse_opt_free_args(&args);
+		options_free(&o);
 		return 2;
 	}
 	if (!o.state)
@@ -143,15 +365,21 @@ int main(int argc, char *argv[])
 			close(p[1]);
 			char msg[1024];
 			ssize_t n = read(p[0], msg, sizeof(msg) - 1);
+			int status = 1;
 			if (n <= 0) {
 				fprintf(stderr, "autocompfs: the daemon exited during start-up\n");
-				return 1;
+			} else {
+				msg[n] = '\0';
+				if (n == 1 && msg[0] == '\0')
+					status = 0;
+				else
+					fprintf(stderr, "autocompfs: %s\n", msg);
 			}
-			msg[n] = '\0';
-			if (n == 1 && msg[0] == '\0')
-				return 0;
-			fprintf(stderr, "autocompfs: %s\n", msg);
-			return 1;
+			strv_free(mv);
+			free(cmd.mountpoint);
+			fuse_opt_free_args(&args);
+			options_free(&o);
+			return status;
 		}
 		close(p[0]);
 		notify = p[1];
@@ -161,6 +389,20 @@ int main(int argc, char *argv[])
 	/* the state directory holds prompts, code and results: private */
 	umask(077);
 	char err[1024] = "";
+	int rc;
+	struct log_pump lp = {0};
+	if (o.log_file) {
+		rc = log_pump_start(&lp, o.log_file);
+		if (rc) {
+			snprintf(err, sizeof(err), "cannot write the log file %s: %s", o.log_file,
+			         strerror(-rc));
+			if (notify >= 0)
+				report_parent(notify, err);
+			else
+				fprintf(stderr, "autocompfs: %s\n", err);
+			return 1;
+		}
+	}
 	struct engine_opts eo = {
 		.state_dir = o.state,
 		.models = mv,
@@ -169,12 +411,13 @@ int main(int argc, char *argv[])
 		.debounce_s = -1,
 	};
 	struct engine *e = NULL;
-	int rc = engine_open(&eo, &e, err, sizeof(err));
+	rc = engine_open(&eo, &e, err, sizeof(err));
 	if (rc) {
 		if (notify >= 0)
 			report_parent(notify, err);
 		else
 			fprintf(stderr, "autocompfs: %s\n", err);
+		log_pump_stop(&lp);
 		return 1;
 	}
 	struct fs_ctx *fc = fs_ctx_new(e);
@@ -205,13 +448,17 @@ int main(int argc, char *argv[])
 		if (nul >= 0) {
 			dup2(nul, 0);
 			dup2(nul, 1);
-			dup2(nul, 2);
+			if (!lp.running)
+				dup2(nul, 2);
 			if (nul > 2)
 				close(nul);
 		}
 		if (chdir("/") < 0)
 			perror("autocompfs: chdir");
 	}
+	info("mounted %s (state %s, pid %d, version %s, log %s)", cmd.mountpoint, o.state,
+	     (int)getpid(), AC_VERSION, log_level == LOG_DEBUG ? "debug" : log_level == LOG_INFO
+	                                                        ? "info" : "error");
 	int loop;
 	if (cmd.singlethread) {
 		loop = fuse_loop(f);
@@ -229,14 +476,16 @@ int main(int argc, char *argv[])
 	fuse_destroy(f);
 	fs_ctx_free(fc);
 	engine_free(e);
+	/* unmounting or SIGTERM/SIGINT/SIGHUP are the normal ways to end */
+	int status = (loop == 0 || loop == SIGTERM || loop == SIGINT || loop == SIGHUP ||
+	              loop == -SIGTERM || loop == -SIGINT || loop == -SIGHUP) ? 0 : 1;
+	info("unmounted %s, exiting with status %d", cmd.mountpoint, status);
+	log_pump_stop(&lp);
 	strv_free(mv);
 	free(cmd.mountpoint);
 	fuse_opt_free_args(&args);
-	free(o.state);
-	free(o.models);
-	/* unmounting or SIGTERM/SIGINT/SIGHUP are the normal ways to end */
-	return (loop == 0 || loop == SIGTERM || loop == SIGINT || loop == SIGHUP ||
-	        loop == -SIGTERM || loop == -SIGINT || loop == -SIGHUP) ? 0 : 1;
+	options_free(&o);
+	return status;
 
 fail:
 	if (notify >= 0)
@@ -245,5 +494,6 @@ fail:
 		fprintf(stderr, "autocompfs: %s\n", err);
 	fs_ctx_free(fc);
 	engine_free(e);
+	log_pump_stop(&lp);
 	return 1;
 }

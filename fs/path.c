@@ -68,6 +68,10 @@ int path_parse(const char *path, struct node *n)
 		n->type = c[0] == 's' ? NODE_ROOT_STATUS : NODE_TARGETS;
 		return at_end(p) ? 0 : -ENOENT;
 	}
+	if (!strcmp(c, "progress.svg")) {
+		n->type = NODE_ROOT_PROGRESS;
+		return at_end(p) ? 0 : -ENOENT;
+	}
 	if (!strcmp(c, "menus")) {
 		if (at_end(p)) {
 			n->type = NODE_MENUS;
@@ -132,6 +136,8 @@ int path_parse(const char *path, struct node *n)
 		n->type = NODE_METRICS;
 	else if (!strcmp(f, "schedule"))
 		n->type = NODE_SCHEDULE;
+	else if (!strcmp(f, "progress.svg"))
+		n->type = NODE_PROGRESS;
 	else if (!strncmp(f, "best.", 5) && f[5] && strlen(f + 5) < sizeof(n->ext)) {
 		n->type = NODE_BEST;
 		snprintf(n->ext, sizeof(n->ext), "%s", f + 5);
@@ -156,6 +162,8 @@ bool node_is_generated(enum node_type t)
 	case NODE_METRICS:
 	case NODE_BEST:
 	case NODE_SCHEDULE:
+	case NODE_PROGRESS:
+	case NODE_ROOT_PROGRESS:
 	case NODE_PLAN:
 	case NODE_PLAN_PROMPT:
 	case NODE_CAND_SRC:

@@ -14,6 +14,7 @@ enum node_type {
 	NODE_ROOT,
 	NODE_ROOT_STATUS,     /* /status */
 	NODE_TARGETS,         /* /targets */
+	NODE_ROOT_PROGRESS,   /* /progress.svg */
 	NODE_MENUS,           /* /menus */
 	NODE_MENU_FILE,       /* /menus/NAME */
 	NODE_KERNELS,         /* /kernels */
@@ -25,6 +26,7 @@ enum node_type {
 	NODE_METRICS,         /* /kernels/K/metrics.json */
 	NODE_BEST,            /* /kernels/K/best.EXT */
 	NODE_SCHEDULE,        /* /kernels/K/schedule */
+	NODE_PROGRESS,        /* /kernels/K/progress.svg */
 	NODE_PLANS,           /* /kernels/K/plans */
 	NODE_PLAN,            /* /kernels/K/plans/N.md */
 	NODE_PLAN_PROMPT,     /* /kernels/K/plans/N.prompt */

@@ -3,8 +3,9 @@
  *
  * Cached per kernel and invalidated by the engine's kernel version: the
  * candidate index of the latest run is loaded once per change, the rendered
- * blobs (status, metrics.json, best, schedule) on first use after it. The
- * log is kept as text and extended with the lines added since last time.
+ * blobs (status, metrics.json, best, schedule, progress.svg) on first use
+ * after it. The log is kept as text and extended with the lines added since
+ * last time.
  *
  * Rendering never blocks on the engine: it reads the store's reader
  * connection only (WAL: no waiting on writers).
@@ -20,6 +21,7 @@
 
 #include "engine/config.h"
 #include "engine/util.h"
+#include "fs/svg.h"
 
 struct kcache {
 	int64_t kid;
@@ -33,6 +35,7 @@ struct kcache {
 	struct blob *metrics;
 	struct blob *best;
 	struct blob *schedule;
+	struct blob *progress;       /* progress.svg */
 	char ext[32];
 	/* the log, kept across versions: it only grows */
 	struct strbuf log;
@@ -101,7 +104,8 @@ static void kc_drop(struct kcache *kc)
 	blob_put(kc->metrics);
 	blob_put(kc->best);
 	blob_put(kc->schedule);
-	kc->status = kc->metrics = kc->best = kc->schedule = NULL;
+	blob_put(kc->progress);
+	kc->status = kc->metrics = kc->best = kc->schedule = kc->progress = NULL;
 	cand_rows_free(kc->cands, kc->ncands);
 	kc->cands = NULL;
 	kc->ncands = 0;
@@ -461,6 +465,74 @@ static struct blob *render_schedule(struct view *v, struct kcache *kc)
 	return blob_sb(&sb, kc->run.best_ns);
 }
 
+/* The newest time in the cached rows: when progress.svg last changed. */
+static int64_t kc_mtime(const struct kcache *kc, int64_t fallback)
+{
+	int64_t t = kc->have_run ? kc->run.created_ns : fallback;
+	for (int i = 0; i < kc->ncands; i++) {
+		if (kc->cands[i].evaluated_ns > t)
+			t = kc->cands[i].evaluated_ns;
+		if (kc->cands[i].created_ns > t)
+			t = kc->cands[i].created_ns;
+	}
+	return t;
+}
+
+static struct blob *render_progress(struct view *v, struct kcache *kc)
+{
+	struct kernel_row k;
+	if (store_kernel_get(engine_reader(v->e), kc->kid, &k))
+		return NULL;
+	struct svg_kernel sk = {k.name, kc->cands, kc->ncands, kc->have_run ? kc->run.best : -1};
+	struct strbuf sb = {0};
+	struct blob *b = NULL;
+	if (svg_progress(&sb, &sk) == 0)
+		b = blob_sb(&sb, kc_mtime(kc, k.created_ns));
+	sb_release(&sb);
+	kernel_row_clear(&k);
+	return b;
+}
+
+int view_root_progress(struct view *v, struct blob **out)
+{
+	*out = NULL;
+	struct kernel_row *rows = NULL;
+	int n = 0;
+	int rc = store_kernel_list(engine_reader(v->e), &rows, &n);
+	if (rc)
+		return rc;
+	struct svg_kernel *ks = calloc((size_t)n + 1, sizeof(*ks));
+	if (!ks) {
+		kernel_rows_free(rows, n);
+		return -ENOMEM;
+	}
+	int64_t mtime = v->mount_ns;
+	pthread_mutex_lock(&v->lock);
+	int m = 0;
+	for (int i = 0; i < n; i++) {
+		struct kcache *kc = kc_find(v, rows[i].id);
+		if (!kc)
+			continue;
+		kc_refresh(v, kc);
+		ks[m++] = (struct svg_kernel){rows[i].name, kc->cands, kc->ncands,
+		                              kc->have_run ? kc->run.best : -1};
+		int64_t t = kc_mtime(kc, rows[i].created_ns);
+		if (t > mtime)
+			mtime = t;
+	}
+	struct strbuf sb = {0};
+	rc = svg_overview(&sb, ks, m);
+	pthread_mutex_unlock(&v->lock);
+	if (!rc) {
+		*out = blob_sb(&sb, mtime);
+		rc = *out ? 0 : -ENOMEM;
+	}
+	sb_release(&sb);
+	free(ks);
+	kernel_rows_free(rows, n);
+	return rc;
+}
+
 static struct blob *render_plan(struct kcache *kc, int64_t num)
 {
 	const struct cand_row *c = cand_at(kc, num);
@@ -554,6 +626,10 @@ int view_render(struct view *v, int64_t kid, const struct node *n, struct blob *
 	case NODE_SCHEDULE:
 		b = kc->schedule ? blob_get(kc->schedule)
 		                 : cached(&kc->schedule, render_schedule(v, kc));
+		break;
+	case NODE_PROGRESS:
+		b = kc->progress ? blob_get(kc->progress)
+		                 : cached(&kc->progress, render_progress(v, kc));
 		break;
 	case NODE_PLAN:
 		b = render_plan(kc, n->num);

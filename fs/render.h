@@ -42,6 +42,11 @@ void view_free(struct view *v);
  * -ENOENT. For NODE_LOG it returns the log as it is now. */
 int view_render(struct view *v, int64_t kid, const struct node *n, struct blob **out);
 
+/* /progress.svg: every kernel's best-so-far line, rendered on each call
+ * from the per-kernel caches. Returns 0 with a blob reference the caller
+ * puts, or a negative errno. */
+int view_root_progress(struct view *v, struct blob **out);
+
 /* The log's current length and mtime (cheap; for tail -f's fstat). */
 int view_log_stat(struct view *v, int64_t kid, size_t *len, int64_t *mtime_ns);
 /* Copies up to size bytes of the log from off into buf; returns the count. */

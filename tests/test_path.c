@@ -35,6 +35,9 @@ Test(path, the_layout)
 	cr_assert_eq(parse_ok("/kernels/gemm/log").type, NODE_LOG);
 	cr_assert_eq(parse_ok("/kernels/gemm/metrics.json").type, NODE_METRICS);
 	cr_assert_eq(parse_ok("/kernels/gemm/schedule").type, NODE_SCHEDULE);
+	cr_assert_eq(parse_ok("/kernels/gemm/progress.svg").type, NODE_PROGRESS);
+	cr_assert_eq(parse_ok("/progress.svg").type, NODE_ROOT_PROGRESS);
+	cr_assert(node_is_generated(NODE_PROGRESS) && node_is_generated(NODE_ROOT_PROGRESS));
 	n = parse_ok("/kernels/gemm/best.cu");
 	cr_assert_eq(n.type, NODE_BEST);
 	cr_assert_str_eq(n.ext, "cu");

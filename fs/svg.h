@@ -1,0 +1,37 @@
+/*
+ * svg.h - progress charts of a search, as SVG 1.1 text.
+ *
+ * Pure rendering: candidate rows in, SVG out. No store, no FUSE, no engine
+ * state; render.c hands in the rows it already caches. The charts are
+ * meant for people (a browser, an image viewer, rsvg-convert -o x.png).
+ */
+#ifndef AC_SVG_H
+#define AC_SVG_H
+
+#include <stdint.h>
+
+#include "engine/store.h"
+#include "engine/util.h"
+
+/* One kernel's latest run, as the charts see it. Nothing is owned: the
+ * rows stay the caller's. */
+struct svg_kernel {
+	const char *name;
+	const struct cand_row *cands;  /* the run's candidates, any order */
+	int ncands;
+	int64_t best;                  /* the run's best candidate number; -1: none */
+};
+
+/* kernels/NAME/progress.svg: x = candidates evaluated (in evaluation
+ * order), y = speedup over the input (log scale when the range is wide);
+ * the best speedup so far as a step line; every candidate a point coloured
+ * by outcome (failures in a lane under the plot); the chain of parents from
+ * the best back to the input highlighted. Appends the document to sb.
+ * Returns 0 or -ENOMEM (sb then holds a partial document: release it). */
+int svg_progress(struct strbuf *sb, const struct svg_kernel *k);
+
+/* /progress.svg: every kernel's best-so-far step line on one chart, one
+ * legend entry per kernel. n may be 0. Returns 0 or -ENOMEM, as above. */
+int svg_overview(struct strbuf *sb, const struct svg_kernel *ks, int n);
+
+#endif
