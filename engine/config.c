@@ -279,7 +279,9 @@ int config_parse(const char *text, size_t len, struct ac_config *c,
 		rc = -EINVAL;
 		goto out;
 	}
-	if (c->input && (!c->input[0] || strchr(c->input, '/'))) {
+	/* a name in the kernel's directory: no '/', and not "." or ".." (nor
+	 * another dot-file, which never goes into a build) */
+	if (c->input && (!c->input[0] || strchr(c->input, '/') || c->input[0] == '.')) {
 		snprintf(err, errlen, "config.json: \"input\" must be a file name");
 		rc = -EINVAL;
 		goto out;

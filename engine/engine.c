@@ -1079,7 +1079,10 @@ int run_evaluate(struct run_ctx *rc, int64_t num, struct ac_result *r)
 	}
 	if (err) {
 		r->outcome = AC_RUN_ERROR;
-		ac_result_set_message(r, "could not evaluate: %s", strerror(-err));
+		/* the target's own words ("compiler cc not found") say more */
+		char *why = r->message && r->message[0] ? strdup(r->message) : NULL;
+		ac_result_set_message(r, "could not evaluate: %s", why ? why : strerror(-err));
+		free(why);
 	}
 	if (r->outcome == AC_PENDING)
 		r->outcome = AC_RUN_ERROR;

@@ -619,10 +619,15 @@ static const char *json_str(const cJSON *obj, const char *name)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* A token count, or 0. The server's number is clamped to 0..1e15 first:
+ * converting a double out of long's range is undefined behaviour, and a
+ * negative count would hand the kernel's token budget back. */
 static long json_long(const cJSON *obj, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-	return cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
+	if (!cJSON_IsNumber(v) || !(v->valuedouble > 0))
+		return 0;
+	return v->valuedouble < 1e15 ? (long)v->valuedouble : 1000000000000000L;
 }
 
 /* The server's own words from an error body (JSON or not), made safe:

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/config.h"
 #include "engine/engine.h"
@@ -128,6 +129,21 @@ static void wait_note(void *arg, const char *line)
 	run_log(rc, "llm: %s", line);
 }
 
+static void search_status(struct search *s, const char *state);
+
+/* Seconds between attempts while a model cannot be reached at all. */
+#define LLM_WAIT_S 15
+
+/* A failure that means the model's server cannot be reached (refused,
+ * unknown host): worth waiting for, unlike a bad reply. */
+static bool unreachable(int err, const struct llm_reply *r)
+{
+	if (err == -ECONNREFUSED || err == -EHOSTUNREACH)
+		return true;
+	return err && r->error && (strstr(r->error, "cannot connect to") ||
+	                           strstr(r->error, "cannot resolve the host"));
+}
+
 /* One LLM call for slot, or its stored reply. Returns 0 with *call filled
  * (call->error non-empty when the call failed for good), -ECANCELED. */
 static int ask(struct search *s, const char *slot, const struct llm_model *model,
@@ -146,10 +162,34 @@ static int ask(struct search *s, const char *slot, const struct llm_model *model
 	};
 	struct llm_reply reply = {0};
 	int64_t t0 = mono_ns();
-	int err = llm_complete(engine_llm(rc->e), &req, &reply, &rc->cancel, wait_note, rc);
-	if (err == -ECANCELED || run_cancelled(rc)) {
+	int err;
+	bool waited = false;
+	for (;;) {
+		err = llm_complete(engine_llm(rc->e), &req, &reply, &rc->cancel, wait_note, rc);
+		if (err == -ECANCELED || run_cancelled(rc)) {
+			llm_reply_clear(&reply);
+			return -ECANCELED;
+		}
+		if (!unreachable(err, &reply))
+			break;
+		/* the model cannot be reached at all: the search waits for it
+		 * instead of filling the run with failed candidates */
+		if (!waited) {
+			run_log(rc, "llm: %s is unreachable (%s); the search waits and retries every "
+			        "%d s", model->spec, reply.error ? reply.error : strerror(-err),
+			        LLM_WAIT_S);
+			run_progress(rc, "searching", "searching %d/%d: waiting: %s is unreachable, "
+			             "retrying every %d s", s->iteration, rc->cfg.iterations,
+			             model->spec, LLM_WAIT_S);
+		}
+		waited = true;
 		llm_reply_clear(&reply);
-		return -ECANCELED;
+		for (int i = 0; i < LLM_WAIT_S * 10 && !run_cancelled(rc); i++)
+			usleep(100000);
+	}
+	if (waited) {
+		run_log(rc, "llm: %s answers again", model->spec);
+		search_status(s, "searching");
 	}
 	memset(call, 0, sizeof(*call));
 	call->run_id = rc->rid;
@@ -197,8 +237,6 @@ static void add_child(struct search *s, int64_t num)
 	}
 	pthread_mutex_unlock(&s->lock);
 }
-
-static void search_status(struct search *s, const char *state);
 
 /* Evaluates candidate num if it is still pending; offers it for best. */
 static int settle(struct search *s, int64_t num)

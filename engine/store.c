@@ -13,6 +13,7 @@
 #include "engine/store.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -123,6 +124,13 @@ static const char *migrations[] = {
 	"CREATE INDEX candidate_slot ON candidate(run_id, slot);",
 };
 
+static atomic_long full_count;
+
+long store_full_count(void)
+{
+	return atomic_load(&full_count);
+}
+
 static int errno_of(int src)
 {
 	switch (src & 0xff) {
@@ -136,6 +144,7 @@ static int errno_of(int src)
 	case SQLITE_LOCKED:
 		return -EBUSY;
 	case SQLITE_FULL:
+		atomic_fetch_add(&full_count, 1);
 		return -ENOSPC;
 	case SQLITE_CONSTRAINT:
 		return -EEXIST;
@@ -1262,7 +1271,7 @@ int store_cand_set_beam(struct store *s, int64_t rid, int64_t num, int in_beam)
 }
 
 #define CAND_COLS "run_id, num, parent, iteration, origin, plan, option, model, " \
-	"length(source), outcome, time_ns, samples, spread, message, length(log), tokens, " \
+	"length(source), outcome, time_ns, samples, spread, message, length(CAST(log AS BLOB)), tokens, " \
 	"in_beam, created_ns, evaluated_ns, slot, retime_ns"
 
 static void cand_from(sqlite3_stmt *st, struct cand_row *c)

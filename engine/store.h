@@ -32,6 +32,11 @@ void store_close(struct store *s);
 /* The schema version recorded in PRAGMA user_version. */
 int store_schema_version(struct store *s);
 
+/* How many store calls, in any store of this process, have failed because
+ * the disk was full (SQLITE_FULL, returned as -ENOSPC). The engine pauses
+ * its runs when this grows and tries again later. */
+long store_full_count(void);
+
 /* Explicit transactions for multi-statement changes. begin locks the
  * store's mutex until commit/rollback (calls in between reenter it). */
 int store_begin(struct store *s);

@@ -83,6 +83,14 @@ struct fs_ctx *fs_ctx_new(struct engine *e)
 	return c;
 }
 
+void fs_ctx_stop(struct fs_ctx *c)
+{
+	if (!c)
+		return;
+	inval_stop(c->inval);
+	c->inval = NULL;
+}
+
 void fs_ctx_free(struct fs_ctx *c)
 {
 	if (!c)

@@ -22,6 +22,12 @@ struct fs_ctx;
 struct fs_ctx *fs_ctx_new(struct engine *e);
 void fs_ctx_free(struct fs_ctx *c);
 
+/* Stops the invalidation thread. Call it when the FUSE loop has returned
+ * and before fuse_destroy(): fuse_destroy frees the node table that
+ * fuse_invalidate_path() walks before it calls the destroy operation, so
+ * a thread still invalidating then crashes the daemon at unmount. */
+void fs_ctx_stop(struct fs_ctx *c);
+
 const struct fuse_operations *fs_operations(void);
 
 #endif

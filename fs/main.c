@@ -471,6 +471,7 @@ int main(int argc, char *argv[])
 		loop = fuse_loop_mt(f, lc);
 		fuse_loop_cfg_destroy(lc);
 	}
+	fs_ctx_stop(fc);   /* before fuse_destroy frees what it invalidates */
 	fuse_remove_signal_handlers(fuse_get_session(f));
 	fuse_unmount(f);
 	fuse_destroy(f);

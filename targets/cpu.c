@@ -183,6 +183,22 @@ static int failed(struct ac_result *r, int rc, const char *message)
 	return rc;
 }
 
+/* failed() for a step that ran tool (NULL: one of several): when the tool
+ * is missing (-ENOENT), that is the message, not the code's fault. */
+static int step_failed(const struct ac_job *job, struct ac_result *r, int rc,
+                       const char *tool, const char *message)
+{
+	if (rc != -ENOENT)
+		return failed(r, rc, message);
+	r->outcome = AC_BUILD_ERROR;
+	if (tool)
+		ac_result_set_message(r, "compiler %s not found", tool);
+	else
+		ac_result_set_message(r, "a build tool was not found (compiler %s, nm, objcopy)",
+		                      cpu_cc(job->opts));
+	return rc;
+}
+
 static int cpu_build(const struct ac_job *job, struct ac_result *r)
 {
 	struct ac_ref_spec spec;
@@ -212,7 +228,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	spec.what = "harness";
 	rc = ac_toolchain_cached_object(job, &spec, r, &ok);
 	if (rc < 0 || !ok)
-		return failed(r, rc, rc == -ENOENT ? "compiler not found" : "harness does not compile");
+		return step_failed(job, r, rc, cpu_cc(job->opts), "harness does not compile");
 
 	spec.what = NULL;
 	spec.src_name = ".ac_reference.c";
@@ -221,11 +237,11 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	spec.build = build_reference;
 	rc = ac_toolchain_reference(job, &spec, r, &ok);
 	if (rc < 0 || !ok)
-		return failed(r, rc, "input does not compile");
+		return step_failed(job, r, rc, NULL, "input does not compile");
 
 	rc = compile(job, "input.c", ".ac_candidate.o", r, &ok);
 	if (rc < 0 || !ok)
-		return failed(r, rc, "candidate does not compile");
+		return step_failed(job, r, rc, cpu_cc(job->opts), "candidate does not compile");
 
 	compiler(&a, job, false);
 	ac_argv_add(&a, ".ac_candidate.o");
@@ -236,7 +252,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	ac_argv_add(&a, "-lm");
 	rc = step(job, &a, r, &ok);
 	if (rc < 0 || !ok)
-		return failed(r, rc, "does not link");
+		return step_failed(job, r, rc, cpu_cc(job->opts), "does not link");
 	r->outcome = AC_OK;
 	free(r->message);
 	r->message = NULL;

@@ -107,8 +107,9 @@ const struct ac_target *ac_target_find(const char *name)
 	return NULL;
 }
 
-/* Weak references are only resolved at link time, so the list is built
- * once at run time, skipping the targets this program was linked without. */
+/* In display order. Built once at run time: in a -DAC_TARGETS_WEAK build
+ * (see targets.h) a target this program was linked without is NULL and is
+ * skipped. */
 static const struct ac_target *registry[5];
 static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
 

@@ -196,3 +196,26 @@ Test(search, kill_9_mid_search_resumes_without_asking_twice)
 	cr_assert_str_eq(ok, "ok\n");
 	free(ok);
 }
+
+Test(search, an_unreachable_model_is_waited_for)
+{
+	/* the model's port: free it again so nothing listens there */
+	mock_stop(mock);
+	mock = 0;
+	start();
+	add_gemm("wait", "{\"iterations\": 1, \"beam\": 1, \"plans\": 1, \"implementations\": 1}");
+	char path[400];
+	snprintf(path, sizeof(path), "%s/kernels/wait/status", m.dir);
+	cr_assert(wait_contains(path, "unreachable", 120), "%s", slurp(path));
+	char *st = slurp(path);
+	cr_assert(!strncmp(st, "searching", 9), "still a search, waiting: %s", st);
+	free(st);
+	/* the model comes back on the same port: the search goes on */
+	mock_start_on("tests/mock/gemm", port, 0, NULL, &mock);
+	char *fin = wait_final(&m, "wait", 200);
+	cr_assert(fin && !strncmp(fin, "done", 4), "%s", fin);
+	free(fin);
+	char *log = slurpf("%s/kernels/wait/log", m.dir);
+	cr_assert(strstr(log, "answers again"), "%s", log);
+	free(log);
+}

@@ -261,6 +261,14 @@ int count_of(const char *hay, const char *needle)
 
 int mock_start(const char *script, int latency_ms, const char *log, pid_t *pid)
 {
+	return mock_start_on(script, 0, latency_ms, log, pid);
+}
+
+int mock_start_on(const char *script, int port_wanted, int latency_ms, const char *log,
+                  pid_t *pid)
+{
+	char portarg[16];
+	snprintf(portarg, sizeof(portarg), "%d", port_wanted);
 	const char *mock = getenv("AC_MOCK_LLM");
 	char def[1024], dir[1024], lat[32];
 	if (!mock || !*mock) {
@@ -282,9 +290,11 @@ int mock_start(const char *script, int latency_ms, const char *log, pid_t *pid)
 		close(p[0]);
 		close(p[1]);
 		if (log)
-			execl(mock, mock, "--script", dir, "--latency-ms", lat, "--log", log, (char *)NULL);
+			execl(mock, mock, "--script", dir, "--port", portarg, "--latency-ms", lat, "--log",
+			      log, (char *)NULL);
 		else
-			execl(mock, mock, "--script", dir, "--latency-ms", lat, (char *)NULL);
+			execl(mock, mock, "--script", dir, "--port", portarg, "--latency-ms", lat,
+			      (char *)NULL);
 		_exit(127);
 	}
 	close(p[1]);

@@ -66,6 +66,8 @@ int count_of(const char *hay, const char *needle);
  * tree), latency and a request log path (may be NULL); returns its port.
  * The child dies with the test (PR_SET_PDEATHSIG). */
 int mock_start(const char *script, int latency_ms, const char *log, pid_t *pid);
+/* The same on a given port (0: any free one). */
+int mock_start_on(const char *script, int port, int latency_ms, const char *log, pid_t *pid);
 void mock_stop(pid_t pid);
 
 #endif

@@ -46,9 +46,12 @@ static void setup(void)
 	cr_assert_not_null(mkdtemp(dir));
 }
 
+/* Idempotent: a test that skips itself calls it before the suite does. */
 static void teardown(void)
 {
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (dir[0])
+		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	dir[0] = '\0';
 }
 
 TestSuite(sandbox, .init = setup, .fini = teardown, .timeout = 30);
@@ -190,8 +193,10 @@ Test(sandbox, setsid_escape_killed)
 {
 	struct ac_proc_result res;
 
-	if (geteuid() != 0)
+	if (geteuid() != 0) {
+		teardown();   /* a skipped test does not get its .fini */
 		cr_skip_test("only root gets a PID namespace");
+	}
 	cr_assert_eq(run_sh("setsid sh -c 'sleep 0.5; echo alive > marker' & sleep 0.1; exit 0",
 	                    NULL, &res), 0);
 	cr_expect(res.pid_isolated);
@@ -378,6 +383,7 @@ Test(sandbox, network_namespace)
 		if (!res.net_isolated) {
 			ac_proc_result_clear(&res);
 			close(ls);
+			teardown();   /* a skipped test does not get its .fini */
 			cr_skip_test("the kernel refused a network namespace");
 		}
 		cr_expect_neq(res.exit_code, 0, "connected from inside the namespace");
@@ -470,8 +476,10 @@ Test(sandbox, uid_drop)
 	struct ac_sandbox_opts o;
 	struct ac_proc_result res;
 
-	if (geteuid() != 0)
+	if (geteuid() != 0) {
+		teardown();   /* a skipped test does not get its .fini */
 		cr_skip_test("the uid drop needs root");
+	}
 	cr_assert_eq(run_sh("id -u; touch mine && echo wrote; touch /root/.ac-sandbox-test 2>/dev/null || echo refused",
 	                    NULL, &res), 0);
 	cr_expect(res.uid_dropped);
@@ -495,8 +503,10 @@ Test(sandbox, unreachable_dir_keeps_root)
 	struct ac_sandbox_opts o;
 	struct ac_proc_result res;
 
-	if (geteuid() != 0)
+	if (geteuid() != 0) {
+		teardown();   /* a skipped test does not get its .fini */
 		cr_skip_test("the uid drop needs root");
+	}
 	/* dir (0700, root) holds the run's directory: nobody cannot reach it. */
 	snprintf(parent, sizeof parent, "%s/private", dir);
 	cr_assert_eq(mkdir(parent, 0700), 0);

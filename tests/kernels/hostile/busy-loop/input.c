@@ -1,0 +1,23 @@
+/* Hostile: spins for ever. Expected: outcome timeout (config timeout_s). */
+/* The candidate's copy, not the reference's: the cpu target builds the
+ * reference from .ac_reference.c. */
+#define CANDIDATE (__FILE__[0] != '.')
+
+static void naive(int M, int N, int K, const float *A, const float *B, float *C)
+{
+	for (int i = 0; i < M; i++)
+		for (int j = 0; j < N; j++) {
+			float acc = 0.0f;
+			for (int k = 0; k < K; k++)
+				acc += A[i * K + k] * B[k * N + j];
+			C[i * N + j] = acc;
+		}
+}
+void gemm(int M, int N, int K, const float *A, const float *B, float *C)
+{
+	volatile unsigned long spin = 0;
+
+	while (CANDIDATE)
+		spin++;
+	naive(M, N, K, A, B, C);
+}
