@@ -1,0 +1,1 @@
+#define TILE_M 32 // autocomp-tune: 16 32 64 128

@@ -1,0 +1,2 @@
+#  define ORDER IKJ   /* autocomp-tune: IJK, IKJ, JIK */
+int x = ORDER;

@@ -1,0 +1,1 @@
+#define F(x) x // autocomp-tune: 1 2

@@ -1,0 +1,1 @@
+#define LAST 4 // autocomp-tune: 2 4 8

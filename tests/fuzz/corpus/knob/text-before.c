@@ -1,0 +1,1 @@
+#define A 1 // see autocomp-tune: 1 2

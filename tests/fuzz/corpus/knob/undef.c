@@ -1,0 +1,1 @@
+#undef A // autocomp-tune: 1 2

@@ -1,0 +1,1 @@
+#define A 1 /* autocomp-tune: 1 2
