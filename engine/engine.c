@@ -1161,6 +1161,54 @@ void run_set_best(struct run_ctx *rc, int64_t num, int64_t time_ns)
 		engine_touch(rc->e, rc->kid);
 }
 
+static int by_time_then_num(const void *a, const void *b)
+{
+	const struct cand_row *x = a, *y = b;
+	if (x->time_ns != y->time_ns)
+		return x->time_ns < y->time_ns ? -1 : 1;
+	return x->num < y->num ? -1 : (x->num > y->num);
+}
+
+void run_finalists(struct run_ctx *rc, const char *state)
+{
+	struct cand_row *rows;
+	int n;
+	if (store_cand_list(rc->e->writer, rc->rid, &rows, &n))
+		return;
+	/* the correct candidates, fastest first by their first measurement */
+	int ok = 0;
+	for (int i = 0; i < n; i++)
+		if (!strcmp(rows[i].outcome, "ok") && rows[i].time_ns > 0)
+			rows[ok++] = rows[i];
+		else
+			cand_row_clear(&rows[i]);
+	qsort(rows, (size_t)ok, sizeof(*rows), by_time_then_num);
+	int k = ok < RUN_FINALISTS ? ok : RUN_FINALISTS;
+	if (k >= 2) {
+		run_progress(rc, state, "%s: timing the %d finalists again", state, k);
+		int64_t best = -1, best_t = 0;
+		for (int i = 0; i < k && !run_cancelled(rc); i++) {
+			struct ac_result r;
+			if (run_remeasure(rc, rows[i].num, &r) == 0 && r.outcome == AC_OK) {
+				store_cand_set_retime(rc->e->writer, rc->rid, rows[i].num, r.time_ns);
+				char d[32], d0[32];
+				run_log(rc, "finalist #%lld: %s again (first %s)", (long long)rows[i].num,
+				        fmt_duration(r.time_ns, d, sizeof(d)),
+				        fmt_duration(rows[i].time_ns, d0, sizeof(d0)));
+				/* the re-measured figure decides, and is the one shown */
+				if (best < 0 || r.time_ns < best_t) {
+					best = rows[i].num;
+					best_t = r.time_ns;
+				}
+			}
+			ac_result_clear(&r);
+		}
+		if (best >= 0 && !run_cancelled(rc))
+			run_set_best(rc, best, best_t);
+	}
+	cand_rows_free(rows, ok);
+}
+
 struct task_pool {
 	atomic_int next;
 	int n;

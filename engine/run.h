@@ -85,6 +85,15 @@ void run_progress(struct run_ctx *rc, const char *state, const char *fmt, ...)
  * (finalists are re-measured so noise cannot crown a winner). */
 int run_remeasure(struct run_ctx *rc, int64_t num, struct ac_result *r);
 
+/* How many of the fastest correct candidates are timed again at the end. */
+#define RUN_FINALISTS 4
+
+/* Times the RUN_FINALISTS fastest correct candidates again, stores the new
+ * figures (retime_ns) and makes the fastest on those figures the best:
+ * noise in one measurement must not crown a winner. state is the status
+ * word meanwhile ("searching", "tuning"). */
+void run_finalists(struct run_ctx *rc, const char *state);
+
 /* Makes num the best, whatever its stored time (after re-measurement). */
 void run_set_best(struct run_ctx *rc, int64_t num, int64_t time_ns);
 

@@ -706,55 +706,6 @@ static void restore_beam(struct search *s)
 	cand_rows_free(rows, n);
 }
 
-/* Re-times the fastest distinct correct candidates and crowns the fastest
- * on the new figures. */
-static void finalists(struct search *s)
-{
-	struct run_ctx *rc = s->rc;
-	struct cand_row *rows;
-	int n;
-	if (store_cand_list(engine_writer(rc->e), rc->rid, &rows, &n))
-		return;
-	struct pool_entry *pool = calloc((size_t)n + 1, sizeof(*pool));
-	int np = 0;
-	for (int i = 0; pool && i < n; i++) {
-		if (strcmp(rows[i].outcome, "ok") || rows[i].time_ns <= 0)
-			continue;
-		pool[np].num = rows[i].num;
-		pool[np].time_ns = rows[i].time_ns;
-		pool[np].incumbent = rows[i].num == 0;
-		np++;
-	}
-	qsort(pool, (size_t)np, sizeof(*pool), by_time);
-	int k = np < 4 ? np : 4;
-	if (k >= 2) {
-		run_progress(rc, "searching", "searching: timing the %d finalists again", k);
-		run_log(rc, "finalists: timing #%lld%s again", (long long)pool[0].num,
-		        k > 1 ? " and the next fastest" : "");
-		int64_t best = -1, best_t = 0;
-		for (int i = 0; i < k && !run_cancelled(rc); i++) {
-			struct ac_result r;
-			if (run_remeasure(rc, pool[i].num, &r) == 0 && r.outcome == AC_OK) {
-				/* the figure that counts: the better of the two medians */
-				int64_t t = r.time_ns < pool[i].time_ns ? r.time_ns : pool[i].time_ns;
-				store_cand_set_retime(engine_writer(rc->e), rc->rid, pool[i].num, r.time_ns);
-				char d[32];
-				run_log(rc, "finalist #%lld: %s again", (long long)pool[i].num,
-				        fmt_duration(r.time_ns, d, sizeof(d)));
-				if (best < 0 || t < best_t) {
-					best = pool[i].num;
-					best_t = t;
-				}
-			}
-			ac_result_clear(&r);
-		}
-		if (best >= 0 && !run_cancelled(rc))
-			run_set_best(rc, best, best_t);
-	}
-	free(pool);
-	cand_rows_free(rows, n);
-}
-
 static void search_status(struct search *s, const char *state)
 {
 	struct run_ctx *rc = s->rc;
@@ -865,7 +816,7 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 	if (!run_cancelled(rc) && rc->cfg.tune)
 		tune_beam(rc, s.beam, s.nbeam);
 	if (!run_cancelled(rc))
-		finalists(&s);
+		run_finalists(rc, "searching");
 	int result = run_cancelled(rc) ? -ECANCELED : 0;
 	if (!result) {
 		char d1[32], d2[32];

@@ -208,53 +208,7 @@ int tune_phase(struct run_ctx *rc)
 	if (got < 0 || run_cancelled(rc))
 		return -ECANCELED;
 	/* re-time the fastest few so noise cannot crown a winner */
-	struct cand_row *rows;
-	int n;
-	if (store_cand_list(engine_writer(rc->e), rc->rid, &rows, &n) == 0) {
-		int64_t nums[4];
-		int64_t t0[4];
-		int k = 0;
-		for (int pass = 0; pass < 4; pass++) {
-			int64_t bn = -1, bt = 0;
-			for (int i = 0; i < n; i++) {
-				bool taken = false;
-				for (int j = 0; j < k; j++)
-					taken = taken || nums[j] == rows[i].num;
-				if (taken || strcmp(rows[i].outcome, "ok") || rows[i].time_ns <= 0)
-					continue;
-				if (bn < 0 || rows[i].time_ns < bt) {
-					bn = rows[i].num;
-					bt = rows[i].time_ns;
-				}
-			}
-			if (bn < 0)
-				break;
-			nums[k] = bn;
-			t0[k++] = bt;
-		}
-		int64_t best = -1, best_t = 0;
-		if (k >= 2) {
-			run_progress(rc, "tuning", "tuning: timing the %d finalists again", k);
-			for (int i = 0; i < k && !run_cancelled(rc); i++) {
-				struct ac_result r;
-				if (run_remeasure(rc, nums[i], &r) == 0 && r.outcome == AC_OK) {
-					int64_t t = r.time_ns < t0[i] ? r.time_ns : t0[i];
-					store_cand_set_retime(engine_writer(rc->e), rc->rid, nums[i], r.time_ns);
-					char d[32];
-					run_log(rc, "finalist #%lld: %s again", (long long)nums[i],
-					        fmt_duration(r.time_ns, d, sizeof(d)));
-					if (best < 0 || t < best_t) {
-						best = nums[i];
-						best_t = t;
-					}
-				}
-				ac_result_clear(&r);
-			}
-			if (best >= 0 && !run_cancelled(rc))
-				run_set_best(rc, best, best_t);
-		}
-		cand_rows_free(rows, n);
-	}
+	run_finalists(rc, "tuning");
 	if (run_cancelled(rc))
 		return -ECANCELED;
 	char d1[32], d2[32];

@@ -280,12 +280,19 @@ static const struct cand_row *cand_at(const struct kcache *kc, int64_t num)
 	return NULL;
 }
 
+/* The figure a candidate is judged by: its re-measured time when it was a
+ * finalist (that is what chose the best), else its first measurement. */
+static int64_t time_of(const struct cand_row *c)
+{
+	return c->retime_ns > 0 ? c->retime_ns : c->time_ns;
+}
+
 static double speedup_of(const struct kcache *kc, const struct cand_row *c)
 {
 	const struct cand_row *in = cand_at(kc, 0);
-	if (!in || strcmp(in->outcome, "ok") || strcmp(c->outcome, "ok") || c->time_ns <= 0)
+	if (!in || strcmp(in->outcome, "ok") || strcmp(c->outcome, "ok") || time_of(c) <= 0)
 		return 0;
-	return (double)in->time_ns / (double)c->time_ns;
+	return (double)in->time_ns / (double)time_of(c);
 }
 
 static struct blob *render_status(struct view *v, struct kcache *kc)
@@ -338,6 +345,7 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		cJSON_AddStringToObject(o, "outcome", c->outcome);
 		bool ok = !strcmp(c->outcome, "ok");
 		json_num_or_null(o, "time_ns", (double)c->time_ns, ok);
+		json_num_or_null(o, "retime_ns", (double)c->retime_ns, ok && c->retime_ns > 0);
 		json_num_or_null(o, "speedup", speedup_of(kc, c), ok && in_ok);
 		cJSON_AddNumberToObject(o, "samples", c->samples);
 		cJSON_AddNumberToObject(o, "spread", c->spread);
@@ -361,7 +369,7 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		json_num_or_null(run, "input_time_ns", in_ok ? (double)in->time_ns : 0, in_ok);
 		const struct cand_row *b = kc->run.best >= 0 ? cand_at(kc, kc->run.best) : NULL;
 		json_num_or_null(run, "best", b ? (double)b->num : 0, b != NULL);
-		json_num_or_null(run, "best_time_ns", b ? (double)b->time_ns : 0, b != NULL);
+		json_num_or_null(run, "best_time_ns", b ? (double)time_of(b) : 0, b != NULL);
 		json_num_or_null(run, "speedup", b ? speedup_of(kc, b) : 0, b && in_ok);
 		cJSON_AddNumberToObject(run, "iteration", kc->run.iteration);
 		cJSON_AddNumberToObject(run, "candidates", kc->ncands);
@@ -454,7 +462,7 @@ static struct blob *render_schedule(struct view *v, struct kcache *kc)
 		char plan[200];
 		first_line(c->plan, plan, sizeof(plan));
 		char d[32];
-		fmt_duration(c->time_ns, d, sizeof(d));
+		fmt_duration(time_of(c), d, sizeof(d));
 		if (c->num == 0)
 			sb_addf(&sb, "#0 input: %s\n", d);
 		else
@@ -551,7 +559,7 @@ static struct blob *render_plan(struct kcache *kc, int64_t num)
 	if (c->model[0])
 		sb_addf(&sb, "- model: %s\n", c->model);
 	if (!strcmp(c->outcome, "ok"))
-		sb_addf(&sb, "- outcome: ok, %s (%.2fx)\n", fmt_duration(c->time_ns, d, sizeof(d)),
+		sb_addf(&sb, "- outcome: ok, %s (%.2fx)\n", fmt_duration(time_of(c), d, sizeof(d)),
 		        speedup_of(kc, c));
 	else
 		sb_addf(&sb, "- outcome: %s%s%s\n", c->outcome, c->message[0] ? ": " : "",
