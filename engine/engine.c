@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -959,6 +961,10 @@ int run_build_jobs(struct run_ctx *rc)
  * affinity is what the build's processes inherit. */
 static void build_affinity(bool building)
 {
+	/* builds also yield to the mount's request threads: a compile must
+	 * not make `cat best.c` wait (the thread's nice value is inherited by
+	 * the compiler; lowering it back needs CAP_SYS_NICE, else it stays) */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), building ? 10 : 0);
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 2)
 		return;
