@@ -106,6 +106,16 @@ static void options_free(struct options *o)
 	free(o->pos[1]);
 }
 
+/* What main holds once the command line is read; freed on every way out. */
+static void startup_free(char **mv, struct fuse_cmdline_opts *cmd, struct fuse_args *args,
+                         struct options *o)
+{
+	strv_free(mv);
+	free(cmd->mountpoint);
+	fuse_opt_free_args(args);
+	options_free(o);
+}
+
 enum log_level { LOG_ERROR, LOG_INFO, LOG_DEBUG };
 static enum log_level log_level = LOG_INFO;
 
@@ -354,11 +364,13 @@ int main(int argc, char *argv[])
 		int p[2];
 		if (pipe(p) < 0) {
 			perror("autocompfs: pipe");
+			startup_free(mv, &cmd, &args, &o);
 			return 1;
 		}
 		pid_t pid = fork();
 		if (pid < 0) {
 			perror("autocompfs: fork");
+			startup_free(mv, &cmd, &args, &o);
 			return 1;
 		}
 		if (pid > 0) {
@@ -375,10 +387,7 @@ int main(int argc, char *argv[])
 				else
 					fprintf(stderr, "autocompfs: %s\n", msg);
 			}
-			strv_free(mv);
-			free(cmd.mountpoint);
-			fuse_opt_free_args(&args);
-			options_free(&o);
+			startup_free(mv, &cmd, &args, &o);
 			return status;
 		}
 		close(p[0]);
@@ -400,6 +409,7 @@ int main(int argc, char *argv[])
 				report_parent(notify, err);
 			else
 				fprintf(stderr, "autocompfs: %s\n", err);
+			startup_free(mv, &cmd, &args, &o);
 			return 1;
 		}
 	}
@@ -418,6 +428,7 @@ int main(int argc, char *argv[])
 		else
 			fprintf(stderr, "autocompfs: %s\n", err);
 		log_pump_stop(&lp);
+		startup_free(mv, &cmd, &args, &o);
 		return 1;
 	}
 	struct fs_ctx *fc = fs_ctx_new(e);
@@ -482,10 +493,7 @@ int main(int argc, char *argv[])
 	              loop == -SIGTERM || loop == -SIGINT || loop == -SIGHUP) ? 0 : 1;
 	info("unmounted %s, exiting with status %d", cmd.mountpoint, status);
 	log_pump_stop(&lp);
-	strv_free(mv);
-	free(cmd.mountpoint);
-	fuse_opt_free_args(&args);
-	options_free(&o);
+	startup_free(mv, &cmd, &args, &o);
 	return status;
 
 fail:
@@ -496,5 +504,6 @@ fail:
 	fs_ctx_free(fc);
 	engine_free(e);
 	log_pump_stop(&lp);
+	startup_free(mv, &cmd, &args, &o);
 	return 1;
 }
