@@ -177,7 +177,7 @@ int ac_toolchain_rename_object(const char *dir, const char *raw_obj, const char 
  * the defined global functions and variables of dir/obj, from
  * `nm -C --defined-only -g`: "void ns::gemm<float>(int, float const*)"
  * gives "gemm". Compiler-generated names (starting with "_" and an
- * uppercase letter or "__", e.g. CUDA's __device_stub_ and
+ * uppercase letter or "__", e.g. the host-side launch wrappers nvcc emits and
  * __cudaRegisterLinkedBinary_, _GLOBAL__sub_I_), "main", operators,
  * vtables and other names with spaces are left out; duplicates once.
  * Recompile the reference with -DNAME=ref_NAME for each name.
