@@ -20,13 +20,18 @@
  *     $ cc -O3 -march=native .ac_candidate.o .ac_harness.o .ac_reference.o -o candidate -lm
  *     $ ./candidate        (cpu 1, timeout 60 s)
  */
+#include "targets/judge.h"
 #include "targets/report.h"
 #include "targets/sandbox.h"
+#include "targets/symcheck.h"
 #include "targets/targets.h"
 #include "targets/toolchain.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,13 +159,6 @@ static int compile(const struct ac_job *job, const char *src, const char *obj,
 	return step(job, &a, r, ok);
 }
 
-/* The harness's build callback (its object is cached per run too). */
-static int build_harness(const struct ac_job *job, const struct ac_ref_spec *spec,
-                         struct ac_result *r, bool *ok)
-{
-	return compile(job, "harness.c", spec->obj_name, r, ok);
-}
-
 /* The reference's build callback: compile, then rename with objcopy. */
 static int build_reference(const struct ac_job *job, const struct ac_ref_spec *spec,
                            struct ac_result *r, bool *ok)
@@ -173,6 +171,45 @@ static int build_reference(const struct ac_job *job, const struct ac_ref_spec *s
 		return rc;
 	return ac_toolchain_rename_object(job->scratch_dir, raw, spec->obj_name, job->cancel,
 	                                  r, ok);
+}
+
+/* The input's prototypes, as the compiler states them. */
+static int build_protos(const struct ac_job *job, const struct ac_ref_spec *spec,
+                        struct ac_result *r, bool *ok)
+{
+	struct ac_argv a = { 0 };
+
+	compiler(&a, job, true);
+	ac_argv_add(&a, "-fsyntax-only");
+	ac_argv_add(&a, "-aux-info");
+	ac_argv_add(&a, spec->obj_name);
+	ac_argv_add(&a, spec->src_name);
+	return step(job, &a, r, ok);
+}
+
+/* The judge: the harness with the stubs, linked with the reference. */
+static int build_judge(const struct ac_job *job, const struct ac_ref_spec *spec,
+                       struct ac_result *r, bool *ok)
+{
+	struct ac_argv a = { 0 };
+	int rc;
+
+	rc = compile(job, ".ac_judge.c", ".ac_judge.o", r, ok);
+	if (rc < 0 || !*ok)
+		return rc;
+	compiler(&a, job, false);
+	ac_argv_add(&a, ".ac_judge.o");
+	ac_argv_add(&a, ".ac_reference.o");
+	ac_argv_add(&a, "-o");
+	ac_argv_add(&a, spec->obj_name);
+	ac_argv_add(&a, "-lm");
+	return step(job, &a, r, ok);
+}
+
+static int build_worker(const struct ac_job *job, const struct ac_ref_spec *spec,
+                        struct ac_result *r, bool *ok)
+{
+	return compile(job, ".ac_worker.c", spec->obj_name, r, ok);
 }
 
 /* Sets a build error with message; returns rc (0 for a normal build error). */
@@ -199,11 +236,165 @@ static int step_failed(const struct ac_job *job, struct ac_result *r, int rc,
 	return rc;
 }
 
+/* Reads dir/name whole (NUL-terminated); 0 or -errno. */
+static int read_scratch(const char *dir, const char *name, char **out)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	long n;
+
+	*out = NULL;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+	    !(*out = malloc((size_t)n + 1))) {
+		fclose(f);
+		return -EIO;
+	}
+	if (fread(*out, 1, (size_t)n, f) != (size_t)n) {
+		fclose(f);
+		free(*out);
+		*out = NULL;
+		return -EIO;
+	}
+	(*out)[n] = '\0';
+	fclose(f);
+	return 0;
+}
+
+/* The names the C runtime exports, listed once per process. */
+static pthread_mutex_t runtime_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ac_names runtime_names;
+static bool runtime_listed;
+
+static void list_runtime(const struct ac_job *job)
+{
+	static const char *const libs[] = { "libc.so.6", "libm.so.6" };
+	struct ac_result quiet = { 0 };
+
+	pthread_mutex_lock(&runtime_lock);
+	for (size_t i = 0; !runtime_listed && i < sizeof libs / sizeof libs[0]; i++) {
+		struct ac_argv a = { 0 };
+		struct ac_tool_run t = { .dir = job->scratch_dir, .cancel = job->cancel };
+		char *out = NULL;
+		size_t len;
+		bool ok;
+
+		ac_argv_add_split(&a, cpu_cc(job->opts));
+		ac_argv_addf(&a, "-print-file-name=%s", libs[i]);
+		t.argv = a.v;
+		if (!a.oom && ac_toolchain_capture(&t, &quiet, &ok, &out, &len) == 0 && ok &&
+		    out[0] == '/') {
+			struct ac_argv nm = { 0 };
+			char *syms = NULL;
+
+			out[strcspn(out, "\n")] = '\0';
+			ac_argv_add(&nm, "nm");
+			ac_argv_add(&nm, "-D");
+			ac_argv_add(&nm, "--defined-only");
+			ac_argv_add(&nm, out);
+			t.argv = nm.v;
+			if (!nm.oom && ac_toolchain_capture(&t, &quiet, &ok, &syms, &len) == 0 && ok)
+				ac_names_add_nm_dynamic(&runtime_names, syms);
+			free(syms);
+			ac_argv_free(&nm);
+		}
+		free(out);
+		ac_argv_free(&a);
+	}
+	if (!runtime_listed) {
+		ac_names_sort(&runtime_names);
+		runtime_listed = runtime_names.n > 0;
+	}
+	pthread_mutex_unlock(&runtime_lock);
+	ac_result_clear(&quiet);
+}
+
+/* Checks what the candidate's object defines (symcheck.h). 0 and *ok;
+ * *ok false sets the build error. */
+static int check_candidate(const struct ac_job *job, struct ac_result *r, bool *ok)
+{
+	static const char *const nm_argv[] = { "nm", "-P", ".ac_candidate.o", NULL };
+	static const char *const re_argv[] = { "readelf", "-SW", ".ac_candidate.o", NULL };
+	struct ac_tool_run t = { .dir = job->scratch_dir, .cancel = job->cancel };
+	char *syms = NULL, *secs = NULL, why[512];
+	size_t len;
+	int rc;
+
+	*ok = false;
+	list_runtime(job);
+	t.argv = (char *const *)nm_argv;
+	rc = ac_toolchain_capture(&t, r, ok, &syms, &len);
+	if (rc == 0 && *ok) {
+		t.argv = (char *const *)re_argv;
+		rc = ac_toolchain_capture(&t, r, ok, &secs, &len);
+	}
+	if (rc == 0 && *ok) {
+		pthread_mutex_lock(&runtime_lock);
+		rc = ac_symcheck(syms, secs, &runtime_names, why, sizeof why);
+		pthread_mutex_unlock(&runtime_lock);
+		if (rc == -EPERM) {
+			ac_result_logf(r, "refused: %s\n", why);
+			ac_result_set_message(r, "%s", why);
+			r->outcome = AC_BUILD_ERROR;
+			*ok = false;
+			rc = 0;
+		} else if (rc < 0) {
+			*ok = false;
+		}
+	}
+	free(syms);
+	free(secs);
+	return rc;
+}
+
+/* Writes the judge's and the worker's generated sources from the input's
+ * prototypes. 0 and *ok; *ok false: the input cannot be forwarded (r says
+ * why). */
+static int generate(const struct ac_job *job, struct ac_result *r, bool *ok)
+{
+	struct ac_protos protos;
+	char *aux = NULL, *judge = NULL, *worker = NULL, why[512];
+	int rc;
+
+	*ok = false;
+	rc = read_scratch(job->scratch_dir, ".ac_protos.aux", &aux);
+	if (rc < 0)
+		return rc;
+	rc = ac_protos_parse(aux, ".ac_reference.c", &protos, why, sizeof why);
+	free(aux);
+	if (rc == -EINVAL) {
+		ac_result_logf(r, "the judge cannot call the input's functions: %s\n", why);
+		ac_result_set_message(r, "the judge cannot call the input's functions: %s", why);
+		r->outcome = AC_BUILD_ERROR;
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	judge = ac_judge_source(&protos, "harness.c");
+	worker = ac_worker_source(&protos);
+	ac_protos_free(&protos);
+	if (!judge || !worker) {
+		rc = -ENOMEM;
+	} else {
+		rc = ac_toolchain_write_scratch(job->scratch_dir, ".ac_judge.c", judge, strlen(judge));
+		if (rc == 0)
+			rc = ac_toolchain_write_scratch(job->scratch_dir, ".ac_worker.c", worker,
+			                                strlen(worker));
+	}
+	free(judge);
+	free(worker);
+	*ok = rc == 0;
+	return rc;
+}
+
 static int cpu_build(const struct ac_job *job, struct ac_result *r)
 {
 	struct ac_ref_spec spec;
 	struct ac_argv a = { 0 };
-	char key[1024];
+	char key[1024], path[PATH_MAX], exe[PATH_MAX];
 	bool ok;
 	int rc;
 
@@ -222,15 +413,6 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	memset(&spec, 0, sizeof spec);
 	snprintf(key, sizeof key, "cc=%s\ncflags=%s\ninclude=%s\n", cpu_cc(job->opts),
 	         cpu_cflags(job->opts), ac_target_include_dir());
-	spec.obj_name = ".ac_harness.o";
-	spec.key = key;
-	spec.build = build_harness;
-	spec.what = "harness";
-	rc = ac_toolchain_cached_object(job, &spec, r, &ok);
-	if (rc < 0 || !ok)
-		return step_failed(job, r, rc, cpu_cc(job->opts), "harness does not compile");
-
-	spec.what = NULL;
 	spec.src_name = ".ac_reference.c";
 	spec.obj_name = ".ac_reference.o";
 	spec.key = key;
@@ -239,20 +421,54 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	if (rc < 0 || !ok)
 		return step_failed(job, r, rc, NULL, "input does not compile");
 
+	spec.obj_name = ".ac_protos.aux";
+	spec.build = build_protos;
+	spec.what = "prototypes";
+	rc = ac_toolchain_reference(job, &spec, r, &ok);
+	if (rc < 0 || !ok)
+		return step_failed(job, r, rc, cpu_cc(job->opts), "input does not compile");
+	rc = generate(job, r, &ok);
+	if (rc < 0 || !ok)
+		return r->outcome == AC_BUILD_ERROR ? rc : failed(r, rc, "cannot write the judge");
+
+	spec.src_name = NULL;
+	spec.obj_name = ".ac_judge";
+	spec.build = build_judge;
+	spec.what = "judge (harness and stubs)";
+	rc = ac_toolchain_cached_object(job, &spec, r, &ok);
+	if (rc < 0 || !ok)
+		return step_failed(job, r, rc, cpu_cc(job->opts), "harness does not compile");
+
+	spec.obj_name = ".ac_worker.o";
+	spec.build = build_worker;
+	spec.what = "worker";
+	rc = ac_toolchain_cached_object(job, &spec, r, &ok);
+	if (rc < 0 || !ok)
+		return step_failed(job, r, rc, cpu_cc(job->opts), "the worker does not compile");
+
 	rc = compile(job, "input.c", ".ac_candidate.o", r, &ok);
 	if (rc < 0 || !ok)
 		return step_failed(job, r, rc, cpu_cc(job->opts), "candidate does not compile");
+	rc = check_candidate(job, r, &ok);
+	if (r->outcome == AC_BUILD_ERROR)
+		return rc;
+	if (rc < 0 || !ok)
+		return step_failed(job, r, rc, "nm", "cannot list the candidate's symbols");
 
+	/* the candidate's process: its object and the function table only */
 	compiler(&a, job, false);
 	ac_argv_add(&a, ".ac_candidate.o");
-	ac_argv_add(&a, ".ac_harness.o");
-	ac_argv_add(&a, ".ac_reference.o");
+	ac_argv_add(&a, ".ac_worker.o");
 	ac_argv_add(&a, "-o");
-	ac_argv_add(&a, "candidate");
+	ac_argv_add(&a, "candidate.worker");
 	ac_argv_add(&a, "-lm");
 	rc = step(job, &a, r, &ok);
 	if (rc < 0 || !ok)
 		return step_failed(job, r, rc, cpu_cc(job->opts), "does not link");
+	snprintf(path, sizeof path, "%s/.ac_judge", job->scratch_dir);
+	snprintf(exe, sizeof exe, "%s/candidate", job->scratch_dir);
+	if (rename(path, exe) != 0 || chmod(exe, 0755) != 0)
+		return failed(r, -errno, "cannot place the judge");
 	r->outcome = AC_OK;
 	free(r->message);
 	r->message = NULL;

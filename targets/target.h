@@ -40,6 +40,8 @@ struct ac_result {
 	double spread;     /* (q3 - q1) / median of the samples, 0 if unknown */
 	char *message;     /* one line: why (e.g. "harness does not compile"); may be NULL */
 	char *log;         /* what building and running printed; may be NULL */
+	char *judge;       /* how the verdict was reached: a JSON object from the
+	                      judge (forward_ns, sets, checked, ...); may be NULL */
 };
 
 /* Frees message and log and zeroes the struct; accepts NULL. */

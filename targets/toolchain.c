@@ -147,6 +147,14 @@ int ac_toolchain_write_file(const char *dir, const char *name, const void *data,
 	return write_at(dir, name, data, size);
 }
 
+int ac_toolchain_write_scratch(const char *dir, const char *name, const void *data,
+                               size_t size)
+{
+	if (!dir || !name || name[0] != '.' || strchr(name, '/') || !name[1])
+		return -EINVAL;
+	return write_at(dir, name, data, size);
+}
+
 const struct ac_file *ac_toolchain_find_file(const struct ac_job *job, const char *name)
 {
 	for (size_t i = 0; i < job->nfiles; i++)

@@ -80,6 +80,12 @@ bool ac_toolchain_name_ok(const char *name);
 int ac_toolchain_write_file(const char *dir, const char *name, const void *data,
                             size_t size);
 
+/* Writes a file of the toolchain's own (name starts with '.', no '/')
+ * into dir, like ac_toolchain_write_file. Returns 0 or -errno (-EINVAL
+ * for another name). */
+int ac_toolchain_write_scratch(const char *dir, const char *name, const void *data,
+                               size_t size);
+
 /* The file of job->files called name, or NULL. */
 const struct ac_file *ac_toolchain_find_file(const struct ac_job *job, const char *name);
 

@@ -103,6 +103,28 @@ struct ac__state {
 
 static struct ac__state ac__s AC__UNUSED;
 
+#ifdef AC_JUDGE
+/* The judge build (autocomp_judge.h, included at the end) hooks these. */
+static inline void *ac__j_alloc(size_t bytes);
+static inline void ac__j_protect(const void *p);
+static inline void ac__j_free(void *p);
+static inline void ac__j_record_fill(const void *p, size_t n, int kind, double lo, double hi);
+static inline void ac__j_record_check(const char *what, const void *got, size_t n, int f64,
+                                      double rtol, double atol);
+static inline void ac__j_init(void);
+static inline void ac__j_stop(void);
+static inline void ac__j_time_begin(void);
+static inline void ac__j_warm_exec(void);
+static inline void ac__j_warm_done(void);
+static inline void ac__j_rep_begin(void);
+static inline double ac__j_rep_end(void);
+static inline void ac__j_time_end(void);
+static inline size_t ac__j_report(char *out, size_t cap);
+#define AC__JUDGE_DO(x) x
+#else
+#define AC__JUDGE_DO(x) ((void)0)
+#endif
+
 static inline double ac__now_s(void)
 {
 	struct timespec ts;
@@ -245,6 +267,7 @@ static inline void ac_init(int argc, char **argv)
 			close(fd);
 	}
 	ac__seed(seed);
+	AC__JUDGE_DO(ac__j_init());
 	if (fdv && *fdv) {
 		char *end;
 		long fd = strtol(fdv, &end, 10);
@@ -283,6 +306,7 @@ static inline void ac_fill_f32(float *p, size_t n, float lo, float hi)
 
 	for (i = 0; i < n; i++)
 		p[i] = (float)(lo + (hi - lo) * ac__unit());
+	AC__JUDGE_DO(ac__j_record_fill(p, n, 1, lo, hi));
 }
 
 static inline void ac_fill_f64(double *p, size_t n, double lo, double hi)
@@ -291,6 +315,7 @@ static inline void ac_fill_f64(double *p, size_t n, double lo, double hi)
 
 	for (i = 0; i < n; i++)
 		p[i] = lo + (hi - lo) * ac__unit();
+	AC__JUDGE_DO(ac__j_record_fill(p, n, 2, lo, hi));
 }
 
 /* Fills p[0..n) with NaN: an output the candidate does not write then
@@ -301,6 +326,7 @@ static inline void ac_fill_nan_f32(float *p, size_t n)
 
 	for (i = 0; i < n; i++)
 		p[i] = nanf("");
+	AC__JUDGE_DO(ac__j_record_fill(p, n, 3, 0, 0));
 }
 
 static inline void ac_fill_nan_f64(double *p, size_t n)
@@ -309,6 +335,7 @@ static inline void ac_fill_nan_f64(double *p, size_t n)
 
 	for (i = 0; i < n; i++)
 		p[i] = nan("");
+	AC__JUDGE_DO(ac__j_record_fill(p, n, 4, 0, 0));
 }
 
 /* --- memory ---------------------------------------------------------- */
@@ -337,6 +364,9 @@ static inline void *ac_alloc(size_t bytes)
 	char *base;
 	struct ac__block *b;
 
+#ifdef AC_JUDGE
+	return ac__j_alloc(bytes);
+#endif
 	if (data == 0)
 		data = page;
 	total = data + 2 * page;
@@ -374,6 +404,10 @@ static inline const struct ac__block *ac__block_of(const void *p)
  * passing the check. */
 static inline void ac_protect(const void *p)
 {
+#ifdef AC_JUDGE
+	ac__j_protect(p);
+	return;
+#endif
 	if (p)
 		mprotect((void *)p, ac__block_of(p)->data_size, PROT_READ);
 }
@@ -381,6 +415,10 @@ static inline void ac_protect(const void *p)
 /* Frees a block from ac_alloc; accepts NULL. */
 static inline void ac_free(void *p)
 {
+#ifdef AC_JUDGE
+	ac__j_free(p);
+	return;
+#endif
 	if (p)
 		munmap((char *)p - ac__page(), ac__block_of(p)->map_size);
 }
@@ -417,6 +455,7 @@ static inline int ac_check_close_f32(const char *what, const float *got, const f
 {
 	size_t i, bad = 0, first = 0;
 
+	AC__JUDGE_DO(ac__j_record_check(what, got, n, sizeof *got == 8, rtol, atol));
 	for (i = 0; i < n; i++) {
 		if (!ac__close(got[i], want[i], rtol, atol)) {
 			if (bad++ == 0)
@@ -432,6 +471,7 @@ static inline int ac_check_close_f64(const char *what, const double *got, const 
 {
 	size_t i, bad = 0, first = 0;
 
+	AC__JUDGE_DO(ac__j_record_check(what, got, n, sizeof *got == 8, rtol, atol));
 	for (i = 0; i < n; i++) {
 		if (!ac__close(got[i], want[i], rtol, atol)) {
 			if (bad++ == 0)
@@ -453,6 +493,26 @@ static inline int ac_check_close_f64(const char *what, const double *got, const 
  * Use it once per harness: when it runs more than once, the last call's
  * samples are the ones reported.
  */
+#ifdef AC_JUDGE
+/* The judge's AC_TIME: the same loop, but a repetition's time is what the
+ * forwarded calls in it took on the judge's clock (autocomp_judge.h). */
+#define AC_TIME(...)                                                           \
+	do {                                                                   \
+		ac__time_begin();                                              \
+		ac__j_time_begin();                                            \
+		do {                                                           \
+			__VA_ARGS__;                                           \
+			ac__j_warm_exec();                                     \
+		} while (ac__warming());                                       \
+		ac__j_warm_done();                                             \
+		while (ac__time_more()) {                                      \
+			ac__j_rep_begin();                                     \
+			__VA_ARGS__;                                           \
+			ac__time_sample(ac__j_rep_end());                      \
+		}                                                              \
+		ac__j_time_end();                                              \
+	} while (0)
+#else
 #define AC_TIME(...)                                                           \
 	do {                                                                   \
 		ac__time_begin();                                              \
@@ -468,6 +528,7 @@ static inline int ac_check_close_f64(const char *what, const double *got, const 
 			ac__time_sample(ac__now_s() - ac__t0);                 \
 		}                                                              \
 	} while (0)
+#endif
 
 /* Keeps the compiler from moving memory work across the clock reads. */
 static inline void ac__barrier(void)
@@ -569,9 +630,24 @@ static inline size_t ac__json_escape(char *out, size_t cap, size_t len, const ch
  * ac_fail was called or nothing was timed ("harness did not time
  * anything"). Call it once, last: return ac_report(); from main. Returns
  * 0, or 1 if the report could not be written. */
+static inline int ac__report_write(const char *error);
+
 static inline int ac_report(void)
 {
-	char line[1024];
+	return ac__report_write(NULL);
+}
+
+/* Writes a report that says the run could not be judged: why is a run
+ * error, not a wrong answer (the judge uses it when the candidate's
+ * process dies or misbehaves). */
+static inline int ac__report_error(const char *error)
+{
+	return ac__report_write(error ? error : "run error");
+}
+
+static inline int ac__report_write(const char *error)
+{
+	char line[2048];
 	double sorted[AC_MAX_REPS];
 	double median = 0, spread = 0;
 	int correct;
@@ -579,9 +655,10 @@ static inline int ac_report(void)
 	size_t len;
 	int fd;
 
-	if (!ac__s.timed && !ac__s.failed)
+	AC__JUDGE_DO(ac__j_stop());
+	if (!ac__s.timed && !ac__s.failed && !error)
 		ac_fail("harness did not time anything");
-	correct = !ac__s.failed;
+	correct = !ac__s.failed && !error;
 	if (n > 0) {
 		memcpy(sorted, ac__s.samples, (size_t)n * sizeof sorted[0]);
 		qsort(sorted, (size_t)n, sizeof sorted[0], ac__cmp_double);
@@ -592,8 +669,17 @@ static inline int ac_report(void)
 	len = (size_t)snprintf(line, sizeof line,
 	                       "{\"correct\":%s,\"time_ns\":%.0f,\"samples\":%d,\"spread\":%.6g,\"message\":\"",
 	                       correct ? "true" : "false", median * 1e9, n, spread);
-	len = ac__json_escape(line, sizeof line - 3, len, correct ? "" : ac__s.message);
+	len = ac__json_escape(line, sizeof line - 3, len,
+	                      correct ? "" : error ? error : ac__s.message);
 	line[len++] = '"';
+	if (error) {
+		len += (size_t)snprintf(line + len, sizeof line - len - 3, ",\"error\":\"");
+		len = ac__json_escape(line, sizeof line - 3, len, error);
+		line[len++] = '"';
+	}
+#ifdef AC_JUDGE
+	len += ac__j_report(line + len, sizeof line - len - 3);
+#endif
 	line[len++] = '}';
 	line[len++] = '\n';
 	fd = ac__s.inited && ac__s.report_fd >= 0 ? ac__s.report_fd : 1;
@@ -614,5 +700,9 @@ static inline int ac_report(void)
 	}
 	return 0;
 }
+
+#ifdef AC_JUDGE
+#include "autocomp_judge.h"
+#endif
 
 #endif
