@@ -32,8 +32,11 @@
  *    are checked against its set's answer with the rule of the harness's
  *    last ac_check_close_* on that buffer. A candidate that replays a
  *    cached answer is then wrong, and the message names the repetition.
- *    After the timing the harness's own inputs are restored and the call
- *    made once more, so checks after AC_TIME see what they expect.
+ *    Every round of sets runs in a fresh worker process, which sees each
+ *    set once (after one untimed call on a warm-up set of its own), so no
+ *    cache inside the candidate, keyed on pointers or on content, ever
+ *    hits. After the timing the harness's own inputs are restored and the
+ *    call made once more, so checks after AC_TIME see what they expect.
  *
  * Environment: AC_SETS (input sets, 1 to 16; default from the reference's
  * cost, 2 to 8; 1 turns rotation off).
@@ -53,7 +56,7 @@
 
 #define AC__J_MAXBLOCKS 128
 #define AC__J_MAXFILLS 8
-#define AC__J_MAXSETS 16
+#define AC__J_MAXSETS 17   /* 16 timed, one to warm a new process up */
 
 enum { AC__JF_F32 = 1, AC__JF_F64, AC__JF_NAN32, AC__JF_NAN64 };
 
@@ -123,6 +126,7 @@ static struct ac__judge {
 	pid_t pid;
 	int sock;
 	int started;
+	int workers;        /* processes started: a fresh one for every round of sets */
 	double overhead_s;  /* median round trip of an empty call */
 	int phase;          /* 0: untimed, 1: warming up, 2: timed repetitions */
 	int exec_calls;     /* forwarded calls in the current execution of the statement */
@@ -532,6 +536,9 @@ static inline void ac__j_start(void)
 	close(sv[1]);
 	ac__j.sock = sv[0];
 	ac__j.pid = pid;
+	ac__j.workers++;
+	if (ac__j.started)
+		return;   /* a fresh process for the next round: the round trip is known */
 	ac__j.started = 1;
 	/* the empty call's round trip, median of many */
 	{
@@ -553,6 +560,20 @@ static inline void ac__j_start(void)
 		qsort(s, 101, sizeof s[0], ac__cmp_double);
 		ac__j.overhead_s = s[50];
 	}
+}
+
+/* Ends the candidate's process and starts a fresh one: nothing it kept
+ * (a cache of answers by content) survives into the next round. */
+static inline void ac__j_restart(void)
+{
+	if (ac__j.pid > 0) {
+		close(ac__j.sock);
+		kill(ac__j.pid, SIGKILL);
+		waitpid(ac__j.pid, NULL, 0);
+		ac__j.pid = 0;
+	}
+	ac__j_cpu_end = -1;
+	ac__j_start();
 }
 
 /* Forwards one call (maps, calls, unmaps); returns the forwarded time in
@@ -736,14 +757,15 @@ static inline void ac__j_plan(void)
 			memcpy(ac__j.set_out[0][k], b->addr, b->len);
 		}
 	}
-	if (want < 2 || want > AC__J_MAXSETS) {
+	if (want < 2 || want > AC__J_MAXSETS - 1) {
 		want = 1 + (int)(0.05 / (ac__j.ref_s > 1e-6 ? ac__j.ref_s : 1e-6));
 		if (want < 2)
 			want = 2;
 		if (want > 8)
 			want = 8;
 	}
-	for (s = 1; s < want; s++) {
+	/* sets 1..want-1 are timed, set want warms each new process up */
+	for (s = 1; s <= want; s++) {
 		for (k = 0; k < c->nmap; k++) {
 			const struct ac__jblock *b = &ac__j.b[c->map[k].block];
 
@@ -802,12 +824,18 @@ static inline void ac__j_check_rep(int s)
 		}
 		checked = 1;
 		if (bad) {
-			ac_fail("%s[%zu]: got %.9g, want %.9g in timed repetition %d (input set %d of %d); "
-			        "%zu of %zu elements differ: the answer must follow this call's inputs",
-			        ck->what, first, g, w, ac__j.rep + 1, s + 1, ac__j.nsets, bad, ck->n);
+			if (s == ac__j.nsets)
+				ac_fail("%s[%zu]: got %.9g, want %.9g in the warm-up call of a fresh process; "
+				        "%zu of %zu elements differ", ck->what, first, g, w, bad, ck->n);
+			else
+				ac_fail("%s[%zu]: got %.9g, want %.9g in timed repetition %d (input set %d of "
+				        "%d); %zu of %zu elements differ: the answer must follow this call's "
+				        "inputs", ck->what, first, g, w, ac__j.rep + 1, s + 1, ac__j.nsets, bad,
+				        ck->n);
 		}
 	}
-	ac__j.checked += checked;
+	if (s < ac__j.nsets)
+		ac__j.checked += checked;
 }
 
 /* --- what the stubs and AC_TIME call ---------------------------------- */
@@ -880,6 +908,14 @@ static inline uint64_t ac__j_stub(const struct ac__jfn *fn, const struct ac__far
 		if (call.fn != ac__j.cap.fn || memcmp(argstruct, ac__j.cap.argstruct, argsize) != 0)
 			ac__j_fatal("harness: the timed statement changed its call to %s between "
 			            "repetitions", fn->name);
+		if (s == 0) {
+			/* a round: a fresh process that sees every set once, after one
+			 * untimed call on a set of its own (page faults, thread pools) */
+			ac__j_restart();
+			ac__j_install(ac__j.nsets);
+			ac__j_forward(&call, NULL);
+			ac__j_check_rep(ac__j.nsets);
+		}
 		ac__j_install(s);
 		t = ac__j_forward(&call, &ret);
 		ac__j_check_rep(s);
@@ -954,8 +990,9 @@ static inline size_t ac__j_report(char *out, size_t cap)
 {
 	int n = snprintf(out, cap,
 	                 ",\"judge\":{\"forward_ns\":%.0f,\"sets\":%d,\"checked\":%d,"
-	                 "\"ref_ns\":%.0f,\"rotation\":\"",
-	                 ac__j.overhead_s * 1e9, ac__j.nsets, ac__j.checked, ac__j.ref_s * 1e9);
+	                 "\"processes\":%d,\"ref_ns\":%.0f,\"rotation\":\"",
+	                 ac__j.overhead_s * 1e9, ac__j.nsets, ac__j.checked, ac__j.workers,
+	                 ac__j.ref_s * 1e9);
 	size_t len = n > 0 && (size_t)n < cap ? (size_t)n : 0;
 
 	len = ac__json_escape(out, cap - 3, len,

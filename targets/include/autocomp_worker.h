@@ -16,7 +16,8 @@
  * from read-only descriptors). Before it serves the first message it locks
  * itself in with seccomp: no new processes, no exec, no ptrace or reading
  * other processes' memory, no sockets, no timers or asynchronous signals
- * that could run code between calls, no file writes. What stays is what a
+ * that could run code between calls, no file writes, nothing that outlives
+ * the process (System V IPC, message queues, keys). What stays is what a
  * kernel needs: memory, threads, reading files, writing to stdout/stderr.
  *
  * It does not decide anything: every figure and every check is the judge's.
@@ -200,6 +201,9 @@ static int ac__w_lock(void)
 		SYS_fchown, SYS_fchownat, SYS_mknodat, SYS_truncate, SYS_mount, SYS_umount2,
 		SYS_setns, SYS_unshare, SYS_personality, SYS_io_uring_setup, SYS_io_uring_enter,
 		SYS_io_uring_register, SYS_pidfd_open, SYS_pidfd_getfd, SYS_pidfd_send_signal,
+		/* nothing that outlives the process: a cache for the next one */
+		SYS_shmget, SYS_shmat, SYS_msgget, SYS_semget, SYS_mq_open, SYS_add_key,
+		SYS_request_key, SYS_keyctl,
 #ifdef SYS_fork
 		SYS_fork, SYS_vfork, SYS_rename, SYS_unlink, SYS_mkdir, SYS_rmdir, SYS_link,
 		SYS_symlink, SYS_chmod, SYS_chown, SYS_lchown, SYS_mknod, SYS_creat, SYS_alarm,
