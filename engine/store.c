@@ -122,6 +122,10 @@ static const char *migrations[] = {
 	"ALTER TABLE candidate ADD COLUMN slot TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE candidate ADD COLUMN retime_ns INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX candidate_slot ON candidate(run_id, slot);",
+	/* 2 -> 3: how each verdict was reached (the judge's figures, re-checks,
+	 * the interleaved re-timing), per candidate and for the run */
+	"ALTER TABLE candidate ADD COLUMN verdict TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE run ADD COLUMN verdict TEXT NOT NULL DEFAULT '';",
 };
 
 static atomic_long full_count;
@@ -879,6 +883,7 @@ void run_row_clear(struct run_row *r)
 	free(r->input_name);
 	free(r->input);
 	free(r->config);
+	free(r->verdict);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -931,7 +936,7 @@ int store_run_create(struct store *s, int64_t kid, const char *target,
 }
 
 #define RUN_COLS "id, kernel_id, state, target, input_name, input, config, best, best_ns, " \
-	"created_ns, finished_ns, iteration, tokens"
+	"created_ns, finished_ns, iteration, tokens, verdict"
 
 static void run_from(sqlite3_stmt *st, struct run_row *r)
 {
@@ -948,6 +953,7 @@ static void run_from(sqlite3_stmt *st, struct run_row *r)
 	r->finished_ns = sqlite3_column_int64(st, 10);
 	r->iteration = sqlite3_column_int(st, 11);
 	r->tokens = (long)sqlite3_column_int64(st, 12);
+	r->verdict = col_text(st, 13);
 }
 
 static int run_one(sqlite3_stmt *st, struct run_row *r)
@@ -1160,6 +1166,7 @@ void cand_row_clear(struct cand_row *c)
 	free(c->plan_prompt);
 	free(c->code_prompt);
 	free(c->slot);
+	free(c->verdict);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1272,7 +1279,7 @@ int store_cand_set_beam(struct store *s, int64_t rid, int64_t num, int in_beam)
 
 #define CAND_COLS "run_id, num, parent, iteration, origin, plan, option, model, " \
 	"length(source), outcome, time_ns, samples, spread, message, length(CAST(log AS BLOB)), tokens, " \
-	"in_beam, created_ns, evaluated_ns, slot, retime_ns"
+	"in_beam, created_ns, evaluated_ns, slot, retime_ns, verdict"
 
 static void cand_from(sqlite3_stmt *st, struct cand_row *c)
 {
@@ -1297,6 +1304,7 @@ static void cand_from(sqlite3_stmt *st, struct cand_row *c)
 	c->evaluated_ns = sqlite3_column_int64(st, 18);
 	c->slot = col_text(st, 19);
 	c->retime_ns = sqlite3_column_int64(st, 20);
+	c->verdict = col_text(st, 21);
 }
 
 static const char SQL_CAND_GET[] =
@@ -1315,10 +1323,10 @@ int store_cand_get(struct store *s, int64_t rid, int64_t num, struct cand_row *c
 		int r = sqlite3_step(st);
 		if (r == SQLITE_ROW) {
 			cand_from(st, c);
-			c->source = col_text(st, 21);
-			c->log = col_text(st, 22);
-			c->plan_prompt = col_text(st, 23);
-			c->code_prompt = col_text(st, 24);
+			c->source = col_text(st, 22);
+			c->log = col_text(st, 23);
+			c->plan_prompt = col_text(st, 24);
+			c->code_prompt = col_text(st, 25);
 			rc = (c->source && c->log) ? 0 : -ENOMEM;
 		} else {
 			rc = r == SQLITE_DONE ? -ENOENT : errno_of(r);
@@ -1452,6 +1460,40 @@ int store_cand_set_retime(struct store *s, int64_t rid, int64_t num, int64_t ns)
 		sqlite3_bind_int64(st, 1, ns);
 		sqlite3_bind_int64(st, 2, rid);
 		sqlite3_bind_int64(st, 3, num);
+		rc = step_done(s, st);
+	}
+	unlock(s);
+	return rc;
+}
+
+static const char SQL_CAND_VERDICT[] =
+	"UPDATE candidate SET verdict = ? WHERE run_id = ? AND num = ?";
+
+int store_cand_set_verdict(struct store *s, int64_t rid, int64_t num, const char *json)
+{
+	lock(s);
+	sqlite3_stmt *st = stmt(s, SQL_CAND_VERDICT);
+	int rc = -EIO;
+	if (st) {
+		bind_text(st, 1, json ? json : "");
+		sqlite3_bind_int64(st, 2, rid);
+		sqlite3_bind_int64(st, 3, num);
+		rc = step_done(s, st);
+	}
+	unlock(s);
+	return rc;
+}
+
+static const char SQL_RUN_VERDICT[] = "UPDATE run SET verdict = ? WHERE id = ?";
+
+int store_run_set_verdict(struct store *s, int64_t rid, const char *json)
+{
+	lock(s);
+	sqlite3_stmt *st = stmt(s, SQL_RUN_VERDICT);
+	int rc = -EIO;
+	if (st) {
+		bind_text(st, 1, json ? json : "");
+		sqlite3_bind_int64(st, 2, rid);
 		rc = step_done(s, st);
 	}
 	unlock(s);

@@ -20,7 +20,7 @@
 #include "targets/target.h"
 
 #define STORE_MENUS_KERNEL 0
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -124,6 +124,7 @@ struct run_row {
 	int64_t finished_ns;
 	int iteration;        /* search progress */
 	long tokens;          /* LLM tokens spent */
+	char *verdict;        /* JSON: the final interleaved comparison ("" before) */
 };
 void run_row_clear(struct run_row *r);
 
@@ -168,6 +169,7 @@ struct cand_row {
 	int64_t evaluated_ns;
 	char *slot;           /* the search slot it fills ("i2/p5/plan1/impl0"), "" if none */
 	int64_t retime_ns;    /* finalists: the re-measured median, 0 if not re-timed */
+	char *verdict;        /* JSON: how the verdict was reached ("" before) */
 };
 void cand_row_clear(struct cand_row *c);
 void cand_rows_free(struct cand_row *rows, int n);
@@ -188,6 +190,11 @@ int store_cand_pending(struct store *s, int64_t rid, int64_t **nums, int *n);
 
 /* Records a finalist's re-measured time. */
 int store_cand_set_retime(struct store *s, int64_t rid, int64_t num, int64_t ns);
+/* Stores how candidate num's verdict was reached (a JSON object: the
+ * judge's figures, a re-check, the interleaved re-timing). */
+int store_cand_set_verdict(struct store *s, int64_t rid, int64_t num, const char *json);
+/* Stores the run's final comparison (a JSON object). */
+int store_run_set_verdict(struct store *s, int64_t rid, const char *json);
 /* The candidate that fills slot; -ENOENT if none yet. */
 int store_cand_by_slot(struct store *s, int64_t rid, const char *slot, int64_t *num);
 

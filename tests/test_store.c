@@ -71,12 +71,23 @@ Test(store, migrates_a_version_1_database)
 	sqlite3_close(db);
 	char err[256];
 	cr_assert_eq(store_open(path, &s, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(store_schema_version(s), 2);
+	cr_assert_eq(store_schema_version(s), STORE_SCHEMA_VERSION);
 	struct cand_row c;
 	cr_assert_eq(store_cand_get(s, 1, 0, &c), 0, "old rows survive the migration");
 	cr_assert_str_eq(c.source, "int x;");
 	cr_assert_str_eq(c.slot, "");
+	cr_assert_str_eq(c.verdict, "", "version 3: no verdict recorded yet");
 	cand_row_clear(&c);
+	/* version 3's columns take writes */
+	cr_assert_eq(store_cand_set_verdict(s, 1, 0, "{\"judge\":{\"sets\":4}}"), 0);
+	cr_assert_eq(store_run_set_verdict(s, 1, "{\"significant\":false}"), 0);
+	cr_assert_eq(store_cand_get(s, 1, 0, &c), 0);
+	cr_assert_str_eq(c.verdict, "{\"judge\":{\"sets\":4}}");
+	cand_row_clear(&c);
+	struct run_row r;
+	cr_assert_eq(store_run_get(s, 1, &r), 0);
+	cr_assert_str_eq(r.verdict, "{\"significant\":false}");
+	run_row_clear(&r);
 }
 
 Test(store, refuses_a_newer_schema)

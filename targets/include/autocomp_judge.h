@@ -357,19 +357,26 @@ static inline void ac__j_worker_gone(const char *during, const struct ac__wreply
 	if (crash && (crash->status == SIGSEGV || crash->status == SIGBUS)) {
 		uintptr_t a = (uintptr_t)crash->ret_bits;
 		int bl = ac__j_block_of((const void *)a);
+		const struct ac__jcall *c = ac__j_now_call;
+		const char *buf = NULL;
 		int k;
 
-		if (bl >= 0) {
-			/* which parameter: the call being made names its buffers */
-			const struct ac__jcall *c = ac__j_now_call;
-
-			for (k = 0; c && k < c->nmap; k++)
-				if (c->map[k].block == bl && !c->map[k].writable)
-					ac__j_fatal("the candidate wrote to %s, a read-only input of %s "
-					            "(%s at offset %zu); inputs are const: write only the outputs",
-					            c->map[k].name, c->fn->name, strsignal(crash->status),
-					            (size_t)(a - (uintptr_t)ac__j.b[bl].addr));
-		}
+		for (k = 0; c && bl >= 0 && k < c->nmap; k++)
+			if (c->map[k].block == bl)
+				buf = c->map[k].name;
+		if (crash->text[0] == 'c' && crash->text[1] == 'r' && buf)
+			ac__j_fatal("the candidate wrote to %s, a read-only input of %s "
+			            "(%s at offset %zu); inputs are const: write only the outputs",
+			            buf, c->fn->name, strsignal(crash->status),
+			            (size_t)(a - (uintptr_t)ac__j.b[bl].addr));
+		if (crash->text[0] == 'w' && bl >= 0)
+			ac__j_fatal("the candidate touched a buffer of the harness after the call "
+			            "returned (%s at %#llx): a call's buffers are shared only while it "
+			            "runs, and its work must end before it returns",
+			            strsignal(crash->status), (unsigned long long)a);
+		if (crash->text[0] == 'w')
+			ac__j_fatal("the candidate's process crashed between calls: %s at address %#llx",
+			            strsignal(crash->status), (unsigned long long)a);
 		ac__j_fatal("the candidate crashed in %s: %s at address %#llx", during,
 		            strsignal(crash->status), (unsigned long long)a);
 	}

@@ -284,7 +284,13 @@ static void ac__w_fault(int sig, siginfo_t *si, void *uc)
 	rep.kind = AC__W_CRASH;
 	rep.status = sig;
 	rep.ret_bits = (uint64_t)(uintptr_t)si->si_addr;
+	/* in a call or not; the address mapped read-only, read-write or not */
 	rep.text[0] = ac__w_in_call ? 'c' : 'w';
+	rep.text[1] = 'u';
+	for (uint32_t i = 0; i < ac__w_nmaps; i++)
+		if (rep.ret_bits >= ac__w_maps[i].addr &&
+		    rep.ret_bits < ac__w_maps[i].addr + ac__w_maps[i].len)
+			rep.text[1] = ac__w_maps[i].writable ? 'w' : 'r';
 	send(ac__w_sock, &rep, sizeof rep, MSG_NOSIGNAL);
 }
 
