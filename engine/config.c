@@ -50,6 +50,8 @@ static const struct key keys[] = {
 	{"reuse", K_STR, OFF(reuse), 0, 0},
 	{"seed", K_U64, OFF(seed), 0, 9007199254740992.0},
 	{"timeout_s", K_NUM, OFF(timeout_s), 0.01, 86400},
+	{"recheck", K_NUM, OFF(recheck), 0, 1e9},
+	{"retime_rounds", K_INT, OFF(retime_rounds), 2, 100},
 	{"cc", K_STR, OFF(cc), 0, 0},
 	{"cflags", K_STR, OFF(cflags), 0, 0},
 	{"arch", K_STR, OFF(arch), 0, 0},
@@ -67,6 +69,8 @@ void config_defaults(struct ac_config *c)
 	c->temperature = 1.0;
 	c->tune = true;
 	c->timeout_s = 60;
+	c->recheck = 10;
+	c->retime_rounds = 5;
 }
 
 int strv_len(char *const *v)

@@ -36,6 +36,9 @@ struct ac_config {
 	char *reuse;             /* kernel whose schedule steers early iterations */
 	uint64_t seed;           /* 0: derived from the run id */
 	double timeout_s;        /* per candidate run: 60 */
+	double recheck;          /* a candidate this many times faster than its parent is
+	                            evaluated again in a fresh process first: 10; 0: never */
+	int retime_rounds;       /* interleaved rounds of the final re-timing: 5 */
 	char *cc;
 	char *cflags;
 	char *arch;

@@ -248,6 +248,7 @@ static int settle(struct search *s, int64_t num)
 		return err;
 	bool pending = !strcmp(c.outcome, "pending");
 	int64_t t = !strcmp(c.outcome, "ok") ? c.time_ns : 0;
+	double spread = c.spread;
 	cand_row_clear(&c);
 	if (pending) {
 		struct ac_result r;
@@ -257,10 +258,11 @@ static int settle(struct search *s, int64_t num)
 			return err;
 		}
 		t = r.outcome == AC_OK ? r.time_ns : 0;
+		spread = r.spread;
 		ac_result_clear(&r);
 	}
 	if (t > 0)
-		run_offer_best(rc, num, t);
+		run_offer_best(rc, num, t, spread);
 	search_status(s, "searching");
 	return 0;
 }
@@ -819,15 +821,13 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 		run_finalists(rc, "searching");
 	int result = run_cancelled(rc) ? -ECANCELED : 0;
 	if (!result) {
-		char d1[32], d2[32];
-		double sp = rc->best_time_ns > 0 ? (double)rc->input_time_ns / rc->best_time_ns : 1.0;
+		char best[300];
 		const char *why = s.out_of_tokens ? "; token budget spent"
 		                  : s.out_of_candidates ? "; candidate budget reached" : "";
-		run_status(rc, "done", "done: %d iterations, %d candidates, best %.2fx (#%lld, %s vs %s), "
-		           "%ld tokens%s", done_iters > rc->cfg.iterations ? rc->cfg.iterations : done_iters,
-		           s.candidates, sp, (long long)rc->best_num,
-		           fmt_duration(rc->best_time_ns, d1, sizeof(d1)),
-		           fmt_duration(rc->input_time_ns, d2, sizeof(d2)), rc->tokens, why);
+		run_best_words(rc, best, sizeof(best));
+		run_status(rc, "done", "done: %d iterations, %d candidates, %s, %ld tokens%s",
+		           done_iters > rc->cfg.iterations ? rc->cfg.iterations : done_iters,
+		           s.candidates, best, rc->tokens, why);
 	}
 	store_run_set_progress(engine_writer(rc->e), rc->rid, done_iters, rc->tokens);
 	menu_clear(&s.menu);

@@ -1170,6 +1170,18 @@ void cand_row_clear(struct cand_row *c)
 	memset(c, 0, sizeof(*c));
 }
 
+double cand_speedup(const struct cand_row *input, const struct cand_row *c)
+{
+	if (!input || !c || !input->outcome || !c->outcome || strcmp(input->outcome, "ok") ||
+	    strcmp(c->outcome, "ok"))
+		return 0;
+	if (input->retime_ns > 0 && c->retime_ns > 0)
+		return (double)input->retime_ns / (double)c->retime_ns;
+	if (input->time_ns <= 0 || c->time_ns <= 0)
+		return 0;
+	return (double)input->time_ns / (double)(c->retime_ns > 0 ? c->retime_ns : c->time_ns);
+}
+
 void cand_rows_free(struct cand_row *rows, int n)
 {
 	for (int i = 0; i < n; i++)

@@ -172,6 +172,12 @@ struct cand_row {
 	char *verdict;        /* JSON: how the verdict was reached ("" before) */
 };
 void cand_row_clear(struct cand_row *c);
+
+/* The one speedup figure every view shows for candidate c over the input:
+ * both re-timed (interleaved at the end of the run): input->retime_ns /
+ * c->retime_ns; otherwise the first measurements. 0 when either is not a
+ * correct, timed candidate. */
+double cand_speedup(const struct cand_row *input, const struct cand_row *c);
 void cand_rows_free(struct cand_row *rows, int n);
 
 /* Adds a candidate; c->num < 0 assigns the next number. Returns 0 and the

@@ -74,7 +74,7 @@ static void eval_point(void *arg, int i)
 		struct ac_result r;
 		if (run_evaluate(rc, c.num, &r) == 0 && r.outcome == AC_OK) {
 			b->times[i] = r.time_ns;
-			run_offer_best(rc, c.num, r.time_ns);
+			run_offer_best(rc, c.num, r.time_ns, r.spread);
 		}
 		ac_result_clear(&r);
 	}
@@ -194,7 +194,7 @@ int tune_phase(struct run_ctx *rc)
 		for (int i = 0; i < np && !run_cancelled(rc); i++) {
 			struct ac_result r;
 			if (run_evaluate(rc, pending[i], &r) == 0 && r.outcome == AC_OK)
-				run_offer_best(rc, pending[i], r.time_ns);
+				run_offer_best(rc, pending[i], r.time_ns, r.spread);
 			ac_result_clear(&r);
 		}
 		free(pending);
@@ -211,10 +211,8 @@ int tune_phase(struct run_ctx *rc)
 	run_finalists(rc, "tuning");
 	if (run_cancelled(rc))
 		return -ECANCELED;
-	char d1[32], d2[32];
-	double sp = rc->best_time_ns > 0 ? (double)rc->input_time_ns / rc->best_time_ns : 1.0;
-	run_status(rc, "done", "done: tuned %d points, best %.2fx (#%lld, %s vs %s)", got, sp,
-	           (long long)rc->best_num, fmt_duration(rc->best_time_ns, d1, sizeof(d1)),
-	           fmt_duration(rc->input_time_ns, d2, sizeof(d2)));
+	char best[300];
+	run_best_words(rc, best, sizeof(best));
+	run_status(rc, "done", "done: tuned %d points, %s", got, best);
 	return 0;
 }

@@ -287,12 +287,11 @@ static int64_t time_of(const struct cand_row *c)
 	return c->retime_ns > 0 ? c->retime_ns : c->time_ns;
 }
 
+/* The one figure (cand_speedup) status, metrics.json, plans and the
+ * charts all show. */
 static double speedup_of(const struct kcache *kc, const struct cand_row *c)
 {
-	const struct cand_row *in = cand_at(kc, 0);
-	if (!in || strcmp(in->outcome, "ok") || strcmp(c->outcome, "ok") || time_of(c) <= 0)
-		return 0;
-	return (double)in->time_ns / (double)time_of(c);
+	return cand_speedup(cand_at(kc, 0), c);
 }
 
 static struct blob *render_status(struct view *v, struct kcache *kc)
@@ -313,6 +312,18 @@ static void json_num_or_null(cJSON *o, const char *key, double x, bool ok)
 		cJSON_AddNumberToObject(o, key, x);
 	else
 		cJSON_AddNullToObject(o, key);
+}
+
+/* "verdict": how it was reached, as the engine stored it (an object); an
+ * unreadable or empty one is left out. */
+static void add_verdict(cJSON *o, const char *json)
+{
+	cJSON *v = json && json[0] ? cJSON_Parse(json) : NULL;
+
+	if (cJSON_IsObject(v))
+		cJSON_AddItemToObject(o, "verdict", v);
+	else
+		cJSON_Delete(v);
 }
 
 static struct blob *render_metrics(struct view *v, struct kcache *kc)
@@ -347,6 +358,7 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		json_num_or_null(o, "time_ns", (double)c->time_ns, ok);
 		json_num_or_null(o, "retime_ns", (double)c->retime_ns, ok && c->retime_ns > 0);
 		json_num_or_null(o, "speedup", speedup_of(kc, c), ok && in_ok);
+		add_verdict(o, c->verdict);
 		cJSON_AddNumberToObject(o, "samples", c->samples);
 		cJSON_AddNumberToObject(o, "spread", c->spread);
 		cJSON_AddStringToObject(o, "message", c->message);
@@ -371,6 +383,7 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		json_num_or_null(run, "best", b ? (double)b->num : 0, b != NULL);
 		json_num_or_null(run, "best_time_ns", b ? (double)time_of(b) : 0, b != NULL);
 		json_num_or_null(run, "speedup", b ? speedup_of(kc, b) : 0, b && in_ok);
+		add_verdict(run, kc->run.verdict);
 		cJSON_AddNumberToObject(run, "iteration", kc->run.iteration);
 		cJSON_AddNumberToObject(run, "candidates", kc->ncands);
 		cJSON_AddNumberToObject(run, "ok", counts[AC_OK]);

@@ -358,20 +358,18 @@ static struct pt *eval_order(const struct svg_kernel *k, int *n)
 	*n = 0;
 	if (!p)
 		return NULL;
-	int64_t t0 = 0;
-	for (int i = 0; i < k->ncands; i++) {
-		const struct cand_row *c = &k->cands[i];
-		if (c->num == 0 && c->outcome && !strcmp(c->outcome, "ok"))
-			t0 = c->time_ns;
-	}
+	const struct cand_row *in = NULL;
+	for (int i = 0; i < k->ncands; i++)
+		if (k->cands[i].num == 0)
+			in = &k->cands[i];
 	for (int i = 0; i < k->ncands; i++) {
 		const struct cand_row *c = &k->cands[i];
 		if (!c->outcome || !strcmp(c->outcome, "pending"))
 			continue;
 		p[*n].c = c;
 		p[*n].when = c->evaluated_ns ? c->evaluated_ns : c->created_ns;
-		if (t0 > 0 && !strcmp(c->outcome, "ok") && c->time_ns > 0)
-			p[*n].speedup = (double)t0 / (double)c->time_ns;
+		/* the figure every view shows (re-timed where the run did) */
+		p[*n].speedup = cand_speedup(in, c);
 		(*n)++;
 	}
 	qsort(p, (size_t)*n, sizeof(*p), pt_cmp);
@@ -658,6 +656,12 @@ int svg_overview(struct strbuf *sb, const struct svg_kernel *ks, int n)
 		int at = -1;
 		for (int i = 0; i < cnt[k]; i++)
 			if (pts[k][i].speedup > best) {
+				best = pts[k][i].speedup;
+				at = i;
+			}
+		/* the kernel's best is the run's verdict, not the highest point */
+		for (int i = 0; ks[k].best >= 0 && i < cnt[k]; i++)
+			if (pts[k][i].c->num == ks[k].best) {
 				best = pts[k][i].speedup;
 				at = i;
 			}

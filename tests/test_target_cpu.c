@@ -406,6 +406,91 @@ Test(cpu, writing_inputs_is_run_error)
 	free(cand);
 }
 
+static const char naive_gemm[] =
+	"static void naive(int M, int N, int K, const float *A, const float *B, float *C)\n"
+	"{\n"
+	"\tfor (int i = 0; i < M; i++)\n"
+	"\t\tfor (int j = 0; j < N; j++) {\n"
+	"\t\t\tfloat acc = 0.0f;\n"
+	"\t\t\tfor (int k = 0; k < K; k++)\n"
+	"\t\t\t\tacc += A[i * K + k] * B[k * N + j];\n"
+	"\t\t\tC[i * N + j] = acc;\n"
+	"\t\t}\n"
+	"}\n";
+
+static char *with_naive(const char *rest)
+{
+	char *s = NULL;
+
+	cr_assert_geq(asprintf(&s, "#include <pthread.h>\n#include <time.h>\n%s%s", naive_gemm, rest), 0);
+	return s;
+}
+
+/* A thread that goes on computing after the call returned: the judge
+ * waits for it, and gives up with a run error when it never rests. */
+Test(cpu, threads_left_running_are_a_run_error)
+{
+	char *cand = with_naive(
+		"static void *spin(void *a) { for (volatile int x = 1; x;) ; return a; }\n"
+		"void gemm(int M, int N, int K, const float *A, const float *B, float *C)\n"
+		"{\n\tstatic int once;\n\tpthread_t t;\n\tnaive(M, N, K, A, B, C);\n"
+		"\tif (!once++) pthread_create(&t, 0, spin, 0);\n}\n");
+	struct fixture f;
+	struct ac_result r;
+
+	fixture_init(&f, cand, NULL);
+	f.opts.cflags = "-O2 -pthread";
+	build_ok(&f, &r);
+	cr_assert_eq(ac_target_cpu.run(&f.job, &r), 0);
+	cr_expect_eq(r.outcome, AC_RUN_ERROR, "%s\n%s", r.message, r.log);
+	cr_expect_not_null(strstr(r.message ? r.message : "", "left threads running 2 s after gemm returned"),
+	                   "%s", r.message);
+	ac_result_clear(&r);
+	free(cand);
+}
+
+/* A thread that starts working a moment after each call returned, while
+ * the judge checks and prepares the next one: work the clock did not see. */
+Test(cpu, work_between_calls_is_a_run_error)
+{
+	char *cand = with_naive(
+		"#include <semaphore.h>\nstatic sem_t go;\n"
+		"static void *bg(void *a)\n{\n\tfor (;;) {\n"
+		"\t\tstruct timespec ts = { 0, 200000 };\n\t\tsem_wait(&go);\n\t\tnanosleep(&ts, 0);\n"
+		"\t\tfor (volatile long i = 0; i < 20000000; i++) ;\n\t}\n\treturn a;\n}\n"
+		"void gemm(int M, int N, int K, const float *A, const float *B, float *C)\n"
+		"{\n\tstatic int once;\n\tpthread_t t;\n"
+		"\tif (!once++) { sem_init(&go, 0, 0); pthread_create(&t, 0, bg, 0); }\n"
+		"\tnaive(M, N, K, A, B, C);\n\tsem_post(&go);\n}\n");
+	struct fixture f;
+	struct ac_result r;
+
+	fixture_init(&f, cand, NULL);
+	f.opts.cflags = "-O2 -pthread";
+	build_ok(&f, &r);
+	cr_assert_eq(ac_target_cpu.run(&f.job, &r), 0);
+	cr_expect_eq(r.outcome, AC_RUN_ERROR, "%s\n%s", r.message, r.log);
+	cr_expect_not_null(strstr(r.message ? r.message : "", "threads ran for"), "%s", r.message);
+	cr_expect_not_null(strstr(r.message ? r.message : "", "between calls"), "%s", r.message);
+	ac_result_clear(&r);
+	free(cand);
+}
+
+/* A single-threaded candidate in the sandbox's PID namespace: the judge
+ * finds its worker in /proc all the same, and nothing is flagged. */
+Test(cpu, threads_are_watched_in_the_sandbox)
+{
+	struct fixture f;
+	struct ac_result r;
+
+	fixture_init(&f, NULL, NULL);
+	build_ok(&f, &r);
+	cr_assert_eq(ac_target_cpu.run(&f.job, &r), 0);
+	cr_assert_eq(r.outcome, AC_OK, "%s\n%s", r.message, r.log);
+	cr_expect_not_null(strstr(r.judge, "\"threads_watched\":true"), "%s", r.judge);
+	ac_result_clear(&r);
+}
+
 Test(cpu, lazy_candidate_is_wrong)
 {
 	/* Computes once, then returns at once for the timed calls: the

@@ -124,6 +124,8 @@ static struct ac__judge {
 	struct ac__jblock b[AC__J_MAXBLOCKS];
 	uintptr_t next;
 	pid_t pid;
+	pid_t procpid;      /* the worker's number in /proc, which may belong to
+	                       another PID namespace than fork()'s answer */
 	int sock;
 	int started;
 	int workers;        /* processes started: a fresh one for every round of sets */
@@ -408,6 +410,47 @@ static inline void ac__j_recv(struct ac__wreply *rep, uint32_t kind, const char 
 	}
 }
 
+/* Finds the worker in /proc. In a PID namespace whose /proc is the
+ * machine's (the sandbox's), fork()'s pid names another process there: look
+ * for the child of the judge's own /proc number instead. 0 if not found. */
+static inline pid_t ac__j_find_procpid(void)
+{
+	char self[32], path[64], buf[512];
+	struct dirent *d;
+	DIR *dir;
+	ssize_t n = readlink("/proc/self", self, sizeof self - 1);
+	pid_t me, found = 0;
+
+	if (n <= 0)
+		return 0;
+	self[n] = '\0';
+	me = (pid_t)atoi(self);
+	if (me == getpid())
+		return ac__j.pid;   /* /proc is this namespace's */
+	dir = opendir("/proc");
+	while (dir && !found && (d = readdir(dir))) {
+		int pid = atoi(d->d_name), fd, ppid = 0;
+		const char *p;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/stat", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		p = strrchr(buf, ')');
+		/* ") S PPID ..." */
+		if (p && sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == me)
+			found = (pid_t)pid;
+	}
+	if (dir)
+		closedir(dir);
+	return found;
+}
+
 /* Field 20 (num_threads) of /proc/PID/stat; 1 when it cannot be read. */
 static inline int ac__j_threads(void)
 {
@@ -416,7 +459,9 @@ static inline int ac__j_threads(void)
 	ssize_t n;
 	int fd, field;
 
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)ac__j.pid);
+	if (ac__j.procpid <= 0)
+		return 1;
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)ac__j.procpid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 1;
@@ -445,7 +490,7 @@ static inline int ac__j_other_threads(double *cpu_s)
 	int running = 0;
 
 	*cpu_s = 0;
-	snprintf(path, sizeof path, "/proc/%d/task", (int)ac__j.pid);
+	snprintf(path, sizeof path, "/proc/%d/task", (int)ac__j.procpid);
 	dir = opendir(path);
 	if (!dir)
 		return 0;
@@ -454,9 +499,9 @@ static inline int ac__j_other_threads(double *cpu_s)
 		ssize_t n;
 		const char *p;
 
-		if (tid <= 0 || tid == ac__j.pid)
+		if (tid <= 0 || tid == ac__j.procpid)
 			continue;
-		snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)ac__j.pid, tid);
+		snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)ac__j.procpid, tid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
 			n = read(fd, buf, sizeof buf - 1);
@@ -466,7 +511,7 @@ static inline int ac__j_other_threads(double *cpu_s)
 			if (p && p[1] == ' ' && p[2] == 'R')
 				running++;
 		}
-		snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)ac__j.pid, tid);
+		snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)ac__j.procpid, tid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
 			n = read(fd, buf, sizeof buf - 1);
@@ -543,6 +588,7 @@ static inline void ac__j_start(void)
 	close(sv[1]);
 	ac__j.sock = sv[0];
 	ac__j.pid = pid;
+	ac__j.procpid = ac__j_find_procpid();
 	ac__j.workers++;
 	if (ac__j.started)
 		return;   /* a fresh process for the next round: the round trip is known */
@@ -997,9 +1043,10 @@ static inline size_t ac__j_report(char *out, size_t cap)
 {
 	int n = snprintf(out, cap,
 	                 ",\"judge\":{\"forward_ns\":%.0f,\"sets\":%d,\"checked\":%d,"
-	                 "\"processes\":%d,\"ref_ns\":%.0f,\"rotation\":\"",
+	                 "\"processes\":%d,\"threads_watched\":%s,\"ref_ns\":%.0f,"
+	                 "\"rotation\":\"",
 	                 ac__j.overhead_s * 1e9, ac__j.nsets, ac__j.checked, ac__j.workers,
-	                 ac__j.ref_s * 1e9);
+	                 ac__j.procpid > 0 ? "true" : "false", ac__j.ref_s * 1e9);
 	size_t len = n > 0 && (size_t)n < cap ? (size_t)n : 0;
 
 	len = ac__json_escape(out, cap - 3, len,
