@@ -1052,7 +1052,7 @@ static void recheck(struct run_ctx *rc, const struct cand_row *c, struct ac_resu
 	if (pt <= 0 || r->time_ns <= 0 || (double)pt / (double)r->time_ns <= rc->cfg.recheck)
 		return;
 	double factor = (double)pt / (double)r->time_ns;
-	run_log(rc, "candidate %lld: %.1fx faster than its parent #%lld: evaluating it again in a "
+	run_log(rc, "re-check #%lld: %.1fx faster than its parent #%lld: evaluating it again in a "
 	        "fresh process with fresh inputs", (long long)c->num, factor, (long long)c->parent);
 	struct ac_result again;
 	int err = run_remeasure(rc, c->num, &again);
@@ -1071,7 +1071,7 @@ static void recheck(struct run_ctx *rc, const struct cand_row *c, struct ac_resu
 	if (again.outcome == AC_OK) {
 		if (again.time_ns > r->time_ns)
 			r->time_ns = again.time_ns;
-		run_log(rc, "candidate %lld: the re-check confirms it", (long long)c->num);
+		run_log(rc, "re-check #%lld: confirmed", (long long)c->num);
 	} else {
 		r->outcome = again.outcome;
 		r->time_ns = 0;
@@ -1350,6 +1350,8 @@ void run_finalists(struct run_ctx *rc, const char *state)
 	}
 	run_progress(rc, state, "%s: timing the %d finalists and the input again, interleaved "
 	             "(%d rounds)", state, nm - 1, rounds);
+	run_log(rc, "timing the %d finalists and the input again, interleaved (%d rounds)", nm - 1,
+	        rounds);
 	for (int j = 0; j < nm && !run_cancelled(rc); j++) {
 		struct member *x = &m[j];
 		struct ac_result r = {0};

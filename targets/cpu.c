@@ -32,6 +32,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +221,30 @@ static int failed(struct ac_result *r, int rc, const char *message)
 	return rc;
 }
 
+/* Can argv[0] of the command line cmd be run (as the sandbox's PATH finds it)? */
+static bool on_path(const char *cmd)
+{
+	char name[PATH_MAX], path[PATH_MAX * 2];
+	const char *dirs = getenv("PATH");
+	size_t n = strcspn(cmd, " \t");
+
+	if (n == 0 || n >= sizeof name)
+		return false;
+	memcpy(name, cmd, n);
+	name[n] = '\0';
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0;
+	for (const char *d = dirs ? dirs : "/usr/bin:/bin"; *d;) {
+		size_t k = strcspn(d, ":");
+
+		snprintf(path, sizeof path, "%.*s/%s", (int)k, d, name);
+		if (access(path, X_OK) == 0)
+			return true;
+		d += k + (d[k] == ':');
+	}
+	return false;
+}
+
 /* failed() for a step that ran tool (NULL: one of several): when the tool
  * is missing (-ENOENT), that is the message, not the code's fault. */
 static int step_failed(const struct ac_job *job, struct ac_result *r, int rc,
@@ -228,6 +253,8 @@ static int step_failed(const struct ac_job *job, struct ac_result *r, int rc,
 	if (rc != -ENOENT)
 		return failed(r, rc, message);
 	r->outcome = AC_BUILD_ERROR;
+	if (!tool && !on_path(cpu_cc(job->opts)))
+		tool = cpu_cc(job->opts);   /* the step's first tool is the compiler */
 	if (tool)
 		ac_result_set_message(r, "compiler %s not found", tool);
 	else

@@ -45,9 +45,36 @@
  *     {"correct":true,"time_ns":19544311,"samples":16,"spread":0.0031,"message":""}
  *     $ AC_SEED=42 AC_MIN_TIME_S=1 ./candidate      # fixed inputs, longer timing
  *
+ * The cpu target runs this same harness as a *judge* (AC_JUDGE,
+ * autocomp_judge.h): the candidate's functions run in a process of their
+ * own, and each call the harness makes is forwarded there by a generated
+ * stub with the function's prototype. What that asks of a harness:
+ *
+ *  - pass the candidate only ac_alloc memory (a pointer elsewhere is a
+ *    harness error) and scalars: integers, enums, pointers, float, double
+ *    (no struct by value, no varargs, no function pointers, no pointers to
+ *    pointers: refused at build time, naming the parameter);
+ *  - declare inputs const: a const pointer is mapped read-only into the
+ *    candidate's process, and writing it ends the run in words;
+ *  - make inputs with ac_fill_* and check outputs with ac_check_close_*
+ *    before AC_TIME: the judge replays those fills with other seeds to make
+ *    new input sets for the timed repetitions, computes their answers with
+ *    the ref_ function, and checks every timed repetition's outputs with
+ *    the rule of your last check on that buffer. Every round of sets runs
+ *    in a fresh process of the candidate, so no cached answer helps it;
+ *  - time one call in AC_TIME (with several calls the repetitions are
+ *    timed, but not rotated; the report says why).
+ *
+ * The time of a repetition is then the judge's clock around the forwarded
+ * call (the round trip of an empty call taken off, the output pages read,
+ * the candidate's threads come to rest). The report gains a "judge" object
+ * that says how the verdict was reached (forward_ns, sets, checked,
+ * processes, rotation). Every harness in tests/kernels/ runs unchanged.
+ *
  * Environment: AC_REPORT_FD (set by the target; removed by ac_init),
  * AC_SEED (fixed RNG seed, for debugging), AC_MIN_REPS (default 10),
- * AC_MIN_TIME_S (default 0.3), AC_MAX_REPS (default and ceiling 1000).
+ * AC_MIN_TIME_S (default 0.3), AC_MAX_REPS (default and ceiling 1000);
+ * judged builds also AC_SETS (input sets, 1 turns rotation off).
  *
  * Everything here is static (one harness is one translation unit) and
  * written in the common subset of C and C++, so nvcc can compile it too.
