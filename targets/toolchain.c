@@ -106,21 +106,20 @@ bool ac_toolchain_name_ok(const char *name)
 	return n > 0 && n <= 255 && name[0] != '.' && !strchr(name, '/');
 }
 
-/* Writes dir/name whole, mode 0644 whatever the umask (the sandbox user
- * must be able to read it). No name checks. */
-static int write_at(const char *dir, const char *name, const void *data, size_t size)
+int ac_write_file(int dirfd, const char *path, const void *data, size_t size, mode_t mode)
 {
-	char path[PATH_MAX];
 	const char *p = data;
 	int fd;
 	int rc = 0;
 
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
-		return -ENAMETOOLONG;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;
-	while (size > 0) {
+	/* the daemon's umask (077) would leave the file unreadable to the
+	 * sandbox user: the mode is set on the descriptor, not left to it */
+	if (fchmod(fd, mode) != 0)
+		rc = -errno;
+	while (rc == 0 && size > 0) {
 		ssize_t w = write(fd, p, size);
 
 		if (w < 0 && errno == EINTR)
@@ -132,11 +131,35 @@ static int write_at(const char *dir, const char *name, const void *data, size_t 
 		p += w;
 		size -= (size_t)w;
 	}
-	if (rc == 0 && fchmod(fd, 0644) != 0)
-		rc = -errno;
 	if (close(fd) != 0 && rc == 0)
 		rc = -errno;
 	return rc;
+}
+
+int ac_make_dir(const char *path, mode_t mode)
+{
+	struct stat st;
+
+	if (mkdir(path, mode) != 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(path, &st) != 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if ((st.st_mode & 07777) != mode && chmod(path, mode) != 0)
+		return -errno;
+	return 0;
+}
+
+/* Writes dir/name whole, mode 0644 (the sandbox user must be able to read
+ * it). No name checks. */
+static int write_at(const char *dir, const char *name, const void *data, size_t size)
+{
+	char path[PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
+		return -ENAMETOOLONG;
+	return ac_write_file(AT_FDCWD, path, data, size, 0644);
 }
 
 int ac_toolchain_write_file(const char *dir, const char *name, const void *data,
