@@ -590,12 +590,29 @@ int engine_kernel_rename(struct engine *e, const char *from, const char *to)
 	return rc;
 }
 
-/* The input file name for a config (static storage). */
-const char *engine_input_name_for(const char *config_text, size_t len)
+/* The target a kernel's files imply when config.json names neither a
+ * target nor an input: cpu for input.c, else the target whose input file
+ * is there (input.cu: cuda, input.cl: opencl), else cpu. */
+static const struct ac_target *implied_target(const struct file_row *files, int n)
+{
+	const struct ac_target *cpu = ac_target_find("cpu");
+	for (int i = 0; i < n; i++)
+		if (!strcmp(files[i].name, cpu->input_name))
+			return cpu;
+	for (const struct ac_target *const *t = ac_target_all(); *t; t++)
+		for (int i = 0; (*t)->input_name && i < n; i++)
+			if (!strcmp(files[i].name, (*t)->input_name))
+				return *t;
+	return cpu;
+}
+
+/* The input file name for a config and the kernel's files (static storage). */
+const char *engine_input_name_for(const char *config_text, size_t len,
+                                  const struct file_row *files, int nfiles)
 {
 	struct ac_config cfg;
 	char err[256];
-	const char *name = "input.c";
+	const char *name = implied_target(files, nfiles)->input_name;
 	if (config_parse(config_text ? config_text : "", config_text ? len : 0, &cfg, err,
 	                 sizeof(err)) == 0) {
 		if (cfg.input) {
@@ -726,7 +743,8 @@ static int create_run(struct engine *e, int64_t kid, int64_t *rid)
 		file_rows_free(files, n);
 		return -EINVAL;
 	}
-	const struct ac_target *t = ac_target_find(cfg.target ? cfg.target : "cpu");
+	const struct ac_target *t = cfg.target ? ac_target_find(cfg.target)
+	                          : cfg.input ? ac_target_find("cpu") : implied_target(files, n);
 	const char *input_name = cfg.input ? cfg.input : t->input_name;
 	const char *input = NULL;
 	bool have_harness = t->harness_name == NULL;
@@ -738,11 +756,15 @@ static int create_run(struct engine *e, int64_t kid, int64_t *rid)
 	}
 	if (!input || !have_harness) {
 		char line[300];
+		/* without a target in config.json, say how another one is chosen */
+		const char *hint = cfg.target || cfg.input ? ""
+		                   : " (or input.cu for cuda, input.cl for opencl; or set "
+		                     "\"target\" in config.json)";
 		if (!input && !have_harness)
-			snprintf(line, sizeof(line), "waiting: copy %s and %s here", input_name,
-			         t->harness_name);
+			snprintf(line, sizeof(line), "waiting: copy %s and %s here%s", input_name,
+			         t->harness_name, hint);
 		else if (!input)
-			snprintf(line, sizeof(line), "waiting: %s is missing", input_name);
+			snprintf(line, sizeof(line), "waiting: %s is missing%s", input_name, hint);
 		else
 			snprintf(line, sizeof(line), "waiting: %s is missing (the %s target needs a "
 			         "harness)", t->harness_name, t->name);

@@ -167,12 +167,16 @@ static void kc_refresh(struct view *v, struct kcache *kc)
 		store_cand_list(s, kc->run.id, &kc->cands, &kc->ncands);
 		snprintf(kc->ext, sizeof(kc->ext), "%s", ext_of(kc->run.input_name));
 	} else {
-		struct file_row f;
-		const char *input = "input.c";
-		if (store_file_get(s, kc->kid, "config.json", true, &f) == 0)
-			input = engine_input_name_for(f.data, f.size);
+		struct file_row f = {0}, *rows = NULL;
+		int n = 0;
+		if (store_file_list(s, kc->kid, false, &rows, &n))
+			n = 0;
+		bool have_cfg = store_file_get(s, kc->kid, "config.json", true, &f) == 0;
+		const char *input = engine_input_name_for(have_cfg ? f.data : NULL,
+		                                          have_cfg ? f.size : 0, rows, n);
 		snprintf(kc->ext, sizeof(kc->ext), "%s", ext_of(input));
 		file_row_clear(&f);
+		file_rows_free(rows, n);
 	}
 	kc->loaded = true;
 }
