@@ -475,3 +475,78 @@ Test(mount, help_and_version, .init = NULL, .fini = NULL)
 	free(out);
 	cr_assert_eq(sh("%s >/dev/null 2>&1", daemon_path()), 2);
 }
+
+/* The opencl target under the daemon (umask 077, the sandbox user): the
+ * sample kernel through the mount, its target found from input.cl alone. */
+Test(mount, opencl_gemm_through_the_mount)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/targets", m.dir);
+	cr_assert(wait_contains(path, "opencl: ", 30), "%s", slurp(path));
+	cr_assert(wait_contains(path, "cpu: available", 30), "%s", slurp(path));
+	for (int i = 0; i < 100; i++) {
+		char *t = slurp(path);
+		bool probing = strstr(t, "opencl: probing") != NULL;
+		free(t);
+		if (!probing)
+			break;
+		usleep(100000);
+	}
+	char *t = slurp(path);
+	bool installed = access("/usr/include/CL/cl.h", F_OK) == 0 &&
+	                 sh("ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1") == 0;
+	if (!strstr(t, "opencl: available")) {
+		cr_assert(!installed, "OpenCL is installed, yet: %s", t);
+		free(t);
+		cr_skip_test("no OpenCL here");
+	}
+	free(t);
+	cr_assert_eq(sh("cp -r %s/tests/kernels/opencl-gemm %s/kernels/", src_dir(), m.dir), 0);
+	char *st = wait_final(&m, "opencl-gemm", 120);
+	cr_assert(st && !strncmp(st, "done", 4), "status: %s\nlog: %s\n0.log: %s", st,
+	          slurpf("%s/kernels/opencl-gemm/log", m.dir),
+	          slurpf("%s/kernels/opencl-gemm/candidates/0.log", m.dir));
+	free(st);
+	char *log = slurpf("%s/kernels/opencl-gemm/log", m.dir);
+	cr_assert(strstr(log, "candidate 0: ok"), "%s", log);
+	free(log);
+	char *best = slurpf("%s/kernels/opencl-gemm/best.cl", m.dir);
+	char *input = slurpf("%s/tests/kernels/opencl-gemm/input.cl", src_dir());
+	cr_assert_str_eq(best, input);
+	free(best);
+	free(input);
+	char *metrics = slurpf("%s/kernels/opencl-gemm/metrics.json", m.dir);
+	cr_assert(strstr(metrics, "\"target\":\t\"opencl\""), "%s", metrics);
+	free(metrics);
+}
+
+/* kill -9 in the middle of offline tuning: the remounted daemon goes on
+ * with the same run, evaluates no knob point twice and keeps the budget. */
+Test(mount, kill_9_while_tuning_redoes_no_point)
+{
+	sh("mkdir %s/kernels/t && printf '{\"max_candidates\": 20}' > %s/kernels/t/config.json",
+	   m.dir, m.dir);
+	cr_assert_eq(sh("cp %s/tests/kernels/tune-gemm/input.c %s/tests/kernels/tune-gemm/harness.c "
+	                "%s/kernels/t/", src_dir(), src_dir(), m.dir), 0);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/kernels/t/log", m.dir);
+	cr_assert(wait_contains(path, "candidate 6: ", 120), "%s", slurp(path));
+	mnt_kill9(&m);
+	mnt_start(&m, NULL, NULL);
+	char *st = wait_final(&m, "t", 150);
+	cr_assert(st && !strncmp(st, "done", 4), "%s", st);
+	free(st);
+	char *log = slurp(path);
+	cr_assert_eq(count_of(log, " queued\n"), 1, "the same run goes on: %s", log);
+	cr_assert(strstr(log, "resumed after restart: kept "), "%s", log);
+	cr_assert_eq(count_of(log, "candidate 0: "), 1, "the baseline is not redone: %s", log);
+	free(log);
+	char *n = sh_out("sqlite3 %s/autocompfs.db 'SELECT count(*) FROM candidate'", m.state);
+	cr_assert_leq(atoi(n), 20, "max_candidates 20, yet %s candidates", n);
+	cr_assert_geq(atoi(n), 10, "%s candidates", n);
+	free(n);
+	char *dups = sh_out("sqlite3 %s/autocompfs.db 'SELECT num FROM candidate GROUP BY run_id, "
+	                    "source HAVING count(*) > 1'", m.state);
+	cr_assert_str_eq(dups, "", "a point evaluated twice");
+	free(dups);
+}
