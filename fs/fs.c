@@ -195,6 +195,37 @@ static int render_root(struct fs_ctx *c, enum node_type t, struct blob **out)
 	return *out ? 0 : -ENOMEM;
 }
 
+/* What reading ctl shows: the commands it takes and the kernel's state,
+ * all as comment lines, so that a copy written back into ctl (cp -r of a
+ * saved kernel directory) is accepted and does nothing. */
+static struct blob *render_ctl(struct fs_ctx *c, int64_t kid)
+{
+	struct kernel_row k;
+	struct strbuf sb = {0};
+	int64_t t = c->mount_ns;
+	sb_adds(&sb, "# ctl: write one command: start, stop or restart\n");
+	if (store_kernel_get(engine_reader(c->e), kid, &k) == 0) {
+		sb_addf(&sb, "# state: %s\n", k.status[0] ? k.status : k.state);
+		t = k.status_ns > k.created_ns ? k.status_ns : k.created_ns;
+	}
+	kernel_row_clear(&k);
+	struct blob *b = blob_new(sb.buf ? sb.buf : "", sb.len, t);
+	sb_release(&sb);
+	return b;
+}
+
+/* best.EXT exists once there is an input (or a run) to show. */
+static bool best_exists(struct fs_ctx *c, int64_t kid, const char *ext)
+{
+	struct node n = {.type = NODE_BEST};
+	struct blob *b = NULL;
+	snprintf(n.ext, sizeof(n.ext), "%s", ext);
+	if (view_render(c->view, kid, &n, &b))
+		return false;
+	blob_put(b);
+	return true;
+}
+
 /* ---- getattr / readdir ---- */
 
 static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
@@ -233,9 +264,14 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 		blob_put(b);
 		return 0;
 	}
-	case NODE_CTL:
-		fill_stat(c, st, S_IFREG | 0200, 0, c->mount_ns);
+	case NODE_CTL: {
+		struct blob *b = render_ctl(c, kid);
+		if (!b)
+			return -ENOMEM;
+		fill_stat(c, st, S_IFREG | 0644, b->len, b->mtime_ns);
+		blob_put(b);
 		return 0;
+	}
 	case NODE_LOG: {
 		size_t len;
 		int64_t mt;
@@ -357,7 +393,8 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 		const char *gen[] = {"status", "log", "metrics.json", best, "schedule",
 		                     "progress.svg", "plans", "candidates", "ctl"};
 		for (size_t i = 0; i < sizeof(gen) / sizeof(gen[0]); i++)
-			fill(buf, gen[i], NULL, 0, 0);
+			if (gen[i] != best || best_exists(c, kid, ext))
+				fill(buf, gen[i], NULL, 0, 0);
 		struct file_row *rows;
 		int cnt;
 		rc = store_file_list(engine_reader(c->e), kid, false, &rows, &cnt);
@@ -491,9 +528,17 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 	struct handle *h = NULL;
 	if (node_is_dir(n.type))
 		return -EISDIR;
-	if (n.type == NODE_CTL) {
-		if (acc == O_RDONLY)
-			return -EACCES;
+	if (n.type == NODE_CTL && acc == O_RDONLY) {
+		h = handle_new(H_BLOB);
+		if (!h)
+			return -ENOMEM;
+		h->blob = render_ctl(c, kid);
+		if (!h->blob) {
+			handle_free(h);
+			return -ENOMEM;
+		}
+		h->kid = kid;
+	} else if (n.type == NODE_CTL) {
 		h = handle_new(H_CTL);
 		if (!h)
 			return -ENOMEM;
@@ -620,7 +665,13 @@ static int fs_write(const char *path, const char *data, size_t size, off_t off,
 	if (!h)
 		return -EBADF;
 	if (h->kind == H_CTL) {
-		int rc = engine_ctl(c->e, h->kid, data, size);
+		/* comment lines (what reading ctl shows) are skipped */
+		size_t at = 0;
+		while (at < size && (data[at] == '#' || data[at] == '\n')) {
+			const char *nl = memchr(data + at, '\n', size - at);
+			at = nl ? (size_t)(nl - data) + 1 : size;
+		}
+		int rc = at < size ? engine_ctl(c->e, h->kid, data + at, size - at) : 0;
 		return rc ? rc : (int)size;
 	}
 	if (h->kind != H_USER)

@@ -448,8 +448,16 @@ static struct blob *render_schedule(struct view *v, struct kcache *kc)
 {
 	struct strbuf sb = {0};
 	if (!kc->have_run || kc->run.best < 0) {
+		int64_t t = v->mount_ns;
+		struct kernel_row k;
+		if (kc->have_run)
+			t = kc->run.created_ns;
+		else if (store_kernel_get(engine_reader(v->e), kc->kid, &k) == 0)
+			t = k.created_ns;
+		if (!kc->have_run)
+			kernel_row_clear(&k);
 		sb_adds(&sb, "");
-		return blob_sb(&sb, kc->have_run ? kc->run.created_ns : v->mount_ns);
+		return blob_sb(&sb, t);
 	}
 	/* walk best → input, then print input → best */
 	int64_t chain[4096];

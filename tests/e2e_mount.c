@@ -550,3 +550,60 @@ Test(mount, kill_9_while_tuning_redoes_no_point)
 	cr_assert_str_eq(dups, "", "a point evaluated twice");
 	free(dups);
 }
+
+/* Copies kernels/NAME out with cp -r, tar, rsync -a and ls -laR; every tool
+ * must exit 0 (every listed entry exists and is readable). */
+static void copies_out(const char *name, const char *stage)
+{
+	cr_assert_eq(sh("ls -laR %s/kernels/%s >/dev/null", m.dir, name), 0, "ls -laR %s", stage);
+	cr_assert_eq(sh("rm -rf %s/cp && cp -r %s/kernels/%s %s/cp", m.base, m.dir, name, m.base),
+	             0, "cp -r %s", stage);
+	cr_assert_eq(sh("tar -C %s/kernels -cf %s/k.tar %s", m.dir, m.base, name), 0, "tar %s",
+	             stage);
+	cr_assert_eq(sh("rm -rf %s/rs && rsync -a %s/kernels/%s/ %s/rs/", m.base, m.dir, name,
+	                m.base), 0, "rsync -a %s", stage);
+	cr_assert_eq(sh("find %s/kernels/%s -type f -exec cat {} + >/dev/null", m.dir, name), 0,
+	             "find | cat %s", stage);
+}
+
+Test(mount, a_kernel_directory_copies_out_at_every_stage)
+{
+	sh("mkdir %s/kernels/k", m.dir);
+	char *ls = sh_out("ls %s/kernels/k", m.dir);
+	cr_assert(!strstr(ls, "best"), "no input, no best: %s", ls);
+	free(ls);
+	copies_out("k", "after mkdir");
+	sh("printf '{\"max_candidates\": 12}' > %s/kernels/k/config.json", m.dir);
+	copies_out("k", "with only config.json");
+	/* ctl reads back the commands it takes and the state */
+	char *ctl = slurpf("%s/kernels/k/ctl", m.dir);
+	cr_assert(strstr(ctl, "start, stop or restart") && strstr(ctl, "# state: "), "%s", ctl);
+	free(ctl);
+	sh("cp %s/tests/kernels/tune-gemm/input.c %s/tests/kernels/tune-gemm/harness.c "
+	   "%s/kernels/k/", src_dir(), src_dir(), m.dir);
+	ls = sh_out("ls %s/kernels/k", m.dir);
+	cr_assert(strstr(ls, "best.c"), "%s", ls);
+	free(ls);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/kernels/k/log", m.dir);
+	cr_assert(wait_contains(path, "tuning", 60), "%s", slurp(path));
+	for (int i = 0; i < 4; i++)
+		copies_out("k", "while tuning");
+	char *st = wait_final(&m, "k", 120);
+	cr_assert(st && !strncmp(st, "done", 4), "%s", st);
+	free(st);
+	copies_out("k", "when done");
+	cr_assert_eq(sh("cmp %s/kernels/k/best.c %s/cp/best.c", m.dir, m.base), 0);
+	cr_assert_eq(sh("tar -tf %s/k.tar | grep -qx k/ctl", m.base), 0);
+	ctl = slurpf("%s/kernels/k/ctl", m.dir);
+	cr_assert(strstr(ctl, "# state: done"), "%s", ctl);
+	free(ctl);
+	/* what reading ctl showed, written back, is only comments: accepted,
+	 * and it starts nothing */
+	cr_assert_eq(sh("cat %s/cp/ctl > %s/kernels/k/ctl", m.base, m.dir), 0);
+	char *log = slurp(path);
+	cr_assert_eq(count_of(log, " queued\n"), 1, "%s", log);
+	free(log);
+	st = NULL;
+	free(st);
+}
