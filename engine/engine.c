@@ -31,6 +31,7 @@
 #include "engine/config.h"
 #include "engine/llm.h"
 #include "engine/run.h"
+#include "engine/scratch.h"
 
 struct kernel {
 	int64_t id;
@@ -320,7 +321,9 @@ static int load_kernels(struct engine *e)
  * write the database. The state directory is private (0700), so a daemon
  * running as root keeps them in a fresh directory of its own under /tmp
  * (0711: others may pass through, not list), noted in STATE/scratch-dir so
- * that the next start removes what a killed daemon left there. A daemon
+ * that the next start removes what a killed daemon left there, and holding
+ * an owner record so that any later daemon removes it once its daemon is
+ * dead and its state directory gone (scratch.h). A daemon
  * that is not root has no uid to drop to and keeps them in STATE/scratch. */
 static int open_scratch(struct engine *e, char *err, size_t errlen)
 {
@@ -347,6 +350,8 @@ static int open_scratch(struct engine *e, char *err, size_t errlen)
 	if (!strncmp(old, prefix, sizeof(prefix) - 1) && !strstr(old, "/..") &&
 	    lstat(old, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0)
 		remove_tree(old);
+	/* and those of daemons that died with their state directory */
+	scratch_sweep("/tmp", "autocompfs-scratch-");
 	snprintf(e->scratch_dir, sizeof(e->scratch_dir), "%sXXXXXX", prefix);
 	if (!mkdtemp(e->scratch_dir) || chmod(e->scratch_dir, 0711) < 0) {
 		int rc = -errno;
@@ -356,6 +361,7 @@ static int open_scratch(struct engine *e, char *err, size_t errlen)
 		return rc;
 	}
 	e->scratch_own = true;
+	scratch_mark_owner(e->scratch_dir, e->state_dir);
 	f = fopen(path, "w");
 	if (f) {
 		fprintf(f, "%s\n", e->scratch_dir);

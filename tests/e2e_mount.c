@@ -607,3 +607,148 @@ Test(mount, a_kernel_directory_copies_out_at_every_stage)
 	st = NULL;
 	free(st);
 }
+
+/* A kernel whose baseline runs for a while (an endless input), so that a
+ * build is in flight when the daemon is told to go. Returns the daemon's
+ * scratch directory (in a static buffer; "" when it keeps it in STATE). */
+static const char *busy_kernel(void)
+{
+	static char scratch[400];
+	sh("mkdir %s/kernels/c && printf '{\"timeout_s\": 30}' > %s/kernels/c/config.json", m.dir,
+	   m.dir);
+	sh("printf 'void gemm(int M,int N,int K,const float*A,const float*B,float*C)"
+	   "{(void)M;(void)N;(void)K;(void)A;(void)B;(void)C; for(;;);}' > %s/kernels/c/input.c",
+	   m.dir);
+	sh("cp %s/tests/kernels/gemm/harness.c %s/kernels/c/", src_dir(), m.dir);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/kernels/c/status", m.dir);
+	cr_assert(wait_contains(path, "baseline", 30));
+	char *note = slurpf("%s/scratch-dir", m.state);
+	snprintf(scratch, sizeof(scratch), "%s", note ? note : "");
+	scratch[strcspn(scratch, "\n")] = '\0';
+	free(note);
+	return scratch;
+}
+
+Test(mount, sigterm_during_shutdown_exits_zero_and_cleans_scratch)
+{
+	const char *scratch = busy_kernel();
+	if (scratch[0])
+		cr_assert_eq(access(scratch, F_OK), 0, "%s", scratch);
+	/* what scripts and service managers do: unmount, then SIGTERM at once
+	 * (and again, for as long as the daemon is there) */
+	sh("fusermount3 -u %s", m.dir);
+	int st = 0;
+	pid_t r = 0;
+	for (int i = 0; i < 2000 && r == 0; i++) {
+		kill(m.pid, SIGTERM);
+		usleep(5000);
+		r = waitpid(m.pid, &st, WNOHANG);
+	}
+	if (r == 0)
+		r = waitpid(m.pid, &st, 0);
+	m.pid = 0;
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d (signal %d)", st,
+	          WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	if (scratch[0])
+		cr_assert_neq(access(scratch, F_OK), 0, "%s stayed behind", scratch);
+}
+
+Test(mount, scratch_of_a_dead_daemon_is_removed_by_the_next)
+{
+	const char *scratch = busy_kernel();
+	if (!scratch[0])
+		cr_skip_test("not root: scratch lives in the state directory");
+	char kept[400];
+	snprintf(kept, sizeof(kept), "%s", scratch);
+	/* two that must stay: one without an owner record, one whose owner
+	 * (this test) is alive */
+	char *plain = sh_out("mktemp -d /tmp/autocompfs-scratch-XXXXXX | tr -d '\\n'");
+	char *alive = sh_out("mktemp -d /tmp/autocompfs-scratch-XXXXXX | tr -d '\\n'");
+	sh("cat /proc/%d/stat | sed 's/.*) //' | awk '{print \"%d \" $20}' > %s/.owner && "
+	   "echo /nonexistent >> %s/.owner", (int)getpid(), (int)getpid(), alive, alive);
+	mnt_kill9(&m);
+	cr_assert_eq(access(kept, F_OK), 0, "kill -9 leaves it");
+	sh("rm -rf %s", m.state);
+	snprintf(m.state, sizeof(m.state), "%s/state2", m.base);
+	mnt_start(&m, NULL, NULL);
+	cr_assert_neq(access(kept, F_OK), 0, "%s stayed behind", kept);
+	cr_assert_eq(access(plain, F_OK), 0, "one without an owner record is left alone");
+	cr_assert_eq(access(alive, F_OK), 0, "one whose owner runs is left alone");
+	sh("rm -rf %s %s", plain, alive);
+	free(plain);
+	free(alive);
+}
+
+/* One scheme of exit statuses (the man page's): 2 for a bad command line,
+ * 1 for a start that failed, with the reason in words. */
+Test(mount, command_line_exit_codes_and_refusals, .init = NULL, .fini = NULL)
+{
+	mnt_init(&m);
+	struct {
+		const char *args;
+		int status;
+		const char *says;
+	} cases[] = {
+		{"", 2, "no mountpoint given"},
+		{"-o bogus MP", 2, "unknown option"},
+		{"-x MP", 2, "unknown option"},
+		{"-o jobs=x MP", 2, "jobs=x"},
+		{"-o jobs=-3 MP", 2, "jobs=N"},
+		{"-o llm_inflight=-1 MP", 2, "llm_inflight=N"},
+		{"-o log=loud MP", 2, "say error, info or debug"},
+		{"a b MP", 2, "too many arguments"},
+		{"MP/nonexistent", 1, "does not exist (make it with mkdir -p"},
+		{"BASE/file", 1, "is not a directory"},
+	};
+	sh("touch %s/file", m.base);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char args[600] = "";
+		const char *a = cases[i].args;
+		for (size_t o = 0; *a && o + 300 < sizeof(args); a++) {
+			if (!strncmp(a, "MP", 2)) {
+				o += (size_t)snprintf(args + o, sizeof(args) - o, "%s", m.dir);
+				a++;
+			} else if (!strncmp(a, "BASE", 4)) {
+				o += (size_t)snprintf(args + o, sizeof(args) - o, "%s", m.base);
+				a += 3;
+			} else {
+				args[o++] = *a;
+				args[o] = '\0';
+			}
+		}
+		char *out = sh_out("%s -o state=%s %s 2>&1; echo rc=$?", daemon_path(), m.state, args);
+		char want[16];
+		snprintf(want, sizeof(want), "rc=%d\n", cases[i].status);
+		cr_expect(strstr(out, want) && strstr(out, cases[i].says), "%s: %s", args, out);
+		free(out);
+	}
+	char *mounts = slurp("/proc/self/mounts");
+	cr_assert(!strstr(mounts, m.base), "nothing was mounted: %s", mounts);
+	free(mounts);
+	/* no permission on /dev/fuse: said as such, not as a stale mount */
+	if (geteuid() == 0 && sh("command -v setpriv >/dev/null") == 0) {
+		sh("chown 65534 %s %s/mnt", m.base, m.base);
+		char *out = sh_out("cd / && setpriv --reuid=65534 --regid=65534 --clear-groups env "
+		                   "HOME=%s %s -o state=%s/st %s 2>&1; echo rc=$?", m.base,
+		                   daemon_path(), m.base, m.dir);
+		if (!strstr(out, "rc=0"))
+			cr_expect(strstr(out, "/dev/fuse") && !strstr(out, "fusermount3 -u") &&
+			          strstr(out, "rc=1"), "%s", out);
+		else
+			sh("fusermount3 -u %s", m.dir);
+		free(out);
+	}
+	/* --debug (sshfs's spelling) is -d: the foreground, and the start line
+	 * says debug */
+	char *out = sh_out("timeout -s TERM 3 %s --debug -o state=%s/st3 %s 2>&1 | "
+	                   "grep 'autocompfs: '", daemon_path(), m.base,
+	                   m.dir);
+	cr_expect(strstr(out, "log debug)") && strstr(out, "exiting with status 0"), "%s", out);
+	free(out);
+	out = sh_out("timeout -s TERM 3 %s -d -o state=%s/st4 %s 2>&1 | grep 'autocompfs: mounted'",
+	             daemon_path(), m.base, m.dir);
+	cr_expect(strstr(out, "log debug)"), "%s", out);
+	free(out);
+	mnt_cleanup(&m);
+}
