@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,9 @@ struct point_batch {
 	const int *points;         /* n points of ks->count ints */
 	int64_t *times;            /* out: time or 0 */
 	int iteration;
+	size_t done_before;        /* points the tuner had before this batch */
+	int budget;
+	atomic_int finished;       /* points of this batch evaluated so far */
 };
 
 static void describe(const struct knob_set *ks, const int *base, const int *p,
@@ -83,6 +87,13 @@ static void eval_point(void *arg, int i)
 			run_offer_best(rc, c.num, r.time_ns);
 		}
 		ac_result_clear(&r);
+		/* status follows every point, so it never lags the log's "best:" */
+		size_t done = b->done_before + (size_t)atomic_fetch_add(&b->finished, 1) + 1;
+		double sp = rc->best_time_ns > 0 ? (double)rc->input_time_ns / rc->best_time_ns : 1;
+		if (!run_cancelled(rc))
+			run_progress(rc, "tuning", "tuning #%lld: %zu/%d points, best %.2fx (#%lld)",
+			             (long long)b->parent, done, b->budget, sp,
+			             (long long)rc->best_num);
 	}
 	cand_row_clear(&c);
 }
@@ -224,7 +235,8 @@ int tune_candidate_from(struct run_ctx *rc, int64_t num, int budget, char *const
 			int n = tuner_next(t, points, batch);
 			if (n <= 0)
 				break;
-			struct point_batch b = {rc, &ks, c.source, num, base, points, times, c.iteration};
+			struct point_batch b = {rc, &ks, c.source, num, base, points, times, c.iteration,
+			                        tuner_evaluated(t), budget, 0};
 			run_tasks(n, n, eval_point, &b);
 			for (int i = 0; i < n; i++)
 				tuner_report(t, points + (size_t)i * (size_t)ks.count,
@@ -282,6 +294,8 @@ int tune_phase(struct run_ctx *rc)
 		}
 		free(pending);
 	}
+	/* the run's state says tuning too (metrics.json shows both) */
+	store_run_set_state(engine_writer(rc->e), rc->rid, "tuning", false);
 	run_status(rc, "tuning", "tuning: searching the input's knobs (no model; at most %d points)",
 	           budget);
 	char **steps = NULL;

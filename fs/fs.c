@@ -60,6 +60,7 @@ struct handle {
 	bool dirty;             /* buf differs from the store */
 	bool wrote;             /* this handle changed the file */
 	bool rejected;          /* an invalid config.json write: never stored */
+	bool created;           /* this handle made the file (create) */
 	bool trunc_only;        /* opened with O_TRUNC and not written yet: bash's
 	                           `>` flushes before writing, and that early flush
 	                           must not empty config.json; release stores it */
@@ -600,6 +601,7 @@ static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	if (rc)
 		return rc;
 	h->wrote = true;
+	h->created = true;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = 1;
 	return 0;
@@ -634,6 +636,29 @@ static bool is_config(const struct handle *h)
 	return !h->menu && !strcmp(h->name, "config.json");
 }
 
+/* Says in the kernel's status line that a config.json write was refused,
+ * while no run is there to say more (a run's progress replaces the line).
+ * bash ignores the error of close(2) on a redirection (`echo x >
+ * config.json` exits 0), so status and log are where a user learns it. */
+static void refused_in_status(struct fs_ctx *c, int64_t kid, const char *err)
+{
+	static const char mark[] = "; config.json refused: ";
+	struct kernel_row k;
+	struct store *w = engine_writer(c->e);
+	if (store_kernel_get(w, kid, &k) == 0 &&
+	    (!strcmp(k.state, "waiting") || !strcmp(k.state, "done") ||
+	     !strcmp(k.state, "failed") || !strcmp(k.state, "stopped"))) {
+		char line[1024];
+		const char *old = k.status[0] ? k.status : k.state;
+		const char *prev = strstr(old, mark);
+		int keep = prev ? (int)(prev - old) : (int)strlen(old);
+		snprintf(line, sizeof(line), "%.*s%s%s", keep, old, mark, err);
+		store_kernel_set_status(w, kid, k.state, line, now_ns());
+		engine_touch(c->e, kid);
+	}
+	kernel_row_clear(&k);
+}
+
 /* Checks a config.json buffer; logs and returns -EINVAL when invalid. When
  * complete_only, a buffer that is not (yet) valid JSON passes: more writes
  * may be coming. */
@@ -649,9 +674,11 @@ static int check_config(struct fs_ctx *c, struct handle *h, bool complete_only)
 		return 0;
 	if (complete_only && strstr(err, "invalid JSON"))
 		return 0;
-	if (!h->rejected)
-		engine_log(c->e, h->kid, "%s; the write was refused and the previous config.json "
-		           "stays", err);
+	if (!h->rejected) {
+		engine_log(c->e, h->kid, "%s; the write was refused and %s", err,
+		           h->created ? "no config.json is kept" : "the previous config.json stays");
+		refused_in_status(c, h->kid, err);
+	}
 	h->rejected = true;
 	h->dirty = false;
 	return -EINVAL;
@@ -758,7 +785,12 @@ static int fs_release(const char *path, struct fuse_file_info *fi)
 		pthread_mutex_lock(&h->lock);
 		commit(c, h);
 		bool trigger = h->wrote && !h->rejected && !h->menu;
+		/* a config.json made by this handle and refused goes again: no
+		 * empty file is left for what was never valid */
+		bool drop = h->rejected && h->created && is_config(h);
 		pthread_mutex_unlock(&h->lock);
+		if (drop && store_file_unlink(engine_writer(c->e), h->kid, h->name) == 0)
+			engine_touch(c->e, h->kid);
 		if (trigger) {
 			/* the file may have been renamed since open: use its name now */
 			struct file_row f;
@@ -897,6 +929,10 @@ static int fs_unlink(const char *path)
 			return -EPERM; /* shipped menus cannot be removed, only edited */
 		if (!rc)
 			engine_touch(c->e, kid);
+		/* a removed input (or harness) changes what the kernel waits for:
+		 * status must not keep showing the old run's failure */
+		if (!rc && n.type == NODE_USER_FILE)
+			engine_file_changed(c->e, kid, n.file);
 		return rc;
 	}
 	if (n.type == NODE_ROOT_STATUS || n.type == NODE_TARGETS || n.type == NODE_ROOT_PROGRESS)

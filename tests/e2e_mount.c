@@ -531,12 +531,27 @@ Test(mount, kill_9_while_tuning_redoes_no_point)
 	char path[400];
 	snprintf(path, sizeof(path), "%s/kernels/t/log", m.dir);
 	cr_assert(wait_contains(path, "candidate 6: ", 120), "%s", slurp(path));
+	/* status keeps up with the log's best, and metrics.json's two states agree */
+	char *log = slurp(path);
+	const char *last = NULL;
+	for (const char *p = strstr(log, "best: #"); p; p = strstr(p + 1, "best: #"))
+		last = p;
+	long best = last ? atol(last + 7) : 0;
+	free(log);
+	char *status = slurpf("%s/kernels/t/status", m.dir);
+	const char *hash = strstr(status, "(#");
+	cr_assert(!strncmp(status, "tuning", 6) && hash && atol(hash + 2) >= best,
+	          "status %s behind the log's best #%ld", status, best);
+	free(status);
+	char *metrics = slurpf("%s/kernels/t/metrics.json", m.dir);
+	cr_assert_eq(count_of(metrics, "\"state\":\t\"tuning\""), 2, "%s", metrics);
+	free(metrics);
 	mnt_kill9(&m);
 	mnt_start(&m, NULL, NULL);
 	char *st = wait_final(&m, "t", 150);
 	cr_assert(st && !strncmp(st, "done", 4), "%s", st);
 	free(st);
-	char *log = slurp(path);
+	log = slurp(path);
 	cr_assert_eq(count_of(log, " queued\n"), 1, "the same run goes on: %s", log);
 	cr_assert(strstr(log, "resumed after restart: kept "), "%s", log);
 	cr_assert_eq(count_of(log, "candidate 0: "), 1, "the baseline is not redone: %s", log);
@@ -751,4 +766,32 @@ Test(mount, command_line_exit_codes_and_refusals, .init = NULL, .fini = NULL)
 	cr_expect(strstr(out, "log debug)"), "%s", out);
 	free(out);
 	mnt_cleanup(&m);
+}
+
+/* bash ignores close(2)'s error: `echo bad > config.json` exits 0. Then the
+ * log and status say the write was refused, and no empty config.json is
+ * left where there was none. */
+Test(mount, a_refused_new_config_leaves_nothing_and_says_so)
+{
+	sh("mkdir %s/kernels/k", m.dir);
+	cr_assert_eq(sh("echo '{nope' > %s/kernels/k/config.json", m.dir), 0, "bash says 0");
+	char path[400];
+	snprintf(path, sizeof(path), "%s/kernels/k/log", m.dir);
+	cr_assert(wait_contains(path, "the write was refused and no config.json is kept", 5),
+	          "%s", slurp(path));
+	for (int i = 0; i < 50 && sh("test -e %s/kernels/k/config.json", m.dir) == 0; i++)
+		usleep(100000);
+	cr_assert_neq(sh("test -e %s/kernels/k/config.json", m.dir), 0, "an empty one stayed");
+	char *st = slurpf("%s/kernels/k/status", m.dir);
+	cr_assert(strstr(st, "config.json refused: "), "%s", st);
+	free(st);
+	/* removing the input of a failed run: status says what it waits for */
+	cr_assert_eq(sh("printf 'int x = ;' > %s/kernels/k/input.c && cp %s/tests/kernels/gemm/"
+	                "harness.c %s/kernels/k/", m.dir, src_dir(), m.dir), 0);
+	st = wait_final(&m, "k", 60);
+	cr_assert(st && !strncmp(st, "failed", 6), "%s", st);
+	free(st);
+	cr_assert_eq(sh("rm %s/kernels/k/input.c", m.dir), 0);
+	snprintf(path, sizeof(path), "%s/kernels/k/status", m.dir);
+	cr_assert(wait_contains(path, "waiting: input.c is missing", 5), "%s", slurp(path));
 }
