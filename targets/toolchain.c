@@ -751,6 +751,49 @@ static int cache_lookup(const struct ac_job *job, const struct ac_ref_spec *spec
 	return rc == -ENOENT ? 0 : rc;
 }
 
+/* The compiler's diagnostics about the reference (".ac_reference.c:8:5:
+ * error: ...") are about the user's input: from log_start on, r->log says
+ * "input.c:8:5:" instead (the candidate is compiled as input.EXT too).
+ * Command lines, where the name is followed by a space, stay as they ran.
+ * The source keeps its name: __FILE__ is the reference's own. */
+static void name_the_input(struct ac_result *r, size_t log_start, const char *src_name)
+{
+	const char *ext = strrchr(src_name, '.');
+	char from[128], to[64];
+	size_t flen, tlen, n;
+	char *out;
+
+	if (!r->log || !ext || strlen(r->log) < log_start)
+		return;
+	snprintf(from, sizeof from, "%s:", src_name);
+	snprintf(to, sizeof to, "input%s:", ext);
+	flen = strlen(from);
+	tlen = strlen(to);
+	if (tlen > flen || !strstr(r->log + log_start, from))
+		return;   /* the rewrite never makes the log longer */
+	out = malloc(strlen(r->log) + 1);
+	if (!out)
+		return;
+	memcpy(out, r->log, log_start);
+	n = log_start;
+	for (const char *p = r->log + log_start; *p;) {
+		const char *hit = strstr(p, from);
+		size_t keep = hit ? (size_t)(hit - p) : strlen(p);
+
+		memcpy(out + n, p, keep);
+		n += keep;
+		p += keep;
+		if (!hit)
+			break;
+		memcpy(out + n, to, tlen);
+		n += tlen;
+		p += flen;
+	}
+	out[n] = '\0';
+	free(r->log);
+	r->log = out;
+}
+
 static int build_and_cache(const struct ac_job *job, const struct ac_ref_spec *spec,
                            const char *hex, struct ac_result *r, bool *ok)
 {
@@ -768,6 +811,8 @@ static int build_and_cache(const struct ac_job *job, const struct ac_ref_spec *s
 			return rc;
 	}
 	rc = spec->build(job, spec, r, ok);
+	if (spec->src_name)
+		name_the_input(r, log_start, spec->src_name);
 	if (rc < 0 || !hex)
 		return rc;
 	if (!*ok) {

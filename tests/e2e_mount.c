@@ -795,3 +795,20 @@ Test(mount, a_refused_new_config_leaves_nothing_and_says_so)
 	snprintf(path, sizeof(path), "%s/kernels/k/status", m.dir);
 	cr_assert(wait_contains(path, "waiting: input.c is missing", 5), "%s", slurp(path));
 }
+
+/* A compile error in the input points at input.c, the name the user knows,
+ * not at the reference copy the target compiles it as. */
+Test(mount, an_input_that_does_not_compile_is_named_input_c)
+{
+	sh("mkdir %s/kernels/e && cp %s/tests/kernels/gemm/harness.c %s/kernels/e/", m.dir,
+	   src_dir(), m.dir);
+	sh("printf 'void gemm(int M,int N,int K,const float*A,const float*B,float*C)\\n{\\n"
+	   "\\tno_such_name = 1;\\n}\\n' > %s/kernels/e/input.c", m.dir);
+	char *st = wait_final(&m, "e", 60);
+	cr_assert(st && strstr(st, "failed"), "%s", st);
+	free(st);
+	char *log = slurpf("%s/kernels/e/candidates/0.log", m.dir);
+	cr_assert(strstr(log, "input.c:3:"), "%s", log);
+	cr_assert(!strstr(log, ".ac_reference.c:3"), "%s", log);
+	free(log);
+}
