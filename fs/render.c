@@ -535,7 +535,7 @@ int view_root_progress(struct view *v, struct blob **out)
 			continue;
 		kc_refresh(v, kc);
 		ks[m++] = (struct svg_kernel){rows[i].name, kc->cands, kc->ncands,
-		                              kc->have_run ? kc->run.best : -1};
+		                              kc->have_run ? kc->run.best : -1, rows[i].state};
 		int64_t t = kc_mtime(kc, rows[i].created_ns);
 		if (t > mtime)
 			mtime = t;
