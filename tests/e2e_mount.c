@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ac_config.h"
 #include "tests/support.h"
 
 static struct mnt m;
@@ -811,4 +812,60 @@ Test(mount, an_input_that_does_not_compile_is_named_input_c)
 	cr_assert(strstr(log, "input.c:3:"), "%s", log);
 	cr_assert(!strstr(log, ".ac_reference.c:3"), "%s", log);
 	free(log);
+}
+
+/* The man page: it renders without warnings, names every config.json key,
+ * its session example runs as printed (in a fresh HOME) and says what the
+ * program says, and its systemd example matches the shipped unit. */
+Test(mount, man_page_examples_hold, .init = NULL, .fini = NULL)
+{
+	const char *man = "man/autocompfs.1";
+	char *out = sh_out("cd %s && groff -t -man -ww -z %s 2>&1; echo rc=$?", src_dir(), man);
+	cr_expect_str_eq(out, "rc=0\n", "groff warnings: %s", out);
+	free(out);
+	out = sh_out("cd %s && for k in $(sed -n 's/^\t{\"\\([a-z_]*\\)\", K_.*/\\1/p' "
+	             "engine/config.c); do sed -n '/^\\.SH CONFIG.JSON/,/^\\.SH FILES/p' %s | "
+	             "grep -q \"^\\.BR* $k\\b\\|^\\.BR* .*[ ,]$k\\b\" || echo \"$k\"; done", src_dir(),
+	             man);
+	cr_expect_str_eq(out, "", "config.json keys missing from the man page: %s", out);
+	free(out);
+	/* the session, command by command; tail -f waits for the run to end */
+	mnt_init(&m);
+	char *script = sh_out("cd %s && sed -n '/^A session:/,/^\\.EE/p' %s | sed -n 's/^\\$ //p' | "
+	                      "sed 's/\\\\-/-/g; s/^tail -f \\(.*\\)\\/log$/"
+	                      "until grep -q \"^done\\\\|^failed\" \\1\\/status; do sleep 0.2; done/'",
+	                      src_dir(), man);
+	cr_assert(strstr(script, "autocompfs ~/ac") && strstr(script, "until grep"), "%s", script);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/session.sh", m.base);
+	FILE *f = fopen(path, "w");
+	cr_assert(f);
+	fprintf(f, "set -e\ncd %s\nexport HOME=%s PATH=%s:$PATH\nunset XDG_STATE_HOME "
+	        "AUTOCOMP_MODELS\n%s", src_dir(), m.base, AC_BUILD_DIR, script);
+	fclose(f);
+	free(script);
+	out = sh_out("cd %s && timeout 120 bash %s/session.sh 2>&1; echo rc=$?", m.base, m.base);
+	sh("fusermount3 -u %s/ac 2>/dev/null; rm -f %s/gemm.png", m.base, src_dir());
+	char *said = sh_out("cd %s && sed -n '/^A session:/,/^\\.EE/p' %s | "
+	                    "sed -n '/cat .*status$/{n;p}' | sed 's/ \\.\\.\\.$//; s/ [0-9.]* ms; /|/'",
+	                    src_dir(), man);
+	said[strcspn(said, "\n")] = '\0';
+	char *bar = strchr(said, '|');
+	cr_assert(bar, "%s", said);
+	*bar = '\0';
+	cr_expect(strstr(out, "rc=0") && strstr(out, said) && strstr(out, bar + 1),
+	          "the man page says \"%s ... %s\", the session printed: %s", said, bar + 1, out);
+	free(said);
+	free(out);
+	/* the systemd example: the instance is the path under HOME, and the
+	 * state directory the page names is the unit's */
+	char *unit = slurpf("%s/tools/autocompfs@.service", src_dir());
+	char *page = slurpf("%s/%s", src_dir(), man);
+	cr_expect(strstr(unit, "%h/%I") && strstr(page, "autocompfs@ac.service"), "instance");
+	cr_expect(strstr(unit, "state=%S/autocompfs@%i") &&
+	          strstr(page, ".I ~/.local/state/autocompfs@INSTANCE"), "state directory");
+	cr_expect(!strstr(page, "systemd\\-escape \\-\\-path"), "--path escapes from /, not ~");
+	free(unit);
+	free(page);
+	mnt_cleanup(&m);
 }
