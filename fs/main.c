@@ -264,7 +264,9 @@ static void usage(const char *prog)
 	       "                           (default: stderr, which a daemon closes)\n"
 	       "    SOURCE                 a name only, shown in /proc/mounts (mount(8) passes\n"
 	       "                           the first field of an fstab line here)\n\n"
-	       "Unmount with: fusermount3 -u MOUNTPOINT (or send SIGTERM).\n", prog);
+	       "Unmount with: fusermount3 -u MOUNTPOINT (or send SIGTERM).\n"
+	       "Exit status: 0 unmounted, 1 could not start (the message says why),\n"
+	       "2 a bad command line. See autocompfs(1).\n", prog);
 }
 
 static char *default_state_dir(void)

@@ -702,10 +702,12 @@ int svg_overview(struct strbuf *sb, const struct svg_kernel *ks, int n)
 			snprintf(label, sizeof(label), " " DASH " failed");
 		else
 			snprintf(label, sizeof(label), " " DASH " no time yet");
+		put(&o, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\" "
+		        "fill=\"%s\">%d</text>\n", lx - 4, ly + 4, color, k + 1);
 		put(&o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-		        "stroke-width=\"3\"%s%s%s/>\n<text x=\"%.1f\" y=\"%.1f\">%d ", lx, ly, lx + 20,
+		        "stroke-width=\"3\"%s%s%s/>\n<text x=\"%.1f\" y=\"%.1f\">", lx, ly, lx + 20,
 		    ly, color, dash ? " stroke-dasharray=\"" : "", dash ? dash : "", dash ? "\"" : "",
-		    lx + 28, ly + 4, k + 1);
+		    lx + 28, ly + 4);
 		esc_n(&o, ks[k].name, 40);
 		esc(&o, label);
 		put(&o, "</text>\n");
