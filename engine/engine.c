@@ -33,6 +33,7 @@
 #include "engine/llm.h"
 #include "engine/noise.h"
 #include "engine/run.h"
+#include "engine/scratch.h"
 
 struct kernel {
 	int64_t id;
@@ -322,7 +323,9 @@ static int load_kernels(struct engine *e)
  * write the database. The state directory is private (0700), so a daemon
  * running as root keeps them in a fresh directory of its own under /tmp
  * (0711: others may pass through, not list), noted in STATE/scratch-dir so
- * that the next start removes what a killed daemon left there. A daemon
+ * that the next start removes what a killed daemon left there, and holding
+ * an owner record so that any later daemon removes it once its daemon is
+ * dead and its state directory gone (scratch.h). A daemon
  * that is not root has no uid to drop to and keeps them in STATE/scratch. */
 static int open_scratch(struct engine *e, char *err, size_t errlen)
 {
@@ -349,6 +352,8 @@ static int open_scratch(struct engine *e, char *err, size_t errlen)
 	if (!strncmp(old, prefix, sizeof(prefix) - 1) && !strstr(old, "/..") &&
 	    lstat(old, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0)
 		remove_tree(old);
+	/* and those of daemons that died with their state directory */
+	scratch_sweep("/tmp", "autocompfs-scratch-");
 	snprintf(e->scratch_dir, sizeof(e->scratch_dir), "%sXXXXXX", prefix);
 	if (!mkdtemp(e->scratch_dir) || chmod(e->scratch_dir, 0711) < 0) {
 		int rc = -errno;
@@ -358,6 +363,7 @@ static int open_scratch(struct engine *e, char *err, size_t errlen)
 		return rc;
 	}
 	e->scratch_own = true;
+	scratch_mark_owner(e->scratch_dir, e->state_dir);
 	f = fopen(path, "w");
 	if (f) {
 		fprintf(f, "%s\n", e->scratch_dir);
@@ -592,12 +598,29 @@ int engine_kernel_rename(struct engine *e, const char *from, const char *to)
 	return rc;
 }
 
-/* The input file name for a config (static storage). */
-const char *engine_input_name_for(const char *config_text, size_t len)
+/* The target a kernel's files imply when config.json names neither a
+ * target nor an input: cpu for input.c, else the target whose input file
+ * is there (input.cu: cuda, input.cl: opencl), else cpu. */
+static const struct ac_target *implied_target(const struct file_row *files, int n)
+{
+	const struct ac_target *cpu = ac_target_find("cpu");
+	for (int i = 0; i < n; i++)
+		if (!strcmp(files[i].name, cpu->input_name))
+			return cpu;
+	for (const struct ac_target *const *t = ac_target_all(); *t; t++)
+		for (int i = 0; (*t)->input_name && i < n; i++)
+			if (!strcmp(files[i].name, (*t)->input_name))
+				return *t;
+	return cpu;
+}
+
+/* The input file name for a config and the kernel's files (static storage). */
+const char *engine_input_name_for(const char *config_text, size_t len,
+                                  const struct file_row *files, int nfiles)
 {
 	struct ac_config cfg;
 	char err[256];
-	const char *name = "input.c";
+	const char *name = implied_target(files, nfiles)->input_name;
 	if (config_parse(config_text ? config_text : "", config_text ? len : 0, &cfg, err,
 	                 sizeof(err)) == 0) {
 		if (cfg.input) {
@@ -728,7 +751,8 @@ static int create_run(struct engine *e, int64_t kid, int64_t *rid)
 		file_rows_free(files, n);
 		return -EINVAL;
 	}
-	const struct ac_target *t = ac_target_find(cfg.target ? cfg.target : "cpu");
+	const struct ac_target *t = cfg.target ? ac_target_find(cfg.target)
+	                          : cfg.input ? ac_target_find("cpu") : implied_target(files, n);
 	const char *input_name = cfg.input ? cfg.input : t->input_name;
 	const char *input = NULL;
 	bool have_harness = t->harness_name == NULL;
@@ -740,11 +764,15 @@ static int create_run(struct engine *e, int64_t kid, int64_t *rid)
 	}
 	if (!input || !have_harness) {
 		char line[300];
+		/* without a target in config.json, say how another one is chosen */
+		const char *hint = cfg.target || cfg.input ? ""
+		                   : " (or input.cu for cuda, input.cl for opencl; or set "
+		                     "\"target\" in config.json)";
 		if (!input && !have_harness)
-			snprintf(line, sizeof(line), "waiting: copy %s and %s here", input_name,
-			         t->harness_name);
+			snprintf(line, sizeof(line), "waiting: copy %s and %s here%s", input_name,
+			         t->harness_name, hint);
 		else if (!input)
-			snprintf(line, sizeof(line), "waiting: %s is missing", input_name);
+			snprintf(line, sizeof(line), "waiting: %s is missing%s", input_name, hint);
 		else
 			snprintf(line, sizeof(line), "waiting: %s is missing (the %s target needs a "
 			         "harness)", t->harness_name, t->name);

@@ -91,8 +91,11 @@ struct llm_client *engine_llm(struct engine *e);
 /* Adds to the engine's token total (root status). */
 void engine_add_tokens(struct engine *e, long n);
 
-/* The name of the input file for a config text (config.json content):
- * "input.c" for cpu... (static storage, never NULL). */
-const char *engine_input_name_for(const char *config_text, size_t len);
+/* The name of the input file for a config text (config.json content) and
+ * the kernel's files (may be NULL): the config's "input", else its
+ * target's ("input.c" for cpu...), else what the files imply (input.cl
+ * alone: opencl's). Static storage, never NULL. */
+const char *engine_input_name_for(const char *config_text, size_t len,
+                                  const struct file_row *files, int nfiles);
 
 #endif

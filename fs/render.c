@@ -167,12 +167,16 @@ static void kc_refresh(struct view *v, struct kcache *kc)
 		store_cand_list(s, kc->run.id, &kc->cands, &kc->ncands);
 		snprintf(kc->ext, sizeof(kc->ext), "%s", ext_of(kc->run.input_name));
 	} else {
-		struct file_row f;
-		const char *input = "input.c";
-		if (store_file_get(s, kc->kid, "config.json", true, &f) == 0)
-			input = engine_input_name_for(f.data, f.size);
+		struct file_row f = {0}, *rows = NULL;
+		int n = 0;
+		if (store_file_list(s, kc->kid, false, &rows, &n))
+			n = 0;
+		bool have_cfg = store_file_get(s, kc->kid, "config.json", true, &f) == 0;
+		const char *input = engine_input_name_for(have_cfg ? f.data : NULL,
+		                                          have_cfg ? f.size : 0, rows, n);
 		snprintf(kc->ext, sizeof(kc->ext), "%s", ext_of(input));
 		file_row_clear(&f);
+		file_rows_free(rows, n);
 	}
 	kc->loaded = true;
 }
@@ -457,8 +461,16 @@ static struct blob *render_schedule(struct view *v, struct kcache *kc)
 {
 	struct strbuf sb = {0};
 	if (!kc->have_run || kc->run.best < 0) {
+		int64_t t = v->mount_ns;
+		struct kernel_row k;
+		if (kc->have_run)
+			t = kc->run.created_ns;
+		else if (store_kernel_get(engine_reader(v->e), kc->kid, &k) == 0)
+			t = k.created_ns;
+		if (!kc->have_run)
+			kernel_row_clear(&k);
 		sb_adds(&sb, "");
-		return blob_sb(&sb, kc->have_run ? kc->run.created_ns : v->mount_ns);
+		return blob_sb(&sb, t);
 	}
 	/* walk best → input, then print input → best */
 	int64_t chain[4096];
@@ -536,7 +548,7 @@ int view_root_progress(struct view *v, struct blob **out)
 			continue;
 		kc_refresh(v, kc);
 		ks[m++] = (struct svg_kernel){rows[i].name, kc->cands, kc->ncands,
-		                              kc->have_run ? kc->run.best : -1};
+		                              kc->have_run ? kc->run.best : -1, rows[i].state};
 		int64_t t = kc_mtime(kc, rows[i].created_ns);
 		if (t > mtime)
 			mtime = t;

@@ -38,6 +38,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "targets/target.h"
 
@@ -70,6 +71,19 @@ void ac_argv_add_split(struct ac_argv *a, const char *words);
 void ac_argv_free(struct ac_argv *a);
 
 /* --- files ----------------------------------------------------------- */
+
+/* The one way every target writes a file for a sandboxed command: data
+ * into path (relative to dirfd, which may be AT_FDCWD), created or
+ * replaced whole, never through a symbolic link, with exactly mode
+ * whatever the umask (the daemon runs with umask 077, and the sandbox
+ * user must be able to read what a target writes for it). Returns 0 or
+ * -errno; on failure the file may be left partly written. */
+int ac_write_file(int dirfd, const char *path, const void *data, size_t size, mode_t mode);
+
+/* Makes the directory path (or keeps the one there) with exactly mode,
+ * whatever the umask. -ENOTDIR when path is something else (a symbolic
+ * link included). Returns 0 or -errno. */
+int ac_make_dir(const char *path, mode_t mode);
 
 /* May name be a user file in a scratch directory? Non-empty, at most 255
  * bytes, no '/', not starting with '.'. */

@@ -22,6 +22,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The daemon runs with umask 077 (fs/main.c), and so do these tests: a
+ * file a target writes for the sandbox user with the umask's mode instead
+ * of its own is unreadable there, and fails here. */
+static void __attribute__((constructor)) daemon_umask(void)
+{
+	umask(077);
+}
+
 static char root[64];
 static char run_dir[128];
 static char *gemm_input;

@@ -26,6 +26,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The daemon runs with umask 077 (fs/main.c), and so do these tests: a
+ * file a target writes for the sandbox user with the umask's mode instead
+ * of its own is unreadable there, and fails here. */
+static void __attribute__((constructor)) daemon_umask(void)
+{
+	umask(077);
+}
+
 struct world {
 	char base[64];
 	char scratch[96];
