@@ -332,12 +332,19 @@ static int parent_ctx(struct search *s, int64_t parent, struct prompt_ctx *ctx,
 	return 0;
 }
 
-/* The code of an implement reply: the last fenced block, or SEARCH/REPLACE
- * edits applied to the parent. NULL with the reason in why. */
+/* The code of an implement reply: the fenced block in the input's
+ * language that defines the parent's functions (reply.h), or SEARCH/REPLACE
+ * edits applied to the parent (asked for with "edits", or sent instead of
+ * a whole file). NULL with the reason in why. */
 static char *code_of(struct search *s, const char *parent_code, const char *text, char *why,
                      size_t len)
 {
-	if (s->rc->cfg.edits && strstr(text, "<<<<<<< SEARCH")) {
+	bool has_edits = strstr(text, "<<<<<<< SEARCH") != NULL;
+	struct reply_want want = {.file_name = s->rc->row.input_name, .parent = parent_code};
+	char *code = s->rc->cfg.edits && has_edits ? NULL : reply_code_for(text, &want);
+	if (code)
+		return code;
+	if (has_edits) {
 		char *out = NULL;
 		char err[300];
 		if (reply_apply_edits(parent_code, text, &out, err, sizeof(err)) == 0)
@@ -345,9 +352,7 @@ static char *code_of(struct search *s, const char *parent_code, const char *text
 		snprintf(why, len, "edit does not apply: %s", err);
 		return NULL;
 	}
-	char *code = reply_code(text);
-	if (!code)
-		snprintf(why, len, "no code in reply");
+	snprintf(why, len, "no code in reply");
 	return code;
 }
 
