@@ -437,8 +437,12 @@ int llm_default_cap(const struct llm_request *req)
 {
 	if (req->max_tokens > 0)
 		return req->max_tokens;
-	if (req->thinking_budget > 0)
-		return req->thinking_budget + KERNEL_ROOM_TOKENS;
+	/* each setting counts only where its provider sends it */
+	bool anthropic = req->model && req->model->provider &&
+			 !strcmp(req->model->provider, "anthropic");
+	if (anthropic)
+		return req->thinking_budget > 0 ? req->thinking_budget + KERNEL_ROOM_TOKENS
+						: KERNEL_ROOM_TOKENS;
 	if ((req->reasoning_effort && strcmp(req->reasoning_effort, "none")) ||
 	    llm_model_reasons(req->model))
 		return REASONING_CAP_TOKENS;

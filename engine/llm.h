@@ -61,10 +61,10 @@ struct llm_request {
 };
 
 /* The output cap a request with max_tokens <= 0 gets: room for a whole
- * kernel (8192 tokens), plus the thinking budget when there is one, and
- * 32768 in all for a reasoning model (an effort set, or an OpenAI
- * reasoning model's name: o1, o3, o4-mini, gpt-5...), whose hidden
- * reasoning counts against the cap. */
+ * kernel (8192 tokens); for Anthropic plus the thinking budget when there
+ * is one; for the OpenAI providers 32768 in all for a reasoning model (an
+ * effort set, or an OpenAI reasoning model's name: o1, o3, o4-mini,
+ * gpt-5...), whose hidden reasoning counts against the cap. */
 int llm_default_cap(const struct llm_request *req);
 
 /* Whether the model string names an OpenAI reasoning model (o1, o3,

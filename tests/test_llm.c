@@ -793,9 +793,17 @@ Test(llm, default_caps)
 	req.reasoning_effort = "high";
 	cr_assert_eq(llm_default_cap(&req), 32768);
 	req.reasoning_effort = NULL;
+	/* a thinking budget counts for Anthropic only, an effort for OpenAI only */
 	req.thinking_budget = 4096;
+	cr_assert_eq(llm_default_cap(&req), 8192);
+	struct llm_model *claude = named_model("anthropic", "claude-sonnet-4-5");
+	req.model = claude;
 	cr_assert_eq(llm_default_cap(&req), 4096 + 8192);
 	req.thinking_budget = 0;
+	req.reasoning_effort = "high";
+	cr_assert_eq(llm_default_cap(&req), 8192);
+	req.reasoning_effort = NULL;
+	llm_model_free(claude);
 	req.model = reasoner;
 	cr_assert_eq(llm_default_cap(&req), 32768);
 	cr_assert(llm_model_reasons(reasoner));
