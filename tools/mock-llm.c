@@ -798,7 +798,8 @@ static char *error_body(bool anthropic, int status, const char *message)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *err = cJSON_CreateObject();
-	const char *type = status == 429 ? "rate_limit_error" : status == 401
+	const char *type = status == 429 ? "rate_limit_error" : status == 529
+		? "overloaded_error" : status == 401
 		? "authentication_error" : status >= 500 ? "api_error" : "invalid_request_error";
 	if (anthropic)
 		cJSON_AddStringToObject(root, "type", "error");
