@@ -234,3 +234,36 @@ Test(models, bad_settings_are_refused)
 	cr_assert(strstr(out, "\"thinking_budget\" must be 0 (off) or at least 1024"), "%s", out);
 	free(out);
 }
+
+Test(models, responses_api_resumes_without_asking_twice)
+{
+	/* slower answers, so that the stop comes mid-search */
+	mock_stop(mock);
+	port = mock_start("tests/mock/models", 150, mocklog, &mock);
+	start("openai-responses", "gpt-5.1", NULL);
+	cr_assert_eq(sh("mkdir %s/kernels/s && printf '%%s' '{\"iterations\": 2, \"beam\": 1, "
+	                "\"plans\": 2, \"implementations\": 2, \"tune\": false}' > "
+	                "%s/kernels/s/config.json && cp %s/tests/kernels/trivial/* %s/kernels/s/",
+	                m.dir, m.dir, src_dir(), m.dir), 0);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/kernels/s/log", m.dir);
+	cr_assert(wait_contains(path, "candidate 2:", 200));
+	cr_assert_eq(sh("echo stop > %s/kernels/s/ctl", m.dir), 0);
+	char *st = wait_final(&m, "s", 60);
+	cr_assert(st && !strncmp(st, "stopped", 7), "%s", st);
+	free(st);
+	cr_assert_eq(sh("echo start > %s/kernels/s/ctl", m.dir), 0);
+	snprintf(path, sizeof(path), "%s/kernels/s/status", m.dir);
+	cr_assert(wait_contains(path, "done", 300), "%s", slurp(path));
+	char *out = sh_out("grep -c '\"status\":200' %s", mocklog);
+	int answered = atoi(out);
+	free(out);
+	out = sh_out("sqlite3 %s/autocompfs.db 'SELECT count(*) FROM llm_call'", m.state);
+	int stored = atoi(out);
+	free(out);
+	cr_assert(answered <= stored + 4, "answered %d, stored %d", answered, stored);
+	out = sh_out("sqlite3 %s/autocompfs.db 'SELECT min(reasoning_tokens) FROM llm_call'",
+	             m.state);
+	cr_assert_eq(atoi(out), 256, "every stored call kept its reasoning tokens: %s", out);
+	free(out);
+}
