@@ -438,13 +438,13 @@ int llm_default_cap(const struct llm_request *req)
 	if (req->max_tokens > 0)
 		return req->max_tokens;
 	/* each setting counts only where its provider sends it */
-	bool anthropic = req->model && req->model->provider &&
-			 !strcmp(req->model->provider, "anthropic");
-	if (anthropic)
-		return req->thinking_budget > 0 ? req->thinking_budget + KERNEL_ROOM_TOKENS
-						: KERNEL_ROOM_TOKENS;
-	if ((req->reasoning_effort && strcmp(req->reasoning_effort, "none")) ||
-	    llm_model_reasons(req->model))
+	const struct llm_provider *p = req->model ? llm_provider_find(req->model->provider) : NULL;
+	if (!p)
+		p = &llm_openai;
+	if (p->thinking && req->thinking_budget > 0)
+		return req->thinking_budget + KERNEL_ROOM_TOKENS;
+	if (p->effort && ((req->reasoning_effort && strcmp(req->reasoning_effort, "none")) ||
+			  llm_model_reasons(req->model)))
 		return REASONING_CAP_TOKENS;
 	return KERNEL_ROOM_TOKENS;
 }
@@ -1072,9 +1072,10 @@ int llm_complete(struct llm_client *c, const struct llm_request *req,
 			}
 		} else {
 			char msg[320];
+			char http[400];
 			server_message(x.body.buf, msg, sizeof(msg));
-			snprintf(words, sizeof(words), "%s: HTTP %ld%s%s", spec, status,
-				 msg[0] ? ": " : "", msg);
+			snprintf(http, sizeof(http), "HTTP %ld%s%s", status, msg[0] ? ": " : "", msg);
+			snprintf(words, sizeof(words), "%s: %s", spec, http);
 			rc = status_errno(status);
 			const struct llm_param *refused = NULL;
 			if (status == 400 || status == 422)
@@ -1088,7 +1089,7 @@ int llm_complete(struct llm_client *c, const struct llm_request *req,
 					if (learned_add(c, lkey, refused->learn)) {
 						char line[800];
 						snprintf(line, sizeof(line), "%s refuses %s (%s): %s from "
-							 "now on", spec, refused->name, words + strlen(spec) + 2,
+							 "now on", spec, refused->name, http,
 							 refused->instead);
 						tell(wait_note, note_arg, ep.key, line);
 					}

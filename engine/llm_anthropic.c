@@ -109,6 +109,7 @@ const struct llm_provider llm_anthropic = {
 	.base_env = "ANTHROPIC_BASE_URL",
 	.key_env = "ANTHROPIC_API_KEY",
 	.version_header = "anthropic-version: 2023-06-01",
+	.thinking = true,
 	.url = anthropic_url,
 	.auth = anthropic_auth,
 	.build = anthropic_build,

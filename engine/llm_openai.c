@@ -137,6 +137,7 @@ const struct llm_provider llm_openai = {
 	.default_base = "https://api.openai.com/v1",
 	.base_env = "OPENAI_BASE_URL",
 	.key_env = "OPENAI_API_KEY",
+	.effort = true,
 	.url = openai_url,
 	.auth = bearer_auth,
 	.build = openai_build,

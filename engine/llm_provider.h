@@ -57,6 +57,8 @@ struct llm_provider {
 	const char *base_env;      /* "OPENAI_BASE_URL" */
 	const char *key_env;       /* "OPENAI_API_KEY" */
 	const char *version_header; /* sent with every request; NULL: none */
+	bool effort;               /* sends llm_request.reasoning_effort */
+	bool thinking;             /* sends llm_request.thinking_budget */
 
 	/* Writes the request URL for base (no trailing '/') into url. */
 	void (*url)(const char *base, char *url, size_t len);

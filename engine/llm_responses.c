@@ -143,6 +143,7 @@ const struct llm_provider llm_responses = {
 	.default_base = "https://api.openai.com/v1",
 	.base_env = "OPENAI_BASE_URL",
 	.key_env = "OPENAI_API_KEY",
+	.effort = true,
 	.url = responses_url,
 	.auth = bearer_auth,
 	.build = responses_build,
