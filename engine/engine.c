@@ -82,6 +82,7 @@ struct engine {
 	bool prober_started;
 
 	atomic_long tokens;
+	atomic_long reasoning_tokens;
 	atomic_long evaluated;
 	struct llm_client *llm;
 	atomic_llong full_mono_ns;   /* when a run last paused on a full disk */
@@ -125,6 +126,16 @@ char *const *engine_models(struct engine *e)
 struct llm_client *engine_llm(struct engine *e)
 {
 	return e->llm;
+}
+
+const struct engine_opts *engine_options(struct engine *e)
+{
+	return &e->opts;
+}
+
+void engine_add_reasoning_tokens(struct engine *e, long n)
+{
+	atomic_fetch_add(&e->reasoning_tokens, n);
 }
 
 void engine_add_tokens(struct engine *e, long n)
@@ -505,10 +516,14 @@ void engine_totals(struct engine *e, struct strbuf *sb)
 		nk += !e->kernels[i]->deleted;
 	pthread_mutex_unlock(&e->lock);
 	sb_addf(sb, "engine: %d kernels, %d running, %d queued; builds %d/%d busy, %d waiting; "
-	        "timed runs waiting %d; candidates evaluated %ld; tokens %ld; models: ",
+	        "timed runs waiting %d; candidates evaluated %ld; tokens %ld",
 	        nk, running, queued, e->build_jobs - e->builds_free, e->build_jobs,
 	        atomic_load(&e->builds_waiting), atomic_load(&e->timing_waiting),
 	        atomic_load(&e->evaluated), atomic_load(&e->tokens));
+	long reasoning = atomic_load(&e->reasoning_tokens);
+	if (reasoning)
+		sb_addf(sb, " (%ld reasoning)", reasoning);
+	sb_adds(sb, "; models: ");
 	if (!e->models || !e->models[0])
 		sb_adds(sb, "none");
 	for (int i = 0; e->models && e->models[i]; i++)

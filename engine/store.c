@@ -122,7 +122,11 @@ static const char *migrations[] = {
 	"ALTER TABLE candidate ADD COLUMN slot TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE candidate ADD COLUMN retime_ns INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX candidate_slot ON candidate(run_id, slot);",
-	/* 2 -> 3: how each verdict was reached (the judge's figures, re-checks,
+	/* version 3: reasoning tokens, per call and per candidate (of their
+	 * completion tokens, those the model spent reasoning) */
+	"ALTER TABLE llm_call ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE candidate ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;",
+	/* 3 -> 4: how each verdict was reached (the judge's figures, re-checks,
 	 * the interleaved re-timing), per candidate and for the run */
 	"ALTER TABLE candidate ADD COLUMN verdict TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE run ADD COLUMN verdict TEXT NOT NULL DEFAULT '';",
@@ -1193,8 +1197,8 @@ static const char SQL_CAND_NEXT[] =
 	"SELECT coalesce(max(num) + 1, 0) FROM candidate WHERE run_id = ?";
 static const char SQL_CAND_ADD[] =
 	"INSERT INTO candidate(run_id, num, parent, iteration, origin, plan, option, model, "
-	"source, outcome, message, plan_prompt, code_prompt, tokens, created_ns, slot) "
-	"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	"source, outcome, message, plan_prompt, code_prompt, tokens, created_ns, slot, "
+	"reasoning_tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 int store_cand_add(struct store *s, struct cand_row *c)
 {
@@ -1236,6 +1240,7 @@ int store_cand_add(struct store *s, struct cand_row *c)
 			sqlite3_bind_int64(st, 14, c->tokens);
 			sqlite3_bind_int64(st, 15, c->created_ns);
 			bind_text(st, 16, c->slot);
+			sqlite3_bind_int64(st, 17, c->reasoning_tokens);
 			rc = step_done(s, st);
 		}
 	}
@@ -1291,7 +1296,7 @@ int store_cand_set_beam(struct store *s, int64_t rid, int64_t num, int in_beam)
 
 #define CAND_COLS "run_id, num, parent, iteration, origin, plan, option, model, " \
 	"length(source), outcome, time_ns, samples, spread, message, length(CAST(log AS BLOB)), tokens, " \
-	"in_beam, created_ns, evaluated_ns, slot, retime_ns, verdict"
+	"in_beam, created_ns, evaluated_ns, slot, retime_ns, reasoning_tokens, verdict"
 
 static void cand_from(sqlite3_stmt *st, struct cand_row *c)
 {
@@ -1316,7 +1321,8 @@ static void cand_from(sqlite3_stmt *st, struct cand_row *c)
 	c->evaluated_ns = sqlite3_column_int64(st, 18);
 	c->slot = col_text(st, 19);
 	c->retime_ns = sqlite3_column_int64(st, 20);
-	c->verdict = col_text(st, 21);
+	c->reasoning_tokens = (long)sqlite3_column_int64(st, 21);
+	c->verdict = col_text(st, 22);
 }
 
 static const char SQL_CAND_GET[] =
@@ -1335,10 +1341,10 @@ int store_cand_get(struct store *s, int64_t rid, int64_t num, struct cand_row *c
 		int r = sqlite3_step(st);
 		if (r == SQLITE_ROW) {
 			cand_from(st, c);
-			c->source = col_text(st, 22);
-			c->log = col_text(st, 23);
-			c->plan_prompt = col_text(st, 24);
-			c->code_prompt = col_text(st, 25);
+			c->source = col_text(st, 23);
+			c->log = col_text(st, 24);
+			c->plan_prompt = col_text(st, 25);
+			c->code_prompt = col_text(st, 26);
 			rc = (c->source && c->log) ? 0 : -ENOMEM;
 		} else {
 			rc = r == SQLITE_DONE ? -ENOENT : errno_of(r);
@@ -1553,8 +1559,8 @@ void llm_call_row_clear(struct llm_call_row *c)
 
 static const char SQL_CALL_PUT[] =
 	"INSERT OR REPLACE INTO llm_call(run_id, slot, model, prompt, reply, reasoning, error, "
-	"truncated, prompt_tokens, completion_tokens, attempts, wall_ns, created_ns) "
-	"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	"truncated, prompt_tokens, completion_tokens, attempts, wall_ns, created_ns, "
+	"reasoning_tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 int store_call_put(struct store *s, const struct llm_call_row *c)
 {
@@ -1575,6 +1581,7 @@ int store_call_put(struct store *s, const struct llm_call_row *c)
 		sqlite3_bind_int(st, 11, c->attempts);
 		sqlite3_bind_int64(st, 12, c->wall_ns);
 		sqlite3_bind_int64(st, 13, now_ns());
+		sqlite3_bind_int64(st, 14, c->reasoning_tokens);
 		rc = step_done(s, st);
 	}
 	unlock(s);
@@ -1583,7 +1590,8 @@ int store_call_put(struct store *s, const struct llm_call_row *c)
 
 static const char SQL_CALL_GET[] =
 	"SELECT run_id, slot, model, prompt, reply, reasoning, error, truncated, prompt_tokens, "
-	"completion_tokens, attempts, wall_ns FROM llm_call WHERE run_id = ? AND slot = ?";
+	"completion_tokens, attempts, wall_ns, reasoning_tokens FROM llm_call "
+	"WHERE run_id = ? AND slot = ?";
 
 int store_call_get(struct store *s, int64_t rid, const char *slot, struct llm_call_row *c)
 {
@@ -1608,6 +1616,7 @@ int store_call_get(struct store *s, int64_t rid, const char *slot, struct llm_ca
 			c->completion_tokens = (long)sqlite3_column_int64(st, 9);
 			c->attempts = sqlite3_column_int(st, 10);
 			c->wall_ns = sqlite3_column_int64(st, 11);
+			c->reasoning_tokens = (long)sqlite3_column_int64(st, 12);
 			rc = 0;
 		} else {
 			rc = r == SQLITE_DONE ? -ENOENT : errno_of(r);
@@ -1620,9 +1629,11 @@ int store_call_get(struct store *s, int64_t rid, const char *slot, struct llm_ca
 
 static const char SQL_CALL_TOTALS[] =
 	"SELECT count(*), coalesce(sum(prompt_tokens + completion_tokens), 0), "
-	"coalesce(sum(wall_ns), 0) FROM llm_call WHERE run_id = ?";
+	"coalesce(sum(wall_ns), 0), coalesce(sum(reasoning_tokens), 0) FROM llm_call "
+	"WHERE run_id = ?";
 
-int store_call_totals(struct store *s, int64_t rid, long *calls, long *tokens, int64_t *wall_ns)
+int store_call_totals(struct store *s, int64_t rid, long *calls, long *tokens, int64_t *wall_ns,
+                      long *reasoning)
 {
 	lock(s);
 	sqlite3_stmt *st = stmt(s, SQL_CALL_TOTALS);
@@ -1633,6 +1644,8 @@ int store_call_totals(struct store *s, int64_t rid, long *calls, long *tokens, i
 			*calls = (long)sqlite3_column_int64(st, 0);
 			*tokens = (long)sqlite3_column_int64(st, 1);
 			*wall_ns = sqlite3_column_int64(st, 2);
+			if (reasoning)
+				*reasoning = (long)sqlite3_column_int64(st, 3);
 			rc = 0;
 		}
 		sqlite3_reset(st);

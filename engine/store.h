@@ -20,7 +20,7 @@
 #include "targets/target.h"
 
 #define STORE_MENUS_KERNEL 0
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -169,6 +169,7 @@ struct cand_row {
 	int64_t evaluated_ns;
 	char *slot;           /* the search slot it fills ("i2/p5/plan1/impl0"), "" if none */
 	int64_t retime_ns;    /* finalists: the re-measured median, 0 if not re-timed */
+	long reasoning_tokens; /* of tokens, spent reasoning by the implementing call */
 	char *verdict;        /* JSON: how the verdict was reached ("" before) */
 };
 void cand_row_clear(struct cand_row *c);
@@ -215,15 +216,18 @@ struct llm_call_row {
 	char *error;          /* "" on success */
 	int truncated;
 	long prompt_tokens;
-	long completion_tokens;
+	long completion_tokens;  /* reasoning included */
 	int attempts;
 	int64_t wall_ns;
+	long reasoning_tokens;   /* of completion_tokens, spent reasoning */
 };
 void llm_call_row_clear(struct llm_call_row *c);
 int store_call_put(struct store *s, const struct llm_call_row *c);
 /* -ENOENT when the slot was never asked. */
 int store_call_get(struct store *s, int64_t rid, const char *slot, struct llm_call_row *c);
-int store_call_totals(struct store *s, int64_t rid, long *calls, long *tokens, int64_t *wall_ns);
+/* The run's calls, tokens, wall time and (reasoning may be NULL) reasoning tokens. */
+int store_call_totals(struct store *s, int64_t rid, long *calls, long *tokens, int64_t *wall_ns,
+                      long *reasoning);
 
 /* ---- log ---- */
 int store_log_add(struct store *s, int64_t kid, int64_t ts, const char *line);

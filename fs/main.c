@@ -47,6 +47,9 @@
 struct options {
 	char *state;
 	char *models;
+	char *effort;        /* reasoning_effort */
+	int thinking_budget;
+	int max_output_tokens;
 	int jobs;
 	int inflight;
 	int help;
@@ -65,6 +68,9 @@ struct options {
 static const struct fuse_opt spec[] = {
 	OPT("state=%s", state),
 	OPT("models=%s", models),
+	OPT("reasoning_effort=%s", effort),
+	OPT("thinking_budget=%d", thinking_budget),
+	OPT("max_output_tokens=%d", max_output_tokens),
 	OPT("jobs=%d", jobs),
 	OPT("llm_inflight=%d", inflight),
 	OPT("-h", help),
@@ -104,6 +110,7 @@ static void options_free(struct options *o)
 {
 	free(o->state);
 	free(o->models);
+	free(o->effort);
 	free(o->log);
 	free(o->log_file);
 	free(o->pos[0]);
@@ -254,6 +261,12 @@ static void usage(const char *prog)
 	       "    -o models=M1,M2        models for every kernel, e.g. openai::gpt-4.1 or\n"
 	       "                           openai@http://127.0.0.1:8000/v1::Qwen/Qwen3-8B\n"
 	       "                           (default: $AUTOCOMP_MODELS)\n"
+	       "    -o reasoning_effort=E  OpenAI reasoning effort for every kernel: none, minimal,\n"
+	       "                           low, medium, high or xhigh (config.json may override)\n"
+	       "    -o thinking_budget=N   Anthropic extended thinking, N >= 1024 tokens a call\n"
+	       "    -o max_output_tokens=N\n"
+	       "                           output cap a call, reasoning included (default 8192;\n"
+	       "                           32768 for reasoning models; budget + 8192 with thinking)\n"
 	       "    -o jobs=N              parallel builds (default: the number of CPUs)\n"
 	       "    -o llm_inflight=N      LLM requests in flight (default 4)\n"
 	       "    -o allow_other         let other users see the mount (private by default)\n"
@@ -490,6 +503,19 @@ int main(int argc, char *argv[])
 	}
 	if (!o.state)
 		o.state = default_state_dir();
+	const char *effort = NULL;
+	char why[300];
+	if (o.thinking_budget < 0 || o.max_output_tokens < 0 ||
+	    config_check_reasoning("-o", o.effort, o.thinking_budget, o.max_output_tokens, &effort,
+	                           why, sizeof(why))) {
+		if (o.thinking_budget < 0 || o.max_output_tokens < 0)
+			snprintf(why, sizeof(why), "-o: token counts must not be negative");
+		fprintf(stderr, "autocompfs: %s\n", why);
+		fuse_opt_free_args(&args);
+		free(cmd.mountpoint);
+		options_free(&o);
+		return 2;
+	}
 	const char *models = o.models ? o.models : getenv("AUTOCOMP_MODELS");
 	char **mv = models && *models ? strv_split(models, ',') : NULL;
 
@@ -553,6 +579,9 @@ int main(int argc, char *argv[])
 		.models = mv,
 		.build_jobs = o.jobs,
 		.llm_in_flight = o.inflight,
+		.reasoning_effort = effort,
+		.thinking_budget = o.thinking_budget,
+		.max_output_tokens = o.max_output_tokens,
 		.debounce_s = -1,
 	};
 	struct engine *e = NULL;

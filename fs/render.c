@@ -367,6 +367,7 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		cJSON_AddNumberToObject(o, "spread", c->spread);
 		cJSON_AddStringToObject(o, "message", c->message);
 		cJSON_AddNumberToObject(o, "tokens", (double)c->tokens);
+		cJSON_AddNumberToObject(o, "reasoning_tokens", (double)c->reasoning_tokens);
 		cJSON_AddBoolToObject(o, "in_beam", c->in_beam != 0);
 		cJSON_AddItemToArray(arr, o);
 		counts[ac_outcome_parse(c->outcome) & 7]++;
@@ -399,9 +400,10 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		cJSON_AddNumberToObject(run, "pending", counts[AC_PENDING]);
 		cJSON_AddNumberToObject(run, "tokens", (double)(kc->run.tokens > tokens ?
 		                                                kc->run.tokens : tokens));
-		long calls = 0, ctok = 0;
+		long calls = 0, ctok = 0, creason = 0;
 		int64_t cwall = 0;
-		store_call_totals(engine_reader(v->e), kc->run.id, &calls, &ctok, &cwall);
+		store_call_totals(engine_reader(v->e), kc->run.id, &calls, &ctok, &cwall, &creason);
+		cJSON_AddNumberToObject(run, "reasoning_tokens", (double)creason);
 		cJSON_AddNumberToObject(run, "llm_calls", (double)calls);
 		cJSON_AddNumberToObject(run, "llm_wall_s", cwall / 1e9);
 		int64_t end = kc->run.finished_ns ? kc->run.finished_ns : now_ns();
