@@ -15,9 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/cost.h"
 #include "targets/target.h"
 
-enum kind { K_INT, K_LONG, K_NUM, K_BOOL, K_STR, K_STRV, K_U64 };
+enum kind { K_INT, K_LONG, K_NUM, K_BOOL, K_STR, K_STRV, K_U64, K_PRICES };
 
 struct key {
 	const char *name;
@@ -59,6 +60,10 @@ static const struct key keys[] = {
 	{"cflags", K_STR, OFF(cflags), 0, 0},
 	{"arch", K_STR, OFF(arch), 0, 0},
 	{"command", K_STRV, OFF(command), 0, 0},
+	{"max_cost", K_NUM, OFF(max_cost), 0, 1e9},
+	{"prices", K_PRICES, OFF(prices), 0, 0},
+	{"combine_every", K_INT, OFF(combine_every), 0, 1000},
+	{"examples_max_bytes", K_INT, OFF(examples_max_bytes), 0, 1000000},
 };
 
 void config_defaults(struct ac_config *c)
@@ -74,6 +79,7 @@ void config_defaults(struct ac_config *c)
 	c->timeout_s = 60;
 	c->recheck = 10;
 	c->retime_rounds = 5;
+	c->examples_max_bytes = 8000;
 }
 
 int strv_len(char *const *v)
@@ -129,7 +135,7 @@ void config_clear(struct ac_config *c)
 		return;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		void *f = (char *)c + keys[i].off;
-		if (keys[i].kind == K_STR)
+		if (keys[i].kind == K_STR || keys[i].kind == K_PRICES)
 			free(*(char **)f);
 		else if (keys[i].kind == K_STRV)
 			strv_free(*(char ***)f);
@@ -213,6 +219,21 @@ static int set_key(struct ac_config *c, const struct key *k, const cJSON *v,
 		free(*(char **)f);
 		*(char **)f = strdup(v->valuestring);
 		return *(char **)f ? 0 : -ENOMEM;
+	case K_PRICES: {
+		char *text = cJSON_PrintUnformatted(v);
+		if (!text)
+			return -ENOMEM;
+		struct price_table t;
+		int rc = cost_table_parse(text, strlen(text), "config.json", &t, err, errlen);
+		cost_table_clear(&t);
+		if (rc) {
+			free(text);
+			return rc;
+		}
+		free(*(char **)f);
+		*(char **)f = text;
+		return 0;
+	}
 	case K_STRV: {
 		if (cJSON_IsString(v)) {
 			char **sv = strv_split(v->valuestring, ',');

@@ -49,6 +49,11 @@ struct ac_config {
 	char *cflags;
 	char *arch;
 	char **command;          /* command target argv, NULL-terminated */
+	double max_cost;         /* US dollars the search may spend on models; 0: no limit */
+	char *prices;            /* "prices": the validated JSON object text (engine/cost.h);
+	                            NULL: STATE_DIR/prices.json alone */
+	int combine_every;       /* every Nth iteration combines pairs of beam members; 0: off */
+	int examples_max_bytes;  /* menus/MENU.examples/ text per prompt: 8000; 0: none */
 };
 
 /* Fills the defaults (no allocation). */

@@ -83,6 +83,7 @@ struct engine {
 
 	atomic_long tokens;
 	atomic_long reasoning_tokens;
+	atomic_llong cost_microdollars; /* spent by this daemon's calls (any price known) */
 	atomic_long evaluated;
 	struct llm_client *llm;
 	atomic_llong full_mono_ns;   /* when a run last paused on a full disk */
@@ -136,6 +137,12 @@ const struct engine_opts *engine_options(struct engine *e)
 void engine_add_reasoning_tokens(struct engine *e, long n)
 {
 	atomic_fetch_add(&e->reasoning_tokens, n);
+}
+
+void engine_add_cost(struct engine *e, double dollars)
+{
+	if (dollars > 0)
+		atomic_fetch_add(&e->cost_microdollars, (long long)llround(dollars * 1e6));
 }
 
 void engine_add_tokens(struct engine *e, long n)
@@ -523,6 +530,13 @@ void engine_totals(struct engine *e, struct strbuf *sb)
 	long reasoning = atomic_load(&e->reasoning_tokens);
 	if (reasoning)
 		sb_addf(sb, " (%ld reasoning)", reasoning);
+	/* what every kernel's runs cost, from the store: a deleted kernel's
+	 * calls go with it, a restarted daemon still counts the earlier ones */
+	double cost = 0;
+	store_call_cost(e->reader, -1, &cost);
+	long long mine = atomic_load(&e->cost_microdollars);
+	if (cost > 0)
+		sb_addf(sb, "; cost $%.4f (this daemon $%.4f)", cost, (double)mine / 1e6);
 	sb_adds(sb, "; models: ");
 	if (!e->models || !e->models[0])
 		sb_adds(sb, "none");
@@ -1365,10 +1379,11 @@ void run_finalists(struct run_ctx *rc, const char *state)
 	int n;
 	if (store_cand_list(rc->e->writer, rc->rid, &rows, &n))
 		return;
-	/* the correct candidates, fastest first by their first measurement */
+	/* the correct candidates, fastest first by their first measurement; a
+	 * duplicate is its original's code, so it takes no finalist's place */
 	int ok = 0;
 	for (int i = 0; i < n; i++)
-		if (!strcmp(rows[i].outcome, "ok") && rows[i].time_ns > 0)
+		if (!strcmp(rows[i].outcome, "ok") && rows[i].time_ns > 0 && rows[i].same_as < 0)
 			rows[ok++] = rows[i];
 		else
 			cand_row_clear(&rows[i]);

@@ -140,6 +140,9 @@ static int add_header(struct strbuf *sb, const struct prompt_ctx *ctx, const cha
 	int rc = 0;
 	rc |= sb_addf(sb, "## Phase: %s\n", phase);
 	rc |= sb_addf(sb, "## Kernel: %s\n", ctx->kernel ? ctx->kernel : "kernel");
+	if (ctx->other_num > 0)
+		rc |= sb_addf(sb, "## Combine: #%lld + #%lld\n", (long long)ctx->parent_num,
+		              (long long)ctx->other_num);
 	rc |= sb_addf(sb, "## Target: %s\n\n", ctx->target ? ctx->target : "cpu");
 	rc |= sb_adds(sb,
 		"You are an expert performance engineer. We are making a kernel "
@@ -181,6 +184,62 @@ static int add_parent(struct strbuf *sb, const struct prompt_ctx *ctx)
 	rc |= add_fenced(sb, ctx->parent_code ? ctx->parent_code : "", ctx->file_name);
 	rc |= sb_adds(sb, "\n");
 	return rc ? -ENOMEM : 0;
+}
+
+/* The parent's hardware figures ({"util":0.5,...}) as "- util: 0.5" lines.
+ * Only names and numbers pass (the report parser checked them). */
+static int add_metrics(struct strbuf *sb, const struct prompt_ctx *ctx)
+{
+	const char *m = ctx->parent_metrics;
+	if (!m || m[0] != '{' || m[1] == '}')
+		return 0;
+	int rc = sb_adds(sb, "### Hardware figures\n\nWhat the hardware reported for the "
+	                 "current code, besides its time:\n\n");
+	const char *p = m + 1;
+	while (*p && *p != '}') {
+		if (*p != '"')
+			break;
+		const char *e = strchr(p + 1, '"');
+		if (!e || e[1] != ':')
+			break;
+		const char *v = e + 2;
+		size_t vn = strcspn(v, ",}");
+		rc |= sb_addf(sb, "- %.*s: %.*s\n", (int)(e - p - 1), p + 1, (int)vn, v);
+		p = v + vn;
+		if (*p == ',')
+			p++;
+	}
+	rc |= sb_adds(sb, "\nUse them to judge where the time goes.\n\n");
+	return rc ? -ENOMEM : 0;
+}
+
+/* A combine prompt: the second beam member's code and both plans. */
+static int add_other(struct strbuf *sb, const struct prompt_ctx *ctx)
+{
+	if (ctx->other_num <= 0)
+		return 0;
+	char t[64] = "";
+	if (ctx->other_time_ns > 0)
+		fmt_ms(ctx->other_time_ns, t, sizeof(t));
+	int rc = sb_addf(sb, "### Another fast version (#%lld)%s%s\n\n", (long long)ctx->other_num,
+	                 t[0] ? ", correct, runs in " : "", t);
+	rc |= add_fenced(sb, ctx->other_code ? ctx->other_code : "", ctx->file_name);
+	rc |= sb_addf(sb, "\nThe current code (#%lld) came from this plan:\n\n%s\n\n"
+	              "Version #%lld came from this plan:\n\n%s\n\n",
+	              (long long)ctx->parent_num,
+	              ctx->parent_plan && *ctx->parent_plan ? ctx->parent_plan : "(the original input)",
+	              (long long)ctx->other_num,
+	              ctx->other_plan && *ctx->other_plan ? ctx->other_plan : "(no plan recorded)");
+	return rc ? -ENOMEM : 0;
+}
+
+/* In-context examples: short before/after pairs for this target. */
+static int add_examples(struct strbuf *sb, const struct prompt_ctx *ctx)
+{
+	if (!ctx->examples || !*ctx->examples)
+		return 0;
+	return sb_addf(sb, "### Examples\n\nOptimizations that worked on this target, as code "
+	               "before and after:\n\n%s\n", ctx->examples) ? -ENOMEM : 0;
 }
 
 /* The rules every phase shares; planning adds "no code yet". Numbered. */
@@ -290,6 +349,17 @@ static int add_steer(struct strbuf *sb, const struct prompt_ctx *ctx)
 /* The task paragraph of a plan prompt. */
 static int add_plan_task(struct strbuf *sb, const struct prompt_ctx *ctx)
 {
+	if (ctx->other_num > 0)
+		return sb_addf(sb,
+			"### Your task\n\n"
+			"Versions #%lld (the current code) and #%lld are both correct and "
+			"fast, each thanks to different optimizations. Plan one new version "
+			"that applies both: start from the current code and describe "
+			"precisely how to bring in what makes #%lld fast, so that the "
+			"result keeps the gains of both. Answer with the menu number of "
+			"the main optimization you add, or [0].\n\n",
+			(long long)ctx->parent_num, (long long)ctx->other_num,
+			(long long)ctx->other_num) ? -ENOMEM : 0;
 	if (ctx->invent)
 		return sb_adds(sb,
 			"### Your task\n\n"
@@ -342,7 +412,13 @@ static char *plan_prompt(const struct prompt_ctx *ctx, uint64_t *rng, char **off
 	if (!rc)
 		rc = add_parent(&sb, ctx);
 	if (!rc)
+		rc = add_metrics(&sb, ctx);
+	if (!rc)
+		rc = add_other(&sb, ctx);
+	if (!rc)
 		rc = add_menu(&sb, ctx, rng, offered);
+	if (!rc)
+		rc = add_examples(&sb, ctx);
 	if (!rc)
 		rc = add_steer(&sb, ctx);
 	if (!rc)
@@ -381,6 +457,16 @@ char *prompt_implement(const struct prompt_ctx *ctx, const char *plan)
 	int rc = add_header(&sb, ctx, "implement");
 	if (!rc)
 		rc = add_parent(&sb, ctx);
+	if (!rc && ctx->other_num > 0) {
+		rc = sb_addf(&sb, "### Version #%lld, whose optimization the plan brings in\n\n",
+		             (long long)ctx->other_num) ? -ENOMEM : 0;
+		if (!rc)
+			rc = add_fenced(&sb, ctx->other_code ? ctx->other_code : "", ctx->file_name);
+		if (!rc)
+			rc = sb_adds(&sb, "\n") ? -ENOMEM : 0;
+	}
+	if (!rc)
+		rc = add_examples(&sb, ctx);
 	if (!rc)
 		rc = sb_addf(&sb, "### The plan\n\n%s\n\n### Your task\n\n"
 			     "Rewrite the code above to apply this plan.\n\n",

@@ -9,6 +9,9 @@
  *   "## Phase: plan" / "## Phase: implement" / "## Phase: repair" / "## Phase: plan+implement"
  *   "## Kernel: NAME"
  *   each menu option offered as a line "- [N] option text"
+ *   "## Combine: #A + #B" in a plan or implement prompt that combines two
+ *   beam members; "### Hardware figures" when the parent has some;
+ *   "### Examples" when the menu has examples
  */
 #ifndef AC_PROMPT_H
 #define AC_PROMPT_H
@@ -43,6 +46,16 @@ struct prompt_ctx {
 	bool invent;               /* ask for a strategy not on the menu (~10% of prompts) */
 	const char *steer;         /* schedule reuse: "apply this step next: ..." or NULL */
 	bool edits;                /* the implement reply may be SEARCH/REPLACE edits */
+	const char *parent_metrics; /* the parent's hardware figures, a JSON object, or NULL */
+	const char *examples;      /* menus/MENU.examples/ text (already capped), or NULL */
+	/* combining: a second beam member whose optimization the plan adds to
+	 * the parent's ("## Combine: #A + #B" marks such a prompt) */
+	int64_t other_num;         /* > 0: combine with this candidate */
+	const char *other_code;
+	const char *other_plan;    /* the plan that produced it */
+	const char *parent_plan;   /* the plan that produced the parent */
+	int64_t parent_num;
+	double other_time_ns;
 };
 
 /* The plan prompt. Dropout is drawn from *rng; the options kept are

@@ -19,14 +19,18 @@
  * finds what was already asked and evaluated, and does only the rest.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/codehash.h"
 #include "engine/config.h"
+#include "engine/cost.h"
 #include "engine/engine.h"
+#include "engine/examples.h"
 #include "engine/knob.h"
 #include "engine/llm.h"
 #include "engine/menus.h"
@@ -60,6 +64,13 @@ struct search {
 	int max_output_tokens;
 	char **steps;              /* schedule reuse: one step per early iteration */
 	int nsteps;
+	char *examples;            /* menus/MENU.examples/ text for the prompts, or NULL */
+	struct price_table prices; /* config.json's "prices" */
+	struct price_table prices_file; /* STATE_DIR/prices.json */
+	double spent;              /* dollars spent by the run's calls (under lock) */
+	double reserved;           /* the most the calls in flight can cost (under lock) */
+	bool out_of_money;
+	int dups;                  /* duplicates this daemon recognised (for the log) */
 };
 
 /* A stable 64-bit hash (FNV-1a) for seeding per-slot generators. */
@@ -166,6 +177,24 @@ static int ask(struct search *s, const char *slot, const struct llm_model *model
 		.reasoning_effort = s->effort,
 		.thinking_budget = s->thinking_budget,
 	};
+	/* the money budget: a call is made only when its worst case fits
+	 * beside what was spent and what the calls in flight may still cost */
+	const struct price *price = NULL;
+	bool priced = cost_price_of(&s->prices, &s->prices_file, model->spec, &price);
+	double worst = 0;
+	if (priced) {
+		long cap = req.max_tokens > 0 ? req.max_tokens : llm_default_cap(&req);
+		worst = cost_worst(price, strlen(prompt), cap);
+	}
+	pthread_mutex_lock(&s->lock);
+	bool allowed = !priced || cost_allows(s->spent + s->reserved, worst, rc->cfg.max_cost);
+	if (allowed)
+		s->reserved += worst;
+	else
+		s->out_of_money = true;
+	pthread_mutex_unlock(&s->lock);
+	if (!allowed)
+		return -ECANCELED;
 	struct llm_reply reply = {0};
 	int64_t t0 = mono_ns();
 	int err;
@@ -174,6 +203,9 @@ static int ask(struct search *s, const char *slot, const struct llm_model *model
 		err = llm_complete(engine_llm(rc->e), &req, &reply, &rc->cancel, wait_note, rc);
 		if (err == -ECANCELED || run_cancelled(rc)) {
 			llm_reply_clear(&reply);
+			pthread_mutex_lock(&s->lock);
+			s->reserved -= worst;
+			pthread_mutex_unlock(&s->lock);
 			return -ECANCELED;
 		}
 		if (!unreachable(err, &reply))
@@ -221,10 +253,14 @@ static int ask(struct search *s, const char *slot, const struct llm_model *model
 	call->reasoning_tokens = reply.reasoning_tokens;
 	call->attempts = reply.attempts;
 	call->wall_ns = mono_ns() - t0;
+	call->cost = priced ? cost_of(price, call->prompt_tokens, call->completion_tokens) : 0;
 	llm_reply_clear(&reply);
 	store_call_put(engine_writer(rc->e), call);
 	long used = call->prompt_tokens + call->completion_tokens;
+	engine_add_cost(rc->e, call->cost);
 	pthread_mutex_lock(&s->lock);
+	s->reserved -= worst;
+	s->spent += call->cost;
 	rc->tokens += used;
 	s->reasoning_tokens += call->reasoning_tokens;
 	if (call->error[0])
@@ -248,7 +284,72 @@ static void add_child(struct search *s, int64_t num)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* Evaluates candidate num if it is still pending; offers it for best. */
+/* Is c the same code as an earlier candidate of the run? Then its
+ * result is copied (after waiting for it when that one is still being
+ * evaluated) and stored with same_as in one statement: true. */
+static bool reuse_duplicate(struct search *s, const struct cand_row *c, int64_t *t,
+                            double *spread)
+{
+	struct run_ctx *rc = s->rc;
+	struct store *w = engine_writer(rc->e);
+	int64_t orig;
+	if (!c->code_hash || store_cand_by_hash(w, rc->rid, c->code_hash, c->num, &orig))
+		return false;
+	struct cand_row o;
+	/* an original still being built or timed by another task: wait for it */
+	for (int i = 0; ; i++) {
+		if (store_cand_get(w, rc->rid, orig, &o))
+			return false;
+		if (strcmp(o.outcome, "pending"))
+			break;
+		cand_row_clear(&o);
+		if (run_cancelled(rc) || i > 36000)
+			return false;
+		usleep(50000);
+	}
+	/* the hash found it; the normalized texts decide */
+	char *a = codehash_normalize(c->source, rc->row.input_name);
+	char *b = codehash_normalize(o.source, rc->row.input_name);
+	bool same = a && b && !strcmp(a, b);
+	free(a);
+	free(b);
+	if (!same) {
+		cand_row_clear(&o);
+		return false;
+	}
+	struct ac_result r = {0};
+	r.outcome = ac_outcome_parse(o.outcome);
+	r.time_ns = o.time_ns;
+	r.samples = o.samples;
+	r.spread = o.spread;
+	r.message = o.message && o.message[0] ? strdup(o.message) : NULL;
+	r.metrics = o.metrics && o.metrics[0] ? strdup(o.metrics) : NULL;
+	ac_result_logf(&r, "same code as #%lld (comments and layout aside): its result is "
+	               "reused; not built or timed again\n\n%s", (long long)orig, o.log ? o.log : "");
+	int err = store_cand_set_dup(w, rc->rid, c->num, orig, &r, now_ns());
+	if (!err) {
+		char d[32];
+		if (r.outcome == AC_OK)
+			run_log(rc, "candidate %lld: same code as #%lld: ok, %s (reused: not built or "
+			        "timed again)", (long long)c->num, (long long)orig,
+			        fmt_duration(r.time_ns, d, sizeof(d)));
+		else
+			run_log(rc, "candidate %lld: same code as #%lld: %s (reused: not built or "
+			        "timed again)", (long long)c->num, (long long)orig, o.outcome);
+		engine_touch(rc->e, rc->kid);
+		*t = r.outcome == AC_OK ? r.time_ns : 0;
+		*spread = r.spread;
+		pthread_mutex_lock(&s->lock);
+		s->dups++;
+		pthread_mutex_unlock(&s->lock);
+	}
+	ac_result_clear(&r);
+	cand_row_clear(&o);
+	return !err;
+}
+
+/* Evaluates candidate num if it is still pending (or reuses the result of
+ * an earlier candidate with the same code); offers it for best. */
 static int settle(struct search *s, int64_t num)
 {
 	struct run_ctx *rc = s->rc;
@@ -259,6 +360,8 @@ static int settle(struct search *s, int64_t num)
 	bool pending = !strcmp(c.outcome, "pending");
 	int64_t t = !strcmp(c.outcome, "ok") ? c.time_ns : 0;
 	double spread = c.spread;
+	if (pending && reuse_duplicate(s, &c, &t, &spread))
+		pending = false;
 	cand_row_clear(&c);
 	if (pending) {
 		struct ac_result r;
@@ -309,6 +412,7 @@ struct slot_task {
 	int64_t parent;
 	int index;          /* global plan index in this iteration */
 	int plan;           /* plan number for this parent */
+	int64_t partner;    /* > 0: combine parent with this beam member */
 };
 
 struct iter_ctx {
@@ -316,24 +420,66 @@ struct iter_ctx {
 	struct slot_task *tasks;
 };
 
-/* Fills the prompt context for a parent. The caller frees *parent_code. */
-static int parent_ctx(struct search *s, int64_t parent, struct prompt_ctx *ctx,
-                      char **parent_code)
+/* The strings a prompt context points into, owned by the task. */
+struct ctx_text {
+	char *code;          /* the parent's code */
+	char *metrics;
+	char *plan;
+	char *other_code;    /* combining: the partner's */
+	char *other_plan;
+};
+
+static void ctx_text_clear(struct ctx_text *t)
+{
+	free(t->code);
+	free(t->metrics);
+	free(t->plan);
+	free(t->other_code);
+	free(t->other_plan);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Fills the prompt context for a task's parent (and partner); the strings
+ * live in *own (the caller clears it). */
+static int parent_ctx(struct search *s, const struct slot_task *task, struct prompt_ctx *ctx,
+                      struct ctx_text *own)
 {
 	struct run_ctx *rc = s->rc;
 	struct cand_row p;
+	int64_t parent = task->parent;
+	memset(own, 0, sizeof(*own));
 	int err = store_cand_get(engine_writer(rc->e), rc->rid, parent, &p);
 	if (err)
 		return err;
-	*parent_code = p.source;
-	p.source = NULL;
+	own->code = p.source;
+	own->metrics = p.metrics;
+	own->plan = p.plan;
+	p.source = p.metrics = p.plan = NULL;
 	memset(ctx, 0, sizeof(*ctx));
+	if (task->partner > 0) {
+		struct cand_row o;
+		if (store_cand_get(engine_writer(rc->e), rc->rid, task->partner, &o) == 0) {
+			own->other_code = o.source;
+			own->other_plan = o.plan;
+			o.source = o.plan = NULL;
+			ctx->other_num = task->partner;
+			ctx->other_time_ns = (double)o.time_ns;
+			ctx->other_code = own->other_code;
+			ctx->other_plan = own->other_plan;
+			ctx->parent_plan = own->plan;
+			ctx->parent_num = parent;
+			cand_row_clear(&o);
+		}
+	}
+	ctx->parent_metrics = own->metrics;
+	ctx->examples = s->examples;
+
 	ctx->kernel = rc->kernel_name;
 	ctx->target = rc->target->name;
 	ctx->notes = s->notes;
 	ctx->menu = &s->menu;
 	ctx->keep = rc->cfg.dropout;
-	ctx->parent_code = *parent_code;
+	ctx->parent_code = own->code;
 	ctx->file_name = rc->row.input_name;
 	ctx->parent_time_ns = (double)p.time_ns;
 	ctx->input_time_ns = (double)rc->input_time_ns;
@@ -342,6 +488,13 @@ static int parent_ctx(struct search *s, int64_t parent, struct prompt_ctx *ctx,
 	ctx->edits = rc->cfg.edits;
 	cand_row_clear(&p);
 	return 0;
+}
+
+static void set_hash(struct search *s, struct cand_row *c)
+{
+	char h[32];
+	if (c->source && codehash(c->source, s->rc->row.input_name, h, sizeof(h)) == 0)
+		c->code_hash = strdup(h);
 }
 
 /* The code of an implement reply: the fenced block in the input's
@@ -391,6 +544,7 @@ static int64_t implement(struct search *s, const struct slot_task *t, const char
 	struct cand_row c = {0};
 	c.num = -1;
 	c.parent = t->parent;
+	c.parent2 = t->partner;
 	c.iteration = s->iteration;
 	c.origin = strdup(origin);
 	c.option = strdup(option ? option : "");
@@ -418,6 +572,7 @@ static int64_t implement(struct search *s, const struct slot_task *t, const char
 				result = c.num;
 		} else {
 			c.source = code;
+			set_hash(s, &c);
 			if (run_add_candidate(rc, &c) == 0) {
 				result = c.num;
 				if (settle(s, c.num) == 0)
@@ -494,15 +649,22 @@ static void plan_task(void *arg, int i)
 	if (run_cancelled(rc) || tokens_spent(s))
 		return;
 	struct prompt_ctx ctx;
-	char *parent_code = NULL;
-	if (parent_ctx(s, t->parent, &ctx, &parent_code))
+	struct ctx_text own;
+	if (parent_ctx(s, t, &ctx, &own))
 		return;
+	char *parent_code = own.code;
+	own.code = NULL;
 	char pslot[128];
-	snprintf(pslot, sizeof(pslot), "i%d/c%lld/p%d", s->iteration, (long long)t->parent, t->plan);
+	if (t->partner > 0)
+		snprintf(pslot, sizeof(pslot), "i%d/c%lld+c%lld/combine", s->iteration,
+		         (long long)t->parent, (long long)t->partner);
+	else
+		snprintf(pslot, sizeof(pslot), "i%d/c%lld/p%d", s->iteration, (long long)t->parent,
+		         t->plan);
 	uint64_t rng = hash_str(rc->cfg.seed ? rc->cfg.seed : (uint64_t)rc->rid * 7919, pslot);
 	/* about one plan prompt in ten asks for a strategy not on the menu */
 	uint64_t coin = rng;
-	ctx.invent = prompt_rng_unit(&coin) < 0.1;
+	ctx.invent = t->partner <= 0 && prompt_rng_unit(&coin) < 0.1;
 	const struct llm_model *pm = s->models[t->index % s->nmodels];
 	int impls = rc->cfg.implementations;
 	char steer[1200];
@@ -529,6 +691,7 @@ static void plan_task(void *arg, int i)
 			free(offered);
 		}
 		free(parent_code);
+		ctx_text_clear(&own);
 		return;
 	}
 
@@ -537,6 +700,7 @@ static void plan_task(void *arg, int i)
 	free(offered);
 	if (!prompt) {
 		free(parent_code);
+		ctx_text_clear(&own);
 		return;
 	}
 	int64_t existing;
@@ -546,12 +710,14 @@ static void plan_task(void *arg, int i)
 	if (!resumed && (tokens_spent(s) || run_cancelled(rc))) {
 		free(prompt);
 		free(parent_code);
+		ctx_text_clear(&own);
 		return;
 	}
 	struct llm_call_row plan_call;
 	if (ask(s, pslot, pm, prompt, &plan_call)) {
 		free(prompt);
 		free(parent_code);
+		ctx_text_clear(&own);
 		return;
 	}
 	if (plan_call.error[0]) {
@@ -560,6 +726,7 @@ static void plan_task(void *arg, int i)
 			struct cand_row c = {0};
 			c.num = -1;
 			c.parent = t->parent;
+			c.parent2 = t->partner;
 			c.iteration = s->iteration;
 			c.origin = strdup("llm");
 			c.model = strdup(pm->spec);
@@ -575,6 +742,12 @@ static void plan_task(void *arg, int i)
 		char *plan = reply_plan(plan_call.reply);
 		int opt = prompt_plan_option(&s->menu, plan ? plan : "");
 		const char *option = opt >= 0 && opt < s->menu.count ? s->menu.options[opt] : "other";
+		char combined[600];
+		if (t->partner > 0) {
+			snprintf(combined, sizeof(combined), "combine #%lld + #%lld (%s)",
+			         (long long)t->parent, (long long)t->partner, option);
+			option = combined;
+		}
 		if (plan) {
 			/* the implementations of one plan are asked for at once */
 			struct impl_ctx ix = {s, t, pslot, &ctx, plan, option, prompt, parent_code};
@@ -585,6 +758,7 @@ static void plan_task(void *arg, int i)
 	llm_call_row_clear(&plan_call);
 	free(prompt);
 	free(parent_code);
+		ctx_text_clear(&own);
 }
 
 /* ---- the beam ---- */
@@ -644,11 +818,19 @@ static void next_beam(struct search *s)
 			if (p && !strcmp(p->outcome, "ok") && (double)c->time_ns > slack * (double)p->time_ns)
 				continue;
 		}
-		if (store_cand_get(engine_writer(rc->e), rc->rid, c->num, &full))
+		/* distinct by the normalized code's hash: a copy that differs in
+		 * comments only must not take a second place in the beam */
+		if (c->code_hash && c->code_hash[0]) {
+			sources[np] = strdup(c->code_hash);
+		} else {
+			if (store_cand_get(engine_writer(rc->e), rc->rid, c->num, &full))
+				continue;
+			sources[np] = full.source;
+			full.source = NULL;
+			cand_row_clear(&full);
+		}
+		if (!sources[np])
 			continue;
-		sources[np] = full.source;
-		full.source = NULL;
-		cand_row_clear(&full);
 		pool[np].num = c->num;
 		pool[np].parent = c->parent;
 		pool[np].time_ns = c->time_ns;
@@ -733,6 +915,18 @@ static void reasoning_words(const struct search *s, char *buf, size_t len)
 		buf[0] = '\0';
 }
 
+/* ", $0.42" (", $0.42 of $5.00" under a budget) once a price is known,
+ * else "". Call with s->lock held. */
+static void cost_words(const struct search *s, char *buf, size_t len)
+{
+	if (s->rc->cfg.max_cost > 0)
+		snprintf(buf, len, ", $%.4f of $%.2f", s->spent, s->rc->cfg.max_cost);
+	else if (s->prices.n || s->prices_file.n)
+		snprintf(buf, len, ", $%.4f", s->spent);
+	else if (len)
+		buf[0] = '\0';
+}
+
 static void search_status(struct search *s, const char *state)
 {
 	struct run_ctx *rc = s->rc;
@@ -740,9 +934,11 @@ static void search_status(struct search *s, const char *state)
 	double sp = rc->best_time_ns > 0 ? (double)rc->input_time_ns / rc->best_time_ns : 1.0;
 	char reasoning[64];
 	reasoning_words(s, reasoning, sizeof(reasoning));
-	run_progress(rc, state, "searching %d/%d: %d candidates, best %.2fx (#%lld), %ld tokens%s",
+	char cost[96];
+	cost_words(s, cost, sizeof(cost));
+	run_progress(rc, state, "searching %d/%d: %d candidates, best %.2fx (#%lld), %ld tokens%s%s",
 	             s->iteration, rc->cfg.iterations, s->candidates, sp,
-	             (long long)rc->best_num, rc->tokens, reasoning);
+	             (long long)rc->best_num, rc->tokens, reasoning, cost);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -772,6 +968,43 @@ static void fill_gpu(struct run_ctx *rc, char **notes)
 	*notes = sb_detach(&sb);
 }
 
+/* The prices: config.json's, then STATE_DIR/prices.json (read at every
+ * run start, so an edit applies to the next run). Under a budget every
+ * model must have a price. -EINVAL with the reason in err. */
+static int load_prices(struct search *s, char *err, size_t errlen)
+{
+	struct run_ctx *rc = s->rc;
+	const char *cfg = rc->cfg.prices;
+	int e = cost_table_parse(cfg, cfg ? strlen(cfg) : 0, "config.json", &s->prices, err, errlen);
+	if (e)
+		return e;
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/prices.json", engine_options(rc->e)->state_dir);
+	char *text = NULL;
+	size_t len = 0;
+	if (read_file(path, &text, &len) == 0) {
+		e = cost_table_parse(text, len, path, &s->prices_file, err, errlen);
+		free(text);
+		if (e)
+			return e;
+	}
+	if (rc->cfg.max_cost <= 0)
+		return 0;
+	struct llm_model **lists[] = {s->models, s->code_models};
+	int counts[] = {s->nmodels, s->ncode};
+	for (int l = 0; l < 2; l++)
+		for (int i = 0; i < counts[l]; i++) {
+			const struct price *p;
+			if (!cost_price_of(&s->prices, &s->prices_file, lists[l][i]->spec, &p)) {
+				snprintf(err, errlen, "\"max_cost\" needs a price for %s: add it to "
+				         "\"prices\" in config.json or to prices.json in the state directory",
+				         lists[l][i]->spec);
+				return -EINVAL;
+			}
+		}
+	return 0;
+}
+
 /* The model settings of the run: each of config.json's keys, else the
  * mount's -o; the pair checked together. -EINVAL with the reason in err. */
 static int model_settings(struct search *s, char *err, size_t errlen)
@@ -793,7 +1026,51 @@ static int model_settings(struct search *s, char *err, size_t errlen)
 	/* a resumed run goes on counting from what its stored calls spent */
 	store_call_totals(engine_writer(rc->e), rc->rid, &calls, &tokens, &wall, &reasoning);
 	s->reasoning_tokens = reasoning;
-	return 0;
+	store_call_cost(engine_writer(rc->e), rc->rid, &s->spent);
+	return load_prices(s, err, errlen);
+}
+
+/* The input (#0) gets its hash too: a model that answers with the input
+ * unchanged is recognised as such. */
+static void input_hash(struct search *s)
+{
+	struct run_ctx *rc = s->rc;
+	struct cand_row c;
+	if (store_cand_get(engine_writer(rc->e), rc->rid, 0, &c))
+		return;
+	if (!c.code_hash[0]) {
+		char h[32];
+		if (codehash(c.source, rc->row.input_name, h, sizeof(h)) == 0)
+			store_cand_set_hash(engine_writer(rc->e), rc->rid, 0, h);
+	}
+	cand_row_clear(&c);
+}
+
+/* Combining (every combine_every-th iteration): each beam member is paired
+ * with the next one, and each pair gets one plan slot more that asks for
+ * both members' optimizations in one candidate; a pair is asked once.
+ * Both must be winners: the input is never one of a pair. Fills tasks from k on; returns the new
+ * count. */
+static int combine_tasks(struct search *s, struct slot_task *tasks, int k)
+{
+	int every = s->rc->cfg.combine_every;
+	if (every <= 0 || s->iteration % every || s->nbeam < 2)
+		return k;
+	int first = k;
+	for (int b = 0; b < s->nbeam; b++) {
+		int64_t a = s->beam[b], o = s->beam[(b + 1) % s->nbeam];
+		bool seen = a == 0 || o == 0 || a == o;
+		for (int j = first; j < k && !seen; j++)
+			seen = tasks[j].parent == o && tasks[j].partner == a;
+		if (seen)
+			continue;
+		tasks[k].parent = a;
+		tasks[k].partner = o;
+		tasks[k].index = k;
+		tasks[k].plan = s->rc->cfg.plans;
+		k++;
+	}
+	return k;
 }
 
 static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const *code_specs)
@@ -812,6 +1089,8 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 		store_run_set_state(engine_writer(rc->e), rc->rid, "failed", true);
 		free_models(s.models, s.nmodels);
 		free_models(s.code_models, s.ncode);
+		cost_table_clear(&s.prices);
+		cost_table_clear(&s.prices_file);
 		pthread_mutex_destroy(&s.lock);
 		return -EINVAL;
 	}
@@ -827,8 +1106,20 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 	snprintf(name, sizeof(name), "%s.md", menu_name);
 	s.notes = menus_read(engine_writer(rc->e), name);
 	fill_gpu(rc, &s.notes);
+	if (rc->cfg.examples_max_bytes > 0) {
+		int shown = 0, left = 0;
+		s.examples = examples_read(engine_writer(rc->e), menu_name, rc->cfg.examples_max_bytes,
+		                           &shown, &left);
+		if (shown || left)
+			run_log(rc, "search: %d examples from menus/%s.examples/ in the prompts%s", shown,
+			        menu_name, left ? " (some left out: over examples_max_bytes)" : "");
+		if (left)
+			run_log(rc, "search: %d examples left out to stay within examples_max_bytes (%d)",
+			        left, rc->cfg.examples_max_bytes);
+	}
 	restore_beam(&s);
 	load_steps(&s);
+	input_hash(&s);
 
 	int64_t last_best = rc->best_time_ns;
 	int stale = 0;
@@ -836,13 +1127,13 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 	        rc->cfg.iterations, rc->cfg.beam, rc->cfg.plans, rc->cfg.implementations,
 	        s.models[0]->spec, s.nmodels > 1 ? " (+ensemble)" : "");
 	for (s.iteration = rc->row.iteration + 1; s.iteration <= rc->cfg.iterations; s.iteration++) {
-		if (run_cancelled(&*rc) || s.out_of_tokens || s.out_of_candidates)
+		if (run_cancelled(&*rc) || s.out_of_tokens || s.out_of_candidates || s.out_of_money)
 			break;
 		search_status(&s, "searching");
 		run_log(rc, "iteration %d/%d: %d parents in the beam", s.iteration,
 		        rc->cfg.iterations, s.nbeam);
 		int ntasks = s.nbeam * rc->cfg.plans;
-		struct slot_task *tasks = calloc((size_t)ntasks, sizeof(*tasks));
+		struct slot_task *tasks = calloc((size_t)ntasks + (size_t)s.nbeam, sizeof(*tasks));
 		if (!tasks)
 			break;
 		for (int b = 0, k = 0; b < s.nbeam; b++)
@@ -851,6 +1142,11 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 				tasks[k].index = k;
 				tasks[k].plan = p;
 			}
+		int plain = ntasks;
+		ntasks = combine_tasks(&s, tasks, ntasks);
+		if (ntasks > plain)
+			run_log(rc, "iteration %d: %d combining plans (pairs of beam members)", s.iteration,
+			        ntasks - plain);
 		struct iter_ctx ic = {&s, tasks};
 		run_tasks(ntasks, ntasks < 32 ? ntasks : 32, plan_task, &ic);
 		free(tasks);
@@ -876,19 +1172,32 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 	int result = run_cancelled(rc) ? -ECANCELED : 0;
 	if (!result) {
 		char best[300];
+		char money[120];
+		snprintf(money, sizeof(money), "; cost budget reached ($%.4f of $%.2f: the next call "
+		         "could exceed it)", s.spent, rc->cfg.max_cost);
 		const char *why = s.out_of_tokens ? "; token budget spent"
-		                  : s.out_of_candidates ? "; candidate budget reached" : "";
+		                  : s.out_of_candidates ? "; candidate budget reached"
+		                  : s.out_of_money ? money : "";
 		char reasoning[64];
 		pthread_mutex_lock(&s.lock);
 		reasoning_words(&s, reasoning, sizeof(reasoning));
 		pthread_mutex_unlock(&s.lock);
 		run_best_words(rc, best, sizeof(best));
-		run_status(rc, "done", "done: %d iterations, %d candidates, %s, %ld tokens%s%s",
+		char cost[96];
+		pthread_mutex_lock(&s.lock);
+		cost_words(&s, cost, sizeof(cost));
+		pthread_mutex_unlock(&s.lock);
+		if (s.out_of_money)
+			cost[0] = '\0';
+		run_status(rc, "done", "done: %d iterations, %d candidates, %s, %ld tokens%s%s%s",
 		           done_iters > rc->cfg.iterations ? rc->cfg.iterations : done_iters,
-		           s.candidates, best, rc->tokens, reasoning, why);
+		           s.candidates, best, rc->tokens, reasoning, cost, why);
 	}
 	store_run_set_progress(engine_writer(rc->e), rc->rid, done_iters, rc->tokens);
 	menu_clear(&s.menu);
+	free(s.examples);
+	cost_table_clear(&s.prices);
+	cost_table_clear(&s.prices_file);
 	strv_free(s.steps);
 	free(s.notes);
 	free(s.beam);

@@ -130,6 +130,16 @@ static const char *migrations[] = {
 	 * the interleaved re-timing), per candidate and for the run */
 	"ALTER TABLE candidate ADD COLUMN verdict TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE run ADD COLUMN verdict TEXT NOT NULL DEFAULT '';",
+	/* 4 -> 5: the search's bookkeeping: the hash that recognises the same
+	 * code again and which candidate a duplicate reused, the second parent
+	 * of a combined candidate, the harness's hardware figures, and what each
+	 * call cost in dollars */
+	"ALTER TABLE candidate ADD COLUMN code_hash TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE candidate ADD COLUMN same_as INTEGER NOT NULL DEFAULT -1;"
+	"ALTER TABLE candidate ADD COLUMN parent2 INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE candidate ADD COLUMN metrics TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX candidate_hash ON candidate(run_id, code_hash);"
+	"ALTER TABLE llm_call ADD COLUMN cost REAL NOT NULL DEFAULT 0;",
 };
 
 static atomic_long full_count;
@@ -1171,6 +1181,8 @@ void cand_row_clear(struct cand_row *c)
 	free(c->code_prompt);
 	free(c->slot);
 	free(c->verdict);
+	free(c->code_hash);
+	free(c->metrics);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1198,7 +1210,7 @@ static const char SQL_CAND_NEXT[] =
 static const char SQL_CAND_ADD[] =
 	"INSERT INTO candidate(run_id, num, parent, iteration, origin, plan, option, model, "
 	"source, outcome, message, plan_prompt, code_prompt, tokens, created_ns, slot, "
-	"reasoning_tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	"reasoning_tokens, code_hash, parent2) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 int store_cand_add(struct store *s, struct cand_row *c)
 {
@@ -1241,6 +1253,8 @@ int store_cand_add(struct store *s, struct cand_row *c)
 			sqlite3_bind_int64(st, 15, c->created_ns);
 			bind_text(st, 16, c->slot);
 			sqlite3_bind_int64(st, 17, c->reasoning_tokens);
+			bind_text(st, 18, c->code_hash);
+			sqlite3_bind_int64(st, 19, c->parent2 > 0 ? c->parent2 : 0);
 			rc = step_done(s, st);
 		}
 	}
@@ -1253,10 +1267,16 @@ int store_cand_add(struct store *s, struct cand_row *c)
 
 static const char SQL_CAND_RESULT[] =
 	"UPDATE candidate SET outcome = ?, time_ns = ?, samples = ?, spread = ?, message = ?, "
-	"log = ?, evaluated_ns = ? WHERE run_id = ? AND num = ?";
+	"log = ?, evaluated_ns = ?, metrics = ?, same_as = ? WHERE run_id = ? AND num = ?";
 
 int store_cand_set_result(struct store *s, int64_t rid, int64_t num,
                           const struct ac_result *r, int64_t ts)
+{
+	return store_cand_set_dup(s, rid, num, -1, r, ts);
+}
+
+int store_cand_set_dup(struct store *s, int64_t rid, int64_t num, int64_t same_as,
+                       const struct ac_result *r, int64_t ts)
 {
 	lock(s);
 	sqlite3_stmt *st = stmt(s, SQL_CAND_RESULT);
@@ -1269,8 +1289,57 @@ int store_cand_set_result(struct store *s, int64_t rid, int64_t num,
 		bind_text(st, 5, r->message);
 		bind_text(st, 6, r->log);
 		sqlite3_bind_int64(st, 7, ts);
-		sqlite3_bind_int64(st, 8, rid);
-		sqlite3_bind_int64(st, 9, num);
+		bind_text(st, 8, r->metrics);
+		sqlite3_bind_int64(st, 9, same_as);
+		sqlite3_bind_int64(st, 10, rid);
+		sqlite3_bind_int64(st, 11, num);
+		rc = step_done(s, st);
+	}
+	unlock(s);
+	return rc;
+}
+
+static const char SQL_CAND_BY_HASH[] =
+	"SELECT num FROM candidate WHERE run_id = ? AND code_hash = ? AND num < ? AND same_as < 0 "
+	"AND outcome <> 'failed' ORDER BY num LIMIT 1";
+
+int store_cand_by_hash(struct store *s, int64_t rid, const char *hash, int64_t before,
+                       int64_t *num)
+{
+	if (!hash || !hash[0])
+		return -ENOENT;
+	lock(s);
+	sqlite3_stmt *st = stmt(s, SQL_CAND_BY_HASH);
+	int rc = -EIO;
+	if (st) {
+		sqlite3_bind_int64(st, 1, rid);
+		bind_text(st, 2, hash);
+		sqlite3_bind_int64(st, 3, before);
+		int r = sqlite3_step(st);
+		if (r == SQLITE_ROW) {
+			*num = sqlite3_column_int64(st, 0);
+			rc = 0;
+		} else {
+			rc = r == SQLITE_DONE ? -ENOENT : errno_of(r);
+		}
+		sqlite3_reset(st);
+	}
+	unlock(s);
+	return rc;
+}
+
+static const char SQL_CAND_HASH[] =
+	"UPDATE candidate SET code_hash = ? WHERE run_id = ? AND num = ?";
+
+int store_cand_set_hash(struct store *s, int64_t rid, int64_t num, const char *hash)
+{
+	lock(s);
+	sqlite3_stmt *st = stmt(s, SQL_CAND_HASH);
+	int rc = -EIO;
+	if (st) {
+		bind_text(st, 1, hash);
+		sqlite3_bind_int64(st, 2, rid);
+		sqlite3_bind_int64(st, 3, num);
 		rc = step_done(s, st);
 	}
 	unlock(s);
@@ -1296,7 +1365,8 @@ int store_cand_set_beam(struct store *s, int64_t rid, int64_t num, int in_beam)
 
 #define CAND_COLS "run_id, num, parent, iteration, origin, plan, option, model, " \
 	"length(source), outcome, time_ns, samples, spread, message, length(CAST(log AS BLOB)), tokens, " \
-	"in_beam, created_ns, evaluated_ns, slot, retime_ns, reasoning_tokens, verdict"
+	"in_beam, created_ns, evaluated_ns, slot, retime_ns, reasoning_tokens, verdict, " \
+	"code_hash, same_as, parent2, metrics"
 
 static void cand_from(sqlite3_stmt *st, struct cand_row *c)
 {
@@ -1323,6 +1393,10 @@ static void cand_from(sqlite3_stmt *st, struct cand_row *c)
 	c->retime_ns = sqlite3_column_int64(st, 20);
 	c->reasoning_tokens = (long)sqlite3_column_int64(st, 21);
 	c->verdict = col_text(st, 22);
+	c->code_hash = col_text(st, 23);
+	c->same_as = sqlite3_column_int64(st, 24);
+	c->parent2 = sqlite3_column_int64(st, 25);
+	c->metrics = col_text(st, 26);
 }
 
 static const char SQL_CAND_GET[] =
@@ -1341,10 +1415,10 @@ int store_cand_get(struct store *s, int64_t rid, int64_t num, struct cand_row *c
 		int r = sqlite3_step(st);
 		if (r == SQLITE_ROW) {
 			cand_from(st, c);
-			c->source = col_text(st, 23);
-			c->log = col_text(st, 24);
-			c->plan_prompt = col_text(st, 25);
-			c->code_prompt = col_text(st, 26);
+			c->source = col_text(st, 27);
+			c->log = col_text(st, 28);
+			c->plan_prompt = col_text(st, 29);
+			c->code_prompt = col_text(st, 30);
 			rc = (c->source && c->log) ? 0 : -ENOMEM;
 		} else {
 			rc = r == SQLITE_DONE ? -ENOENT : errno_of(r);
@@ -1560,7 +1634,7 @@ void llm_call_row_clear(struct llm_call_row *c)
 static const char SQL_CALL_PUT[] =
 	"INSERT OR REPLACE INTO llm_call(run_id, slot, model, prompt, reply, reasoning, error, "
 	"truncated, prompt_tokens, completion_tokens, attempts, wall_ns, created_ns, "
-	"reasoning_tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	"reasoning_tokens, cost) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 int store_call_put(struct store *s, const struct llm_call_row *c)
 {
@@ -1582,6 +1656,7 @@ int store_call_put(struct store *s, const struct llm_call_row *c)
 		sqlite3_bind_int64(st, 12, c->wall_ns);
 		sqlite3_bind_int64(st, 13, now_ns());
 		sqlite3_bind_int64(st, 14, c->reasoning_tokens);
+		sqlite3_bind_double(st, 15, c->cost);
 		rc = step_done(s, st);
 	}
 	unlock(s);
@@ -1590,7 +1665,7 @@ int store_call_put(struct store *s, const struct llm_call_row *c)
 
 static const char SQL_CALL_GET[] =
 	"SELECT run_id, slot, model, prompt, reply, reasoning, error, truncated, prompt_tokens, "
-	"completion_tokens, attempts, wall_ns, reasoning_tokens FROM llm_call "
+	"completion_tokens, attempts, wall_ns, reasoning_tokens, cost FROM llm_call "
 	"WHERE run_id = ? AND slot = ?";
 
 int store_call_get(struct store *s, int64_t rid, const char *slot, struct llm_call_row *c)
@@ -1617,6 +1692,7 @@ int store_call_get(struct store *s, int64_t rid, const char *slot, struct llm_ca
 			c->attempts = sqlite3_column_int(st, 10);
 			c->wall_ns = sqlite3_column_int64(st, 11);
 			c->reasoning_tokens = (long)sqlite3_column_int64(st, 12);
+			c->cost = sqlite3_column_double(st, 13);
 			rc = 0;
 		} else {
 			rc = r == SQLITE_DONE ? -ENOENT : errno_of(r);
@@ -1646,6 +1722,28 @@ int store_call_totals(struct store *s, int64_t rid, long *calls, long *tokens, i
 			*wall_ns = sqlite3_column_int64(st, 2);
 			if (reasoning)
 				*reasoning = (long)sqlite3_column_int64(st, 3);
+			rc = 0;
+		}
+		sqlite3_reset(st);
+	}
+	unlock(s);
+	return rc;
+}
+
+static const char SQL_CALL_COST[] =
+	"SELECT coalesce(sum(cost), 0) FROM llm_call WHERE ? < 0 OR run_id = ?";
+
+int store_call_cost(struct store *s, int64_t rid, double *cost)
+{
+	*cost = 0;
+	lock(s);
+	sqlite3_stmt *st = stmt(s, SQL_CALL_COST);
+	int rc = -EIO;
+	if (st) {
+		sqlite3_bind_int64(st, 1, rid);
+		sqlite3_bind_int64(st, 2, rid);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			*cost = sqlite3_column_double(st, 0);
 			rc = 0;
 		}
 		sqlite3_reset(st);

@@ -20,7 +20,7 @@
 #include "targets/target.h"
 
 #define STORE_MENUS_KERNEL 0
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -171,6 +171,10 @@ struct cand_row {
 	int64_t retime_ns;    /* finalists: the re-measured median, 0 if not re-timed */
 	long reasoning_tokens; /* of tokens, spent reasoning by the implementing call */
 	char *verdict;        /* JSON: how the verdict was reached ("" before) */
+	char *code_hash;      /* the normalized code's hash (engine/codehash.h), "" if none */
+	int64_t same_as;      /* the earlier candidate whose result this duplicate reused, -1 */
+	int64_t parent2;      /* a combined candidate's second parent (never the input); 0: none */
+	char *metrics;        /* JSON object of the harness's hardware figures, "" if none */
 };
 void cand_row_clear(struct cand_row *c);
 
@@ -186,6 +190,18 @@ void cand_rows_free(struct cand_row *rows, int n);
 int store_cand_add(struct store *s, struct cand_row *c);
 int store_cand_set_result(struct store *s, int64_t rid, int64_t num,
                           const struct ac_result *r, int64_t ts);
+/* Stores a duplicate's result: r (copied from candidate same_as, which
+ * was not built or timed again) and same_as, in one statement, so a
+ * resumed run sees either a pending candidate or a settled duplicate.
+ * store_cand_set_result is this with same_as -1. */
+int store_cand_set_dup(struct store *s, int64_t rid, int64_t num, int64_t same_as,
+                       const struct ac_result *r, int64_t ts);
+/* The first candidate before `before` whose code has hash and that is not
+ * itself a duplicate nor failed before evaluation; -ENOENT if none. */
+int store_cand_by_hash(struct store *s, int64_t rid, const char *hash, int64_t before,
+                       int64_t *num);
+/* Records the code hash of a candidate added without one (the input). */
+int store_cand_set_hash(struct store *s, int64_t rid, int64_t num, const char *hash);
 int store_cand_set_beam(struct store *s, int64_t rid, int64_t num, int in_beam);
 /* One candidate with everything (source, log, prompts). */
 int store_cand_get(struct store *s, int64_t rid, int64_t num, struct cand_row *c);
@@ -220,6 +236,7 @@ struct llm_call_row {
 	int attempts;
 	int64_t wall_ns;
 	long reasoning_tokens;   /* of completion_tokens, spent reasoning */
+	double cost;             /* US dollars at the prices known when it was made */
 };
 void llm_call_row_clear(struct llm_call_row *c);
 int store_call_put(struct store *s, const struct llm_call_row *c);
@@ -228,6 +245,9 @@ int store_call_get(struct store *s, int64_t rid, const char *slot, struct llm_ca
 /* The run's calls, tokens, wall time and (reasoning may be NULL) reasoning tokens. */
 int store_call_totals(struct store *s, int64_t rid, long *calls, long *tokens, int64_t *wall_ns,
                       long *reasoning);
+
+/* The dollars the calls of run rid cost; rid < 0: of every run in the store. */
+int store_call_cost(struct store *s, int64_t rid, double *cost);
 
 /* ---- log ---- */
 int store_log_add(struct store *s, int64_t kid, int64_t ts, const char *line);

@@ -346,12 +346,15 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 	bool in_ok = in && !strcmp(in->outcome, "ok");
 	int counts[8] = {0};
 	long tokens = 0;
+	int builds_saved = 0, runs_saved = 0;
 	cJSON *arr = cJSON_CreateArray();
 	for (int i = 0; i < kc->ncands; i++) {
 		const struct cand_row *c = &kc->cands[i];
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "id", (double)c->num);
 		json_num_or_null(o, "parent", (double)c->parent, c->parent >= 0);
+		json_num_or_null(o, "parent2", (double)c->parent2, c->parent2 > 0);
+		json_num_or_null(o, "same_as", (double)c->same_as, c->same_as >= 0);
 		cJSON_AddNumberToObject(o, "iteration", c->iteration);
 		cJSON_AddStringToObject(o, "origin", c->origin);
 		cJSON_AddStringToObject(o, "plan", c->plan);
@@ -369,7 +372,15 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		cJSON_AddNumberToObject(o, "tokens", (double)c->tokens);
 		cJSON_AddNumberToObject(o, "reasoning_tokens", (double)c->reasoning_tokens);
 		cJSON_AddBoolToObject(o, "in_beam", c->in_beam != 0);
+		cJSON *fig = c->metrics && c->metrics[0] ? cJSON_Parse(c->metrics) : NULL;
+		cJSON_AddItemToObject(o, "metrics", fig ? fig : cJSON_CreateObject());
 		cJSON_AddItemToArray(arr, o);
+		if (c->same_as >= 0) {
+			/* a duplicate was neither built nor timed; its original was
+			 * timed only if it built */
+			builds_saved++;
+			runs_saved += strcmp(c->outcome, "build_error") != 0;
+		}
 		counts[ac_outcome_parse(c->outcome) & 7]++;
 		tokens += c->tokens;
 		if (c->evaluated_ns > mtime)
@@ -406,6 +417,17 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		cJSON_AddNumberToObject(run, "reasoning_tokens", (double)creason);
 		cJSON_AddNumberToObject(run, "llm_calls", (double)calls);
 		cJSON_AddNumberToObject(run, "llm_wall_s", cwall / 1e9);
+		double cost = 0;
+		store_call_cost(engine_reader(v->e), kc->run.id, &cost);
+		cJSON_AddNumberToObject(run, "cost", cost);
+		struct ac_config cfg;
+		char err[300];
+		if (config_parse(kc->run.config, strlen(kc->run.config), &cfg, err, sizeof(err)) == 0)
+			json_num_or_null(run, "max_cost", cfg.max_cost, cfg.max_cost > 0);
+		config_clear(&cfg);
+		cJSON_AddNumberToObject(run, "duplicates", builds_saved);
+		cJSON_AddNumberToObject(run, "builds_saved", builds_saved);
+		cJSON_AddNumberToObject(run, "timed_runs_saved", runs_saved);
 		int64_t end = kc->run.finished_ns ? kc->run.finished_ns : now_ns();
 		cJSON_AddNumberToObject(run, "wall_s", (end - kc->run.created_ns) / 1e9);
 		cJSON_AddItemToObject(root, "run", run);
@@ -580,6 +602,11 @@ static struct blob *render_plan(struct kcache *kc, int64_t num)
 		sb_addf(&sb, "- parent: #%lld\n", (long long)c->parent);
 	else
 		sb_adds(&sb, "- parent: none (the input)\n");
+	if (c->parent2 > 0)
+		sb_addf(&sb, "- second parent: #%lld (combined with #%lld)\n", (long long)c->parent2,
+		        (long long)c->parent);
+	if (c->same_as >= 0)
+		sb_addf(&sb, "- same code as #%lld: its result was reused\n", (long long)c->same_as);
 	sb_addf(&sb, "- iteration: %d\n- origin: %s\n", c->iteration, c->origin);
 	if (c->option[0])
 		sb_addf(&sb, "- menu option: %s\n", c->option);

@@ -391,6 +391,7 @@ static const char *const outcome_colors[] = {"#1f77b4", "#ff7f0e", "#d62728", "#
 #define N_OUTCOMES 6
 #define STEP_COLOR "#2ca02c"
 #define PATH_COLOR "#f2a900"
+#define COMBINE_COLOR "#7b3294"
 
 static int outcome_index(const char *name)
 {
@@ -408,6 +409,10 @@ static void point_title(struct out *o, const struct pt *p)
 	if (c->num > 0) {
 		put(o, " (iteration %d, ", c->iteration);
 		esc_n(o, c->origin, 20);
+		if (c->parent2 > 0)
+			put(o, ", parents #%lld and #%lld", (long long)c->parent, (long long)c->parent2);
+		if (c->same_as >= 0)
+			put(o, ", same code as #%lld", (long long)c->same_as);
 		put(o, ")");
 	}
 	put(o, ": ");
@@ -554,6 +559,27 @@ int svg_progress(struct strbuf *sb, const struct svg_kernel *k)
 	}
 	step_path(&o, &f, p, n, STEP_COLOR, 2.5, NULL);
 
+	/* combined candidates: a dotted line from each of the two parents */
+	bool combined = false;
+	for (int i = 0; i < n; i++) {
+		if (p[i].c->parent2 <= 0)
+			continue;
+		int64_t parents[2] = {p[i].c->parent, p[i].c->parent2};
+		double y = p[i].speedup > 0 ? py(&f, p[i].speedup) : lane_y(&f);
+		for (int j = 0; j < 2; j++) {
+			int q = pt_find(p, n, parents[j]);
+			if (q < 0)
+				continue;
+			put(&o, "<line class=\"combined\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+			        "stroke=\"" COMBINE_COLOR "\" stroke-width=\"1.2\" stroke-dasharray=\"2 3\">"
+			        "<title>#%lld combines #%lld and #%lld</title></line>\n",
+			    px(&f, q + 1), p[q].speedup > 0 ? py(&f, p[q].speedup) : lane_y(&f),
+			    px(&f, i + 1), y, (long long)p[i].c->num, (long long)parents[0],
+			    (long long)parents[1]);
+			combined = true;
+		}
+	}
+
 	put(&o, "<g stroke=\"#ffffff\" stroke-width=\"0.8\">\n");
 	for (int i = 0; i < n; i++) {
 		double y = p[i].speedup > 0 ? py(&f, p[i].speedup) : lane_y(&f);
@@ -596,6 +622,13 @@ int svg_progress(struct strbuf *sb, const struct svg_kernel *k)
 	put(&o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999999\" "
 	        "stroke-dasharray=\"5 4\"/>\n", lx, ly, lx + 20, ly);
 	legend_label(&o, lx, ly, "the input (1" TIMES ")");
+	if (combined) {
+		ly += 22;
+		put(&o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\""
+		        COMBINE_COLOR "\" stroke-width=\"1.2\" stroke-dasharray=\"2 3\"/>\n",
+		    lx, ly, lx + 20, ly);
+		legend_label(&o, lx, ly, "combined: both parents");
+	}
 	ly += 30;
 	for (int i = 0; i < N_OUTCOMES; i++) {
 		char label[64];

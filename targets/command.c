@@ -301,7 +301,7 @@ static void judge_line(const char *line, size_t len, struct ac_result *r)
 		return;
 	}
 	cJSON_Delete(root);
-	if (ac_report_parse(line, len, r) < 0) {
+	if (ac_report_parse_evaluator(line, len, r) < 0) {
 		char *why = r->message;
 
 		r->message = NULL;

@@ -93,7 +93,86 @@ static void set_harness_message(struct ac_result *r, const char *msg)
 	ac_result_set_message(r, "%s", line);
 }
 
+/* A figure's name: a letter or '_', then letters, digits, '_', '.', '-'. */
+static int metric_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+
+	if (len == 0 || len > AC_METRIC_NAME_MAX)
+		return 0;
+	if (!((n[0] >= 'a' && n[0] <= 'z') || (n[0] >= 'A' && n[0] <= 'Z') || n[0] == '_'))
+		return 0;
+	for (const char *p = n; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_' || *p == '.' || *p == '-'))
+			return 0;
+	return 1;
+}
+
+static int is_report_key(const char *k)
+{
+	static const char *const known[] = {"correct", "time_ns", "samples", "spread", "message",
+	                                    "error", "judge", "metrics", NULL};
+
+	for (int i = 0; known[i]; i++)
+		if (!strcmp(known[i], k))
+			return 1;
+	return 0;
+}
+
+/* Collects the hardware figures: the "metrics" object (every member a
+ * finite number under a good name, or the report is refused), and with
+ * extra, the report's other top-level numbers (a command evaluator's
+ * extra keys; its strings and objects stay ignored, as before). */
+static int parse_metrics(const cJSON *root, int extra, struct ac_result *r)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "metrics");
+	cJSON *out = cJSON_CreateObject();
+	const cJSON *it;
+	int n = 0;
+
+	if (!out)
+		return -ENOMEM;
+	if (m && !cJSON_IsObject(m)) {
+		cJSON_Delete(out);
+		return bad(r, "report's \"metrics\" is not an object");
+	}
+	cJSON_ArrayForEach(it, m) {
+		if (!metric_name_ok(it->string) || !cJSON_IsNumber(it) || !isfinite(it->valuedouble) ||
+		    ++n > AC_METRICS_MAX || cJSON_GetObjectItemCaseSensitive(out, it->string)) {
+			cJSON_Delete(out);
+			return bad(r, "report's \"metrics\" must name at most 32 figures, each a finite "
+			           "number");
+		}
+		cJSON_AddNumberToObject(out, it->string, it->valuedouble);
+	}
+	cJSON_ArrayForEach(it, (extra ? root : NULL)) {
+		if (is_report_key(it->string) || !cJSON_IsNumber(it) || !isfinite(it->valuedouble) ||
+		    !metric_name_ok(it->string) || cJSON_GetObjectItemCaseSensitive(out, it->string))
+			continue;
+		if (++n > AC_METRICS_MAX)
+			break;
+		cJSON_AddNumberToObject(out, it->string, it->valuedouble);
+	}
+	free(r->metrics);
+	r->metrics = n ? cJSON_PrintUnformatted(out) : NULL;
+	cJSON_Delete(out);
+	return 0;
+}
+
+static int parse_report(const char *text, size_t len, struct ac_result *r, int extra);
+
 int ac_report_parse(const char *text, size_t len, struct ac_result *r)
+{
+	return parse_report(text, len, r, 0);
+}
+
+int ac_report_parse_evaluator(const char *text, size_t len, struct ac_result *r)
+{
+	return parse_report(text, len, r, 1);
+}
+
+static int parse_report(const char *text, size_t len, struct ac_result *r, int extra)
 {
 	const cJSON *correct, *time_ns, *samples, *spread, *message, *error, *judge;
 	const char *end = NULL;
@@ -172,6 +251,9 @@ int ac_report_parse(const char *text, size_t len, struct ac_result *r)
 		}
 	}
 
+	rc = parse_metrics(root, extra, r);
+	if (rc)
+		goto out;
 	r->outcome = cJSON_IsTrue(correct) ? AC_OK : AC_WRONG;
 	r->time_ns = time_ns ? (int64_t)llround(time_ns->valuedouble) : 0;
 	r->samples = samples ? (int)samples->valuedouble : 0;

@@ -28,6 +28,19 @@
  * r->log is left alone; the other fields of r are overwritten. */
 int ac_report_parse(const char *text, size_t len, struct ac_result *r);
 
+/* Hardware figures: a report may carry "metrics": {"name": number, ...}
+ * (autocomp.h's ac_metric); ac_report_parse keeps them in r->metrics (a
+ * JSON object, NULL when there are none). A "metrics" that is not an
+ * object of at most AC_METRICS_MAX finite numbers under names of letters,
+ * digits, '_', '.' and '-' (a letter or '_' first, at most
+ * AC_METRIC_NAME_MAX bytes) makes the report a run error. */
+#define AC_METRICS_MAX 32
+#define AC_METRIC_NAME_MAX 48
+
+/* ac_report_parse for a command target's evaluator: besides "metrics",
+ * its other top-level numeric keys ("utilization": 0.8) are figures too. */
+int ac_report_parse_evaluator(const char *text, size_t len, struct ac_result *r);
+
 /* The last line of buf[0..len) that holds more than whitespace, without
  * its newline: returns a pointer into buf and stores its length in
  * *line_len, or returns NULL (and stores 0) when there is none. */

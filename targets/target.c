@@ -52,6 +52,7 @@ void ac_result_clear(struct ac_result *r)
 		return;
 	free(r->message);
 	free(r->judge);
+	free(r->metrics);
 	free(r->log);
 	memset(r, 0, sizeof *r);
 }

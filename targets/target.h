@@ -42,6 +42,9 @@ struct ac_result {
 	char *log;         /* what building and running printed; may be NULL */
 	char *judge;       /* how the verdict was reached: a JSON object from the
 	                      judge (forward_ns, sets, checked, ...); may be NULL */
+	char *metrics;     /* the harness's hardware figures (ac_metric, or a command
+	                      evaluator's extra keys): a JSON object of names and
+	                      finite numbers; may be NULL */
 };
 
 /* Frees message and log and zeroes the struct; accepts NULL. */

@@ -80,6 +80,10 @@ Test(config, refusals_name_the_key)
 		{"[1, 2]", "must be a JSON object"},
 		{"{\"beam\": ", "invalid JSON"},
 		{"{\"beam\": 2} trailing", "invalid JSON"},
+		{"{\"max_cost\": -1}", "\"max_cost\" must be between"},
+		{"{\"prices\": {\"m\": [1]}}", "the price of \"m\""},
+		{"{\"prices\": [1, 2]}", "\"prices\" must be an object"},
+		{"{\"combine_every\": 1.5}", "\"combine_every\" must be a whole number"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ac_config c;
@@ -90,6 +94,26 @@ Test(config, refusals_name_the_key)
 		cr_assert_eq(c.beam, 4, "defaults are left after a refusal");
 		config_clear(&c);
 	}
+}
+
+Test(config, search_extras)
+{
+	struct ac_config c;
+	char err[256];
+	cr_assert_eq(parse("{}", &c, err), 0);
+	cr_assert_eq(c.combine_every, 0, "combining is off by default");
+	cr_assert_float_eq(c.max_cost, 0, 1e-12);
+	cr_assert_eq(c.examples_max_bytes, 8000);
+	cr_assert_null(c.prices);
+	config_clear(&c);
+	cr_assert_eq(parse("{\"max_cost\": 5.0, \"prices\": {\"openai::gpt-4.1\": [2.0, 8.0]}, "
+	                   "\"combine_every\": 3, \"examples_max_bytes\": 0}", &c, err), 0, "%s", err);
+	cr_assert_float_eq(c.max_cost, 5.0, 1e-12);
+	cr_assert_str_eq(c.prices, "{\"openai::gpt-4.1\":[2,8]}");
+	cr_assert_eq(c.combine_every, 3);
+	cr_assert_eq(c.examples_max_bytes, 0);
+	config_clear(&c);
+	cr_assert_null(c.prices);
 }
 
 Test(config, strv_split_trims_and_drops_empty_items)

@@ -358,3 +358,53 @@ Test(prompt, plan_option_by_text)
 	cr_assert_eq(prompt_plan_option(&m, "Vectorize."), -1);
 	menu_clear(&m);
 }
+
+Test(prompt, parent_figures_in_the_plan_prompt)
+{
+	struct prompt_ctx ctx = base_ctx();
+	ctx.parent_metrics = "{\"scratchpad_util\":0.42,\"cycles\":12000}";
+	uint64_t rng = 1;
+	char *p = prompt_plan(&ctx, &rng, NULL);
+	cr_assert(strstr(p, "### Hardware figures"), "%s", p);
+	cr_assert(strstr(p, "- scratchpad_util: 0.42\n- cycles: 12000\n"), "%s", p);
+	free(p);
+	ctx.parent_metrics = "{}";
+	rng = 1;
+	p = prompt_plan(&ctx, &rng, NULL);
+	cr_assert_null(strstr(p, "Hardware figures"));
+	free(p);
+}
+
+Test(prompt, combine_shows_both_parents)
+{
+	struct prompt_ctx ctx = base_ctx();
+	ctx.other_num = 9;
+	ctx.parent_num = 4;
+	ctx.other_code = "void gemm_other(void) {}\n";
+	ctx.other_plan = "[2] tile the loops";
+	ctx.parent_plan = "[5] unroll by four";
+	ctx.other_time_ns = 3e6;
+	uint64_t rng = 1;
+	char *p = prompt_plan(&ctx, &rng, NULL);
+	cr_assert(strstr(p, "## Combine: #4 + #9\n"), "%s", p);
+	cr_assert(strstr(p, "gemm_other") && strstr(p, "tile the loops") && strstr(p, "unroll by four"),
+	          "%s", p);
+	cr_assert(strstr(p, "applies both"), "%s", p);
+	free(p);
+	p = prompt_implement(&ctx, "[5] combine them");
+	cr_assert(strstr(p, "## Combine: #4 + #9\n") && strstr(p, "gemm_other"), "%s", p);
+	free(p);
+}
+
+Test(prompt, examples_in_plan_and_implement)
+{
+	struct prompt_ctx ctx = base_ctx();
+	ctx.examples = "#### tile\n\nBefore:\n\n```c\nA\n```\n";
+	uint64_t rng = 1;
+	char *p = prompt_plan(&ctx, &rng, NULL);
+	cr_assert(strstr(p, "### Examples") && strstr(p, "#### tile"), "%s", p);
+	free(p);
+	p = prompt_implement(&ctx, "[1] tile");
+	cr_assert(strstr(p, "### Examples"), "%s", p);
+	free(p);
+}

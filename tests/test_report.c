@@ -249,3 +249,55 @@ Test(report, outcome_of_a_run)
 	pr = run("not json\n", 0, 0);
 	expect_outcome(&pr, AC_RUN_ERROR, "report is not JSON");
 }
+
+Test(report, hardware_figures_from_the_harness)
+{
+	struct ac_result r;
+
+	cr_assert_eq(parse("{\"correct\":true,\"time_ns\":100,\"samples\":1,"
+	                   "\"metrics\":{\"l2_misses\":1200,\"util\":0.75}}", &r), 0);
+	cr_expect_eq(r.outcome, AC_OK);
+	cr_assert_str_eq(r.metrics, "{\"l2_misses\":1200,\"util\":0.75}");
+	ac_result_clear(&r);
+	/* a harness report's other numbers are not figures */
+	cr_assert_eq(parse("{\"correct\":true,\"time_ns\":100,\"samples\":1,\"util\":1}", &r), 0);
+	cr_expect_null(r.metrics);
+	ac_result_clear(&r);
+}
+
+Test(report, bad_figures_make_a_run_error)
+{
+	struct ac_result r;
+	const char *bad[] = {
+		"{\"correct\":true,\"time_ns\":1,\"samples\":1,\"metrics\":[1]}",
+		"{\"correct\":true,\"time_ns\":1,\"samples\":1,\"metrics\":{\"u\":\"high\"}}",
+		"{\"correct\":true,\"time_ns\":1,\"samples\":1,\"metrics\":{\"9lives\":1}}",
+		"{\"correct\":true,\"time_ns\":1,\"samples\":1,\"metrics\":{\"a b\":1}}",
+		"{\"correct\":true,\"time_ns\":1,\"samples\":1,\"metrics\":{\"u\":1,\"u\":2}}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(parse(bad[i], &r), -EBADMSG, "%s", bad[i]);
+		cr_expect_eq(r.outcome, AC_RUN_ERROR);
+		cr_expect(strstr(r.message, "metrics"), "%s", r.message);
+		ac_result_clear(&r);
+	}
+	char many[4096];
+	size_t n = (size_t)snprintf(many, sizeof(many), "{\"correct\":true,\"time_ns\":1,\"samples\":1,"
+	                            "\"metrics\":{");
+	for (int i = 0; i < 33; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "%s\"m%d\":%d", i ? "," : "", i, i);
+	snprintf(many + n, sizeof(many) - n, "}}");
+	cr_assert_eq(parse(many, &r), -EBADMSG, "33 figures are too many");
+	ac_result_clear(&r);
+}
+
+Test(report, an_evaluators_extra_keys_are_figures)
+{
+	struct ac_result r = {0};
+	const char *line = "{\"correct\":true,\"time_ns\":5,\"samples\":1,\"utilization\":0.5,"
+	                   "\"stage\":\"run\",\"metrics\":{\"cycles\":10},\"judge\":{\"x\":1}}";
+
+	cr_assert_eq(ac_report_parse_evaluator(line, strlen(line), &r), 0);
+	cr_assert_str_eq(r.metrics, "{\"cycles\":10,\"utilization\":0.5}");
+	ac_result_clear(&r);
+}

@@ -90,6 +90,71 @@ Test(store, migrates_a_version_1_database)
 	run_row_clear(&r);
 }
 
+Test(store, migrates_a_version_4_database)
+{
+	/* a version-4 database with a candidate and a call: version 5 adds
+	 * the code hash, duplicates, second parents, figures and cost */
+	store_close(s);
+	s = NULL;
+	char err[256];
+	cr_assert_eq(store_open(path, &s, err, sizeof(err)), 0, "%s", err);
+	store_close(s);
+	s = NULL;
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db,
+		"ALTER TABLE candidate DROP COLUMN metrics;"
+		"DROP INDEX candidate_hash;"
+		"ALTER TABLE candidate DROP COLUMN code_hash;"
+		"ALTER TABLE candidate DROP COLUMN same_as;"
+		"ALTER TABLE candidate DROP COLUMN parent2;"
+		"ALTER TABLE llm_call DROP COLUMN cost;"
+		"INSERT INTO kernel(name, created_ns, status_ns) VALUES ('old', 1, 1);"
+		"INSERT INTO run(kernel_id, state, target, input_name, input, config, created_ns) VALUES (1, 'done', 'cpu', 'input.c', 'int x;', '', 1);"
+		"INSERT INTO candidate(run_id, num, parent, iteration, origin, source, created_ns) VALUES (1, 0, -1, 0, 'input', 'int x;', 1);"
+		"INSERT INTO llm_call(run_id, slot, model, prompt, reply, created_ns) VALUES (1, 'i1/c0/p0', 'm', 'p', 'r', 1);"
+		"PRAGMA user_version=4;", NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+	cr_assert_eq(store_open(path, &s, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_schema_version(s), 5);
+	struct cand_row c;
+	cr_assert_eq(store_cand_get(s, 1, 0, &c), 0);
+	cr_assert_str_eq(c.code_hash, "");
+	cr_assert_eq(c.same_as, -1);
+	cr_assert_eq(c.parent2, 0);
+	cr_assert_str_eq(c.metrics, "");
+	cand_row_clear(&c);
+	double cost = -1;
+	cr_assert_eq(store_call_cost(s, 1, &cost), 0);
+	cr_assert_float_eq(cost, 0, 1e-12);
+	/* the new columns take writes: a duplicate of #0 with its figures */
+	cr_assert_eq(store_cand_set_hash(s, 1, 0, "00ff"), 0);
+	struct cand_row d = {.run_id = 1, .num = -1, .parent = 0, .parent2 = 0, .origin = "llm",
+	                     .source = "int  x;", .code_hash = "00ff"};
+	cr_assert_eq(store_cand_add(s, &d), 0);
+	int64_t orig = -1;
+	cr_assert_eq(store_cand_by_hash(s, 1, "00ff", d.num, &orig), 0);
+	cr_assert_eq(orig, 0);
+	struct ac_result r = {.outcome = AC_OK, .time_ns = 5, .samples = 1,
+	                      .metrics = "{\"util\":0.5}"};
+	cr_assert_eq(store_cand_set_dup(s, 1, d.num, 0, &r, 2), 0);
+	cr_assert_eq(store_cand_get(s, 1, d.num, &c), 0);
+	cr_assert_eq(c.same_as, 0);
+	cr_assert_str_eq(c.metrics, "{\"util\":0.5}");
+	cr_assert_str_eq(c.outcome, "ok");
+	cand_row_clear(&c);
+	/* a duplicate is never an original */
+	cr_assert_eq(store_cand_by_hash(s, 1, "00ff", 99, &orig), 0);
+	cr_assert_eq(orig, 0);
+	struct llm_call_row call = {.run_id = 1, .slot = "i1/c0/p1", .model = "m", .prompt = "p",
+	                            .reply = "r", .error = "", .cost = 0.25};
+	cr_assert_eq(store_call_put(s, &call), 0);
+	cr_assert_eq(store_call_cost(s, 1, &cost), 0);
+	cr_assert_float_eq(cost, 0.25, 1e-12);
+	cr_assert_eq(store_call_cost(s, -1, &cost), 0);
+	cr_assert_float_eq(cost, 0.25, 1e-12);
+}
+
 Test(store, refuses_a_newer_schema)
 {
 	store_close(s);

@@ -71,6 +71,12 @@
  * that says how the verdict was reached (forward_ns, sets, checked,
  * processes, rotation). Every harness in tests/kernels/ runs unchanged.
  *
+ * Hardware figures: ac_metric("l2_misses", n) adds a number to the report
+ * ("metrics":{"l2_misses":n}); the engine stores it with the candidate,
+ * shows it in metrics.json and gives the parent's figures to the planning
+ * model. Call it from the harness (the judge side) only: at most 32
+ * names of letters, digits, '_', '.', '-', a letter or '_' first.
+ *
  * Environment: AC_REPORT_FD (set by the target; removed by ac_init),
  * AC_SEED (fixed RNG seed, for debugging), AC_MIN_REPS (default 10),
  * AC_MIN_TIME_S (default 0.3), AC_MAX_REPS (default and ceiling 1000);
@@ -126,6 +132,9 @@ struct ac__state {
 	int nsamples;
 	double samples[AC_MAX_REPS];
 	double t_start;         /* AC_TIME's warm-up, then timing, start */
+	int nmetrics;           /* ac_metric's figures, in call order */
+	char metric_name[32][49];
+	double metric_value[32];
 };
 
 static struct ac__state ac__s AC__UNUSED;
@@ -219,6 +228,40 @@ static inline AC__PRINTF(1, 2) void ac_fail(const char *fmt, ...)
 	va_start(ap, fmt);
 	ac__vrecord(fmt, ap);
 	va_end(ap);
+}
+
+/* Reports a hardware figure (utilization, cache misses, instructions...)
+ * with the result; a second call with the same name replaces the value.
+ * A bad name, a value that is not finite or a 33rd name is left out with a
+ * line on stderr: figures inform the search, they never decide a verdict. */
+static inline void ac_metric(const char *name, double value)
+{
+	size_t n = name ? strlen(name) : 0;
+	int i;
+
+	for (size_t k = 0; k < n; k++) {
+		char c = name[k];
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+		         (k > 0 && ((c >= '0' && c <= '9') || c == '.' || c == '-'));
+		if (!ok)
+			n = 0;
+	}
+	if (n == 0 || n > 48 || !isfinite(value)) {
+		fprintf(stderr, "ac_metric: figure \"%s\" left out (bad name or value)\n",
+		        name ? name : "(null)");
+		return;
+	}
+	for (i = 0; i < ac__s.nmetrics; i++)
+		if (!strcmp(ac__s.metric_name[i], name))
+			break;
+	if (i == 32) {
+		fprintf(stderr, "ac_metric: more than 32 figures; \"%s\" left out\n", name);
+		return;
+	}
+	snprintf(ac__s.metric_name[i], sizeof ac__s.metric_name[i], "%s", name);
+	ac__s.metric_value[i] = value;
+	if (i == ac__s.nmetrics)
+		ac__s.nmetrics++;
 }
 
 static inline long ac__env_long(const char *name, long def, long lo, long hi)
@@ -674,7 +717,7 @@ static inline int ac__report_error(const char *error)
 
 static inline int ac__report_write(const char *error)
 {
-	char line[2048];
+	char line[6144];
 	double sorted[AC_MAX_REPS];
 	double median = 0, spread = 0;
 	int correct;
@@ -703,6 +746,13 @@ static inline int ac__report_write(const char *error)
 		len += (size_t)snprintf(line + len, sizeof line - len - 3, ",\"error\":\"");
 		len = ac__json_escape(line, sizeof line - 3, len, error);
 		line[len++] = '"';
+	}
+	if (ac__s.nmetrics > 0) {
+		len += (size_t)snprintf(line + len, sizeof line - len - 3, ",\"metrics\":{");
+		for (int i = 0; i < ac__s.nmetrics && len + 80 < sizeof line; i++)
+			len += (size_t)snprintf(line + len, sizeof line - len - 3, "%s\"%s\":%.17g",
+			                        i ? "," : "", ac__s.metric_name[i], ac__s.metric_value[i]);
+		line[len++] = '}';
 	}
 #ifdef AC_JUDGE
 	len += ac__j_report(line + len, sizeof line - len - 3);
