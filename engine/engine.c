@@ -31,6 +31,7 @@
 #include "ac_config.h"
 #include "engine/config.h"
 #include "engine/llm.h"
+#include "engine/menubuild.h"
 #include "engine/noise.h"
 #include "engine/run.h"
 #include "engine/scratch.h"
@@ -218,10 +219,11 @@ static void vlog_line(struct engine *e, int64_t kid, const char *fmt, va_list ap
 {
 	char line[2048];
 	vsnprintf(line, sizeof(line), fmt, ap);
-	if (kid <= 0) {
+	if (kid < 0) {
 		fprintf(stderr, "autocompfs: %s\n", line);
 		return;
 	}
+	/* kid 0: the menus' own log (menus/log) */
 	store_log_add(e->writer, kid, now_ns(), line);
 	engine_touch(e, kid);
 }
@@ -537,6 +539,10 @@ void engine_totals(struct engine *e, struct strbuf *sb)
 	long long mine = atomic_load(&e->cost_microdollars);
 	if (cost > 0)
 		sb_addf(sb, "; cost $%.4f (this daemon $%.4f)", cost, (double)mine / 1e6);
+	char *menus = menubuild_state(e);
+	if (menus && menus[0])
+		sb_addf(sb, "; menus: %s", menus);
+	free(menus);
 	sb_adds(sb, "; models: ");
 	if (!e->models || !e->models[0])
 		sb_adds(sb, "none");
@@ -687,6 +693,38 @@ void engine_file_changed(struct engine *e, int64_t kid, const char *name)
 	pthread_mutex_unlock(&e->lock);
 }
 
+/* menus/ctl: "build NAME" or "build" (menubuild.h). */
+static int menus_ctl(struct engine *e, const char *cmd, size_t len)
+{
+	char line[160];
+	if (len >= sizeof(line) || (len != 5 && strncmp(cmd, "build ", 6)) || strncmp(cmd, "build", 5)) {
+		engine_log(e, STORE_MENUS_KERNEL, "ctl: unknown command (use \"build NAME\" to write "
+		           "NAME.menu and NAME.md from menus/NAME.docs/, or \"build\" for all)");
+		return -EINVAL;
+	}
+	snprintf(line, sizeof(line), "%.*s", (int)len, cmd);
+	const char *name = len > 6 ? line + 6 : NULL;
+	while (name && *name == ' ')
+		name++;
+	if (name && !*name)
+		name = NULL;
+	int rc = menubuild_start(e, name);
+	if (rc == -EBUSY)
+		engine_log(e, STORE_MENUS_KERNEL, "ctl: %s: a menu is being built; try again when it "
+		           "is done", line);
+	else if (rc)
+		engine_log(e, STORE_MENUS_KERNEL, "ctl: %s: %s", line, strerror(-rc));
+	else
+		engine_log(e, STORE_MENUS_KERNEL, "ctl: %s", line);
+	engine_touch(e, STORE_MENUS_KERNEL);
+	return rc;
+}
+
+char *engine_menus_state(struct engine *e)
+{
+	return menubuild_state(e);
+}
+
 int engine_ctl(struct engine *e, int64_t kid, const char *cmd, size_t len)
 {
 	while (len && (cmd[len - 1] == '\n' || cmd[len - 1] == ' ' || cmd[len - 1] == '\t' ||
@@ -696,6 +734,8 @@ int engine_ctl(struct engine *e, int64_t kid, const char *cmd, size_t len)
 		cmd++;
 		len--;
 	}
+	if (kid == STORE_MENUS_KERNEL)
+		return menus_ctl(e, cmd, len);
 	char word[32];
 	if (len == 0 || len >= sizeof(word)) {
 		engine_log(e, kid, "ctl: unknown command (use start, stop or restart)");
@@ -977,6 +1017,7 @@ void engine_shutdown(struct engine *e)
 		if (e->kernels[i]->run)
 			reap_locked(e, e->kernels[i]);
 	pthread_mutex_unlock(&e->lock);
+	menubuild_stop(e);
 	if (e->prober_started)
 		pthread_join(e->prober, NULL);
 	e->started = false;

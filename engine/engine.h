@@ -96,6 +96,8 @@ struct llm_client *engine_llm(struct engine *e);
 const struct engine_opts *engine_options(struct engine *e);
 /* Adds to the engine's reasoning-token total (root status). */
 void engine_add_reasoning_tokens(struct engine *e, long n);
+/* What the menu builder did last (menubuild_state); caller frees. */
+char *engine_menus_state(struct engine *e);
 /* Adds dollars a model call cost (root status). */
 void engine_add_cost(struct engine *e, double dollars);
 /* Adds to the engine's token total (root status). */

@@ -56,8 +56,8 @@ char *examples_format(const struct file_row *rows, int n, const char *dir, int m
 	int ok = 0, out = 0;
 	for (int i = 0; i < n; i++) {
 		const char *leaf = in_dir(rows[i].name, dir);
-		if (!leaf || !rows[i].data)
-			continue;
+		if (!leaf || !rows[i].data || memchr(rows[i].data, '\0', rows[i].size))
+			continue;   /* not text */
 		struct strbuf one = {0};
 		char stem[256];
 		const char *which, *ext;

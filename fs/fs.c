@@ -154,15 +154,48 @@ static int route(struct fs_ctx *c, const char *path, struct node *n, int64_t *ki
 	if (rc)
 		return rc;
 	*kid = -1;
-	if (n->type == NODE_MENUS || n->type == NODE_MENU_FILE)
+	if (n->type == NODE_MENUS || n->type == NODE_MENU_FILE || n->type == NODE_MENU_DIR ||
+	    n->type == NODE_MENU_CTL || (n->type == NODE_LOG && !n->kernel[0]))
 		*kid = STORE_MENUS_KERNEL;
-	if (n->type >= NODE_KERNEL) {
+	if (n->type >= NODE_KERNEL && n->kernel[0]) {
 		rc = kernel_of(c, n, kid);
 		if (rc)
 			return rc;
 		settle_best(c, *kid, n);
 	}
 	return 0;
+}
+
+/* Does menus/DIR exist: a folder made with mkdir (its marker "DIR/") or
+ * holding a file? */
+static bool menu_dir_exists(struct fs_ctx *c, const char *dir)
+{
+	struct file_row *rows;
+	int n;
+	if (store_file_list(engine_reader(c->e), STORE_MENUS_KERNEL, false, &rows, &n))
+		return false;
+	size_t len = strlen(dir);
+	bool yes = false;
+	for (int i = 0; i < n && !yes; i++)
+		yes = !strncmp(rows[i].name, dir, len) && rows[i].name[len] == '/';
+	file_rows_free(rows, n);
+	return yes;
+}
+
+/* How many files menus/DIR holds (its marker not counted). */
+static int menu_dir_count(struct fs_ctx *c, const char *dir)
+{
+	struct file_row *rows;
+	int n;
+	if (store_file_list(engine_reader(c->e), STORE_MENUS_KERNEL, false, &rows, &n))
+		return 0;
+	size_t len = strlen(dir);
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		k += !strncmp(rows[i].name, dir, len) && rows[i].name[len] == '/' &&
+		     rows[i].name[len + 1];
+	file_rows_free(rows, n);
+	return k;
 }
 
 /* The shipped menu file path for name. */
@@ -204,6 +237,17 @@ static struct blob *render_ctl(struct fs_ctx *c, int64_t kid)
 	struct kernel_row k;
 	struct strbuf sb = {0};
 	int64_t t = c->mount_ns;
+	if (kid == STORE_MENUS_KERNEL) {
+		sb_adds(&sb, "# ctl: write \"build NAME\": the planning model reads menus/NAME.docs/ "
+		        "and writes NAME.menu and NAME.md; \"build\" builds every NAME.docs/\n");
+		char *state = engine_menus_state(c->e);
+		if (state && state[0])
+			sb_addf(&sb, "# state: %s\n", state);
+		free(state);
+		struct blob *b = blob_new(sb.buf ? sb.buf : "", sb.len, t);
+		sb_release(&sb);
+		return b;
+	}
 	sb_adds(&sb, "# ctl: write one command: start, stop or restart\n");
 	if (store_kernel_get(engine_reader(c->e), kid, &k) == 0) {
 		sb_addf(&sb, "# state: %s\n", k.status[0] ? k.status : k.state);
@@ -243,6 +287,11 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 	case NODE_KERNELS:
 		fill_stat(c, st, S_IFDIR | 0755, 4096, c->mount_ns);
 		return 0;
+	case NODE_MENU_DIR:
+		if (!menu_dir_exists(c, n.file))
+			return -ENOENT;
+		fill_stat(c, st, S_IFDIR | 0755, 4096, c->mount_ns);
+		return 0;
 	case NODE_KERNEL:
 	case NODE_PLANS:
 	case NODE_CANDIDATES: {
@@ -265,7 +314,8 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 		blob_put(b);
 		return 0;
 	}
-	case NODE_CTL: {
+	case NODE_CTL:
+	case NODE_MENU_CTL: {
 		struct blob *b = render_ctl(c, kid);
 		if (!b)
 			return -ENOMEM;
@@ -369,8 +419,22 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 		rc = store_file_list(engine_reader(c->e), STORE_MENUS_KERNEL, false, &rows, &cnt);
 		if (rc)
 			return rc;
-		for (int i = 0; i < cnt; i++)
-			fill(buf, rows[i].name, NULL, 0, 0);
+		fill(buf, "ctl", NULL, 0, 0);
+		fill(buf, "log", NULL, 0, 0);
+		for (int i = 0; i < cnt; i++) {
+			const char *slash = strchr(rows[i].name, '/');
+			if (!slash) {
+				fill(buf, rows[i].name, NULL, 0, 0);
+				continue;
+			}
+			/* a folder, once: the first of its names (by name order) */
+			size_t dl = (size_t)(slash - rows[i].name);
+			if (i > 0 && !strncmp(rows[i - 1].name, rows[i].name, dl + 1))
+				continue;
+			char dir[256];
+			snprintf(dir, sizeof(dir), "%.*s", (int)dl, rows[i].name);
+			fill(buf, dir, NULL, 0, 0);
+		}
 		DIR *d = opendir(engine_menus_dir());
 		struct dirent *de;
 		while (d && (de = readdir(d))) {
@@ -386,6 +450,24 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 			closedir(d);
 		file_rows_free(rows, cnt);
 		return 0;
+	}
+	case NODE_MENU_DIR: {
+		struct file_row *rows;
+		int cnt;
+		rc = store_file_list(engine_reader(c->e), STORE_MENUS_KERNEL, false, &rows, &cnt);
+		if (rc)
+			return rc;
+		size_t dl = strlen(n.file);
+		bool any = false;
+		for (int i = 0; i < cnt; i++) {
+			if (strncmp(rows[i].name, n.file, dl) || rows[i].name[dl] != '/')
+				continue;
+			any = true;
+			if (rows[i].name[dl + 1])
+				fill(buf, rows[i].name + dl + 1, NULL, 0, 0);
+		}
+		file_rows_free(rows, cnt);
+		return any ? 0 : -ENOENT;
 	}
 	case NODE_KERNEL: {
 		char ext[32], best[64];
@@ -529,6 +611,8 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 	struct handle *h = NULL;
 	if (node_is_dir(n.type))
 		return -EISDIR;
+	if (n.type == NODE_MENU_CTL)
+		n.type = NODE_CTL;   /* kid says whose: the menus' */
 	if (n.type == NODE_CTL && acc == O_RDONLY) {
 		h = handle_new(H_BLOB);
 		if (!h)
@@ -586,7 +670,7 @@ static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 		return rc;
 	if (n.type != NODE_USER_FILE && n.type != NODE_MENU_FILE)
 		return node_is_dir(n.type) ? -EISDIR : -EACCES;
-	if (!file_name_valid(n.file))
+	if (n.type == NODE_MENU_FILE ? !menu_file_name_valid(n.file) : !file_name_valid(n.file))
 		return -EINVAL;
 	int64_t fid = 0;
 	struct store *w = engine_writer(c->e);
@@ -834,7 +918,7 @@ static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	int rc = route(c, path, &n, &kid);
 	if (rc)
 		return rc;
-	if (n.type == NODE_CTL)
+	if (n.type == NODE_CTL || n.type == NODE_MENU_CTL)
 		return 0;
 	if (n.type != NODE_USER_FILE && n.type != NODE_MENU_FILE)
 		return node_is_dir(n.type) ? -EISDIR : -EACCES;
@@ -859,7 +943,7 @@ static int user_file_id(struct fs_ctx *c, const char *path, int64_t *kid, int64_
 	int rc = route(c, path, n, kid);
 	if (rc)
 		return rc;
-	if (node_is_dir(n->type) || n->type == NODE_CTL)
+	if (node_is_dir(n->type) || n->type == NODE_CTL || n->type == NODE_MENU_CTL)
 		return 1; /* nothing to record, succeed */
 	if (n->type != NODE_USER_FILE && n->type != NODE_MENU_FILE)
 		return -EPERM;
@@ -948,6 +1032,20 @@ static int fs_mkdir(const char *path, mode_t mode)
 	int rc = path_parse(path, &n);
 	if (rc)
 		return rc;
+	if (n.type == NODE_MENU_DIR) {
+		/* menus/NAME.docs/ and NAME.examples/: a marker row "DIR/" */
+		if (menu_dir_exists(c, n.file))
+			return -EEXIST;
+		char marker[300];
+		snprintf(marker, sizeof(marker), "%s/", n.file);
+		rc = store_file_put(engine_writer(c->e), STORE_MENUS_KERNEL, marker, "", 0,
+		                    (int)(mode & 07777) | 0700, now_ns());
+		if (!rc)
+			engine_touch(c->e, STORE_MENUS_KERNEL);
+		return rc;
+	}
+	if (n.type == NODE_MENU_FILE || n.type == NODE_MENU_CTL || n.type == NODE_MENUS)
+		return n.type == NODE_MENUS ? -EEXIST : -EPERM;
 	if (n.type != NODE_KERNEL)
 		return n.type == NODE_USER_FILE ? -EPERM : -EEXIST;
 	rc = engine_kernel_create(c->e, n.kernel);
@@ -969,6 +1067,17 @@ static int fs_rmdir(const char *path)
 		return engine_kernel_delete(c->e, n.kernel);
 	if (n.type == NODE_PLANS || n.type == NODE_CANDIDATES)
 		return 0;
+	if (n.type == NODE_MENU_DIR) {
+		if (!menu_dir_exists(c, n.file))
+			return -ENOENT;
+		if (menu_dir_count(c, n.file) > 0)
+			return -ENOTEMPTY;
+		char marker[300];
+		snprintf(marker, sizeof(marker), "%s/", n.file);
+		store_file_unlink(engine_writer(c->e), STORE_MENUS_KERNEL, marker);
+		engine_touch(c->e, STORE_MENUS_KERNEL);
+		return 0;
+	}
 	return node_is_dir(n.type) ? -EPERM : -ENOTDIR;
 }
 
@@ -1007,7 +1116,7 @@ static int fs_rename(const char *from, const char *to, unsigned int flags)
 		return node_is_dir(b.type) ? -EISDIR : -EACCES;
 	if (ka != kb)
 		return -EXDEV;
-	if (!file_name_valid(b.file))
+	if (b.type == NODE_MENU_FILE ? !menu_file_name_valid(b.file) : !file_name_valid(b.file))
 		return -EINVAL;
 	if (flags & RENAME_NOREPLACE) {
 		struct file_row f;

@@ -79,8 +79,34 @@ int path_parse(const char *path, struct node *n)
 		}
 		if ((rc = component(&p, n->file, sizeof(n->file))))
 			return rc;
+		if (at_end(p)) {
+			if (!strcmp(n->file, "ctl"))
+				n->type = NODE_MENU_CTL;
+			else if (!strcmp(n->file, "log"))
+				n->type = NODE_LOG;      /* the menus' own log; n->kernel stays "" */
+			else if (menu_dir_name_valid(n->file))
+				n->type = NODE_MENU_DIR;
+			else
+				n->type = NODE_MENU_FILE;
+			return 0;
+		}
+		if (!menu_dir_name_valid(n->file))
+			return -ENOENT;
+		char leaf[256];
+		if ((rc = component(&p, leaf, sizeof(leaf))))
+			return rc;
+		if (!at_end(p))
+			return -ENOENT;
+		char dir[256];
+		snprintf(dir, sizeof(dir), "%s", n->file);
+		if (strlen(dir) + 1 + strlen(leaf) >= sizeof(n->file))
+			return -ENAMETOOLONG;
+		size_t dl = strlen(dir), ll = strlen(leaf);
+		memcpy(n->file, dir, dl);
+		n->file[dl] = '/';
+		memcpy(n->file + dl + 1, leaf, ll + 1);
 		n->type = NODE_MENU_FILE;
-		return at_end(p) ? 0 : -ENOENT;
+		return 0;
 	}
 	if (strcmp(c, "kernels"))
 		return -ENOENT;
@@ -146,9 +172,33 @@ int path_parse(const char *path, struct node *n)
 	return 0;
 }
 
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), m = strlen(tail);
+	return n > m && !strcmp(s + n - m, tail);
+}
+
+bool menu_dir_name_valid(const char *name)
+{
+	return name && name[0] != '.' && !strchr(name, '/') && strlen(name) < 128 &&
+	       (ends_with(name, ".docs") || ends_with(name, ".examples"));
+}
+
+bool menu_file_name_valid(const char *name)
+{
+	const char *slash = strchr(name, '/');
+	if (!slash)
+		return name[0] && strcmp(name, ".") && strcmp(name, "..") && strlen(name) < 256;
+	char dir[256];
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - name), name);
+	const char *leaf = slash + 1;
+	return menu_dir_name_valid(dir) && leaf[0] && !strchr(leaf, '/') && strcmp(leaf, ".") &&
+	       strcmp(leaf, "..");
+}
+
 bool node_is_dir(enum node_type t)
 {
-	return t == NODE_ROOT || t == NODE_MENUS || t == NODE_KERNELS || t == NODE_KERNEL ||
+	return t == NODE_ROOT || t == NODE_MENUS || t == NODE_MENU_DIR || t == NODE_KERNELS || t == NODE_KERNEL ||
 	       t == NODE_PLANS || t == NODE_CANDIDATES;
 }
 

@@ -16,7 +16,9 @@ enum node_type {
 	NODE_TARGETS,         /* /targets */
 	NODE_ROOT_PROGRESS,   /* /progress.svg */
 	NODE_MENUS,           /* /menus */
-	NODE_MENU_FILE,       /* /menus/NAME */
+	NODE_MENU_FILE,       /* /menus/NAME, /menus/M.docs/NAME (file "M.docs/NAME") */
+	NODE_MENU_DIR,        /* /menus/M.docs, /menus/M.examples (file "M.docs") */
+	NODE_MENU_CTL,        /* /menus/ctl */
 	NODE_KERNELS,         /* /kernels */
 	NODE_KERNEL,          /* /kernels/K */
 	NODE_USER_FILE,       /* /kernels/K/NAME (input, harness, config, extras) */
@@ -48,6 +50,13 @@ struct node {
 int path_parse(const char *path, struct node *n);
 
 bool node_is_dir(enum node_type t);
+
+/* A folder menus/ may hold: NAME.docs (documentation to build a menu
+ * from) or NAME.examples (in-context examples), NAME a valid file name. */
+bool menu_dir_name_valid(const char *name);
+/* A name of the menus pseudo-kernel: a plain file name, or "DIR/FILE"
+ * with DIR as above. */
+bool menu_file_name_valid(const char *name);
 /* Rendered by autocompfs (read-only for the user). */
 bool node_is_generated(enum node_type t);
 

@@ -207,3 +207,75 @@ Test(features, money_budget_stops_before_the_call_that_could_exceed_it)
 	cr_assert(st && strstr(st, "needs a price for"), "%s", st);
 	free(st);
 }
+
+Test(features, menus_from_documentation)
+{
+	start();
+	/* a PDF and a Markdown file big enough to be split into parts */
+	cr_assert_eq(sh("mkdir %s/menus/widget.docs && cp %s/tests/docs/widget.pdf %s/menus/widget.docs/ "
+	                "&& for i in $(seq 1 1400); do echo \"Line $i of the Widget manual: the "
+	                "scratchpad holds 64 KiB.\"; done > %s/menus/widget.docs/manual.md",
+	                m.dir, src_dir(), m.dir, m.dir), 0);
+	char *ls = sh_out("ls %s/menus/ %s/menus/widget.docs/", m.dir, m.dir);
+	cr_assert(strstr(ls, "widget.docs") && strstr(ls, "widget.pdf") && strstr(ls, "manual.md"),
+	          "%s", ls);
+	free(ls);
+	cr_assert_eq(sh("echo build widget > %s/menus/ctl", m.dir), 0);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/status", m.dir);
+	cr_assert(wait_contains(path, "widget: wrote widget.menu (20 options)", 120), "%s",
+	          slurp(path));
+	char *menu = slurpf("%s/menus/widget.menu", m.dir);
+	cr_assert(menu && strstr(menu, "widget optimization 20"), "%s", menu);
+	cr_assert_eq(count_of(menu, "\n"), 20, "%s", menu);
+	cr_assert_null(strstr(menu, "- widget"), "list markers go: %s", menu);
+	free(menu);
+	char *md = slurpf("%s/menus/widget.md", m.dir);
+	cr_assert(md && strstr(md, "64 KiB scratchpad"), "%s", md);
+	free(md);
+	char *log = slurpf("%s/menus/log", m.dir);
+	cr_assert(strstr(log, "menus: widget: 2 documents") && strstr(log, "parts"), "%s", log);
+	cr_assert(strstr(log, "wrote menus/widget.menu"), "%s", log);
+	free(log);
+	/* the notes prompts saw the PDF's text, one prompt per part */
+	char *mlog = slurp(mocklog);
+	cr_assert(count_of(mlog, "\"phase\":\"docs\"") >= 2, "%s", mlog);
+	free(mlog);
+	/* a menu edit by the user wins, as for any menu file */
+	cr_assert_eq(sh("echo 'my own option' >> %s/menus/widget.menu", m.dir), 0);
+	menu = slurpf("%s/menus/widget.menu", m.dir);
+	cr_assert(strstr(menu, "my own option"));
+	free(menu);
+	/* failures say why: no such folder */
+	cr_assert_eq(sh("echo build nothing > %s/menus/ctl", m.dir), 0);
+	cr_assert(wait_contains(path, "nothing: failed: no document could be read", 60), "%s",
+	          slurp(path));
+	/* rmdir only when empty */
+	cr_assert_neq(sh("rmdir %s/menus/widget.docs 2>/dev/null", m.dir), 0);
+	cr_assert_eq(sh("rm %s/menus/widget.docs/* && rmdir %s/menus/widget.docs", m.dir, m.dir), 0);
+	cr_assert_neq(sh("test -d %s/menus/widget.docs", m.dir), 0);
+}
+
+Test(features, examples_in_plan_and_implement_prompts)
+{
+	start();
+	cr_assert_eq(sh("mkdir %s/menus/cpu.examples && printf 'for (i...) c[i] = a[i] + b[i];\\n' > "
+	                "%s/menus/cpu.examples/restrict.before.c && printf 'void f(float *restrict "
+	                "c);\\n' > %s/menus/cpu.examples/restrict.after.c && yes xxxxxxxxxxxx | "
+	                "head -c 9000 > %s/menus/cpu.examples/zz-too-big.md",
+	                m.dir, m.dir, m.dir, m.dir), 0);
+	add_kernel("e", "{\"iterations\": 1, \"beam\": 1, \"plans\": 1, \"implementations\": 1, "
+	                "\"recheck\": 0}");
+	char *st = wait_final(&m, "e", 300);
+	cr_assert(st && !strncmp(st, "done", 4), "%s", st);
+	free(st);
+	char *prompt = slurpf("%s/kernels/e/plans/1.prompt", m.dir);
+	cr_assert(count_of(prompt, "### Examples") == 2, "plan and implement: %s", prompt);
+	cr_assert(strstr(prompt, "#### restrict") && strstr(prompt, "float *restrict c"), "%s", prompt);
+	cr_assert_null(strstr(prompt, "xxxxxxxxxx"), "the capped example stays out");
+	free(prompt);
+	char *log = slurpf("%s/kernels/e/log", m.dir);
+	cr_assert(strstr(log, "1 examples from menus/cpu.examples/") &&
+	          strstr(log, "1 examples left out"), "%s", log);
+	free(log);
+}

@@ -16,6 +16,31 @@ static struct node parse_ok(const char *p)
 	return n;
 }
 
+Test(path, menu_folders_ctl_and_log)
+{
+	struct node n = parse_ok("/menus/gemmini.docs");
+	cr_assert_eq(n.type, NODE_MENU_DIR);
+	cr_assert_str_eq(n.file, "gemmini.docs");
+	cr_assert(node_is_dir(NODE_MENU_DIR));
+	n = parse_ok("/menus/gemmini.docs/isa.pdf");
+	cr_assert_eq(n.type, NODE_MENU_FILE);
+	cr_assert_str_eq(n.file, "gemmini.docs/isa.pdf");
+	n = parse_ok("/menus/cpu.examples/tile.before.c");
+	cr_assert_str_eq(n.file, "cpu.examples/tile.before.c");
+	cr_assert_eq(parse_ok("/menus/ctl").type, NODE_MENU_CTL);
+	n = parse_ok("/menus/log");
+	cr_assert_eq(n.type, NODE_LOG);
+	cr_assert_str_eq(n.kernel, "", "the menus' log, not a kernel's");
+	struct node x;
+	cr_assert_eq(path_parse("/menus/cpu.menu/x", &x), -ENOENT);
+	cr_assert_eq(path_parse("/menus/a.docs/b/c", &x), -ENOENT);
+	cr_assert(menu_file_name_valid("cpu.menu"));
+	cr_assert(menu_file_name_valid("g.docs/a.pdf"));
+	cr_assert_not(menu_file_name_valid("g/a.pdf"));
+	cr_assert_not(menu_file_name_valid("g.docs/.."));
+	cr_assert_not(menu_dir_name_valid(".docs"));
+}
+
 Test(path, the_layout)
 {
 	cr_assert_eq(parse_ok("/").type, NODE_ROOT);
