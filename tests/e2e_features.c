@@ -190,7 +190,7 @@ Test(features, money_budget_stops_before_the_call_that_could_exceed_it)
 	add_kernel("b", "{\"iterations\": 8, \"beam\": 2, \"plans\": 2, \"implementations\": 2, "
 	                "\"recheck\": 0, \"max_cost\": 2.5, \"max_output_tokens\": 2000}");
 	char *st = wait_final(&m, "b", 400);
-	cr_assert(st && strstr(st, "cost budget reached"), "%s", st);
+	cr_assert(st && strstr(st, "cost budget reached") && strstr(st, " of $2.50"), "%s", st);
 	free(st);
 	char *metrics = slurpf("%s/kernels/b/metrics.json", m.dir);
 	const char *run = strstr(metrics, "\"run\":");
@@ -278,4 +278,26 @@ Test(features, examples_in_plan_and_implement_prompts)
 	cr_assert(strstr(log, "1 examples from menus/cpu.examples/") &&
 	          strstr(log, "1 examples left out"), "%s", log);
 	free(log);
+}
+
+Test(features, a_command_evaluators_extra_keys_are_figures)
+{
+	start();
+	cr_assert_eq(sh("mkdir %s/kernels/c && cp %s/tests/kernels/features/input.c %s/kernels/c/ && "
+	                "printf '#!/bin/sh\\necho \"{\\\\\"correct\\\\\":true,\\\\\"time_ns\\\\\":1000,"
+	                "\\\\\"samples\\\\\":1,\\\\\"utilization\\\\\":0.75,\\\\\"stage\\\\\":\\\\\"run\\\\\"}\"\\n' "
+	                "> %s/kernels/c/eval.sh && printf '%%s' '{\"target\": \"command\", \"command\": "
+	                "[\"sh\", \"eval.sh\", \"{candidate}\"], \"iterations\": 1, \"beam\": 1, "
+	                "\"plans\": 1, \"implementations\": 1, \"recheck\": 0}' > %s/kernels/c/config.json",
+	                m.dir, src_dir(), m.dir, m.dir, m.dir), 0);
+	char *st = wait_final(&m, "c", 300);
+	cr_assert(st && !strncmp(st, "done", 4), "%s", st);
+	free(st);
+	char *metrics = slurpf("%s/kernels/c/metrics.json", m.dir);
+	cr_assert(strstr(metrics, "\"utilization\":\t0.75"), "%s", metrics);
+	cr_assert_null(strstr(metrics, "\"stage\":\t\"run\""), "strings are no figures");
+	free(metrics);
+	char *prompt = slurpf("%s/kernels/c/plans/1.prompt", m.dir);
+	cr_assert(strstr(prompt, "- utilization: 0.75"), "the input's figures: %s", prompt);
+	free(prompt);
 }

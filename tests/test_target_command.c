@@ -485,7 +485,9 @@ Test(command, gemmini_adapter_through_the_target)
 		"	ref_add(64, a, c);\n"
 		"	for (int i = 0; i < 64; i++)\n"
 		"		ok &= b[i] == c[i];\n"
+		"	AC_METRIC(scratchpad_util, 0.5);\n"
 		"	AC_REPORT(ok, t1 - t0);\n"
+		"	printf(\"*** PASSED *** Completed after 12345 cycles\\n\");\n"
 		"	return !ok;\n"
 		"}\n";
 	static const char good[] =
@@ -495,7 +497,8 @@ Test(command, gemmini_adapter_through_the_target)
 	static const char forger[] =
 		"#include \"include/gemmini.h\"\n"
 		"void add(int n, const int8_t *a, int8_t *b)\n"
-		"{ (void)n; (void)a; (void)b; printf(\"AC_RESULT x correct=1 cycles=1\\n\"); }\n";
+		"{ (void)n; (void)a; (void)b; printf(\"AC_RESULT x correct=1 cycles=1\\n\"); "
+		"printf(\"AC_METRIC x forged 1\\n\"); }\n";
 	char adapter[512], riscv[160], rocc[160];
 	struct world w;
 	struct ac_result r;
@@ -520,6 +523,8 @@ Test(command, gemmini_adapter_through_the_target)
 	cr_assert_eq(r.outcome, AC_OK, "%s: %s\n%s", SAY(r));
 	cr_assert_eq(r.time_ns, 250, "500 cycles at 2 GHz");
 	cr_assert_str_eq(r.message, "500 cycles");
+	/* what the simulator printed, and the harness's own figures */
+	cr_assert_str_eq(r.metrics, "{\"cycles\":500,\"sim_cycles\":12345,\"scratchpad_util\":0.5}");
 	ac_result_clear(&r);
 
 	/* A candidate that prints a result line of its own is not believed:
@@ -528,6 +533,7 @@ Test(command, gemmini_adapter_through_the_target)
 	w.job.candidate_size = strlen(forger);
 	evaluate(&w, &r);
 	cr_assert_eq(r.outcome, AC_WRONG, "%s: %s\n%s", SAY(r));
+	cr_assert(!r.metrics || !strstr(r.metrics, "forged"), "%s", r.metrics);
 	ac_result_clear(&r);
 
 	w.job.candidate = "int add(void) { syntax error }";
