@@ -70,7 +70,7 @@ struct search {
 	double spent;              /* dollars spent by the run's calls (under lock) */
 	double reserved;           /* the most the calls in flight can cost (under lock) */
 	bool out_of_money;
-	int dups;                  /* duplicates this daemon recognised (for the log) */
+	int dups;                  /* duplicates this daemon recognised (under lock) */
 };
 
 /* A stable 64-bit hash (FNV-1a) for seeding per-slot generators. */
@@ -539,8 +539,13 @@ static int64_t implement(struct search *s, const struct slot_task *t, const char
 	if (run_cancelled(rc) || tokens_spent(s) || !take_candidate(s))
 		return -1;
 	struct llm_call_row call;
-	if (ask(s, slot, model, prompt, &call))
+	if (ask(s, slot, model, prompt, &call)) {
+		/* no call, no candidate: give the place back */
+		pthread_mutex_lock(&s->lock);
+		s->candidates--;
+		pthread_mutex_unlock(&s->lock);
 		return -1;
+	}
 	struct cand_row c = {0};
 	c.num = -1;
 	c.parent = t->parent;
@@ -1165,6 +1170,9 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 		}
 	}
 	int done_iters = s.iteration - 1;
+	if (s.dups)
+		run_log(rc, "search: %d candidates had the code of an earlier one: their results were "
+		        "reused, not built or timed again (metrics.json: builds_saved)", s.dups);
 	if (!run_cancelled(rc) && rc->cfg.tune)
 		tune_beam(rc, s.beam, s.nbeam);
 	if (!run_cancelled(rc))
