@@ -199,7 +199,10 @@ Test(features, money_budget_stops_before_the_call_that_could_exceed_it)
 	cr_assert(json_number(run, "max_cost") == 2.5, "%s", run);
 	free(metrics);
 	char *root = slurpf("%s/status", m.dir);
-	cr_assert(strstr(root, "; cost $"), "%s", root);
+	const char *at = strstr(root, "; cost $");
+	cr_assert(at, "%s", root);
+	/* the root sums the kernels: b is the only one that spent anything */
+	cr_assert_float_eq(atof(at + 8), cost, 1e-4, "%s", root);
 	free(root);
 	/* a budget with a model that has no price is refused in words */
 	add_kernel("nop", "{\"max_cost\": 1, \"models\": [\"openai@http://127.0.0.1:1/v1::unpriced\"]}");
