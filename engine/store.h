@@ -172,7 +172,8 @@ struct cand_row {
 	long reasoning_tokens; /* of tokens, spent reasoning by the implementing call */
 	char *verdict;        /* JSON: how the verdict was reached ("" before) */
 	char *code_hash;      /* the normalized code's hash (engine/codehash.h), "" if none */
-	int64_t same_as;      /* the earlier candidate whose result this duplicate reused, -1 */
+	int64_t same_as;      /* the earlier candidate whose result this duplicate reused;
+	                         -1: none (the store's default; a row made by hand sets it) */
 	int64_t parent2;      /* a combined candidate's second parent (never the input); 0: none */
 	char *metrics;        /* JSON object of the harness's hardware figures, "" if none */
 };

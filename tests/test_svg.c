@@ -29,6 +29,7 @@ static struct cand_row row(int64_t num, int64_t parent, const char *outcome, int
 	c.time_ns = time_ns;
 	c.evaluated_ns = evaluated_ns;
 	c.created_ns = evaluated_ns ? evaluated_ns - 1 : 1;
+	c.same_as = -1;
 	return c;
 }
 
@@ -345,4 +346,32 @@ Test(svg, overview_tells_every_kernel_apart_and_says_failed)
 			                  j + 1);
 	draws(sb.buf, 820, 90 + 22 * NK);
 	sb_release(&sb);
+}
+
+static int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+Test(svg, a_combined_candidate_is_drawn_from_both_parents)
+{
+	struct cand_row rows[] = {
+		row(0, -1, "ok", 1000, 10),
+		row(1, 0, "ok", 800, 20),
+		row(2, 0, "ok", 700, 30),
+		row(3, 1, "ok", 500, 40),
+	};
+	rows[3].parent2 = 2;
+	char *svg = progress("k", rows, 4, 3);
+	cr_assert_eq(count_of(svg, "class=\"combined\""), 2, "one line from each parent:\n%s", svg);
+	cr_assert(strstr(svg, "#3 combines #1 and #2"), "%s", svg);
+	cr_assert(strstr(svg, "parents #1 and #2"), "the point's title: %s", svg);
+	cr_assert(strstr(svg, "combined: both parents"), "the legend");
+	free(svg);
+	svg = progress("k", rows, 3, 2);
+	cr_assert_null(strstr(svg, "combined"), "no combination, no legend line");
+	free(svg);
 }
