@@ -73,7 +73,7 @@ void config_defaults(struct ac_config *c)
 	c->tune = true;
 	c->timeout_s = 60;
 	c->recheck = 10;
-	c->retime_rounds = 5;
+	c->retime_rounds = 7;
 }
 
 int strv_len(char *const *v)

@@ -44,7 +44,7 @@ struct ac_config {
 	double timeout_s;        /* per candidate run: 60 */
 	double recheck;          /* a candidate this many times faster than its parent is
 	                            evaluated again in a fresh process first: 10; 0: never */
-	int retime_rounds;       /* interleaved rounds of the final re-timing: 5 */
+	int retime_rounds;       /* interleaved rounds of the final re-timing: 7 */
 	char *cc;
 	char *cflags;
 	char *arch;

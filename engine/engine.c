@@ -1446,7 +1446,7 @@ void run_finalists(struct run_ctx *rc, const char *state)
 		store_retime_verdict(rc, &m[0], rounds, true);
 		for (int j = 1; j < nm; j++) {
 			struct member *x = &m[j];
-			noise_paired_ratio(x->t, m[0].t, rounds, &x->nr);
+			noise_paired_ratio_k(x->t, m[0].t, rounds, nm - 1, &x->nr);
 			if (x->nr.rounds < 2) {
 				run_log(rc, "finalist #%lld: not timed again (it failed when re-run)",
 				        (long long)x->num);
@@ -1470,8 +1470,8 @@ void run_finalists(struct run_ctx *rc, const char *state)
 			cJSON_AddNumberToObject(v, "rounds", rounds);
 			cJSON_AddNumberToObject(v, "winner", (double)m[win].num);
 			cJSON_AddBoolToObject(v, "significant", win != 0);
-			cJSON_AddStringToObject(v, "rule", "the 95% interval of the paired time ratio "
-			                        "to the input lies below 1");
+			cJSON_AddStringToObject(v, "rule", "the family-wise 95% interval of the paired "
+			                        "time ratio to the input lies below 0.99");
 			char *text = cJSON_PrintUnformatted(v);
 			if (text)
 				store_run_set_verdict(rc->e->writer, rc->rid, text);
