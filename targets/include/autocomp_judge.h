@@ -39,7 +39,7 @@
  *    call made once more, so checks after AC_TIME see what they expect.
  *
  * Environment: AC_SETS (input sets, 1 to 16; default from the reference's
- * cost, 2 to 8; 1 turns rotation off).
+ * cost, 2 to 16; 1 turns rotation off).
  */
 #ifndef AUTOCOMP_JUDGE_H
 #define AUTOCOMP_JUDGE_H
@@ -814,8 +814,8 @@ static inline void ac__j_plan(void)
 		want = 1 + (int)(0.05 / (ac__j.ref_s > 1e-6 ? ac__j.ref_s : 1e-6));
 		if (want < 2)
 			want = 2;
-		if (want > 8)
-			want = 8;
+		if (want > 16)
+			want = 16;   /* fewer fresh processes for a cheap kernel */
 	}
 	/* sets 1..want-1 are timed, set want warms each new process up */
 	for (s = 1; s <= want; s++) {
