@@ -27,6 +27,7 @@
 #include "targets/targets.h"
 #include "targets/toolchain.h"
 
+#include <cJSON.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -471,6 +472,28 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	return 0;
 }
 
+/* One line in words for the log: how the judge reached the verdict. */
+static void log_judge(struct ac_result *r)
+{
+	cJSON *j = r->judge ? cJSON_Parse(r->judge) : NULL;
+	const cJSON *fw = cJSON_GetObjectItemCaseSensitive(j, "forward_ns");
+	const cJSON *sets = cJSON_GetObjectItemCaseSensitive(j, "sets");
+	const cJSON *checked = cJSON_GetObjectItemCaseSensitive(j, "checked");
+	const cJSON *procs = cJSON_GetObjectItemCaseSensitive(j, "processes");
+	const cJSON *rot = cJSON_GetObjectItemCaseSensitive(j, "rotation");
+
+	if (cJSON_IsNumber(fw) && cJSON_IsNumber(sets) && cJSON_IsNumber(checked) &&
+	    cJSON_IsNumber(procs))
+		ac_result_logf(r, "# judge: forwarding round trip %.1f us (taken off every call), "
+		               "%d input sets, %d timed repetitions checked, %d candidate processes"
+		               "%s%s\n", fw->valuedouble / 1e3, sets->valueint, checked->valueint,
+		               procs->valueint, cJSON_IsString(rot) && strcmp(rot->valuestring, "on")
+		                                    ? "; inputs not rotated: " : "",
+		               cJSON_IsString(rot) && strcmp(rot->valuestring, "on") ? rot->valuestring
+		                                                                    : "");
+	cJSON_Delete(j);
+}
+
 static int cpu_run(const struct ac_job *job, struct ac_result *r)
 {
 	const struct ac_target_opts *o = job->opts;
@@ -518,6 +541,7 @@ static int cpu_run(const struct ac_job *job, struct ac_result *r)
 	               pr.pid_isolated ? " pid namespace," : "",
 	               pr.uid_dropped ? " unprivileged uid" : " caller's uid");
 	ac_report_outcome(&pr, so.timeout_s, r);
+	log_judge(r);
 	ac_proc_result_clear(&pr);
 	return 0;
 }

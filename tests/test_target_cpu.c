@@ -195,6 +195,7 @@ Test(cpu, gemm_ok)
 	cr_expect_not_null(strstr(r.judge, "\"rotation\":\"on\""), "%s", r.judge);
 	cr_expect_null(strstr(r.judge, "\"checked\":0,"), "%s", r.judge);
 	cr_expect_null(strstr(r.judge, "\"forward_ns\":0,"), "%s", r.judge);
+	cr_expect_not_null(strstr(r.log, "# judge: forwarding round trip "), "%s", r.log);
 	if (geteuid() == 0)
 		cr_expect_not_null(strstr(r.log, "sandbox: no network, pid namespace, unprivileged uid"),
 		                   "%s", r.log);
