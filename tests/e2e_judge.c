@@ -85,8 +85,9 @@ Test(judge, identical_copies_crown_nothing)
 	cr_expect_eq(json_number(run, "best"), 0, "%s", run);
 	cr_expect(fabs(json_number(run, "speedup") - 1.0) < 1e-9, "%s", run);
 	cr_expect(strstr(run, "\"significant\":\tfalse"), "%s", run);
-	/* every copy's interleaved figure reads close to 1 (a loaded 2-core
-	 * machine: 5%; tools/bench-judge measures it quietly) */
+	/* every copy's interleaved figure reads close to 1 (within 10% here,
+	 * where other builds share the two cores; tools/bench-judge measures
+	 * the precision on a quiet machine) */
 	int finalists = 0;
 	for (const char *p = strstr(metrics, "\"retime\":"); p; p = strstr(p + 1, "\"retime\":")) {
 		const char *ratio = strstr(p, "\"ratio\":");
@@ -95,7 +96,7 @@ Test(judge, identical_copies_crown_nothing)
 			continue;
 		double r = atof(ratio + 8);
 		finalists++;
-		cr_expect(r > 0.95 && r < 1.05, "a copy read %.3fx the input's time", r);
+		cr_expect(r > 0.90 && r < 1.10, "a copy read %.3fx the input's time", r);
 		cr_expect(strstr(p, "\"faster\":\tfalse") &&
 		          (!next || strstr(p, "\"faster\":\tfalse") < next),
 		          "a copy was called faster: %.300s", p);
