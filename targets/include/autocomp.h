@@ -593,8 +593,16 @@ static inline int ac__warming(void)
 	return 0;
 }
 
+#ifdef AC_JUDGE
+static inline int ac__j_mid_round(void);
+#endif
+
 static inline int ac__time_more(void)
 {
+#ifdef AC_JUDGE
+	if (ac__j_mid_round())
+		return 1;   /* rounds of input sets are whole */
+#endif
 	if (ac__s.nsamples >= ac__s.max_reps)
 		return 0;
 	if (ac__s.nsamples < ac__s.min_reps)
