@@ -63,6 +63,7 @@ static const struct key keys[] = {
 	{"max_cost", K_NUM, OFF(max_cost), 0, 1e9},
 	{"prices", K_PRICES, OFF(prices), 0, 0},
 	{"combine_every", K_INT, OFF(combine_every), 0, 1000},
+	{"reuse_duplicates", K_BOOL, OFF(reuse_duplicates), 0, 0},
 	{"examples_max_bytes", K_INT, OFF(examples_max_bytes), 0, 1000000},
 };
 
@@ -78,8 +79,9 @@ void config_defaults(struct ac_config *c)
 	c->tune = true;
 	c->timeout_s = 60;
 	c->recheck = 10;
-	c->retime_rounds = 5;
+	c->retime_rounds = 7;
 	c->examples_max_bytes = 8000;
+	c->reuse_duplicates = true;
 }
 
 int strv_len(char *const *v)

@@ -44,7 +44,7 @@ struct ac_config {
 	double timeout_s;        /* per candidate run: 60 */
 	double recheck;          /* a candidate this many times faster than its parent is
 	                            evaluated again in a fresh process first: 10; 0: never */
-	int retime_rounds;       /* interleaved rounds of the final re-timing: 5 */
+	int retime_rounds;       /* interleaved rounds of the final re-timing: 7 */
 	char *cc;
 	char *cflags;
 	char *arch;
@@ -54,6 +54,8 @@ struct ac_config {
 	                            NULL: STATE_DIR/prices.json alone */
 	int combine_every;       /* every Nth iteration combines pairs of beam members; 0: off */
 	int examples_max_bytes;  /* menus/MENU.examples/ text per prompt: 8000; 0: none */
+	bool reuse_duplicates;   /* the same code as an earlier candidate reuses its result
+	                            instead of being built and timed: true */
 };
 
 /* Fills the defaults (no allocation). */

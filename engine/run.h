@@ -92,6 +92,7 @@ int run_remeasure(struct run_ctx *rc, int64_t num, struct ac_result *r);
 /* How many of the fastest correct candidates are timed again at the end. */
 #define RUN_FINALISTS 4
 #define RUN_RETIME_MAX_ROUNDS 100
+#define RUN_RETIME_MIN_TIME_S 0.1   /* each run of a round times this long */
 
 /* The final verdict: the RUN_FINALISTS fastest correct candidates and the
  * input (the incumbent) are timed again interleaved, cfg.retime_rounds

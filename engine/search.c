@@ -293,7 +293,8 @@ static bool reuse_duplicate(struct search *s, const struct cand_row *c, int64_t 
 	struct run_ctx *rc = s->rc;
 	struct store *w = engine_writer(rc->e);
 	int64_t orig;
-	if (!c->code_hash || store_cand_by_hash(w, rc->rid, c->code_hash, c->num, &orig))
+	if (!rc->cfg.reuse_duplicates || !c->code_hash ||
+	    store_cand_by_hash(w, rc->rid, c->code_hash, c->num, &orig))
 		return false;
 	struct cand_row o;
 	/* an original still being built or timed by another task: wait for it */

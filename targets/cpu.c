@@ -27,6 +27,7 @@
 #include "targets/targets.h"
 #include "targets/toolchain.h"
 
+#include <cJSON.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -298,45 +299,14 @@ static bool runtime_listed;
 
 static void list_runtime(const struct ac_job *job)
 {
-	static const char *const libs[] = { "libc.so.6", "libm.so.6" };
-	struct ac_result quiet = { 0 };
+	static const char *const libs[] = { "libc.so.6", "libm.so.6", NULL };
 
 	pthread_mutex_lock(&runtime_lock);
-	for (size_t i = 0; !runtime_listed && i < sizeof libs / sizeof libs[0]; i++) {
-		struct ac_argv a = { 0 };
-		struct ac_tool_run t = { .dir = job->scratch_dir, .cancel = job->cancel };
-		char *out = NULL;
-		size_t len;
-		bool ok;
-
-		ac_argv_add_split(&a, cpu_cc(job->opts));
-		ac_argv_addf(&a, "-print-file-name=%s", libs[i]);
-		t.argv = a.v;
-		if (!a.oom && ac_toolchain_capture(&t, &quiet, &ok, &out, &len) == 0 && ok &&
-		    out[0] == '/') {
-			struct ac_argv nm = { 0 };
-			char *syms = NULL;
-
-			out[strcspn(out, "\n")] = '\0';
-			ac_argv_add(&nm, "nm");
-			ac_argv_add(&nm, "-D");
-			ac_argv_add(&nm, "--defined-only");
-			ac_argv_add(&nm, out);
-			t.argv = nm.v;
-			if (!nm.oom && ac_toolchain_capture(&t, &quiet, &ok, &syms, &len) == 0 && ok)
-				ac_names_add_nm_dynamic(&runtime_names, syms);
-			free(syms);
-			ac_argv_free(&nm);
-		}
-		free(out);
-		ac_argv_free(&a);
-	}
 	if (!runtime_listed) {
-		ac_names_sort(&runtime_names);
+		ac_toolchain_runtime_names(job, cpu_cc(job->opts), libs, &runtime_names);
 		runtime_listed = runtime_names.n > 0;
 	}
 	pthread_mutex_unlock(&runtime_lock);
-	ac_result_clear(&quiet);
 }
 
 /* Checks what the candidate's object defines (symcheck.h). 0 and *ok;
@@ -502,10 +472,34 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	return 0;
 }
 
+/* One line in words for the log: how the judge reached the verdict. */
+static void log_judge(struct ac_result *r)
+{
+	cJSON *j = r->judge ? cJSON_Parse(r->judge) : NULL;
+	const cJSON *fw = cJSON_GetObjectItemCaseSensitive(j, "forward_ns");
+	const cJSON *sets = cJSON_GetObjectItemCaseSensitive(j, "sets");
+	const cJSON *checked = cJSON_GetObjectItemCaseSensitive(j, "checked");
+	const cJSON *procs = cJSON_GetObjectItemCaseSensitive(j, "processes");
+	const cJSON *rot = cJSON_GetObjectItemCaseSensitive(j, "rotation");
+
+	if (cJSON_IsNumber(fw) && cJSON_IsNumber(sets) && cJSON_IsNumber(checked) &&
+	    cJSON_IsNumber(procs))
+		ac_result_logf(r, "# judge: forwarding round trip %.1f us (taken off every call), "
+		               "%d input sets, %d timed repetitions checked, %d candidate processes"
+		               "%s%s\n", fw->valuedouble / 1e3, sets->valueint, checked->valueint,
+		               procs->valueint, cJSON_IsString(rot) && strcmp(rot->valuestring, "on")
+		                                    ? "; inputs not rotated: " : "",
+		               cJSON_IsString(rot) && strcmp(rot->valuestring, "on") ? rot->valuestring
+		                                                                    : "");
+	cJSON_Delete(j);
+}
+
 static int cpu_run(const struct ac_job *job, struct ac_result *r)
 {
 	const struct ac_target_opts *o = job->opts;
 	char *argv[] = { "./candidate", NULL };
+	char min_time[64];
+	char *env[] = { min_time, NULL };
 	struct ac_sandbox_opts so;
 	struct ac_proc_result pr;
 	char how[96];
@@ -521,6 +515,10 @@ static int cpu_run(const struct ac_job *job, struct ac_result *r)
 	so.isolate_net = true;
 	so.report = true;
 	so.cancel = job->cancel;
+	if (o && o->min_time_s > 0) {
+		snprintf(min_time, sizeof min_time, "AC_MIN_TIME_S=%g", o->min_time_s);
+		so.env = env;
+	}
 	ac_result_logf(r, "$ ./candidate        (cpu %d, timeout %.1f s)\n", so.cpu, so.timeout_s);
 	rc = ac_sandbox_run(&so, &pr);
 	if (rc < 0) {
@@ -543,6 +541,7 @@ static int cpu_run(const struct ac_job *job, struct ac_result *r)
 	               pr.pid_isolated ? " pid namespace," : "",
 	               pr.uid_dropped ? " unprivileged uid" : " caller's uid");
 	ac_report_outcome(&pr, so.timeout_s, r);
+	log_judge(r);
 	ac_proc_result_clear(&pr);
 	return 0;
 }

@@ -416,9 +416,9 @@ char *ac_judge_source(const struct ac_protos *p, const char *harness)
 		fprintf(o, "\tuint64_t ac__r;\n\n\tmemset(&ac__a, 0, sizeof ac__a);\n");
 		for (int k = 0; k < f->nparams; k++)
 			fprintf(o, "\tac__a.ac__p%d = ac__p%d;\n", k, k);
-		fprintf(o, "\tac__r = ac__j_stub(&ac__fn_%s, ac__v, %d, %s, &ac__a, sizeof ac__a, "
+		fprintf(o, "\tac__r = ac__j_stub(&ac__fn_%s, ac__v, %d, %s, %s, &ac__a, sizeof ac__a, "
 		           "ac__ref_%s);\n", f->name, f->nparams, is_void ? "0" : "AC__WCLS(ac__out)",
-		        f->name);
+		        is_void ? "0" : "(int)sizeof ac__out", f->name);
 		if (is_void) {
 			fprintf(o, "\t(void)ac__r;\n");
 		} else {

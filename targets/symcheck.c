@@ -111,8 +111,10 @@ static const char *owner_of(const char *name)
 	return NULL;
 }
 
-/* A section that runs code before or after main, by name or by type. */
-static bool startup_section(const char *line, size_t len, char *name, size_t cap)
+/* A section that runs code before or after main, by name or by type;
+ * *entries: how many pointers it holds (its size / 8). */
+static bool startup_section(const char *line, size_t len, char *name, size_t cap,
+                            unsigned long *entries)
 {
 	static const char *const types[] = { " INIT_ARRAY ", " FINI_ARRAY ", " PREINIT_ARRAY " };
 	static const char *const names[] = {
@@ -135,6 +137,13 @@ static bool startup_section(const char *line, size_t len, char *name, size_t cap
 		e++;
 	n = (size_t)(e - p);
 	snprintf(name, cap, "%.*s", (int)n, p);
+	{
+		char type[64];
+		unsigned long addr, off, size = 0;
+
+		/* NAME TYPE ADDRESS OFFSET SIZE ... */
+		*entries = sscanf(e, " %63s %lx %lx %lx", type, &addr, &off, &size) == 4 ? size / 8 : 1;
+	}
 	if (!strncmp(name, ".rela", 5) || !strncmp(name, ".rel.", 5))
 		return false;   /* relocations for such a section: the section itself says it */
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
@@ -149,6 +158,13 @@ static bool startup_section(const char *line, size_t len, char *name, size_t cap
 int ac_symcheck(const char *nm_out, const char *sections, const struct ac_names *runtime,
                 char *why, size_t whylen)
 {
+	return ac_symcheck_ex(nm_out, sections, runtime, "the C library", 0, why, whylen);
+}
+
+int ac_symcheck_ex(const char *nm_out, const char *sections, const struct ac_names *runtime,
+                   const char *runtime_label, unsigned long init_entries, char *why,
+                   size_t whylen)
+{
 	const char *line;
 
 	why[0] = '\0';
@@ -156,8 +172,10 @@ int ac_symcheck(const char *nm_out, const char *sections, const struct ac_names 
 		const char *eol = strchr(line, '\n');
 		size_t len = eol ? (size_t)(eol - line) : strlen(line);
 		char name[256];
+		unsigned long entries = 0;
 
-		if (startup_section(line, len, name, sizeof name)) {
+		if (startup_section(line, len, name, sizeof name, &entries) &&
+		    !(!strncmp(name, ".init_array", 11) && entries <= init_entries)) {
 			snprintf(why, whylen, "the candidate has a %s section: constructors and "
 			         "destructors run outside the calls the judge times; do the work "
 			         "in the function", name);
@@ -184,10 +202,14 @@ int ac_symcheck(const char *nm_out, const char *sections, const struct ac_names 
 				         "chooses code at load time: define it as a plain function", name);
 				return -EPERM;
 			}
-			if (strchr("TDBRCVWGSu", type)) {
+			/* a C++ inline or template instance is weak in every object that
+			 * uses it, the library's too: only a strong one interposes */
+			bool weak_cxx = !strncmp(name, "_Z", 2) && (type == 'W' || type == 'V');
+
+			if (strchr("TDBRCVWGSu", type) && !weak_cxx) {
 				owner = owner_of(name);
 				if (!owner && ac_names_has(runtime, name))
-					owner = "the C library";
+					owner = runtime_label ? runtime_label : "the C library";
 				if (owner) {
 					snprintf(why, whylen, "the candidate defines %s, which %s provides: "
 					         "make it static or rename it", name, owner);

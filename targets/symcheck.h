@@ -47,4 +47,13 @@ void ac_names_free(struct ac_names *set);
 int ac_symcheck(const char *nm_out, const char *sections, const struct ac_names *runtime,
                 char *why, size_t whylen);
 
+/* ac_symcheck for objects whose compiler emits constructors of its own
+ * (nvcc registers the object's kernels with the CUDA runtime from one
+ * .init_array entry): up to init_entries entries of .init_array pass,
+ * nothing more; runtime_label names the runtime in a refusal ("the C
+ * library", NULL for that). */
+int ac_symcheck_ex(const char *nm_out, const char *sections, const struct ac_names *runtime,
+                   const char *runtime_label, unsigned long init_entries, char *why,
+                   size_t whylen);
+
 #endif

@@ -178,6 +178,54 @@ int ac_toolchain_write_scratch(const char *dir, const char *name, const void *da
 	return write_at(dir, name, data, size);
 }
 
+void ac_toolchain_runtime_names(const struct ac_job *job, const char *cc,
+                                const char *const *libs, struct ac_names *out)
+{
+	struct ac_result quiet = { 0 };
+
+	for (size_t i = 0; libs[i]; i++) {
+		struct ac_tool_run t = { .dir = job->scratch_dir, .cancel = job->cancel };
+		char *path = NULL, *syms = NULL;
+		size_t len;
+		bool ok = false;
+
+		if (libs[i][0] == '/') {
+			path = strdup(libs[i]);
+		} else {
+			struct ac_argv a = { 0 };
+
+			ac_argv_add_split(&a, cc);
+			ac_argv_addf(&a, "-print-file-name=%s", libs[i]);
+			t.argv = a.v;
+			if (a.oom || ac_toolchain_capture(&t, &quiet, &ok, &path, &len) != 0 || !ok) {
+				free(path);
+				path = NULL;
+			}
+			ac_argv_free(&a);
+		}
+		if (path) {
+			struct ac_argv nm = { 0 };
+			size_t n = strcspn(path, "\n");
+			bool archive = n > 2 && !strncmp(path + n - 2, ".a", 2);
+
+			path[n] = '\0';
+			ac_argv_add(&nm, "nm");
+			ac_argv_add(&nm, archive ? "-g" : "-D");
+			ac_argv_add(&nm, "--defined-only");
+			ac_argv_add(&nm, path);
+			t.argv = nm.v;
+			if (path[0] == '/' && !nm.oom &&
+			    ac_toolchain_capture(&t, &quiet, &ok, &syms, &len) == 0 && ok)
+				ac_names_add_nm_dynamic(out, syms);
+			free(syms);
+			ac_argv_free(&nm);
+		}
+		free(path);
+	}
+	ac_names_sort(out);
+	ac_result_clear(&quiet);
+}
+
 const struct ac_file *ac_toolchain_find_file(const struct ac_job *job, const char *name)
 {
 	for (size_t i = 0; i < job->nfiles; i++)

@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "targets/symcheck.h"
 #include "targets/target.h"
 
 #define AC_TOOL_TIMEOUT_S 120.0
@@ -99,6 +100,14 @@ int ac_toolchain_write_file(const char *dir, const char *name, const void *data,
  * for another name). */
 int ac_toolchain_write_scratch(const char *dir, const char *name, const void *data,
                                size_t size);
+
+/* Adds to *out the names the libraries export, for ac_symcheck: each of
+ * libs is a path, or a name the compiler cc finds (cc -print-file-name);
+ * shared objects are read with `nm -D --defined-only`, archives with
+ * `nm --defined-only -g`, run in job->scratch_dir and not logged. A
+ * library that cannot be found or read is left out. Sorts *out. */
+void ac_toolchain_runtime_names(const struct ac_job *job, const char *cc,
+                                const char *const *libs, struct ac_names *out);
 
 /* The file of job->files called name, or NULL. */
 const struct ac_file *ac_toolchain_find_file(const struct ac_job *job, const char *name);

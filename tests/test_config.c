@@ -105,6 +105,10 @@ Test(config, search_extras)
 	cr_assert_float_eq(c.max_cost, 0, 1e-12);
 	cr_assert_eq(c.examples_max_bytes, 8000);
 	cr_assert_null(c.prices);
+	cr_assert(c.reuse_duplicates, "duplicates are reused by default");
+	config_clear(&c);
+	cr_assert_eq(parse("{\"reuse_duplicates\": false}", &c, err), 0, "%s", err);
+	cr_assert_not(c.reuse_duplicates);
 	config_clear(&c);
 	cr_assert_eq(parse("{\"max_cost\": 5.0, \"prices\": {\"openai::gpt-4.1\": [2.0, 8.0]}, "
 	                   "\"combine_every\": 3, \"examples_max_bytes\": 0}", &c, err), 0, "%s", err);

@@ -240,3 +240,65 @@ Test(judge, typedef_struct_by_value_is_a_named_build_error, .timeout = 60)
 	pclose(pp);
 	cr_assert(strstr(out, "f: parameter p (pair) cannot be forwarded"), "%s", out);
 }
+
+/*
+ * A kernel that returns its answer (a dot product) and caches it by its
+ * input pointers: the judge checks the returned value of every timed
+ * repetition with the rule of the harness's own check of a returned value.
+ */
+Test(judge, a_returned_value_is_checked_every_repetition, .timeout = 120)
+{
+	static const char honest[] =
+		"double dot(int n, const double *x, const double *y)\n"
+		"{ double s = 0; for (int i = 0; i < n; i++) s += x[i] * y[i]; return s; }\n";
+	static const char cached[] =
+		"double dot(int n, const double *x, const double *y)\n"
+		"{ static const double *lx; static double last;\n"
+		"  if (x == lx) return last;\n"
+		"  double s = 0; for (int i = 0; i < n; i++) s += x[i] * y[i];\n"
+		"  lx = x; last = s; return s; }\n";
+	static const char harness[] =
+		"#include <autocomp.h>\n"
+		"double dot(int n, const double *x, const double *y);\n"
+		"double ref_dot(int n, const double *x, const double *y);\n"
+		"int main(int argc, char **argv)\n{\n"
+		"  const int n = 4096;\n  double got, want;\n"
+		"  ac_init(argc, argv);\n"
+		"  double *x = ac_alloc_f64(n), *y = ac_alloc_f64(n);\n"
+		"  ac_fill_f64(x, n, -1, 1);\n  ac_fill_f64(y, n, -1, 1);\n"
+		"  want = ref_dot(n, x, y);\n  got = dot(n, x, y);\n"
+		"  ac_check_close_f64(\"dot\", &got, &want, 1, 1e-9, 1e-9);\n"
+		"  AC_TIME(got = dot(n, x, y));\n"
+		"  ac_check_close_f64(\"dot\", &got, &want, 1, 1e-9, 1e-9);\n"
+		"  return ac_report();\n}\n";
+	for (int which = 0; which < 2; which++) {
+		char dir[] = "/tmp/ac-test-judge-XXXXXX", cmd[4096], path[600];
+
+		cr_assert_not_null(mkdtemp(dir));
+		snprintf(path, sizeof path, "%s/.ac_reference.c", dir);
+		write_file(path, honest);
+		snprintf(path, sizeof path, "%s/input.c", dir);
+		write_file(path, which ? cached : honest);
+		snprintf(path, sizeof path, "%s/harness.c", dir);
+		write_file(path, harness);
+		snprintf(cmd, sizeof cmd,
+		         "cd %s && I=%s/targets/include && cc -fsyntax-only -aux-info .ac_protos.aux "
+		         ".ac_reference.c && %s/judge-gen .ac_protos.aux .ac_reference.c harness.c && "
+		         "cc -O2 -Werror -I$I -c .ac_judge.c && cc -O2 -c .ac_reference.c -o raw.o && "
+		         "nm -P --defined-only -g raw.o | awk '{print $1\" ref_\"$1}' > syms && "
+		         "objcopy --redefine-syms=syms raw.o ref.o && cc .ac_judge.o ref.o -o candidate -lm && "
+		         "cc -O2 -I$I -c .ac_worker.c && cc -O2 -c input.c && "
+		         "cc input.o .ac_worker.o -o candidate.worker -lm && AC_MIN_TIME_S=0.01 ./candidate",
+		         dir, AC_SOURCE_DIR, AC_BUILD_DIR);
+		char *out = run(cmd);
+		if (which == 0) {
+			cr_assert(strstr(out, "\"correct\":true") && strstr(out, "\"rotation\":\"on\""),
+			          "%s", out);
+		} else {
+			cr_assert(strstr(out, "\"correct\":false"), "%s", out);
+			cr_assert(strstr(out, "dot returned") && strstr(out, "a timed repetition"), "%s", out);
+		}
+		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+		run(cmd);
+	}
+}

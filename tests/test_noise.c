@@ -23,14 +23,39 @@ Test(noise, first_measurement_margin)
 	cr_assert(noise_first_beats(100, 5, 1000, 5), "a huge spread caps at 50%");
 }
 
+/* Against published tables of Student's t. */
 Test(noise, t_quantiles)
 {
-	cr_assert_float_eq(noise_t95(1), 12.706, 1e-9);
-	cr_assert_float_eq(noise_t95(4), 2.776, 1e-9);
-	cr_assert_float_eq(noise_t95(30), 2.042, 1e-9);
-	cr_assert(noise_t95(45) < 2.042 && noise_t95(45) > 2.0);
-	cr_assert_float_eq(noise_t95(1000), 1.96, 1e-9);
+	static const struct {
+		double p;
+		int df;
+		double t;
+	} table[] = {
+		{ 0.975, 1, 12.706 }, { 0.975, 2, 4.303 }, { 0.975, 4, 2.776 }, { 0.975, 6, 2.447 },
+		{ 0.975, 30, 2.042 }, { 0.975, 1000, 1.962 }, { 0.995, 4, 4.604 }, { 0.995, 6, 3.707 },
+		{ 0.99375, 6, 3.521 }, { 0.9975, 6, 4.317 }, { 0.95, 10, 1.812 }, { 0.9, 3, 1.638 },
+	};
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+		double t = noise_t_quantile(table[i].p, table[i].df);
+		cr_assert(fabs(t - table[i].t) < 0.005 * table[i].t, "t(%g, %d) = %g, table %g",
+		          table[i].p, table[i].df, t, table[i].t);
+	}
 	cr_assert(isinf(noise_t95(0)));
+	cr_assert(noise_t_quantile(0.025, 6) < 0, "symmetric");
+}
+
+/* Four finalists against one incumbent: each interval is the family's. */
+Test(noise, family_of_comparisons_is_wider)
+{
+	int64_t inc[7] = { 1000, 1010, 990, 1005, 1000, 995, 1002 };
+	int64_t cand[7] = { 975, 985, 960, 990, 970, 975, 980 };
+	struct noise_ratio one, four;
+
+	noise_paired_ratio_k(cand, inc, 7, 1, &one);
+	noise_paired_ratio_k(cand, inc, 7, 4, &four);
+	cr_assert_float_eq(one.ratio, four.ratio, 1e-12);
+	cr_assert(four.hi > one.hi && four.lo < one.lo);
+	cr_assert(one.faster, "2.3%% faster, alone: [%g, %g]", one.lo, one.hi);
 }
 
 Test(noise, paired_ratio_clear_win_and_tie)
@@ -73,7 +98,8 @@ static double gauss(unsigned *seed)
  * machine whose speed drifts by 20% between rounds. Over 2000 trials of 5
  * rounds the copy is called faster at most at the test's 2.5% rate, never
  * reads outside 1.02x on average, while a 10% faster candidate wins nearly
- * always. */
+ * always; with four copies compared at once (the family-wise interval) a
+ * copy is crowned in at most 2.5% of the searches. */
 Test(noise, identical_copies_are_not_crowned)
 {
 	unsigned seed = 12345;
@@ -100,4 +126,28 @@ Test(noise, identical_copies_are_not_crowned)
 	cr_assert_leq(crowned, trials * 4 / 100, "a copy crowned %d times of %d", crowned, trials);
 	cr_assert(fabs(mean_ratio - 1) < 0.02, "mean ratio of a copy %g", mean_ratio);
 	cr_assert_geq(won, trials * 70 / 100, "10%% faster won only %d times of %d", won, trials);
+
+	/* four copies in one search, 7 rounds as the engine does */
+	int searches = 1000, any = 0;
+	for (int t = 0; t < searches; t++) {
+		int64_t inc[7], copy[4][7];
+		bool crowned_one = false;
+
+		for (int i = 0; i < 7; i++) {
+			double machine = 1 + 0.2 * (rand_r(&seed) / (double)RAND_MAX);
+
+			inc[i] = (int64_t)(1e6 * machine * (1 + 0.03 * gauss(&seed)));
+			for (int c = 0; c < 4; c++)
+				copy[c][i] = (int64_t)(1e6 * machine * (1 + 0.03 * gauss(&seed)));
+		}
+		for (int c = 0; c < 4; c++) {
+			struct noise_ratio r;
+
+			noise_paired_ratio_k(copy[c], inc, 7, 4, &r);
+			crowned_one |= r.faster;
+		}
+		any += crowned_one;
+	}
+	cr_assert_leq(any, searches * 25 / 1000, "a copy was crowned in %d of %d searches", any,
+	              searches);
 }

@@ -195,6 +195,7 @@ Test(cpu, gemm_ok)
 	cr_expect_not_null(strstr(r.judge, "\"rotation\":\"on\""), "%s", r.judge);
 	cr_expect_null(strstr(r.judge, "\"checked\":0,"), "%s", r.judge);
 	cr_expect_null(strstr(r.judge, "\"forward_ns\":0,"), "%s", r.judge);
+	cr_expect_not_null(strstr(r.log, "# judge: forwarding round trip "), "%s", r.log);
 	if (geteuid() == 0)
 		cr_expect_not_null(strstr(r.log, "sandbox: no network, pid namespace, unprivileged uid"),
 		                   "%s", r.log);
@@ -482,6 +483,78 @@ Test(cpu, work_between_calls_is_a_run_error)
 	cr_expect_not_null(strstr(r.message ? r.message : "", "between calls"), "%s", r.message);
 	ac_result_clear(&r);
 	free(cand);
+}
+
+/* The candidate's process holds its standard descriptors and the judge's
+ * socket, nothing else: no report descriptor, no shared memory of another
+ * call, nothing of the judge's. */
+Test(cpu, the_candidate_holds_no_descriptor_of_the_judge)
+{
+	char *cand = gemm_with(
+		"\tstatic int once;\n"
+		"\tif (!once++) {\n"
+		"\t\tfor (int fd = 0; fd < 1024; fd++)\n"
+		"\t\t\tif (fcntl(fd, F_GETFD) >= 0) printf(\"fd %d open\\n\", fd);\n"
+		"\t\tfflush(stdout);\n\t}", "");
+	char *with_fcntl = NULL;
+	struct fixture f;
+	struct ac_result r;
+
+	cr_assert_geq(asprintf(&with_fcntl, "#include <fcntl.h>\n%s", cand), 0);
+	fixture_init(&f, with_fcntl, NULL);
+	build_ok(&f, &r);
+	cr_assert_eq(ac_target_cpu.run(&f.job, &r), 0);
+	cr_expect_eq(r.outcome, AC_OK, "%s\n%s", r.message, r.log);
+	cr_expect(strstr(r.log, "fd 0 open\nfd 1 open\nfd 2 open\nfd 3 open\n") &&
+	          !strstr(r.log, "fd 4 open"), "%s", r.log);
+	ac_result_clear(&r);
+	free(with_fcntl);
+	free(cand);
+}
+
+/* What the forwarding cannot carry is a build error naming the function
+ * and the parameter, before anything runs. */
+Test(cpu, an_unforwardable_prototype_is_a_named_build_error)
+{
+	static const char input[] =
+		"#include <stdarg.h>\n"
+		"void gemm(int n, ...) { va_list ap; va_start(ap, n); va_end(ap); }\n";
+	struct fixture f;
+	struct ac_result r;
+
+	fixture_init(&f, input, NULL);
+	f.job.reference = input;
+	f.job.reference_size = strlen(input);
+	memset(&r, 0, sizeof r);
+	cr_assert_eq(ac_target_cpu.build(&f.job, &r), 0);
+	cr_expect_eq(r.outcome, AC_BUILD_ERROR, "%s\n%s", r.message, r.log);
+	cr_expect_str_eq(r.message, "the judge cannot call the input's functions: gemm: takes a "
+	                            "variable argument list (...), which cannot be forwarded");
+	ac_result_clear(&r);
+}
+
+/* A harness that passes the candidate memory of its own (not ac_alloc's)
+ * hears so in words: the judge shares only ac_alloc blocks. */
+Test(cpu, a_pointer_outside_ac_alloc_is_a_harness_error)
+{
+	static const char harness[] =
+		"#include <autocomp.h>\n"
+		"void gemm(int M, int N, int K, const float *A, const float *B, float *C);\n"
+		"int main(int argc, char **argv)\n{\n"
+		"\tstatic float A[4], B[4], C[4];\n"
+		"\tac_init(argc, argv);\n"
+		"\tgemm(2, 2, 2, A, B, C);\n"
+		"\treturn ac_report();\n}\n";
+	struct fixture f;
+	struct ac_result r;
+
+	fixture_init(&f, NULL, harness);
+	build_ok(&f, &r);
+	cr_assert_eq(ac_target_cpu.run(&f.job, &r), 0);
+	cr_expect_eq(r.outcome, AC_RUN_ERROR, "%s\n%s", r.message, r.log);
+	cr_expect(r.message && strstr(r.message, "harness: gemm's argument A (") &&
+	          strstr(r.message, "is not in ac_alloc memory"), "%s", r.message);
+	ac_result_clear(&r);
 }
 
 /* A single-threaded candidate in the sandbox's PID namespace: the judge

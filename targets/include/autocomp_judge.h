@@ -35,11 +35,12 @@
  *    Every round of sets runs in a fresh worker process, which sees each
  *    set once (after one untimed call on a warm-up set of its own), so no
  *    cache inside the candidate, keyed on pointers or on content, ever
- *    hits. After the timing the harness's own inputs are restored and the
- *    call made once more, so checks after AC_TIME see what they expect.
+ *    hits. A round ends with the harness's own inputs and the timing ends
+ *    with a round, so checks after AC_TIME see what they expect (in the
+ *    buffers and in a returned value).
  *
  * Environment: AC_SETS (input sets, 1 to 16; default from the reference's
- * cost, 2 to 8; 1 turns rotation off).
+ * cost, 2 to 16; 1 turns rotation off).
  */
 #ifndef AUTOCOMP_JUDGE_H
 #define AUTOCOMP_JUDGE_H
@@ -112,6 +113,7 @@ struct ac__jcall {
 	int nargs;
 	struct ac__farg args[AC__W_MAXARGS];
 	int ret_cls;
+	int ret_size;       /* bytes of the return value (0: void) */
 	int nmap;
 	struct ac__jmapped map[AC__W_MAXMAPS];
 	void *argstruct;    /* the typed arguments, for the reference */
@@ -148,6 +150,10 @@ static struct ac__judge {
 	double max_between_s;
 	double ref_s;
 	uint64_t set_seed;
+	uint64_t set_ret[AC__J_MAXSETS];   /* the reference's return value per set */
+	int has_scalar;     /* a check on memory outside ac_alloc: a returned value's rule */
+	struct ac__jcheck scalar;
+	int check_ret;      /* the rotated call's return value is checked too */
 } ac__j AC__UNUSED;
 
 static struct ac__jcall *ac__j_now_call AC__UNUSED;   /* the call being forwarded */
@@ -294,8 +300,15 @@ static inline void ac__j_record_check(const char *what, const void *got, size_t 
 	int i = ac__j_block_of(got);
 	struct ac__jblock *b;
 
-	if (i < 0)
+	if (i < 0) {
+		/* a value the harness keeps itself, as a returned one is */
+		ac__j.has_scalar = 1;
+		ac__j.scalar.f64 = f64;
+		ac__j.scalar.rtol = rtol;
+		ac__j.scalar.atol = atol;
+		snprintf(ac__j.scalar.what, sizeof ac__j.scalar.what, "%s", what ? what : "value");
 		return;
+	}
 	b = &ac__j.b[i];
 	b->has_check = 1;
 	b->check.off = (size_t)((const char *)got - b->addr) / (f64 ? 8 : 4);
@@ -779,6 +792,10 @@ static inline void ac__j_plan(void)
 		any_random |= ac__j_randomized(bl);
 		any_check |= c->map[k].writable && ac__j.b[bl].has_check;
 	}
+	/* a returned value is checked with the rule of the harness's check on
+	 * a value of its own (ac_check_close_* on a local) */
+	ac__j.check_ret = c->ret_cls != 0 && ac__j.has_scalar;
+	any_check |= ac__j.check_ret;
 	if (!any_random) {
 		snprintf(ac__j.rotation_off, sizeof ac__j.rotation_off,
 		         "%s's inputs were not made by ac_fill_*", c->fn->name);
@@ -798,8 +815,10 @@ static inline void ac__j_plan(void)
 	/* set 0: the harness's own inputs, then its answer */
 	ac__j_install(0);
 	t0 = ac__now_s();
+	memset(retbuf, 0, sizeof retbuf);
 	c->ref(c->argstruct, retbuf);
 	ac__j.ref_s = ac__now_s() - t0;
+	memcpy(&ac__j.set_ret[0], retbuf, sizeof ac__j.set_ret[0]);
 	for (k = 0; k < c->nmap; k++) {
 		if (c->map[k].writable) {
 			const struct ac__jblock *b = &ac__j.b[c->map[k].block];
@@ -814,8 +833,8 @@ static inline void ac__j_plan(void)
 		want = 1 + (int)(0.05 / (ac__j.ref_s > 1e-6 ? ac__j.ref_s : 1e-6));
 		if (want < 2)
 			want = 2;
-		if (want > 8)
-			want = 8;
+		if (want > 16)
+			want = 16;   /* fewer fresh processes for a cheap kernel */
 	}
 	/* sets 1..want-1 are timed, set want warms each new process up */
 	for (s = 1; s <= want; s++) {
@@ -829,7 +848,9 @@ static inline void ac__j_plan(void)
 			ac__j_refill(c->map[k].block, s, ac__j.set_in[s][k]);
 		}
 		ac__j_install(s);
+		memset(retbuf, 0, sizeof retbuf);
 		c->ref(c->argstruct, retbuf);
+		memcpy(&ac__j.set_ret[s], retbuf, sizeof ac__j.set_ret[s]);
 		for (k = 0; k < c->nmap; k++) {
 			if (c->map[k].writable) {
 				const struct ac__jblock *b = &ac__j.b[c->map[k].block];
@@ -845,11 +866,47 @@ static inline void ac__j_plan(void)
 	ac__j_install(0);
 }
 
-/* Checks a timed repetition's outputs against its set's answer. */
-static inline void ac__j_check_rep(int s)
+/* The return value's bits as a number of its class. */
+static inline double ac__j_ret_value(uint64_t bits, int cls, int size)
+{
+	if (cls == AC__WC_F32) {
+		float f;
+		uint32_t b = (uint32_t)bits;
+
+		memcpy(&f, &b, sizeof f);
+		return f;
+	}
+	if (cls == AC__WC_F64) {
+		double d;
+
+		memcpy(&d, &bits, sizeof d);
+		return d;
+	}
+	/* an integer or a pointer: only its own bytes count */
+	if (size > 0 && size < 8)
+		bits &= (1ULL << (8 * size)) - 1;
+	return (double)bits;
+}
+
+/* Checks a timed repetition's outputs (and returned value) against its
+ * set's answer. */
+static inline void ac__j_check_rep(int s, uint64_t ret)
 {
 	const struct ac__jcall *c = &ac__j.cap;
 	int k, checked = 0;
+
+	if (ac__j.check_ret) {
+		int cls = c->ret_cls;   /* the wire's class (AC__WC_*) */
+		double got = ac__j_ret_value(ret, cls, c->ret_size);
+		double want = ac__j_ret_value(ac__j.set_ret[s], cls, c->ret_size);
+
+		checked = 1;
+		if (!ac__close(got, want, ac__j.scalar.rtol, ac__j.scalar.atol))
+			ac_fail("%s returned %.9g, want %.9g in %s (input set %d of %d): the answer must "
+			        "follow this call's inputs", c->fn->name, got, want,
+			        s == ac__j.nsets ? "the warm-up call of a fresh process" : "a timed repetition",
+			        s + 1, ac__j.nsets);
+	}
 
 	for (k = 0; k < c->nmap; k++) {
 		const struct ac__jblock *b = &ac__j.b[c->map[k].block];
@@ -895,7 +952,7 @@ static inline void ac__j_check_rep(int s)
 
 /* A stub's body: validate and describe the buffers, forward, time. */
 static inline uint64_t ac__j_stub(const struct ac__jfn *fn, const struct ac__farg *args, int nargs,
-                           int ret_cls, void *argstruct, size_t argsize,
+                           int ret_cls, int ret_size, void *argstruct, size_t argsize,
                            void (*ref)(const void *, void *))
 {
 	struct ac__jcall call;
@@ -907,6 +964,7 @@ static inline uint64_t ac__j_stub(const struct ac__jfn *fn, const struct ac__far
 	call.fn = fn;
 	call.nargs = nargs;
 	call.ret_cls = ret_cls;
+	call.ret_size = ret_size;
 	call.argstruct = argstruct;
 	call.argsize = argsize;
 	call.ref = ref;
@@ -956,22 +1014,26 @@ static inline uint64_t ac__j_stub(const struct ac__jfn *fn, const struct ac__far
 		}
 	}
 	if (ac__j.phase == 2 && ac__j.nsets > 1) {
-		int s = ac__j.rep % ac__j.nsets;
+		/* a round is sets 1 .. n-1, then 0, the harness's own: the last
+		 * repetition (rounds are whole) leaves its inputs and its answer,
+		 * in the buffers and in what the call returned */
+		int i = ac__j.rep % ac__j.nsets;
+		int s = (i + 1) % ac__j.nsets;
 
 		if (call.fn != ac__j.cap.fn || memcmp(argstruct, ac__j.cap.argstruct, argsize) != 0)
 			ac__j_fatal("harness: the timed statement changed its call to %s between "
 			            "repetitions", fn->name);
-		if (s == 0) {
+		if (i == 0) {
 			/* a round: a fresh process that sees every set once, after one
 			 * untimed call on a set of its own (page faults, thread pools) */
 			ac__j_restart();
 			ac__j_install(ac__j.nsets);
-			ac__j_forward(&call, NULL);
-			ac__j_check_rep(ac__j.nsets);
+			ac__j_forward(&call, &ret);
+			ac__j_check_rep(ac__j.nsets, ret);
 		}
 		ac__j_install(s);
 		t = ac__j_forward(&call, &ret);
-		ac__j_check_rep(s);
+		ac__j_check_rep(s, ret);
 	} else {
 		t = ac__j_forward(&call, &ret);
 	}
@@ -1022,16 +1084,15 @@ static inline double ac__j_rep_end(void)
 	return ac__j.rep_s;
 }
 
+/* Must the timing go on to finish a round of sets? */
+static inline int ac__j_mid_round(void)
+{
+	return ac__j.phase == 2 && ac__j.nsets > 1 && ac__j.rep % ac__j.nsets != 0;
+}
+
 static inline void ac__j_time_end(void)
 {
 	ac__j.phase = 0;
-	if (ac__j.nsets > 1) {
-		uint64_t ret;
-
-		/* the harness's own inputs again, and the answer to them */
-		ac__j_install(0);
-		ac__j_forward(&ac__j.cap, &ret);
-	}
 	if (ac__j.max_between_s > 0.001)
 		ac__j_fatal("the candidate's threads ran for %.1f ms between calls, where the judge "
 		            "does not time: a call's work must happen inside the call",
