@@ -54,6 +54,8 @@ static const struct key keys[] = {
 	{"cflags", K_STR, OFF(cflags), 0, 0},
 	{"arch", K_STR, OFF(arch), 0, 0},
 	{"command", K_STRV, OFF(command), 0, 0},
+	{"executor", K_STR, OFF(executor), 0, 0},
+	{"slurm_args", K_STRV, OFF(slurm_args), 0, 0},
 };
 
 void config_defaults(struct ac_config *c)
@@ -271,6 +273,11 @@ int config_parse(const char *text, size_t len, struct ac_config *c,
 	}
 	if (c->command && !c->command[0]) {
 		snprintf(err, errlen, "config.json: \"command\" must not be empty");
+		rc = -EINVAL;
+		goto out;
+	}
+	if (c->executor && strcmp(c->executor, "local") && strcmp(c->executor, "slurm")) {
+		snprintf(err, errlen, "config.json: \"executor\" must be \"local\" or \"slurm\"");
 		rc = -EINVAL;
 		goto out;
 	}

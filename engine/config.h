@@ -40,6 +40,8 @@ struct ac_config {
 	char *cflags;
 	char *arch;
 	char **command;          /* command target argv, NULL-terminated */
+	char *executor;          /* where timed runs go: "local" | "slurm"; NULL: the mount's */
+	char **slurm_args;       /* extra srun arguments ("--partition=gpu"), NULL-terminated */
 };
 
 /* Fills the defaults (no allocation). */

@@ -26,6 +26,9 @@ struct engine_opts {
 	int build_jobs;            /* parallel builds; <= 0: online CPUs */
 	int llm_in_flight;         /* LLM requests in flight; <= 0: 4 */
 	double debounce_s;         /* quiet time before a run starts; < 0: 0.3 s */
+	const char *executor;      /* where timed runs go unless config.json says:
+	                              "local" (NULL) or "slurm" */
+	int slots;                 /* slurm: timed runs at once; <= 0: the nodes up */
 };
 
 /* Locks the state directory (a second daemon on it gets -EBUSY and a clear

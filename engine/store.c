@@ -122,6 +122,9 @@ static const char *migrations[] = {
 	"ALTER TABLE candidate ADD COLUMN slot TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE candidate ADD COLUMN retime_ns INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX candidate_slot ON candidate(run_id, slot);",
+	/* version 3: where a candidate's timed run happened (executors) */
+	"ALTER TABLE candidate ADD COLUMN job TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE candidate ADD COLUMN node TEXT NOT NULL DEFAULT '';",
 };
 
 static atomic_long full_count;
@@ -1160,6 +1163,8 @@ void cand_row_clear(struct cand_row *c)
 	free(c->plan_prompt);
 	free(c->code_prompt);
 	free(c->slot);
+	free(c->job);
+	free(c->node);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1272,7 +1277,8 @@ int store_cand_set_beam(struct store *s, int64_t rid, int64_t num, int in_beam)
 
 #define CAND_COLS "run_id, num, parent, iteration, origin, plan, option, model, " \
 	"length(source), outcome, time_ns, samples, spread, message, length(CAST(log AS BLOB)), tokens, " \
-	"in_beam, created_ns, evaluated_ns, slot, retime_ns"
+	"in_beam, created_ns, evaluated_ns, slot, retime_ns, job, node"
+#define CAND_NCOLS 23
 
 static void cand_from(sqlite3_stmt *st, struct cand_row *c)
 {
@@ -1297,6 +1303,8 @@ static void cand_from(sqlite3_stmt *st, struct cand_row *c)
 	c->evaluated_ns = sqlite3_column_int64(st, 18);
 	c->slot = col_text(st, 19);
 	c->retime_ns = sqlite3_column_int64(st, 20);
+	c->job = col_text(st, 21);
+	c->node = col_text(st, 22);
 }
 
 static const char SQL_CAND_GET[] =
@@ -1315,10 +1323,10 @@ int store_cand_get(struct store *s, int64_t rid, int64_t num, struct cand_row *c
 		int r = sqlite3_step(st);
 		if (r == SQLITE_ROW) {
 			cand_from(st, c);
-			c->source = col_text(st, 21);
-			c->log = col_text(st, 22);
-			c->plan_prompt = col_text(st, 23);
-			c->code_prompt = col_text(st, 24);
+			c->source = col_text(st, CAND_NCOLS);
+			c->log = col_text(st, CAND_NCOLS + 1);
+			c->plan_prompt = col_text(st, CAND_NCOLS + 2);
+			c->code_prompt = col_text(st, CAND_NCOLS + 3);
 			rc = (c->source && c->log) ? 0 : -ENOMEM;
 		} else {
 			rc = r == SQLITE_DONE ? -ENOENT : errno_of(r);
@@ -1452,6 +1460,26 @@ int store_cand_set_retime(struct store *s, int64_t rid, int64_t num, int64_t ns)
 		sqlite3_bind_int64(st, 1, ns);
 		sqlite3_bind_int64(st, 2, rid);
 		sqlite3_bind_int64(st, 3, num);
+		rc = step_done(s, st);
+	}
+	unlock(s);
+	return rc;
+}
+
+static const char SQL_CAND_WHERE[] =
+	"UPDATE candidate SET job = ?, node = ? WHERE run_id = ? AND num = ?";
+
+int store_cand_set_where(struct store *s, int64_t rid, int64_t num, const char *job,
+                         const char *node)
+{
+	lock(s);
+	sqlite3_stmt *st = stmt(s, SQL_CAND_WHERE);
+	int rc = -EIO;
+	if (st) {
+		bind_text(st, 1, job ? job : "");
+		bind_text(st, 2, node ? node : "");
+		sqlite3_bind_int64(st, 3, rid);
+		sqlite3_bind_int64(st, 4, num);
 		rc = step_done(s, st);
 	}
 	unlock(s);

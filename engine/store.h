@@ -168,6 +168,8 @@ struct cand_row {
 	int64_t evaluated_ns;
 	char *slot;           /* the search slot it fills ("i2/p5/plan1/impl0"), "" if none */
 	int64_t retime_ns;    /* finalists: the re-measured median, 0 if not re-timed */
+	char *job;            /* the scheduler's job id of its timed run, "" if local */
+	char *node;           /* the node it ran on, "" if local */
 };
 void cand_row_clear(struct cand_row *c);
 void cand_rows_free(struct cand_row *rows, int n);
@@ -188,6 +190,10 @@ int store_cand_pending(struct store *s, int64_t rid, int64_t **nums, int *n);
 
 /* Records a finalist's re-measured time. */
 int store_cand_set_retime(struct store *s, int64_t rid, int64_t num, int64_t ns);
+/* Records where candidate num's timed run happened (a Slurm job id and
+ * node; "" or NULL for none). 0 or -errno. */
+int store_cand_set_where(struct store *s, int64_t rid, int64_t num, const char *job,
+                         const char *node);
 /* The candidate that fills slot; -ENOENT if none yet. */
 int store_cand_by_slot(struct store *s, int64_t rid, const char *slot, int64_t *num);
 

@@ -53,6 +53,8 @@ struct options {
 	int version;
 	char *log;           /* error | info | debug */
 	char *log_file;
+	char *executor;      /* local | slurm */
+	int slots;
 	char *pos[2];        /* [SOURCE] MOUNTPOINT */
 	int npos;
 	bool allow_other;
@@ -72,6 +74,8 @@ static const struct fuse_opt spec[] = {
 	OPT("--version", version),
 	OPT("log=%s", log),
 	OPT("log_file=%s", log_file),
+	OPT("executor=%s", executor),
+	OPT("slots=%d", slots),
 	/* both match "--log-file=P"; the second, which gets it right, wins */
 	OPT("--log-file %s", log_file),
 	OPT("--log-file=%s", log_file),
@@ -102,6 +106,7 @@ static void options_free(struct options *o)
 	free(o->models);
 	free(o->log);
 	free(o->log_file);
+	free(o->executor);
 	free(o->pos[0]);
 	free(o->pos[1]);
 }
@@ -247,6 +252,11 @@ static void usage(const char *prog)
 	       "                           (default: $AUTOCOMP_MODELS)\n"
 	       "    -o jobs=N              parallel builds (default: the number of CPUs)\n"
 	       "    -o llm_inflight=N      LLM requests in flight (default 4)\n"
+	       "    -o executor=slurm      time every kernel's candidates on a Slurm cluster (one\n"
+	       "                           job step per run, files shipped with srun --bcast);\n"
+	       "                           default local (this machine, one run at a time)\n"
+	       "    -o slots=N             with slurm: timed runs at once (default: the nodes up\n"
+	       "                           in the partition, as sinfo reports them)\n"
 	       "    -o allow_other         let other users see the mount (private by default)\n"
 	       "    -o log=LEVEL           error, info (the default) or debug (adds a line per\n"
 	       "                           FUSE request)\n"
@@ -312,6 +322,19 @@ int main(int argc, char *argv[])
 			options_free(&o);
 			return 2;
 		}
+	}
+	if (o.executor && strcmp(o.executor, "local") && strcmp(o.executor, "slurm")) {
+		fprintf(stderr, "autocompfs: executor=%s: say local or slurm\n", o.executor);
+		fuse_opt_free_args(&args);
+		options_free(&o);
+		return 2;
+	}
+	if (o.slots < 0 || o.slots > 100000) {
+		fprintf(stderr, "autocompfs: slots=%d: say a number of timed runs, 1 or more\n",
+		        o.slots);
+		fuse_opt_free_args(&args);
+		options_free(&o);
+		return 2;
 	}
 	if (o.npos > 2) {
 		fprintf(stderr, "autocompfs: too many arguments (try --help)\n");
@@ -419,6 +442,8 @@ int main(int argc, char *argv[])
 		.build_jobs = o.jobs,
 		.llm_in_flight = o.inflight,
 		.debounce_s = -1,
+		.executor = o.executor,
+		.slots = o.slots,
 	};
 	struct engine *e = NULL;
 	rc = engine_open(&eo, &e, err, sizeof(err));

@@ -352,6 +352,15 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		cJSON_AddStringToObject(o, "message", c->message);
 		cJSON_AddNumberToObject(o, "tokens", (double)c->tokens);
 		cJSON_AddBoolToObject(o, "in_beam", c->in_beam != 0);
+		/* where the timed run happened: a Slurm job and node, null when local */
+		if (c->job && c->job[0])
+			cJSON_AddStringToObject(o, "job", c->job);
+		else
+			cJSON_AddNullToObject(o, "job");
+		if (c->node && c->node[0])
+			cJSON_AddStringToObject(o, "node", c->node);
+		else
+			cJSON_AddNullToObject(o, "node");
 		cJSON_AddItemToArray(arr, o);
 		counts[ac_outcome_parse(c->outcome) & 7]++;
 		tokens += c->tokens;
