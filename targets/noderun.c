@@ -271,6 +271,10 @@ int main(void)
 		         run_argv && run_argv[0] ? run_argv[0] : "(nothing)", strerror(-rc));
 		print_failure(why, start);
 	} else {
+		/* signalled ourselves (scancel, the time limit): what the command
+		 * did after that is not its result */
+		if (atomic_load(&stop_flag))
+			pr.cancelled = true;
 		line = ac_bundle_result_line(&pr, start, wall_now());
 		if (line)
 			fputs(line, stdout);

@@ -720,6 +720,14 @@ static enum attempt attempt(struct ac_exec_ctx *x, const struct ac_sandbox_opts 
 		int prc = json ? ac_bundle_result_parse(json, res, &start, &end) : -ENOMEM;
 
 		free(json);
+		if (prc == 0 && (res->cancelled || (c.ebuf && (strstr(c.ebuf, "CANCELLED AT") ||
+		                                               strstr(c.ebuf, "Job step aborted"))))) {
+			/* the node program was signalled: scancel, the time limit */
+			ac_proc_result_clear(res);
+			prc = -EINTR;
+			late = false;
+			res_line = NULL;
+		}
 		if (prc == 0) {
 			x->return_s = got_wall - end;
 			ac_result_logf(r, "# slurm: dispatch %.0f ms, return %.0f ms\n",
