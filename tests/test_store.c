@@ -71,11 +71,18 @@ Test(store, migrates_a_version_1_database)
 	sqlite3_close(db);
 	char err[256];
 	cr_assert_eq(store_open(path, &s, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(store_schema_version(s), 2);
+	cr_assert_eq(store_schema_version(s), STORE_SCHEMA_VERSION);
 	struct cand_row c;
 	cr_assert_eq(store_cand_get(s, 1, 0, &c), 0, "old rows survive the migration");
 	cr_assert_str_eq(c.source, "int x;");
 	cr_assert_str_eq(c.slot, "");
+	cr_assert_str_eq(c.job, "");
+	cr_assert_str_eq(c.node, "");
+	cand_row_clear(&c);
+	cr_assert_eq(store_cand_set_where(s, 1, 0, "4121", "n2"), 0);
+	cr_assert_eq(store_cand_get(s, 1, 0, &c), 0);
+	cr_assert_str_eq(c.job, "4121");
+	cr_assert_str_eq(c.node, "n2");
 	cand_row_clear(&c);
 }
 
