@@ -74,6 +74,13 @@ const struct ac_executor ac_executor_local = {
 	.run = local_run,
 };
 
+bool ac_exec_is_local(const struct ac_job *job)
+{
+	const struct ac_exec_ctx *x = job ? job->exec : NULL;
+
+	return !x || !x->executor || x->executor == &ac_executor_local;
+}
+
 int ac_exec_run(const struct ac_job *job, const struct ac_sandbox_opts *so,
                 const char *const *ship, struct ac_proc_result *res, struct ac_result *r)
 {

@@ -126,6 +126,10 @@ extern const struct ac_executor ac_executor_slurm;
 int ac_exec_run(const struct ac_job *job, const struct ac_sandbox_opts *so,
                 const char *const *ship, struct ac_proc_result *res, struct ac_result *r);
 
+/* True when job's timed run happens on this machine (no executor, or the
+ * local one): a target checks local hardware (a GPU) only then. */
+bool ac_exec_is_local(const struct ac_job *job);
+
 /* --- the bundle: what travels to a node ----------------------------- */
 
 /* A bundle is a copy of the autocompfs-run executable with a payload

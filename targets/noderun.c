@@ -134,6 +134,37 @@ static char **strings_of(const cJSON *arr, const char *from, const char *to)
 	return v;
 }
 
+/* The devices Slurm gave this job (--gres) are the node's to name: its
+ * variables go first in the list, so they win over the daemon's. Takes
+ * v, returns the new list (v itself when there is nothing to add). */
+static char **node_env(char **v)
+{
+	static const char *const names[] = { "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER",
+	                                     "ROCR_VISIBLE_DEVICES", "GPU_DEVICE_ORDINAL",
+	                                     "NEURON_RT_VISIBLE_CORES", NULL };
+	size_t n = 0, k = 0;
+	char **out;
+
+	for (char **p = v; p && *p; p++)
+		n++;
+	out = calloc(n + sizeof names / sizeof names[0], sizeof *out);
+	if (!v || !out) {
+		free(out);
+		return v;
+	}
+	for (int i = 0; names[i]; i++) {
+		const char *val = getenv(names[i]);
+		char *e;
+
+		if (val && asprintf(&e, "%s=%s", names[i], val) >= 0)
+			out[k++] = e;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[k++] = v[i];
+	free(v);
+	return out;
+}
+
 static void free_strings(char **v)
 {
 	for (char **p = v; p && *p; p++)
@@ -244,7 +275,7 @@ int main(void)
 		return 1;
 	}
 	run_argv = strings_of(cJSON_GetObjectItemCaseSensitive(m, "argv"), from, dir);
-	run_env = strings_of(cJSON_GetObjectItemCaseSensitive(m, "env"), from, dir);
+	run_env = node_env(strings_of(cJSON_GetObjectItemCaseSensitive(m, "env"), from, dir));
 	memset(&so, 0, sizeof so);
 	so.dir = dir;
 	so.argv = run_argv;

@@ -40,6 +40,7 @@
  * units", or -ENODEV with "no OpenCL platform found" / "no OpenCL device
  * found", or -ENOENT when the OpenCL headers or libOpenCL are missing.
  */
+#include "targets/executor.h"
 #include "targets/report.h"
 #include "targets/sandbox.h"
 #include "targets/targets.h"
@@ -452,6 +453,8 @@ static int opencl_run(const struct ac_job *job, struct ac_result *r)
 {
 	const struct ac_target_opts *o = job->opts;
 	char *argv[] = { "./candidate", NULL };
+	/* the host program reads both kernel sources at run time */
+	static const char *const ship[] = { "candidate", "input.cl", REF_NAME, NULL };
 	struct ac_argv env = { 0 };
 	struct ac_sandbox_opts so;
 	struct ac_proc_result pr;
@@ -478,7 +481,7 @@ static int opencl_run(const struct ac_job *job, struct ac_result *r)
 	so.mem_bytes = (size_t)RLIM_INFINITY;
 	so.cancel = job->cancel;
 	ac_result_logf(r, "$ ./candidate        (timeout %.1f s)\n", so.timeout_s);
-	rc = ac_sandbox_run(&so, &pr);
+	rc = ac_exec_run(job, &so, ship, &pr, r);
 	ac_argv_free(&env);
 	if (rc < 0) {
 		r->outcome = AC_RUN_ERROR;
