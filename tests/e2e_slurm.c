@@ -21,6 +21,9 @@
  *   stop_rmdir_umount ctl stop, rmdir and unmount cancel the kernel's jobs
  *   misconfigured     no srun, or a broken slurm.conf: a clear targets line
  *                     and a failed run with the reason, not a hang
+ *   cpu_on_node       a cpu-target kernel tuned on the cluster: the judge and
+ *                     the sandbox (no network, PID namespace, unprivileged
+ *                     uid) apply on the node as they do here
  *
  * Where Slurm cannot start here, the tests skip, saying why.
  */
@@ -349,4 +352,25 @@ Test(slurm, misconfigured)
 	cr_assert(st && strstr(st, "failed") && strstr(st, "srun failed"), "%s",
 	          st ? st : "(no final status)");
 	free(st);
+}
+
+Test(slurm, cpu_on_node)
+{
+	start_cluster(2);
+	mount_slurm("executor=slurm");
+	cr_assert_eq(sh("mkdir '%s/kernels/ew' && cp '%s/tests/kernels/tune-elementwise/harness.c' "
+	                "'%s/kernels/ew/' && echo '{\"max_candidates\": 4}' > '%s/kernels/ew/config.json' && "
+	                "cp '%s/tests/kernels/tune-elementwise/input.c' '%s/kernels/ew/'",
+	                m.dir, src_dir(), m.dir, m.dir, src_dir(), m.dir), 0);
+	char *st = wait_final(&m, "ew", 240);
+	cr_assert(st && !strncmp(st, "done", 4), "%s", st ? st : "(no final status)");
+	free(st);
+	char *log0 = slurpf("%s/kernels/ew/candidates/0.log", m.dir);
+	cr_assert(log0 && strstr(log0, "# slurm: job ") && strstr(log0, "# report: {"), "%s",
+	          log0 ? log0 : "");
+	cr_assert(strstr(log0, "sandbox: no network, pid namespace, unprivileged uid"), "%s", log0);
+	free(log0);
+	char *n = sh_out("grep -c 'Name=ac-' '%s/jobcomp.txt' || true", cluster);
+	cr_assert(n && atoi(n) >= 5, "baseline, 4 points and finalists were jobs: %s", n ? n : "");
+	free(n);
 }
