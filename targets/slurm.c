@@ -764,7 +764,7 @@ static int slurm_run(struct ac_exec_ctx *x, const struct ac_job *job, const stru
                      const char *const *ship, struct ac_proc_result *res, struct ac_result *r)
 {
 	char bundle[PATH_MAX], detail[400];
-	int losses = 0, n = 0;
+	int losses = 0, n = 0, tries = 0;
 	bool waiting = false;
 	int rc;
 
@@ -788,6 +788,10 @@ static int slurm_run(struct ac_exec_ctx *x, const struct ac_job *job, const stru
 			rc = 0;
 			break;
 		}
+		/* a job of an attempt that srun lost touch with (the controller
+		 * went away while it was pending) must not linger, holding a node */
+		if (tries++ > 0)
+			cancel_job(x->job_name ? x->job_name : "autocompfs");
 		a = attempt(x, so, bundle, ++n, res, r, detail, sizeof detail);
 		x->attempts = n;
 		if (a == A_UNREACHABLE) {

@@ -14,6 +14,7 @@
  *                     and candidates/N.log name job and node
  *   scancel           a job cancelled from outside is evaluated again, not
  *                     counted as the candidate's failure
+ *   three_losses      ... but the third loss is a run error saying why
  *   controller        slurmctld stopped mid-run: status says so, runs wait,
  *                     and go on when it is started again
  *   kill9             the daemon killed with jobs in flight: the next daemon
@@ -373,4 +374,31 @@ Test(slurm, cpu_on_node)
 	char *n = sh_out("grep -c 'Name=ac-' '%s/jobcomp.txt' || true", cluster);
 	cr_assert(n && atoi(n) >= 5, "baseline, 4 points and finalists were jobs: %s", n ? n : "");
 	free(n);
+}
+
+Test(slurm, three_losses)
+{
+	start_cluster(2);
+	set_sleep("30");
+	mount_slurm("executor=slurm");
+	add_kernel("k", 2);
+	/* cancel every job of ours as soon as it runs, until the run gives up */
+	char *st = NULL;
+	for (int i = 0; i < 600; i++) {
+		sh("SLURM_CONF='%s/slurm.conf' squeue -h -t RUNNING -o '%%i %%j' 2>/dev/null | "
+		   "awk '$2 ~ /^ac-/ { print $1 }' | xargs -r env SLURM_CONF='%s/slurm.conf' scancel",
+		   cluster, cluster);
+		st = slurpf("%s/kernels/k/status", m.dir);
+		if (st && !strncmp(st, "failed", 6))
+			break;
+		free(st);
+		st = NULL;
+		sleep_ms(200);
+	}
+	cr_assert(st && strstr(st, "the Slurm job was lost 3 times"), "%s", st ? st : "(still running)");
+	free(st);
+	char *log0 = slurpf("%s/kernels/k/candidates/0.log", m.dir);
+	cr_assert(log0 && count_of(log0, "# slurm: job ") >= 3 && strstr(log0, "lost"), "%s",
+	          log0 ? log0 : "");
+	free(log0);
 }
