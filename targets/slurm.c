@@ -519,6 +519,32 @@ static int slurm_cleanup(const char *prefix, const char *keep, char *buf, size_t
 
 /* --- one run --------------------------------------------------------- */
 
+/* Waits (at most a second) until the controller has let go of job id's
+ * node. The slot is only given back then: a job submitted while its node
+ * is still being released waits for the controller's next scheduling pass
+ * (seconds), one submitted a moment later starts at once. */
+static void wait_released(const char *id)
+{
+	char *argv[] = { "squeue", "-h", "-j", (char *)id, "-o", "%T", NULL };
+	double until = mono_s() + 1.0;
+
+	while (id[0] && mono_s() < until) {
+		struct cmd c;
+		int st;
+		bool busy;
+
+		if (run_simple(argv, 5, &c, &st) < 0) {
+			cmd_free(&c);
+			return;
+		}
+		busy = c.obuf && (strstr(c.obuf, "COMPLETING") || strstr(c.obuf, "RUNNING"));
+		cmd_free(&c);
+		if (!busy)
+			return;
+		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
+	}
+}
+
 static void cancel_job(const char *name)
 {
 	char opt[300];
@@ -813,6 +839,8 @@ static int slurm_run(struct ac_exec_ctx *x, const struct ac_job *job, const stru
 			waiting = false;
 		}
 		if (a == A_DONE || a == A_CANCELLED) {
+			if (a == A_DONE)
+				wait_released(x->job_id);
 			rc = 0;
 			break;
 		}
