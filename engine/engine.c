@@ -89,6 +89,8 @@ struct engine {
 	atomic_int timing_waiting;
 	const struct ac_executor *executor; /* the mount's default */
 	struct slot_pool slurm;      /* Slurm timed runs at once */
+	char slurm_where[256];       /* the last probe's words ("2 nodes up in
+	                                partition debug"), under slurm.lock */
 	char state_id[20];           /* this state directory's identity (STATE/id) */
 	char incarnation[12];        /* this daemon's, among those of the state dir */
 
@@ -537,6 +539,7 @@ static void probe_executors(struct engine *e, struct strbuf *sb)
 				e->slurm.checked_ns = mono_ns();
 			}
 			int total = e->slurm.total;
+			snprintf(e->slurm_where, sizeof(e->slurm_where), "%s", line);
 			pthread_cond_broadcast(&e->slurm.cond);
 			pthread_mutex_unlock(&e->slurm.lock);
 			sb_addf(sb, "executor slurm: available%s, %s; up to %d timed runs at once%s\n",
@@ -619,11 +622,13 @@ void engine_totals(struct engine *e, struct strbuf *sb)
 	pthread_mutex_lock(&e->slurm.lock);
 	bool slurm_used = e->slurm.used || e->executor == &ac_executor_slurm;
 	int sbusy = e->slurm.busy, stotal = e->slurm.total;
+	char where[sizeof(e->slurm_where)];
+	snprintf(where, sizeof(where), "%s", e->slurm_where);
 	pthread_mutex_unlock(&e->slurm.lock);
 	if (slurm_used) {
 		char why[600] = "";
-		sb_addf(sb, "; slurm: %d/%d timed runs, %d waiting", sbusy, stotal,
-		        atomic_load(&e->slurm.waiting));
+		sb_addf(sb, "; slurm: %s%s%d/%d timed runs, %d waiting", where, where[0] ? ", " : "",
+		        sbusy, stotal, atomic_load(&e->slurm.waiting));
 		ac_executor_slurm.status(why, sizeof(why));
 		if (why[0])
 			sb_addf(sb, "; %s", why);

@@ -208,7 +208,7 @@ int main(void)
 	const char *job = getenv("SLURM_JOB_ID");
 	const char *step = getenv("SLURM_STEP_ID");
 	const char *node = getenv("SLURMD_NODENAME");
-	char self[PATH_MAX], dir[PATH_MAX], why[PATH_MAX + 128];
+	char self[PATH_MAX], dir[PATH_MAX], why[PATH_MAX + 128], host[256] = "";
 	struct sigaction sa;
 	struct ac_sandbox_opts so;
 	struct ac_proc_result pr;
@@ -227,10 +227,8 @@ int main(void)
 	}
 	self[n] = '\0';
 	if (!node || !*node) {
-		char host[256] = "";
-
 		gethostname(host, sizeof host - 1);
-		node = host[0] ? strdup(host) : "unknown";
+		node = host[0] ? host : "unknown";
 	}
 	printf("AC-NODE job=%s step=%s node=%s start=%.6f\n", job ? job : "-", step ? step : "-",
 	       node, start);

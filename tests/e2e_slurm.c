@@ -189,7 +189,8 @@ Test(slurm, both_nodes)
 	          log1 ? log1 : "");
 	free(log1);
 	char *status = slurpf("%s/status", m.dir);
-	cr_assert(status && strstr(status, "slurm: 0/2 timed runs"), "%s", status ? status : "");
+	cr_assert(status && strstr(status, "slurm: 2 nodes up in partition debug, 0/2 timed runs"),
+	          "%s", status ? status : "");
 	free(status);
 }
 
