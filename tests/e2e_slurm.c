@@ -15,6 +15,8 @@
  *   scancel           a job cancelled from outside is evaluated again, not
  *                     counted as the candidate's failure
  *   three_losses      ... but the third loss is a run error saying why
+ *   node_lost         a node dies (its slurmd and the job's slurmstepd killed)
+ *                     under a run: the run is done again on the other node
  *   controller        slurmctld stopped mid-run: status says so, runs wait,
  *                     and go on when it is started again
  *   kill9             the daemon killed with jobs in flight: the next daemon
@@ -401,5 +403,31 @@ Test(slurm, three_losses)
 	char *log0 = slurpf("%s/kernels/k/candidates/0.log", m.dir);
 	cr_assert(log0 && count_of(log0, "# slurm: job ") >= 3 && strstr(log0, "lost"), "%s",
 	          log0 ? log0 : "");
+	free(log0);
+}
+
+Test(slurm, node_lost)
+{
+	start_cluster(2);
+	set_sleep("20");
+	mount_slurm("executor=slurm");
+	add_kernel("k", 1);
+	cr_assert(wait_running(1, 60), "no job started");
+	char *jobs = our_jobs();
+	char id[32] = "", name[200] = "", state[32] = "", node[32] = "";
+	cr_assert(jobs && sscanf(jobs, "%31s %199s %31s %31s", id, name, state, node) == 4, "%s",
+	          jobs ? jobs : "");
+	free(jobs);
+	/* the node goes away: its slurmd, and the step daemon of our job on it */
+	cr_assert_eq(sh("kill -9 $(cat '%s/slurmd-%s.pid') $(pgrep -f 'slurmstepd: \\[%s\\.')",
+	                cluster, node, id), 0);
+	set_sleep("0.3");
+	char *st = wait_final(&m, "k", 120);
+	cr_assert(st && !strncmp(st, "done", 4), "%s", st ? st : "(no final status)");
+	free(st);
+	char *log0 = slurpf("%s/kernels/k/candidates/0.log", m.dir);
+	char lost[64];
+	snprintf(lost, sizeof(lost), "# slurm: job %s lost", id);
+	cr_assert(log0 && strstr(log0, lost) && strstr(log0, "(attempt 2)"), "%s", log0 ? log0 : "");
 	free(log0);
 }
