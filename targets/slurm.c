@@ -25,8 +25,9 @@
  *       ("Invalid partition name specified")
  *     the controller unreachable before the start     -> wait, note, retry
  *                                                        (not an attempt)
- *     a job that started but gave no result, or was   -> submitted again; the
- *       cancelled while pending (scancel, node lost)     third loss is ctx->why
+ *     a job that started but gave no result, or was   -> submitted again (not on
+ *       cancelled while pending (scancel, node lost)     a node that failed); the
+ *                                                        third loss is ctx->why
  *     the run's cancel flag                           -> scancel --name, srun killed
  *
  * Job names are the engine's ("ac-<state id>-<daemon>-..."); cleanup
@@ -647,9 +648,11 @@ enum attempt { A_DONE, A_CANCELLED, A_UNREACHABLE, A_LOST, A_FAILED };
 
 /* One srun. Fills res on A_DONE; *detail says why otherwise. */
 static enum attempt attempt(struct ac_exec_ctx *x, const struct ac_sandbox_opts *so,
-                            const char *bundle, int n, struct ac_proc_result *res,
-                            struct ac_result *r, char *detail, size_t dlen)
+                            const char *bundle, int n, const char *exclude,
+                            struct ac_proc_result *res, struct ac_result *r, char *detail,
+                            size_t dlen)
 {
+	char exclude_opt[300];
 	struct ac_argv_s {
 		char *v[96];
 		int n;
@@ -680,6 +683,10 @@ static enum attempt attempt(struct ac_exec_ctx *x, const struct ac_sandbox_opts 
 		a.v[a.n++] = comment;
 	}
 	a.v[a.n++] = tlimit;
+	if (exclude && exclude[0]) {
+		snprintf(exclude_opt, sizeof exclude_opt, "--exclude=%s", exclude);
+		a.v[a.n++] = exclude_opt;
+	}
 	a.v[a.n++] = chdir_opt;
 	a.v[a.n++] = "--export=NONE";
 	a.v[a.n++] = bcast;
@@ -790,6 +797,7 @@ static int slurm_run(struct ac_exec_ctx *x, const struct ac_job *job, const stru
                      const char *const *ship, struct ac_proc_result *res, struct ac_result *r)
 {
 	char bundle[PATH_MAX], detail[400];
+	char exclude[256] = "";   /* nodes that failed under this run */
 	int losses = 0, n = 0, tries = 0;
 	bool waiting = false;
 	int rc;
@@ -818,7 +826,7 @@ static int slurm_run(struct ac_exec_ctx *x, const struct ac_job *job, const stru
 		 * went away while it was pending) must not linger, holding a node */
 		if (tries++ > 0)
 			cancel_job(x->job_name ? x->job_name : "autocompfs");
-		a = attempt(x, so, bundle, ++n, res, r, detail, sizeof detail);
+		a = attempt(x, so, bundle, ++n, exclude, res, r, detail, sizeof detail);
 		x->attempts = n;
 		if (a == A_UNREACHABLE) {
 			if (!waiting) {
@@ -861,6 +869,12 @@ static int slurm_run(struct ac_exec_ctx *x, const struct ac_job *job, const stru
 		}
 		note(x, false, "slurm: job %s%s%s lost (%s); evaluating again",
 		     x->job_id[0] ? x->job_id : "?", x->node[0] ? " on " : "", x->node, detail);
+		/* the controller may not know yet that the node is gone: not there */
+		if (x->node[0] && strstr(detail, "Node failure")) {
+			size_t at = strlen(exclude);
+
+			snprintf(exclude + at, sizeof exclude - at, "%s%s", at ? "," : "", x->node);
+		}
 		x->job_id[0] = '\0';
 		x->node[0] = '\0';
 	}
