@@ -9,7 +9,8 @@
  *  1. prints "AC-NODE job=4121 step=0 node=n2 start=<epoch s>" at once,
  *     so the daemon knows the job started and where;
  *  2. unpacks its own tail into a fresh directory under $TMPDIR (or /tmp)
- *     and removes the shipped bundle file;
+ *     and removes the shipped bundle file (and what runs killed outright
+ *     left there days ago);
  *  3. runs the manifest's command there with ac_sandbox_run (rlimits, the
  *     unprivileged uid when started as root, no network, the timeout that
  *     kills the group), pinned to the last core it may use when asked to;
@@ -31,6 +32,7 @@
 #include "targets/sandbox.h"
 
 #include <cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -46,6 +48,7 @@
 #include <unistd.h>
 
 #define BUNDLE_PREFIX "autocompfs-bundle-"
+#define NODE_PREFIX "autocompfs-node-"
 
 static atomic_int stop_flag;
 
@@ -75,6 +78,40 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 static void remove_tree(const char *dir)
 {
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* What a run killed outright (SIGKILL after scancel, its node's step
+ * daemon gone) left in dir: bundles and run directories of ours older
+ * than three days. A run in progress is never that old: its job's limit
+ * is twice its timeout (at most a day) plus a minute. */
+static void sweep(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	time_t now = time(NULL);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char path[PATH_MAX];
+		struct stat st;
+
+		if (strncmp(e->d_name, BUNDLE_PREFIX, sizeof BUNDLE_PREFIX - 1) &&
+		    strncmp(e->d_name, NODE_PREFIX, sizeof NODE_PREFIX - 1))
+			continue;
+		if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= sizeof path ||
+		    lstat(path, &st) != 0 || now - st.st_mtime < 3 * 86400)
+			continue;
+		/* ours: made by this user (as root, also what the sandbox handed
+		 * to its unprivileged user) */
+		if (st.st_uid != geteuid() && geteuid() != 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			remove_tree(path);
+		else if (S_ISREG(st.st_mode))
+			unlink(path);
+	}
+	closedir(d);
 }
 
 static int last_cpu(void)
@@ -240,7 +277,10 @@ int main(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	snprintf(dir, sizeof dir, "%s/autocompfs-node-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	sweep(tmp && *tmp ? tmp : "/tmp");
+	if (strcmp(tmp && *tmp ? tmp : "/tmp", "/tmp"))
+		sweep("/tmp");   /* where --bcast puts bundles */
+	snprintf(dir, sizeof dir, "%s/" NODE_PREFIX "XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
 		snprintf(why, sizeof why, "autocompfs-run on %s: cannot make a directory in %s: %s\n",
 		         node, tmp && *tmp ? tmp : "/tmp", strerror(errno));
