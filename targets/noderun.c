@@ -10,7 +10,7 @@
  *     so the daemon knows the job started and where;
  *  2. unpacks its own tail into a fresh directory under $TMPDIR (or /tmp)
  *     and removes the shipped bundle file (and what runs killed outright
- *     left there days ago);
+ *     left there);
  *  3. runs the manifest's command there with ac_sandbox_run (rlimits, the
  *     unprivileged uid when started as root, no network, the timeout that
  *     kills the group), pinned to the last core it may use when asked to;
@@ -81,9 +81,9 @@ static void remove_tree(const char *dir)
 }
 
 /* What a run killed outright (SIGKILL after scancel, its node's step
- * daemon gone) left in dir: bundles and run directories of ours older
- * than three days. A run in progress is never that old: its job's limit
- * is twice its timeout (at most a day) plus a minute. */
+ * daemon gone) left in dir: run directories whose autocompfs-run (the pid
+ * in the name) is gone, and bundles older than an hour (a bundle lives
+ * from its broadcast to its program's start, a moment). */
 static void sweep(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -100,8 +100,17 @@ static void sweep(const char *dir)
 		    strncmp(e->d_name, NODE_PREFIX, sizeof NODE_PREFIX - 1))
 			continue;
 		if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= sizeof path ||
-		    lstat(path, &st) != 0 || now - st.st_mtime < 3 * 86400)
+		    lstat(path, &st) != 0)
 			continue;
+		if (!strncmp(e->d_name, NODE_PREFIX, sizeof NODE_PREFIX - 1)) {
+			long pid = strtol(e->d_name + sizeof NODE_PREFIX - 1, NULL, 10);
+
+			if (pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 ||
+			    errno != ESRCH)
+				continue;
+		} else if (now - st.st_mtime < 3600) {
+			continue;
+		}
 		/* ours: made by this user (as root, also what the sandbox handed
 		 * to its unprivileged user) */
 		if (st.st_uid != geteuid() && geteuid() != 0)
@@ -280,7 +289,8 @@ int main(void)
 	sweep(tmp && *tmp ? tmp : "/tmp");
 	if (strcmp(tmp && *tmp ? tmp : "/tmp", "/tmp"))
 		sweep("/tmp");   /* where --bcast puts bundles */
-	snprintf(dir, sizeof dir, "%s/" NODE_PREFIX "XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	snprintf(dir, sizeof dir, "%s/" NODE_PREFIX "%d-XXXXXX", tmp && *tmp ? tmp : "/tmp",
+	         (int)getpid());
 	if (!mkdtemp(dir)) {
 		snprintf(why, sizeof why, "autocompfs-run on %s: cannot make a directory in %s: %s\n",
 		         node, tmp && *tmp ? tmp : "/tmp", strerror(errno));
