@@ -42,6 +42,9 @@ static const struct key keys[] = {
 	{"early_stop", K_INT, OFF(early_stop), 0, 1000},
 	{"max_candidates", K_INT, OFF(max_candidates), 0, 1000000},
 	{"max_tokens", K_LONG, OFF(max_tokens), 0, 1e15},
+	{"reasoning_effort", K_STR, OFF(reasoning_effort), 0, 0},
+	{"thinking_budget", K_INT, OFF(thinking_budget), 0, 1000000},
+	{"max_output_tokens", K_INT, OFF(max_output_tokens), 0, 1000000},
 	{"skip_planning", K_BOOL, OFF(skip_planning), 0, 0},
 	{"reimplement_failed", K_BOOL, OFF(reimplement_failed), 0, 0},
 	{"edits", K_BOOL, OFF(edits), 0, 0},
@@ -50,6 +53,8 @@ static const struct key keys[] = {
 	{"reuse", K_STR, OFF(reuse), 0, 0},
 	{"seed", K_U64, OFF(seed), 0, 9007199254740992.0},
 	{"timeout_s", K_NUM, OFF(timeout_s), 0.01, 86400},
+	{"recheck", K_NUM, OFF(recheck), 0, 1e9},
+	{"retime_rounds", K_INT, OFF(retime_rounds), 2, 100},
 	{"cc", K_STR, OFF(cc), 0, 0},
 	{"cflags", K_STR, OFF(cflags), 0, 0},
 	{"arch", K_STR, OFF(arch), 0, 0},
@@ -69,6 +74,8 @@ void config_defaults(struct ac_config *c)
 	c->temperature = 1.0;
 	c->tune = true;
 	c->timeout_s = 60;
+	c->recheck = 10;
+	c->retime_rounds = 7;
 }
 
 int strv_len(char *const *v)
@@ -130,6 +137,36 @@ void config_clear(struct ac_config *c)
 			strv_free(*(char ***)f);
 	}
 	config_defaults(c);
+}
+
+int config_check_reasoning(const char *name, const char *effort, long budget, long cap,
+                           const char **word, char *err, size_t errlen)
+{
+	static const char *const efforts[] = {"none", "minimal", "low", "medium", "high",
+					      "xhigh", NULL};
+	*word = NULL;
+	if (effort) {
+		for (int i = 0; efforts[i] && !*word; i++)
+			if (!strcmp(efforts[i], effort))
+				*word = efforts[i];
+		if (!*word) {
+			snprintf(err, errlen, "%s: \"reasoning_effort\" must be none, minimal, low, "
+			         "medium, high or xhigh", name);
+			return -EINVAL;
+		}
+	}
+	if (budget != 0 && budget < 1024) {
+		snprintf(err, errlen, "%s: \"thinking_budget\" must be 0 (off) or at least 1024 "
+		         "tokens", name);
+		return -EINVAL;
+	}
+	if (budget > 0 && cap > 0 && cap <= budget) {
+		snprintf(err, errlen, "%s: \"max_output_tokens\" (%ld) must be more than "
+		         "\"thinking_budget\" (%ld): thinking counts against the output cap",
+		         name, cap, budget);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, const char *key)
@@ -271,6 +308,11 @@ int config_parse(const char *text, size_t len, struct ac_config *c,
 		rc = -EINVAL;
 		goto out;
 	}
+	const char *word;
+	rc = config_check_reasoning("config.json", c->reasoning_effort, c->thinking_budget,
+	                            c->max_output_tokens, &word, err, errlen);
+	if (rc)
+		goto out;
 	if (c->command && !c->command[0]) {
 		snprintf(err, errlen, "config.json: \"command\" must not be empty");
 		rc = -EINVAL;

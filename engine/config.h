@@ -28,6 +28,12 @@ struct ac_config {
 	int early_stop;          /* iterations without improvement; 0: off */
 	int max_candidates;      /* 0: no limit */
 	long max_tokens;         /* token budget for the kernel; 0: no limit */
+	char *reasoning_effort;  /* OpenAI reasoning effort (none, minimal, low, medium,
+	                            high, xhigh); NULL: the mount's, else not sent */
+	int thinking_budget;     /* Anthropic extended thinking budget (>= 1024); 0: the
+	                            mount's, else off */
+	int max_output_tokens;   /* output cap per call, reasoning included; 0: the
+	                            mount's, else llm_default_cap */
 	bool skip_planning;
 	bool reimplement_failed;
 	bool edits;
@@ -36,6 +42,9 @@ struct ac_config {
 	char *reuse;             /* kernel whose schedule steers early iterations */
 	uint64_t seed;           /* 0: derived from the run id */
 	double timeout_s;        /* per candidate run: 60 */
+	double recheck;          /* a candidate this many times faster than its parent is
+	                            evaluated again in a fresh process first: 10; 0: never */
+	int retime_rounds;       /* interleaved rounds of the final re-timing: 7 */
 	char *cc;
 	char *cflags;
 	char *arch;
@@ -53,6 +62,14 @@ void config_defaults(struct ac_config *c);
  * ("config.json: unknown key \"beams\""). */
 int config_parse(const char *text, size_t len, struct ac_config *c,
                  char *err, size_t errlen);
+
+/* Checks the model settings of config.json or -o together: effort one of
+ * the words above (or NULL), budget 0 or at least 1024, a cap (0: the
+ * default) above the budget. Returns the effort as a static string in
+ * *word (NULL for none) and 0, or -EINVAL with the reason in err. name is
+ * how the caller calls where they come from ("config.json", "-o"). */
+int config_check_reasoning(const char *name, const char *effort, long budget, long cap,
+                           const char **word, char *err, size_t errlen);
 
 /* Frees what config_parse allocated and resets to defaults; accepts NULL. */
 void config_clear(struct ac_config *c);

@@ -26,6 +26,10 @@ struct engine_opts {
 	int build_jobs;            /* parallel builds; <= 0: online CPUs */
 	int llm_in_flight;         /* LLM requests in flight; <= 0: 4 */
 	double debounce_s;         /* quiet time before a run starts; < 0: 0.3 s */
+	/* The mount-wide defaults of config.json's model settings (-o): */
+	const char *reasoning_effort; /* NULL: none; must outlive the engine */
+	int thinking_budget;       /* 0: off */
+	int max_output_tokens;     /* 0: the default cap */
 	const char *executor;      /* where timed runs go unless config.json says:
 	                              "local" (NULL) or "slurm" */
 	int slots;                 /* slurm: timed runs at once; <= 0: the nodes up */
@@ -91,11 +95,18 @@ char *const *engine_models(struct engine *e);
 
 /* The daemon's LLM client (shared by every run). */
 struct llm_client *engine_llm(struct engine *e);
+/* The options the engine was opened with (the mount-wide model settings). */
+const struct engine_opts *engine_options(struct engine *e);
+/* Adds to the engine's reasoning-token total (root status). */
+void engine_add_reasoning_tokens(struct engine *e, long n);
 /* Adds to the engine's token total (root status). */
 void engine_add_tokens(struct engine *e, long n);
 
-/* The name of the input file for a config text (config.json content):
- * "input.c" for cpu... (static storage, never NULL). */
-const char *engine_input_name_for(const char *config_text, size_t len);
+/* The name of the input file for a config text (config.json content) and
+ * the kernel's files (may be NULL): the config's "input", else its
+ * target's ("input.c" for cpu...), else what the files imply (input.cl
+ * alone: opencl's). Static storage, never NULL. */
+const char *engine_input_name_for(const char *config_text, size_t len,
+                                  const struct file_row *files, int nfiles);
 
 #endif

@@ -1,13 +1,15 @@
 /*
  * llm.c - the LLM clients declared in llm.h: model strings, the shared
  * client with its bound on requests in flight, one HTTP exchange per
- * attempt (libcurl) and the retry policy around it.
+ * attempt (libcurl), the retry policy around it, and what each model
+ * refused.
  *
- * Two wire formats: "openai" posts to {base}/chat/completions (OpenAI and
- * every OpenAI-compatible server), "anthropic" posts to {base}/v1/messages.
- * A request gets a fresh easy handle driven by a private multi handle, so
- * that the cancel flag is looked at every 50 ms even while a server says
- * nothing (the progress callback alone may only run once a second).
+ * The wire formats are providers (llm_provider.h): llm_openai.c,
+ * llm_anthropic.c and llm_responses.c build the JSON and read it; this file
+ * never looks at which one it drives. A request gets a fresh easy handle
+ * driven by a private multi handle, so that the cancel flag is looked at
+ * every 50 ms even while a server says nothing (the progress callback alone
+ * may only run once a second).
  *
  * Retries: 429 and 5xx answers, timeouts and network errors are retried
  * with exponential backoff and full jitter (a random delay between 0 and
@@ -17,7 +19,14 @@
  * times in a row is unlikely to stop. A truncated reply is not retried: the
  * same prompt at the same limit would most likely be cut again, and the
  * engine decides what to do. Other 4xx answers fail at once with the
- * server's own message.
+ * server's own message, except one kind: a 400 (or 422) whose error names
+ * a parameter we sent that the model refuses (its param, its code, or its
+ * message next to words like "unsupported"). Then the request is sent
+ * again adapted (the other output-cap parameter, no temperature, no
+ * reasoning effort...), the lesson is kept for that model (provider, URL
+ * and name) for the client's life and told once through wait_note. Each
+ * lesson is learned once, so adapting ends; a second refusal of the same
+ * parameter fails with the provider's message.
  *
  * Keys come from OPENAI_API_KEY / ANTHROPIC_API_KEY. Every error text and
  * every wait note passes through redact(), which removes the key's value,
@@ -26,6 +35,7 @@
  * not decide what to ask or what an answer means (prompt.c, reply.c).
  */
 #include "engine/llm.h"
+#include "engine/llm_provider.h"
 
 #include "ac_config.h"
 #include "engine/util.h"
@@ -43,16 +53,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#define OPENAI_DEFAULT_BASE "https://api.openai.com/v1"
-#define ANTHROPIC_DEFAULT_BASE "https://api.anthropic.com"
-#define ANTHROPIC_VERSION "2023-06-01"
-
 #define MAX_REPLY_BYTES (64u << 20) /* a larger reply is refused */
 #define MALFORMED_RETRIES 2         /* extra attempts after a malformed reply */
 #define BACKOFF_CAP_S 60.0
 #define RETRY_AFTER_CAP_S 300.0     /* a longer Retry-After is cut to this */
 #define POLL_MS 50                  /* how often waits look at the cancel flag */
-#define DEFAULT_MAX_TOKENS 8192
+#define KERNEL_ROOM_TOKENS 8192       /* a whole kernel after any reasoning */
+#define REASONING_CAP_TOKENS 32768     /* the default cap of a reasoning model */
+
+/* What one model refused: enum llm_learned bits, kept for the client's life. */
+struct learned {
+	char *key;              /* provider, URL and model name */
+	unsigned bits;
+	struct learned *next;
+};
 
 struct llm_client {
 	struct llm_client_opts opts;
@@ -60,6 +74,7 @@ struct llm_client {
 	pthread_cond_t freed;   /* signalled when a request slot frees up */
 	int in_flight;
 	uint64_t rng;           /* xorshift state for jitter, under lock */
+	struct learned *learned; /* under lock */
 };
 
 /* ---- model strings ---- */
@@ -137,9 +152,9 @@ int llm_model_parse(const char *spec, struct llm_model **out, char *err, size_t 
 		*p = (char)tolower((unsigned char)*p);
 
 	int rc = 0;
-	if (strcmp(provider, "openai") && strcmp(provider, "anthropic")) {
+	if (!llm_provider_find(provider)) {
 		snprintf(err, errlen, "model \"%s\": unknown provider \"%s\" "
-			 "(openai or anthropic)", s, provider);
+			 "(openai, openai-responses or anthropic)", s, provider);
 		rc = -EINVAL;
 	} else if (!*name) {
 		snprintf(err, errlen, "model \"%s\": no model name after \"::\"", s);
@@ -207,6 +222,12 @@ void llm_client_free(struct llm_client *c)
 {
 	if (!c)
 		return;
+	while (c->learned) {
+		struct learned *l = c->learned;
+		c->learned = l->next;
+		free(l->key);
+		free(l);
+	}
 	pthread_cond_destroy(&c->freed);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -362,7 +383,7 @@ static void set_error(struct llm_reply *reply, const char *key, const char *fmt,
 
 /* Where and how to send, resolved from the model and the environment. */
 struct endpoint {
-	bool anthropic;
+	const struct llm_provider *p;
 	char url[1024];
 	const char *key;       /* from the environment; NULL when not set */
 	bool default_base;     /* the provider's own API (not a local server) */
@@ -371,9 +392,13 @@ struct endpoint {
 static int resolve_endpoint(const struct llm_model *m, struct endpoint *ep,
                             struct llm_reply *reply)
 {
-	ep->anthropic = !strcmp(m->provider, "anthropic");
-	const char *def = ep->anthropic ? ANTHROPIC_DEFAULT_BASE : OPENAI_DEFAULT_BASE;
-	const char *env = getenv(ep->anthropic ? "ANTHROPIC_BASE_URL" : "OPENAI_BASE_URL");
+	ep->p = llm_provider_find(m->provider);
+	if (!ep->p) {
+		set_error(reply, NULL, "unknown provider \"%s\"", m->provider);
+		return -EINVAL;
+	}
+	const char *def = ep->p->default_base;
+	const char *env = getenv(ep->p->base_env);
 	const char *base = m->base_url;
 	if (!base || !*base)
 		base = env && *env ? env : def;
@@ -383,13 +408,8 @@ static int resolve_endpoint(const struct llm_model *m, struct endpoint *ep,
 	while (bl > 0 && b[bl - 1] == '/')
 		b[--bl] = '\0';
 	ep->default_base = !strcmp(b, def);
-	if (ep->anthropic) {
-		bool has_v1 = bl >= 3 && !strcmp(b + bl - 3, "/v1");
-		snprintf(ep->url, sizeof(ep->url), "%s%s", b, has_v1 ? "/messages" : "/v1/messages");
-	} else {
-		snprintf(ep->url, sizeof(ep->url), "%s/chat/completions", b);
-	}
-	const char *kname = ep->anthropic ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY";
+	ep->p->url(b, ep->url, sizeof(ep->url));
+	const char *kname = ep->p->key_env;
 	ep->key = getenv(kname);
 	if (ep->key && !*ep->key)
 		ep->key = NULL;
@@ -401,54 +421,156 @@ static int resolve_endpoint(const struct llm_model *m, struct endpoint *ep,
 	return 0;
 }
 
-/* OpenAI's reasoning models take only the default temperature. */
-static bool fixed_temperature(const char *name)
+bool llm_reasoning_model(const char *name)
 {
 	const char *slash = strrchr(name, '/');
 	const char *n = slash ? slash + 1 : name;
 	return (n[0] == 'o' && isdigit((unsigned char)n[1])) || !strncmp(n, "gpt-5", 5);
 }
 
-/* The JSON request body; a new string or NULL on OOM. */
-static char *build_body(const struct llm_request *req, const struct endpoint *ep)
+bool llm_model_reasons(const struct llm_model *m)
 {
-	cJSON *root = cJSON_CreateObject();
-	cJSON *msgs = NULL;
-	int max_tokens = req->max_tokens > 0 ? req->max_tokens : DEFAULT_MAX_TOKENS;
-	bool ok = root != NULL;
-	ok = ok && cJSON_AddStringToObject(root, "model", req->model->name);
-	if (ep->anthropic) {
-		double t = req->temperature < 0 ? 0 : req->temperature > 1 ? 1 : req->temperature;
-		ok = ok && cJSON_AddNumberToObject(root, "max_tokens", max_tokens);
-		ok = ok && cJSON_AddNumberToObject(root, "temperature", t);
-		if (ok && req->system && *req->system)
-			ok = cJSON_AddStringToObject(root, "system", req->system) != NULL;
-	} else {
-		/* api.openai.com wants max_completion_tokens; compatible servers
-		 * (vLLM, llama.cpp, Ollama) all take max_tokens. */
-		ok = ok && cJSON_AddNumberToObject(root, ep->default_base ? "max_completion_tokens"
-						   : "max_tokens", max_tokens);
-		if (ok && !fixed_temperature(req->model->name))
-			ok = cJSON_AddNumberToObject(root, "temperature", req->temperature) != NULL;
+	return m && m->name && llm_reasoning_model(m->name);
+}
+
+int llm_default_cap(const struct llm_request *req)
+{
+	if (req->max_tokens > 0)
+		return req->max_tokens;
+	/* each setting counts only where its provider sends it */
+	const struct llm_provider *p = req->model ? llm_provider_find(req->model->provider) : NULL;
+	if (!p)
+		p = &llm_openai;
+	if (p->thinking && req->thinking_budget > 0)
+		return req->thinking_budget + KERNEL_ROOM_TOKENS;
+	if (p->effort && ((req->reasoning_effort && strcmp(req->reasoning_effort, "none")) ||
+			  llm_model_reasons(req->model)))
+		return REASONING_CAP_TOKENS;
+	return KERNEL_ROOM_TOKENS;
+}
+
+/* ---- what models refused ---- */
+
+static void learned_key(const struct endpoint *ep, const struct llm_model *m, char *key,
+                        size_t len)
+{
+	snprintf(key, len, "%s %s %s", ep->p->name, ep->url, m->name);
+}
+
+static unsigned learned_get(struct llm_client *c, const char *key)
+{
+	unsigned bits = 0;
+	pthread_mutex_lock(&c->lock);
+	for (struct learned *l = c->learned; l; l = l->next)
+		if (!strcmp(l->key, key))
+			bits = l->bits;
+	pthread_mutex_unlock(&c->lock);
+	return bits;
+}
+
+/* Adds bit for key; true when this call is the one that learned it (and
+ * so the one to tell). */
+static bool learned_add(struct llm_client *c, const char *key, unsigned bit)
+{
+	bool news = true;
+	pthread_mutex_lock(&c->lock);
+	struct learned *l = c->learned;
+	while (l && strcmp(l->key, key))
+		l = l->next;
+	if (!l) {
+		l = calloc(1, sizeof(*l));
+		if (l)
+			l->key = strdup(key);
+		if (l && l->key) {
+			l->next = c->learned;
+			c->learned = l;
+		} else if (l) {
+			free(l);
+			l = NULL;
+		}
 	}
-	if (ok)
-		msgs = cJSON_AddArrayToObject(root, "messages");
-	ok = ok && msgs;
-	if (ok && !ep->anthropic && req->system && *req->system) {
-		cJSON *sys = cJSON_CreateObject();
-		ok = sys && cJSON_AddItemToArray(msgs, sys) &&
-		     cJSON_AddStringToObject(sys, "role", "system") &&
-		     cJSON_AddStringToObject(sys, "content", req->system);
+	if (l) {
+		news = !(l->bits & bit);
+		l->bits |= bit;
 	}
-	if (ok) {
-		cJSON *user = cJSON_CreateObject();
-		ok = user && cJSON_AddItemToArray(msgs, user) &&
-		     cJSON_AddStringToObject(user, "role", "user") &&
-		     cJSON_AddStringToObject(user, "content", req->prompt);
+	pthread_mutex_unlock(&c->lock);
+	return news;
+}
+
+/* Whether the JSON body has the member at path ("reasoning.effort"). */
+static bool body_has(const cJSON *root, const char *path)
+{
+	char part[64];
+	const cJSON *node = root;
+	while (*path && node) {
+		size_t n = strcspn(path, ".");
+		snprintf(part, sizeof(part), "%.*s", (int)n, path);
+		node = cJSON_GetObjectItemCaseSensitive(node, part);
+		path += n;
+		if (*path == '.')
+			path++;
 	}
-	char *body = ok ? cJSON_PrintUnformatted(root) : NULL;
-	cJSON_Delete(root);
-	return body;
+	return node != NULL;
+}
+
+/* Whether text holds word (case-insensitive) not inside a longer name. */
+static bool names(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = strcasestr(text, word); p; p = strcasestr(p + 1, word)) {
+		bool before = p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
+		bool after = !(isalnum((unsigned char)p[n]) || p[n] == '_');
+		if (before && after)
+			return true;
+	}
+	return false;
+}
+
+/* Words with which servers say a parameter or value is not taken. */
+static bool says_refused(const char *text)
+{
+	static const char *const words[] = {
+		"unsupported", "not supported", "does not support", "unrecognized",
+		"unknown", "not permitted", "extra_forbidden", "extra inputs",
+		"not allowed", "only the default", "unexpected", "not available",
+	};
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasestr(text, words[i]))
+			return true;
+	return false;
+}
+
+/* The parameter of the provider that a 400's error body refuses, among
+ * those the request body sent and not learned yet; NULL when none. */
+static const struct llm_param *refused_param(const struct llm_provider *p, const char *err_body,
+                                             const char *req_body, unsigned learned)
+{
+	cJSON *err = err_body ? cJSON_Parse(err_body) : NULL;
+	cJSON *sent = cJSON_Parse(req_body);
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(err, "error");
+	if (!cJSON_IsObject(e))
+		e = err;
+	const char *param = llm_json_str(e, "param");
+	const char *code = llm_json_str(e, "code");
+	const char *msg = llm_json_str(e, "message");
+	if (!msg && cJSON_IsString(e))
+		msg = e->valuestring;
+	if (!msg)
+		msg = err_body ? err_body : "";
+	bool refusal = (code && (strstr(code, "unsupported") || strstr(code, "unknown"))) ||
+		       says_refused(msg);
+	const struct llm_param *found = NULL;
+	for (const struct llm_param *q = p->params; q->name && !found; q++) {
+		if ((learned & q->learn) || !body_has(sent, q->name))
+			continue;
+		if (param && !strcmp(param, q->name))
+			found = q;
+		else if (refusal && names(msg, q->name))
+			found = q;
+	}
+	cJSON_Delete(err);
+	cJSON_Delete(sent);
+	return found;
 }
 
 /* What one HTTP exchange brought back. */
@@ -534,14 +656,10 @@ static CURLcode post_once(const struct llm_client *c, const struct endpoint *ep,
 	int nh = 0;
 	headers[nh++] = "Content-Type: application/json";
 	headers[nh++] = "Expect:"; /* no 100-continue round trip */
-	if (ep->anthropic) {
-		headers[nh++] = "anthropic-version: " ANTHROPIC_VERSION;
-		if (ep->key) {
-			snprintf(auth, sizeof(auth), "x-api-key: %s", ep->key);
-			headers[nh++] = auth;
-		}
-	} else if (ep->key) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", ep->key);
+	if (ep->p->version_header)
+		headers[nh++] = ep->p->version_header;
+	if (ep->key) {
+		ep->p->auth(ep->key, auth, sizeof(auth));
 		headers[nh++] = auth;
 	}
 	for (int i = 0; i < nh; i++) {
@@ -612,17 +730,16 @@ out:
 
 /* ---- reading replies ---- */
 
-/* A string member, or NULL. */
-static const char *json_str(const cJSON *obj, const char *name)
+const char *llm_json_str(const cJSON *obj, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* A token count, or 0. The server's number is clamped to 0..1e15 first:
- * converting a double out of long's range is undefined behaviour, and a
- * negative count would hand the kernel's token budget back. */
-static long json_long(const cJSON *obj, const char *name)
+/* The server's number is clamped to 0..1e15 first: converting a double
+ * out of long's range is undefined behaviour, and a negative count would
+ * hand the kernel's token budget back. */
+long llm_json_long(const cJSON *obj, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
 	if (!cJSON_IsNumber(v) || !(v->valuedouble > 0))
@@ -642,13 +759,13 @@ static void server_message(const char *body, char *out, size_t outlen)
 	if (root) {
 		const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
 		if (cJSON_IsObject(err))
-			msg = json_str(err, "message");
+			msg = llm_json_str(err, "message");
 		else if (cJSON_IsString(err))
 			msg = err->valuestring;
 		if (!msg)
-			msg = json_str(root, "message");
+			msg = llm_json_str(root, "message");
 		if (!msg)
-			msg = json_str(root, "detail");
+			msg = llm_json_str(root, "detail");
 	}
 	snprintf(out, outlen < 301 ? outlen : 301, "%s", msg ? msg : body);
 	for (char *p = out; *p; p++)
@@ -663,8 +780,7 @@ static bool quota_exhausted(const char *body)
 	return body && strstr(body, "insufficient_quota") != NULL;
 }
 
-/* Appends s to *dst (a malloc'd string or NULL); 0 or -ENOMEM. */
-static int append_str(char **dst, const char *s, size_t len)
+int llm_append(char **dst, const char *s, size_t len)
 {
 	size_t old = *dst ? strlen(*dst) : 0;
 	char *n = realloc(*dst, old + len + 1);
@@ -696,9 +812,9 @@ static int split_inline_think(struct llm_reply *r)
 		from = p;
 	else
 		return 0; /* text before the reasoning: leave it to reply.c */
-	if (r->reasoning && *r->reasoning && append_str(&r->reasoning, "\n", 1))
+	if (r->reasoning && *r->reasoning && llm_append(&r->reasoning, "\n", 1))
 		return -ENOMEM;
-	if (append_str(&r->reasoning, from, (size_t)(close - from)))
+	if (llm_append(&r->reasoning, from, (size_t)(close - from)))
 		return -ENOMEM;
 	const char *rest = close + strlen("</think>");
 	while (isspace((unsigned char)*rest))
@@ -707,96 +823,21 @@ static int split_inline_think(struct llm_reply *r)
 	return 0;
 }
 
-/* Text of an OpenAI message content: a string or an array of text parts. */
-static int openai_content(const cJSON *content, char **out)
+int llm_add_reasoning(struct llm_reply *r, const char *t)
 {
-	if (cJSON_IsString(content))
-		return append_str(out, content->valuestring, strlen(content->valuestring));
-	if (!cJSON_IsArray(content))
-		return -EPROTO;
-	const cJSON *part;
-	if (!*out && append_str(out, "", 0))
+	if (r->reasoning && *r->reasoning && llm_append(&r->reasoning, "\n", 1))
 		return -ENOMEM;
-	cJSON_ArrayForEach(part, content) {
-		const char *t = json_str(part, "text");
-		if (t && append_str(out, t, strlen(t)))
-			return -ENOMEM;
-	}
-	return 0;
+	return llm_append(&r->reasoning, t, strlen(t));
 }
 
-/* Reads a chat-completions reply. 0, -EPROTO (malformed; why in detail) or -ENOMEM. */
-static int parse_openai(cJSON *root, struct llm_reply *r, char *detail, size_t dlen)
+const struct llm_provider *llm_provider_find(const char *name)
 {
-	const cJSON *choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
-	const cJSON *choice = cJSON_IsArray(choices) ? cJSON_GetArrayItem(choices, 0) : NULL;
-	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(choice, "message");
-	if (!cJSON_IsObject(msg)) {
-		snprintf(detail, dlen, "no choices[0].message");
-		return -EPROTO;
-	}
-	const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
-	r->prompt_tokens = json_long(usage, "prompt_tokens");
-	r->completion_tokens = json_long(usage, "completion_tokens");
-	const char *finish = json_str(choice, "finish_reason");
-	r->truncated = finish && !strcmp(finish, "length");
-	const char *reasoning = json_str(msg, "reasoning_content");
-	if (!reasoning)
-		reasoning = json_str(msg, "reasoning");
-	if (reasoning && append_str(&r->reasoning, reasoning, strlen(reasoning)))
-		return -ENOMEM;
-	const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
-	if (content && !cJSON_IsNull(content)) {
-		int rc = openai_content(content, &r->text);
-		if (rc == -EPROTO)
-			snprintf(detail, dlen, "message.content is neither text nor parts");
-		return rc;
-	}
-	if (r->truncated)
-		return 0;
-	const char *refusal = json_str(msg, "refusal");
-	snprintf(detail, dlen, "%s%s", refusal ? "the model refused: " : "no message.content",
-		 refusal ? refusal : "");
-	return -EPROTO;
-}
-
-/* Reads a Messages API reply. 0, -EPROTO (why in detail) or -ENOMEM. */
-static int parse_anthropic(cJSON *root, struct llm_reply *r, char *detail, size_t dlen)
-{
-	const cJSON *content = cJSON_GetObjectItemCaseSensitive(root, "content");
-	if (!cJSON_IsArray(content)) {
-		snprintf(detail, dlen, "no content array");
-		return -EPROTO;
-	}
-	const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
-	r->prompt_tokens = json_long(usage, "input_tokens") +
-			   json_long(usage, "cache_creation_input_tokens") +
-			   json_long(usage, "cache_read_input_tokens");
-	r->completion_tokens = json_long(usage, "output_tokens");
-	const char *stop = json_str(root, "stop_reason");
-	r->truncated = stop && !strcmp(stop, "max_tokens");
-	if (append_str(&r->text, "", 0))
-		return -ENOMEM;
-	const cJSON *block;
-	cJSON_ArrayForEach(block, content) {
-		const char *type = json_str(block, "type");
-		if (!type)
-			continue;
-		if (!strcmp(type, "text")) {
-			const char *t = json_str(block, "text");
-			if (t && append_str(&r->text, t, strlen(t)))
-				return -ENOMEM;
-		} else if (!strcmp(type, "thinking")) {
-			const char *t = json_str(block, "thinking");
-			if (!t)
-				continue;
-			if (r->reasoning && *r->reasoning && append_str(&r->reasoning, "\n", 1))
-				return -ENOMEM;
-			if (append_str(&r->reasoning, t, strlen(t)))
-				return -ENOMEM;
-		}
-	}
-	return 0;
+	static const struct llm_provider *const all[] = {&llm_openai, &llm_responses,
+							 &llm_anthropic};
+	for (size_t i = 0; name && i < sizeof(all) / sizeof(all[0]); i++)
+		if (!strcmp(all[i]->name, name))
+			return all[i];
+	return NULL;
 }
 
 int llm_parse_reply(const char *provider, const char *body, size_t len,
@@ -806,6 +847,7 @@ int llm_parse_reply(const char *provider, const char *body, size_t len,
 	free(r->reasoning);
 	r->text = NULL;
 	r->reasoning = NULL;
+	r->reasoning_tokens = 0;
 	cJSON *root = cJSON_ParseWithLength(body, len);
 	if (!cJSON_IsObject(root)) {
 		snprintf(detail, dlen, "not a JSON object");
@@ -822,13 +864,19 @@ int llm_parse_reply(const char *provider, const char *body, size_t len,
 		free(copy);
 		snprintf(detail, dlen, "error in a 2xx reply: %s", msg);
 		rc = -EPROTO;
-	} else if (provider && !strcmp(provider, "anthropic")) {
-		rc = parse_anthropic(root, r, detail, dlen);
 	} else {
-		rc = parse_openai(root, r, detail, dlen);
+		const struct llm_provider *p = llm_provider_find(provider);
+		rc = (p ? p : &llm_openai)->parse(root, r, detail, dlen);
 	}
 	if (!rc && r->text)
 		rc = split_inline_think(r);
+	/* Not every API counts reasoning apart: about four bytes a token. */
+	if (!rc && !r->reasoning_tokens && r->reasoning && *r->reasoning) {
+		long est = (long)((strlen(r->reasoning) + 3) / 4);
+		if (r->completion_tokens > 0 && est > r->completion_tokens)
+			est = r->completion_tokens;
+		r->reasoning_tokens = est;
+	}
 	cJSON_Delete(root);
 	return rc;
 }
@@ -911,6 +959,37 @@ static enum verdict curl_verdict(CURLcode res, const char *errbuf, const char *u
 	}
 }
 
+/* Tells wait_note a line, made safe. */
+static void tell(void (*wait_note)(void *, const char *), void *arg, const char *key,
+                 const char *line)
+{
+	if (!wait_note)
+		return;
+	char *safe = redact(line, key);
+	if (safe)
+		wait_note(arg, safe);
+	free(safe);
+}
+
+/* The words for a reply cut off at the cap: which setting to raise. */
+static void truncated_words(const struct llm_request *req, const struct llm_reply *reply,
+                            const char *spec, char *words, size_t wlen)
+{
+	char used[128] = "";
+	if (reply->reasoning_tokens > 0)
+		snprintf(used, sizeof(used), ", %ld of them reasoning", reply->reasoning_tokens);
+	const char *also = "";
+	if (reply->reasoning_tokens * 2 > reply->completion_tokens) {
+		if (req->thinking_budget > 0)
+			also = ", or lower \"thinking_budget\"";
+		else if (req->reasoning_effort)
+			also = ", or lower \"reasoning_effort\"";
+	}
+	snprintf(words, wlen, "the reply from %s was cut off at the output cap of %d tokens "
+		 "(%ld tokens written%s): raise \"max_output_tokens\" in config.json%s",
+		 spec, reply->output_cap, reply->completion_tokens, used, also);
+}
+
 int llm_complete(struct llm_client *c, const struct llm_request *req,
                  struct llm_reply *reply, const atomic_int *cancel,
                  void (*wait_note)(void *arg, const char *line), void *note_arg)
@@ -925,7 +1004,16 @@ int llm_complete(struct llm_client *c, const struct llm_request *req,
 	int rc = resolve_endpoint(req->model, &ep, reply);
 	if (rc)
 		return rc;
-	char *body = build_body(req, &ep);
+	char lkey[1400];
+	learned_key(&ep, req->model, lkey, sizeof(lkey));
+	struct llm_wire wire = {
+		.req = req,
+		.official = ep.default_base,
+		.learned = learned_get(c, lkey),
+		.cap = llm_default_cap(req),
+	};
+	reply->output_cap = wire.cap;
+	char *body = ep.p->build(&wire);
 	if (!body) {
 		set_error(reply, NULL, "out of memory");
 		return -ENOMEM;
@@ -937,6 +1025,7 @@ int llm_complete(struct llm_client *c, const struct llm_request *req,
 	char errbuf[CURL_ERROR_SIZE];
 	rc = -EIO;
 	words[0] = '\0';
+	int sent = 0;
 	for (int attempt = 1; attempt <= c->opts.max_attempts; attempt++) {
 		if (cancelled(cancel)) {
 			rc = -ECANCELED;
@@ -949,7 +1038,7 @@ int llm_complete(struct llm_client *c, const struct llm_request *req,
 		long status = 0;
 		CURLcode res = post_once(c, &ep, body, &x, &status, errbuf);
 		slot_give(c);
-		reply->attempts = attempt;
+		reply->attempts = ++sent;
 		reply->http_status = (int)status;
 
 		enum verdict v;
@@ -968,8 +1057,7 @@ int llm_complete(struct llm_client *c, const struct llm_request *req,
 					     x.body.len, reply, detail, sizeof(detail));
 			if (!rc && reply->truncated) {
 				rc = -EPROTO;
-				snprintf(words, sizeof(words), "the reply from %s was cut off at "
-					 "the length limit (%ld tokens)", spec, reply->completion_tokens);
+				truncated_words(req, reply, spec, words, sizeof(words));
 				v = V_FAIL;
 			} else if (!rc) {
 				v = V_DONE;
@@ -984,10 +1072,34 @@ int llm_complete(struct llm_client *c, const struct llm_request *req,
 			}
 		} else {
 			char msg[320];
+			char http[400];
 			server_message(x.body.buf, msg, sizeof(msg));
-			snprintf(words, sizeof(words), "%s: HTTP %ld%s%s", spec, status,
-				 msg[0] ? ": " : "", msg);
+			snprintf(http, sizeof(http), "HTTP %ld%s%s", status, msg[0] ? ": " : "", msg);
+			snprintf(words, sizeof(words), "%s: %s", spec, http);
 			rc = status_errno(status);
+			const struct llm_param *refused = NULL;
+			if (status == 400 || status == 422)
+				refused = refused_param(ep.p, x.body.buf, body, wire.learned);
+			if (refused) {
+				/* the model refuses a parameter: ask again without it,
+				 * at once, and remember it for this model */
+				wire.learned |= refused->learn;
+				char *nbody = ep.p->build(&wire);
+				if (nbody) {
+					if (learned_add(c, lkey, refused->learn)) {
+						char line[800];
+						snprintf(line, sizeof(line), "%s refuses %s (%s): %s from "
+							 "now on", spec, refused->name, http,
+							 refused->instead);
+						tell(wait_note, note_arg, ep.key, line);
+					}
+					free(body);
+					body = nbody;
+					sb_release(&x.body);
+					attempt--;
+					continue;
+				}
+			}
 			bool transient = status == 429 || status == 408 || status == 425 ||
 					 status >= 500;
 			if (status == 429 && quota_exhausted(x.body.buf))
@@ -1004,7 +1116,7 @@ int llm_complete(struct llm_client *c, const struct llm_request *req,
 		}
 		if (v == V_FAIL || attempt == c->opts.max_attempts) {
 			if (v == V_RETRY)
-				set_error(reply, ep.key, "%s (gave up after %d attempts)", words, attempt);
+				set_error(reply, ep.key, "%s (gave up after %d attempts)", words, sent);
 			else
 				set_error(reply, ep.key, "%s", words);
 			break;
@@ -1019,19 +1131,14 @@ int llm_complete(struct llm_client *c, const struct llm_request *req,
 				cap = BACKOFF_CAP_S;
 			delay = cap * jitter_unit(c);
 		}
-		if (wait_note) {
-			char line[512];
-			if (delay >= 1.0)
-				snprintf(line, sizeof(line), "%s from %s, retrying in %.0f s (attempt %d of %d)",
-					 why, spec, delay, attempt + 1, c->opts.max_attempts);
-			else
-				snprintf(line, sizeof(line), "%s from %s, retrying in %.1f s (attempt %d of %d)",
-					 why, spec, delay, attempt + 1, c->opts.max_attempts);
-			char *safe = redact(line, ep.key);
-			if (safe)
-				wait_note(note_arg, safe);
-			free(safe);
-		}
+		char line[512];
+		if (delay >= 1.0)
+			snprintf(line, sizeof(line), "%s from %s, retrying in %.0f s (attempt %d of %d)",
+				 why, spec, delay, attempt + 1, c->opts.max_attempts);
+		else
+			snprintf(line, sizeof(line), "%s from %s, retrying in %.1f s (attempt %d of %d)",
+				 why, spec, delay, attempt + 1, c->opts.max_attempts);
+		tell(wait_note, note_arg, ep.key, line);
 		rc = sleep_cancellable(delay, cancel);
 		if (rc)
 			break;

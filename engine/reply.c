@@ -8,6 +8,17 @@
  * anything else is read, so a draft in the reasoning is never taken for the
  * answer. A fence that opens and never closes means the reply was cut off:
  * reply_code then finds no code rather than half of it.
+ *
+ * The code is chosen the way real replies are written: explanations with
+ * small snippets, the code, then often a usage example ("Compile and run
+ * it with:" and a ```bash block), sometimes a first and a second version,
+ * headers in a block of their own. So only blocks in the target's language
+ * (or untagged) are candidates, a shell, console, text, json or diff block
+ * never is, nor one holding SEARCH/REPLACE markers; among the candidates
+ * the winner is the one that defines most of the parent's functions, the
+ * last one on a tie. The function scan is a light lexer (comments,
+ * strings, preprocessor lines and braces), not a C parser: it only has to
+ * tell a definition of f from a call of f or a prototype.
  */
 #include "engine/reply.h"
 
@@ -173,10 +184,287 @@ static bool fence_close(const struct line *l, char ch, size_t count)
 	return j == l->len;
 }
 
+/* Fence languages that are never the code, whatever the target. */
+static const char *const never_code[] = {
+	"bash", "sh", "shell", "zsh", "console", "shell-session", "sh-session", "terminal",
+	"text", "txt", "plaintext", "output", "json", "jsonc", "diff", "patch", NULL,
+};
+
+/* Fence languages of the C family (C, C++, CUDA, OpenCL, headers). */
+static const char *const c_family[] = {
+	"c", "h", "cpp", "c++", "cxx", "cc", "hpp", "hh", "cuda", "cu", "cuh", "cl", "opencl",
+	NULL,
+};
+
+static const char *const python_family[] = {"python", "py", "python3", NULL};
+
+static bool in_list(const char *const *list, const char *word)
+{
+	for (int i = 0; list[i]; i++)
+		if (!strcasecmp(list[i], word))
+			return true;
+	return false;
+}
+
+/* The language of a fence opener line: the first word of its info string,
+ * lowercased, without pandoc's "{." or a ":file" tail. "" when untagged. */
+static void fence_lang(const struct line *l, char *out, size_t outlen)
+{
+	size_t i = 0;
+	while (i < l->len && (l->start[i] == ' ' || l->start[i] == '\t'))
+		i++;
+	char ch = l->start[i];
+	while (i < l->len && l->start[i] == ch)
+		i++;
+	while (i < l->len && (l->start[i] == ' ' || l->start[i] == '\t' || l->start[i] == '{' ||
+			      l->start[i] == '.'))
+		i++;
+	size_t n = 0;
+	while (i < l->len && n + 1 < outlen && !isspace((unsigned char)l->start[i]) &&
+	       l->start[i] != ':' && l->start[i] != '}' && l->start[i] != ',') {
+		out[n++] = (char)tolower((unsigned char)l->start[i]);
+		i++;
+	}
+	out[n] = '\0';
+}
+
+/* Whether a fence language may hold the code of a file named file_name. */
+static bool lang_fits(const char *lang, const char *file_name)
+{
+	if (!*lang)
+		return true;
+	if (in_list(never_code, lang))
+		return false;
+	const char *dot = file_name ? strrchr(file_name, '.') : NULL;
+	if (!dot || !dot[1])
+		return true;
+	const char *ext = dot + 1;
+	if (in_list(c_family, ext))
+		return in_list(c_family, lang);
+	if (in_list(python_family, ext))
+		return in_list(python_family, lang);
+	return !strcasecmp(lang, ext);
+}
+
+/* ---- which functions a piece of code defines ---- */
+
+static bool ident_start(char c)
+{
+	return isalpha((unsigned char)c) || c == '_';
+}
+
+static bool ident_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+/* Skips a comment, string or character literal at p; returns p unchanged
+ * when there is none. */
+static const char *skip_lexeme(const char *p)
+{
+	if (p[0] == '/' && p[1] == '/') {
+		const char *nl = strchr(p, '\n');
+		return nl ? nl : p + strlen(p);
+	}
+	if (p[0] == '/' && p[1] == '*') {
+		const char *e = strstr(p + 2, "*/");
+		return e ? e + 2 : p + strlen(p);
+	}
+	if (*p == '"' || *p == '\'') {
+		char q = *p++;
+		while (*p && *p != q && *p != '\n') {
+			if (*p == '\\' && p[1])
+				p++;
+			p++;
+		}
+		return *p == q ? p + 1 : p;
+	}
+	return p;
+}
+
+/* Calls fn for every function the code defines: at brace depth 0, a name,
+ * a parenthesized list and then "{" (after qualifiers or attributes); and
+ * Python's "def name(". */
+static void each_definition(const char *code, void (*fn)(void *arg, const char *name,
+                                                         size_t len), void *arg)
+{
+	int depth = 0;
+	bool line_start = true;
+	const char *p = code;
+	while (*p) {
+		const char *q = skip_lexeme(p);
+		if (q != p) {
+			p = q;
+			continue;
+		}
+		char c = *p;
+		if (line_start && c == '#') {
+			/* a preprocessor line, continuations included */
+			while (*p && !(*p == '\n' && p[-1] != '\\'))
+				p++;
+			continue;
+		}
+		if (c == '\n') {
+			line_start = true;
+			p++;
+			continue;
+		}
+		if (!isspace((unsigned char)c))
+			line_start = false;
+		if (c == '{') {
+			depth++;
+		} else if (c == '}') {
+			if (depth > 0)
+				depth--;
+		} else if (ident_start(c) && (p == code || !ident_char(p[-1]))) {
+			const char *name = p;
+			while (ident_char(*p))
+				p++;
+			size_t len = (size_t)(p - name);
+			if (len == 3 && !strncmp(name, "def", 3) && (name == code || name[-1] == '\n' ||
+			    name[-1] == ' ' || name[-1] == '\t')) {
+				const char *d = p;
+				while (*d == ' ' || *d == '\t')
+					d++;
+				const char *dn = d;
+				while (ident_char(*d))
+					d++;
+				if (d > dn && *d == '(')
+					fn(arg, dn, (size_t)(d - dn));
+				continue;
+			}
+			if (depth != 0)
+				continue;
+			const char *a = p;
+			while (*a == ' ' || *a == '\t' || *a == '\n' || *a == '\r')
+				a++;
+			if (*a != '(')
+				continue;
+			/* the parameter list, then what may stand before the body */
+			int par = 0;
+			for (; *a; a++) {
+				const char *s2 = skip_lexeme(a);
+				if (s2 != a) {
+					a = s2 - 1;
+					continue;
+				}
+				if (*a == '(')
+					par++;
+				else if (*a == ')' && --par == 0)
+					break;
+				else if (*a == ';' || *a == '{' || *a == '}')
+					break;
+			}
+			if (*a != ')')
+				continue;
+			a++;
+			for (;;) {
+				while (isspace((unsigned char)*a))
+					a++;
+				if (ident_start(*a)) {
+					/* const, noexcept, __attribute__((...)), a macro */
+					while (ident_char(*a))
+						a++;
+					while (isspace((unsigned char)*a))
+						a++;
+					if (*a == '(') {
+						int d2 = 0;
+						for (; *a; a++) {
+							if (*a == '(')
+								d2++;
+							else if (*a == ')' && --d2 == 0)
+								break;
+						}
+						if (*a)
+							a++;
+					}
+					continue;
+				}
+				break;
+			}
+			if (*a == '{')
+				fn(arg, name, len);
+			continue;
+		}
+		p++;
+	}
+}
+
+/* The names a piece of code defines, as one string "\nf\ng\n". */
+static void add_name(void *arg, const char *name, size_t len)
+{
+	struct strbuf *sb = arg;
+	if (!sb->len)
+		sb_adds(sb, "\n");
+	sb_add(sb, name, len);
+	sb_adds(sb, "\n");
+}
+
+struct score {
+	const char *names;   /* "\nf\ng\n" of the parent */
+	int hits;
+	struct strbuf seen;  /* names counted already */
+};
+
+static void count_name(void *arg, const char *name, size_t len)
+{
+	struct score *sc = arg;
+	char key[160];
+	if (len + 3 > sizeof(key))
+		return;
+	snprintf(key, sizeof(key), "\n%.*s\n", (int)len, name);
+	if (!strstr(sc->names, key) || (sc->seen.buf && strstr(sc->seen.buf, key)))
+		return;
+	sc->hits++;
+	if (!sc->seen.len)
+		sb_adds(&sc->seen, "\n");
+	sb_add(&sc->seen, name, len);
+	sb_adds(&sc->seen, "\n");
+}
+
+/* How many of names ("\nf\ng\n") the code defines. */
+static int defines(const char *code, const char *names)
+{
+	struct score sc = {.names = names};
+	each_definition(code, count_name, &sc);
+	sb_release(&sc.seen);
+	return sc.hits;
+}
+
+/* Whether a block's lines hold a SEARCH/REPLACE marker: edits, not a file. */
+static bool holds_edits(const struct line *lines, int from, int to);
+
+/* A block of lines [from, to) as a string, indent spaces removed. */
+static char *block_text(const struct line *lines, int from, int to, size_t indent)
+{
+	struct strbuf sb = {0};
+	bool ok = true;
+	for (int i = from; i < to && ok; i++) {
+		const char *s = lines[i].start;
+		size_t len = lines[i].len;
+		size_t strip = 0;
+		while (strip < indent && strip < len && s[strip] == ' ')
+			strip++;
+		ok = sb_add(&sb, s + strip, len - strip) == 0 && sb_add(&sb, "\n", 1) == 0;
+	}
+	if (!ok) {
+		sb_release(&sb);
+		return NULL;
+	}
+	char *t = sb_detach(&sb);
+	return t ? t : strdup("");
+}
+
 char *reply_code(const char *text)
+{
+	return reply_code_for(text, NULL);
+}
+
+char *reply_code_for(const char *text, const struct reply_want *want)
 {
 	if (!text)
 		return NULL;
+	const char *file_name = want ? want->file_name : NULL;
 	char *clean = strip_think(text);
 	if (!clean)
 		return NULL;
@@ -186,10 +474,15 @@ char *reply_code(const char *text)
 		free(clean);
 		return NULL;
 	}
+	char *names = NULL;
+	if (want && want->parent) {
+		struct strbuf sb = {0};
+		each_definition(want->parent, add_name, &sb);
+		names = sb_detach(&sb);
+	}
 
-	int best_from = -1;
-	int best_to = -1;
-	size_t best_indent = 0;
+	char *best = NULL;
+	int best_hits = -1;
 	bool cut = false;
 	for (int i = 0; i < n; i++) {
 		char ch;
@@ -197,40 +490,38 @@ char *reply_code(const char *text)
 		size_t indent;
 		if (!fence_open(&lines[i], &ch, &count, &indent))
 			continue;
+		char lang[32];
+		fence_lang(&lines[i], lang, sizeof(lang));
+		bool fits = lang_fits(lang, file_name);
 		int j = i + 1;
 		while (j < n && !fence_close(&lines[j], ch, count))
 			j++;
 		if (j >= n) {
-			cut = true;
+			/* never closed: cut off, unless it was never the code */
+			cut = fits;
 			break;
 		}
-		best_from = i + 1;
-		best_to = j;
-		best_indent = indent;
+		if (fits && !holds_edits(lines, i + 1, j)) {
+			char *code = block_text(lines, i + 1, j, indent);
+			int hits = code && names && *names ? defines(code, names) : 0;
+			if (code && hits >= best_hits) {
+				free(best);
+				best = code;
+				best_hits = hits;
+			} else {
+				free(code);
+			}
+		}
 		i = j;
 	}
-
-	char *code = NULL;
-	if (!cut && best_from >= 0) {
-		struct strbuf sb = {0};
-		bool ok = true;
-		for (int i = best_from; i < best_to && ok; i++) {
-			const char *s = lines[i].start;
-			size_t len = lines[i].len;
-			size_t strip = 0;
-			while (strip < best_indent && strip < len && s[strip] == ' ')
-				strip++;
-			ok = sb_add(&sb, s + strip, len - strip) == 0 &&
-			     sb_add(&sb, "\n", 1) == 0;
-		}
-		if (ok)
-			code = sb_detach(&sb);
-		else
-			sb_release(&sb);
+	if (cut) {
+		free(best);
+		best = NULL;
 	}
+	free(names);
 	free(lines);
 	free(clean);
-	return code;
+	return best;
 }
 
 char *reply_plan(const char *text)
@@ -282,6 +573,14 @@ static enum marker marker_of(const struct line *l)
 	if (len == 7 && !strncmp(l->start, "=======", 7))
 		return M_DIVIDER;
 	return M_NONE;
+}
+
+static bool holds_edits(const struct line *lines, int from, int to)
+{
+	for (int i = from; i < to; i++)
+		if (marker_of(&lines[i]) == M_SEARCH)
+			return true;
+	return false;
 }
 
 /* Whether two lines are equal; with loose, trailing blanks do not count. */

@@ -54,6 +54,10 @@ struct run_ctx {
 	pthread_mutex_t lock;        /* best_*, evaluated: task threads share them */
 	int64_t best_num;
 	int64_t best_time_ns;
+	double best_spread;
+	bool no_gain;                /* the final re-timing found no finalist faster */
+	int64_t closest;             /* then: the nearest finalist and its ratio */
+	double closest_ratio, closest_lo, closest_hi;
 	long tokens;                 /* LLM tokens spent by this run */
 	int evaluated;               /* candidates evaluated by this run */
 	int64_t started_mono_ns;
@@ -89,12 +93,23 @@ int run_remeasure(struct run_ctx *rc, int64_t num, struct ac_result *r);
 
 /* How many of the fastest correct candidates are timed again at the end. */
 #define RUN_FINALISTS 4
+#define RUN_RETIME_MAX_ROUNDS 100
+#define RUN_RETIME_MIN_TIME_S 0.1   /* each run of a round times this long */
 
-/* Times the RUN_FINALISTS fastest correct candidates again, stores the new
- * figures (retime_ns) and makes the fastest on those figures the best:
- * noise in one measurement must not crown a winner. state is the status
- * word meanwhile ("searching", "tuning"). */
+/* The final verdict: the RUN_FINALISTS fastest correct candidates and the
+ * input (the incumbent) are timed again interleaved, cfg.retime_rounds
+ * rounds of one run each (engine/noise.h). A finalist replaces the input
+ * only when the 95% interval of its paired time ratio lies below 1; the
+ * fastest such one becomes the best, else the input does. Stores the
+ * figures (retime_ns: the input's median, a finalist's the input's times
+ * its ratio) and how they were reached (verdicts), so every view shows the
+ * same best and speedup. state is the status word meanwhile. */
 void run_finalists(struct run_ctx *rc, const char *state);
+
+/* The final words for status: "best 2.98x (#7, 1.2 ms vs 3.6 ms)" or
+ * "no significant improvement over the input (closest #7: 1.01x, 95%
+ * interval 0.98x-1.03x)". */
+void run_best_words(struct run_ctx *rc, char *buf, size_t len);
 
 /* Makes num the best, whatever its stored time (after re-measurement). */
 void run_set_best(struct run_ctx *rc, int64_t num, int64_t time_ns);
@@ -108,9 +123,10 @@ int run_evaluate(struct run_ctx *rc, int64_t num, struct ac_result *r);
 /* Adds a candidate (c->run_id is set here); 0 and c->num, or -errno. */
 int run_add_candidate(struct run_ctx *rc, struct cand_row *c);
 
-/* Considers candidate num with time t for best: when it is correct and
- * faster than the best so far, best.c changes (and its mtime). */
-void run_offer_best(struct run_ctx *rc, int64_t num, int64_t time_ns);
+/* Considers candidate num with time t (relative spread spread) for best:
+ * when it is faster than the best so far beyond both measurements' noise
+ * (noise_first_beats), best.c changes (and its mtime). */
+void run_offer_best(struct run_ctx *rc, int64_t num, int64_t time_ns, double spread);
 
 /* Runs fn(arg, i) for i in [0, n) on up to threads threads; returns when all
  * are done. */

@@ -54,6 +54,10 @@ struct search {
 	bool out_of_tokens;
 	bool out_of_candidates;
 	int llm_failures;
+	long reasoning_tokens;     /* of rc->tokens, spent reasoning (under lock) */
+	const char *effort;        /* the model settings: config.json, else -o */
+	int thinking_budget;
+	int max_output_tokens;
 	char **steps;              /* schedule reuse: one step per early iteration */
 	int nsteps;
 };
@@ -158,7 +162,9 @@ static int ask(struct search *s, const char *slot, const struct llm_model *model
 		.model = model,
 		.prompt = prompt,
 		.temperature = rc->cfg.temperature,
-		.max_tokens = 8192,
+		.max_tokens = s->max_output_tokens,
+		.reasoning_effort = s->effort,
+		.thinking_budget = s->thinking_budget,
 	};
 	struct llm_reply reply = {0};
 	int64_t t0 = mono_ns();
@@ -201,7 +207,8 @@ static int ask(struct search *s, const char *slot, const struct llm_model *model
 	if (err) {
 		char e[600];
 		if (reply.truncated)
-			snprintf(e, sizeof(e), "reply cut off at the length limit");
+			snprintf(e, sizeof(e), "reply cut off at the length limit: %s",
+			         reply.error ? reply.error : "no more room");
 		else
 			snprintf(e, sizeof(e), "%s", reply.error ? reply.error : strerror(-err));
 		call->error = strdup(e);
@@ -211,6 +218,7 @@ static int ask(struct search *s, const char *slot, const struct llm_model *model
 	call->truncated = reply.truncated;
 	call->prompt_tokens = reply.prompt_tokens;
 	call->completion_tokens = reply.completion_tokens;
+	call->reasoning_tokens = reply.reasoning_tokens;
 	call->attempts = reply.attempts;
 	call->wall_ns = mono_ns() - t0;
 	llm_reply_clear(&reply);
@@ -218,10 +226,12 @@ static int ask(struct search *s, const char *slot, const struct llm_model *model
 	long used = call->prompt_tokens + call->completion_tokens;
 	pthread_mutex_lock(&s->lock);
 	rc->tokens += used;
+	s->reasoning_tokens += call->reasoning_tokens;
 	if (call->error[0])
 		s->llm_failures++;
 	pthread_mutex_unlock(&s->lock);
 	engine_add_tokens(rc->e, used);
+	engine_add_reasoning_tokens(rc->e, call->reasoning_tokens);
 	if (call->error[0])
 		run_log(rc, "llm: %s (%s): %s", slot, model->spec, call->error);
 	return 0;
@@ -248,6 +258,7 @@ static int settle(struct search *s, int64_t num)
 		return err;
 	bool pending = !strcmp(c.outcome, "pending");
 	int64_t t = !strcmp(c.outcome, "ok") ? c.time_ns : 0;
+	double spread = c.spread;
 	cand_row_clear(&c);
 	if (pending) {
 		struct ac_result r;
@@ -257,10 +268,11 @@ static int settle(struct search *s, int64_t num)
 			return err;
 		}
 		t = r.outcome == AC_OK ? r.time_ns : 0;
+		spread = r.spread;
 		ac_result_clear(&r);
 	}
 	if (t > 0)
-		run_offer_best(rc, num, t);
+		run_offer_best(rc, num, t, spread);
 	search_status(s, "searching");
 	return 0;
 }
@@ -332,12 +344,19 @@ static int parent_ctx(struct search *s, int64_t parent, struct prompt_ctx *ctx,
 	return 0;
 }
 
-/* The code of an implement reply: the last fenced block, or SEARCH/REPLACE
- * edits applied to the parent. NULL with the reason in why. */
+/* The code of an implement reply: the fenced block in the input's
+ * language that defines the parent's functions (reply.h), or SEARCH/REPLACE
+ * edits applied to the parent (asked for with "edits", or sent instead of
+ * a whole file). NULL with the reason in why. */
 static char *code_of(struct search *s, const char *parent_code, const char *text, char *why,
                      size_t len)
 {
-	if (s->rc->cfg.edits && strstr(text, "<<<<<<< SEARCH")) {
+	bool has_edits = strstr(text, "<<<<<<< SEARCH") != NULL;
+	struct reply_want want = {.file_name = s->rc->row.input_name, .parent = parent_code};
+	char *code = s->rc->cfg.edits && has_edits ? NULL : reply_code_for(text, &want);
+	if (code)
+		return code;
+	if (has_edits) {
 		char *out = NULL;
 		char err[300];
 		if (reply_apply_edits(parent_code, text, &out, err, sizeof(err)) == 0)
@@ -345,9 +364,7 @@ static char *code_of(struct search *s, const char *parent_code, const char *text
 		snprintf(why, len, "edit does not apply: %s", err);
 		return NULL;
 	}
-	char *code = reply_code(text);
-	if (!code)
-		snprintf(why, len, "no code in reply");
+	snprintf(why, len, "no code in reply");
 	return code;
 }
 
@@ -382,6 +399,7 @@ static int64_t implement(struct search *s, const struct slot_task *t, const char
 	c.plan_prompt = strdup(plan_prompt ? plan_prompt : "");
 	c.code_prompt = strdup(from_plan_reply ? "" : prompt);
 	c.tokens = call.prompt_tokens + call.completion_tokens;
+	c.reasoning_tokens = call.reasoning_tokens;
 	char *plan_text = from_plan_reply ? reply_plan(call.reply) : NULL;
 	c.plan = strdup(plan_text ? plan_text : plan);
 	free(plan_text);
@@ -706,14 +724,25 @@ static void restore_beam(struct search *s)
 	cand_rows_free(rows, n);
 }
 
+/* " (N reasoning)" when the run's models reasoned, else "". Call with s->lock held. */
+static void reasoning_words(const struct search *s, char *buf, size_t len)
+{
+	if (s->reasoning_tokens > 0)
+		snprintf(buf, len, " (%ld reasoning)", s->reasoning_tokens);
+	else if (len)
+		buf[0] = '\0';
+}
+
 static void search_status(struct search *s, const char *state)
 {
 	struct run_ctx *rc = s->rc;
 	pthread_mutex_lock(&s->lock);
 	double sp = rc->best_time_ns > 0 ? (double)rc->input_time_ns / rc->best_time_ns : 1.0;
-	run_progress(rc, state, "searching %d/%d: %d candidates, best %.2fx (#%lld), %ld tokens",
+	char reasoning[64];
+	reasoning_words(s, reasoning, sizeof(reasoning));
+	run_progress(rc, state, "searching %d/%d: %d candidates, best %.2fx (#%lld), %ld tokens%s",
 	             s->iteration, rc->cfg.iterations, s->candidates, sp,
-	             (long long)rc->best_num, rc->tokens);
+	             (long long)rc->best_num, rc->tokens, reasoning);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -743,6 +772,30 @@ static void fill_gpu(struct run_ctx *rc, char **notes)
 	*notes = sb_detach(&sb);
 }
 
+/* The model settings of the run: each of config.json's keys, else the
+ * mount's -o; the pair checked together. -EINVAL with the reason in err. */
+static int model_settings(struct search *s, char *err, size_t errlen)
+{
+	struct run_ctx *rc = s->rc;
+	const struct engine_opts *o = engine_options(rc->e);
+	const char *effort = rc->cfg.reasoning_effort ? rc->cfg.reasoning_effort
+	                                              : o->reasoning_effort;
+	s->thinking_budget = rc->cfg.thinking_budget > 0 ? rc->cfg.thinking_budget
+	                                                 : o->thinking_budget;
+	s->max_output_tokens = rc->cfg.max_output_tokens > 0 ? rc->cfg.max_output_tokens
+	                                                     : o->max_output_tokens;
+	int err_ = config_check_reasoning("config.json with -o", effort, s->thinking_budget,
+	                                  s->max_output_tokens, &s->effort, err, errlen);
+	if (err_)
+		return err_;
+	long calls, tokens, reasoning = 0;
+	int64_t wall;
+	/* a resumed run goes on counting from what its stored calls spent */
+	store_call_totals(engine_writer(rc->e), rc->rid, &calls, &tokens, &wall, &reasoning);
+	s->reasoning_tokens = reasoning;
+	return 0;
+}
+
 static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const *code_specs)
 {
 	struct search s = {0};
@@ -752,10 +805,13 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 	int rc_ = parse_models(model_specs, &s.models, &s.nmodels, err, sizeof(err));
 	if (!rc_)
 		rc_ = parse_models(code_specs, &s.code_models, &s.ncode, err, sizeof(err));
+	if (!rc_)
+		rc_ = model_settings(&s, err, sizeof(err));
 	if (rc_) {
 		run_status(rc, "failed", "failed: %s", err);
 		store_run_set_state(engine_writer(rc->e), rc->rid, "failed", true);
 		free_models(s.models, s.nmodels);
+		free_models(s.code_models, s.ncode);
 		pthread_mutex_destroy(&s.lock);
 		return -EINVAL;
 	}
@@ -819,15 +875,17 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 		run_finalists(rc, "searching");
 	int result = run_cancelled(rc) ? -ECANCELED : 0;
 	if (!result) {
-		char d1[32], d2[32];
-		double sp = rc->best_time_ns > 0 ? (double)rc->input_time_ns / rc->best_time_ns : 1.0;
+		char best[300];
 		const char *why = s.out_of_tokens ? "; token budget spent"
 		                  : s.out_of_candidates ? "; candidate budget reached" : "";
-		run_status(rc, "done", "done: %d iterations, %d candidates, best %.2fx (#%lld, %s vs %s), "
-		           "%ld tokens%s", done_iters > rc->cfg.iterations ? rc->cfg.iterations : done_iters,
-		           s.candidates, sp, (long long)rc->best_num,
-		           fmt_duration(rc->best_time_ns, d1, sizeof(d1)),
-		           fmt_duration(rc->input_time_ns, d2, sizeof(d2)), rc->tokens, why);
+		char reasoning[64];
+		pthread_mutex_lock(&s.lock);
+		reasoning_words(&s, reasoning, sizeof(reasoning));
+		pthread_mutex_unlock(&s.lock);
+		run_best_words(rc, best, sizeof(best));
+		run_status(rc, "done", "done: %d iterations, %d candidates, %s, %ld tokens%s%s",
+		           done_iters > rc->cfg.iterations ? rc->cfg.iterations : done_iters,
+		           s.candidates, best, rc->tokens, reasoning, why);
 	}
 	store_run_set_progress(engine_writer(rc->e), rc->rid, done_iters, rc->tokens);
 	menu_clear(&s.menu);

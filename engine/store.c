@@ -122,7 +122,15 @@ static const char *migrations[] = {
 	"ALTER TABLE candidate ADD COLUMN slot TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE candidate ADD COLUMN retime_ns INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX candidate_slot ON candidate(run_id, slot);",
-	/* version 3: where a candidate's timed run happened (executors) */
+	/* version 3: reasoning tokens, per call and per candidate (of their
+	 * completion tokens, those the model spent reasoning) */
+	"ALTER TABLE llm_call ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE candidate ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;",
+	/* 3 -> 4: how each verdict was reached (the judge's figures, re-checks,
+	 * the interleaved re-timing), per candidate and for the run */
+	"ALTER TABLE candidate ADD COLUMN verdict TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE run ADD COLUMN verdict TEXT NOT NULL DEFAULT '';",
+	/* 4 -> 5: where a candidate's timed run happened (executors) */
 	"ALTER TABLE candidate ADD COLUMN job TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE candidate ADD COLUMN node TEXT NOT NULL DEFAULT '';",
 };
@@ -882,6 +890,7 @@ void run_row_clear(struct run_row *r)
 	free(r->input_name);
 	free(r->input);
 	free(r->config);
+	free(r->verdict);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -934,7 +943,7 @@ int store_run_create(struct store *s, int64_t kid, const char *target,
 }
 
 #define RUN_COLS "id, kernel_id, state, target, input_name, input, config, best, best_ns, " \
-	"created_ns, finished_ns, iteration, tokens"
+	"created_ns, finished_ns, iteration, tokens, verdict"
 
 static void run_from(sqlite3_stmt *st, struct run_row *r)
 {
@@ -951,6 +960,7 @@ static void run_from(sqlite3_stmt *st, struct run_row *r)
 	r->finished_ns = sqlite3_column_int64(st, 10);
 	r->iteration = sqlite3_column_int(st, 11);
 	r->tokens = (long)sqlite3_column_int64(st, 12);
+	r->verdict = col_text(st, 13);
 }
 
 static int run_one(sqlite3_stmt *st, struct run_row *r)
@@ -1163,9 +1173,22 @@ void cand_row_clear(struct cand_row *c)
 	free(c->plan_prompt);
 	free(c->code_prompt);
 	free(c->slot);
+	free(c->verdict);
 	free(c->job);
 	free(c->node);
 	memset(c, 0, sizeof(*c));
+}
+
+double cand_speedup(const struct cand_row *input, const struct cand_row *c)
+{
+	if (!input || !c || !input->outcome || !c->outcome || strcmp(input->outcome, "ok") ||
+	    strcmp(c->outcome, "ok"))
+		return 0;
+	if (input->retime_ns > 0 && c->retime_ns > 0)
+		return (double)input->retime_ns / (double)c->retime_ns;
+	if (input->time_ns <= 0 || c->time_ns <= 0)
+		return 0;
+	return (double)input->time_ns / (double)(c->retime_ns > 0 ? c->retime_ns : c->time_ns);
 }
 
 void cand_rows_free(struct cand_row *rows, int n)
@@ -1179,8 +1202,8 @@ static const char SQL_CAND_NEXT[] =
 	"SELECT coalesce(max(num) + 1, 0) FROM candidate WHERE run_id = ?";
 static const char SQL_CAND_ADD[] =
 	"INSERT INTO candidate(run_id, num, parent, iteration, origin, plan, option, model, "
-	"source, outcome, message, plan_prompt, code_prompt, tokens, created_ns, slot) "
-	"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	"source, outcome, message, plan_prompt, code_prompt, tokens, created_ns, slot, "
+	"reasoning_tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 int store_cand_add(struct store *s, struct cand_row *c)
 {
@@ -1222,6 +1245,7 @@ int store_cand_add(struct store *s, struct cand_row *c)
 			sqlite3_bind_int64(st, 14, c->tokens);
 			sqlite3_bind_int64(st, 15, c->created_ns);
 			bind_text(st, 16, c->slot);
+			sqlite3_bind_int64(st, 17, c->reasoning_tokens);
 			rc = step_done(s, st);
 		}
 	}
@@ -1277,8 +1301,8 @@ int store_cand_set_beam(struct store *s, int64_t rid, int64_t num, int in_beam)
 
 #define CAND_COLS "run_id, num, parent, iteration, origin, plan, option, model, " \
 	"length(source), outcome, time_ns, samples, spread, message, length(CAST(log AS BLOB)), tokens, " \
-	"in_beam, created_ns, evaluated_ns, slot, retime_ns, job, node"
-#define CAND_NCOLS 23
+	"in_beam, created_ns, evaluated_ns, slot, retime_ns, reasoning_tokens, verdict, job, node"
+#define CAND_NCOLS 25
 
 static void cand_from(sqlite3_stmt *st, struct cand_row *c)
 {
@@ -1303,8 +1327,10 @@ static void cand_from(sqlite3_stmt *st, struct cand_row *c)
 	c->evaluated_ns = sqlite3_column_int64(st, 18);
 	c->slot = col_text(st, 19);
 	c->retime_ns = sqlite3_column_int64(st, 20);
-	c->job = col_text(st, 21);
-	c->node = col_text(st, 22);
+	c->reasoning_tokens = (long)sqlite3_column_int64(st, 21);
+	c->verdict = col_text(st, 22);
+	c->job = col_text(st, 23);
+	c->node = col_text(st, 24);
 }
 
 static const char SQL_CAND_GET[] =
@@ -1466,6 +1492,40 @@ int store_cand_set_retime(struct store *s, int64_t rid, int64_t num, int64_t ns)
 	return rc;
 }
 
+static const char SQL_CAND_VERDICT[] =
+	"UPDATE candidate SET verdict = ? WHERE run_id = ? AND num = ?";
+
+int store_cand_set_verdict(struct store *s, int64_t rid, int64_t num, const char *json)
+{
+	lock(s);
+	sqlite3_stmt *st = stmt(s, SQL_CAND_VERDICT);
+	int rc = -EIO;
+	if (st) {
+		bind_text(st, 1, json ? json : "");
+		sqlite3_bind_int64(st, 2, rid);
+		sqlite3_bind_int64(st, 3, num);
+		rc = step_done(s, st);
+	}
+	unlock(s);
+	return rc;
+}
+
+static const char SQL_RUN_VERDICT[] = "UPDATE run SET verdict = ? WHERE id = ?";
+
+int store_run_set_verdict(struct store *s, int64_t rid, const char *json)
+{
+	lock(s);
+	sqlite3_stmt *st = stmt(s, SQL_RUN_VERDICT);
+	int rc = -EIO;
+	if (st) {
+		bind_text(st, 1, json ? json : "");
+		sqlite3_bind_int64(st, 2, rid);
+		rc = step_done(s, st);
+	}
+	unlock(s);
+	return rc;
+}
+
 static const char SQL_CAND_WHERE[] =
 	"UPDATE candidate SET job = ?, node = ? WHERE run_id = ? AND num = ?";
 
@@ -1527,8 +1587,8 @@ void llm_call_row_clear(struct llm_call_row *c)
 
 static const char SQL_CALL_PUT[] =
 	"INSERT OR REPLACE INTO llm_call(run_id, slot, model, prompt, reply, reasoning, error, "
-	"truncated, prompt_tokens, completion_tokens, attempts, wall_ns, created_ns) "
-	"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	"truncated, prompt_tokens, completion_tokens, attempts, wall_ns, created_ns, "
+	"reasoning_tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 int store_call_put(struct store *s, const struct llm_call_row *c)
 {
@@ -1549,6 +1609,7 @@ int store_call_put(struct store *s, const struct llm_call_row *c)
 		sqlite3_bind_int(st, 11, c->attempts);
 		sqlite3_bind_int64(st, 12, c->wall_ns);
 		sqlite3_bind_int64(st, 13, now_ns());
+		sqlite3_bind_int64(st, 14, c->reasoning_tokens);
 		rc = step_done(s, st);
 	}
 	unlock(s);
@@ -1557,7 +1618,8 @@ int store_call_put(struct store *s, const struct llm_call_row *c)
 
 static const char SQL_CALL_GET[] =
 	"SELECT run_id, slot, model, prompt, reply, reasoning, error, truncated, prompt_tokens, "
-	"completion_tokens, attempts, wall_ns FROM llm_call WHERE run_id = ? AND slot = ?";
+	"completion_tokens, attempts, wall_ns, reasoning_tokens FROM llm_call "
+	"WHERE run_id = ? AND slot = ?";
 
 int store_call_get(struct store *s, int64_t rid, const char *slot, struct llm_call_row *c)
 {
@@ -1582,6 +1644,7 @@ int store_call_get(struct store *s, int64_t rid, const char *slot, struct llm_ca
 			c->completion_tokens = (long)sqlite3_column_int64(st, 9);
 			c->attempts = sqlite3_column_int(st, 10);
 			c->wall_ns = sqlite3_column_int64(st, 11);
+			c->reasoning_tokens = (long)sqlite3_column_int64(st, 12);
 			rc = 0;
 		} else {
 			rc = r == SQLITE_DONE ? -ENOENT : errno_of(r);
@@ -1594,9 +1657,11 @@ int store_call_get(struct store *s, int64_t rid, const char *slot, struct llm_ca
 
 static const char SQL_CALL_TOTALS[] =
 	"SELECT count(*), coalesce(sum(prompt_tokens + completion_tokens), 0), "
-	"coalesce(sum(wall_ns), 0) FROM llm_call WHERE run_id = ?";
+	"coalesce(sum(wall_ns), 0), coalesce(sum(reasoning_tokens), 0) FROM llm_call "
+	"WHERE run_id = ?";
 
-int store_call_totals(struct store *s, int64_t rid, long *calls, long *tokens, int64_t *wall_ns)
+int store_call_totals(struct store *s, int64_t rid, long *calls, long *tokens, int64_t *wall_ns,
+                      long *reasoning)
 {
 	lock(s);
 	sqlite3_stmt *st = stmt(s, SQL_CALL_TOTALS);
@@ -1607,6 +1672,8 @@ int store_call_totals(struct store *s, int64_t rid, long *calls, long *tokens, i
 			*calls = (long)sqlite3_column_int64(st, 0);
 			*tokens = (long)sqlite3_column_int64(st, 1);
 			*wall_ns = sqlite3_column_int64(st, 2);
+			if (reasoning)
+				*reasoning = (long)sqlite3_column_int64(st, 3);
 			rc = 0;
 		}
 		sqlite3_reset(st);

@@ -20,7 +20,7 @@
 #include "targets/target.h"
 
 #define STORE_MENUS_KERNEL 0
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -124,6 +124,7 @@ struct run_row {
 	int64_t finished_ns;
 	int iteration;        /* search progress */
 	long tokens;          /* LLM tokens spent */
+	char *verdict;        /* JSON: the final interleaved comparison ("" before) */
 };
 void run_row_clear(struct run_row *r);
 
@@ -168,10 +169,18 @@ struct cand_row {
 	int64_t evaluated_ns;
 	char *slot;           /* the search slot it fills ("i2/p5/plan1/impl0"), "" if none */
 	int64_t retime_ns;    /* finalists: the re-measured median, 0 if not re-timed */
+	long reasoning_tokens; /* of tokens, spent reasoning by the implementing call */
+	char *verdict;        /* JSON: how the verdict was reached ("" before) */
 	char *job;            /* the scheduler's job id of its timed run, "" if local */
 	char *node;           /* the node it ran on, "" if local */
 };
 void cand_row_clear(struct cand_row *c);
+
+/* The one speedup figure every view shows for candidate c over the input:
+ * both re-timed (interleaved at the end of the run): input->retime_ns /
+ * c->retime_ns; otherwise the first measurements. 0 when either is not a
+ * correct, timed candidate. */
+double cand_speedup(const struct cand_row *input, const struct cand_row *c);
 void cand_rows_free(struct cand_row *rows, int n);
 
 /* Adds a candidate; c->num < 0 assigns the next number. Returns 0 and the
@@ -190,6 +199,11 @@ int store_cand_pending(struct store *s, int64_t rid, int64_t **nums, int *n);
 
 /* Records a finalist's re-measured time. */
 int store_cand_set_retime(struct store *s, int64_t rid, int64_t num, int64_t ns);
+/* Stores how candidate num's verdict was reached (a JSON object: the
+ * judge's figures, a re-check, the interleaved re-timing). */
+int store_cand_set_verdict(struct store *s, int64_t rid, int64_t num, const char *json);
+/* Stores the run's final comparison (a JSON object). */
+int store_run_set_verdict(struct store *s, int64_t rid, const char *json);
 /* Records where candidate num's timed run happened (a Slurm job id and
  * node; "" or NULL for none). 0 or -errno. */
 int store_cand_set_where(struct store *s, int64_t rid, int64_t num, const char *job,
@@ -208,15 +222,18 @@ struct llm_call_row {
 	char *error;          /* "" on success */
 	int truncated;
 	long prompt_tokens;
-	long completion_tokens;
+	long completion_tokens;  /* reasoning included */
 	int attempts;
 	int64_t wall_ns;
+	long reasoning_tokens;   /* of completion_tokens, spent reasoning */
 };
 void llm_call_row_clear(struct llm_call_row *c);
 int store_call_put(struct store *s, const struct llm_call_row *c);
 /* -ENOENT when the slot was never asked. */
 int store_call_get(struct store *s, int64_t rid, const char *slot, struct llm_call_row *c);
-int store_call_totals(struct store *s, int64_t rid, long *calls, long *tokens, int64_t *wall_ns);
+/* The run's calls, tokens, wall time and (reasoning may be NULL) reasoning tokens. */
+int store_call_totals(struct store *s, int64_t rid, long *calls, long *tokens, int64_t *wall_ns,
+                      long *reasoning);
 
 /* ---- log ---- */
 int store_log_add(struct store *s, int64_t kid, int64_t ts, const char *line);

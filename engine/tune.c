@@ -6,10 +6,17 @@
  * ("tune: TILE_M 32 -> 64"), and it is built (in parallel) and timed
  * (alone) like any other. Points that fail to build or are wrong are
  * reported to the tuner as failures and skipped.
+ *
+ * A daemon killed while tuning resumes the same run: the points it left
+ * pending are evaluated first, and every point already evaluated is told
+ * to the new tuner before it proposes anything, so no point is built
+ * twice and the budget (max_candidates) counts them.
  */
 #include "engine/tune.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +37,9 @@ struct point_batch {
 	const int *points;         /* n points of ks->count ints */
 	int64_t *times;            /* out: time or 0 */
 	int iteration;
+	size_t done_before;        /* points the tuner had before this batch */
+	int budget;
+	atomic_int finished;       /* points of this batch evaluated so far */
 };
 
 static void describe(const struct knob_set *ks, const int *base, const int *p,
@@ -74,11 +84,76 @@ static void eval_point(void *arg, int i)
 		struct ac_result r;
 		if (run_evaluate(rc, c.num, &r) == 0 && r.outcome == AC_OK) {
 			b->times[i] = r.time_ns;
-			run_offer_best(rc, c.num, r.time_ns);
+			run_offer_best(rc, c.num, r.time_ns, r.spread);
 		}
 		ac_result_clear(&r);
+		/* status follows every point, so it never lags the log's "best:" */
+		size_t done = b->done_before + (size_t)atomic_fetch_add(&b->finished, 1) + 1;
+		double sp = rc->best_time_ns > 0 ? (double)rc->input_time_ns / rc->best_time_ns : 1;
+		if (!run_cancelled(rc))
+			run_progress(rc, "tuning", "tuning #%lld: %zu/%d points, best %.2fx (#%lld)",
+			             (long long)b->parent, done, b->budget, sp,
+			             (long long)rc->best_num);
 	}
 	cand_row_clear(&c);
+}
+
+/* A daemon killed while tuning left points of num already evaluated in the
+ * store: tells each to the tuner (so none is proposed again and each counts
+ * against the budget) and returns how many, or 0 on a fresh start. */
+static int replay_points(struct run_ctx *rc, int64_t num, const struct knob_set *ks,
+                         struct tuner *t, int64_t *best_ns)
+{
+	struct cand_row *rows;
+	int n, kept = 0;
+	int *choice = calloc((size_t)ks->count, sizeof(int));
+	*best_ns = 0;
+	if (!choice || store_cand_list(engine_writer(rc->e), rc->rid, &rows, &n)) {
+		free(choice);
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		if (rows[i].parent != num || strcmp(rows[i].origin, "tune") ||
+		    !strcmp(rows[i].outcome, "pending"))
+			continue;
+		struct cand_row c;
+		if (store_cand_get(engine_writer(rc->e), rc->rid, rows[i].num, &c))
+			continue;
+		struct knob_set pk;
+		char err[200];
+		if (knob_parse(c.source, &pk, err, sizeof(err)) == 0 && pk.count == ks->count) {
+			bool valid = true;
+			for (int k = 0; k < ks->count; k++) {
+				choice[k] = pk.knobs[k].current;
+				valid = valid && choice[k] >= 0;
+			}
+			if (valid) {
+				bool ok = !strcmp(c.outcome, "ok") && c.time_ns > 0;
+				tuner_report(t, choice, ok ? c.time_ns : -1);
+				if (ok && (*best_ns == 0 || c.time_ns < *best_ns))
+					*best_ns = c.time_ns;
+				kept++;
+			}
+		}
+		knob_set_clear(&pk);
+		cand_row_clear(&c);
+	}
+	cand_rows_free(rows, n);
+	free(choice);
+	return kept;
+}
+
+/* How many candidates of the run have been evaluated (all origins). */
+static int stored_evaluated(struct run_ctx *rc)
+{
+	struct cand_row *rows;
+	int n, done = 0;
+	if (store_cand_list(engine_writer(rc->e), rc->rid, &rows, &n))
+		return 0;
+	for (int i = 0; i < n; i++)
+		done += strcmp(rows[i].outcome, "pending") != 0;
+	cand_rows_free(rows, n);
+	return done;
 }
 
 int tune_candidate(struct run_ctx *rc, int64_t num, int budget)
@@ -125,14 +200,33 @@ int tune_candidate_from(struct run_ctx *rc, int64_t num, int budget, char *const
 	}
 	if (t) {
 		size_t space = knob_space_size(&ks);
-		run_log(rc, "tune: #%lld has %d knobs, %zu points; trying at most %d", (long long)num,
-		        ks.count, space, budget);
+		run_log(rc, "tune: #%lld has %d knob%s, %zu points; trying at most %d",
+		        (long long)num, ks.count, ks.count == 1 ? "" : "s", space, budget);
 		/* the parent is a point already measured */
 		bool base_valid = true;
 		for (int i = 0; i < ks.count; i++)
 			base_valid = base_valid && base[i] >= 0;
 		if (base_valid)
 			tuner_report(t, base, c.time_ns);
+		int64_t kept_best = 0;
+		int kept = replay_points(rc, num, &ks, t, &kept_best);
+		if (kept > 0) {
+			/* the budget counts what was done before the restart */
+			int done = stored_evaluated(rc);
+			pthread_mutex_lock(&rc->lock);
+			if (rc->evaluated < done)
+				rc->evaluated = done;
+			pthread_mutex_unlock(&rc->lock);
+			char d[32] = "-";
+			if (kept_best > 0)
+				fmt_duration(kept_best, d, sizeof(d));
+			run_log(rc, "tune: resumed after restart: kept %d evaluated point%s of #%lld "
+			        "(fastest %s), %zu of %d left to try", kept, kept == 1 ? "" : "s",
+			        (long long)num, d,
+			        tuner_evaluated(t) < (size_t)budget ? (size_t)budget - tuner_evaluated(t)
+			                                             : 0, budget);
+			evaluated += kept;
+		}
 		for (;;) {
 			if (run_cancelled(rc))
 				break;
@@ -141,7 +235,8 @@ int tune_candidate_from(struct run_ctx *rc, int64_t num, int budget, char *const
 			int n = tuner_next(t, points, batch);
 			if (n <= 0)
 				break;
-			struct point_batch b = {rc, &ks, c.source, num, base, points, times, c.iteration};
+			struct point_batch b = {rc, &ks, c.source, num, base, points, times, c.iteration,
+			                        tuner_evaluated(t), budget, 0};
 			run_tasks(n, n, eval_point, &b);
 			for (int i = 0; i < n; i++)
 				tuner_report(t, points + (size_t)i * (size_t)ks.count,
@@ -194,11 +289,13 @@ int tune_phase(struct run_ctx *rc)
 		for (int i = 0; i < np && !run_cancelled(rc); i++) {
 			struct ac_result r;
 			if (run_evaluate(rc, pending[i], &r) == 0 && r.outcome == AC_OK)
-				run_offer_best(rc, pending[i], r.time_ns);
+				run_offer_best(rc, pending[i], r.time_ns, r.spread);
 			ac_result_clear(&r);
 		}
 		free(pending);
 	}
+	/* the run's state says tuning too (metrics.json shows both) */
+	store_run_set_state(engine_writer(rc->e), rc->rid, "tuning", false);
 	run_status(rc, "tuning", "tuning: searching the input's knobs (no model; at most %d points)",
 	           budget);
 	char **steps = NULL;
@@ -211,10 +308,8 @@ int tune_phase(struct run_ctx *rc)
 	run_finalists(rc, "tuning");
 	if (run_cancelled(rc))
 		return -ECANCELED;
-	char d1[32], d2[32];
-	double sp = rc->best_time_ns > 0 ? (double)rc->input_time_ns / rc->best_time_ns : 1.0;
-	run_status(rc, "done", "done: tuned %d points, best %.2fx (#%lld, %s vs %s)", got, sp,
-	           (long long)rc->best_num, fmt_duration(rc->best_time_ns, d1, sizeof(d1)),
-	           fmt_duration(rc->input_time_ns, d2, sizeof(d2)));
+	char best[300];
+	run_best_words(rc, best, sizeof(best));
+	run_status(rc, "done", "done: tuned %d points, %s", got, best);
 	return 0;
 }

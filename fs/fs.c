@@ -60,6 +60,7 @@ struct handle {
 	bool dirty;             /* buf differs from the store */
 	bool wrote;             /* this handle changed the file */
 	bool rejected;          /* an invalid config.json write: never stored */
+	bool created;           /* this handle made the file (create) */
 	bool trunc_only;        /* opened with O_TRUNC and not written yet: bash's
 	                           `>` flushes before writing, and that early flush
 	                           must not empty config.json; release stores it */
@@ -195,6 +196,37 @@ static int render_root(struct fs_ctx *c, enum node_type t, struct blob **out)
 	return *out ? 0 : -ENOMEM;
 }
 
+/* What reading ctl shows: the commands it takes and the kernel's state,
+ * all as comment lines, so that a copy written back into ctl (cp -r of a
+ * saved kernel directory) is accepted and does nothing. */
+static struct blob *render_ctl(struct fs_ctx *c, int64_t kid)
+{
+	struct kernel_row k;
+	struct strbuf sb = {0};
+	int64_t t = c->mount_ns;
+	sb_adds(&sb, "# ctl: write one command: start, stop or restart\n");
+	if (store_kernel_get(engine_reader(c->e), kid, &k) == 0) {
+		sb_addf(&sb, "# state: %s\n", k.status[0] ? k.status : k.state);
+		t = k.status_ns > k.created_ns ? k.status_ns : k.created_ns;
+	}
+	kernel_row_clear(&k);
+	struct blob *b = blob_new(sb.buf ? sb.buf : "", sb.len, t);
+	sb_release(&sb);
+	return b;
+}
+
+/* best.EXT exists once there is an input (or a run) to show. */
+static bool best_exists(struct fs_ctx *c, int64_t kid, const char *ext)
+{
+	struct node n = {.type = NODE_BEST};
+	struct blob *b = NULL;
+	snprintf(n.ext, sizeof(n.ext), "%s", ext);
+	if (view_render(c->view, kid, &n, &b))
+		return false;
+	blob_put(b);
+	return true;
+}
+
 /* ---- getattr / readdir ---- */
 
 static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
@@ -233,9 +265,14 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 		blob_put(b);
 		return 0;
 	}
-	case NODE_CTL:
-		fill_stat(c, st, S_IFREG | 0200, 0, c->mount_ns);
+	case NODE_CTL: {
+		struct blob *b = render_ctl(c, kid);
+		if (!b)
+			return -ENOMEM;
+		fill_stat(c, st, S_IFREG | 0644, b->len, b->mtime_ns);
+		blob_put(b);
 		return 0;
+	}
 	case NODE_LOG: {
 		size_t len;
 		int64_t mt;
@@ -357,7 +394,8 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 		const char *gen[] = {"status", "log", "metrics.json", best, "schedule",
 		                     "progress.svg", "plans", "candidates", "ctl"};
 		for (size_t i = 0; i < sizeof(gen) / sizeof(gen[0]); i++)
-			fill(buf, gen[i], NULL, 0, 0);
+			if (gen[i] != best || best_exists(c, kid, ext))
+				fill(buf, gen[i], NULL, 0, 0);
 		struct file_row *rows;
 		int cnt;
 		rc = store_file_list(engine_reader(c->e), kid, false, &rows, &cnt);
@@ -491,9 +529,17 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 	struct handle *h = NULL;
 	if (node_is_dir(n.type))
 		return -EISDIR;
-	if (n.type == NODE_CTL) {
-		if (acc == O_RDONLY)
-			return -EACCES;
+	if (n.type == NODE_CTL && acc == O_RDONLY) {
+		h = handle_new(H_BLOB);
+		if (!h)
+			return -ENOMEM;
+		h->blob = render_ctl(c, kid);
+		if (!h->blob) {
+			handle_free(h);
+			return -ENOMEM;
+		}
+		h->kid = kid;
+	} else if (n.type == NODE_CTL) {
 		h = handle_new(H_CTL);
 		if (!h)
 			return -ENOMEM;
@@ -555,6 +601,7 @@ static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	if (rc)
 		return rc;
 	h->wrote = true;
+	h->created = true;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = 1;
 	return 0;
@@ -589,6 +636,29 @@ static bool is_config(const struct handle *h)
 	return !h->menu && !strcmp(h->name, "config.json");
 }
 
+/* Says in the kernel's status line that a config.json write was refused,
+ * while no run is there to say more (a run's progress replaces the line).
+ * bash ignores the error of close(2) on a redirection (`echo x >
+ * config.json` exits 0), so status and log are where a user learns it. */
+static void refused_in_status(struct fs_ctx *c, int64_t kid, const char *err)
+{
+	static const char mark[] = "; config.json refused: ";
+	struct kernel_row k;
+	struct store *w = engine_writer(c->e);
+	if (store_kernel_get(w, kid, &k) == 0 &&
+	    (!strcmp(k.state, "waiting") || !strcmp(k.state, "done") ||
+	     !strcmp(k.state, "failed") || !strcmp(k.state, "stopped"))) {
+		char line[1024];
+		const char *old = k.status[0] ? k.status : k.state;
+		const char *prev = strstr(old, mark);
+		int keep = prev ? (int)(prev - old) : (int)strlen(old);
+		snprintf(line, sizeof(line), "%.*s%s%s", keep, old, mark, err);
+		store_kernel_set_status(w, kid, k.state, line, now_ns());
+		engine_touch(c->e, kid);
+	}
+	kernel_row_clear(&k);
+}
+
 /* Checks a config.json buffer; logs and returns -EINVAL when invalid. When
  * complete_only, a buffer that is not (yet) valid JSON passes: more writes
  * may be coming. */
@@ -604,9 +674,11 @@ static int check_config(struct fs_ctx *c, struct handle *h, bool complete_only)
 		return 0;
 	if (complete_only && strstr(err, "invalid JSON"))
 		return 0;
-	if (!h->rejected)
-		engine_log(c->e, h->kid, "%s; the write was refused and the previous config.json "
-		           "stays", err);
+	if (!h->rejected) {
+		engine_log(c->e, h->kid, "%s; the write was refused and %s", err,
+		           h->created ? "no config.json is kept" : "the previous config.json stays");
+		refused_in_status(c, h->kid, err);
+	}
 	h->rejected = true;
 	h->dirty = false;
 	return -EINVAL;
@@ -620,7 +692,13 @@ static int fs_write(const char *path, const char *data, size_t size, off_t off,
 	if (!h)
 		return -EBADF;
 	if (h->kind == H_CTL) {
-		int rc = engine_ctl(c->e, h->kid, data, size);
+		/* comment lines (what reading ctl shows) are skipped */
+		size_t at = 0;
+		while (at < size && (data[at] == '#' || data[at] == '\n')) {
+			const char *nl = memchr(data + at, '\n', size - at);
+			at = nl ? (size_t)(nl - data) + 1 : size;
+		}
+		int rc = at < size ? engine_ctl(c->e, h->kid, data + at, size - at) : 0;
 		return rc ? rc : (int)size;
 	}
 	if (h->kind != H_USER)
@@ -707,7 +785,12 @@ static int fs_release(const char *path, struct fuse_file_info *fi)
 		pthread_mutex_lock(&h->lock);
 		commit(c, h);
 		bool trigger = h->wrote && !h->rejected && !h->menu;
+		/* a config.json made by this handle and refused goes again: no
+		 * empty file is left for what was never valid */
+		bool drop = h->rejected && h->created && is_config(h);
 		pthread_mutex_unlock(&h->lock);
+		if (drop && store_file_unlink(engine_writer(c->e), h->kid, h->name) == 0)
+			engine_touch(c->e, h->kid);
 		if (trigger) {
 			/* the file may have been renamed since open: use its name now */
 			struct file_row f;
@@ -846,6 +929,10 @@ static int fs_unlink(const char *path)
 			return -EPERM; /* shipped menus cannot be removed, only edited */
 		if (!rc)
 			engine_touch(c->e, kid);
+		/* a removed input (or harness) changes what the kernel waits for:
+		 * status must not keep showing the old run's failure */
+		if (!rc && n.type == NODE_USER_FILE)
+			engine_file_changed(c->e, kid, n.file);
 		return rc;
 	}
 	if (n.type == NODE_ROOT_STATUS || n.type == NODE_TARGETS || n.type == NODE_ROOT_PROGRESS)

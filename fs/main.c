@@ -47,6 +47,9 @@
 struct options {
 	char *state;
 	char *models;
+	char *effort;        /* reasoning_effort */
+	int thinking_budget;
+	int max_output_tokens;
 	int jobs;
 	int inflight;
 	int help;
@@ -61,11 +64,15 @@ struct options {
 };
 
 #define KEY_ALLOW_OTHER 1
+#define KEY_DEBUG 2
 
 #define OPT(t, p) {t, offsetof(struct options, p), 1}
 static const struct fuse_opt spec[] = {
 	OPT("state=%s", state),
 	OPT("models=%s", models),
+	OPT("reasoning_effort=%s", effort),
+	OPT("thinking_budget=%d", thinking_budget),
+	OPT("max_output_tokens=%d", max_output_tokens),
 	OPT("jobs=%d", jobs),
 	OPT("llm_inflight=%d", inflight),
 	OPT("-h", help),
@@ -80,6 +87,7 @@ static const struct fuse_opt spec[] = {
 	OPT("--log-file %s", log_file),
 	OPT("--log-file=%s", log_file),
 	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
+	FUSE_OPT_KEY("--debug", KEY_DEBUG),   /* sshfs's spelling of -d */
 	FUSE_OPT_END,
 };
 
@@ -90,6 +98,8 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 	struct options *o = data;
 	if (key == KEY_ALLOW_OTHER)
 		o->allow_other = true;   /* and kept for libfuse */
+	if (key == KEY_DEBUG)
+		return fuse_opt_add_arg(outargs, "-d") == 0 ? 0 : -1;
 	if (key != FUSE_OPT_KEY_NONOPT)
 		return 1;
 	if (o->npos < 2)
@@ -104,6 +114,7 @@ static void options_free(struct options *o)
 {
 	free(o->state);
 	free(o->models);
+	free(o->effort);
 	free(o->log);
 	free(o->log_file);
 	free(o->executor);
@@ -120,6 +131,11 @@ static void startup_free(char **mv, struct fuse_cmdline_opts *cmd, struct fuse_a
 	fuse_opt_free_args(args);
 	options_free(o);
 }
+
+/* Exit statuses (the man page's EXIT STATUS): 0 unmounted, 1 could not
+ * start or the loop failed, 2 a bad command line. */
+#define EXIT_START 1
+#define EXIT_USAGE 2
 
 enum log_level { LOG_ERROR, LOG_INFO, LOG_DEBUG };
 static enum log_level log_level = LOG_INFO;
@@ -244,12 +260,18 @@ static void usage(const char *prog)
 	       "    -h, --help             this help\n"
 	       "    -V, --version          print the version\n"
 	       "    -f                     stay in the foreground\n"
-	       "    -d                     debug: foreground, print every FUSE request\n"
+	       "    -d, --debug            debug: foreground, print every FUSE request\n"
 	       "    -o state=DIR           state directory (default $XDG_STATE_HOME/autocompfs,\n"
 	       "                           else ~/.local/state/autocompfs)\n"
 	       "    -o models=M1,M2        models for every kernel, e.g. openai::gpt-4.1 or\n"
 	       "                           openai@http://127.0.0.1:8000/v1::Qwen/Qwen3-8B\n"
 	       "                           (default: $AUTOCOMP_MODELS)\n"
+	       "    -o reasoning_effort=E  OpenAI reasoning effort for every kernel: none, minimal,\n"
+	       "                           low, medium, high or xhigh (config.json may override)\n"
+	       "    -o thinking_budget=N   Anthropic extended thinking, N >= 1024 tokens a call\n"
+	       "    -o max_output_tokens=N\n"
+	       "                           output cap a call, reasoning included (default 8192;\n"
+	       "                           32768 for reasoning models; budget + 8192 with thinking)\n"
 	       "    -o jobs=N              parallel builds (default: the number of CPUs)\n"
 	       "    -o llm_inflight=N      LLM requests in flight (default 4)\n"
 	       "    -o executor=slurm      time every kernel's candidates on a Slurm cluster (one\n"
@@ -265,7 +287,9 @@ static void usage(const char *prog)
 	       "                           (default: stderr, which a daemon closes)\n"
 	       "    SOURCE                 a name only, shown in /proc/mounts (mount(8) passes\n"
 	       "                           the first field of an fstab line here)\n\n"
-	       "Unmount with: fusermount3 -u MOUNTPOINT (or send SIGTERM).\n", prog);
+	       "Unmount with: fusermount3 -u MOUNTPOINT (or send SIGTERM).\n"
+	       "Exit status: 0 unmounted, 1 could not start (the message says why),\n"
+	       "2 a bad command line. See autocompfs(1).\n", prog);
 }
 
 static char *default_state_dir(void)
@@ -280,6 +304,26 @@ static char *default_state_dir(void)
 	return strdup(buf);
 }
 
+static void termination_held(int sig)
+{
+	(void)sig;
+}
+
+/* SIGTERM, SIGINT and SIGHUP do nothing from now on: the shutdown under
+ * way ends with status 0. A handler rather than SIG_IGN, so that a process
+ * started later does not inherit an ignored signal across exec. */
+static void hold_termination(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = termination_held;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 /* Tells the waiting parent how setup went: "" for success, else a reason. */
 static void report_parent(int fd, const char *msg)
 {
@@ -291,24 +335,112 @@ static void report_parent(int fd, const char *msg)
 	close(fd);
 }
 
+/* Refuses a mountpoint that is not there, not a directory (a FUSE mount
+ * on a regular file answers every access with EIO) or left behind by a
+ * daemon that died. Returns 0 or prints why and returns -1. */
+static int check_mountpoint(const char *mp)
+{
+	struct stat st;
+	if (stat(mp, &st) != 0) {
+		int e = errno;
+		if (e == ENOTCONN)
+			fprintf(stderr, "autocompfs: %s: %s: a daemon died there; unmount it with "
+			        "fusermount3 -u %s\n", mp, strerror(e), mp);
+		else if (e == ENOENT)
+			fprintf(stderr, "autocompfs: mountpoint %s does not exist (make it with "
+			        "mkdir -p %s)\n", mp, mp);
+		else
+			fprintf(stderr, "autocompfs: mountpoint %s: %s\n", mp, strerror(e));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "autocompfs: mountpoint %s is not a directory\n", mp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Lets libfuse check the options it will be given (unknown -o options,
+ * bad values) before anything is opened or forked: a mistake on the
+ * command line is exit status 2 on every path. true when they are good. */
+static bool fuse_options_ok(const struct fuse_args *args)
+{
+	struct fuse_args tmp = FUSE_ARGS_INIT(0, NULL);
+	static const struct fuse_operations none;
+	bool ok = true;
+	for (int i = 0; ok && i < args->argc; i++)
+		ok = fuse_opt_add_arg(&tmp, args->argv[i]) == 0;
+	struct fuse *f = ok ? fuse_new(&tmp, &none, sizeof(none), NULL) : NULL;
+	if (f)
+		fuse_destroy(f);
+	fuse_opt_free_args(&tmp);
+	return f != NULL;
+}
+
+/* Says why fuse_mount failed, as best it can be told from here. */
+static void mount_failure(const char *mp, char *err, size_t len)
+{
+	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		struct stat st;
+		if (e == ENOENT)
+			snprintf(err, len, "cannot mount on %s: there is no /dev/fuse (is the fuse "
+			         "module loaded? modprobe fuse; in a container, pass --device "
+			         "/dev/fuse)", mp);
+		else if (stat("/dev/fuse", &st) == 0)
+			snprintf(err, len, "cannot mount on %s: cannot open /dev/fuse (mode %04o, "
+			         "owner uid %u): %s; ask for access to it (its mode is usually "
+			         "0666)", mp, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid,
+			         strerror(e));
+		else
+			snprintf(err, len, "cannot mount on %s: cannot open /dev/fuse: %s", mp,
+			         strerror(e));
+		return;
+	}
+	close(fd);
+	char *mounts = NULL;
+	size_t n = 0;
+	FILE *f = fopen("/proc/self/mounts", "r");
+	bool busy = false;
+	char needle[4200];
+	snprintf(needle, sizeof(needle), " %s ", mp);
+	while (f && getline(&mounts, &n, f) > 0)
+		busy = busy || strstr(mounts, needle) != NULL;
+	if (f)
+		fclose(f);
+	free(mounts);
+	if (busy)
+		snprintf(err, len, "cannot mount on %s: something is mounted there (unmount it "
+		         "with fusermount3 -u %s)", mp, mp);
+	else
+		snprintf(err, len, "cannot mount on %s (libfuse's message is above)", mp);
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct options o = {0};
-	if (fuse_opt_parse(&args, &o, spec, opt_proc) == -1)
-		return 2;
+	if (fuse_opt_parse(&args, &o, spec, opt_proc) == -1) {
+		fuse_opt_free_args(&args);
+		options_free(&o);
+		return EXIT_USAGE;
+	}
 	if (o.help) {
 		usage(argv[0]);
 		printf("\nFUSE options:\n");
 		fuse_lib_help(&args);
 		fuse_opt_free_args(&args);
+		options_free(&o);
 		return 0;
 	}
 	if (o.version) {
 		printf("autocompfs %s (FUSE %s)\n", AC_VERSION, fuse_pkgversion());
 		fuse_opt_free_args(&args);
+		options_free(&o);
 		return 0;
 	}
+	const char *bad = NULL;
 	if (o.log) {
 		if (!strcmp(o.log, "error"))
 			log_level = LOG_ERROR;
@@ -316,31 +448,31 @@ int main(int argc, char *argv[])
 			log_level = LOG_INFO;
 		else if (!strcmp(o.log, "debug"))
 			log_level = LOG_DEBUG;
-		else {
-			fprintf(stderr, "autocompfs: log=%s: say error, info or debug\n", o.log);
-			fuse_opt_free_args(&args);
-			options_free(&o);
-			return 2;
-		}
+		else
+			bad = "log=LEVEL: say error, info or debug";
 	}
-	if (o.executor && strcmp(o.executor, "local") && strcmp(o.executor, "slurm")) {
-		fprintf(stderr, "autocompfs: executor=%s: say local or slurm\n", o.executor);
+	if (o.jobs < 0 || o.jobs > 4096)
+		bad = "jobs=N: N is a number of parallel builds, 1 to 4096";
+	if (o.inflight < 0 || o.inflight > 4096)
+		bad = "llm_inflight=N: N is a number of requests, 1 to 4096";
+	if (o.executor && strcmp(o.executor, "local") && strcmp(o.executor, "slurm"))
+		bad = "executor=NAME: say local or slurm";
+	if (o.slots < 0 || o.slots > 100000)
+		bad = "slots=N: N is a number of timed runs at once, 1 to 100000";
+	if (o.npos > 2)
+		bad = "too many arguments";
+	if (o.npos == 0)
+		bad = "no mountpoint given";
+	if (bad) {
+		fprintf(stderr, "autocompfs: %s (try --help)\n", bad);
 		fuse_opt_free_args(&args);
 		options_free(&o);
-		return 2;
+		return EXIT_USAGE;
 	}
-	if (o.slots < 0 || o.slots > 100000) {
-		fprintf(stderr, "autocompfs: slots=%d: say a number of timed runs, 1 or more\n",
-		        o.slots);
+	if (check_mountpoint(o.pos[o.npos - 1]) != 0) {
 		fuse_opt_free_args(&args);
 		options_free(&o);
-		return 2;
-	}
-	if (o.npos > 2) {
-		fprintf(stderr, "autocompfs: too many arguments (try --help)\n");
-		fuse_opt_free_args(&args);
-		options_free(&o);
-		return 2;
+		return EXIT_START;
 	}
 	if (o.npos == 2) {
 		/* mount(8)'s SOURCE: the fsname (which alone would drop the
@@ -354,30 +486,50 @@ int main(int argc, char *argv[])
 		}
 		free(esc);
 	}
-	if (o.npos)
-		fuse_opt_add_arg(&args, o.pos[o.npos - 1]);
+	fuse_opt_add_arg(&args, o.pos[o.npos - 1]);
 	struct fuse_cmdline_opts cmd;
 	if (fuse_parse_cmdline(&args, &cmd) != 0) {
 		fuse_opt_free_args(&args);
 		options_free(&o);
-		return 2;
+		return EXIT_USAGE;
 	}
+	/* -d (and --debug) is debug: the start line and the daemon's own
+	 * messages say so */
+	if (cmd.debug)
+		log_level = LOG_DEBUG;
 	/* Others may look, not touch: with allow_other the kernel checks the
 	 * modes the mount shows (files 0644 and dirs 0755 of the daemon's user),
 	 * so another user cannot make a kernel (and run code) or edit one. */
 	if (o.allow_other)
 		fuse_opt_add_arg(&args, "-odefault_permissions");
 	/* per-request lines: libfuse's own debug output, without -d's foreground */
-	if (log_level == LOG_DEBUG)
+	if (log_level == LOG_DEBUG && !cmd.debug)
 		fuse_opt_add_arg(&args, "-odebug");
-	if (!cmd.mountpoint) {
-		fprintf(stderr, "autocompfs: no mountpoint given (try --help)\n");
+	if (!cmd.mountpoint || !fuse_options_ok(&args)) {
+		if (cmd.mountpoint)
+			fprintf(stderr, "autocompfs: a bad option (try --help)\n");
+		else
+			fprintf(stderr, "autocompfs: no mountpoint given (try --help)\n");
+		free(cmd.mountpoint);
 		fuse_opt_free_args(&args);
 		options_free(&o);
-		return 2;
+		return EXIT_USAGE;
 	}
 	if (!o.state)
 		o.state = default_state_dir();
+	const char *effort = NULL;
+	char why[300];
+	if (o.thinking_budget < 0 || o.max_output_tokens < 0 ||
+	    config_check_reasoning("-o", o.effort, o.thinking_budget, o.max_output_tokens, &effort,
+	                           why, sizeof(why))) {
+		if (o.thinking_budget < 0 || o.max_output_tokens < 0)
+			snprintf(why, sizeof(why), "-o: token counts must not be negative");
+		fprintf(stderr, "autocompfs: %s\n", why);
+		fuse_opt_free_args(&args);
+		free(cmd.mountpoint);
+		options_free(&o);
+		return 2;
+	}
 	const char *models = o.models ? o.models : getenv("AUTOCOMP_MODELS");
 	char **mv = models && *models ? strv_split(models, ',') : NULL;
 
@@ -441,6 +593,9 @@ int main(int argc, char *argv[])
 		.models = mv,
 		.build_jobs = o.jobs,
 		.llm_in_flight = o.inflight,
+		.reasoning_effort = effort,
+		.thinking_budget = o.thinking_budget,
+		.max_output_tokens = o.max_output_tokens,
 		.debounce_s = -1,
 		.executor = o.executor,
 		.slots = o.slots,
@@ -464,8 +619,7 @@ int main(int argc, char *argv[])
 		goto fail;
 	}
 	if (fuse_mount(f, cmd.mountpoint) != 0) {
-		snprintf(err, sizeof(err), "cannot mount on %s (does it exist? is something "
-		         "mounted there? try fusermount3 -u %s)", cmd.mountpoint, cmd.mountpoint);
+		mount_failure(cmd.mountpoint, err, sizeof(err));
 		fuse_destroy(f);
 		f = NULL;
 		goto fail;
@@ -507,8 +661,13 @@ int main(int argc, char *argv[])
 		loop = fuse_loop_mt(f, lc);
 		fuse_loop_cfg_destroy(lc);
 	}
-	fs_ctx_stop(fc);   /* before fuse_destroy frees what it invalidates */
+	/* From here on a termination request (fusermount3 -u followed at once
+	 * by SIGTERM, as scripts and service managers do) waits for the
+	 * shutdown, which stops every run and removes the scratch directory,
+	 * instead of cutting it short. */
+	hold_termination();   /* first: libfuse then leaves these handlers alone */
 	fuse_remove_signal_handlers(fuse_get_session(f));
+	fs_ctx_stop(fc);   /* before fuse_destroy frees what it invalidates */
 	fuse_unmount(f);
 	fuse_destroy(f);
 	fs_ctx_free(fc);

@@ -167,12 +167,16 @@ static void kc_refresh(struct view *v, struct kcache *kc)
 		store_cand_list(s, kc->run.id, &kc->cands, &kc->ncands);
 		snprintf(kc->ext, sizeof(kc->ext), "%s", ext_of(kc->run.input_name));
 	} else {
-		struct file_row f;
-		const char *input = "input.c";
-		if (store_file_get(s, kc->kid, "config.json", true, &f) == 0)
-			input = engine_input_name_for(f.data, f.size);
+		struct file_row f = {0}, *rows = NULL;
+		int n = 0;
+		if (store_file_list(s, kc->kid, false, &rows, &n))
+			n = 0;
+		bool have_cfg = store_file_get(s, kc->kid, "config.json", true, &f) == 0;
+		const char *input = engine_input_name_for(have_cfg ? f.data : NULL,
+		                                          have_cfg ? f.size : 0, rows, n);
 		snprintf(kc->ext, sizeof(kc->ext), "%s", ext_of(input));
 		file_row_clear(&f);
+		file_rows_free(rows, n);
 	}
 	kc->loaded = true;
 }
@@ -287,12 +291,11 @@ static int64_t time_of(const struct cand_row *c)
 	return c->retime_ns > 0 ? c->retime_ns : c->time_ns;
 }
 
+/* The one figure (cand_speedup) status, metrics.json, plans and the
+ * charts all show. */
 static double speedup_of(const struct kcache *kc, const struct cand_row *c)
 {
-	const struct cand_row *in = cand_at(kc, 0);
-	if (!in || strcmp(in->outcome, "ok") || strcmp(c->outcome, "ok") || time_of(c) <= 0)
-		return 0;
-	return (double)in->time_ns / (double)time_of(c);
+	return cand_speedup(cand_at(kc, 0), c);
 }
 
 static struct blob *render_status(struct view *v, struct kcache *kc)
@@ -313,6 +316,18 @@ static void json_num_or_null(cJSON *o, const char *key, double x, bool ok)
 		cJSON_AddNumberToObject(o, key, x);
 	else
 		cJSON_AddNullToObject(o, key);
+}
+
+/* "verdict": how it was reached, as the engine stored it (an object); an
+ * unreadable or empty one is left out. */
+static void add_verdict(cJSON *o, const char *json)
+{
+	cJSON *v = json && json[0] ? cJSON_Parse(json) : NULL;
+
+	if (cJSON_IsObject(v))
+		cJSON_AddItemToObject(o, "verdict", v);
+	else
+		cJSON_Delete(v);
 }
 
 static struct blob *render_metrics(struct view *v, struct kcache *kc)
@@ -347,10 +362,12 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		json_num_or_null(o, "time_ns", (double)c->time_ns, ok);
 		json_num_or_null(o, "retime_ns", (double)c->retime_ns, ok && c->retime_ns > 0);
 		json_num_or_null(o, "speedup", speedup_of(kc, c), ok && in_ok);
+		add_verdict(o, c->verdict);
 		cJSON_AddNumberToObject(o, "samples", c->samples);
 		cJSON_AddNumberToObject(o, "spread", c->spread);
 		cJSON_AddStringToObject(o, "message", c->message);
 		cJSON_AddNumberToObject(o, "tokens", (double)c->tokens);
+		cJSON_AddNumberToObject(o, "reasoning_tokens", (double)c->reasoning_tokens);
 		cJSON_AddBoolToObject(o, "in_beam", c->in_beam != 0);
 		/* where the timed run happened: a Slurm job and node, null when local */
 		if (c->job && c->job[0])
@@ -380,6 +397,7 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		json_num_or_null(run, "best", b ? (double)b->num : 0, b != NULL);
 		json_num_or_null(run, "best_time_ns", b ? (double)time_of(b) : 0, b != NULL);
 		json_num_or_null(run, "speedup", b ? speedup_of(kc, b) : 0, b && in_ok);
+		add_verdict(run, kc->run.verdict);
 		cJSON_AddNumberToObject(run, "iteration", kc->run.iteration);
 		cJSON_AddNumberToObject(run, "candidates", kc->ncands);
 		cJSON_AddNumberToObject(run, "ok", counts[AC_OK]);
@@ -391,9 +409,10 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		cJSON_AddNumberToObject(run, "pending", counts[AC_PENDING]);
 		cJSON_AddNumberToObject(run, "tokens", (double)(kc->run.tokens > tokens ?
 		                                                kc->run.tokens : tokens));
-		long calls = 0, ctok = 0;
+		long calls = 0, ctok = 0, creason = 0;
 		int64_t cwall = 0;
-		store_call_totals(engine_reader(v->e), kc->run.id, &calls, &ctok, &cwall);
+		store_call_totals(engine_reader(v->e), kc->run.id, &calls, &ctok, &cwall, &creason);
+		cJSON_AddNumberToObject(run, "reasoning_tokens", (double)creason);
 		cJSON_AddNumberToObject(run, "llm_calls", (double)calls);
 		cJSON_AddNumberToObject(run, "llm_wall_s", cwall / 1e9);
 		int64_t end = kc->run.finished_ns ? kc->run.finished_ns : now_ns();
@@ -453,8 +472,16 @@ static struct blob *render_schedule(struct view *v, struct kcache *kc)
 {
 	struct strbuf sb = {0};
 	if (!kc->have_run || kc->run.best < 0) {
+		int64_t t = v->mount_ns;
+		struct kernel_row k;
+		if (kc->have_run)
+			t = kc->run.created_ns;
+		else if (store_kernel_get(engine_reader(v->e), kc->kid, &k) == 0)
+			t = k.created_ns;
+		if (!kc->have_run)
+			kernel_row_clear(&k);
 		sb_adds(&sb, "");
-		return blob_sb(&sb, kc->have_run ? kc->run.created_ns : v->mount_ns);
+		return blob_sb(&sb, t);
 	}
 	/* walk best → input, then print input → best */
 	int64_t chain[4096];
@@ -532,7 +559,7 @@ int view_root_progress(struct view *v, struct blob **out)
 			continue;
 		kc_refresh(v, kc);
 		ks[m++] = (struct svg_kernel){rows[i].name, kc->cands, kc->ncands,
-		                              kc->have_run ? kc->run.best : -1};
+		                              kc->have_run ? kc->run.best : -1, rows[i].state};
 		int64_t t = kc_mtime(kc, rows[i].created_ns);
 		if (t > mtime)
 			mtime = t;

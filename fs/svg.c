@@ -358,20 +358,18 @@ static struct pt *eval_order(const struct svg_kernel *k, int *n)
 	*n = 0;
 	if (!p)
 		return NULL;
-	int64_t t0 = 0;
-	for (int i = 0; i < k->ncands; i++) {
-		const struct cand_row *c = &k->cands[i];
-		if (c->num == 0 && c->outcome && !strcmp(c->outcome, "ok"))
-			t0 = c->time_ns;
-	}
+	const struct cand_row *in = NULL;
+	for (int i = 0; i < k->ncands; i++)
+		if (k->cands[i].num == 0)
+			in = &k->cands[i];
 	for (int i = 0; i < k->ncands; i++) {
 		const struct cand_row *c = &k->cands[i];
 		if (!c->outcome || !strcmp(c->outcome, "pending"))
 			continue;
 		p[*n].c = c;
 		p[*n].when = c->evaluated_ns ? c->evaluated_ns : c->created_ns;
-		if (t0 > 0 && !strcmp(c->outcome, "ok") && c->time_ns > 0)
-			p[*n].speedup = (double)t0 / (double)c->time_ns;
+		/* the figure every view shows (re-timed where the run did) */
+		p[*n].speedup = cand_speedup(in, c);
 		(*n)++;
 	}
 	qsort(p, (size_t)*n, sizeof(*p), pt_cmp);
@@ -430,16 +428,17 @@ static void point_title(struct out *o, const struct pt *p)
 
 /* The best-so-far step line of p[0..n) as a path; false if nothing had a time. */
 static bool step_path(struct out *o, const struct frame *f, const struct pt *p, int n,
-                      const char *color, double width)
+                      const char *color, double width, const char *dash)
 {
 	double best = 0;
 	for (int i = 0; i < n; i++) {
 		if (!(p[i].speedup > best))
 			continue;
 		if (best == 0)
-			put(o, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\" "
-			       "stroke-linejoin=\"round\" d=\"M%.1f %.1f", color, width, px(f, i + 1),
-			    py(f, p[i].speedup));
+			put(o, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\"%s%s%s "
+			       "stroke-linejoin=\"round\" d=\"M%.1f %.1f", color, width,
+			    dash ? " stroke-dasharray=\"" : "", dash ? dash : "", dash ? "\"" : "",
+			    px(f, i + 1), py(f, p[i].speedup));
 		else
 			put(o, " H%.1f V%.1f", px(f, i + 1), py(f, p[i].speedup));
 		best = p[i].speedup;
@@ -553,7 +552,7 @@ int svg_progress(struct strbuf *sb, const struct svg_kernel *k)
 		}
 		put(&o, "\"/>\n");
 	}
-	step_path(&o, &f, p, n, STEP_COLOR, 2.5);
+	step_path(&o, &f, p, n, STEP_COLOR, 2.5, NULL);
 
 	put(&o, "<g stroke=\"#ffffff\" stroke-width=\"0.8\">\n");
 	for (int i = 0; i < n; i++) {
@@ -616,6 +615,26 @@ int svg_progress(struct strbuf *sb, const struct svg_kernel *k)
 
 static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+#define NPALETTE (sizeof(palette) / sizeof(palette[0]))
+static const char *const dashes[] = {NULL, "7 4", "2 3"};
+#define NDASHES (sizeof(dashes) / sizeof(dashes[0]))
+
+/* Kernel k's line: ten colours, then the same ten dashed, then dotted;
+ * past thirty, hues spread by the golden angle. Each line also carries its
+ * number (k + 1) at its end and in the legend, so no two kernels look the
+ * same however many there are. */
+static const char *line_color(int k, char *buf, size_t len)
+{
+	if ((size_t)k < NPALETTE * NDASHES)
+		return palette[(size_t)k % NPALETTE];
+	snprintf(buf, len, "hsl(%d,70%%,%d%%)", (k * 137) % 360, 35 + (k % 3) * 10);
+	return buf;
+}
+
+static const char *line_dash(int k)
+{
+	return dashes[((size_t)k / NPALETTE) % NDASHES];
+}
 
 int svg_overview(struct strbuf *sb, const struct svg_kernel *ks, int n)
 {
@@ -653,7 +672,9 @@ int svg_overview(struct strbuf *sb, const struct svg_kernel *ks, int n)
 		empty_note(&o, &f, "no candidates evaluated yet");
 	double lx = f.x1 + 22, ly = f.y0 + 8;
 	for (int k = 0; k < n; k++) {
-		const char *color = palette[k % (sizeof(palette) / sizeof(palette[0]))];
+		char cbuf[32];
+		const char *color = line_color(k, cbuf, sizeof(cbuf));
+		const char *dash = line_dash(k);
 		double best = 0;
 		int at = -1;
 		for (int i = 0; i < cnt[k]; i++)
@@ -661,20 +682,35 @@ int svg_overview(struct strbuf *sb, const struct svg_kernel *ks, int n)
 				best = pts[k][i].speedup;
 				at = i;
 			}
-		if (step_path(&o, &f, pts[k], cnt[k], color, 2.5)) {
+		/* the kernel's best is the run's verdict, not the highest point */
+		for (int i = 0; ks[k].best >= 0 && i < cnt[k]; i++)
+			if (pts[k][i].c->num == ks[k].best) {
+				best = pts[k][i].speedup;
+				at = i;
+			}
+		bool failed = ks[k].state && !strcmp(ks[k].state, "failed");
+		if (step_path(&o, &f, pts[k], cnt[k], color, 2.5, dash)) {
 			put(&o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>", px(&f, cnt[k]),
 			    py(&f, best), color);
 			esc(&o, ks[k].name);
 			put(&o, ": best %.2f" TIMES " at candidate %d of %d</title></circle>\n", best,
 			    at + 1, cnt[k]);
+			put(&o, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"%s\">%d</text>\n",
+			    px(&f, cnt[k]) + 6, py(&f, best) - 5, color, k + 1);
 		}
 		char label[120];
 		if (best > 0)
-			snprintf(label, sizeof(label), " %.2f" TIMES " after %d", best, cnt[k]);
+			snprintf(label, sizeof(label), " %.2f" TIMES " after %d%s", best, cnt[k],
+			         failed ? ", failed" : "");
+		else if (failed)
+			snprintf(label, sizeof(label), " " DASH " failed");
 		else
 			snprintf(label, sizeof(label), " " DASH " no time yet");
+		put(&o, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\" "
+		        "fill=\"%s\">%d</text>\n", lx - 4, ly + 4, color, k + 1);
 		put(&o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-		        "stroke-width=\"3\"/>\n<text x=\"%.1f\" y=\"%.1f\">", lx, ly, lx + 20, ly, color,
+		        "stroke-width=\"3\"%s%s%s/>\n<text x=\"%.1f\" y=\"%.1f\">", lx, ly, lx + 20,
+		    ly, color, dash ? " stroke-dasharray=\"" : "", dash ? dash : "", dash ? "\"" : "",
 		    lx + 28, ly + 4);
 		esc_n(&o, ks[k].name, 40);
 		esc(&o, label);

@@ -94,42 +94,26 @@ static int command_probe(char *buf, size_t len)
 	return 0;
 }
 
-/* Writes the reference as REF_DIR/INPUT_NAME in the scratch directory. */
+/* Writes the reference as REF_DIR/INPUT_NAME in the scratch directory,
+ * both readable by the sandbox user whatever the daemon's umask. */
 static int write_reference(const struct ac_job *job)
 {
 	char path[PATH_MAX];
-	const char *p = job->reference;
-	size_t left = job->reference_size;
-	int dfd, fd;
-	int rc = 0;
+	int dfd;
+	int rc;
 
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", job->scratch_dir, REF_DIR) >=
 	    sizeof path)
 		return -ENAMETOOLONG;
-	if (mkdir(path, 0755) != 0 && errno != EEXIST)
-		return -errno;
+	rc = ac_make_dir(path, 0755);
+	if (rc < 0)
+		return rc;
 	/* Never through a symbolic link someone left in the scratch directory. */
 	dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
-	fd = openat(dfd, INPUT_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	rc = ac_write_file(dfd, INPUT_NAME, job->reference, job->reference_size, 0644);
 	close(dfd);
-	if (fd < 0)
-		return -errno;
-	while (left > 0) {
-		ssize_t w = write(fd, p, left);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			rc = -errno;
-			break;
-		}
-		p += w;
-		left -= (size_t)w;
-	}
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
 	return rc;
 }
 

@@ -21,13 +21,20 @@
  *     $ ./candidate        (cpu 1, timeout 60 s)
  */
 #include "targets/executor.h"
+#include "targets/judge.h"
 #include "targets/report.h"
 #include "targets/sandbox.h"
+#include "targets/symcheck.h"
 #include "targets/targets.h"
 #include "targets/toolchain.h"
 
+#include <cJSON.h>
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,13 +162,6 @@ static int compile(const struct ac_job *job, const char *src, const char *obj,
 	return step(job, &a, r, ok);
 }
 
-/* The harness's build callback (its object is cached per run too). */
-static int build_harness(const struct ac_job *job, const struct ac_ref_spec *spec,
-                         struct ac_result *r, bool *ok)
-{
-	return compile(job, "harness.c", spec->obj_name, r, ok);
-}
-
 /* The reference's build callback: compile, then rename with objcopy. */
 static int build_reference(const struct ac_job *job, const struct ac_ref_spec *spec,
                            struct ac_result *r, bool *ok)
@@ -176,12 +176,75 @@ static int build_reference(const struct ac_job *job, const struct ac_ref_spec *s
 	                                  r, ok);
 }
 
+/* The input's prototypes, as the compiler states them. */
+static int build_protos(const struct ac_job *job, const struct ac_ref_spec *spec,
+                        struct ac_result *r, bool *ok)
+{
+	struct ac_argv a = { 0 };
+
+	compiler(&a, job, true);
+	ac_argv_add(&a, "-fsyntax-only");
+	ac_argv_add(&a, "-aux-info");
+	ac_argv_add(&a, spec->obj_name);
+	ac_argv_add(&a, spec->src_name);
+	return step(job, &a, r, ok);
+}
+
+/* The judge: the harness with the stubs, linked with the reference. */
+static int build_judge(const struct ac_job *job, const struct ac_ref_spec *spec,
+                       struct ac_result *r, bool *ok)
+{
+	struct ac_argv a = { 0 };
+	int rc;
+
+	rc = compile(job, ".ac_judge.c", ".ac_judge.o", r, ok);
+	if (rc < 0 || !*ok)
+		return rc;
+	compiler(&a, job, false);
+	ac_argv_add(&a, ".ac_judge.o");
+	ac_argv_add(&a, ".ac_reference.o");
+	ac_argv_add(&a, "-o");
+	ac_argv_add(&a, spec->obj_name);
+	ac_argv_add(&a, "-lm");
+	return step(job, &a, r, ok);
+}
+
+static int build_worker(const struct ac_job *job, const struct ac_ref_spec *spec,
+                        struct ac_result *r, bool *ok)
+{
+	return compile(job, ".ac_worker.c", spec->obj_name, r, ok);
+}
+
 /* Sets a build error with message; returns rc (0 for a normal build error). */
 static int failed(struct ac_result *r, int rc, const char *message)
 {
 	r->outcome = AC_BUILD_ERROR;
 	ac_result_set_message(r, "%s", message);
 	return rc;
+}
+
+/* Can argv[0] of the command line cmd be run (as the sandbox's PATH finds it)? */
+static bool on_path(const char *cmd)
+{
+	char name[PATH_MAX], path[PATH_MAX * 2];
+	const char *dirs = getenv("PATH");
+	size_t n = strcspn(cmd, " \t");
+
+	if (n == 0 || n >= sizeof name)
+		return false;
+	memcpy(name, cmd, n);
+	name[n] = '\0';
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0;
+	for (const char *d = dirs ? dirs : "/usr/bin:/bin"; *d;) {
+		size_t k = strcspn(d, ":");
+
+		snprintf(path, sizeof path, "%.*s/%s", (int)k, d, name);
+		if (access(path, X_OK) == 0)
+			return true;
+		d += k + (d[k] == ':');
+	}
+	return false;
 }
 
 /* failed() for a step that ran tool (NULL: one of several): when the tool
@@ -192,6 +255,8 @@ static int step_failed(const struct ac_job *job, struct ac_result *r, int rc,
 	if (rc != -ENOENT)
 		return failed(r, rc, message);
 	r->outcome = AC_BUILD_ERROR;
+	if (!tool && !on_path(cpu_cc(job->opts)))
+		tool = cpu_cc(job->opts);   /* the step's first tool is the compiler */
 	if (tool)
 		ac_result_set_message(r, "compiler %s not found", tool);
 	else
@@ -200,11 +265,134 @@ static int step_failed(const struct ac_job *job, struct ac_result *r, int rc,
 	return rc;
 }
 
+/* Reads dir/name whole (NUL-terminated); 0 or -errno. */
+static int read_scratch(const char *dir, const char *name, char **out)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	long n;
+
+	*out = NULL;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+	    !(*out = malloc((size_t)n + 1))) {
+		fclose(f);
+		return -EIO;
+	}
+	if (fread(*out, 1, (size_t)n, f) != (size_t)n) {
+		fclose(f);
+		free(*out);
+		*out = NULL;
+		return -EIO;
+	}
+	(*out)[n] = '\0';
+	fclose(f);
+	return 0;
+}
+
+/* The names the C runtime exports, listed once per process. */
+static pthread_mutex_t runtime_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ac_names runtime_names;
+static bool runtime_listed;
+
+static void list_runtime(const struct ac_job *job)
+{
+	static const char *const libs[] = { "libc.so.6", "libm.so.6", NULL };
+
+	pthread_mutex_lock(&runtime_lock);
+	if (!runtime_listed) {
+		ac_toolchain_runtime_names(job, cpu_cc(job->opts), libs, &runtime_names);
+		runtime_listed = runtime_names.n > 0;
+	}
+	pthread_mutex_unlock(&runtime_lock);
+}
+
+/* Checks what the candidate's object defines (symcheck.h). 0 and *ok;
+ * *ok false sets the build error. */
+static int check_candidate(const struct ac_job *job, struct ac_result *r, bool *ok)
+{
+	static const char *const nm_argv[] = { "nm", "-P", ".ac_candidate.o", NULL };
+	static const char *const re_argv[] = { "readelf", "-SW", ".ac_candidate.o", NULL };
+	struct ac_tool_run t = { .dir = job->scratch_dir, .cancel = job->cancel };
+	char *syms = NULL, *secs = NULL, why[512];
+	size_t len;
+	int rc;
+
+	*ok = false;
+	list_runtime(job);
+	t.argv = (char *const *)nm_argv;
+	rc = ac_toolchain_capture(&t, r, ok, &syms, &len);
+	if (rc == 0 && *ok) {
+		t.argv = (char *const *)re_argv;
+		rc = ac_toolchain_capture(&t, r, ok, &secs, &len);
+	}
+	if (rc == 0 && *ok) {
+		pthread_mutex_lock(&runtime_lock);
+		rc = ac_symcheck(syms, secs, &runtime_names, why, sizeof why);
+		pthread_mutex_unlock(&runtime_lock);
+		if (rc == -EPERM) {
+			ac_result_logf(r, "refused: %s\n", why);
+			ac_result_set_message(r, "%s", why);
+			r->outcome = AC_BUILD_ERROR;
+			*ok = false;
+			rc = 0;
+		} else if (rc < 0) {
+			*ok = false;
+		}
+	}
+	free(syms);
+	free(secs);
+	return rc;
+}
+
+/* Writes the judge's and the worker's generated sources from the input's
+ * prototypes. 0 and *ok; *ok false: the input cannot be forwarded (r says
+ * why). */
+static int generate(const struct ac_job *job, struct ac_result *r, bool *ok)
+{
+	struct ac_protos protos;
+	char *aux = NULL, *judge = NULL, *worker = NULL, why[512];
+	int rc;
+
+	*ok = false;
+	rc = read_scratch(job->scratch_dir, ".ac_protos.aux", &aux);
+	if (rc < 0)
+		return rc;
+	rc = ac_protos_parse(aux, ".ac_reference.c", &protos, why, sizeof why);
+	free(aux);
+	if (rc == -EINVAL) {
+		ac_result_logf(r, "the judge cannot call the input's functions: %s\n", why);
+		ac_result_set_message(r, "the judge cannot call the input's functions: %s", why);
+		r->outcome = AC_BUILD_ERROR;
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	judge = ac_judge_source(&protos, "harness.c");
+	worker = ac_worker_source(&protos);
+	ac_protos_free(&protos);
+	if (!judge || !worker) {
+		rc = -ENOMEM;
+	} else {
+		rc = ac_toolchain_write_scratch(job->scratch_dir, ".ac_judge.c", judge, strlen(judge));
+		if (rc == 0)
+			rc = ac_toolchain_write_scratch(job->scratch_dir, ".ac_worker.c", worker,
+			                                strlen(worker));
+	}
+	free(judge);
+	free(worker);
+	*ok = rc == 0;
+	return rc;
+}
+
 static int cpu_build(const struct ac_job *job, struct ac_result *r)
 {
 	struct ac_ref_spec spec;
 	struct ac_argv a = { 0 };
-	char key[1024];
+	char key[1024], path[PATH_MAX], exe[PATH_MAX];
 	bool ok;
 	int rc;
 
@@ -223,15 +411,6 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	memset(&spec, 0, sizeof spec);
 	snprintf(key, sizeof key, "cc=%s\ncflags=%s\ninclude=%s\n", cpu_cc(job->opts),
 	         cpu_cflags(job->opts), ac_target_include_dir());
-	spec.obj_name = ".ac_harness.o";
-	spec.key = key;
-	spec.build = build_harness;
-	spec.what = "harness";
-	rc = ac_toolchain_cached_object(job, &spec, r, &ok);
-	if (rc < 0 || !ok)
-		return step_failed(job, r, rc, cpu_cc(job->opts), "harness does not compile");
-
-	spec.what = NULL;
 	spec.src_name = ".ac_reference.c";
 	spec.obj_name = ".ac_reference.o";
 	spec.key = key;
@@ -240,24 +419,80 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	if (rc < 0 || !ok)
 		return step_failed(job, r, rc, NULL, "input does not compile");
 
+	spec.obj_name = ".ac_protos.aux";
+	spec.build = build_protos;
+	spec.what = "prototypes";
+	rc = ac_toolchain_reference(job, &spec, r, &ok);
+	if (rc < 0 || !ok)
+		return step_failed(job, r, rc, cpu_cc(job->opts), "input does not compile");
+	rc = generate(job, r, &ok);
+	if (rc < 0 || !ok)
+		return r->outcome == AC_BUILD_ERROR ? rc : failed(r, rc, "cannot write the judge");
+
+	spec.src_name = NULL;
+	spec.obj_name = ".ac_judge";
+	spec.build = build_judge;
+	spec.what = "judge (harness and stubs)";
+	rc = ac_toolchain_cached_object(job, &spec, r, &ok);
+	if (rc < 0 || !ok)
+		return step_failed(job, r, rc, cpu_cc(job->opts), "harness does not compile");
+
+	spec.obj_name = ".ac_worker.o";
+	spec.build = build_worker;
+	spec.what = "worker";
+	rc = ac_toolchain_cached_object(job, &spec, r, &ok);
+	if (rc < 0 || !ok)
+		return step_failed(job, r, rc, cpu_cc(job->opts), "the worker does not compile");
+
 	rc = compile(job, "input.c", ".ac_candidate.o", r, &ok);
 	if (rc < 0 || !ok)
 		return step_failed(job, r, rc, cpu_cc(job->opts), "candidate does not compile");
+	rc = check_candidate(job, r, &ok);
+	if (r->outcome == AC_BUILD_ERROR)
+		return rc;
+	if (rc < 0 || !ok)
+		return step_failed(job, r, rc, "nm", "cannot list the candidate's symbols");
 
+	/* the candidate's process: its object and the function table only */
 	compiler(&a, job, false);
 	ac_argv_add(&a, ".ac_candidate.o");
-	ac_argv_add(&a, ".ac_harness.o");
-	ac_argv_add(&a, ".ac_reference.o");
+	ac_argv_add(&a, ".ac_worker.o");
 	ac_argv_add(&a, "-o");
-	ac_argv_add(&a, "candidate");
+	ac_argv_add(&a, "candidate.worker");
 	ac_argv_add(&a, "-lm");
 	rc = step(job, &a, r, &ok);
 	if (rc < 0 || !ok)
 		return step_failed(job, r, rc, cpu_cc(job->opts), "does not link");
+	snprintf(path, sizeof path, "%s/.ac_judge", job->scratch_dir);
+	snprintf(exe, sizeof exe, "%s/candidate", job->scratch_dir);
+	if (rename(path, exe) != 0 || chmod(exe, 0755) != 0)
+		return failed(r, -errno, "cannot place the judge");
 	r->outcome = AC_OK;
 	free(r->message);
 	r->message = NULL;
 	return 0;
+}
+
+/* One line in words for the log: how the judge reached the verdict. */
+static void log_judge(struct ac_result *r)
+{
+	cJSON *j = r->judge ? cJSON_Parse(r->judge) : NULL;
+	const cJSON *fw = cJSON_GetObjectItemCaseSensitive(j, "forward_ns");
+	const cJSON *sets = cJSON_GetObjectItemCaseSensitive(j, "sets");
+	const cJSON *checked = cJSON_GetObjectItemCaseSensitive(j, "checked");
+	const cJSON *procs = cJSON_GetObjectItemCaseSensitive(j, "processes");
+	const cJSON *rot = cJSON_GetObjectItemCaseSensitive(j, "rotation");
+
+	if (cJSON_IsNumber(fw) && cJSON_IsNumber(sets) && cJSON_IsNumber(checked) &&
+	    cJSON_IsNumber(procs))
+		ac_result_logf(r, "# judge: forwarding round trip %.1f us (taken off every call), "
+		               "%d input sets, %d timed repetitions checked, %d candidate processes"
+		               "%s%s\n", fw->valuedouble / 1e3, sets->valueint, checked->valueint,
+		               procs->valueint, cJSON_IsString(rot) && strcmp(rot->valuestring, "on")
+		                                    ? "; inputs not rotated: " : "",
+		               cJSON_IsString(rot) && strcmp(rot->valuestring, "on") ? rot->valuestring
+		                                                                    : "");
+	cJSON_Delete(j);
 }
 
 static int cpu_run(const struct ac_job *job, struct ac_result *r)
@@ -266,6 +501,8 @@ static int cpu_run(const struct ac_job *job, struct ac_result *r)
 	char *argv[] = { "./candidate", NULL };
 	/* what the run needs where it happens (executor.h); absent names are skipped */
 	static const char *const ship[] = { "candidate", "candidate.worker", NULL };
+	char min_time[64];
+	char *env[] = { min_time, NULL };
 	struct ac_sandbox_opts so;
 	struct ac_proc_result pr;
 	char how[96];
@@ -281,6 +518,10 @@ static int cpu_run(const struct ac_job *job, struct ac_result *r)
 	so.isolate_net = true;
 	so.report = true;
 	so.cancel = job->cancel;
+	if (o && o->min_time_s > 0) {
+		snprintf(min_time, sizeof min_time, "AC_MIN_TIME_S=%g", o->min_time_s);
+		so.env = env;
+	}
 	ac_result_logf(r, "$ ./candidate        (cpu %d, timeout %.1f s)\n", so.cpu, so.timeout_s);
 	rc = ac_exec_run(job, &so, ship, &pr, r);
 	if (rc < 0) {
@@ -303,6 +544,7 @@ static int cpu_run(const struct ac_job *job, struct ac_result *r)
 	               pr.pid_isolated ? " pid namespace," : "",
 	               pr.uid_dropped ? " unprivileged uid" : " caller's uid");
 	ac_report_outcome(&pr, so.timeout_s, r);
+	log_judge(r);
 	ac_proc_result_clear(&pr);
 	return 0;
 }

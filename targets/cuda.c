@@ -6,6 +6,7 @@
  * build, in the candidate's scratch directory:
  *
  *     $ nvcc -O3 -arch=sm_90 -I.../targets/include -c input.cu -o .ac_candidate.o
+ *     $ nm -P .ac_candidate.o; readelf -SW .ac_candidate.o   (what it may define)
  *     $ nvcc -O3 -arch=sm_90 -I.../targets/include -c harness.cu -o .ac_harness.o
  *     $ nvcc -O3 -arch=sm_90 -c .ac_reference.cu -o .ac_reference.raw.o
  *     $ nm -C --defined-only -g .ac_reference.raw.o
@@ -57,6 +58,7 @@
 #include "targets/executor.h"
 #include "targets/report.h"
 #include "targets/sandbox.h"
+#include "targets/symcheck.h"
 #include "targets/targets.h"
 #include "targets/toolchain.h"
 
@@ -326,6 +328,70 @@ static void nvcc_cmd(const struct cuda_build *b, struct ac_argv *a)
 }
 
 /* Runs one nvcc step; returns 0 or -errno, *ok as ac_toolchain_run. */
+/* The names the C and C++ runtimes and the CUDA runtime export, once. */
+static pthread_mutex_t runtime_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ac_names runtime_names;
+static bool runtime_listed;
+
+/*
+ * The candidate is linked into the harness's process here (no separate
+ * process, see menus/cuda.md), so what it may define matters all the
+ * more: nothing that libc, libm, libstdc++ or the CUDA runtime provides
+ * (a cudaEventElapsedTime of its own would be the harness's clock), no
+ * constructor but the one nvcc emits to register the object's kernels.
+ */
+static int check_candidate(const struct cuda_build *b, struct ac_result *r, bool *ok)
+{
+	static const char *const nm_argv[] = { "nm", "-P", ".ac_candidate.o", NULL };
+	static const char *const re_argv[] = { "readelf", "-SW", ".ac_candidate.o", NULL };
+	struct ac_tool_run t = { .dir = b->job->scratch_dir, .cancel = b->job->cancel };
+	char *syms = NULL, *secs = NULL, why[512];
+	size_t len;
+	int rc;
+
+	pthread_mutex_lock(&runtime_lock);
+	if (!runtime_listed) {
+		char cudart[PATH_MAX];
+		const char *slash = strrchr(b->nvcc, '/');
+		const char *libs[] = { "libc.so.6", "libm.so.6", "libstdc++.so.6", cudart, NULL };
+
+		/* nvcc links the static CUDA runtime from its own ../lib64 */
+		snprintf(cudart, sizeof cudart, "%.*s/../lib64/libcudart_static.a",
+		         slash ? (int)(slash - b->nvcc) : 1, slash ? b->nvcc : ".");
+		ac_toolchain_runtime_names(b->job, "cc", libs, &runtime_names);
+		runtime_listed = runtime_names.n > 0;
+	}
+	pthread_mutex_unlock(&runtime_lock);
+	*ok = false;
+	t.argv = (char *const *)nm_argv;
+	rc = ac_toolchain_capture(&t, r, ok, &syms, &len);
+	if (rc == 0 && *ok) {
+		t.argv = (char *const *)re_argv;
+		rc = ac_toolchain_capture(&t, r, ok, &secs, &len);
+	}
+	if (rc == 0 && *ok) {
+		/* nvcc's own registration: one .init_array entry */
+		unsigned long nvcc_init = strstr(syms, "__sti____cudaRegisterAll") ? 1 : 0;
+
+		pthread_mutex_lock(&runtime_lock);
+		rc = ac_symcheck_ex(syms, secs, &runtime_names, "the C, C++ or CUDA runtime", nvcc_init,
+		                    why, sizeof why);
+		pthread_mutex_unlock(&runtime_lock);
+		if (rc == -EPERM) {
+			ac_result_logf(r, "refused: %s\n", why);
+			ac_result_set_message(r, "%s", why);
+			r->outcome = AC_BUILD_ERROR;
+			*ok = false;
+			rc = 0;
+		} else if (rc < 0) {
+			*ok = false;
+		}
+	}
+	free(syms);
+	free(secs);
+	return rc;
+}
+
 static int step(const struct cuda_build *b, struct ac_argv *a, struct ac_result *r, bool *ok)
 {
 	struct ac_tool_run t;
@@ -442,6 +508,11 @@ static int cuda_build(const struct ac_job *job, struct ac_result *r)
 	if (rc < 0 || !ok)
 		return failed(r, rc == -ENOENT ? 0 : rc,
 		              rc == -ENOENT ? "nvcc not found" : "candidate does not compile");
+	rc = check_candidate(&b, r, &ok);
+	if (r->outcome == AC_BUILD_ERROR)
+		return rc;
+	if (rc < 0 || !ok)
+		return failed(r, rc, "cannot list the candidate's symbols");
 
 	memset(&spec, 0, sizeof spec);
 	snprintf(key, sizeof key, "nvcc=%s\ncflags=%s\narch=%s\ninclude=%s\n", b.nvcc, b.cflags,

@@ -38,7 +38,13 @@
  * probe compiles and runs a tiny program (~0.3 s, cached for a minute):
  * "OpenCL 3.0, PoCL 3.1+debian, pthread-skylake-avx512-AMD EPYC, 2 compute
  * units", or -ENODEV with "no OpenCL platform found" / "no OpenCL device
- * found", or -ENOENT when the OpenCL headers or libOpenCL are missing.
+ * found", or -ENOENT when the OpenCL headers or libOpenCL are missing, with
+ * the compiler's own words: "cannot build an OpenCL program (CL/cl.h,
+ * -lOpenCL): probe.c:1:10: fatal error: CL/cl.h: No such file or directory".
+ *
+ * Every file it writes for the sandbox user goes through ac_write_file,
+ * which sets the mode whatever the daemon's umask (077): a file left 0600
+ * and root's is one the harness cannot read.
  */
 #include "targets/executor.h"
 #include "targets/report.h"
@@ -155,33 +161,6 @@ static void rm_tree(const char *dir)
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Writes a file whole (mode 0644); 0 or -errno. Used for names the
- * toolchain reserves for itself (".ac_...") and for the probe. */
-static int write_path(const char *path, const void *data, size_t size)
-{
-	const char *p = data;
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (size > 0) {
-		ssize_t w = write(fd, p, size);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			rc = -errno;
-			break;
-		}
-		p += w;
-		size -= (size_t)w;
-	}
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
-	return rc;
-}
-
 /* Runs argv in dir (sandboxed, as the sandbox user) and fills *pr. */
 static int run_in(const char *dir, char *const *argv, double timeout_s,
                   struct ac_proc_result *pr)
@@ -196,6 +175,34 @@ static int run_in(const char *dir, char *const *argv, double timeout_s,
 	so.isolate_net = true;
 	so.mem_bytes = (size_t)RLIM_INFINITY;
 	return ac_sandbox_run(&so, pr);
+}
+
+/* What the compiler said that matters: its first line with "error" in it
+ * (else its first line, else how it ended), trimmed, into buf. */
+static const char *compiler_words(const struct ac_proc_result *pr, char *buf, size_t len)
+{
+	const char *out = pr->output ? pr->output : "";
+	const char *line = out;
+	size_t n;
+
+	for (const char *p = out; *p;) {
+		size_t m = strcspn(p, "\n");
+
+		if (memmem(p, m, "error", 5)) {
+			line = p;
+			break;
+		}
+		p += m;
+		if (*p == '\n')
+			p++;
+	}
+	while (*line == ' ' || *line == '\t')
+		line++;
+	n = strcspn(line, "\n");
+	if (n == 0)
+		return ac_proc_describe(pr, PROBE_TIMEOUT_S, buf, len);
+	snprintf(buf, len, "%.*s", (int)n, line);
+	return buf;
 }
 
 /* The uncached probe: compile the probe program in a temporary directory
@@ -215,7 +222,7 @@ static int probe_now(char *buf, size_t len)
 		return -EIO;
 	}
 	snprintf(path, sizeof path, "%s/probe.c", dir);
-	rc = write_path(path, probe_src, sizeof probe_src - 1);
+	rc = ac_write_file(AT_FDCWD, path, probe_src, sizeof probe_src - 1, 0644);
 	if (rc < 0) {
 		snprintf(buf, len, "cannot write the probe: %s", strerror(-rc));
 		goto out;
@@ -239,7 +246,10 @@ static int probe_now(char *buf, size_t len)
 		goto out;
 	}
 	if (pr.signal || pr.exit_code != 0) {
-		snprintf(buf, len, "no OpenCL development files (CL/cl.h, -lOpenCL)");
+		char words[160];
+
+		snprintf(buf, len, "cannot build an OpenCL program (CL/cl.h, -lOpenCL): %s",
+		         compiler_words(&pr, words, sizeof words));
 		ac_proc_result_clear(&pr);
 		rc = -ENOENT;
 		goto out;
@@ -397,7 +407,7 @@ static int opencl_build(const struct ac_job *job, struct ac_result *r)
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", job->scratch_dir, REF_NAME) >=
 	    sizeof path)
 		return failed(r, -ENAMETOOLONG, "cannot write the sources");
-	rc = write_path(path, job->reference, job->reference_size);
+	rc = ac_write_file(AT_FDCWD, path, job->reference, job->reference_size, 0644);
 	if (rc < 0)
 		return failed(r, rc, "cannot write the reference");
 

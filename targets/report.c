@@ -95,7 +95,7 @@ static void set_harness_message(struct ac_result *r, const char *msg)
 
 int ac_report_parse(const char *text, size_t len, struct ac_result *r)
 {
-	const cJSON *correct, *time_ns, *samples, *spread, *message;
+	const cJSON *correct, *time_ns, *samples, *spread, *message, *error, *judge;
 	const char *end = NULL;
 	cJSON *root;
 	int rc;
@@ -118,6 +118,24 @@ int ac_report_parse(const char *text, size_t len, struct ac_result *r)
 	samples = cJSON_GetObjectItemCaseSensitive(root, "samples");
 	spread = cJSON_GetObjectItemCaseSensitive(root, "spread");
 	message = cJSON_GetObjectItemCaseSensitive(root, "message");
+	error = cJSON_GetObjectItemCaseSensitive(root, "error");
+	judge = cJSON_GetObjectItemCaseSensitive(root, "judge");
+	if (cJSON_IsObject(judge)) {
+		char *j = cJSON_PrintUnformatted(judge);
+
+		free(r->judge);
+		r->judge = j;
+	}
+	if (error) {
+		/* the judge could not judge: the candidate's process misbehaved */
+		if (!cJSON_IsString(error) || !*error->valuestring) {
+			rc = bad(r, "report's \"error\" is not a string");
+			goto out;
+		}
+		rc = bad(r, "x");
+		set_harness_message(r, error->valuestring);
+		goto out;
+	}
 
 	if (!cJSON_IsBool(correct)) {
 		rc = bad(r, "report has no boolean \"correct\"");

@@ -51,6 +51,7 @@ void ac_result_clear(struct ac_result *r)
 	if (!r)
 		return;
 	free(r->message);
+	free(r->judge);
 	free(r->log);
 	memset(r, 0, sizeof *r);
 }

@@ -42,6 +42,8 @@ struct ac_result {
 	double spread;     /* (q3 - q1) / median of the samples, 0 if unknown */
 	char *message;     /* one line: why (e.g. "harness does not compile"); may be NULL */
 	char *log;         /* what building and running printed; may be NULL */
+	char *judge;       /* how the verdict was reached: a JSON object from the
+	                      judge (forward_ns, sets, checked, ...); may be NULL */
 };
 
 /* Frees message and log and zeroes the struct; accepts NULL. */
@@ -70,6 +72,8 @@ struct ac_target_opts {
 	char *const *command;    /* command target: argv, "{candidate}" substituted; NULL-terminated */
 	double timeout_s;        /* wall-clock limit for one run; <= 0: default 60 s */
 	int cpu;                 /* core timed runs are pinned to; < 0: the target chooses */
+	double min_time_s;       /* a run's timing lasts at least this long (the harness's
+	                            AC_MIN_TIME_S); <= 0: the harness's default (0.3 s) */
 };
 
 /* Everything a target needs to build and run one candidate. */

@@ -106,21 +106,20 @@ bool ac_toolchain_name_ok(const char *name)
 	return n > 0 && n <= 255 && name[0] != '.' && !strchr(name, '/');
 }
 
-/* Writes dir/name whole, mode 0644 whatever the umask (the sandbox user
- * must be able to read it). No name checks. */
-static int write_at(const char *dir, const char *name, const void *data, size_t size)
+int ac_write_file(int dirfd, const char *path, const void *data, size_t size, mode_t mode)
 {
-	char path[PATH_MAX];
 	const char *p = data;
 	int fd;
 	int rc = 0;
 
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
-		return -ENAMETOOLONG;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;
-	while (size > 0) {
+	/* the daemon's umask (077) would leave the file unreadable to the
+	 * sandbox user: the mode is set on the descriptor, not left to it */
+	if (fchmod(fd, mode) != 0)
+		rc = -errno;
+	while (rc == 0 && size > 0) {
 		ssize_t w = write(fd, p, size);
 
 		if (w < 0 && errno == EINTR)
@@ -132,11 +131,35 @@ static int write_at(const char *dir, const char *name, const void *data, size_t 
 		p += w;
 		size -= (size_t)w;
 	}
-	if (rc == 0 && fchmod(fd, 0644) != 0)
-		rc = -errno;
 	if (close(fd) != 0 && rc == 0)
 		rc = -errno;
 	return rc;
+}
+
+int ac_make_dir(const char *path, mode_t mode)
+{
+	struct stat st;
+
+	if (mkdir(path, mode) != 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(path, &st) != 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if ((st.st_mode & 07777) != mode && chmod(path, mode) != 0)
+		return -errno;
+	return 0;
+}
+
+/* Writes dir/name whole, mode 0644 (the sandbox user must be able to read
+ * it). No name checks. */
+static int write_at(const char *dir, const char *name, const void *data, size_t size)
+{
+	char path[PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
+		return -ENAMETOOLONG;
+	return ac_write_file(AT_FDCWD, path, data, size, 0644);
 }
 
 int ac_toolchain_write_file(const char *dir, const char *name, const void *data,
@@ -145,6 +168,62 @@ int ac_toolchain_write_file(const char *dir, const char *name, const void *data,
 	if (!dir || !ac_toolchain_name_ok(name))
 		return -EINVAL;
 	return write_at(dir, name, data, size);
+}
+
+int ac_toolchain_write_scratch(const char *dir, const char *name, const void *data,
+                               size_t size)
+{
+	if (!dir || !name || name[0] != '.' || strchr(name, '/') || !name[1])
+		return -EINVAL;
+	return write_at(dir, name, data, size);
+}
+
+void ac_toolchain_runtime_names(const struct ac_job *job, const char *cc,
+                                const char *const *libs, struct ac_names *out)
+{
+	struct ac_result quiet = { 0 };
+
+	for (size_t i = 0; libs[i]; i++) {
+		struct ac_tool_run t = { .dir = job->scratch_dir, .cancel = job->cancel };
+		char *path = NULL, *syms = NULL;
+		size_t len;
+		bool ok = false;
+
+		if (libs[i][0] == '/') {
+			path = strdup(libs[i]);
+		} else {
+			struct ac_argv a = { 0 };
+
+			ac_argv_add_split(&a, cc);
+			ac_argv_addf(&a, "-print-file-name=%s", libs[i]);
+			t.argv = a.v;
+			if (a.oom || ac_toolchain_capture(&t, &quiet, &ok, &path, &len) != 0 || !ok) {
+				free(path);
+				path = NULL;
+			}
+			ac_argv_free(&a);
+		}
+		if (path) {
+			struct ac_argv nm = { 0 };
+			size_t n = strcspn(path, "\n");
+			bool archive = n > 2 && !strncmp(path + n - 2, ".a", 2);
+
+			path[n] = '\0';
+			ac_argv_add(&nm, "nm");
+			ac_argv_add(&nm, archive ? "-g" : "-D");
+			ac_argv_add(&nm, "--defined-only");
+			ac_argv_add(&nm, path);
+			t.argv = nm.v;
+			if (path[0] == '/' && !nm.oom &&
+			    ac_toolchain_capture(&t, &quiet, &ok, &syms, &len) == 0 && ok)
+				ac_names_add_nm_dynamic(out, syms);
+			free(syms);
+			ac_argv_free(&nm);
+		}
+		free(path);
+	}
+	ac_names_sort(out);
+	ac_result_clear(&quiet);
 }
 
 const struct ac_file *ac_toolchain_find_file(const struct ac_job *job, const char *name)
@@ -728,6 +807,49 @@ static int cache_lookup(const struct ac_job *job, const struct ac_ref_spec *spec
 	return rc == -ENOENT ? 0 : rc;
 }
 
+/* The compiler's diagnostics about the reference (".ac_reference.c:8:5:
+ * error: ...") are about the user's input: from log_start on, r->log says
+ * "input.c:8:5:" instead (the candidate is compiled as input.EXT too).
+ * Command lines, where the name is followed by a space, stay as they ran.
+ * The source keeps its name: __FILE__ is the reference's own. */
+static void name_the_input(struct ac_result *r, size_t log_start, const char *src_name)
+{
+	const char *ext = strrchr(src_name, '.');
+	char from[128], to[64];
+	size_t flen, tlen, n;
+	char *out;
+
+	if (!r->log || !ext || strlen(r->log) < log_start)
+		return;
+	snprintf(from, sizeof from, "%s:", src_name);
+	snprintf(to, sizeof to, "input%s:", ext);
+	flen = strlen(from);
+	tlen = strlen(to);
+	if (tlen > flen || !strstr(r->log + log_start, from))
+		return;   /* the rewrite never makes the log longer */
+	out = malloc(strlen(r->log) + 1);
+	if (!out)
+		return;
+	memcpy(out, r->log, log_start);
+	n = log_start;
+	for (const char *p = r->log + log_start; *p;) {
+		const char *hit = strstr(p, from);
+		size_t keep = hit ? (size_t)(hit - p) : strlen(p);
+
+		memcpy(out + n, p, keep);
+		n += keep;
+		p += keep;
+		if (!hit)
+			break;
+		memcpy(out + n, to, tlen);
+		n += tlen;
+		p += flen;
+	}
+	out[n] = '\0';
+	free(r->log);
+	r->log = out;
+}
+
 static int build_and_cache(const struct ac_job *job, const struct ac_ref_spec *spec,
                            const char *hex, struct ac_result *r, bool *ok)
 {
@@ -745,6 +867,8 @@ static int build_and_cache(const struct ac_job *job, const struct ac_ref_spec *s
 			return rc;
 	}
 	rc = spec->build(job, spec, r, ok);
+	if (spec->src_name)
+		name_the_input(r, log_start, spec->src_name);
 	if (rc < 0 || !hex)
 		return rc;
 	if (!*ok) {

@@ -38,7 +38,9 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
+#include "targets/symcheck.h"
 #include "targets/target.h"
 
 #define AC_TOOL_TIMEOUT_S 120.0
@@ -71,6 +73,19 @@ void ac_argv_free(struct ac_argv *a);
 
 /* --- files ----------------------------------------------------------- */
 
+/* The one way every target writes a file for a sandboxed command: data
+ * into path (relative to dirfd, which may be AT_FDCWD), created or
+ * replaced whole, never through a symbolic link, with exactly mode
+ * whatever the umask (the daemon runs with umask 077, and the sandbox
+ * user must be able to read what a target writes for it). Returns 0 or
+ * -errno; on failure the file may be left partly written. */
+int ac_write_file(int dirfd, const char *path, const void *data, size_t size, mode_t mode);
+
+/* Makes the directory path (or keeps the one there) with exactly mode,
+ * whatever the umask. -ENOTDIR when path is something else (a symbolic
+ * link included). Returns 0 or -errno. */
+int ac_make_dir(const char *path, mode_t mode);
+
 /* May name be a user file in a scratch directory? Non-empty, at most 255
  * bytes, no '/', not starting with '.'. */
 bool ac_toolchain_name_ok(const char *name);
@@ -79,6 +94,20 @@ bool ac_toolchain_name_ok(const char *name);
  * name that fails ac_toolchain_name_ok with -EINVAL. Returns 0 or -errno. */
 int ac_toolchain_write_file(const char *dir, const char *name, const void *data,
                             size_t size);
+
+/* Writes a file of the toolchain's own (name starts with '.', no '/')
+ * into dir, like ac_toolchain_write_file. Returns 0 or -errno (-EINVAL
+ * for another name). */
+int ac_toolchain_write_scratch(const char *dir, const char *name, const void *data,
+                               size_t size);
+
+/* Adds to *out the names the libraries export, for ac_symcheck: each of
+ * libs is a path, or a name the compiler cc finds (cc -print-file-name);
+ * shared objects are read with `nm -D --defined-only`, archives with
+ * `nm --defined-only -g`, run in job->scratch_dir and not logged. A
+ * library that cannot be found or read is left out. Sorts *out. */
+void ac_toolchain_runtime_names(const struct ac_job *job, const char *cc,
+                                const char *const *libs, struct ac_names *out);
 
 /* The file of job->files called name, or NULL. */
 const struct ac_file *ac_toolchain_find_file(const struct ac_job *job, const char *name);

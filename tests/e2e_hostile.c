@@ -92,9 +92,8 @@ struct expect {
 
 static const struct expect hostile[] = {
 	{"fork-bomb", 3, "timeout", "timed out after 3.0 s"},
-	{"alloc-100g", 3, "run_error", "killed by SIGSEGV"},
-	/* 256 MiB (the file-size limit) must be written before the timeout */
-	{"write-10g", 15, "run_error", "killed by SIGXFSZ"},
+	{"alloc-100g", 3, "run_error", "crashed in gemm: Segmentation fault"},
+	{"write-10g", 15, "ok", "open big: Operation not permitted"},
 	{"sleep-forever", 3, "timeout", "timed out after 3.0 s"},
 	{"busy-loop", 3, "timeout", "timed out after 3.0 s"},
 	{"tcp-connect", 3, "ok", "connect 127.0.0.1:"},
@@ -102,9 +101,19 @@ static const struct expect hostile[] = {
 	{"write-outside", 3, "ok", "autocompfs.db for writing: "},
 	{"kill-parent", 3, "run_error", "killed by SIGKILL"},
 	{"forge-stdout", 3, "run_error", "\"time_ns\":1,"},
-	{"overwrite-inputs", 3, "run_error", "killed by SIGSEGV"},
-	{"overwrite-reference", 3, "run_error", "killed by SIGSEGV"},
-	{"leave-child", 3, "ok", "left a grandchild behind"},
+	{"overwrite-inputs", 3, "run_error", "wrote to A, a read-only input of gemm"},
+	{"overwrite-reference", 3, "ok", "found nothing to overwrite"},
+	{"leave-child", 3, "ok", "fork: Operation not permitted"},
+	/* the judge's classes: each trick fails in words */
+	{"own-clock", 3, "build_error", "defines clock_gettime, which the C library provides"},
+	{"constructor-report", 3, "build_error", "has a .init_array section"},
+	{"scan-fds-exit", 3, "run_error", "exited with status 0 during gemm"},
+	{"cache-by-pointer", 3, "wrong", "in timed repetition"},
+	{"cache-by-content", 3, "ok", "\"rotation\":\"on\""},
+	{"lazy-sigsegv", 3, "wrong", "got nan"},
+	{"work-after-return", 3, "run_error", "touched a buffer of the harness after the call returned"},
+	{"skip-after-warmup", 3, "wrong", "in timed repetition"},
+	{"read-judge", 3, "wrong", "read-judge: tried"},
 };
 #define NHOSTILE (sizeof(hostile) / sizeof(hostile[0]))
 
@@ -206,7 +215,9 @@ Test(hostile, every_act_contained_while_a_search_goes_on)
 		cr_assert(st, "%s did not end", x->name);
 		char *log = slurpf("%s/kernels/%s/candidates/0.log", m.dir, x->name);
 		bool ok = !strcmp(x->outcome, "ok");
-		cr_expect(ok ? !strncmp(st, "done", 4) : !strncmp(st, "failed: the input", 17),
+		bool built = strcmp(x->outcome, "build_error") != 0;
+		cr_expect(ok ? !strncmp(st, "done", 4)
+		             : !strncmp(st, built ? "failed: the input" : "failed: the candidate", 17),
 		          "%s: %s", x->name, st);
 		cr_expect(outcome_is(x->name, x->outcome), "%s: not %s: %s\n%s", x->name,
 		          x->outcome, st, log ? log : "");
@@ -215,8 +226,14 @@ Test(hostile, every_act_contained_while_a_search_goes_on)
 		cr_expect(!log || !strstr(log, "BREACH"), "%s:\n%s", x->name, log);
 		if (!ok)
 			cr_expect(strstr(st, "see candidates/0.log"), "%s: %s", x->name, st);
+		if (!strcmp(x->name, "cache-by-content") && log) {
+			/* the cache never hit a timed repetition: the time is honest */
+			const char *t = strstr(log, "\"time_ns\":"), *rf = strstr(log, "\"ref_ns\":");
+			cr_expect(t && rf && atof(t + 10) > 0.5 * atof(rf + 9), "%s: a cache hit was timed",
+			          x->name);
+		}
 		if (!strcmp(x->name, "forge-stdout"))
-			cr_expect(strstr(st, "no report: harness exited 0"), "%s", st);
+			cr_expect(strstr(st, "exited with status 0 during gemm"), "%s", st);
 		free(st);
 		free(log);
 	}
@@ -224,6 +241,8 @@ Test(hostile, every_act_contained_while_a_search_goes_on)
 
 	/* every run dropped to the sandbox user, without network */
 	for (size_t i = 0; i < NHOSTILE; i++) {
+		if (!strcmp(hostile[i].outcome, "build_error"))
+			continue;   /* refused before it could run */
 		char *log = slurpf("%s/kernels/%s/candidates/0.log", m.dir, hostile[i].name);
 		cr_expect(log && strstr(log, "unprivileged uid"), "%s ran as root:\n%s",
 		          hostile[i].name, log ? log : "");
@@ -254,27 +273,11 @@ Test(hostile, every_act_contained_while_a_search_goes_on)
 	cr_expect_eq(sh("find %s %s -name big | grep -q .", m.state, scratch), 1);
 	free(scratch);
 
-	/* leave-child: the grandchild it left is dead */
-	char *pidtext = NULL;
-	for (int i = 0; i < 100 && !pidtext; i++) {
-		pidtext = slurpf("%s/leave-child.pid", drop);
-		if (!pidtext)
-			usleep(50000);
-	}
-	cr_expect(pidtext, "leave-child wrote no pid");
-	if (pidtext) {
-		int pid = atoi(pidtext);
-		bool gone = false;
-		for (int i = 0; i < 100 && !gone; i++) {
-			char *cmd = slurpf("/proc/%d/cmdline", pid);
-			gone = !cmd || strcmp(cmd, "./candidate") != 0;
-			free(cmd);
-			if (!gone)
-				usleep(50000);
-		}
-		cr_expect(pid > 1 && gone, "leave-child's grandchild %d is still running", pid);
-		free(pidtext);
-	}
+	/* leave-child: the candidate's process could not make one */
+	usleep(200000);
+	char *pidtext = slurpf("%s/leave-child.pid", drop);
+	cr_expect_null(pidtext, "leave-child left a process behind: %s", pidtext ? pidtext : "");
+	free(pidtext);
 
 	/* the normal search finished, faster, as if nothing had happened */
 	char *st = wait_final(&m, "normal", 400);
@@ -293,7 +296,7 @@ Test(hostile, every_act_contained_while_a_search_goes_on)
 	/* the daemon is up and answering; the key is nowhere */
 	cr_assert(daemon_alive(), "the daemon died");
 	char *status = slurpf("%s/status", m.dir);
-	cr_assert(status && strstr(status, "engine: 14 kernels"), "%s", status ? status : "");
+	cr_assert(status && strstr(status, "engine: 23 kernels"), "%s", status ? status : "");
 	free(status);
 	cr_expect_eq(sh("grep -r -a -s -q --exclude=ctl 'HOSTILE-7373' %s/kernels %s/status", m.dir,
 	                m.dir), 1);

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ac_config.h"
 #include "tests/support.h"
 
 static struct mnt m;
@@ -474,4 +475,406 @@ Test(mount, help_and_version, .init = NULL, .fini = NULL)
 	cr_assert(strstr(out, "state=DIR"), "%s", out);
 	free(out);
 	cr_assert_eq(sh("%s >/dev/null 2>&1", daemon_path()), 2);
+}
+
+/* The opencl target under the daemon (umask 077, the sandbox user): the
+ * sample kernel through the mount, its target found from input.cl alone. */
+Test(mount, opencl_gemm_through_the_mount)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/targets", m.dir);
+	cr_assert(wait_contains(path, "opencl: ", 30), "%s", slurp(path));
+	cr_assert(wait_contains(path, "cpu: available", 30), "%s", slurp(path));
+	for (int i = 0; i < 100; i++) {
+		char *t = slurp(path);
+		bool probing = strstr(t, "opencl: probing") != NULL;
+		free(t);
+		if (!probing)
+			break;
+		usleep(100000);
+	}
+	char *t = slurp(path);
+	bool installed = access("/usr/include/CL/cl.h", F_OK) == 0 &&
+	                 sh("ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1") == 0;
+	if (!strstr(t, "opencl: available")) {
+		cr_assert(!installed, "OpenCL is installed, yet: %s", t);
+		free(t);
+		cr_skip_test("no OpenCL here");
+	}
+	free(t);
+	cr_assert_eq(sh("cp -r %s/tests/kernels/opencl-gemm %s/kernels/", src_dir(), m.dir), 0);
+	char *st = wait_final(&m, "opencl-gemm", 120);
+	cr_assert(st && !strncmp(st, "done", 4), "status: %s\nlog: %s\n0.log: %s", st,
+	          slurpf("%s/kernels/opencl-gemm/log", m.dir),
+	          slurpf("%s/kernels/opencl-gemm/candidates/0.log", m.dir));
+	free(st);
+	char *log = slurpf("%s/kernels/opencl-gemm/log", m.dir);
+	cr_assert(strstr(log, "candidate 0: ok"), "%s", log);
+	free(log);
+	char *best = slurpf("%s/kernels/opencl-gemm/best.cl", m.dir);
+	char *input = slurpf("%s/tests/kernels/opencl-gemm/input.cl", src_dir());
+	cr_assert_str_eq(best, input);
+	free(best);
+	free(input);
+	char *metrics = slurpf("%s/kernels/opencl-gemm/metrics.json", m.dir);
+	cr_assert(strstr(metrics, "\"target\":\t\"opencl\""), "%s", metrics);
+	free(metrics);
+}
+
+/* kill -9 in the middle of offline tuning: the remounted daemon goes on
+ * with the same run, evaluates no knob point twice and keeps the budget. */
+Test(mount, kill_9_while_tuning_redoes_no_point)
+{
+	sh("mkdir %s/kernels/t && printf '{\"max_candidates\": 20}' > %s/kernels/t/config.json",
+	   m.dir, m.dir);
+	cr_assert_eq(sh("cp %s/tests/kernels/tune-gemm/input.c %s/tests/kernels/tune-gemm/harness.c "
+	                "%s/kernels/t/", src_dir(), src_dir(), m.dir), 0);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/kernels/t/log", m.dir);
+	cr_assert(wait_contains(path, "candidate 6: ", 120), "%s", slurp(path));
+	/* status keeps up with the log's best, and metrics.json's two states agree */
+	char *log = slurp(path);
+	const char *last = NULL;
+	for (const char *p = strstr(log, "best: #"); p; p = strstr(p + 1, "best: #"))
+		last = p;
+	long best = last ? atol(last + 7) : 0;
+	free(log);
+	char *status = slurpf("%s/kernels/t/status", m.dir);
+	const char *hash = strstr(status, "(#");
+	cr_assert(!strncmp(status, "tuning", 6) && hash && atol(hash + 2) >= best,
+	          "status %s behind the log's best #%ld", status, best);
+	free(status);
+	char *metrics = slurpf("%s/kernels/t/metrics.json", m.dir);
+	cr_assert_eq(count_of(metrics, "\"state\":\t\"tuning\""), 2, "%s", metrics);
+	free(metrics);
+	mnt_kill9(&m);
+	mnt_start(&m, NULL, NULL);
+	char *st = wait_final(&m, "t", 150);
+	cr_assert(st && !strncmp(st, "done", 4), "%s", st);
+	free(st);
+	log = slurp(path);
+	cr_assert_eq(count_of(log, " queued\n"), 1, "the same run goes on: %s", log);
+	cr_assert(strstr(log, "resumed after restart: kept "), "%s", log);
+	cr_assert_eq(count_of(log, "candidate 0: "), 1, "the baseline is not redone: %s", log);
+	free(log);
+	char *n = sh_out("sqlite3 %s/autocompfs.db 'SELECT count(*) FROM candidate'", m.state);
+	cr_assert_leq(atoi(n), 20, "max_candidates 20, yet %s candidates", n);
+	cr_assert_geq(atoi(n), 10, "%s candidates", n);
+	free(n);
+	char *dups = sh_out("sqlite3 %s/autocompfs.db 'SELECT num FROM candidate GROUP BY run_id, "
+	                    "source HAVING count(*) > 1'", m.state);
+	cr_assert_str_eq(dups, "", "a point evaluated twice");
+	free(dups);
+}
+
+/* Copies kernels/NAME out with cp -r, tar, rsync -a and ls -laR; every tool
+ * must exit 0 (every listed entry exists and is readable). */
+static void copies_out(const char *name, const char *stage)
+{
+	cr_assert_eq(sh("ls -laR %s/kernels/%s >/dev/null", m.dir, name), 0, "ls -laR %s", stage);
+	cr_assert_eq(sh("rm -rf %s/cp && cp -r %s/kernels/%s %s/cp", m.base, m.dir, name, m.base),
+	             0, "cp -r %s", stage);
+	/* on a live directory GNU tar may say "file changed as we read it"
+	 * (exit 1) of a generated file that changed meanwhile, as on any
+	 * filesystem; anything else fails */
+	char *tar = sh_out("tar -C %s/kernels -cf %s/k.tar %s 2>&1; echo rc=$?", m.dir, m.base,
+	                   name);
+	bool live = !strcmp(stage, "while tuning");
+	cr_assert(strstr(tar, "rc=0\n") == tar ||
+	          (live && strstr(tar, "rc=1\n") && count_of(tar, "\n") ==
+	                   count_of(tar, "file changed as we read it\n") + 1),
+	          "tar %s: %s", stage, tar);
+	free(tar);
+	cr_assert_eq(sh("rm -rf %s/rs && rsync -a %s/kernels/%s/ %s/rs/", m.base, m.dir, name,
+	                m.base), 0, "rsync -a %s", stage);
+	cr_assert_eq(sh("find %s/kernels/%s -type f -exec cat {} + >/dev/null", m.dir, name), 0,
+	             "find | cat %s", stage);
+}
+
+Test(mount, a_kernel_directory_copies_out_at_every_stage)
+{
+	sh("mkdir %s/kernels/k", m.dir);
+	char *ls = sh_out("ls %s/kernels/k", m.dir);
+	cr_assert(!strstr(ls, "best"), "no input, no best: %s", ls);
+	free(ls);
+	copies_out("k", "after mkdir");
+	sh("printf '{\"max_candidates\": 12}' > %s/kernels/k/config.json", m.dir);
+	copies_out("k", "with only config.json");
+	/* ctl reads back the commands it takes and the state */
+	char *ctl = slurpf("%s/kernels/k/ctl", m.dir);
+	cr_assert(strstr(ctl, "start, stop or restart") && strstr(ctl, "# state: "), "%s", ctl);
+	free(ctl);
+	sh("cp %s/tests/kernels/tune-gemm/input.c %s/tests/kernels/tune-gemm/harness.c "
+	   "%s/kernels/k/", src_dir(), src_dir(), m.dir);
+	ls = sh_out("ls %s/kernels/k", m.dir);
+	cr_assert(strstr(ls, "best.c"), "%s", ls);
+	free(ls);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/kernels/k/log", m.dir);
+	cr_assert(wait_contains(path, "tuning", 60), "%s", slurp(path));
+	for (int i = 0; i < 4; i++)
+		copies_out("k", "while tuning");
+	char *st = wait_final(&m, "k", 120);
+	cr_assert(st && !strncmp(st, "done", 4), "%s", st);
+	free(st);
+	copies_out("k", "when done");
+	cr_assert_eq(sh("cmp %s/kernels/k/best.c %s/cp/best.c", m.dir, m.base), 0);
+	cr_assert_eq(sh("tar -tf %s/k.tar | grep -qx k/ctl", m.base), 0);
+	ctl = slurpf("%s/kernels/k/ctl", m.dir);
+	cr_assert(strstr(ctl, "# state: done"), "%s", ctl);
+	free(ctl);
+	/* what reading ctl showed, written back, is only comments: accepted,
+	 * and it starts nothing */
+	cr_assert_eq(sh("cat %s/cp/ctl > %s/kernels/k/ctl", m.base, m.dir), 0);
+	char *log = slurp(path);
+	cr_assert_eq(count_of(log, " queued\n"), 1, "%s", log);
+	free(log);
+	st = NULL;
+	free(st);
+}
+
+/* A kernel whose baseline runs for a while (an endless input), so that a
+ * build is in flight when the daemon is told to go. Returns the daemon's
+ * scratch directory (in a static buffer; "" when it keeps it in STATE). */
+static const char *busy_kernel(void)
+{
+	static char scratch[400];
+	sh("mkdir %s/kernels/c && printf '{\"timeout_s\": 30}' > %s/kernels/c/config.json", m.dir,
+	   m.dir);
+	sh("printf 'void gemm(int M,int N,int K,const float*A,const float*B,float*C)"
+	   "{(void)M;(void)N;(void)K;(void)A;(void)B;(void)C; for(;;);}' > %s/kernels/c/input.c",
+	   m.dir);
+	sh("cp %s/tests/kernels/gemm/harness.c %s/kernels/c/", src_dir(), m.dir);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/kernels/c/status", m.dir);
+	cr_assert(wait_contains(path, "baseline", 30));
+	char *note = slurpf("%s/scratch-dir", m.state);
+	snprintf(scratch, sizeof(scratch), "%s", note ? note : "");
+	scratch[strcspn(scratch, "\n")] = '\0';
+	free(note);
+	return scratch;
+}
+
+Test(mount, sigterm_during_shutdown_exits_zero_and_cleans_scratch)
+{
+	const char *scratch = busy_kernel();
+	if (scratch[0])
+		cr_assert_eq(access(scratch, F_OK), 0, "%s", scratch);
+	/* what scripts and service managers do: unmount, then SIGTERM at once
+	 * (and again, for as long as the daemon is there) */
+	sh("fusermount3 -u %s", m.dir);
+	int st = 0;
+	pid_t r = 0;
+	for (int i = 0; i < 2000 && r == 0; i++) {
+		kill(m.pid, SIGTERM);
+		usleep(5000);
+		r = waitpid(m.pid, &st, WNOHANG);
+	}
+	if (r == 0)
+		r = waitpid(m.pid, &st, 0);
+	m.pid = 0;
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d (signal %d)", st,
+	          WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	if (scratch[0])
+		cr_assert_neq(access(scratch, F_OK), 0, "%s stayed behind", scratch);
+}
+
+Test(mount, scratch_of_a_dead_daemon_is_removed_by_the_next)
+{
+	const char *scratch = busy_kernel();
+	if (!scratch[0])
+		cr_skip_test("not root: scratch lives in the state directory");
+	char kept[400];
+	snprintf(kept, sizeof(kept), "%s", scratch);
+	/* two that must stay: one without an owner record, one whose owner
+	 * (this test) is alive */
+	char *plain = sh_out("mktemp -d /tmp/autocompfs-scratch-XXXXXX | tr -d '\\n'");
+	char *alive = sh_out("mktemp -d /tmp/autocompfs-scratch-XXXXXX | tr -d '\\n'");
+	sh("cat /proc/%d/stat | sed 's/.*) //' | awk '{print \"%d \" $20}' > %s/.owner && "
+	   "echo /nonexistent >> %s/.owner", (int)getpid(), (int)getpid(), alive, alive);
+	mnt_kill9(&m);
+	cr_assert_eq(access(kept, F_OK), 0, "kill -9 leaves it");
+	sh("rm -rf %s", m.state);
+	snprintf(m.state, sizeof(m.state), "%s/state2", m.base);
+	mnt_start(&m, NULL, NULL);
+	cr_assert_neq(access(kept, F_OK), 0, "%s stayed behind", kept);
+	cr_assert_eq(access(plain, F_OK), 0, "one without an owner record is left alone");
+	cr_assert_eq(access(alive, F_OK), 0, "one whose owner runs is left alone");
+	sh("rm -rf %s %s", plain, alive);
+	free(plain);
+	free(alive);
+}
+
+/* One scheme of exit statuses (the man page's): 2 for a bad command line,
+ * 1 for a start that failed, with the reason in words. */
+Test(mount, command_line_exit_codes_and_refusals, .init = NULL, .fini = NULL)
+{
+	mnt_init(&m);
+	struct {
+		const char *args;
+		int status;
+		const char *says;
+	} cases[] = {
+		{"", 2, "no mountpoint given"},
+		{"-o bogus MP", 2, "unknown option"},
+		{"-x MP", 2, "unknown option"},
+		{"-o jobs=x MP", 2, "jobs=x"},
+		{"-o jobs=-3 MP", 2, "jobs=N"},
+		{"-o llm_inflight=-1 MP", 2, "llm_inflight=N"},
+		{"-o log=loud MP", 2, "say error, info or debug"},
+		{"a b MP", 2, "too many arguments"},
+		{"MP/nonexistent", 1, "does not exist (make it with mkdir -p"},
+		{"BASE/file", 1, "is not a directory"},
+	};
+	sh("touch %s/file", m.base);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char args[600] = "";
+		const char *a = cases[i].args;
+		for (size_t o = 0; *a && o + 300 < sizeof(args); a++) {
+			if (!strncmp(a, "MP", 2)) {
+				o += (size_t)snprintf(args + o, sizeof(args) - o, "%s", m.dir);
+				a++;
+			} else if (!strncmp(a, "BASE", 4)) {
+				o += (size_t)snprintf(args + o, sizeof(args) - o, "%s", m.base);
+				a += 3;
+			} else {
+				args[o++] = *a;
+				args[o] = '\0';
+			}
+		}
+		char *out = sh_out("%s -o state=%s %s 2>&1; echo rc=$?", daemon_path(), m.state, args);
+		char want[16];
+		snprintf(want, sizeof(want), "rc=%d\n", cases[i].status);
+		cr_expect(strstr(out, want) && strstr(out, cases[i].says), "%s: %s", args, out);
+		free(out);
+	}
+	char *mounts = slurp("/proc/self/mounts");
+	cr_assert(!strstr(mounts, m.base), "nothing was mounted: %s", mounts);
+	free(mounts);
+	/* no permission on /dev/fuse: said as such, not as a stale mount */
+	if (geteuid() == 0 && sh("command -v setpriv >/dev/null") == 0) {
+		sh("chown 65534 %s %s/mnt", m.base, m.base);
+		char *out = sh_out("cd / && setpriv --reuid=65534 --regid=65534 --clear-groups env "
+		                   "HOME=%s %s -o state=%s/st %s 2>&1; echo rc=$?", m.base,
+		                   daemon_path(), m.base, m.dir);
+		if (!strstr(out, "rc=0"))
+			cr_expect(strstr(out, "/dev/fuse") && !strstr(out, "fusermount3 -u") &&
+			          strstr(out, "rc=1"), "%s", out);
+		else
+			sh("fusermount3 -u %s", m.dir);
+		free(out);
+	}
+	/* --debug (sshfs's spelling) is -d: the foreground, and the start line
+	 * says debug */
+	char *out = sh_out("timeout -s TERM 3 %s --debug -o state=%s/st3 %s 2>&1 | "
+	                   "grep 'autocompfs: '", daemon_path(), m.base,
+	                   m.dir);
+	cr_expect(strstr(out, "log debug)") && strstr(out, "exiting with status 0"), "%s", out);
+	free(out);
+	out = sh_out("timeout -s TERM 3 %s -d -o state=%s/st4 %s 2>&1 | grep 'autocompfs: mounted'",
+	             daemon_path(), m.base, m.dir);
+	cr_expect(strstr(out, "log debug)"), "%s", out);
+	free(out);
+	mnt_cleanup(&m);
+}
+
+/* bash ignores close(2)'s error: `echo bad > config.json` exits 0. Then the
+ * log and status say the write was refused, and no empty config.json is
+ * left where there was none. */
+Test(mount, a_refused_new_config_leaves_nothing_and_says_so)
+{
+	sh("mkdir %s/kernels/k", m.dir);
+	cr_assert_eq(sh("echo '{nope' > %s/kernels/k/config.json", m.dir), 0, "bash says 0");
+	char path[400];
+	snprintf(path, sizeof(path), "%s/kernels/k/log", m.dir);
+	cr_assert(wait_contains(path, "the write was refused and no config.json is kept", 5),
+	          "%s", slurp(path));
+	for (int i = 0; i < 50 && sh("test -e %s/kernels/k/config.json", m.dir) == 0; i++)
+		usleep(100000);
+	cr_assert_neq(sh("test -e %s/kernels/k/config.json", m.dir), 0, "an empty one stayed");
+	char *st = slurpf("%s/kernels/k/status", m.dir);
+	cr_assert(strstr(st, "config.json refused: "), "%s", st);
+	free(st);
+	/* removing the input of a failed run: status says what it waits for */
+	cr_assert_eq(sh("printf 'int x = ;' > %s/kernels/k/input.c && cp %s/tests/kernels/gemm/"
+	                "harness.c %s/kernels/k/", m.dir, src_dir(), m.dir), 0);
+	st = wait_final(&m, "k", 60);
+	cr_assert(st && !strncmp(st, "failed", 6), "%s", st);
+	free(st);
+	cr_assert_eq(sh("rm %s/kernels/k/input.c", m.dir), 0);
+	snprintf(path, sizeof(path), "%s/kernels/k/status", m.dir);
+	cr_assert(wait_contains(path, "waiting: input.c is missing", 5), "%s", slurp(path));
+}
+
+/* A compile error in the input points at input.c, the name the user knows,
+ * not at the reference copy the target compiles it as. */
+Test(mount, an_input_that_does_not_compile_is_named_input_c)
+{
+	sh("mkdir %s/kernels/e && cp %s/tests/kernels/gemm/harness.c %s/kernels/e/", m.dir,
+	   src_dir(), m.dir);
+	sh("printf 'void gemm(int M,int N,int K,const float*A,const float*B,float*C)\\n{\\n"
+	   "\\tno_such_name = 1;\\n}\\n' > %s/kernels/e/input.c", m.dir);
+	char *st = wait_final(&m, "e", 60);
+	cr_assert(st && strstr(st, "failed"), "%s", st);
+	free(st);
+	char *log = slurpf("%s/kernels/e/candidates/0.log", m.dir);
+	cr_assert(strstr(log, "input.c:3:"), "%s", log);
+	cr_assert(!strstr(log, ".ac_reference.c:3"), "%s", log);
+	free(log);
+}
+
+/* The man page: it renders without warnings, names every config.json key,
+ * its session example runs as printed (in a fresh HOME) and says what the
+ * program says, and its systemd example matches the shipped unit. */
+Test(mount, man_page_examples_hold, .init = NULL, .fini = NULL)
+{
+	const char *man = "man/autocompfs.1";
+	char *out = sh_out("cd %s && groff -t -man -ww -z %s 2>&1; echo rc=$?", src_dir(), man);
+	cr_expect_str_eq(out, "rc=0\n", "groff warnings: %s", out);
+	free(out);
+	out = sh_out("cd %s && for k in $(sed -n 's/^\t{\"\\([a-z_]*\\)\", K_.*/\\1/p' "
+	             "engine/config.c); do sed -n '/^\\.SH CONFIG.JSON/,/^\\.SH FILES/p' %s | "
+	             "grep -q \"^\\.BR* $k\\b\\|^\\.BR* .*[ ,]$k\\b\" || echo \"$k\"; done", src_dir(),
+	             man);
+	cr_expect_str_eq(out, "", "config.json keys missing from the man page: %s", out);
+	free(out);
+	/* the session, command by command; tail -f waits for the run to end */
+	mnt_init(&m);
+	char *script = sh_out("cd %s && sed -n '/^A session:/,/^\\.EE/p' %s | sed -n 's/^\\$ //p' | "
+	                      "sed 's/\\\\-/-/g; s/^tail -f \\(.*\\)\\/log$/"
+	                      "until grep -q \"^done\\\\|^failed\" \\1\\/status; do sleep 0.2; done/'",
+	                      src_dir(), man);
+	cr_assert(strstr(script, "autocompfs ~/ac") && strstr(script, "until grep"), "%s", script);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/session.sh", m.base);
+	FILE *f = fopen(path, "w");
+	cr_assert(f);
+	fprintf(f, "set -e\ncd %s\nexport HOME=%s PATH=%s:$PATH\nunset XDG_STATE_HOME "
+	        "AUTOCOMP_MODELS\n%s", src_dir(), m.base, AC_BUILD_DIR, script);
+	fclose(f);
+	free(script);
+	out = sh_out("cd %s && timeout 120 bash %s/session.sh 2>&1; echo rc=$?", m.base, m.base);
+	sh("fusermount3 -u %s/ac 2>/dev/null; rm -f %s/gemm.png", m.base, src_dir());
+	char *said = sh_out("cd %s && sed -n '/^A session:/,/^\\.EE/p' %s | "
+	                    "sed -n '/cat .*status$/{n;p}' | sed 's/ \\.\\.\\.$//; s/ [0-9.]* ms; /|/'",
+	                    src_dir(), man);
+	said[strcspn(said, "\n")] = '\0';
+	char *bar = strchr(said, '|');
+	cr_assert(bar, "%s", said);
+	*bar = '\0';
+	cr_expect(strstr(out, "rc=0") && strstr(out, said) && strstr(out, bar + 1),
+	          "the man page says \"%s ... %s\", the session printed: %s", said, bar + 1, out);
+	free(said);
+	free(out);
+	/* the systemd example: the instance is the path under HOME, and the
+	 * state directory the page names is the unit's */
+	char *unit = slurpf("%s/tools/autocompfs@.service", src_dir());
+	char *page = slurpf("%s/%s", src_dir(), man);
+	cr_expect(strstr(unit, "%h/%I") && strstr(page, "autocompfs@ac.service"), "instance");
+	cr_expect(strstr(unit, "state=%S/autocompfs@%i") &&
+	          strstr(page, ".I ~/.local/state/autocompfs@INSTANCE"), "state directory");
+	cr_expect(!strstr(page, "systemd\\-escape \\-\\-path"), "--path escapes from /, not ~");
+	free(unit);
+	free(page);
+	mnt_cleanup(&m);
 }

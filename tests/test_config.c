@@ -121,3 +121,42 @@ Test(config, strv_split_trims_and_drops_empty_items)
 	strv_free(NULL);
 	config_clear(NULL);
 }
+
+Test(config, model_settings)
+{
+	struct ac_config c;
+	char err[256];
+	cr_assert_eq(parse("{\"reasoning_effort\": \"high\", \"max_output_tokens\": 40000}", &c, err),
+	             0, "%s", err);
+	cr_assert_str_eq(c.reasoning_effort, "high");
+	cr_assert_eq(c.max_output_tokens, 40000);
+	cr_assert_eq(c.thinking_budget, 0);
+	config_clear(&c);
+	cr_assert_null(c.reasoning_effort);
+	cr_assert_eq(parse("{\"thinking_budget\": 16000, \"max_output_tokens\": 24000}", &c, err),
+	             0, "%s", err);
+	cr_assert_eq(c.thinking_budget, 16000);
+	config_clear(&c);
+
+	cr_assert_eq(parse("{\"reasoning_effort\": \"extreme\"}", &c, err), -EINVAL);
+	cr_assert(strstr(err, "\"reasoning_effort\" must be none, minimal, low, medium, high"), "%s",
+	          err);
+	cr_assert_null(c.reasoning_effort);
+	cr_assert_eq(parse("{\"reasoning_effort\": 3}", &c, err), -EINVAL);
+	cr_assert(strstr(err, "\"reasoning_effort\" must be a string"), "%s", err);
+	cr_assert_eq(parse("{\"thinking_budget\": 500}", &c, err), -EINVAL);
+	cr_assert(strstr(err, "at least 1024"), "%s", err);
+	cr_assert_eq(parse("{\"thinking_budget\": 8000, \"max_output_tokens\": 8000}", &c, err),
+	             -EINVAL);
+	cr_assert(strstr(err, "\"max_output_tokens\" (8000) must be more than \"thinking_budget\""),
+	          "%s", err);
+	cr_assert_eq(parse("{\"max_output_tokens\": -1}", &c, err), -EINVAL);
+
+	const char *word;
+	cr_assert_eq(config_check_reasoning("-o", "low", 0, 0, &word, err, sizeof(err)), 0);
+	cr_assert_str_eq(word, "low");
+	cr_assert_eq(config_check_reasoning("-o", NULL, 0, 0, &word, err, sizeof(err)), 0);
+	cr_assert_null(word);
+	cr_assert_eq(config_check_reasoning("-o", "LOW", 0, 0, &word, err, sizeof(err)), -EINVAL);
+	cr_assert(!strncmp(err, "-o: ", 4), "%s", err);
+}

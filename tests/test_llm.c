@@ -712,10 +712,404 @@ Test(llm, mock_refuses_malformed_requests)
 			      "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"),
 		     400);
 	cr_assert_eq(raw_status("POST /v1/chat/completions HTTP/1.1\r\nContent-Length: x\r\n\r\n"), 400);
+	/* The Responses API requires an input. */
+	cr_assert_eq(raw_post("/v1/responses", "{\"model\":\"m\"}"), 400);
+	cr_assert_eq(raw_post("/v1/responses", "{\"model\":\"m\",\"input\":\"## Kernel: ok\"}"), 200);
 	cr_assert_eq(raw_status("GET /nowhere HTTP/1.1\r\n\r\n"), 404);
 	cr_assert_eq(raw_status("GET /health HTTP/1.1\r\n\r\n"), 200);
 	/* Still serving after all that. */
 	cr_assert_eq(raw_post("/chat/completions",
 			      "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"## Kernel: ok\"}]}"),
 		     200);
+}
+
+/* ---- today's models: parameters, reasoning, the Responses API ---- */
+
+/* A model "PROVIDER@URL::NAME" at the mock. */
+static struct llm_model *named_model(const char *provider, const char *name)
+{
+	char spec[256];
+	snprintf(spec, sizeof(spec), "%s@%s::%s", provider,
+		 strcmp(provider, "anthropic") ? url_openai : url_anthropic, name);
+	struct llm_model *m = NULL;
+	char err[256];
+	cr_assert_eq(llm_model_parse(spec, &m, err, sizeof(err)), 0, "%s", err);
+	return m;
+}
+
+/* The mock's log lines, parsed (n of them); free with log_free. */
+static cJSON **log_lines(int *n)
+{
+	cJSON **v = calloc(64, sizeof(*v));
+	*n = 0;
+	FILE *f = fopen(mock_log, "r");
+	cr_assert_not_null(f);
+	char line[4096];
+	while (*n < 64 && fgets(line, sizeof(line), f))
+		v[(*n)++] = cJSON_Parse(line);
+	fclose(f);
+	return v;
+}
+
+static void log_free(cJSON **v, int n)
+{
+	for (int i = 0; i < n; i++)
+		cJSON_Delete(v[i]);
+	free(v);
+}
+
+static const char *log_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, key);
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static double log_num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, key);
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+/* One request with prompt "## Kernel: KERNEL" and the given request fields. */
+static int ask_req(struct llm_client *c, struct llm_request *req, const char *kernel,
+                   struct llm_reply *r, struct notes *n)
+{
+	char prompt[512];
+	snprintf(prompt, sizeof(prompt), "## Phase: implement\n## Kernel: %s\n\nWrite it.", kernel);
+	req->prompt = prompt;
+	req->system = "You are a test.";
+	return llm_complete(c, req, r, NULL, n ? note : NULL, n);
+}
+
+Test(llm, default_caps)
+{
+	struct llm_model *plain = named_model("openai", "gpt-4.1");
+	struct llm_model *reasoner = named_model("openai", "gpt-5.1");
+	struct llm_request req = {.model = plain};
+	cr_assert_eq(llm_default_cap(&req), 8192);
+	req.max_tokens = 1000;
+	cr_assert_eq(llm_default_cap(&req), 1000);
+	req.max_tokens = 0;
+	req.reasoning_effort = "high";
+	cr_assert_eq(llm_default_cap(&req), 32768);
+	req.reasoning_effort = NULL;
+	/* a thinking budget counts for Anthropic only, an effort for OpenAI only */
+	req.thinking_budget = 4096;
+	cr_assert_eq(llm_default_cap(&req), 8192);
+	struct llm_model *claude = named_model("anthropic", "claude-sonnet-4-5");
+	req.model = claude;
+	cr_assert_eq(llm_default_cap(&req), 4096 + 8192);
+	req.thinking_budget = 0;
+	req.reasoning_effort = "high";
+	cr_assert_eq(llm_default_cap(&req), 8192);
+	req.reasoning_effort = NULL;
+	llm_model_free(claude);
+	req.model = reasoner;
+	cr_assert_eq(llm_default_cap(&req), 32768);
+	cr_assert(llm_model_reasons(reasoner));
+	cr_assert_not(llm_model_reasons(plain));
+	llm_model_free(plain);
+	llm_model_free(reasoner);
+}
+
+Test(llm, reasoning_model_gets_max_completion_tokens_and_counts_reasoning)
+{
+	struct llm_client *c = fast_client(3, 10);
+	struct llm_model *m = named_model("openai", "gpt-5.1");
+	struct llm_request req = {.model = m, .temperature = 0.7, .reasoning_effort = "high"};
+	struct llm_reply r;
+	struct notes n = {0};
+	cr_assert_eq(ask_req(c, &req, "ok", &r, &n), 0, "%s", r.error);
+	cr_assert_eq(r.attempts, 1);
+	cr_assert_eq(r.reasoning_tokens, 256);
+	cr_assert_gt(r.completion_tokens, 256);
+	cr_assert_eq(r.output_cap, 32768);
+	cr_assert_eq(n.count, 0);
+	llm_reply_clear(&r);
+	int nl;
+	cJSON **lines = log_lines(&nl);
+	cr_assert_eq(nl, 1);
+	cr_assert_str_eq(log_str(lines[0], "cap_param"), "max_completion_tokens");
+	cr_assert_str_eq(log_str(lines[0], "effort"), "high");
+	cr_assert(cJSON_IsNull(cJSON_GetObjectItem(lines[0], "temperature")));
+	log_free(lines, nl);
+	llm_model_free(m);
+	llm_client_free(c);
+}
+
+Test(llm, refused_max_tokens_is_adapted_once_and_remembered)
+{
+	struct llm_client *c = fast_client(3, 10);
+	/* a reasoning model deployed under a name of its own */
+	struct llm_model *m = named_model("openai", "reasoner-prod");
+	struct llm_request req = {.model = m, .temperature = 1};
+	struct llm_reply r;
+	struct notes n = {0};
+	cr_assert_eq(ask_req(c, &req, "ok", &r, &n), 0, "%s", r.error);
+	cr_assert_eq(r.attempts, 2);
+	cr_assert_eq(n.count, 1);
+	cr_assert(strstr(n.last, "refuses max_tokens"), "%s", n.last);
+	cr_assert(strstr(n.last, "Unsupported parameter: 'max_tokens'"), "the provider's words: %s",
+		  n.last);
+	cr_assert(strstr(n.last, "sending max_completion_tokens from now on"), "%s", n.last);
+	llm_reply_clear(&r);
+	/* the next call goes straight to the parameter that works, in silence */
+	cr_assert_eq(ask_req(c, &req, "ok", &r, &n), 0, "%s", r.error);
+	cr_assert_eq(r.attempts, 1);
+	cr_assert_eq(n.count, 1);
+	llm_reply_clear(&r);
+	int nl;
+	cJSON **lines = log_lines(&nl);
+	cr_assert_eq(nl, 3);
+	cr_assert_str_eq(log_str(lines[0], "cap_param"), "max_tokens");
+	cr_assert_eq(log_num(lines[0], "status"), 400);
+	cr_assert_str_eq(log_str(lines[1], "cap_param"), "max_completion_tokens");
+	cr_assert_str_eq(log_str(lines[2], "cap_param"), "max_completion_tokens");
+	log_free(lines, nl);
+	/* another client (another mount) learns anew */
+	struct llm_client *c2 = fast_client(3, 10);
+	cr_assert_eq(ask_req(c2, &req, "ok", &r, NULL), 0, "%s", r.error);
+	cr_assert_eq(r.attempts, 2);
+	llm_reply_clear(&r);
+	llm_client_free(c2);
+	llm_model_free(m);
+	llm_client_free(c);
+}
+
+Test(llm, compatible_server_falls_back_to_max_tokens)
+{
+	struct llm_client *c = fast_client(3, 10);
+	/* a proxy name that looks like OpenAI's, served by an older server */
+	struct llm_model *m = named_model("openai", "compat/gpt-5-mini");
+	struct llm_request req = {.model = m, .reasoning_effort = "low"};
+	struct llm_reply r;
+	struct notes n = {0};
+	cr_assert_eq(ask_req(c, &req, "ok", &r, &n), 0, "%s", r.error);
+	/* max_completion_tokens refused, then reasoning_effort: one lesson each */
+	cr_assert_eq(r.attempts, 3);
+	cr_assert_eq(n.count, 2);
+	cr_assert(strstr(n.last, "refuses reasoning_effort"), "%s", n.last);
+	cr_assert(strstr(n.last, "extra_forbidden"), "%s", n.last);
+	llm_reply_clear(&r);
+	int nl;
+	cJSON **lines = log_lines(&nl);
+	cr_assert_eq(nl, 3);
+	cr_assert_str_eq(log_str(lines[0], "cap_param"), "max_completion_tokens");
+	cr_assert_str_eq(log_str(lines[1], "cap_param"), "max_tokens");
+	cr_assert_str_eq(log_str(lines[1], "effort"), "low");
+	cr_assert_str_eq(log_str(lines[2], "effort"), "");
+	cr_assert_eq(log_num(lines[2], "status"), 200);
+	log_free(lines, nl);
+	llm_model_free(m);
+	llm_client_free(c);
+}
+
+Test(llm, refused_temperature_is_left_out)
+{
+	struct llm_client *c = fast_client(3, 10);
+	struct llm_model *m = named_model("openai", "fixedtemp-m");
+	struct llm_request req = {.model = m, .temperature = 0.5};
+	struct llm_reply r;
+	struct notes n = {0};
+	cr_assert_eq(ask_req(c, &req, "ok", &r, &n), 0, "%s", r.error);
+	cr_assert_eq(r.attempts, 2);
+	cr_assert(strstr(n.last, "refuses temperature"), "%s", n.last);
+	cr_assert(strstr(n.last, "leaving temperature out"), "%s", n.last);
+	llm_reply_clear(&r);
+	llm_model_free(m);
+	llm_client_free(c);
+}
+
+Test(llm, adapting_never_loops)
+{
+	struct llm_client *c = fast_client(5, 10);
+	struct llm_model *m = named_model("openai", "nocap-m");
+	struct llm_request req = {.model = m};
+	struct llm_reply r;
+	struct notes n = {0};
+	cr_assert_eq(ask_req(c, &req, "ok", &r, &n), -EINVAL);
+	/* max_tokens refused, max_completion_tokens refused: the end */
+	cr_assert_eq(r.attempts, 2);
+	cr_assert_eq(n.count, 1);
+	cr_assert(strstr(r.error, "HTTP 400: Unsupported parameter: 'max_completion_tokens'"),
+		  "the provider's message: %s", r.error);
+	llm_reply_clear(&r);
+	cr_assert_eq(ask_req(c, &req, "ok", &r, &n), -EINVAL);
+	cr_assert_eq(r.attempts, 1);
+	llm_reply_clear(&r);
+	llm_model_free(m);
+	llm_client_free(c);
+}
+
+Test(llm, responses_api)
+{
+	struct llm_client *c = fast_client(3, 10);
+	struct llm_model *m = named_model("openai-responses", "gpt-5.1");
+	struct llm_request req = {.model = m, .temperature = 1, .reasoning_effort = "medium"};
+	struct llm_reply r;
+	cr_assert_eq(ask_req(c, &req, "ok", &r, NULL), 0, "%s", r.error);
+	cr_assert_str_eq(r.text, "Here you go.\n\n```c\nint x;\n```\n");
+	cr_assert_str_eq(r.reasoning, "thinking about x");
+	cr_assert_eq(r.reasoning_tokens, 256);
+	cr_assert_gt(r.prompt_tokens, 0);
+	cr_assert_eq(r.attempts, 1);
+	llm_reply_clear(&r);
+	int nl;
+	cJSON **lines = log_lines(&nl);
+	cr_assert_eq(nl, 1);
+	cr_assert_str_eq(log_str(lines[0], "path"), "/v1/responses");
+	cr_assert_str_eq(log_str(lines[0], "provider"), "openai-responses");
+	cr_assert_str_eq(log_str(lines[0], "cap_param"), "max_output_tokens");
+	cr_assert_str_eq(log_str(lines[0], "effort"), "medium");
+	log_free(lines, nl);
+	/* shared transport: retries and key secrecy */
+	cr_assert_eq(ask_req(c, &req, "r500", &r, NULL), 0, "%s", r.error);
+	cr_assert_str_eq(r.text, "after 500");
+	cr_assert_eq(r.attempts, 3);
+	llm_reply_clear(&r);
+	setenv("OPENAI_API_KEY", "sk-test-SECRET789", 1);
+	cr_assert_eq(ask_req(c, &req, "echokey", &r, NULL), -EACCES);
+	cr_assert_null(strstr(r.error, "SECRET"), "%s", r.error);
+	llm_reply_clear(&r);
+	llm_model_free(m);
+	llm_client_free(c);
+}
+
+Test(llm, reasoning_eats_the_cap_and_says_which_key)
+{
+	struct llm_client *c = fast_client(3, 10);
+	const char *providers[] = {"openai-responses", "openai"};
+	for (int i = 0; i < 2; i++) {
+		struct llm_model *m = named_model(providers[i], "gpt-5.1");
+		struct llm_request req = {.model = m, .reasoning_effort = "high"};
+		struct llm_reply r;
+		cr_assert_eq(ask_req(c, &req, "deepthought", &r, NULL), -EPROTO);
+		cr_assert(r.truncated);
+		cr_assert_eq(r.attempts, 1);
+		cr_assert_eq(r.reasoning_tokens, 32768, "%ld", r.reasoning_tokens);
+		cr_assert(strstr(r.error, "cut off at the output cap of 32768 tokens"), "%s", r.error);
+		cr_assert(strstr(r.error, "raise \"max_output_tokens\""), "%s", r.error);
+		cr_assert(strstr(r.error, "lower \"reasoning_effort\""), "%s", r.error);
+		llm_reply_clear(&r);
+		llm_model_free(m);
+	}
+	llm_client_free(c);
+}
+
+Test(llm, anthropic_extended_thinking)
+{
+	struct llm_client *c = fast_client(3, 10);
+	struct llm_model *m = named_model("anthropic", "claude-sonnet-4-5");
+	struct llm_request req = {.model = m, .temperature = 0.5, .thinking_budget = 2048};
+	struct llm_reply r;
+	cr_assert_eq(ask_req(c, &req, "usage", &r, NULL), 0, "%s", r.error);
+	cr_assert(strstr(r.reasoning, "unit-stride"), "%s", r.reasoning);
+	cr_assert_null(strstr(r.text, "unit-stride"), "%s", r.text);
+	cr_assert_gt(r.reasoning_tokens, 0);
+	cr_assert_eq(r.output_cap, 2048 + 8192);
+	cr_assert_eq(r.attempts, 1);
+	llm_reply_clear(&r);
+	int nl;
+	cJSON **lines = log_lines(&nl);
+	cr_assert_eq(nl, 1);
+	cr_assert_eq(log_num(lines[0], "thinking_budget"), 2048);
+	cr_assert_eq(log_num(lines[0], "cap"), 2048 + 8192);
+	cr_assert(cJSON_IsNull(cJSON_GetObjectItem(lines[0], "temperature")),
+		  "no temperature with thinking");
+	log_free(lines, nl);
+	/* a cap below the budget: the API's own words come back */
+	req.max_tokens = 1500;
+	cr_assert_eq(ask_req(c, &req, "ok", &r, NULL), -EINVAL);
+	cr_assert(strstr(r.error, "must be greater than `thinking.budget_tokens`"), "%s", r.error);
+	llm_reply_clear(&r);
+	llm_model_free(m);
+	llm_client_free(c);
+}
+
+Test(llm, anthropic_overloaded_529_is_retried)
+{
+	struct llm_client *c = fast_client(3, 10);
+	struct llm_model *m = mock_model("anthropic");
+	struct llm_reply r;
+	cr_assert_eq(ask(c, m, "r529", &r, NULL), 0, "%s", r.error);
+	cr_assert_str_eq(r.text, "after 529");
+	cr_assert_eq(r.attempts, 2);
+	llm_reply_clear(&r);
+	llm_model_free(m);
+	llm_client_free(c);
+}
+
+/* A Responses API body read as llm_complete reads it. */
+static int parse_responses(const char *body, struct llm_reply *r, char *detail)
+{
+	memset(r, 0, sizeof(*r));
+	return llm_parse_reply("openai-responses", body, strlen(body), r, detail, 256);
+}
+
+Test(llm, responses_bodies)
+{
+	struct llm_reply r;
+	char detail[256];
+	cr_assert_eq(parse_responses(
+		"{\"status\":\"completed\",\"output\":["
+		"{\"type\":\"reasoning\",\"summary\":[{\"type\":\"summary_text\",\"text\":\"hmm\"}]},"
+		"{\"type\":\"message\",\"content\":[{\"type\":\"output_text\",\"text\":\"A\"},"
+		"{\"type\":\"output_text\",\"text\":\"B\"}]}],"
+		"\"usage\":{\"input_tokens\":5,\"output_tokens\":9,"
+		"\"output_tokens_details\":{\"reasoning_tokens\":7}},\"error\":null}", &r, detail), 0,
+		"%s", detail);
+	cr_assert_str_eq(r.text, "AB");
+	cr_assert_str_eq(r.reasoning, "hmm");
+	cr_assert_eq(r.reasoning_tokens, 7);
+	cr_assert_eq(r.completion_tokens, 9);
+	cr_assert_not(r.truncated);
+	llm_reply_clear(&r);
+	/* cut off while reasoning: truncated, no text */
+	cr_assert_eq(parse_responses(
+		"{\"status\":\"incomplete\",\"incomplete_details\":{\"reason\":\"max_output_tokens\"},"
+		"\"output\":[{\"type\":\"reasoning\",\"summary\":[]}],"
+		"\"usage\":{\"output_tokens\":100,\"output_tokens_details\":{\"reasoning_tokens\":100}}}",
+		&r, detail), 0, "%s", detail);
+	cr_assert(r.truncated);
+	cr_assert_null(r.text);
+	llm_reply_clear(&r);
+	/* incomplete for another reason, refusals, no output */
+	cr_assert_eq(parse_responses("{\"status\":\"incomplete\",\"incomplete_details\":"
+				     "{\"reason\":\"content_filter\"},\"output\":[]}", &r, detail),
+		     -EPROTO);
+	cr_assert(strstr(detail, "content_filter"), "%s", detail);
+	llm_reply_clear(&r);
+	cr_assert_eq(parse_responses("{\"status\":\"completed\",\"output\":[{\"type\":\"message\","
+				     "\"content\":[{\"type\":\"refusal\",\"refusal\":\"no\"}]}]}",
+				     &r, detail), -EPROTO);
+	cr_assert(strstr(detail, "refused: no"), "%s", detail);
+	llm_reply_clear(&r);
+	cr_assert_eq(parse_responses("{\"status\":\"completed\"}", &r, detail), -EPROTO);
+	llm_reply_clear(&r);
+	cr_assert_eq(parse_responses("{\"status\":\"failed\",\"error\":{\"message\":\"boom\"},"
+				     "\"output\":[]}", &r, detail), -EPROTO);
+	cr_assert(strstr(detail, "boom"), "%s", detail);
+	llm_reply_clear(&r);
+}
+
+Test(llm, model_parse_responses_provider)
+{
+	struct llm_model *m;
+	char err[256];
+	cr_assert_eq(llm_model_parse("openai-responses::gpt-5.1", &m, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(m->provider, "openai-responses");
+	cr_assert_str_eq(m->name, "gpt-5.1");
+	llm_model_free(m);
+	cr_assert_eq(llm_model_parse("openai-responses@http://127.0.0.1:9/v1::o3", &m, err,
+				     sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(m->base_url, "http://127.0.0.1:9/v1");
+	llm_model_free(m);
+	struct llm_client *c = fast_client(2, 5);
+	struct llm_reply r;
+	cr_assert_eq(llm_model_parse("openai-responses::o3", &m, err, sizeof(err)), 0);
+	cr_assert_eq(ask(c, m, "ok", &r, NULL), -ENOKEY);
+	cr_assert_str_eq(r.error, "OPENAI_API_KEY is not set");
+	llm_reply_clear(&r);
+	llm_model_free(m);
+	llm_client_free(c);
 }

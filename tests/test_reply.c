@@ -5,8 +5,11 @@
  */
 #include "engine/reply.h"
 
+#include "ac_config.h"
+
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +82,129 @@ Test(reply, code_ignores_reasoning)
 	expect_code("<think>```c\ndraft();\n```</think>\nI give up.", NULL);
 	/* A leading reasoning section without its opening tag. */
 	expect_code("```c\ndraft();\n```\n</think>\n```c\nfinal();\n```", "final();\n");
+}
+
+/* ---- the corpus of reply shapes (tests/replies/) ---- */
+
+static char *slurp_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	static char buf[1 << 16];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+static const char *src(void)
+{
+	const char *p = getenv("AC_SOURCE_DIR");
+	return p && *p ? p : AC_SOURCE_DIR;
+}
+
+/* Reads tests/replies/NAME.md and checks reply_code_for against NAME.want
+ * (absent: no code) for a file named file_name rewritten from parent. */
+static void expect_corpus(const char *name, const char *file_name, const char *parent_code)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/tests/replies/%s.md", src(), name);
+	char *text = slurp_file(path);
+	cr_assert_not_null(text, "cannot read %s", path);
+	snprintf(path, sizeof(path), "%s/tests/replies/%s.want", src(), name);
+	char *want = slurp_file(path);
+	char *gemm = NULL;
+	if (!parent_code) {
+		snprintf(path, sizeof(path), "%s/tests/kernels/gemm/input.c", src());
+		gemm = slurp_file(path);
+		cr_assert_not_null(gemm);
+		parent_code = gemm;
+	}
+	struct reply_want w = {.file_name = file_name, .parent = parent_code};
+	char *code = reply_code_for(text, &w);
+	if (!want)
+		cr_assert_null(code, "%s: expected no code, got \"%s\"", name, code);
+	else
+		cr_assert(code && !strcmp(code, want), "%s: got \"%s\"", name, code ? code : "(none)");
+	free(code);
+	free(want);
+	free(text);
+	free(gemm);
+}
+
+Test(reply, corpus_of_reply_shapes)
+{
+	static const char *const c_cases[] = {
+		"inline-snippets", "usage-block", "two-versions", "headers-block", "header-first",
+		"search-replace", "think", "unterminated", "unterminated-usage", "json-and-diff",
+		"partial-after-whole", "untagged",
+	};
+	for (size_t i = 0; i < sizeof(c_cases) / sizeof(c_cases[0]); i++)
+		expect_corpus(c_cases[i], "input.c", NULL);
+	expect_corpus("cuda", "input.cu", NULL);
+	expect_corpus("python", "input.py", "def gemm(a, b):\n    return a @ b\n");
+}
+
+Test(reply, corpus_edits_still_apply)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/tests/replies/search-replace.md", src());
+	char *text = slurp_file(path);
+	snprintf(path, sizeof(path), "%s/tests/kernels/gemm/input.c", src());
+	char *gemm = slurp_file(path);
+	cr_assert(text && gemm);
+	char *out = NULL;
+	char err[256];
+	cr_assert_eq(reply_apply_edits(gemm, text, &out, err, sizeof(err)), 0, "%s", err);
+	cr_assert(strstr(out, "float acc = 0;"), "%s", out);
+	free(out);
+	free(text);
+	free(gemm);
+}
+
+Test(reply, code_for_language_and_functions)
+{
+	struct reply_want c = {.file_name = "input.c", .parent = "int f(void) { return 1; }\n"};
+	/* a block in another language is not the code of a C file */
+	char *code = reply_code_for("```c\nint f(void) { return 2; }\n```\n"
+				    "```python\nprint(f())\n```\n", &c);
+	cr_assert_str_eq(code, "int f(void) { return 2; }\n");
+	free(code);
+	/* tags are read case-insensitively, with attributes or a file name */
+	code = reply_code_for("```C++ title=\"input.c\"\nint f(void) { return 3; }\n```\n", &c);
+	cr_assert_str_eq(code, "int f(void) { return 3; }\n");
+	free(code);
+	code = reply_code_for("```c:input.c\nint f(void) { return 4; }\n```\n", &c);
+	cr_assert_str_eq(code, "int f(void) { return 4; }\n");
+	free(code);
+	/* only never-code blocks: no code */
+	code = reply_code_for("```bash\nmake\n```\n```sh\n./run\n```\n", &c);
+	cr_assert_null(code);
+	code = reply_code_for("```bash\nmake\n```\n", NULL);
+	cr_assert_null(code);
+	/* a call or a prototype is not a definition; a comment or string neither */
+	c.parent = "void k(int n)\n{\n}\n";
+	code = reply_code_for("```c\nvoid k(int n)\n{\n\tstep(n);\n}\n```\n"
+			      "```c\n/* k(n) { */\nvoid k(int n);\nint main(void) { k(3); }\n```\n", &c);
+	cr_assert_str_eq(code, "void k(int n)\n{\n\tstep(n);\n}\n");
+	free(code);
+	/* attributes between the parameters and the body */
+	code = reply_code_for("```c\nvoid k(int n) __attribute__((hot))\n{\n}\n```\n"
+			      "```c\nint other(void) { return 0; }\n```\n", &c);
+	cr_assert_str_eq(code, "void k(int n) __attribute__((hot))\n{\n}\n");
+	free(code);
+	/* of two blocks, the one that defines more of the kernel's functions */
+	c.parent = "void a(void) {}\nvoid b(void) {}\n";
+	code = reply_code_for("```c\nvoid a(void) { x(); }\nvoid b(void) { y(); }\n```\n"
+			      "```c\nvoid b(void) { z(); }\n```\n", &c);
+	cr_assert_str_eq(code, "void a(void) { x(); }\nvoid b(void) { y(); }\n");
+	free(code);
+	/* an unknown extension takes its own tag and untagged blocks */
+	struct reply_want m = {.file_name = "kernel.metal"};
+	code = reply_code_for("```metal\nkernel void k() {}\n```\n```swift\nrun()\n```\n", &m);
+	cr_assert_str_eq(code, "kernel void k() {}\n");
+	free(code);
 }
 
 static void expect_plan(const char *text, const char *want)

@@ -76,6 +76,7 @@ Test(store, migrates_a_version_1_database)
 	cr_assert_eq(store_cand_get(s, 1, 0, &c), 0, "old rows survive the migration");
 	cr_assert_str_eq(c.source, "int x;");
 	cr_assert_str_eq(c.slot, "");
+	cr_assert_str_eq(c.verdict, "", "version 3: no verdict recorded yet");
 	cr_assert_str_eq(c.job, "");
 	cr_assert_str_eq(c.node, "");
 	cand_row_clear(&c);
@@ -84,6 +85,16 @@ Test(store, migrates_a_version_1_database)
 	cr_assert_str_eq(c.job, "4121");
 	cr_assert_str_eq(c.node, "n2");
 	cand_row_clear(&c);
+	/* version 3's columns take writes */
+	cr_assert_eq(store_cand_set_verdict(s, 1, 0, "{\"judge\":{\"sets\":4}}"), 0);
+	cr_assert_eq(store_run_set_verdict(s, 1, "{\"significant\":false}"), 0);
+	cr_assert_eq(store_cand_get(s, 1, 0, &c), 0);
+	cr_assert_str_eq(c.verdict, "{\"judge\":{\"sets\":4}}");
+	cand_row_clear(&c);
+	struct run_row r;
+	cr_assert_eq(store_run_get(s, 1, &r), 0);
+	cr_assert_str_eq(r.verdict, "{\"significant\":false}");
+	run_row_clear(&r);
 }
 
 Test(store, refuses_a_newer_schema)
@@ -161,6 +172,7 @@ Test(store, runs_candidates_calls_and_log)
 		c.origin = "llm";
 		c.source = "code";
 		c.slot = i == 2 ? "i1/c0/p0/impl0" : NULL;
+		c.reasoning_tokens = i * 100;
 		cr_assert_eq(store_cand_add(s, &c), 0);
 		cr_assert_eq(c.num, i, "numbers are dense from 0");
 	}
@@ -176,6 +188,8 @@ Test(store, runs_candidates_calls_and_log)
 	cr_assert_str_eq(c.outcome, "ok");
 	cr_assert_eq(c.time_ns, 1000);
 	cr_assert_str_eq(c.log, "built\n");
+	cr_assert_eq(c.reasoning_tokens, 100);
+	cr_assert_str_eq(c.code_prompt, "");
 	cand_row_clear(&c);
 	int64_t num;
 	cr_assert_eq(store_cand_by_slot(s, r, "i1/c0/p0/impl0", &num), 0);
@@ -184,21 +198,25 @@ Test(store, runs_candidates_calls_and_log)
 	cr_assert_eq(store_cand_list(s, r, &rows, &n), 0);
 	cr_assert_eq(n, 3);
 	cr_assert_eq(rows[1].log_len, 6);
+	cr_assert_eq(rows[2].reasoning_tokens, 200);
 	cand_rows_free(rows, n);
 	struct llm_call_row call = {.run_id = r, .slot = "i1/c0/p0", .model = "openai::m",
 	                            .prompt = "p", .reply = "r", .reasoning = "", .error = "",
-	                            .prompt_tokens = 10, .completion_tokens = 5};
+	                            .prompt_tokens = 10, .completion_tokens = 5,
+	                            .reasoning_tokens = 3};
 	cr_assert_eq(store_call_put(s, &call), 0);
 	struct llm_call_row got;
 	cr_assert_eq(store_call_get(s, r, "i1/c0/p0", &got), 0);
 	cr_assert_str_eq(got.reply, "r");
+	cr_assert_eq(got.reasoning_tokens, 3);
 	llm_call_row_clear(&got);
 	cr_assert_eq(store_call_get(s, r, "nope", &got), -ENOENT);
-	long calls, tokens;
+	long calls, tokens, reasoning;
 	int64_t wall;
-	cr_assert_eq(store_call_totals(s, r, &calls, &tokens, &wall), 0);
+	cr_assert_eq(store_call_totals(s, r, &calls, &tokens, &wall, &reasoning), 0);
 	cr_assert_eq(calls, 1);
 	cr_assert_eq(tokens, 15);
+	cr_assert_eq(reasoning, 3);
 	cr_assert_eq(store_log_add(s, k, 1, "one"), 0);
 	cr_assert_eq(store_log_add(s, k, 2, "two"), 0);
 	int64_t *unf;

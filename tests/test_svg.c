@@ -306,3 +306,43 @@ Test(svg, many_points_stay_well_formed)
 	free(s);
 	free(r);
 }
+
+Test(svg, overview_tells_every_kernel_apart_and_says_failed)
+{
+	enum { NK = 25 };
+	struct cand_row r[NK][2];
+	struct svg_kernel ks[NK];
+	char names[NK][16];
+	for (int k = 0; k < NK; k++) {
+		r[k][0] = row(0, -1, "ok", 8000, 1);
+		r[k][1] = row(1, 0, "ok", 8000 - 100 * (k + 1), 2);
+		snprintf(names[k], sizeof(names[k]), "k%d", k);
+		ks[k] = (struct svg_kernel){names[k], r[k], 2, 1, "done"};
+	}
+	struct cand_row bad[] = {row(0, -1, "build_error", 0, 1)};
+	ks[NK - 1] = (struct svg_kernel){"broken", bad, 1, -1, "failed"};
+	struct strbuf sb = {0};
+	cr_assert_eq(svg_overview(&sb, ks, NK), 0);
+	cr_assert_null(xml_check(sb.buf), "%s", sb.buf);
+	cr_assert(strstr(sb.buf, "broken \xe2\x80\x94 failed"), "%s", sb.buf);
+	/* every legend line's stroke (colour and dash) differs from the others */
+	char styles[NK][96];
+	int found = 0;
+	for (const char *p = strstr(sb.buf, "<line x1="); p && found < NK;
+	     p = strstr(p + 1, "<line x1=")) {
+		const char *st = strstr(p, "stroke=\"");
+		const char *end = strstr(p, "/>");
+		const char *w = strstr(p, "stroke-width=\"3\"");
+		if (!st || !end || st > end || !w || w > end)
+			continue;   /* not a legend line (a grid line) */
+		snprintf(styles[found], sizeof(styles[found]), "%.*s", (int)(end - st), st);
+		found++;
+	}
+	cr_assert_geq(found, NK - 1, "%d legend lines", found);
+	for (int i = 0; i < found; i++)
+		for (int j = i + 1; j < found; j++)
+			cr_assert_str_neq(styles[i], styles[j], "kernels %d and %d look alike", i + 1,
+			                  j + 1);
+	draws(sb.buf, 820, 90 + 22 * NK);
+	sb_release(&sb);
+}

@@ -25,6 +25,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The daemon runs with umask 077 (fs/main.c), and so do these tests: a
+ * file a target writes for the sandbox user with the umask's mode instead
+ * of its own is unreadable there, and fails here. */
+static void __attribute__((constructor)) daemon_umask(void)
+{
+	umask(077);
+}
+
 static const char candidate_src[] = "/* CANDIDATE */\nint f(int x) { return x + 1; }\n";
 static const char reference_src[] = "/* REFERENCE */\nint f(int x) { return 1 + x; }\n";
 
@@ -405,11 +413,15 @@ static int mkdirs(const char *path)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+		if (mkdir(buf, 0755) == 0)
+			chmod(buf, 0755);   /* an installed tree, whatever our umask */
+		else if (errno != EEXIST)
 			return -1;
 		*p = '/';
 	}
-	return mkdir(buf, 0755) == 0 || errno == EEXIST ? 0 : -1;
+	if (mkdir(buf, 0755) == 0)
+		return chmod(buf, 0755);
+	return errno == EEXIST ? 0 : -1;
 }
 
 /* A stand-in RISC-V toolchain and spike made of host tools, enough for

@@ -22,6 +22,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The daemon runs with umask 077 (fs/main.c), and so do these tests: a
+ * file a target writes for the sandbox user with the umask's mode instead
+ * of its own is unreadable there, and fails here. */
+static void __attribute__((constructor)) daemon_umask(void)
+{
+	umask(077);
+}
+
 static char root[64];
 static char run_dir[128];
 static char *gemm_input;
@@ -164,9 +172,14 @@ Test(cpu, gemm_ok)
 
 	fixture_init(&f, NULL, NULL);
 	build_ok(&f, &r);
-	cr_expect_not_null(strstr(r.log, "-c harness.c"), "%s", r.log);
+	/* the judge (harness + stubs + reference) and the candidate's process */
+	cr_expect_not_null(strstr(r.log, "-c .ac_judge.c"), "%s", r.log);
+	cr_expect_not_null(strstr(r.log, "-aux-info .ac_protos.aux .ac_reference.c"), "%s", r.log);
 	cr_expect_not_null(strstr(r.log, "objcopy --redefine-syms"), "%s", r.log);
-	cr_expect_not_null(strstr(r.log, "-o candidate -lm"), "%s", r.log);
+	cr_expect_not_null(strstr(r.log, ".ac_judge.o .ac_reference.o -o .ac_judge -lm"), "%s",
+	                   r.log);
+	cr_expect_not_null(strstr(r.log, ".ac_candidate.o .ac_worker.o -o candidate.worker -lm"),
+	                   "%s", r.log);
 	cr_assert_eq(ac_target_cpu.run(&f.job, &r), 0);
 	cr_assert_eq(r.outcome, AC_OK, "%s\n%s", r.message, r.log);
 	/* 256^3 multiply-adds: ~20 ms naive here; anything from 0.5 ms to a
@@ -176,6 +189,13 @@ Test(cpu, gemm_ok)
 	cr_expect_geq(r.samples, 10);
 	cr_expect(r.spread >= 0 && r.spread < 10, "spread %g", r.spread);
 	cr_expect_not_null(strstr(r.log, "# report: {\"correct\":true"), "%s", r.log);
+	/* how the verdict was reached: the inputs rotated, every timed
+	 * repetition checked, the forwarding's round trip measured */
+	cr_assert_not_null(r.judge, "%s", r.log);
+	cr_expect_not_null(strstr(r.judge, "\"rotation\":\"on\""), "%s", r.judge);
+	cr_expect_null(strstr(r.judge, "\"checked\":0,"), "%s", r.judge);
+	cr_expect_null(strstr(r.judge, "\"forward_ns\":0,"), "%s", r.judge);
+	cr_expect_not_null(strstr(r.log, "# judge: forwarding round trip "), "%s", r.log);
 	if (geteuid() == 0)
 		cr_expect_not_null(strstr(r.log, "sandbox: no network, pid namespace, unprivileged uid"),
 		                   "%s", r.log);
@@ -285,7 +305,7 @@ Test(cpu, crash_is_run_error)
 	build_ok(&f, &r);
 	cr_assert_eq(ac_target_cpu.run(&f.job, &r), 0);
 	cr_expect_eq(r.outcome, AC_RUN_ERROR);
-	cr_expect_str_eq(r.message, "no report: killed by SIGSEGV");
+	cr_expect_str_eq(r.message, "the candidate crashed in gemm: Segmentation fault at address 0");
 	ac_result_clear(&r);
 	free(cand);
 }
@@ -300,7 +320,7 @@ Test(cpu, exit_is_run_error)
 	build_ok(&f, &r);
 	cr_assert_eq(ac_target_cpu.run(&f.job, &r), 0);
 	cr_expect_eq(r.outcome, AC_RUN_ERROR);
-	cr_expect_str_eq(r.message, "no report: harness exited 3");
+	cr_expect_str_eq(r.message, "the candidate's process exited with status 3 during gemm");
 	ac_result_clear(&r);
 	free(cand);
 }
@@ -349,16 +369,17 @@ Test(cpu, forged_stdout_report_ignored)
 	build_ok(&f, &r);
 	cr_assert_eq(ac_target_cpu.run(&f.job, &r), 0);
 	cr_expect_eq(r.outcome, AC_RUN_ERROR, "%s\n%s", r.message, r.log);
-	cr_expect_str_eq(r.message, "no report: harness exited 0");
+	cr_expect_str_eq(r.message, "the candidate's process exited with status 0 during gemm");
 	ac_result_clear(&r);
 	free(cand);
 }
 
 Test(cpu, forged_pipe_report_rejected)
 {
-	/* Finds the report pipe by trying every descriptor, writes a perfect
-	 * report into it, then computes correctly; the harness's own report
-	 * follows, and two reports are one too many. */
+	/* Tries every descriptor to find the report pipe and writes a perfect
+	 * report into it, then computes correctly. The candidate's process
+	 * holds no report descriptor: only the judge's own report arrives, and
+	 * the junk on the judge's socket is not a message. */
 	char *cand = gemm_with(
 		"\tstatic int done;\n"
 		"\tstatic const char forged[] = \"{\\\"correct\\\":true,\\\"time_ns\\\":1,\\\"samples\\\":10}\\n\";\n"
@@ -370,8 +391,8 @@ Test(cpu, forged_pipe_report_rejected)
 	fixture_init(&f, cand, NULL);
 	build_ok(&f, &r);
 	cr_assert_eq(ac_target_cpu.run(&f.job, &r), 0);
-	cr_expect_eq(r.outcome, AC_RUN_ERROR, "%s\n%s", r.message, r.log);
-	cr_expect_not_null(strstr(r.message, "2 reports"), "%s", r.message);
+	cr_expect_eq(r.outcome, AC_OK, "%s\n%s", r.message, r.log);
+	cr_expect_geq(r.time_ns, 1000000, "the judge's time, not the forged 1 ns");
 	ac_result_clear(&r);
 	free(cand);
 }
@@ -387,9 +408,168 @@ Test(cpu, writing_inputs_is_run_error)
 	build_ok(&f, &r);
 	cr_assert_eq(ac_target_cpu.run(&f.job, &r), 0);
 	cr_expect_eq(r.outcome, AC_RUN_ERROR, "%s\n%s", r.message, r.log);
-	cr_expect_str_eq(r.message, "no report: killed by SIGSEGV");
+	cr_expect_str_eq(r.message, "the candidate wrote to A, a read-only input of gemm "
+	                            "(Segmentation fault at offset 0); inputs are const: write only "
+	                            "the outputs");
 	ac_result_clear(&r);
 	free(cand);
+}
+
+static const char naive_gemm[] =
+	"static void naive(int M, int N, int K, const float *A, const float *B, float *C)\n"
+	"{\n"
+	"\tfor (int i = 0; i < M; i++)\n"
+	"\t\tfor (int j = 0; j < N; j++) {\n"
+	"\t\t\tfloat acc = 0.0f;\n"
+	"\t\t\tfor (int k = 0; k < K; k++)\n"
+	"\t\t\t\tacc += A[i * K + k] * B[k * N + j];\n"
+	"\t\t\tC[i * N + j] = acc;\n"
+	"\t\t}\n"
+	"}\n";
+
+static char *with_naive(const char *rest)
+{
+	char *s = NULL;
+
+	cr_assert_geq(asprintf(&s, "#include <pthread.h>\n#include <time.h>\n%s%s", naive_gemm, rest), 0);
+	return s;
+}
+
+/* A thread that goes on computing after the call returned: the judge
+ * waits for it, and gives up with a run error when it never rests. */
+Test(cpu, threads_left_running_are_a_run_error)
+{
+	char *cand = with_naive(
+		"static void *spin(void *a) { for (volatile int x = 1; x;) ; return a; }\n"
+		"void gemm(int M, int N, int K, const float *A, const float *B, float *C)\n"
+		"{\n\tstatic int once;\n\tpthread_t t;\n\tnaive(M, N, K, A, B, C);\n"
+		"\tif (!once++) pthread_create(&t, 0, spin, 0);\n}\n");
+	struct fixture f;
+	struct ac_result r;
+
+	fixture_init(&f, cand, NULL);
+	f.opts.cflags = "-O2 -pthread";
+	build_ok(&f, &r);
+	cr_assert_eq(ac_target_cpu.run(&f.job, &r), 0);
+	cr_expect_eq(r.outcome, AC_RUN_ERROR, "%s\n%s", r.message, r.log);
+	cr_expect_not_null(strstr(r.message ? r.message : "", "left threads running 2 s after gemm returned"),
+	                   "%s", r.message);
+	ac_result_clear(&r);
+	free(cand);
+}
+
+/* A thread that starts working a moment after each call returned, while
+ * the judge checks and prepares the next one: work the clock did not see. */
+Test(cpu, work_between_calls_is_a_run_error)
+{
+	char *cand = with_naive(
+		"#include <semaphore.h>\nstatic sem_t go;\n"
+		"static void *bg(void *a)\n{\n\tfor (;;) {\n"
+		"\t\tstruct timespec ts = { 0, 200000 };\n\t\tsem_wait(&go);\n\t\tnanosleep(&ts, 0);\n"
+		"\t\tfor (volatile long i = 0; i < 20000000; i++) ;\n\t}\n\treturn a;\n}\n"
+		"void gemm(int M, int N, int K, const float *A, const float *B, float *C)\n"
+		"{\n\tstatic int once;\n\tpthread_t t;\n"
+		"\tif (!once++) { sem_init(&go, 0, 0); pthread_create(&t, 0, bg, 0); }\n"
+		"\tnaive(M, N, K, A, B, C);\n\tsem_post(&go);\n}\n");
+	struct fixture f;
+	struct ac_result r;
+
+	fixture_init(&f, cand, NULL);
+	f.opts.cflags = "-O2 -pthread";
+	build_ok(&f, &r);
+	cr_assert_eq(ac_target_cpu.run(&f.job, &r), 0);
+	cr_expect_eq(r.outcome, AC_RUN_ERROR, "%s\n%s", r.message, r.log);
+	cr_expect_not_null(strstr(r.message ? r.message : "", "threads ran for"), "%s", r.message);
+	cr_expect_not_null(strstr(r.message ? r.message : "", "between calls"), "%s", r.message);
+	ac_result_clear(&r);
+	free(cand);
+}
+
+/* The candidate's process holds its standard descriptors and the judge's
+ * socket, nothing else: no report descriptor, no shared memory of another
+ * call, nothing of the judge's. */
+Test(cpu, the_candidate_holds_no_descriptor_of_the_judge)
+{
+	char *cand = gemm_with(
+		"\tstatic int once;\n"
+		"\tif (!once++) {\n"
+		"\t\tfor (int fd = 0; fd < 1024; fd++)\n"
+		"\t\t\tif (fcntl(fd, F_GETFD) >= 0) printf(\"fd %d open\\n\", fd);\n"
+		"\t\tfflush(stdout);\n\t}", "");
+	char *with_fcntl = NULL;
+	struct fixture f;
+	struct ac_result r;
+
+	cr_assert_geq(asprintf(&with_fcntl, "#include <fcntl.h>\n%s", cand), 0);
+	fixture_init(&f, with_fcntl, NULL);
+	build_ok(&f, &r);
+	cr_assert_eq(ac_target_cpu.run(&f.job, &r), 0);
+	cr_expect_eq(r.outcome, AC_OK, "%s\n%s", r.message, r.log);
+	cr_expect(strstr(r.log, "fd 0 open\nfd 1 open\nfd 2 open\nfd 3 open\n") &&
+	          !strstr(r.log, "fd 4 open"), "%s", r.log);
+	ac_result_clear(&r);
+	free(with_fcntl);
+	free(cand);
+}
+
+/* What the forwarding cannot carry is a build error naming the function
+ * and the parameter, before anything runs. */
+Test(cpu, an_unforwardable_prototype_is_a_named_build_error)
+{
+	static const char input[] =
+		"#include <stdarg.h>\n"
+		"void gemm(int n, ...) { va_list ap; va_start(ap, n); va_end(ap); }\n";
+	struct fixture f;
+	struct ac_result r;
+
+	fixture_init(&f, input, NULL);
+	f.job.reference = input;
+	f.job.reference_size = strlen(input);
+	memset(&r, 0, sizeof r);
+	cr_assert_eq(ac_target_cpu.build(&f.job, &r), 0);
+	cr_expect_eq(r.outcome, AC_BUILD_ERROR, "%s\n%s", r.message, r.log);
+	cr_expect_str_eq(r.message, "the judge cannot call the input's functions: gemm: takes a "
+	                            "variable argument list (...), which cannot be forwarded");
+	ac_result_clear(&r);
+}
+
+/* A harness that passes the candidate memory of its own (not ac_alloc's)
+ * hears so in words: the judge shares only ac_alloc blocks. */
+Test(cpu, a_pointer_outside_ac_alloc_is_a_harness_error)
+{
+	static const char harness[] =
+		"#include <autocomp.h>\n"
+		"void gemm(int M, int N, int K, const float *A, const float *B, float *C);\n"
+		"int main(int argc, char **argv)\n{\n"
+		"\tstatic float A[4], B[4], C[4];\n"
+		"\tac_init(argc, argv);\n"
+		"\tgemm(2, 2, 2, A, B, C);\n"
+		"\treturn ac_report();\n}\n";
+	struct fixture f;
+	struct ac_result r;
+
+	fixture_init(&f, NULL, harness);
+	build_ok(&f, &r);
+	cr_assert_eq(ac_target_cpu.run(&f.job, &r), 0);
+	cr_expect_eq(r.outcome, AC_RUN_ERROR, "%s\n%s", r.message, r.log);
+	cr_expect(r.message && strstr(r.message, "harness: gemm's argument A (") &&
+	          strstr(r.message, "is not in ac_alloc memory"), "%s", r.message);
+	ac_result_clear(&r);
+}
+
+/* A single-threaded candidate in the sandbox's PID namespace: the judge
+ * finds its worker in /proc all the same, and nothing is flagged. */
+Test(cpu, threads_are_watched_in_the_sandbox)
+{
+	struct fixture f;
+	struct ac_result r;
+
+	fixture_init(&f, NULL, NULL);
+	build_ok(&f, &r);
+	cr_assert_eq(ac_target_cpu.run(&f.job, &r), 0);
+	cr_assert_eq(r.outcome, AC_OK, "%s\n%s", r.message, r.log);
+	cr_expect_not_null(strstr(r.judge, "\"threads_watched\":true"), "%s", r.judge);
+	ac_result_clear(&r);
 }
 
 Test(cpu, lazy_candidate_is_wrong)
@@ -422,16 +602,17 @@ Test(cpu, reference_cached_per_run)
 	fixture_init(&f, NULL, NULL);
 	build_ok(&f, &r);
 	cr_expect_not_null(strstr(r.log, "reference: cached"), "%s", r.log);
-	cr_expect_not_null(strstr(r.log, "harness: cached"), "%s", r.log);
+	cr_expect_not_null(strstr(r.log, "judge (harness and stubs): cached"), "%s", r.log);
+	cr_expect_not_null(strstr(r.log, "prototypes: cached"), "%s", r.log);
 	cr_expect_null(strstr(r.log, "objcopy"));
-	cr_expect_null(strstr(r.log, "-c harness.c"));
+	cr_expect_null(strstr(r.log, "-c .ac_judge.c"));
 	ac_result_clear(&r);
 
 	/* A changed harness is compiled afresh. */
 	fixture_init(&f, NULL, NULL);
 	f.files[0].size--;   /* drops the final newline */
 	build_ok(&f, &r);
-	cr_expect_not_null(strstr(r.log, "-c harness.c"), "%s", r.log);
+	cr_expect_not_null(strstr(r.log, "-c .ac_judge.c"), "%s", r.log);
 	ac_result_clear(&r);
 
 	/* Other flags: another object. */

@@ -26,6 +26,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The daemon runs with umask 077 (fs/main.c), and so do these tests: a
+ * file a target writes for the sandbox user with the umask's mode instead
+ * of its own is unreadable there, and fails here. */
+static void __attribute__((constructor)) daemon_umask(void)
+{
+	umask(077);
+}
+
 struct world {
 	char base[64];
 	char scratch[96];
@@ -300,6 +308,45 @@ Test(cuda, candidate_that_does_not_compile_is_a_build_error, .timeout = 280)
 	cr_assert(strstr(r.log, "undeclared_thing") != NULL, "%s", r.log);
 	ac_result_clear(&r);
 	world_free(&w);
+}
+
+/* In the harness's process, a candidate must not define what the CUDA
+ * runtime or the C library provides (here the events' clock), nor add a
+ * constructor to nvcc's own registration one. Builds without a GPU. */
+Test(cuda, what_a_candidate_may_define, .timeout = 280)
+{
+	static const struct {
+		const char *src, *want;
+	} cases[] = {
+		{ "#include <cuda_runtime.h>\n"
+		  "extern \"C\" cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t a, cudaEvent_t b)\n"
+		  "{ (void)a; (void)b; *ms = 0.001f; return cudaSuccess; }\n"
+		  "__global__ void gemm_kernel(float *C) { C[threadIdx.x] = 0; }\n"
+		  "void gemm(int M, int N, int K, const float *A, const float *B, float *C)\n"
+		  "{ gemm_kernel<<<1, 1>>>(C); }\n",
+		  "defines cudaEventElapsedTime, which the C, C++ or CUDA runtime provides" },
+		{ "static int early;\n"
+		  "__attribute__((constructor)) static void first(void) { early = 1; }\n"
+		  "__global__ void gemm_kernel(float *C, int e) { C[threadIdx.x] = e; }\n"
+		  "void gemm(int M, int N, int K, const float *A, const float *B, float *C)\n"
+		  "{ gemm_kernel<<<1, 1>>>(C, early); }\n",
+		  "has a .init_array section" },
+	};
+	need_nvcc();
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct world w;
+		struct ac_result r;
+
+		world_init(&w);
+		w.job.candidate = cases[i].src;
+		w.job.candidate_size = strlen(cases[i].src);
+		build(&w, &r);
+		cr_assert_eq(r.outcome, AC_BUILD_ERROR, "%s: %s\n%s", SAY(r));
+		cr_assert(r.message && strstr(r.message, cases[i].want), "%s -> %s", cases[i].want,
+		          r.message);
+		ac_result_clear(&r);
+		world_free(&w);
+	}
 }
 
 Test(cuda, missing_harness_is_a_build_error)

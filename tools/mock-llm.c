@@ -4,11 +4,33 @@
  * It speaks just enough HTTP/1.1 (keep-alive, Content-Length, one write
  * per response, TCP_NODELAY, a thread per connection) to answer
  *   POST /v1/chat/completions, /chat/completions   (OpenAI format)
+ *   POST /v1/responses, /responses                 (OpenAI Responses format)
  *   POST /v1/messages, /messages                   (Anthropic format)
  *   GET  /health, /v1/models
  * with replies chosen by a script, including usage token counts (about one
  * token per four bytes). It is not a model and knows nothing about code:
  * what it says comes from files a person wrote.
+ *
+ * It checks parameters as today's APIs do, by the model's name:
+ *   o1, o3, o4-mini, gpt-5... (OpenAI reasoning models; "openai/" prefix
+ *     ignored): max_tokens is refused (HTTP 400, param "max_tokens", code
+ *     "unsupported_parameter", OpenAI's words), so is a temperature other
+ *     than 1; hidden reasoning is reported in completion_tokens_details /
+ *     output_tokens_details.reasoning_tokens (256 a reply unless the entry
+ *     says "reasoning_tokens") and counts against the output cap.
+ *   reasoner-... is a reasoning model too (a deployment under its own name).
+ *   compat-..., compat/... (an older OpenAI-compatible server): max_completion_tokens
+ *     and reasoning_effort are refused the way pydantic servers word it
+ *     ("extra_forbidden", no param), whatever the rest of the name.
+ *   nocap-...: every output-cap parameter is refused (a server no client
+ *     can satisfy by adapting).
+ *   fixedtemp-...: any temperature other than 1 is refused (unsupported_value).
+ *   Anthropic with "thinking": budget_tokens >= 1024 and < max_tokens, no
+ *     temperature other than 1 (the API's rules); the reply starts with a
+ *     thinking block.
+ * Any reply whose output (text plus reasoning) is over the request's cap
+ * is cut there: finish_reason "length", stop_reason "max_tokens" or
+ * status "incomplete" (max_output_tokens).
  *
  *   $ mock-llm --script tests/mock/gemm --port 0 --log /tmp/mock.log &
  *   41237                      <- the chosen port, first line of stdout
@@ -20,7 +42,8 @@
  * --port 0 (the default) picks a free port. --latency-ms delays every
  * answer. --log appends one JSON object per request (seq, t_ms, path,
  * provider, model, phase, kernel, attempt, rule, entry, fault, status,
- * in_flight, auth). SIGTERM or SIGINT ends the process at once. A request
+ * in_flight, auth, and what was asked: cap_param, cap, temperature, effort,
+ * thinking_budget). SIGTERM or SIGINT ends the process at once. A request
  * that is not HTTP or not the JSON an API expects gets a 400.
  *
  * The script: DIR/script.json (the full description with examples is in
@@ -58,6 +81,11 @@
  *                      text, else built-in prose without a code fence),
  *                      "echo-key" (a 401 whose message repeats the key sent)
  *   "retry_after"      seconds for a 429 [1]
+ *   "reasoning_tokens" hidden reasoning reported in the usage (see above)
+ *   "usage_example"    true: the text is followed, as real replies often
+ *                      are, by "Compile and run it with:" and a ```bash
+ *                      block (also for every implement reply when the
+ *                      script says "usage_examples": true)
  * A reply's text may use {option} (an offered option number, a different
  * one for each request the rule handles; 0 when none was offered),
  * {kernel}, {phase}, {n} (the rule's request count) and {file:NAME}
@@ -160,6 +188,7 @@ static struct {
 	int nrules;
 	struct rule deflt;
 	bool has_default;
+	bool usage_examples;    /* every implement reply ends with a usage block */
 	int latency_ms;
 	FILE *log;
 	pthread_mutex_t lock;   /* rules' hits, seen, seq, log */
@@ -218,10 +247,27 @@ static uint64_t fnv1a(const char *s, size_t n)
 
 /* ---- what a request asks ---- */
 
+enum api { API_CHAT, API_MESSAGES, API_RESPONSES };
+
+static const char *api_name(enum api a)
+{
+	return a == API_MESSAGES ? "anthropic" : a == API_RESPONSES ? "openai-responses" : "openai";
+}
+
 struct request {
 	const char *path;
-	bool anthropic;
+	enum api api;
+	bool anthropic;         /* api == API_MESSAGES */
 	char *model;
+	char cap_param[32];     /* the output-cap parameter sent, "" if none */
+	double cap;             /* its value; 0: none */
+	bool has_temperature;
+	double temperature;
+	char effort[32];        /* reasoning_effort / reasoning.effort */
+	double thinking_budget; /* Anthropic thinking.budget_tokens; 0: none */
+	bool has_store;
+	char refuse[600];       /* a parameter error the API would give, "" if none */
+	char refuse_json[900];  /* its whole error body */
 	struct buf prompt;      /* system + every message's text, joined */
 	char phase[64];
 	char kernel[128];
@@ -281,6 +327,147 @@ static void find_offered(struct request *r)
 	}
 }
 
+/* Whether the model name is one of OpenAI's reasoning models (or a
+ * deployment of one under a name of its own, "reasoner-..."). */
+static bool reasoning_name(const char *name)
+{
+	if (!strncmp(name, "compat", 6))
+		return false;
+	const char *slash = strrchr(name, '/');
+	const char *n = slash ? slash + 1 : name;
+	return (n[0] == 'o' && isdigit((unsigned char)n[1])) || !strncmp(n, "gpt-5", 5) ||
+	       !strncmp(n, "reasoner-", 9);
+}
+
+/* Sets the refusal an OpenAI-shaped API gives for param. */
+static void refuse_openai(struct request *r, const char *param, const char *code,
+                          const char *message)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *err = cJSON_AddObjectToObject(root, "error");
+	cJSON_AddStringToObject(err, "message", message);
+	cJSON_AddStringToObject(err, "type", "invalid_request_error");
+	if (param)
+		cJSON_AddStringToObject(err, "param", param);
+	else
+		cJSON_AddNullToObject(err, "param");
+	cJSON_AddStringToObject(err, "code", code);
+	char *s = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	snprintf(r->refuse, sizeof(r->refuse), "%s", message);
+	snprintf(r->refuse_json, sizeof(r->refuse_json), "%s", s ? s : "{}");
+	free(s);
+}
+
+/* Sets the refusal a pydantic-based compatible server (older vLLM) gives. */
+static void refuse_extra(struct request *r, const char *field)
+{
+	char msg[300];
+	snprintf(msg, sizeof(msg), "[{'type': 'extra_forbidden', 'loc': ('body', '%s'), "
+		 "'msg': 'Extra inputs are not permitted'}]", field);
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "object", "error");
+	cJSON_AddStringToObject(root, "message", msg);
+	cJSON_AddStringToObject(root, "type", "BadRequestError");
+	cJSON_AddNullToObject(root, "param");
+	cJSON_AddNumberToObject(root, "code", 400);
+	char *s = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	snprintf(r->refuse, sizeof(r->refuse), "%s", msg);
+	snprintf(r->refuse_json, sizeof(r->refuse_json), "%s", s ? s : "{}");
+	free(s);
+}
+
+/* Reads the parameters of the request and decides what today's API of
+ * that name would refuse (see the top of this file). */
+static void check_params(struct request *r, const cJSON *root)
+{
+	static const char *const caps[] = {"max_completion_tokens", "max_output_tokens",
+					   "max_tokens"};
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]) && !r->cap_param[0]; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, caps[i]);
+		if (cJSON_IsNumber(v)) {
+			snprintf(r->cap_param, sizeof(r->cap_param), "%s", caps[i]);
+			r->cap = v->valuedouble;
+		}
+	}
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "temperature");
+	r->has_temperature = cJSON_IsNumber(t);
+	r->temperature = r->has_temperature ? t->valuedouble : 1;
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "reasoning_effort");
+	if (!cJSON_IsString(e))
+		e = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(root, "reasoning"), "effort");
+	if (cJSON_IsString(e))
+		snprintf(r->effort, sizeof(r->effort), "%s", e->valuestring);
+	const cJSON *th = cJSON_GetObjectItemCaseSensitive(root, "thinking");
+	const cJSON *bt = cJSON_GetObjectItemCaseSensitive(th, "budget_tokens");
+	r->thinking_budget = cJSON_IsNumber(bt) ? bt->valuedouble : 0;
+	r->has_store = cJSON_GetObjectItemCaseSensitive(root, "store") != NULL;
+
+	const char *slash = strrchr(r->model, '/');
+	const char *name = slash ? slash + 1 : r->model;
+	char msg[300];
+	if (r->api == API_MESSAGES) {
+		if (th && r->thinking_budget < 1024) {
+			refuse_openai(r, NULL, "invalid_request_error",
+				      "thinking.enabled.budget_tokens: Input should be greater than "
+				      "or equal to 1024");
+		} else if (th && r->cap <= r->thinking_budget) {
+			refuse_openai(r, NULL, "invalid_request_error",
+				      "`max_tokens` must be greater than `thinking.budget_tokens`.");
+		} else if (th && r->has_temperature && r->temperature != 1) {
+			refuse_openai(r, NULL, "invalid_request_error",
+				      "`temperature` may only be set to 1 when thinking is enabled.");
+		}
+		return;
+	}
+	if (reasoning_name(r->model)) {
+		if (!strcmp(r->cap_param, "max_tokens")) {
+			refuse_openai(r, "max_tokens", "unsupported_parameter",
+				      "Unsupported parameter: 'max_tokens' is not supported with this "
+				      "model. Use 'max_completion_tokens' instead.");
+			return;
+		}
+	}
+	if (reasoning_name(r->model) || !strncmp(name, "fixedtemp-", 10)) {
+		if (r->has_temperature && r->temperature != 1) {
+			snprintf(msg, sizeof(msg), "Unsupported value: 'temperature' does not support "
+				 "%g with this model. Only the default (1) value is supported.",
+				 r->temperature);
+			refuse_openai(r, "temperature", "unsupported_value", msg);
+			return;
+		}
+	}
+	if (!strncmp(name, "nocap-", 6) && r->cap_param[0]) {
+		snprintf(msg, sizeof(msg), "Unsupported parameter: '%s' is not supported with "
+			 "this model.", r->cap_param);
+		refuse_openai(r, r->cap_param, "unsupported_parameter", msg);
+		return;
+	}
+	if (!strncmp(r->model, "compat", 6)) {
+		if (!strcmp(r->cap_param, "max_completion_tokens"))
+			refuse_extra(r, "max_completion_tokens");
+		else if (cJSON_GetObjectItemCaseSensitive(root, "reasoning_effort"))
+			refuse_extra(r, "reasoning_effort");
+	}
+}
+
+/* Appends the text of a Responses API input: a string, or a list of
+ * messages whose content is a string or input_text parts. */
+static void add_input(struct buf *b, const cJSON *input)
+{
+	if (cJSON_IsString(input)) {
+		add_content(b, input);
+		return;
+	}
+	const cJSON *m;
+	cJSON_ArrayForEach(m, input) {
+		const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
+		add_content(b, content);
+	}
+}
+
 /* Parses the JSON body. 0, or -1 with why in err. */
 static int parse_request(struct request *r, const char *body, size_t len, char *err, size_t errlen)
 {
@@ -291,6 +478,20 @@ static int parse_request(struct request *r, const char *body, size_t len, char *
 		return -1;
 	}
 	const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
+	if (r->api == API_RESPONSES) {
+		const cJSON *input = cJSON_GetObjectItemCaseSensitive(root, "input");
+		if (!cJSON_IsString(model) || (!cJSON_IsString(input) && !cJSON_IsArray(input))) {
+			snprintf(err, errlen, "\"model\" (a string) and \"input\" (text or a list of "
+				 "messages) are required");
+			cJSON_Delete(root);
+			return -1;
+		}
+		r->model = strdup(model->valuestring);
+		add_content(&r->prompt, cJSON_GetObjectItemCaseSensitive(root, "instructions"));
+		add_input(&r->prompt, input);
+		check_params(r, root);
+		goto parsed;
+	}
 	const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(root, "messages");
 	if (!cJSON_IsString(model) || !cJSON_IsArray(msgs) || cJSON_GetArraySize(msgs) == 0) {
 		snprintf(err, errlen, "\"model\" (a string) and \"messages\" (a non-empty array) are required");
@@ -316,6 +517,8 @@ static int parse_request(struct request *r, const char *body, size_t len, char *
 		}
 		add_content(&r->prompt, content);
 	}
+	check_params(r, root);
+parsed:
 	cJSON_Delete(root);
 	if (!r->prompt.p)
 		buf_adds(&r->prompt, "");
@@ -381,7 +584,7 @@ static bool rule_matches(const cJSON *rule, const struct request *r)
 		return false;
 	if ((s = jstr(m, "kernel")) && strcmp(s, r->kernel))
 		return false;
-	if ((s = jstr(m, "provider")) && strcmp(s, r->anthropic ? "anthropic" : "openai"))
+	if ((s = jstr(m, "provider")) && strcmp(s, api_name(r->api)))
 		return false;
 	if ((s = jstr(m, "model")) && strcmp(s, r->model))
 		return false;
@@ -423,6 +626,15 @@ static const char *entry_str(const struct answer *a, const char *name)
 {
 	const char *s = cJSON_IsObject(a->entry) ? jstr(a->entry, name) : NULL;
 	return s ? s : jstr(a->rule, name);
+}
+
+static bool entry_bool(const struct answer *a, const char *name)
+{
+	const cJSON *v = cJSON_IsObject(a->entry)
+		? cJSON_GetObjectItemCaseSensitive(a->entry, name) : NULL;
+	if (!v)
+		v = cJSON_GetObjectItemCaseSensitive(a->rule, name);
+	return cJSON_IsTrue(v);
 }
 
 static double entry_num(const struct answer *a, const char *name, double dflt)
@@ -586,7 +798,8 @@ static char *error_body(bool anthropic, int status, const char *message)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *err = cJSON_CreateObject();
-	const char *type = status == 429 ? "rate_limit_error" : status == 401
+	const char *type = status == 429 ? "rate_limit_error" : status == 529
+		? "overloaded_error" : status == 401
 		? "authentication_error" : status >= 500 ? "api_error" : "invalid_request_error";
 	if (anthropic)
 		cJSON_AddStringToObject(root, "type", "error");
@@ -604,15 +817,31 @@ static long tokens_of(size_t bytes)
 	return t > 0 ? t : 1;
 }
 
-/* A success body in the provider's format; a new string. */
+/* A success body in the provider's format; a new string. hidden is the
+ * reasoning the model did without showing it (tokens). */
 static char *success_body(const struct request *r, const char *text, const char *reasoning,
-                          bool truncated, long seq)
+                          bool truncated, long seq, long hidden)
 {
 	long in = tokens_of(r->prompt.len);
-	long out = tokens_of(strlen(text) + (reasoning ? strlen(reasoning) : 0));
+	long thought = hidden > 0 ? hidden : reasoning ? tokens_of(strlen(reasoning)) : 0;
+	long out = tokens_of(strlen(text)) + thought;
+	char *cut = NULL;
+	if (r->cap > 0 && out > (long)r->cap) {
+		/* the cap is reached: reasoning first, then as much text as fits */
+		truncated = true;
+		long room = (long)r->cap - thought;
+		size_t keep = room > 0 ? (size_t)room * 4 : 0;
+		cut = strndup(text, keep < strlen(text) ? keep : strlen(text));
+		text = cut ? cut : "";
+		out = (long)r->cap;
+		if (thought > out)
+			thought = out;
+		if (hidden > out)
+			hidden = out;
+	}
 	cJSON *root = cJSON_CreateObject();
 	char id[64];
-	if (r->anthropic) {
+	if (r->api == API_MESSAGES) {
 		snprintf(id, sizeof(id), "msg_mock_%ld", seq);
 		cJSON_AddStringToObject(root, "id", id);
 		cJSON_AddStringToObject(root, "type", "message");
@@ -635,6 +864,54 @@ static char *success_body(const struct request *r, const char *text, const char 
 		cJSON *usage = cJSON_AddObjectToObject(root, "usage");
 		cJSON_AddNumberToObject(usage, "input_tokens", (double)in);
 		cJSON_AddNumberToObject(usage, "output_tokens", (double)out);
+	} else if (r->api == API_RESPONSES) {
+		snprintf(id, sizeof(id), "resp_mock_%ld", seq);
+		cJSON_AddStringToObject(root, "id", id);
+		cJSON_AddStringToObject(root, "object", "response");
+		cJSON_AddNumberToObject(root, "created_at", (double)time(NULL));
+		cJSON_AddStringToObject(root, "status", truncated ? "incomplete" : "completed");
+		if (truncated) {
+			cJSON *d = cJSON_AddObjectToObject(root, "incomplete_details");
+			cJSON_AddStringToObject(d, "reason", "max_output_tokens");
+		} else {
+			cJSON_AddNullToObject(root, "incomplete_details");
+		}
+		cJSON_AddNullToObject(root, "error");
+		cJSON_AddStringToObject(root, "model", r->model);
+		cJSON *output = cJSON_AddArrayToObject(root, "output");
+		if (thought > 0) {
+			cJSON *it = cJSON_CreateObject();
+			cJSON_AddStringToObject(it, "type", "reasoning");
+			cJSON_AddStringToObject(it, "id", "rs_mock");
+			cJSON *summary = cJSON_AddArrayToObject(it, "summary");
+			if (reasoning) {
+				cJSON *p = cJSON_CreateObject();
+				cJSON_AddStringToObject(p, "type", "summary_text");
+				cJSON_AddStringToObject(p, "text", reasoning);
+				cJSON_AddItemToArray(summary, p);
+			}
+			cJSON_AddItemToArray(output, it);
+		}
+		if (!truncated || text[0]) {
+			cJSON *it = cJSON_CreateObject();
+			cJSON_AddStringToObject(it, "type", "message");
+			cJSON_AddStringToObject(it, "id", "msg_mock");
+			cJSON_AddStringToObject(it, "status", truncated ? "incomplete" : "completed");
+			cJSON_AddStringToObject(it, "role", "assistant");
+			cJSON *content = cJSON_AddArrayToObject(it, "content");
+			cJSON *p = cJSON_CreateObject();
+			cJSON_AddStringToObject(p, "type", "output_text");
+			cJSON_AddStringToObject(p, "text", text);
+			cJSON_AddArrayToObject(p, "annotations");
+			cJSON_AddItemToArray(content, p);
+			cJSON_AddItemToArray(output, it);
+		}
+		cJSON *usage = cJSON_AddObjectToObject(root, "usage");
+		cJSON_AddNumberToObject(usage, "input_tokens", (double)in);
+		cJSON_AddNumberToObject(usage, "output_tokens", (double)out);
+		cJSON *d = cJSON_AddObjectToObject(usage, "output_tokens_details");
+		cJSON_AddNumberToObject(d, "reasoning_tokens", (double)thought);
+		cJSON_AddNumberToObject(usage, "total_tokens", (double)(in + out));
 	} else {
 		snprintf(id, sizeof(id), "mock-%ld", seq);
 		cJSON_AddStringToObject(root, "id", id);
@@ -655,9 +932,14 @@ static char *success_body(const struct request *r, const char *text, const char 
 		cJSON_AddNumberToObject(usage, "prompt_tokens", (double)in);
 		cJSON_AddNumberToObject(usage, "completion_tokens", (double)out);
 		cJSON_AddNumberToObject(usage, "total_tokens", (double)(in + out));
+		if (hidden > 0) {
+			cJSON *d = cJSON_AddObjectToObject(usage, "completion_tokens_details");
+			cJSON_AddNumberToObject(d, "reasoning_tokens", (double)hidden);
+		}
 	}
 	char *s = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
+	free(cut);
 	return s;
 }
 
@@ -670,7 +952,7 @@ static void log_request(long seq, const struct request *r, const struct answer *
 	cJSON_AddNumberToObject(o, "seq", (double)seq);
 	cJSON_AddNumberToObject(o, "t_ms", (double)(mono_ms() - g.t0));
 	cJSON_AddStringToObject(o, "path", r->path);
-	cJSON_AddStringToObject(o, "provider", r->anthropic ? "anthropic" : "openai");
+	cJSON_AddStringToObject(o, "provider", api_name(r->api));
 	cJSON_AddStringToObject(o, "model", r->model ? r->model : "");
 	cJSON_AddStringToObject(o, "phase", r->phase);
 	cJSON_AddStringToObject(o, "kernel", r->kernel);
@@ -681,6 +963,14 @@ static void log_request(long seq, const struct request *r, const struct answer *
 	cJSON_AddNumberToObject(o, "status", status);
 	cJSON_AddNumberToObject(o, "in_flight", in_flight);
 	cJSON_AddBoolToObject(o, "auth", r->auth_key[0] != '\0');
+	cJSON_AddStringToObject(o, "cap_param", r->cap_param);
+	cJSON_AddNumberToObject(o, "cap", r->cap);
+	if (r->has_temperature)
+		cJSON_AddNumberToObject(o, "temperature", r->temperature);
+	else
+		cJSON_AddNullToObject(o, "temperature");
+	cJSON_AddStringToObject(o, "effort", r->effort);
+	cJSON_AddNumberToObject(o, "thinking_budget", r->thinking_budget);
 	char *s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	pthread_mutex_lock(&g.lock);
@@ -720,6 +1010,13 @@ static const char nocode_text[] =
 	"going to write the code out here. The idea is to improve data reuse "
 	"in the inner loop.\n";
 
+static const char usage_text[] =
+	"\n\nCompile and run it with:\n\n```bash\ngcc -O3 -march=native -o bench harness.c "
+	"input.c && ./bench\n```\n\nThis should print the time per call.\n";
+
+static const char thinking_text[] =
+	"The inner loop walks B with a stride; reordering the loops makes it unit-stride.";
+
 static const char truncated_text[] =
 	"Here is the new version:\n\n```c\nvoid gemm(int M, int N, int K, "
 	"const float *A, const float *B, float *C)\n{\n\tfor (int i = 0; i < M; i++) {\n";
@@ -733,11 +1030,22 @@ static bool serve_api(int fd, struct request *r, bool keep_alive)
 	long seq = ++g.seq;
 	pthread_mutex_unlock(&g.lock);
 	struct answer a;
-	bool matched = choose(r, &a);
 	int status = 200;
 	bool ok = true;
 	char *body = NULL;
 	double retry_after = -1;
+	bool matched = false;
+	if (r->refuse[0]) {
+		/* the API refuses the request's parameters before anything else */
+		status = 400;
+		body = strdup(r->refuse_json);
+		log_request(seq, r, NULL, status, in_flight);
+		atomic_fetch_sub(&g.in_flight, 1);
+		counted = false;
+		ok = body && respond(fd, status, body, -1, keep_alive);
+		goto done;
+	}
+	matched = choose(r, &a);
 
 	if (!matched) {
 		char msg[300];
@@ -810,12 +1118,20 @@ static bool serve_api(int fd, struct request *r, bool keep_alive)
 			buf_adds(&text, "");
 		}
 		if (!body) {
+			if (entry_bool(&a, "usage_example") ||
+			    (g.usage_examples && !strcmp(r->phase, "implement")))
+				buf_adds(&text, usage_text);
 			const char *reasoning = entry_str(&a, "reasoning");
 			struct buf rs = {0};
 			if (reasoning)
 				expand(&rs, reasoning, r, &a);
-			body = success_body(r, text.p, reasoning ? rs.p : NULL,
-					    !strcmp(a.fault, "truncated"), seq);
+			else if (r->thinking_budget > 0)
+				buf_adds(&rs, thinking_text);
+			long hidden = (long)entry_num(&a, "reasoning_tokens", -1);
+			if (hidden < 0)
+				hidden = reasoning_name(r->model) && r->api != API_MESSAGES ? 256 : 0;
+			body = success_body(r, text.p, rs.p, !strcmp(a.fault, "truncated"), seq,
+					    hidden);
 			free(rs.p);
 		}
 		free(text.p);
@@ -954,14 +1270,16 @@ static void *conn_main(void *arg)
 		bool openai = !strcmp(path, "/v1/chat/completions") ||
 			      !strcmp(path, "/chat/completions");
 		bool anthropic = !strcmp(path, "/v1/messages") || !strcmp(path, "/messages");
+		bool responses = !strcmp(path, "/v1/responses") || !strcmp(path, "/responses");
 		if (!strcmp(method, "GET") && !strcmp(path, "/health")) {
 			keep = respond(c->fd, 200, "{\"ok\":true}", -1, keep_alive) && keep_alive;
 		} else if (!strcmp(method, "GET") && !strcmp(path, "/v1/models")) {
 			keep = respond(c->fd, 200, "{\"object\":\"list\",\"data\":[{\"id\":\"mock\","
 				       "\"object\":\"model\",\"owned_by\":\"mock-llm\"}]}", -1,
 				       keep_alive) && keep_alive;
-		} else if (openai || anthropic) {
+		} else if (openai || anthropic || responses) {
 			r.anthropic = anthropic;
+			r.api = anthropic ? API_MESSAGES : responses ? API_RESPONSES : API_CHAT;
 			char err[256];
 			if (strcmp(method, "POST")) {
 				char *b = error_body(anthropic, 405, "mock: use POST");
@@ -1039,6 +1357,7 @@ static void load_script(void)
 			exit(2);
 		}
 	}
+	g.usage_examples = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g.script, "usage_examples"));
 	cJSON *d = cJSON_GetObjectItemCaseSensitive(g.script, "default");
 	if (cJSON_IsObject(d)) {
 		g.deflt.json = d;

@@ -45,9 +45,37 @@
  *     {"correct":true,"time_ns":19544311,"samples":16,"spread":0.0031,"message":""}
  *     $ AC_SEED=42 AC_MIN_TIME_S=1 ./candidate      # fixed inputs, longer timing
  *
+ * The cpu target runs this same harness as a *judge* (AC_JUDGE,
+ * autocomp_judge.h): the candidate's functions run in a process of their
+ * own, and each call the harness makes is forwarded there by a generated
+ * stub with the function's prototype. What that asks of a harness:
+ *
+ *  - pass the candidate only ac_alloc memory (a pointer elsewhere is a
+ *    harness error) and scalars: integers, enums, pointers, float, double
+ *    (no struct by value, no varargs, no function pointers, no pointers to
+ *    pointers: refused at build time, naming the parameter);
+ *  - declare inputs const: a const pointer is mapped read-only into the
+ *    candidate's process, and writing it ends the run in words;
+ *  - make inputs with ac_fill_* and check outputs with ac_check_close_*
+ *    before AC_TIME: the judge replays those fills with other seeds to make
+ *    new input sets for the timed repetitions, computes their answers with
+ *    the ref_ function, and checks every timed repetition's outputs with
+ *    the rule of your last check on that buffer. Every round of sets runs
+ *    in a fresh process of the candidate, so no cached answer helps it;
+ *  - time one call in AC_TIME (with several calls the repetitions are
+ *    timed, but not rotated; the report says why).
+ *
+ * The time of a repetition is then the judge's clock around the forwarded
+ * call (the round trip of an empty call taken off, the output pages read,
+ * the candidate's threads come to rest). The report gains a "judge" object
+ * that says how the verdict was reached (forward_ns, sets, checked,
+ * processes, rotation). Every harness in tests/kernels/ runs unchanged.
+ *
  * Environment: AC_REPORT_FD (set by the target; removed by ac_init),
  * AC_SEED (fixed RNG seed, for debugging), AC_MIN_REPS (default 10),
- * AC_MIN_TIME_S (default 0.3), AC_MAX_REPS (default and ceiling 1000).
+ * AC_MIN_TIME_S (default 0.3), AC_MAX_REPS (default and ceiling 1000);
+ * judged builds also AC_SETS (input sets, 1 turns rotation off); there
+ * AC_MAX_REPS defaults to 200.
  *
  * Everything here is static (one harness is one translation unit) and
  * written in the common subset of C and C++, so nvcc can compile it too.
@@ -102,6 +130,28 @@ struct ac__state {
 };
 
 static struct ac__state ac__s AC__UNUSED;
+
+#ifdef AC_JUDGE
+/* The judge build (autocomp_judge.h, included at the end) hooks these. */
+static inline void *ac__j_alloc(size_t bytes);
+static inline void ac__j_protect(const void *p);
+static inline void ac__j_free(void *p);
+static inline void ac__j_record_fill(const void *p, size_t n, int kind, double lo, double hi);
+static inline void ac__j_record_check(const char *what, const void *got, size_t n, int f64,
+                                      double rtol, double atol);
+static inline void ac__j_init(void);
+static inline void ac__j_stop(void);
+static inline void ac__j_time_begin(void);
+static inline void ac__j_warm_exec(void);
+static inline void ac__j_warm_done(void);
+static inline void ac__j_rep_begin(void);
+static inline double ac__j_rep_end(void);
+static inline void ac__j_time_end(void);
+static inline size_t ac__j_report(char *out, size_t cap);
+#define AC__JUDGE_DO(x) x
+#else
+#define AC__JUDGE_DO(x) ((void)0)
+#endif
 
 static inline double ac__now_s(void)
 {
@@ -245,6 +295,7 @@ static inline void ac_init(int argc, char **argv)
 			close(fd);
 	}
 	ac__seed(seed);
+	AC__JUDGE_DO(ac__j_init());
 	if (fdv && *fdv) {
 		char *end;
 		long fd = strtol(fdv, &end, 10);
@@ -254,7 +305,13 @@ static inline void ac_init(int argc, char **argv)
 		unsetenv("AC_REPORT_FD");
 	}
 	ac__s.min_reps = (int)ac__env_long("AC_MIN_REPS", 10, 1, AC_MAX_REPS);
+#ifdef AC_JUDGE
+	/* a judged repetition costs a round trip and a check: a median of 200
+	 * is as steady, and a fast kernel's run stays short */
+	ac__s.max_reps = (int)ac__env_long("AC_MAX_REPS", 200, 1, AC_MAX_REPS);
+#else
 	ac__s.max_reps = (int)ac__env_long("AC_MAX_REPS", AC_MAX_REPS, 1, AC_MAX_REPS);
+#endif
 	if (ac__s.max_reps < ac__s.min_reps)
 		ac__s.max_reps = ac__s.min_reps;
 	ac__s.min_time_s = 0.3;
@@ -283,6 +340,7 @@ static inline void ac_fill_f32(float *p, size_t n, float lo, float hi)
 
 	for (i = 0; i < n; i++)
 		p[i] = (float)(lo + (hi - lo) * ac__unit());
+	AC__JUDGE_DO(ac__j_record_fill(p, n, 1, lo, hi));
 }
 
 static inline void ac_fill_f64(double *p, size_t n, double lo, double hi)
@@ -291,6 +349,7 @@ static inline void ac_fill_f64(double *p, size_t n, double lo, double hi)
 
 	for (i = 0; i < n; i++)
 		p[i] = lo + (hi - lo) * ac__unit();
+	AC__JUDGE_DO(ac__j_record_fill(p, n, 2, lo, hi));
 }
 
 /* Fills p[0..n) with NaN: an output the candidate does not write then
@@ -301,6 +360,7 @@ static inline void ac_fill_nan_f32(float *p, size_t n)
 
 	for (i = 0; i < n; i++)
 		p[i] = nanf("");
+	AC__JUDGE_DO(ac__j_record_fill(p, n, 3, 0, 0));
 }
 
 static inline void ac_fill_nan_f64(double *p, size_t n)
@@ -309,6 +369,7 @@ static inline void ac_fill_nan_f64(double *p, size_t n)
 
 	for (i = 0; i < n; i++)
 		p[i] = nan("");
+	AC__JUDGE_DO(ac__j_record_fill(p, n, 4, 0, 0));
 }
 
 /* --- memory ---------------------------------------------------------- */
@@ -337,6 +398,9 @@ static inline void *ac_alloc(size_t bytes)
 	char *base;
 	struct ac__block *b;
 
+#ifdef AC_JUDGE
+	return ac__j_alloc(bytes);
+#endif
 	if (data == 0)
 		data = page;
 	total = data + 2 * page;
@@ -374,6 +438,10 @@ static inline const struct ac__block *ac__block_of(const void *p)
  * passing the check. */
 static inline void ac_protect(const void *p)
 {
+#ifdef AC_JUDGE
+	ac__j_protect(p);
+	return;
+#endif
 	if (p)
 		mprotect((void *)p, ac__block_of(p)->data_size, PROT_READ);
 }
@@ -381,6 +449,10 @@ static inline void ac_protect(const void *p)
 /* Frees a block from ac_alloc; accepts NULL. */
 static inline void ac_free(void *p)
 {
+#ifdef AC_JUDGE
+	ac__j_free(p);
+	return;
+#endif
 	if (p)
 		munmap((char *)p - ac__page(), ac__block_of(p)->map_size);
 }
@@ -417,6 +489,7 @@ static inline int ac_check_close_f32(const char *what, const float *got, const f
 {
 	size_t i, bad = 0, first = 0;
 
+	AC__JUDGE_DO(ac__j_record_check(what, got, n, sizeof *got == 8, rtol, atol));
 	for (i = 0; i < n; i++) {
 		if (!ac__close(got[i], want[i], rtol, atol)) {
 			if (bad++ == 0)
@@ -432,6 +505,7 @@ static inline int ac_check_close_f64(const char *what, const double *got, const 
 {
 	size_t i, bad = 0, first = 0;
 
+	AC__JUDGE_DO(ac__j_record_check(what, got, n, sizeof *got == 8, rtol, atol));
 	for (i = 0; i < n; i++) {
 		if (!ac__close(got[i], want[i], rtol, atol)) {
 			if (bad++ == 0)
@@ -453,6 +527,26 @@ static inline int ac_check_close_f64(const char *what, const double *got, const 
  * Use it once per harness: when it runs more than once, the last call's
  * samples are the ones reported.
  */
+#ifdef AC_JUDGE
+/* The judge's AC_TIME: the same loop, but a repetition's time is what the
+ * forwarded calls in it took on the judge's clock (autocomp_judge.h). */
+#define AC_TIME(...)                                                           \
+	do {                                                                   \
+		ac__time_begin();                                              \
+		ac__j_time_begin();                                            \
+		do {                                                           \
+			__VA_ARGS__;                                           \
+			ac__j_warm_exec();                                     \
+		} while (ac__warming());                                       \
+		ac__j_warm_done();                                             \
+		while (ac__time_more()) {                                      \
+			ac__j_rep_begin();                                     \
+			__VA_ARGS__;                                           \
+			ac__time_sample(ac__j_rep_end());                      \
+		}                                                              \
+		ac__j_time_end();                                              \
+	} while (0)
+#else
 #define AC_TIME(...)                                                           \
 	do {                                                                   \
 		ac__time_begin();                                              \
@@ -468,6 +562,7 @@ static inline int ac_check_close_f64(const char *what, const double *got, const 
 			ac__time_sample(ac__now_s() - ac__t0);                 \
 		}                                                              \
 	} while (0)
+#endif
 
 /* Keeps the compiler from moving memory work across the clock reads. */
 static inline void ac__barrier(void)
@@ -498,8 +593,16 @@ static inline int ac__warming(void)
 	return 0;
 }
 
+#ifdef AC_JUDGE
+static inline int ac__j_mid_round(void);
+#endif
+
 static inline int ac__time_more(void)
 {
+#ifdef AC_JUDGE
+	if (ac__j_mid_round())
+		return 1;   /* rounds of input sets are whole */
+#endif
 	if (ac__s.nsamples >= ac__s.max_reps)
 		return 0;
 	if (ac__s.nsamples < ac__s.min_reps)
@@ -569,9 +672,24 @@ static inline size_t ac__json_escape(char *out, size_t cap, size_t len, const ch
  * ac_fail was called or nothing was timed ("harness did not time
  * anything"). Call it once, last: return ac_report(); from main. Returns
  * 0, or 1 if the report could not be written. */
+static inline int ac__report_write(const char *error);
+
 static inline int ac_report(void)
 {
-	char line[1024];
+	return ac__report_write(NULL);
+}
+
+/* Writes a report that says the run could not be judged: why is a run
+ * error, not a wrong answer (the judge uses it when the candidate's
+ * process dies or misbehaves). */
+static inline int ac__report_error(const char *error)
+{
+	return ac__report_write(error ? error : "run error");
+}
+
+static inline int ac__report_write(const char *error)
+{
+	char line[2048];
 	double sorted[AC_MAX_REPS];
 	double median = 0, spread = 0;
 	int correct;
@@ -579,9 +697,10 @@ static inline int ac_report(void)
 	size_t len;
 	int fd;
 
-	if (!ac__s.timed && !ac__s.failed)
+	AC__JUDGE_DO(ac__j_stop());
+	if (!ac__s.timed && !ac__s.failed && !error)
 		ac_fail("harness did not time anything");
-	correct = !ac__s.failed;
+	correct = !ac__s.failed && !error;
 	if (n > 0) {
 		memcpy(sorted, ac__s.samples, (size_t)n * sizeof sorted[0]);
 		qsort(sorted, (size_t)n, sizeof sorted[0], ac__cmp_double);
@@ -592,8 +711,17 @@ static inline int ac_report(void)
 	len = (size_t)snprintf(line, sizeof line,
 	                       "{\"correct\":%s,\"time_ns\":%.0f,\"samples\":%d,\"spread\":%.6g,\"message\":\"",
 	                       correct ? "true" : "false", median * 1e9, n, spread);
-	len = ac__json_escape(line, sizeof line - 3, len, correct ? "" : ac__s.message);
+	len = ac__json_escape(line, sizeof line - 3, len,
+	                      correct ? "" : error ? error : ac__s.message);
 	line[len++] = '"';
+	if (error) {
+		len += (size_t)snprintf(line + len, sizeof line - len - 3, ",\"error\":\"");
+		len = ac__json_escape(line, sizeof line - 3, len, error);
+		line[len++] = '"';
+	}
+#ifdef AC_JUDGE
+	len += ac__j_report(line + len, sizeof line - len - 3);
+#endif
 	line[len++] = '}';
 	line[len++] = '\n';
 	fd = ac__s.inited && ac__s.report_fd >= 0 ? ac__s.report_fd : 1;
@@ -614,5 +742,9 @@ static inline int ac_report(void)
 	}
 	return 0;
 }
+
+#ifdef AC_JUDGE
+#include "autocomp_judge.h"
+#endif
 
 #endif

@@ -3,10 +3,11 @@
  * (engine/llm.c: llm_parse_reply).
  *
  * The input is the body of a 2xx HTTP answer, not NUL-terminated (as it
- * comes from the wire); each input is read both as an OpenAI
- * chat-completions reply and as an Anthropic Messages reply. Checks the
- * contract: success leaves text set, a failure says why, token counts are
- * never negative (however large the server's numbers).
+ * comes from the wire); each input is read as an OpenAI chat-completions
+ * reply, an Anthropic Messages reply and an OpenAI Responses reply. Checks
+ * the contract: success leaves text set, a failure says why, token counts
+ * (reasoning tokens included) are never negative, however large the
+ * server's numbers.
  */
 #include "engine/llm.h"
 
@@ -19,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const providers[] = {"openai", "anthropic"};
+	static const char *const providers[] = {"openai", "anthropic", "openai-responses"};
 
 	for (size_t i = 0; i < sizeof(providers) / sizeof(providers[0]); i++) {
 		struct llm_reply r;
@@ -33,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (rc == 0 && !r.text && !r.truncated)
 			abort();
-		if (r.prompt_tokens < 0 || r.completion_tokens < 0)
+		if (r.prompt_tokens < 0 || r.completion_tokens < 0 || r.reasoning_tokens < 0)
 			abort();   /* a count from the server never goes negative */
 		llm_reply_clear(&r);
 	}

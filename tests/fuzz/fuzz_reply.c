@@ -1,6 +1,7 @@
 /*
  * fuzz_reply.c - libFuzzer harness for reading an LLM's answer
- * (engine/reply.c: reply_code, reply_plan, reply_apply_edits).
+ * (engine/reply.c: reply_code, reply_code_for, reply_plan,
+ * reply_apply_edits).
  *
  * The input is a model's reply text, cut at its first NUL (the engine
  * hands these functions C strings). Edits are applied to a fixed parent,
@@ -41,6 +42,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 
 	free(reply_code(text));
+	/* the target's language and the parent's functions decide among blocks */
+	struct reply_want want = {.file_name = "input.c", .parent = fuzz_reply_parent};
+	free(reply_code_for(text, &want));
+	free(reply_code_for(text, &(struct reply_want){.file_name = "input.py", .parent = text}));
 
 	char *plan = reply_plan(text);
 	size_t n = plan ? strlen(plan) : 0;

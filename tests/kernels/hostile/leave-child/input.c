@@ -1,8 +1,10 @@
 /* Hostile: leaves a grandchild running in a new session (setsid, double
  * fork), which writes its pid - as the machine sees it, from /proc/self -
  * to HOSTILE_DROP/leave-child.pid and sleeps for ever. The candidate then
- * computes an honest C. Expected: outcome ok, and the grandchild is dead
- * once the run is over (the test checks the pid). */
+ * computes an honest C. Expected: the candidate's process may not make
+ * processes ("fork: Operation not permitted"): outcome ok, no pid written.
+ * (Were it allowed, the grandchild would die with the run's PID namespace.) */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,8 +62,13 @@ void gemm(int M, int N, int K, const float *A, const float *B, float *C)
 			}
 			_exit(0);
 		}
-		if (c > 0)
-			waitpid(c, NULL, 0);
+		if (c < 0) {
+			printf("fork: %s\n", strerror(errno));
+			fflush(stdout);
+			naive(M, N, K, A, B, C);
+			return;
+		}
+		waitpid(c, NULL, 0);
 		for (int i = 0; i < 200; i++) {   /* until the pid is written, 2 s at most */
 			struct stat st;
 			struct timespec ms10 = { 0, 10 * 1000 * 1000 };

@@ -1,0 +1,59 @@
+/*
+ * symcheck.h - what a candidate's object may define.
+ *
+ * Only functions and data of its own: no constructors or destructors (no
+ * .init_array, .fini_array, .preinit_array, .ctors, .dtors, .init or .fini
+ * section, whatever its name), no IFUNC, and no definition of a symbol
+ * that the harness library (ac_*), the program (main, _start...) or the C
+ * runtime (every name libc and libm export) provides: such a definition
+ * would interpose on code the candidate's process runs besides the
+ * candidate. A refusal is a build error whose reason names the symbol, so
+ * the model that wrote the code learns what to change.
+ *
+ * Pure functions over the text of `nm -P` and `readelf -SW`, plus one that
+ * lists the runtime's names with `nm -D`.
+ */
+#ifndef AC_SYMCHECK_H
+#define AC_SYMCHECK_H
+
+#include <stddef.h>
+
+/* A sorted set of names. */
+struct ac_names {
+	char **v;
+	size_t n;
+};
+
+/* Adds every defined dynamic symbol of `nm -D --defined-only` output
+ * (versions after '@' dropped) to *set. Returns 0 or -ENOMEM. Call
+ * ac_names_sort before looking anything up. */
+int ac_names_add_nm_dynamic(struct ac_names *set, const char *nm_out);
+
+/* Sorts and deduplicates. */
+void ac_names_sort(struct ac_names *set);
+
+/* Is name in the sorted set? */
+int ac_names_has(const struct ac_names *set, const char *name);
+
+/* Frees the set; accepts NULL. */
+void ac_names_free(struct ac_names *set);
+
+/* Checks a candidate object: nm_out is `nm -P` of it, sections is
+ * `readelf -SW` of it, runtime the C runtime's names (may be NULL).
+ * Returns 0 when it may be linked, -EPERM with why set to one sentence
+ * ("the candidate defines clock_gettime, which the C library provides:
+ * make it static or rename it"), or -EINVAL when the text is not nm
+ * output. */
+int ac_symcheck(const char *nm_out, const char *sections, const struct ac_names *runtime,
+                char *why, size_t whylen);
+
+/* ac_symcheck for objects whose compiler emits constructors of its own
+ * (nvcc registers the object's kernels with the CUDA runtime from one
+ * .init_array entry): up to init_entries entries of .init_array pass,
+ * nothing more; runtime_label names the runtime in a refusal ("the C
+ * library", NULL for that). */
+int ac_symcheck_ex(const char *nm_out, const char *sections, const struct ac_names *runtime,
+                   const char *runtime_label, unsigned long init_entries, char *why,
+                   size_t whylen);
+
+#endif
