@@ -65,6 +65,8 @@ static const struct key keys[] = {
 	{"combine_every", K_INT, OFF(combine_every), 0, 1000},
 	{"reuse_duplicates", K_BOOL, OFF(reuse_duplicates), 0, 0},
 	{"examples_max_bytes", K_INT, OFF(examples_max_bytes), 0, 1000000},
+	{"executor", K_STR, OFF(executor), 0, 0},
+	{"slurm_args", K_STRV, OFF(slurm_args), 0, 0},
 };
 
 void config_defaults(struct ac_config *c)
@@ -336,6 +338,11 @@ int config_parse(const char *text, size_t len, struct ac_config *c,
 		goto out;
 	if (c->command && !c->command[0]) {
 		snprintf(err, errlen, "config.json: \"command\" must not be empty");
+		rc = -EINVAL;
+		goto out;
+	}
+	if (c->executor && strcmp(c->executor, "local") && strcmp(c->executor, "slurm")) {
+		snprintf(err, errlen, "config.json: \"executor\" must be \"local\" or \"slurm\"");
 		rc = -EINVAL;
 		goto out;
 	}

@@ -56,6 +56,8 @@ struct ac_config {
 	int examples_max_bytes;  /* menus/MENU.examples/ text per prompt: 8000; 0: none */
 	bool reuse_duplicates;   /* the same code as an earlier candidate reuses its result
 	                            instead of being built and timed: true */
+	char *executor;          /* where timed runs go: "local" | "slurm"; NULL: the mount's */
+	char **slurm_args;       /* extra srun arguments ("--partition=gpu"), NULL-terminated */
 };
 
 /* Fills the defaults (no allocation). */

@@ -48,6 +48,21 @@ struct kernel {
 	bool deleted;
 };
 
+/* A count of timed runs that may go at once to one executor. */
+struct slot_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int busy;
+	int total;                   /* >= 1 */
+	bool fixed;                  /* given by the mount (slots=N) */
+	bool used;                   /* some run went through it */
+	int64_t checked_ns;          /* when total was last asked of the executor */
+	atomic_int waiting;
+};
+
+/* How often a pool without a fixed size asks how many nodes are up. */
+#define SLOTS_REFRESH_NS (30 * (int64_t)1000000000)
+
 struct engine {
 	struct engine_opts opts;
 	char state_dir[2048];
@@ -74,8 +89,14 @@ struct engine {
 	int builds_free;
 	int build_jobs;
 	atomic_int builds_waiting;
-	pthread_mutex_t timing_lock; /* timed runs one at a time */
+	pthread_mutex_t timing_lock; /* local timed runs one at a time */
 	atomic_int timing_waiting;
+	const struct ac_executor *executor; /* the mount's default */
+	struct slot_pool slurm;      /* Slurm timed runs at once */
+	char slurm_where[256];       /* the last probe's words ("2 nodes up in
+	                                partition debug"), under slurm.lock */
+	char state_id[20];           /* this state directory's identity (STATE/id) */
+	char incarnation[12];        /* this daemon's, among those of the state dir */
 
 	pthread_mutex_t targets_lock;
 	char *targets_text;
@@ -281,6 +302,55 @@ void run_status(struct run_ctx *rc, const char *state, const char *fmt, ...)
 
 /* ---- the state directory and opening ---- */
 
+/* Random hex into buf (n digits). */
+static void random_hex(char *buf, size_t n)
+{
+	unsigned char raw[16] = {0};
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, raw, sizeof(raw)) < 0)
+			memset(raw, 0, sizeof(raw));
+		close(fd);
+	}
+	/* without /dev/urandom: the clock and pid still tell daemons apart */
+	int64_t t = now_ns() ^ ((int64_t)getpid() << 20);
+	for (size_t i = 0; i < sizeof(raw); i++)
+		raw[i] ^= (unsigned char)(t >> (8 * (i % 8)));
+	for (size_t i = 0; i < n && i / 2 < sizeof(raw); i++)
+		buf[i] = "0123456789abcdef"[(raw[i / 2] >> (i % 2 ? 0 : 4)) & 15];
+	buf[n] = '\0';
+}
+
+/* The state directory's identity, kept in STATE/id (made on first use),
+ * and this daemon's incarnation: a cluster job's name carries both, so a
+ * later daemon finds the jobs a killed one left (and not its own). */
+static void load_identity(struct engine *e)
+{
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/id", e->state_dir);
+	FILE *f = fopen(path, "r");
+	char id[64] = "";
+	if (f) {
+		if (!fgets(id, sizeof(id), f))
+			id[0] = '\0';
+		fclose(f);
+	}
+	id[strcspn(id, "\n")] = '\0';
+	bool ok = strlen(id) == 12;
+	for (size_t i = 0; ok && id[i]; i++)
+		ok = (id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f');
+	if (!ok) {
+		random_hex(id, 12);
+		f = fopen(path, "w");
+		if (f) {
+			fprintf(f, "%s\n", id);
+			fclose(f);
+		}
+	}
+	snprintf(e->state_id, sizeof(e->state_id), "%s", id);
+	random_hex(e->incarnation, 6);
+}
+
 static int lock_state_dir(struct engine *e, char *err, size_t errlen)
 {
 	char path[PATH_MAX + 16];
@@ -404,6 +474,13 @@ int engine_open(const struct engine_opts *o, struct engine **out, char *err, siz
 	pthread_mutex_init(&e->build_lock, NULL);
 	pthread_cond_init(&e->build_cond, NULL);
 	pthread_mutex_init(&e->timing_lock, NULL);
+	pthread_mutex_init(&e->slurm.lock, NULL);
+	pthread_cond_init(&e->slurm.cond, NULL);
+	e->slurm.total = o->slots > 0 ? o->slots : 1;
+	e->slurm.fixed = o->slots > 0;
+	e->executor = ac_executor_find(o->executor);
+	if (!e->executor)
+		e->executor = &ac_executor_local;
 	pthread_mutex_init(&e->targets_lock, NULL);
 	e->build_jobs = o->build_jobs > 0 ? o->build_jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (e->build_jobs < 1)
@@ -445,6 +522,7 @@ int engine_open(const struct engine_opts *o, struct engine **out, char *err, siz
 		engine_free(e);
 		return rc;
 	}
+	load_identity(e);
 	char db[PATH_MAX + 32];
 	snprintf(db, sizeof(db), "%s/autocompfs.db", e->state_dir);
 	int fd = open(db, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -472,6 +550,41 @@ int engine_open(const struct engine_opts *o, struct engine **out, char *err, siz
 
 /* ---- targets ---- */
 
+/* The executor lines of `targets`; for Slurm also sizes the pool and
+ * cancels the jobs an earlier daemon of this state directory left. */
+static void probe_executors(struct engine *e, struct strbuf *sb)
+{
+	const struct ac_executor *ex[] = {&ac_executor_local, &ac_executor_slurm};
+	for (size_t i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
+		char line[512] = "";
+		int rc = ex[i]->probe(NULL, line, sizeof(line));
+		const char *dflt = ex[i] == e->executor ? " (the mount's default)" : "";
+		if (ex[i] == &ac_executor_slurm && rc == 0) {
+			int n = ex[i]->slots(NULL);
+			pthread_mutex_lock(&e->slurm.lock);
+			if (!e->slurm.fixed && n > 0) {
+				e->slurm.total = n;
+				e->slurm.checked_ns = mono_ns();
+			}
+			int total = e->slurm.total;
+			snprintf(e->slurm_where, sizeof(e->slurm_where), "%s", line);
+			pthread_cond_broadcast(&e->slurm.cond);
+			pthread_mutex_unlock(&e->slurm.lock);
+			sb_addf(sb, "executor slurm: available%s, %s; up to %d timed runs at once%s\n",
+			        dflt, line, total, e->slurm.fixed ? " (slots=)" : "");
+			char prefix[64], keep[64], what[1024];
+			snprintf(prefix, sizeof(prefix), "ac-%s-", e->state_id);
+			snprintf(keep, sizeof(keep), "ac-%s-%s-", e->state_id, e->incarnation);
+			if (ex[i]->cleanup(prefix, keep, what, sizeof(what)) > 0)
+				fprintf(stderr, "autocompfs: %s\n", what);
+		} else if (rc == 0) {
+			sb_addf(sb, "executor %s: available%s, %s\n", ex[i]->name, dflt, line);
+		} else {
+			sb_addf(sb, "executor %s: unavailable%s: %s\n", ex[i]->name, dflt, line);
+		}
+	}
+}
+
 static void *probe_main(void *arg)
 {
 	struct engine *e = arg;
@@ -485,6 +598,7 @@ static void *probe_main(void *arg)
 		else
 			sb_addf(&sb, "%s: unavailable: %s\n", all[i]->name, line);
 	}
+	probe_executors(e, &sb);
 	pthread_mutex_lock(&e->targets_lock);
 	free(e->targets_text);
 	e->targets_text = sb_detach(&sb);
@@ -548,6 +662,20 @@ void engine_totals(struct engine *e, struct strbuf *sb)
 		sb_adds(sb, "none");
 	for (int i = 0; e->models && e->models[i]; i++)
 		sb_addf(sb, "%s%s", i ? "," : "", e->models[i]);
+	pthread_mutex_lock(&e->slurm.lock);
+	bool slurm_used = e->slurm.used || e->executor == &ac_executor_slurm;
+	int sbusy = e->slurm.busy, stotal = e->slurm.total;
+	char where[sizeof(e->slurm_where)];
+	snprintf(where, sizeof(where), "%s", e->slurm_where);
+	pthread_mutex_unlock(&e->slurm.lock);
+	if (slurm_used) {
+		char why[600] = "";
+		sb_addf(sb, "; slurm: %s%s%d/%d timed runs, %d waiting", where, where[0] ? ", " : "",
+		        sbusy, stotal, atomic_load(&e->slurm.waiting));
+		ac_executor_slurm.status(why, sizeof(why));
+		if (why[0])
+			sb_addf(sb, "; %s", why);
+	}
 	/* Rendered from memory: with the disk full no status can be stored. */
 	int64_t full = atomic_load(&e->full_mono_ns);
 	if (full && mono_ns() - full < 3 * NOSPACE_RETRY_NS)
@@ -1045,6 +1173,8 @@ void engine_free(struct engine *e)
 	pthread_mutex_destroy(&e->build_lock);
 	pthread_cond_destroy(&e->build_cond);
 	pthread_mutex_destroy(&e->timing_lock);
+	pthread_mutex_destroy(&e->slurm.lock);
+	pthread_cond_destroy(&e->slurm.cond);
 	pthread_mutex_destroy(&e->targets_lock);
 	free(e);
 }
@@ -1095,6 +1225,130 @@ static void build_release(struct engine *e)
 	e->builds_free++;
 	pthread_cond_signal(&e->build_cond);
 	pthread_mutex_unlock(&e->build_lock);
+}
+
+int run_parallel(struct run_ctx *rc)
+{
+	int n = rc->e->build_jobs * 2;
+	if (rc->executor == &ac_executor_slurm) {
+		pthread_mutex_lock(&rc->e->slurm.lock);
+		int slots = rc->e->slurm.total;
+		pthread_mutex_unlock(&rc->e->slurm.lock);
+		if (slots * 2 > n)
+			n = slots * 2;
+	}
+	return n > 64 ? 64 : n;
+}
+
+/* Takes a timed-run slot of the run's executor: the local one is the
+ * timing mutex (one core, one run); Slurm's holds as many as its nodes
+ * that are up (or the mount's slots=N). */
+static void slot_acquire(struct run_ctx *rc)
+{
+	struct engine *e = rc->e;
+	if (rc->executor != &ac_executor_slurm) {
+		atomic_fetch_add(&e->timing_waiting, 1);
+		pthread_mutex_lock(&e->timing_lock);
+		atomic_fetch_sub(&e->timing_waiting, 1);
+		return;
+	}
+	struct slot_pool *p = &e->slurm;
+	pthread_mutex_lock(&p->lock);
+	bool stale = !p->fixed && mono_ns() - p->checked_ns > SLOTS_REFRESH_NS;
+	if (stale)
+		p->checked_ns = mono_ns();
+	p->used = true;
+	pthread_mutex_unlock(&p->lock);
+	if (stale) {
+		/* asked outside the lock: sinfo may take a while */
+		int n = rc->executor->slots(rc->cfg.slurm_args);
+		pthread_mutex_lock(&p->lock);
+		if (n > 0 && n != p->total) {
+			p->total = n;
+			pthread_cond_broadcast(&p->cond);
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+	atomic_fetch_add(&p->waiting, 1);
+	pthread_mutex_lock(&p->lock);
+	while (p->busy >= p->total && !run_cancelled(rc)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+	}
+	p->busy++;
+	pthread_mutex_unlock(&p->lock);
+	atomic_fetch_sub(&p->waiting, 1);
+}
+
+static void slot_release(struct run_ctx *rc)
+{
+	if (rc->executor != &ac_executor_slurm) {
+		pthread_mutex_unlock(&rc->e->timing_lock);
+		return;
+	}
+	struct slot_pool *p = &rc->e->slurm;
+	pthread_mutex_lock(&p->lock);
+	p->busy--;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* The executor's notices ("the controller is unreachable") go into the
+ * kernel's log and, while the run waits, its status line. */
+static void exec_note(void *arg, bool waiting, const char *line)
+{
+	struct run_ctx *rc = arg;
+	run_log(rc, "%s", line);
+	if (!waiting)
+		return;
+	struct kernel_row k;
+	if (store_kernel_get(rc->e->writer, rc->kid, &k) == 0) {
+		char state[32];
+		snprintf(state, sizeof(state), "%s", k.state);
+		kernel_row_clear(&k);
+		run_progress(rc, state, "%s: waiting: %s", state, line);
+	}
+}
+
+/* Times a built candidate through the run's executor, holding one of its
+ * slots. where is filled (job id, node) for the store. When the executor
+ * could not do the run at all (where->why: srun missing, a job lost three
+ * times), the result is a run error saying so and 0 is returned. */
+static int timed_run(struct run_ctx *rc, const struct ac_job *job0, int64_t num, bool retime,
+                     struct ac_result *r, struct ac_exec_ctx *where)
+{
+	struct ac_job job = *job0;
+	char name[160], comment[sizeof(rc->e->state_dir) + 300], host[128] = "";
+	gethostname(host, sizeof(host) - 1);
+	snprintf(name, sizeof(name), "ac-%s-%s-k%lld-r%lld-%s%lld", rc->e->state_id,
+	         rc->e->incarnation, (long long)rc->kid, (long long)rc->rid, retime ? "t" : "c",
+	         (long long)num);
+	snprintf(comment, sizeof(comment), "autocompfs %s candidate %lld, state %s on %s",
+	         rc->kernel_name, (long long)num, rc->e->state_dir, host);
+	memset(where, 0, sizeof(*where));
+	where->executor = rc->executor;
+	where->args = rc->cfg.slurm_args;
+	where->job_name = name;
+	where->comment = comment;
+	where->note = exec_note;
+	where->note_arg = rc;
+	job.exec = where;
+	slot_acquire(rc);
+	int err = run_cancelled(rc) ? 0 : rc->target->run(&job, r);
+	slot_release(rc);
+	if (where->why[0] && !run_cancelled(rc)) {
+		r->outcome = AC_RUN_ERROR;
+		r->time_ns = 0;
+		ac_result_set_message(r, "%s", where->why);
+		err = 0;
+	}
+	return err;
 }
 
 int run_add_candidate(struct run_ctx *rc, struct cand_row *c)
@@ -1208,18 +1462,16 @@ int run_evaluate(struct run_ctx *rc, int64_t num, struct ac_result *r)
 		.opts = &rc->topts,
 		.cancel = &rc->cancel,
 	};
+	struct ac_exec_ctx where;
+	memset(&where, 0, sizeof(where));
 	build_acquire(rc->e);
 	err = rc->target->build(&job, r);
 	build_release(rc->e);
 	if (!err && r->outcome == AC_OK && !run_cancelled(rc)) {
 		struct ac_result built = *r;
 		memset(r, 0, sizeof(*r));
-		atomic_fetch_add(&rc->e->timing_waiting, 1);
-		pthread_mutex_lock(&rc->e->timing_lock);
-		atomic_fetch_sub(&rc->e->timing_waiting, 1);
 		if (!run_cancelled(rc))
-			err = rc->target->run(&job, r);
-		pthread_mutex_unlock(&rc->e->timing_lock);
+			err = timed_run(rc, &job, num, false, r, &where);
 		/* keep the build's output ahead of the run's in the log */
 		struct strbuf sb = {0};
 		if (built.log)
@@ -1267,6 +1519,8 @@ int run_evaluate(struct run_ctx *rc, int64_t num, struct ac_result *r)
 		free(text);
 	}
 	cJSON_Delete(verdict);
+	if (!err && where.job_id[0])
+		err = store_cand_set_where(rc->e->writer, rc->rid, num, where.job_id, where.node);
 	pthread_mutex_lock(&rc->lock);
 	rc->evaluated++;
 	pthread_mutex_unlock(&rc->lock);
@@ -1315,11 +1569,8 @@ int run_remeasure(struct run_ctx *rc, int64_t num, struct ac_result *r)
 	}
 	if (!err && r->outcome == AC_OK && !run_cancelled(rc)) {
 		ac_result_clear(r);
-		atomic_fetch_add(&rc->e->timing_waiting, 1);
-		pthread_mutex_lock(&rc->e->timing_lock);
-		atomic_fetch_sub(&rc->e->timing_waiting, 1);
-		err = rc->target->run(&job, r);
-		pthread_mutex_unlock(&rc->e->timing_lock);
+		struct ac_exec_ctx where;
+		err = timed_run(rc, &job, num, true, r, &where);
 	}
 	remove_tree(dir);
 	cand_row_clear(&c);
@@ -1488,11 +1739,8 @@ void run_finalists(struct run_ctx *rc, const char *state)
 			struct ac_result r = {0};
 			if (!x->built)
 				continue;
-			atomic_fetch_add(&rc->e->timing_waiting, 1);
-			pthread_mutex_lock(&rc->e->timing_lock);
-			atomic_fetch_sub(&rc->e->timing_waiting, 1);
-			int err = rc->target->run(&x->job, &r);
-			pthread_mutex_unlock(&rc->e->timing_lock);
+			struct ac_exec_ctx where;
+			int err = timed_run(rc, &x->job, x->num, true, &r, &where);
 			x->t[round] = !err && r.outcome == AC_OK ? r.time_ns : 0;
 			ac_result_clear(&r);
 		}
@@ -1653,6 +1901,9 @@ static int driver_load(struct run_ctx *rc)
 		run_status(rc, "failed", "failed: unknown target %s", rc->row.target);
 		return -EINVAL;
 	}
+	rc->executor = rc->cfg.executor ? ac_executor_find(rc->cfg.executor) : e->executor;
+	if (!rc->executor)
+		rc->executor = &ac_executor_local;
 	rc->topts.cc = rc->cfg.cc;
 	rc->topts.cflags = rc->cfg.cflags;
 	rc->topts.arch = rc->cfg.arch;

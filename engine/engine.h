@@ -30,6 +30,9 @@ struct engine_opts {
 	const char *reasoning_effort; /* NULL: none; must outlive the engine */
 	int thinking_budget;       /* 0: off */
 	int max_output_tokens;     /* 0: the default cap */
+	const char *executor;      /* where timed runs go unless config.json says:
+	                              "local" (NULL) or "slurm" */
+	int slots;                 /* slurm: timed runs at once; <= 0: the nodes up */
 };
 
 /* Locks the state directory (a second daemon on it gets -EBUSY and a clear

@@ -18,6 +18,7 @@
 
 #include "engine/config.h"
 #include "engine/store.h"
+#include "targets/executor.h"
 #include "targets/target.h"
 
 struct engine;
@@ -42,6 +43,7 @@ struct run_ctx {
 	struct run_row row;          /* as loaded at start */
 	struct ac_config cfg;
 	const struct ac_target *target;
+	const struct ac_executor *executor; /* where its timed runs go */
 	struct ac_target_opts topts;
 	struct file_row *files;      /* harness + extras snapshot */
 	int nfiles;
@@ -132,6 +134,11 @@ void run_tasks(int n, int threads, void (*fn)(void *arg, int i), void *arg);
 
 /* Parallel build slots of the engine (for sizing task pools). */
 int run_build_jobs(struct run_ctx *rc);
+
+/* How many candidates the run should have in evaluation at once to keep
+ * builds and timed runs busy: twice the build slots, or twice the
+ * executor's slots when it has more (a cluster). */
+int run_parallel(struct run_ctx *rc);
 
 /* The search phase after a good baseline (search.c). Returns 0 when it
  * finished (or had nothing to do), -ECANCELED when cancelled. Sets the

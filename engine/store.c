@@ -140,6 +140,9 @@ static const char *migrations[] = {
 	"ALTER TABLE candidate ADD COLUMN metrics TEXT NOT NULL DEFAULT '';"
 	"CREATE INDEX candidate_hash ON candidate(run_id, code_hash);"
 	"ALTER TABLE llm_call ADD COLUMN cost REAL NOT NULL DEFAULT 0;",
+	/* 5 -> 6: where a candidate's timed run happened (executors) */
+	"ALTER TABLE candidate ADD COLUMN job TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE candidate ADD COLUMN node TEXT NOT NULL DEFAULT '';",
 };
 
 static atomic_long full_count;
@@ -1183,6 +1186,8 @@ void cand_row_clear(struct cand_row *c)
 	free(c->verdict);
 	free(c->code_hash);
 	free(c->metrics);
+	free(c->job);
+	free(c->node);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1366,7 +1371,8 @@ int store_cand_set_beam(struct store *s, int64_t rid, int64_t num, int in_beam)
 #define CAND_COLS "run_id, num, parent, iteration, origin, plan, option, model, " \
 	"length(source), outcome, time_ns, samples, spread, message, length(CAST(log AS BLOB)), tokens, " \
 	"in_beam, created_ns, evaluated_ns, slot, retime_ns, reasoning_tokens, verdict, " \
-	"code_hash, same_as, parent2, metrics"
+	"code_hash, same_as, parent2, metrics, job, node"
+#define CAND_NCOLS 29
 
 static void cand_from(sqlite3_stmt *st, struct cand_row *c)
 {
@@ -1397,6 +1403,8 @@ static void cand_from(sqlite3_stmt *st, struct cand_row *c)
 	c->same_as = sqlite3_column_int64(st, 24);
 	c->parent2 = sqlite3_column_int64(st, 25);
 	c->metrics = col_text(st, 26);
+	c->job = col_text(st, 27);
+	c->node = col_text(st, 28);
 }
 
 static const char SQL_CAND_GET[] =
@@ -1415,10 +1423,10 @@ int store_cand_get(struct store *s, int64_t rid, int64_t num, struct cand_row *c
 		int r = sqlite3_step(st);
 		if (r == SQLITE_ROW) {
 			cand_from(st, c);
-			c->source = col_text(st, 27);
-			c->log = col_text(st, 28);
-			c->plan_prompt = col_text(st, 29);
-			c->code_prompt = col_text(st, 30);
+			c->source = col_text(st, CAND_NCOLS);
+			c->log = col_text(st, CAND_NCOLS + 1);
+			c->plan_prompt = col_text(st, CAND_NCOLS + 2);
+			c->code_prompt = col_text(st, CAND_NCOLS + 3);
 			rc = (c->source && c->log) ? 0 : -ENOMEM;
 		} else {
 			rc = r == SQLITE_DONE ? -ENOENT : errno_of(r);
@@ -1586,6 +1594,26 @@ int store_run_set_verdict(struct store *s, int64_t rid, const char *json)
 	if (st) {
 		bind_text(st, 1, json ? json : "");
 		sqlite3_bind_int64(st, 2, rid);
+		rc = step_done(s, st);
+	}
+	unlock(s);
+	return rc;
+}
+
+static const char SQL_CAND_WHERE[] =
+	"UPDATE candidate SET job = ?, node = ? WHERE run_id = ? AND num = ?";
+
+int store_cand_set_where(struct store *s, int64_t rid, int64_t num, const char *job,
+                         const char *node)
+{
+	lock(s);
+	sqlite3_stmt *st = stmt(s, SQL_CAND_WHERE);
+	int rc = -EIO;
+	if (st) {
+		bind_text(st, 1, job ? job : "");
+		bind_text(st, 2, node ? node : "");
+		sqlite3_bind_int64(st, 3, rid);
+		sqlite3_bind_int64(st, 4, num);
 		rc = step_done(s, st);
 	}
 	unlock(s);

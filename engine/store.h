@@ -20,7 +20,7 @@
 #include "targets/target.h"
 
 #define STORE_MENUS_KERNEL 0
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 
@@ -176,6 +176,8 @@ struct cand_row {
 	                         -1: none (the store's default; a row made by hand sets it) */
 	int64_t parent2;      /* a combined candidate's second parent (never the input); 0: none */
 	char *metrics;        /* JSON object of the harness's hardware figures, "" if none */
+	char *job;            /* the scheduler's job id of its timed run, "" if local */
+	char *node;           /* the node it ran on, "" if local */
 };
 void cand_row_clear(struct cand_row *c);
 
@@ -219,6 +221,10 @@ int store_cand_set_retime(struct store *s, int64_t rid, int64_t num, int64_t ns)
 int store_cand_set_verdict(struct store *s, int64_t rid, int64_t num, const char *json);
 /* Stores the run's final comparison (a JSON object). */
 int store_run_set_verdict(struct store *s, int64_t rid, const char *json);
+/* Records where candidate num's timed run happened (a Slurm job id and
+ * node; "" or NULL for none). 0 or -errno. */
+int store_cand_set_where(struct store *s, int64_t rid, int64_t num, const char *job,
+                         const char *node);
 /* The candidate that fills slot; -ENOENT if none yet. */
 int store_cand_by_slot(struct store *s, int64_t rid, const char *slot, int64_t *num);
 

@@ -176,7 +176,7 @@ int tune_candidate_from(struct run_ctx *rc, int64_t num, int budget, char *const
 		return 0;
 	}
 	int *base = calloc((size_t)ks.count, sizeof(int));
-	int batch = run_build_jobs(rc) * 2;
+	int batch = run_parallel(rc);
 	int *points = calloc((size_t)batch * (size_t)ks.count, sizeof(int));
 	int64_t *times = calloc((size_t)batch, sizeof(int64_t));
 	struct tuner *t = NULL;

@@ -56,6 +56,8 @@ struct options {
 	int version;
 	char *log;           /* error | info | debug */
 	char *log_file;
+	char *executor;      /* local | slurm */
+	int slots;
 	char *pos[2];        /* [SOURCE] MOUNTPOINT */
 	int npos;
 	bool allow_other;
@@ -79,6 +81,8 @@ static const struct fuse_opt spec[] = {
 	OPT("--version", version),
 	OPT("log=%s", log),
 	OPT("log_file=%s", log_file),
+	OPT("executor=%s", executor),
+	OPT("slots=%d", slots),
 	/* both match "--log-file=P"; the second, which gets it right, wins */
 	OPT("--log-file %s", log_file),
 	OPT("--log-file=%s", log_file),
@@ -113,6 +117,7 @@ static void options_free(struct options *o)
 	free(o->effort);
 	free(o->log);
 	free(o->log_file);
+	free(o->executor);
 	free(o->pos[0]);
 	free(o->pos[1]);
 }
@@ -269,6 +274,11 @@ static void usage(const char *prog)
 	       "                           32768 for reasoning models; budget + 8192 with thinking)\n"
 	       "    -o jobs=N              parallel builds (default: the number of CPUs)\n"
 	       "    -o llm_inflight=N      LLM requests in flight (default 4)\n"
+	       "    -o executor=slurm      time every kernel's candidates on a Slurm cluster (one\n"
+	       "                           job step per run, files shipped with srun --bcast);\n"
+	       "                           default local (this machine, one run at a time)\n"
+	       "    -o slots=N             with slurm: timed runs at once (default: the nodes up\n"
+	       "                           in the partition, as sinfo reports them)\n"
 	       "    -o allow_other         let other users see the mount (private by default)\n"
 	       "    -o log=LEVEL           error, info (the default) or debug (adds a line per\n"
 	       "                           FUSE request)\n"
@@ -445,6 +455,10 @@ int main(int argc, char *argv[])
 		bad = "jobs=N: N is a number of parallel builds, 1 to 4096";
 	if (o.inflight < 0 || o.inflight > 4096)
 		bad = "llm_inflight=N: N is a number of requests, 1 to 4096";
+	if (o.executor && strcmp(o.executor, "local") && strcmp(o.executor, "slurm"))
+		bad = "executor=NAME: say local or slurm";
+	if (o.slots < 0 || o.slots > 100000)
+		bad = "slots=N: N is a number of timed runs at once, 1 to 100000";
 	if (o.npos > 2)
 		bad = "too many arguments";
 	if (o.npos == 0)
@@ -583,6 +597,8 @@ int main(int argc, char *argv[])
 		.thinking_budget = o.thinking_budget,
 		.max_output_tokens = o.max_output_tokens,
 		.debounce_s = -1,
+		.executor = o.executor,
+		.slots = o.slots,
 	};
 	struct engine *e = NULL;
 	rc = engine_open(&eo, &e, err, sizeof(err));

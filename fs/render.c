@@ -374,6 +374,15 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		cJSON_AddBoolToObject(o, "in_beam", c->in_beam != 0);
 		cJSON *fig = c->metrics && c->metrics[0] ? cJSON_Parse(c->metrics) : NULL;
 		cJSON_AddItemToObject(o, "metrics", fig ? fig : cJSON_CreateObject());
+		/* where the timed run happened: a Slurm job and node, null when local */
+		if (c->job && c->job[0])
+			cJSON_AddStringToObject(o, "job", c->job);
+		else
+			cJSON_AddNullToObject(o, "job");
+		if (c->node && c->node[0])
+			cJSON_AddStringToObject(o, "node", c->node);
+		else
+			cJSON_AddNullToObject(o, "node");
 		cJSON_AddItemToArray(arr, o);
 		if (c->same_as >= 0) {
 			/* a duplicate was neither built nor timed; its original was

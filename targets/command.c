@@ -54,6 +54,7 @@
  * target interface carries no input name, and the adapters accept any
  * file name.
  */
+#include "targets/executor.h"
 #include "targets/report.h"
 #include "targets/sandbox.h"
 #include "targets/targets.h"
@@ -314,6 +315,8 @@ static void judge_line(const char *line, size_t len, struct ac_result *r)
 static int command_run(const struct ac_job *job, struct ac_result *r)
 {
 	const struct ac_target_opts *o = job->opts;
+	/* what the evaluator reads where it runs (executor.h), besides job->files */
+	static const char *const ship[] = { INPUT_NAME, REF_DIR "/" INPUT_NAME, NULL };
 	struct ac_sandbox_opts so;
 	struct ac_proc_result pr;
 	struct ac_argv argv = { 0 };
@@ -361,7 +364,7 @@ static int command_run(const struct ac_job *job, struct ac_result *r)
 	for (char **a = argv.v; *a; a++)
 		ac_result_logf(r, " %s", *a);
 	ac_result_logf(r, "        (timeout %.1f s)\n", so.timeout_s);
-	rc = ac_sandbox_run(&so, &pr);
+	rc = ac_exec_run(job, &so, ship, &pr, r);
 	free(env);
 	if (rc < 0) {
 		r->outcome = AC_RUN_ERROR;

@@ -20,6 +20,7 @@
  *     $ cc -O3 -march=native .ac_candidate.o .ac_harness.o .ac_reference.o -o candidate -lm
  *     $ ./candidate        (cpu 1, timeout 60 s)
  */
+#include "targets/executor.h"
 #include "targets/judge.h"
 #include "targets/report.h"
 #include "targets/sandbox.h"
@@ -498,6 +499,8 @@ static int cpu_run(const struct ac_job *job, struct ac_result *r)
 {
 	const struct ac_target_opts *o = job->opts;
 	char *argv[] = { "./candidate", NULL };
+	/* what the run needs where it happens (executor.h); absent names are skipped */
+	static const char *const ship[] = { "candidate", "candidate.worker", NULL };
 	char min_time[64];
 	char *env[] = { min_time, NULL };
 	struct ac_sandbox_opts so;
@@ -520,7 +523,7 @@ static int cpu_run(const struct ac_job *job, struct ac_result *r)
 		so.env = env;
 	}
 	ac_result_logf(r, "$ ./candidate        (cpu %d, timeout %.1f s)\n", so.cpu, so.timeout_s);
-	rc = ac_sandbox_run(&so, &pr);
+	rc = ac_exec_run(job, &so, ship, &pr, r);
 	if (rc < 0) {
 		r->outcome = AC_RUN_ERROR;
 		ac_result_set_message(r, "cannot run the candidate: %s", strerror(-rc));

@@ -55,6 +55,7 @@
  * side is pinned to; < 0: not pinned). GPUs are found with nvidia-smi, or
  * where it is missing (some containers) from /proc/driver/nvidia/gpus.
  */
+#include "targets/executor.h"
 #include "targets/report.h"
 #include "targets/sandbox.h"
 #include "targets/symcheck.h"
@@ -590,6 +591,7 @@ static int cuda_run(const struct ac_job *job, struct ac_result *r)
 {
 	const struct ac_target_opts *o = job->opts;
 	char *argv[] = { "./candidate", NULL };
+	static const char *const ship[] = { "candidate", "candidate.worker", NULL };
 	char *env[3];
 	char envbuf[2][256];
 	struct ac_sandbox_opts so;
@@ -600,7 +602,8 @@ static int cuda_run(const struct ac_job *job, struct ac_result *r)
 	r->time_ns = 0;
 	r->samples = 0;
 	r->spread = 0;
-	if (!gpu_get(false).present) {
+	/* elsewhere (a cluster node) the GPU is the node's to find */
+	if (ac_exec_is_local(job) && !gpu_get(false).present) {
 		r->outcome = AC_RUN_ERROR;
 		ac_result_set_message(r, "no GPU found");
 		ac_result_logf(r, "no GPU found (nvidia-smi lists none): the candidate built but "
@@ -620,7 +623,7 @@ static int cuda_run(const struct ac_job *job, struct ac_result *r)
 	so.mem_bytes = (size_t)RLIM_INFINITY;
 	so.cancel = job->cancel;
 	ac_result_logf(r, "$ ./candidate        (timeout %.1f s)\n", so.timeout_s);
-	rc = ac_sandbox_run(&so, &pr);
+	rc = ac_exec_run(job, &so, ship, &pr, r);
 	if (rc < 0) {
 		r->outcome = AC_RUN_ERROR;
 		ac_result_set_message(r, "cannot run the candidate: %s", strerror(-rc));

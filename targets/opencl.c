@@ -46,6 +46,7 @@
  * which sets the mode whatever the daemon's umask (077): a file left 0600
  * and root's is one the harness cannot read.
  */
+#include "targets/executor.h"
 #include "targets/report.h"
 #include "targets/sandbox.h"
 #include "targets/targets.h"
@@ -462,6 +463,8 @@ static int opencl_run(const struct ac_job *job, struct ac_result *r)
 {
 	const struct ac_target_opts *o = job->opts;
 	char *argv[] = { "./candidate", NULL };
+	/* the host program reads both kernel sources at run time */
+	static const char *const ship[] = { "candidate", "input.cl", REF_NAME, NULL };
 	struct ac_argv env = { 0 };
 	struct ac_sandbox_opts so;
 	struct ac_proc_result pr;
@@ -488,7 +491,7 @@ static int opencl_run(const struct ac_job *job, struct ac_result *r)
 	so.mem_bytes = (size_t)RLIM_INFINITY;
 	so.cancel = job->cancel;
 	ac_result_logf(r, "$ ./candidate        (timeout %.1f s)\n", so.timeout_s);
-	rc = ac_sandbox_run(&so, &pr);
+	rc = ac_exec_run(job, &so, ship, &pr, r);
 	ac_argv_free(&env);
 	if (rc < 0) {
 		r->outcome = AC_RUN_ERROR;

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct ac_exec_ctx;
+
 enum ac_outcome {
 	AC_PENDING = 0,   /* not evaluated yet */
 	AC_OK,            /* built, ran, correct: time_ns is valid */
@@ -91,6 +93,8 @@ struct ac_job {
 	size_t nfiles;
 	const struct ac_target_opts *opts;
 	const atomic_int *cancel;   /* non-zero: stop now, kill what runs (may be NULL) */
+	struct ac_exec_ctx *exec;   /* where the timed run happens (executor.h):
+	                               run calls ac_exec_run; NULL: here */
 };
 
 struct ac_target {

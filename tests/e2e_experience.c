@@ -265,6 +265,7 @@ Test(experience, meson_install_puts_everything_in_place)
 	snprintf(root, sizeof(root), "%s%s", dest, prefix);
 	const char *want[] = {
 		"bin/autocompfs",
+		"bin/autocompfs-run",
 		"include/autocomp/autocomp.h",
 		"include/autocomp/autocomp_cuda.h",
 		"include/autocomp/autocomp_opencl.h",

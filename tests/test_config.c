@@ -77,6 +77,8 @@ Test(config, refusals_name_the_key)
 		{"{\"strategy\": \"fast\"}", "\"strategy\" must be"},
 		{"{\"command\": []}", "\"command\" must not be empty"},
 		{"{\"input\": \"../x.c\"}", "\"input\" must be a file name"},
+		{"{\"executor\": \"pbs\"}", "\"executor\" must be \"local\" or \"slurm\""},
+		{"{\"slurm_args\": [1]}", "\"slurm_args\" must be a list of strings"},
 		{"[1, 2]", "must be a JSON object"},
 		{"{\"beam\": ", "invalid JSON"},
 		{"{\"beam\": 2} trailing", "invalid JSON"},
@@ -118,6 +120,22 @@ Test(config, search_extras)
 	cr_assert_eq(c.examples_max_bytes, 0);
 	config_clear(&c);
 	cr_assert_null(c.prices);
+}
+
+Test(config, executor_and_slurm_args)
+{
+	struct ac_config c;
+	char err[256];
+	cr_assert_eq(parse("{\"executor\": \"slurm\", \"slurm_args\": [\"--partition=gpu\", "
+	                   "\"--gres=gpu:1\"]}", &c, err), 0, "%s", err);
+	cr_assert_str_eq(c.executor, "slurm");
+	cr_assert_eq(strv_len(c.slurm_args), 2);
+	cr_assert_str_eq(c.slurm_args[1], "--gres=gpu:1");
+	config_clear(&c);
+	cr_assert_null(c.executor);
+	cr_assert_eq(parse("{}", &c, err), 0);
+	cr_assert_null(c.executor, "the mount's executor unless config.json says");
+	config_clear(&c);
 }
 
 Test(config, strv_split_trims_and_drops_empty_items)

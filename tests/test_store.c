@@ -77,6 +77,13 @@ Test(store, migrates_a_version_1_database)
 	cr_assert_str_eq(c.source, "int x;");
 	cr_assert_str_eq(c.slot, "");
 	cr_assert_str_eq(c.verdict, "", "version 3: no verdict recorded yet");
+	cr_assert_str_eq(c.job, "");
+	cr_assert_str_eq(c.node, "");
+	cand_row_clear(&c);
+	cr_assert_eq(store_cand_set_where(s, 1, 0, "4121", "n2"), 0);
+	cr_assert_eq(store_cand_get(s, 1, 0, &c), 0);
+	cr_assert_str_eq(c.job, "4121");
+	cr_assert_str_eq(c.node, "n2");
 	cand_row_clear(&c);
 	/* version 3's columns take writes */
 	cr_assert_eq(store_cand_set_verdict(s, 1, 0, "{\"judge\":{\"sets\":4}}"), 0);
@@ -93,7 +100,8 @@ Test(store, migrates_a_version_1_database)
 Test(store, migrates_a_version_4_database)
 {
 	/* a version-4 database with a candidate and a call: version 5 adds
-	 * the code hash, duplicates, second parents, figures and cost */
+	 * the code hash, duplicates, second parents, figures and cost, 6 the
+	 * Slurm job and node */
 	store_close(s);
 	s = NULL;
 	char err[256];
@@ -103,6 +111,8 @@ Test(store, migrates_a_version_4_database)
 	sqlite3 *db;
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(db,
+		"ALTER TABLE candidate DROP COLUMN job;"
+		"ALTER TABLE candidate DROP COLUMN node;"
 		"ALTER TABLE candidate DROP COLUMN metrics;"
 		"DROP INDEX candidate_hash;"
 		"ALTER TABLE candidate DROP COLUMN code_hash;"
@@ -116,9 +126,10 @@ Test(store, migrates_a_version_4_database)
 		"PRAGMA user_version=4;", NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
 	sqlite3_close(db);
 	cr_assert_eq(store_open(path, &s, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(store_schema_version(s), 5);
+	cr_assert_eq(store_schema_version(s), STORE_SCHEMA_VERSION);
 	struct cand_row c;
 	cr_assert_eq(store_cand_get(s, 1, 0, &c), 0);
+	cr_assert_str_eq(c.job, "", "version 6: where it ran");
 	cr_assert_str_eq(c.code_hash, "");
 	cr_assert_eq(c.same_as, -1);
 	cr_assert_eq(c.parent2, 0);
