@@ -321,6 +321,26 @@ static inline void ac__j_record_check(const char *what, const void *got, size_t 
 
 /* --- the worker ------------------------------------------------------- */
 
+static inline void ac__j_worker_gone(const char *during, const struct ac__wreply *crash);
+
+/* The worker went away between two messages: what it said last (a crash
+ * report its fault handler sent) says why. */
+static inline void ac__j_send_failed(void)
+{
+	struct ac__wreply rep, crash;
+	int have = 0;
+
+	while (recv(ac__j.sock, &rep, sizeof rep, MSG_DONTWAIT) == (ssize_t)sizeof rep) {
+		if (rep.kind == AC__W_CRASH) {
+			rep.text[sizeof rep.text - 1] = '\0';
+			crash = rep;
+			have = 1;
+		}
+	}
+	ac__j_worker_gone(ac__j_now_call ? ac__j_now_call->fn->name : "the run",
+	                  have ? &crash : NULL);
+}
+
 static inline void ac__j_send(const struct ac__wmsg *m, const int *fds, int nfds)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * AC__W_MAXMAPS)];
@@ -344,7 +364,7 @@ static inline void ac__j_send(const struct ac__wmsg *m, const int *fds, int nfds
 	}
 	while (sendmsg(ac__j.sock, &mh, MSG_NOSIGNAL) < 0) {
 		if (errno != EINTR)
-			ac__j_fatal("the candidate's process is gone (%s)", strerror(errno));
+			ac__j_send_failed();
 	}
 }
 
