@@ -403,8 +403,12 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		cJSON_AddStringToObject(run, "state", kc->run.state);
 		cJSON_AddStringToObject(run, "target", kc->run.target);
 		cJSON_AddStringToObject(run, "input", kc->run.input_name);
-		json_num_or_null(run, "input_time_ns", in_ok ? (double)in->time_ns : 0, in_ok);
 		const struct cand_row *b = kc->run.best >= 0 ? cand_at(kc, kc->run.best) : NULL;
+		/* the input's figure that the speedup divides: its re-timed one when
+		 * the best was re-timed with it (cand_speedup) */
+		int64_t in_t = in_ok ? (b && b->retime_ns > 0 && in->retime_ns > 0 ? in->retime_ns
+		                                                                  : in->time_ns) : 0;
+		json_num_or_null(run, "input_time_ns", (double)in_t, in_ok);
 		json_num_or_null(run, "best", b ? (double)b->num : 0, b != NULL);
 		json_num_or_null(run, "best_time_ns", b ? (double)time_of(b) : 0, b != NULL);
 		json_num_or_null(run, "speedup", b ? speedup_of(kc, b) : 0, b && in_ok);

@@ -136,6 +136,10 @@ Test(judge, one_best_figure_everywhere)
 	snprintf(got, sizeof(got), "%.2f", json_number(run, "speedup"));
 	cr_expect_str_eq(got, want, "status %s, metrics.json %s", st, run);
 	cr_expect(strstr(run, "\"significant\":\ttrue"), "%s", run);
+	/* the times it shows give that speedup too */
+	snprintf(got, sizeof(got), "%.2f",
+	         json_number(run, "input_time_ns") / json_number(run, "best_time_ns"));
+	cr_expect_str_eq(got, want, "input_time_ns / best_time_ns in %s", run);
 
 	/* best.c is candidate num */
 	cr_expect_eq(sh("cmp -s %s/kernels/g/best.c %s/kernels/g/candidates/%ld.c", m.dir, m.dir,
