@@ -199,16 +199,19 @@ Test(slurm, both_nodes)
 Test(slurm, scancel)
 {
 	start_cluster(2);
-	set_sleep("2");
+	set_sleep("3");
 	mount_slurm("executor=slurm");
 	add_kernel("k", 4);
 	cr_assert(wait_running(1, 60), "no job started");
+	/* let the node program start and name its job (a slow, sanitized build
+	 * takes a while) before the job is cancelled */
+	usleep(800000);
 	char *jobs = our_jobs();
 	char id[32] = "";
 	cr_assert(jobs && sscanf(jobs, "%31s", id) == 1, "%s", jobs ? jobs : "");
 	free(jobs);
 	cr_assert_eq(sh("SLURM_CONF='%s/slurm.conf' scancel %s", cluster, id), 0);
-	char *st = wait_final(&m, "k", 120);
+	char *st = wait_final(&m, "k", 300);
 	cr_assert(st && !strncmp(st, "done", 4), "%s", st ? st : "(no final status)");
 	free(st);
 	char *metrics = slurpf("%s/kernels/k/metrics.json", m.dir);
@@ -418,6 +421,7 @@ Test(slurm, node_lost)
 	cr_assert(jobs && sscanf(jobs, "%31s %199s %31s %31s", id, name, state, node) == 4, "%s",
 	          jobs ? jobs : "");
 	free(jobs);
+	usleep(1500000);   /* the node program has started and named its job */
 	/* the node goes away: its slurmd, and the step daemon of our job on it */
 	cr_assert_eq(sh("kill -9 $(cat '%s/slurmd-%s.pid') $(pgrep -f 'slurmstepd: \\[%s\\.')",
 	                cluster, node, id), 0);
