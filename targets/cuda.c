@@ -327,11 +327,59 @@ static void nvcc_cmd(const struct cuda_build *b, struct ac_argv *a)
 		ac_argv_addf(a, "-arch=%s", b->arch);
 }
 
-/* Runs one nvcc step; returns 0 or -errno, *ok as ac_toolchain_run. */
 /* The names the C and C++ runtimes and the CUDA runtime export, once. */
 static pthread_mutex_t runtime_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ac_names runtime_names;
 static bool runtime_listed;
+
+/*
+ * Where the static CUDA runtime nvcc links lives, in path: nvcc itself
+ * says, in the link line --dryrun prints ("-L.../targets/x86_64-linux/lib"),
+ * whatever wraps it (/usr/local/bin/nvcc is often a script exec'ing the
+ * real one, so nvcc's own directory proves nothing). Falls back to
+ * ../lib64 beside the resolved nvcc. Returns 0 or -ENOENT.
+ */
+static int find_cudart(const struct cuda_build *b, char *path, size_t len)
+{
+	struct ac_tool_run t = { .dir = b->job->scratch_dir, .cancel = b->job->cancel };
+	struct ac_result quiet = { 0 };
+	struct ac_argv a = { 0 };
+	char *out = NULL, real[PATH_MAX];
+	size_t n;
+	bool ok = false;
+	int rc = -ENOENT;
+
+	nvcc_cmd(b, &a);
+	ac_argv_add(&a, "--dryrun");
+	ac_argv_add(&a, ".ac_candidate.o");
+	ac_argv_add(&a, "-o");
+	ac_argv_add(&a, ".ac_cudart_probe");
+	t.argv = a.v;
+	if (!a.oom && ac_toolchain_capture(&t, &quiet, &ok, &out, &n) == 0 && ok) {
+		for (const char *p = out; rc != 0 && (p = strstr(p, "-L")); ) {
+			size_t dlen;
+
+			p += 2;
+			dlen = strcspn(p, "\" \t\n");
+			if ((size_t)snprintf(path, len, "%.*s/libcudart_static.a", (int)dlen, p) < len &&
+			    access(path, R_OK) == 0)
+				rc = 0;
+			p += dlen;
+		}
+	}
+	free(out);
+	ac_argv_free(&a);
+	ac_result_clear(&quiet);
+	if (rc != 0 && realpath(b->nvcc, real)) {
+		char *slash = strrchr(real, '/');
+
+		if (slash && (size_t)snprintf(path, len, "%.*s/../lib64/libcudart_static.a",
+		                              (int)(slash - real), real) < len &&
+		    access(path, R_OK) == 0)
+			rc = 0;
+	}
+	return rc;
+}
 
 /*
  * The candidate is linked into the harness's process here (no separate
@@ -339,6 +387,8 @@ static bool runtime_listed;
  * more: nothing that libc, libm, libstdc++ or the CUDA runtime provides
  * (a cudaEventElapsedTime of its own would be the harness's clock), no
  * constructor but the one nvcc emits to register the object's kernels.
+ * A CUDA runtime that cannot be listed refuses the build: the check
+ * fails closed.
  */
 static int check_candidate(const struct cuda_build *b, struct ac_result *r, bool *ok)
 {
@@ -352,16 +402,30 @@ static int check_candidate(const struct cuda_build *b, struct ac_result *r, bool
 	pthread_mutex_lock(&runtime_lock);
 	if (!runtime_listed) {
 		char cudart[PATH_MAX];
-		const char *slash = strrchr(b->nvcc, '/');
-		const char *libs[] = { "libc.so.6", "libm.so.6", "libstdc++.so.6", cudart, NULL };
+		const char *libs[] = { "libc.so.6", "libm.so.6", "libstdc++.so.6", NULL };
+		const char *cudart_lib[] = { cudart, NULL };
+		size_t before;
 
-		/* nvcc links the static CUDA runtime from its own ../lib64 */
-		snprintf(cudart, sizeof cudart, "%.*s/../lib64/libcudart_static.a",
-		         slash ? (int)(slash - b->nvcc) : 1, slash ? b->nvcc : ".");
-		ac_toolchain_runtime_names(b->job, "cc", libs, &runtime_names);
-		runtime_listed = runtime_names.n > 0;
+		if (find_cudart(b, cudart, sizeof cudart) == 0) {
+			ac_toolchain_runtime_names(b->job, "cc", cudart_lib, &runtime_names);
+			before = runtime_names.n;
+			if (before > 0) {
+				ac_toolchain_runtime_names(b->job, "cc", libs, &runtime_names);
+				runtime_listed = runtime_names.n > before;
+			}
+		}
+		if (!runtime_listed)
+			ac_names_free(&runtime_names);
 	}
 	pthread_mutex_unlock(&runtime_lock);
+	if (!runtime_listed) {
+		ac_result_set_message(r, "cannot list what the CUDA runtime (libcudart_static.a, "
+		                         "found from nvcc --dryrun) and libc define");
+		ac_result_logf(r, "refused: %s\n", r->message);
+		r->outcome = AC_BUILD_ERROR;
+		*ok = false;
+		return 0;
+	}
 	*ok = false;
 	t.argv = (char *const *)nm_argv;
 	rc = ac_toolchain_capture(&t, r, ok, &syms, &len);

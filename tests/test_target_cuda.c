@@ -310,10 +310,9 @@ Test(cuda, candidate_that_does_not_compile_is_a_build_error, .timeout = 280)
 	world_free(&w);
 }
 
-/* In the harness's process, a candidate must not define what the CUDA
- * runtime or the C library provides (here the events' clock), nor add a
- * constructor to nvcc's own registration one. Builds without a GPU. */
-Test(cuda, what_a_candidate_may_define, .timeout = 280)
+/* The cases of what_a_candidate_may_define, built with nvcc as cc names
+ * it (NULL: the one the target finds). */
+static void refuse_what_a_candidate_may_not_define(const char *cc)
 {
 	static const struct {
 		const char *src, *want;
@@ -338,6 +337,7 @@ Test(cuda, what_a_candidate_may_define, .timeout = 280)
 		struct ac_result r;
 
 		world_init(&w);
+		w.opts.cc = cc;
 		w.job.candidate = cases[i].src;
 		w.job.candidate_size = strlen(cases[i].src);
 		build(&w, &r);
@@ -347,6 +347,47 @@ Test(cuda, what_a_candidate_may_define, .timeout = 280)
 		ac_result_clear(&r);
 		world_free(&w);
 	}
+}
+
+/* In the harness's process, a candidate must not define what the CUDA
+ * runtime or the C library provides (here the events' clock), nor add a
+ * constructor to nvcc's own registration one. Builds without a GPU. */
+Test(cuda, what_a_candidate_may_define, .timeout = 280)
+{
+	refuse_what_a_candidate_may_not_define(NULL);
+}
+
+/* The same through an nvcc that is a script exec'ing the real one, as
+ * /usr/local/bin/nvcc often is: the CUDA runtime is not beside it, and
+ * the check must still find and list it. */
+Test(cuda, what_a_candidate_may_define_through_a_wrapper_nvcc, .timeout = 280)
+{
+	char dir[] = "/tmp/ac-test-nvcc-XXXXXX", wrapper[64], real[PATH_MAX] = "";
+	const char *path = getenv("PATH");
+	FILE *f;
+
+	need_nvcc();
+	for (const char *p = path ? path : ""; *p && !real[0]; ) {
+		size_t n = strcspn(p, ":");
+
+		snprintf(real, sizeof real, "%.*s/nvcc", (int)n, p);
+		if (access(real, X_OK) != 0)
+			real[0] = '\0';
+		p += n + (p[n] == ':');
+	}
+	if (!real[0])
+		snprintf(real, sizeof real, "/usr/local/cuda/bin/nvcc");
+	cr_assert_not_null(mkdtemp(dir));
+	chmod(dir, 0755);
+	snprintf(wrapper, sizeof wrapper, "%s/nvcc", dir);
+	f = fopen(wrapper, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "#!/bin/sh\nexec %s \"$@\"\n", real);
+	fclose(f);
+	chmod(wrapper, 0755);
+	refuse_what_a_candidate_may_not_define(wrapper);
+	unlink(wrapper);
+	rmdir(dir);
 }
 
 Test(cuda, missing_harness_is_a_build_error)
