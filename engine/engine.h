@@ -89,22 +89,8 @@ char *engine_targets_text(struct engine *e);
 /* The engine's totals for the root `status` (appended to sb). */
 void engine_totals(struct engine *e, struct strbuf *sb);
 
-/* The shipped menus directory and the mount-wide models (for rendering). */
-const char *engine_menus_dir(void);
-char *const *engine_models(struct engine *e);
-
-/* The daemon's LLM client (shared by every run). */
-struct llm_client *engine_llm(struct engine *e);
-/* The options the engine was opened with (the mount-wide model settings). */
-const struct engine_opts *engine_options(struct engine *e);
-/* Adds to the engine's reasoning-token total (root status). */
-void engine_add_reasoning_tokens(struct engine *e, long n);
 /* What the menu builder did last (menubuild_state); caller frees. */
 char *engine_menus_state(struct engine *e);
-/* Adds dollars a model call cost (root status). */
-void engine_add_cost(struct engine *e, double dollars);
-/* Adds to the engine's token total (root status). */
-void engine_add_tokens(struct engine *e, long n);
 
 /* The name of the input file for a config text (config.json content) and
  * the kernel's files (may be NULL): the config's "input", else its

@@ -25,7 +25,8 @@
 #include <unistd.h>
 
 #include "engine/config.h"
-#include "engine/engine.h"
+#include "engine/host.h"
+#include "engine/store.h"
 #include "engine/llm.h"
 #include "engine/util.h"
 
@@ -40,7 +41,7 @@ static pthread_t thread;
 static atomic_int cancel;
 
 struct job {
-	struct engine *e;
+	struct run_host *e;
 	char *name;    /* NULL: every NAME.docs/ */
 };
 
@@ -55,7 +56,7 @@ static void set_state(const char *fmt, ...)
 	va_end(ap);
 }
 
-char *menubuild_state(struct engine *e)
+char *menubuild_state(struct run_host *e)
 {
 	(void)e;
 	pthread_mutex_lock(&lock);
@@ -309,11 +310,11 @@ static int pdf_text(const char *data, size_t size, char **out, char *why, size_t
 }
 
 /* The documents of dir as one text, each under a "=== FILE ===" line. */
-static int docs_text(struct engine *e, const char *dir, char **out, int *ndocs)
+static int docs_text(struct run_host *e, const char *dir, char **out, int *ndocs)
 {
 	struct file_row *rows;
 	int n;
-	int rc = store_file_list(engine_writer(e), STORE_MENUS_KERNEL, true, &rows, &n);
+	int rc = store_file_list(e->writer, STORE_MENUS_KERNEL, true, &rows, &n);
 	if (rc)
 		return rc;
 	struct strbuf sb = {0};
@@ -328,11 +329,11 @@ static int docs_text(struct engine *e, const char *dir, char **out, int *ndocs)
 		char why[300] = "";
 		if (has_ext(leaf, ".pdf")) {
 			if (pdf_text(rows[i].data, rows[i].size, &text, why, sizeof(why))) {
-				engine_log(e, STORE_MENUS_KERNEL, "menus: %s: skipped: %s", name, why);
+				host_log(e, STORE_MENUS_KERNEL, "menus: %s: skipped: %s", name, why);
 				continue;
 			}
 		} else if (memchr(rows[i].data, '\0', rows[i].size)) {
-			engine_log(e, STORE_MENUS_KERNEL, "menus: %s: skipped: not text (PDF, plain text "
+			host_log(e, STORE_MENUS_KERNEL, "menus: %s: skipped: not text (PDF, plain text "
 			           "and Markdown are read)", name);
 			continue;
 		} else {
@@ -344,7 +345,7 @@ static int docs_text(struct engine *e, const char *dir, char **out, int *ndocs)
 		free(text);
 		(*ndocs)++;
 		if (sb.len > DOC_MAX_BYTES) {
-			engine_log(e, STORE_MENUS_KERNEL, "menus: %s: the documents pass %d MiB; the "
+			host_log(e, STORE_MENUS_KERNEL, "menus: %s: the documents pass %d MiB; the "
 			           "rest is left out", dir, DOC_MAX_BYTES >> 20);
 			break;
 		}
@@ -357,9 +358,9 @@ static int docs_text(struct engine *e, const char *dir, char **out, int *ndocs)
 /* ---- the model ---- */
 
 /* One call; 0 and the text, or -errno with the reason logged. */
-static int ask(struct engine *e, const struct llm_model *m, const char *prompt, char **text)
+static int ask(struct run_host *e, const struct llm_model *m, const char *prompt, char **text)
 {
-	const struct engine_opts *o = engine_options(e);
+	const struct run_host *o = e;
 	struct llm_request req = {
 		.model = m,
 		.prompt = prompt,
@@ -369,11 +370,11 @@ static int ask(struct engine *e, const struct llm_model *m, const char *prompt, 
 		.thinking_budget = o->thinking_budget,
 	};
 	struct llm_reply r = {0};
-	int rc = llm_complete(engine_llm(e), &req, &r, &cancel, NULL, NULL);
-	engine_add_tokens(e, r.prompt_tokens + r.completion_tokens);
+	int rc = llm_complete(e->llm, &req, &r, &cancel, NULL, NULL);
+	host_add_tokens(e, r.prompt_tokens + r.completion_tokens);
 	*text = NULL;
 	if (rc) {
-		engine_log(e, STORE_MENUS_KERNEL, "menus: %s: %s", m->spec,
+		host_log(e, STORE_MENUS_KERNEL, "menus: %s: %s", m->spec,
 		           r.error ? r.error : strerror(-rc));
 	} else {
 		*text = r.text;
@@ -383,14 +384,14 @@ static int ask(struct engine *e, const struct llm_model *m, const char *prompt, 
 	return rc;
 }
 
-static void fail(struct engine *e, const char *name, const char *why)
+static void fail(struct run_host *e, const char *name, const char *why)
 {
 	set_state("%s: failed: %s", name, why);
-	engine_log(e, STORE_MENUS_KERNEL, "menus: %s: failed: %s", name, why);
+	host_log(e, STORE_MENUS_KERNEL, "menus: %s: failed: %s", name, why);
 }
 
 /* Builds one menu; logs and sets the state on the way. */
-static void build_one(struct engine *e, const struct llm_model *m, const char *name)
+static void build_one(struct run_host *e, const struct llm_model *m, const char *name)
 {
 	char dir[300];
 	snprintf(dir, sizeof(dir), "%s.docs", name);
@@ -404,7 +405,7 @@ static void build_one(struct engine *e, const struct llm_model *m, const char *n
 	}
 	char **parts = NULL;
 	int nparts = menubuild_split(text, MENUBUILD_PART_BYTES, &parts);
-	engine_log(e, STORE_MENUS_KERNEL, "menus: %s: %d documents, %zu bytes of text, %d part%s",
+	host_log(e, STORE_MENUS_KERNEL, "menus: %s: %d documents, %zu bytes of text, %d part%s",
 	           name, ndocs, strlen(text), nparts, nparts == 1 ? "" : "s");
 	char *material = NULL;
 	if (nparts == 1) {
@@ -446,7 +447,7 @@ static void build_one(struct engine *e, const struct llm_model *m, const char *n
 			break;
 		}
 		if (menubuild_parse_reply(reply, &menu, &md, &options, why, sizeof(why)))
-			engine_log(e, STORE_MENUS_KERNEL, "menus: %s: %s", name, why);
+			host_log(e, STORE_MENUS_KERNEL, "menus: %s: %s", name, why);
 		free(reply);
 	}
 	free(material);
@@ -458,29 +459,29 @@ static void build_one(struct engine *e, const struct llm_model *m, const char *n
 	snprintf(fm, sizeof(fm), "%s.menu", name);
 	snprintf(fd, sizeof(fd), "%s.md", name);
 	int64_t t = now_ns();
-	int rc = store_file_put(engine_writer(e), STORE_MENUS_KERNEL, fm, menu, strlen(menu), 0644, t);
+	int rc = store_file_put(e->writer, STORE_MENUS_KERNEL, fm, menu, strlen(menu), 0644, t);
 	if (!rc)
-		rc = store_file_put(engine_writer(e), STORE_MENUS_KERNEL, fd, md, strlen(md), 0644, t);
+		rc = store_file_put(e->writer, STORE_MENUS_KERNEL, fd, md, strlen(md), 0644, t);
 	free(menu);
 	free(md);
 	if (rc) {
 		fail(e, name, strerror(-rc));
 		return;
 	}
-	engine_touch(e, STORE_MENUS_KERNEL);
+	host_touch(e, STORE_MENUS_KERNEL);
 	set_state("%s: wrote %s (%d options) and %s from %d document%s; read and edit them before "
 	          "a search uses them (\"menu\": \"%s\")", name, fm, options, fd, ndocs,
 	          ndocs == 1 ? "" : "s", name);
-	engine_log(e, STORE_MENUS_KERNEL, "menus: %s: wrote menus/%s (%d options) and menus/%s",
+	host_log(e, STORE_MENUS_KERNEL, "menus: %s: wrote menus/%s (%d options) and menus/%s",
 	           name, fm, options, fd);
 }
 
 /* Names of the NAME.docs/ folders (NULL-terminated; caller frees). */
-static char **docs_names(struct engine *e)
+static char **docs_names(struct run_host *e)
 {
 	struct file_row *rows;
 	int n;
-	if (store_file_list(engine_writer(e), STORE_MENUS_KERNEL, false, &rows, &n))
+	if (store_file_list(e->writer, STORE_MENUS_KERNEL, false, &rows, &n))
 		return NULL;
 	char **v = calloc((size_t)n + 1, sizeof(*v));
 	int k = 0;
@@ -504,8 +505,8 @@ static char **docs_names(struct engine *e)
 static void *build_main(void *arg)
 {
 	struct job *j = arg;
-	struct engine *e = j->e;
-	char *const *models = engine_models(e);
+	struct run_host *e = j->e;
+	char *const *models = e->models;
 	struct llm_model *m = NULL;
 	char err[300];
 	if (!models || !models[0] || llm_model_parse(models[0], &m, err, sizeof(err))) {
@@ -528,7 +529,7 @@ static void *build_main(void *arg)
 	return NULL;
 }
 
-int menubuild_start(struct engine *e, const char *name)
+int menubuild_start(struct run_host *e, const char *name)
 {
 	if (name && (!name[0] || name[0] == '.' || strchr(name, '/') || strlen(name) > 100))
 		return -EINVAL;
@@ -559,7 +560,7 @@ int menubuild_start(struct engine *e, const char *name)
 	return -rc;
 }
 
-void menubuild_stop(struct engine *e)
+void menubuild_stop(struct run_host *e)
 {
 	(void)e;
 	atomic_store(&cancel, 1);

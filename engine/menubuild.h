@@ -23,7 +23,7 @@
 
 #include <stddef.h>
 
-struct engine;
+struct run_host;
 
 #define MENUBUILD_MIN_OPTIONS 15
 #define MENUBUILD_MAX_OPTIONS 40
@@ -34,15 +34,15 @@ struct engine;
 /* Starts building menu name (NULL: every NAME.docs/ folder) on a thread
  * of its own. Returns 0, -EBUSY while a build runs, -ENOENT when there is
  * no such folder, -EINVAL for a bad name or no model (said in the log). */
-int menubuild_start(struct engine *e, const char *name);
+int menubuild_start(struct run_host *e, const char *name);
 
 /* One line on what the builder did last ("building gemmini: part 2 of 5",
  * "gemmini: wrote gemmini.menu (24 options) and gemmini.md", "gemmini:
  * failed: ..."), "" before the first build. Caller frees. */
-char *menubuild_state(struct engine *e);
+char *menubuild_state(struct run_host *e);
 
 /* Waits for a running build to notice the shutdown and end. */
-void menubuild_stop(struct engine *e);
+void menubuild_stop(struct run_host *e);
 
 /* Splits text into parts of at most max bytes, at a blank line or a
  * newline where there is one in the last quarter of a part. Returns the

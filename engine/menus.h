@@ -13,4 +13,7 @@
  * NULL when neither exists. */
 char *menus_read(struct store *s, const char *name);
 
+/* The shipped menus directory (static storage). */
+const char *menus_dir(void);
+
 #endif

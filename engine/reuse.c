@@ -8,21 +8,38 @@
  */
 #include "engine/reuse.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/config.h"
-#include "engine/engine.h"
+#include "engine/host.h"
 #include "engine/knob.h"
 #include "engine/util.h"
+
+/* The id of the kernel named name, from the store; -ENOENT if none. */
+static int donor_id(struct store *s, const char *name, int64_t *kid)
+{
+	struct kernel_row *rows;
+	int n, rc = -ENOENT;
+	if (store_kernel_list(s, &rows, &n))
+		return -EIO;
+	for (int i = 0; i < n && rc; i++)
+		if (!strcmp(rows[i].name, name)) {
+			*kid = rows[i].id;
+			rc = 0;
+		}
+	kernel_rows_free(rows, n);
+	return rc;
+}
 
 static void add_donor(struct run_ctx *rc, struct strbuf *text)
 {
 	int64_t kid;
 	struct run_row run;
-	struct store *s = engine_writer(rc->e);
-	if (engine_kernel_id(rc->e, rc->cfg.reuse, &kid) != 0 || store_run_latest(s, kid, &run)) {
+	struct store *s = rc->host->writer;
+	if (donor_id(s, rc->cfg.reuse, &kid) != 0 || store_run_latest(s, kid, &run)) {
 		run_log(rc, "reuse: no kernel \"%s\" with a run; searching freely", rc->cfg.reuse);
 		return;
 	}

@@ -1,11 +1,12 @@
 /*
  * run.h - one run of a kernel, as the engine's driver thread sees it.
  *
- * Internal to engine/: the driver (engine.c), the LLM search (search.c) and
- * the tuner (tune.c) all work on a struct run_ctx. A run is: the baseline
- * (candidate 0, the input), then a search phase, then the finalists timed
- * again. Everything a run learns is stored before it is acted on, so a run
- * can be resumed by a new daemon from the store alone.
+ * Internal to engine/: the driver (driver.c), the LLM search (search.c) and
+ * the tuner (tune.c) all work on a struct run_ctx, and reach the engine
+ * only through rc->host (host.h). A run is: the baseline (candidate 0, the
+ * input), then a search phase, then the finalists timed again. Everything
+ * a run learns is stored before it is acted on, so a run can be resumed by
+ * a new daemon from the store alone. The services here live in run.c.
  */
 #ifndef AC_RUN_H
 #define AC_RUN_H
@@ -17,12 +18,11 @@
 #include <stdint.h>
 
 #include "engine/config.h"
+#include "engine/host.h"
+#include "engine/state.h"
 #include "engine/store.h"
 #include "targets/executor.h"
 #include "targets/target.h"
-
-struct engine;
-struct kernel;
 
 /* Why a run is asked to stop (the value of run_ctx.cancel). */
 enum run_cancel {
@@ -35,11 +35,10 @@ enum run_cancel {
 };
 
 struct run_ctx {
-	struct engine *e;
-	struct kernel *k;
+	struct run_host *host;       /* the engine's, lent for the run */
 	int64_t kid;
 	int64_t rid;
-	char kernel_name[80];
+	char kernel_name[80];        /* updated by a rename, under the engine's lock */
 	struct run_row row;          /* as loaded at start */
 	struct ac_config cfg;
 	const struct ac_target *target;
@@ -80,12 +79,15 @@ static inline bool run_cancelled(struct run_ctx *rc)
 void run_log(struct run_ctx *rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Sets the kernel's status line (state word first) and logs it. */
-void run_status(struct run_ctx *rc, const char *state, const char *fmt, ...)
+void run_status(struct run_ctx *rc, enum run_state state, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Sets the status line without a log line (progress counters). */
-void run_progress(struct run_ctx *rc, const char *state, const char *fmt, ...)
+void run_progress(struct run_ctx *rc, enum run_state state, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Stores the run's state (done, stopped and failed finish it). 0 or -errno. */
+int run_set_state(struct run_ctx *rc, enum run_state state);
 
 /* Builds and times candidate num again without touching its stored result
  * (finalists are re-measured so noise cannot crown a winner). */
@@ -104,7 +106,7 @@ int run_remeasure(struct run_ctx *rc, int64_t num, struct ac_result *r);
  * figures (retime_ns: the input's median, a finalist's the input's times
  * its ratio) and how they were reached (verdicts), so every view shows the
  * same best and speedup. state is the status word meanwhile. */
-void run_finalists(struct run_ctx *rc, const char *state);
+void run_finalists(struct run_ctx *rc, enum run_state state);
 
 /* The final words for status: "best 2.98x (#7, 1.2 ms vs 3.6 ms)" or
  * "no significant improvement over the input (closest #7: 1.01x, 95%
@@ -139,10 +141,5 @@ int run_build_jobs(struct run_ctx *rc);
  * builds and timed runs busy: twice the build slots, or twice the
  * executor's slots when it has more (a cluster). */
 int run_parallel(struct run_ctx *rc);
-
-/* The search phase after a good baseline (search.c). Returns 0 when it
- * finished (or had nothing to do), -ECANCELED when cancelled. Sets the
- * final status line through rc when it finishes. */
-int search_phase(struct run_ctx *rc);
 
 #endif

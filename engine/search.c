@@ -26,10 +26,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/beam.h"
 #include "engine/codehash.h"
 #include "engine/config.h"
 #include "engine/cost.h"
-#include "engine/engine.h"
+#include "engine/host.h"
+#include "engine/util.h"
 #include "engine/examples.h"
 #include "engine/knob.h"
 #include "engine/llm.h"
@@ -38,6 +40,7 @@
 #include "engine/reply.h"
 #include "engine/reuse.h"
 #include "engine/run.h"
+#include "engine/search.h"
 #include "engine/tune.h"
 
 struct search {
@@ -144,7 +147,7 @@ static void wait_note(void *arg, const char *line)
 	run_log(rc, "llm: %s", line);
 }
 
-static void search_status(struct search *s, const char *state);
+static void search_status(struct search *s);
 
 /* Seconds between attempts while a model cannot be reached at all. */
 #define LLM_WAIT_S 15
@@ -165,7 +168,7 @@ static int ask(struct search *s, const char *slot, const struct llm_model *model
                const char *prompt, struct llm_call_row *call)
 {
 	struct run_ctx *rc = s->rc;
-	if (store_call_get(engine_writer(rc->e), rc->rid, slot, call) == 0)
+	if (store_call_get(rc->host->writer, rc->rid, slot, call) == 0)
 		return 0;
 	if (run_cancelled(rc))
 		return -ECANCELED;
@@ -200,7 +203,7 @@ static int ask(struct search *s, const char *slot, const struct llm_model *model
 	int err;
 	bool waited = false;
 	for (;;) {
-		err = llm_complete(engine_llm(rc->e), &req, &reply, &rc->cancel, wait_note, rc);
+		err = llm_complete(rc->host->llm, &req, &reply, &rc->cancel, wait_note, rc);
 		if (err == -ECANCELED || run_cancelled(rc)) {
 			llm_reply_clear(&reply);
 			pthread_mutex_lock(&s->lock);
@@ -216,7 +219,7 @@ static int ask(struct search *s, const char *slot, const struct llm_model *model
 			run_log(rc, "llm: %s is unreachable (%s); the search waits and retries every "
 			        "%d s", model->spec, reply.error ? reply.error : strerror(-err),
 			        LLM_WAIT_S);
-			run_progress(rc, "searching", "searching %d/%d: waiting: %s is unreachable, "
+			run_progress(rc, RS_SEARCHING, "searching %d/%d: waiting: %s is unreachable, "
 			             "retrying every %d s", s->iteration, rc->cfg.iterations,
 			             model->spec, LLM_WAIT_S);
 		}
@@ -227,7 +230,7 @@ static int ask(struct search *s, const char *slot, const struct llm_model *model
 	}
 	if (waited) {
 		run_log(rc, "llm: %s answers again", model->spec);
-		search_status(s, "searching");
+		search_status(s);
 	}
 	memset(call, 0, sizeof(*call));
 	call->run_id = rc->rid;
@@ -255,9 +258,18 @@ static int ask(struct search *s, const char *slot, const struct llm_model *model
 	call->wall_ns = mono_ns() - t0;
 	call->cost = priced ? cost_of(price, call->prompt_tokens, call->completion_tokens) : 0;
 	llm_reply_clear(&reply);
-	store_call_put(engine_writer(rc->e), call);
+	if (!call->slot || !call->model || !call->prompt || !call->reply || !call->reasoning ||
+	    !call->error) {
+		pthread_mutex_lock(&s->lock);
+		s->reserved -= worst;
+		pthread_mutex_unlock(&s->lock);
+		llm_call_row_clear(call);
+		run_log(rc, "llm: %s (%s): out of memory for the reply", slot, model->spec);
+		return -ENOMEM;
+	}
+	store_call_put(rc->host->writer, call);
 	long used = call->prompt_tokens + call->completion_tokens;
-	engine_add_cost(rc->e, call->cost);
+	host_add_cost(rc->host, call->cost);
 	pthread_mutex_lock(&s->lock);
 	s->reserved -= worst;
 	s->spent += call->cost;
@@ -266,8 +278,8 @@ static int ask(struct search *s, const char *slot, const struct llm_model *model
 	if (call->error[0])
 		s->llm_failures++;
 	pthread_mutex_unlock(&s->lock);
-	engine_add_tokens(rc->e, used);
-	engine_add_reasoning_tokens(rc->e, call->reasoning_tokens);
+	host_add_tokens(rc->host, used);
+	host_add_reasoning_tokens(rc->host, call->reasoning_tokens);
 	if (call->error[0])
 		run_log(rc, "llm: %s (%s): %s", slot, model->spec, call->error);
 	return 0;
@@ -291,7 +303,7 @@ static bool reuse_duplicate(struct search *s, const struct cand_row *c, int64_t 
                             double *spread)
 {
 	struct run_ctx *rc = s->rc;
-	struct store *w = engine_writer(rc->e);
+	struct store *w = rc->host->writer;
 	int64_t orig;
 	if (!rc->cfg.reuse_duplicates || !c->code_hash ||
 	    store_cand_by_hash(w, rc->rid, c->code_hash, c->num, &orig))
@@ -301,7 +313,7 @@ static bool reuse_duplicate(struct search *s, const struct cand_row *c, int64_t 
 	for (int i = 0; ; i++) {
 		if (store_cand_get(w, rc->rid, orig, &o))
 			return false;
-		if (strcmp(o.outcome, "pending"))
+		if (ac_outcome_parse(o.outcome) != AC_PENDING)
 			break;
 		cand_row_clear(&o);
 		if (run_cancelled(rc) || i > 36000)
@@ -337,7 +349,7 @@ static bool reuse_duplicate(struct search *s, const struct cand_row *c, int64_t 
 		else
 			run_log(rc, "candidate %lld: same code as #%lld: %s (reused: not built or "
 			        "timed again)", (long long)c->num, (long long)orig, o.outcome);
-		engine_touch(rc->e, rc->kid);
+		host_touch(rc->host, rc->kid);
 		*t = r.outcome == AC_OK ? r.time_ns : 0;
 		*spread = r.spread;
 		pthread_mutex_lock(&s->lock);
@@ -355,11 +367,11 @@ static int settle(struct search *s, int64_t num)
 {
 	struct run_ctx *rc = s->rc;
 	struct cand_row c;
-	int err = store_cand_get(engine_writer(rc->e), rc->rid, num, &c);
+	int err = store_cand_get(rc->host->writer, rc->rid, num, &c);
 	if (err)
 		return err;
-	bool pending = !strcmp(c.outcome, "pending");
-	int64_t t = !strcmp(c.outcome, "ok") ? c.time_ns : 0;
+	bool pending = ac_outcome_parse(c.outcome) == AC_PENDING;
+	int64_t t = ac_outcome_parse(c.outcome) == AC_OK ? c.time_ns : 0;
 	double spread = c.spread;
 	if (pending && reuse_duplicate(s, &c, &t, &spread))
 		pending = false;
@@ -377,23 +389,32 @@ static int settle(struct search *s, int64_t num)
 	}
 	if (t > 0)
 		run_offer_best(rc, num, t, spread);
-	search_status(s, "searching");
+	search_status(s);
 	return 0;
+}
+
+/* Whether the strings every new candidate's row has were all copied
+ * (strdup may fail). */
+static bool row_complete(const struct cand_row *c)
+{
+	return c->origin && c->model && c->slot && c->plan_prompt && c->plan && c->source;
 }
 
 /* Stores a candidate that failed before evaluation (LLM error, no code). */
 static int add_failed(struct search *s, struct cand_row *c, const char *why)
 {
-	c->outcome = strdup("failed");
+	c->outcome = strdup(ac_outcome_name(AC_FAILED));
 	c->message = strdup(why);
 	if (!c->source)
 		c->source = strdup("");
+	if (!c->outcome || !c->message || !row_complete(c))
+		return -ENOMEM;
 	int err = run_add_candidate(s->rc, c);
 	if (!err) {
 		struct ac_result r = {.outcome = AC_FAILED};
 		ac_result_set_message(&r, "%s", why);
 		ac_result_logf(&r, "%s\n", why);
-		store_cand_set_result(engine_writer(s->rc->e), s->rc->rid, c->num, &r, now_ns());
+		store_cand_set_result(s->rc->host->writer, s->rc->rid, c->num, &r, now_ns());
 		ac_result_clear(&r);
 		run_log(s->rc, "candidate %lld: failed: %s", (long long)c->num, why);
 	}
@@ -449,7 +470,7 @@ static int parent_ctx(struct search *s, const struct slot_task *task, struct pro
 	struct cand_row p;
 	int64_t parent = task->parent;
 	memset(own, 0, sizeof(*own));
-	int err = store_cand_get(engine_writer(rc->e), rc->rid, parent, &p);
+	int err = store_cand_get(rc->host->writer, rc->rid, parent, &p);
 	if (err)
 		return err;
 	own->code = p.source;
@@ -459,7 +480,7 @@ static int parent_ctx(struct search *s, const struct slot_task *task, struct pro
 	memset(ctx, 0, sizeof(*ctx));
 	if (task->partner > 0) {
 		struct cand_row o;
-		if (store_cand_get(engine_writer(rc->e), rc->rid, task->partner, &o) == 0) {
+		if (store_cand_get(rc->host->writer, rc->rid, task->partner, &o) == 0) {
 			own->other_code = o.source;
 			own->other_plan = o.plan;
 			o.source = o.plan = NULL;
@@ -531,7 +552,7 @@ static int64_t implement(struct search *s, const struct slot_task *t, const char
 {
 	struct run_ctx *rc = s->rc;
 	int64_t num;
-	if (store_cand_by_slot(engine_writer(rc->e), rc->rid, slot, &num) == 0) {
+	if (store_cand_by_slot(rc->host->writer, rc->rid, slot, &num) == 0) {
 		/* done before a restart: just make sure it was evaluated */
 		if (settle(s, num) == 0)
 			add_child(s, num);
@@ -579,7 +600,8 @@ static int64_t implement(struct search *s, const struct slot_task *t, const char
 		} else {
 			c.source = code;
 			set_hash(s, &c);
-			if (run_add_candidate(rc, &c) == 0) {
+			if (row_complete(&c) && c.option && c.code_prompt &&
+			    run_add_candidate(rc, &c) == 0) {
 				result = c.num;
 				if (settle(s, c.num) == 0)
 					add_child(s, c.num);
@@ -600,9 +622,10 @@ static void maybe_repair(struct search *s, const struct slot_task *t, const char
 	if (!rc->cfg.reimplement_failed || num < 0 || run_cancelled(rc))
 		return;
 	struct cand_row c;
-	if (store_cand_get(engine_writer(rc->e), rc->rid, num, &c))
+	if (store_cand_get(rc->host->writer, rc->rid, num, &c))
 		return;
-	bool failed = strcmp(c.outcome, "ok") && strcmp(c.outcome, "pending") && c.source[0];
+	enum ac_outcome o = ac_outcome_parse(c.outcome);
+	bool failed = o != AC_OK && o != AC_PENDING && c.source[0];
 	if (failed) {
 		char rslot[200];
 		snprintf(rslot, sizeof(rslot), "%s/repair", slot);
@@ -712,7 +735,7 @@ static void plan_task(void *arg, int i)
 	int64_t existing;
 	char slot0[160];
 	snprintf(slot0, sizeof(slot0), "%s/impl0", pslot);
-	bool resumed = store_cand_by_slot(engine_writer(rc->e), rc->rid, slot0, &existing) == 0;
+	bool resumed = store_cand_by_slot(rc->host->writer, rc->rid, slot0, &existing) == 0;
 	if (!resumed && (tokens_spent(s) || run_cancelled(rc))) {
 		free(prompt);
 		free(parent_code);
@@ -728,7 +751,7 @@ static void plan_task(void *arg, int i)
 	}
 	if (plan_call.error[0]) {
 		int64_t num;
-		if (store_cand_by_slot(engine_writer(rc->e), rc->rid, pslot, &num) != 0 && take_candidate(s)) {
+		if (store_cand_by_slot(rc->host->writer, rc->rid, pslot, &num) != 0 && take_candidate(s)) {
 			struct cand_row c = {0};
 			c.num = -1;
 			c.parent = t->parent;
@@ -769,25 +792,6 @@ static void plan_task(void *arg, int i)
 
 /* ---- the beam ---- */
 
-struct pool_entry {
-	int64_t num;
-	int64_t parent;
-	int64_t time_ns;
-	bool incumbent;
-	const char *plan;
-	const char *source_key;   /* for distinctness */
-};
-
-static int by_time(const void *a, const void *b)
-{
-	const struct pool_entry *x = a, *y = b;
-	if (x->time_ns != y->time_ns)
-		return x->time_ns < y->time_ns ? -1 : 1;
-	if (x->incumbent != y->incumbent)
-		return x->incumbent ? -1 : 1;
-	return x->num < y->num ? -1 : (x->num > y->num);
-}
-
 static bool in_list(const int64_t *v, int n, int64_t x)
 {
 	for (int i = 0; i < n; i++)
@@ -796,40 +800,34 @@ static bool in_list(const int64_t *v, int n, int64_t x)
 	return false;
 }
 
-/* Applies the beam rule to beam ∪ children ∪ {input}. */
+/* Applies the beam rule (beam.c) to beam ∪ children ∪ {input}. */
 static void next_beam(struct search *s)
 {
 	struct run_ctx *rc = s->rc;
 	struct cand_row *rows;
 	int n;
-	if (store_cand_list(engine_writer(rc->e), rc->rid, &rows, &n))
+	if (store_cand_list(rc->host->writer, rc->rid, &rows, &n))
 		return;
-	struct cand_row full;
-	struct pool_entry *pool = calloc((size_t)n + 1, sizeof(*pool));
+	struct beam_cand *pool = calloc((size_t)n + 1, sizeof(*pool));
 	char **sources = calloc((size_t)n + 1, sizeof(*sources));
 	int np = 0;
 	for (int i = 0; pool && sources && i < n; i++) {
 		const struct cand_row *c = &rows[i];
 		bool incumbent = in_list(s->beam, s->nbeam, c->num) || c->num == 0;
 		bool child = in_list(s->children, s->nchildren, c->num);
-		if ((!incumbent && !child) || strcmp(c->outcome, "ok") || c->time_ns <= 0)
+		if ((!incumbent && !child) || ac_outcome_parse(c->outcome) != AC_OK || c->time_ns <= 0)
 			continue;
-		if (child && !incumbent) {
-			/* a child must not be slower than its parent (10% slack early) */
-			const struct cand_row *p = NULL;
-			for (int j = 0; j < n; j++)
-				if (rows[j].num == c->parent)
-					p = &rows[j];
-			double slack = s->iteration <= 2 ? 1.10 : 1.0;
-			if (p && !strcmp(p->outcome, "ok") && (double)c->time_ns > slack * (double)p->time_ns)
-				continue;
-		}
+		int64_t parent_time = 0;
+		for (int j = 0; j < n; j++)
+			if (rows[j].num == c->parent && ac_outcome_parse(rows[j].outcome) == AC_OK)
+				parent_time = rows[j].time_ns;
 		/* distinct by the normalized code's hash: a copy that differs in
 		 * comments only must not take a second place in the beam */
 		if (c->code_hash && c->code_hash[0]) {
 			sources[np] = strdup(c->code_hash);
 		} else {
-			if (store_cand_get(engine_writer(rc->e), rc->rid, c->num, &full))
+			struct cand_row full;
+			if (store_cand_get(rc->host->writer, rc->rid, c->num, &full))
 				continue;
 			sources[np] = full.source;
 			full.source = NULL;
@@ -837,37 +835,26 @@ static void next_beam(struct search *s)
 		}
 		if (!sources[np])
 			continue;
-		pool[np].num = c->num;
-		pool[np].parent = c->parent;
-		pool[np].time_ns = c->time_ns;
-		pool[np].incumbent = incumbent;
-		pool[np].plan = c->plan;
-		pool[np].source_key = sources[np];
+		pool[np] = (struct beam_cand){
+			.num = c->num,
+			.parent = c->parent,
+			.time_ns = c->time_ns,
+			.parent_time_ns = parent_time,
+			.incumbent = incumbent,
+			.child = child,
+			.plan = c->plan ? c->plan : "",
+			.key = sources[np],
+		};
 		np++;
 	}
-	qsort(pool, (size_t)np, sizeof(*pool), by_time);
 	int64_t *beam = calloc((size_t)rc->cfg.beam + 1, sizeof(*beam));
-	int nb = 0;
-	for (int i = 0; beam && i < np && nb < rc->cfg.beam; i++) {
-		bool dup = false;
-		for (int j = 0; j < i && !dup; j++) {
-			bool chosen = in_list(beam, nb, pool[j].num);
-			if (!chosen)
-				continue;
-			/* distinct code; a plan text once per parent */
-			dup = !strcmp(pool[j].source_key, pool[i].source_key) ||
-			      (!pool[i].incumbent && !pool[j].incumbent &&
-			       pool[j].parent == pool[i].parent && !strcmp(pool[j].plan, pool[i].plan));
-		}
-		if (!dup)
-			beam[nb++] = pool[i].num;
-	}
-	if (beam && nb > 0) {
+	int nb = pool && beam ? beam_choose(pool, np, rc->cfg.beam, s->iteration, beam) : 0;
+	if (nb > 0) {
 		free(s->beam);
 		s->beam = beam;
 		s->nbeam = nb;
 		for (int i = 0; i < nb; i++)
-			store_cand_set_beam(engine_writer(rc->e), rc->rid, beam[i], s->iteration);
+			store_cand_set_beam(rc->host->writer, rc->rid, beam[i], s->iteration);
 	} else {
 		free(beam);
 	}
@@ -894,7 +881,7 @@ static void restore_beam(struct search *s)
 		return;
 	struct cand_row *rows;
 	int n;
-	if (store_cand_list(engine_writer(rc->e), rc->rid, &rows, &n))
+	if (store_cand_list(rc->host->writer, rc->rid, &rows, &n))
 		return;
 	int64_t *b = calloc((size_t)n + 1, sizeof(*b));
 	int nb = 0;
@@ -933,7 +920,7 @@ static void cost_words(const struct search *s, char *buf, size_t len)
 		buf[0] = '\0';
 }
 
-static void search_status(struct search *s, const char *state)
+static void search_status(struct search *s)
 {
 	struct run_ctx *rc = s->rc;
 	pthread_mutex_lock(&s->lock);
@@ -942,7 +929,7 @@ static void search_status(struct search *s, const char *state)
 	reasoning_words(s, reasoning, sizeof(reasoning));
 	char cost[96];
 	cost_words(s, cost, sizeof(cost));
-	run_progress(rc, state, "searching %d/%d: %d candidates, best %.2fx (#%lld), %ld tokens%s%s",
+	run_progress(rc, RS_SEARCHING, "searching %d/%d: %d candidates, best %.2fx (#%lld), %ld tokens%s%s",
 	             s->iteration, rc->cfg.iterations, s->candidates, sp,
 	             (long long)rc->best_num, rc->tokens, reasoning, cost);
 	pthread_mutex_unlock(&s->lock);
@@ -955,7 +942,7 @@ static void fill_gpu(struct run_ctx *rc, char **notes)
 	char *at = *notes ? strstr(*notes, "{{gpu}}") : NULL;
 	if (!at)
 		return;
-	char *targets = engine_targets_text(rc->e);
+	char *targets = rc->host->targets_text(rc->host->arg);
 	char line[512] = "unknown (the target's probe has not finished)";
 	char key[64];
 	snprintf(key, sizeof(key), "%s: ", rc->target->name);
@@ -985,7 +972,7 @@ static int load_prices(struct search *s, char *err, size_t errlen)
 	if (e)
 		return e;
 	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/prices.json", engine_options(rc->e)->state_dir);
+	snprintf(path, sizeof(path), "%s/prices.json", rc->host->state_dir);
 	char *text = NULL;
 	size_t len = 0;
 	if (read_file(path, &text, &len) == 0) {
@@ -1016,7 +1003,7 @@ static int load_prices(struct search *s, char *err, size_t errlen)
 static int model_settings(struct search *s, char *err, size_t errlen)
 {
 	struct run_ctx *rc = s->rc;
-	const struct engine_opts *o = engine_options(rc->e);
+	const struct run_host *o = rc->host;
 	const char *effort = rc->cfg.reasoning_effort ? rc->cfg.reasoning_effort
 	                                              : o->reasoning_effort;
 	s->thinking_budget = rc->cfg.thinking_budget > 0 ? rc->cfg.thinking_budget
@@ -1030,9 +1017,9 @@ static int model_settings(struct search *s, char *err, size_t errlen)
 	long calls, tokens, reasoning = 0;
 	int64_t wall;
 	/* a resumed run goes on counting from what its stored calls spent */
-	store_call_totals(engine_writer(rc->e), rc->rid, &calls, &tokens, &wall, &reasoning);
+	store_call_totals(rc->host->writer, rc->rid, &calls, &tokens, &wall, &reasoning);
 	s->reasoning_tokens = reasoning;
-	store_call_cost(engine_writer(rc->e), rc->rid, &s->spent);
+	store_call_cost(rc->host->writer, rc->rid, &s->spent);
 	return load_prices(s, err, errlen);
 }
 
@@ -1042,12 +1029,12 @@ static void input_hash(struct search *s)
 {
 	struct run_ctx *rc = s->rc;
 	struct cand_row c;
-	if (store_cand_get(engine_writer(rc->e), rc->rid, 0, &c))
+	if (store_cand_get(rc->host->writer, rc->rid, 0, &c))
 		return;
 	if (!c.code_hash[0]) {
 		char h[32];
 		if (codehash(c.source, rc->row.input_name, h, sizeof(h)) == 0)
-			store_cand_set_hash(engine_writer(rc->e), rc->rid, 0, h);
+			store_cand_set_hash(rc->host->writer, rc->rid, 0, h);
 	}
 	cand_row_clear(&c);
 }
@@ -1091,8 +1078,8 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 	if (!rc_)
 		rc_ = model_settings(&s, err, sizeof(err));
 	if (rc_) {
-		run_status(rc, "failed", "failed: %s", err);
-		store_run_set_state(engine_writer(rc->e), rc->rid, "failed", true);
+		run_status(rc, RS_FAILED, "failed: %s", err);
+		run_set_state(rc, RS_FAILED);
 		free_models(s.models, s.nmodels);
 		free_models(s.code_models, s.ncode);
 		cost_table_clear(&s.prices);
@@ -1103,18 +1090,18 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 	char name[300];
 	const char *menu_name = rc->cfg.menu ? rc->cfg.menu : rc->target->name;
 	snprintf(name, sizeof(name), "%s.menu", menu_name);
-	char *menu_text = menus_read(engine_writer(rc->e), name);
+	char *menu_text = menus_read(rc->host->writer, name);
 	menu_parse(menu_text ? menu_text : "", &s.menu);
 	free(menu_text);
 	if (!s.menu.count)
 		run_log(rc, "search: no menu %s (set \"menu\" in config.json); plans choose freely",
 		        name);
 	snprintf(name, sizeof(name), "%s.md", menu_name);
-	s.notes = menus_read(engine_writer(rc->e), name);
+	s.notes = menus_read(rc->host->writer, name);
 	fill_gpu(rc, &s.notes);
 	if (rc->cfg.examples_max_bytes > 0) {
 		int shown = 0, left = 0;
-		s.examples = examples_read(engine_writer(rc->e), menu_name, rc->cfg.examples_max_bytes,
+		s.examples = examples_read(rc->host->writer, menu_name, rc->cfg.examples_max_bytes,
 		                           &shown, &left);
 		if (shown || left)
 			run_log(rc, "search: %d examples from menus/%s.examples/ in the prompts%s", shown,
@@ -1135,7 +1122,7 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 	for (s.iteration = rc->row.iteration + 1; s.iteration <= rc->cfg.iterations; s.iteration++) {
 		if (run_cancelled(&*rc) || s.out_of_tokens || s.out_of_candidates || s.out_of_money)
 			break;
-		search_status(&s, "searching");
+		search_status(&s);
 		run_log(rc, "iteration %d/%d: %d parents in the beam", s.iteration,
 		        rc->cfg.iterations, s.nbeam);
 		int ntasks = s.nbeam * rc->cfg.plans;
@@ -1159,8 +1146,8 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 		if (run_cancelled(rc))
 			break;
 		next_beam(&s);
-		store_run_set_progress(engine_writer(rc->e), rc->rid, s.iteration, rc->tokens);
-		search_status(&s, "searching");
+		store_run_set_progress(rc->host->writer, rc->rid, s.iteration, rc->tokens);
+		search_status(&s);
 		if (rc->best_time_ns < last_best) {
 			last_best = rc->best_time_ns;
 			stale = 0;
@@ -1177,7 +1164,7 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 	if (!run_cancelled(rc) && rc->cfg.tune)
 		tune_beam(rc, s.beam, s.nbeam);
 	if (!run_cancelled(rc))
-		run_finalists(rc, "searching");
+		run_finalists(rc, RS_SEARCHING);
 	int result = run_cancelled(rc) ? -ECANCELED : 0;
 	if (!result) {
 		char best[300];
@@ -1198,11 +1185,11 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 		pthread_mutex_unlock(&s.lock);
 		if (s.out_of_money)
 			cost[0] = '\0';
-		run_status(rc, "done", "done: %d iterations, %d candidates, %s, %ld tokens%s%s%s",
+		run_status(rc, RS_DONE, "done: %d iterations, %d candidates, %s, %ld tokens%s%s%s",
 		           done_iters > rc->cfg.iterations ? rc->cfg.iterations : done_iters,
 		           s.candidates, best, rc->tokens, reasoning, cost, why);
 	}
-	store_run_set_progress(engine_writer(rc->e), rc->rid, done_iters, rc->tokens);
+	store_run_set_progress(rc->host->writer, rc->rid, done_iters, rc->tokens);
 	menu_clear(&s.menu);
 	free(s.examples);
 	cost_table_clear(&s.prices);
@@ -1228,7 +1215,7 @@ static bool has_knobs(const char *src)
 
 int search_phase(struct run_ctx *rc)
 {
-	char *const *models = rc->cfg.models ? rc->cfg.models : engine_models(rc->e);
+	char *const *models = rc->cfg.models ? rc->cfg.models : rc->host->models;
 	char *const *code_models = rc->cfg.code_models ? rc->cfg.code_models : models;
 	bool have_models = strv_len(models) > 0;
 	const char *strategy = rc->cfg.strategy ? rc->cfg.strategy : "auto";
@@ -1240,22 +1227,22 @@ int search_phase(struct run_ctx *rc)
 		char d[32];
 		fmt_duration(rc->input_time_ns, d, sizeof(d));
 		if (!strcmp(strategy, "tune"))
-			run_status(rc, "done", "done: baseline %s; strategy \"tune\" but the input has no "
+			run_status(rc, RS_DONE, "done: baseline %s; strategy \"tune\" but the input has no "
 			           "knobs (#define NAME VALUE // autocomp-tune: V1 V2 ...)", d);
 		else
-			run_status(rc, "done", "done: baseline %s; nothing to search: no model configured "
+			run_status(rc, RS_DONE, "done: baseline %s; nothing to search: no model configured "
 			           "(set \"models\" in config.json, -o models=... or AUTOCOMP_MODELS) and "
 			           "no knobs in the input (#define NAME VALUE // autocomp-tune: V1 V2 ...)", d);
 		return 0;
 	}
 	if (!have_models) {
-		run_status(rc, "failed", "failed: strategy \"llm\" needs a model (set \"models\" in "
+		run_status(rc, RS_FAILED, "failed: strategy \"llm\" needs a model (set \"models\" in "
 		           "config.json, -o models=... or AUTOCOMP_MODELS)");
-		store_run_set_state(engine_writer(rc->e), rc->rid, "failed", true);
+		run_set_state(rc, RS_FAILED);
 		return -EINVAL;
 	}
 	if (rc->cfg.iterations == 0) {
-		run_status(rc, "done", "done: iterations is 0: baseline only");
+		run_status(rc, RS_DONE, "done: iterations is 0: baseline only");
 		return 0;
 	}
 	return llm_search(rc, models, code_models);

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine.h"
+#include "engine/host.h"
 #include "engine/config.h"
 #include "engine/knob.h"
 #include "engine/reuse.h"
@@ -91,7 +91,7 @@ static void eval_point(void *arg, int i)
 		size_t done = b->done_before + (size_t)atomic_fetch_add(&b->finished, 1) + 1;
 		double sp = rc->best_time_ns > 0 ? (double)rc->input_time_ns / rc->best_time_ns : 1;
 		if (!run_cancelled(rc))
-			run_progress(rc, "tuning", "tuning #%lld: %zu/%d points, best %.2fx (#%lld)",
+			run_progress(rc, RS_TUNING, "tuning #%lld: %zu/%d points, best %.2fx (#%lld)",
 			             (long long)b->parent, done, b->budget, sp,
 			             (long long)rc->best_num);
 	}
@@ -108,16 +108,16 @@ static int replay_points(struct run_ctx *rc, int64_t num, const struct knob_set 
 	int n, kept = 0;
 	int *choice = calloc((size_t)ks->count, sizeof(int));
 	*best_ns = 0;
-	if (!choice || store_cand_list(engine_writer(rc->e), rc->rid, &rows, &n)) {
+	if (!choice || store_cand_list(rc->host->writer, rc->rid, &rows, &n)) {
 		free(choice);
 		return 0;
 	}
 	for (int i = 0; i < n; i++) {
 		if (rows[i].parent != num || strcmp(rows[i].origin, "tune") ||
-		    !strcmp(rows[i].outcome, "pending"))
+		    ac_outcome_parse(rows[i].outcome) == AC_PENDING)
 			continue;
 		struct cand_row c;
-		if (store_cand_get(engine_writer(rc->e), rc->rid, rows[i].num, &c))
+		if (store_cand_get(rc->host->writer, rc->rid, rows[i].num, &c))
 			continue;
 		struct knob_set pk;
 		char err[200];
@@ -128,7 +128,7 @@ static int replay_points(struct run_ctx *rc, int64_t num, const struct knob_set 
 				valid = valid && choice[k] >= 0;
 			}
 			if (valid) {
-				bool ok = !strcmp(c.outcome, "ok") && c.time_ns > 0;
+				bool ok = ac_outcome_parse(c.outcome) == AC_OK && c.time_ns > 0;
 				tuner_report(t, choice, ok ? c.time_ns : -1);
 				if (ok && (*best_ns == 0 || c.time_ns < *best_ns))
 					*best_ns = c.time_ns;
@@ -148,10 +148,10 @@ static int stored_evaluated(struct run_ctx *rc)
 {
 	struct cand_row *rows;
 	int n, done = 0;
-	if (store_cand_list(engine_writer(rc->e), rc->rid, &rows, &n))
+	if (store_cand_list(rc->host->writer, rc->rid, &rows, &n))
 		return 0;
 	for (int i = 0; i < n; i++)
-		done += strcmp(rows[i].outcome, "pending") != 0;
+		done += ac_outcome_parse(rows[i].outcome) != AC_PENDING;
 	cand_rows_free(rows, n);
 	return done;
 }
@@ -164,13 +164,14 @@ int tune_candidate(struct run_ctx *rc, int64_t num, int budget)
 int tune_candidate_from(struct run_ctx *rc, int64_t num, int budget, char *const *steps)
 {
 	struct cand_row c;
-	if (store_cand_get(engine_writer(rc->e), rc->rid, num, &c))
+	if (store_cand_get(rc->host->writer, rc->rid, num, &c))
 		return 0;
 	struct knob_set ks;
 	char err[300];
 	int evaluated = 0;
-	if (strcmp(c.outcome, "ok") || knob_parse(c.source, &ks, err, sizeof(err)) || ks.count == 0) {
-		if (err[0] && strcmp(c.outcome, "pending"))
+	if (ac_outcome_parse(c.outcome) != AC_OK || knob_parse(c.source, &ks, err, sizeof(err)) ||
+	    ks.count == 0) {
+		if (err[0] && ac_outcome_parse(c.outcome) != AC_PENDING)
 			run_log(rc, "tune: #%lld: %s", (long long)num, err);
 		cand_row_clear(&c);
 		return 0;
@@ -243,7 +244,7 @@ int tune_candidate_from(struct run_ctx *rc, int64_t num, int budget, char *const
 				             times[i] > 0 ? times[i] : -1);
 			evaluated += n;
 			double sp = rc->best_time_ns > 0 ? (double)rc->input_time_ns / rc->best_time_ns : 1;
-			run_progress(rc, "tuning", "tuning #%lld: %zu/%d points, best %.2fx (#%lld)",
+			run_progress(rc, RS_TUNING, "tuning #%lld: %zu/%d points, best %.2fx (#%lld)",
 			             (long long)num, tuner_evaluated(t), budget, sp, (long long)rc->best_num);
 		}
 	}
@@ -262,7 +263,7 @@ static bool tuned_before(struct run_ctx *rc, int64_t num)
 	struct cand_row *rows;
 	int n;
 	bool yes = false;
-	if (store_cand_list(engine_writer(rc->e), rc->rid, &rows, &n))
+	if (store_cand_list(rc->host->writer, rc->rid, &rows, &n))
 		return false;
 	for (int i = 0; i < n && !yes; i++)
 		yes = rows[i].parent == num && !strcmp(rows[i].origin, "tune");
@@ -285,7 +286,7 @@ int tune_phase(struct run_ctx *rc)
 	/* resumed: pending points left by a killed daemon are evaluated first */
 	int64_t *pending;
 	int np;
-	if (store_cand_pending(engine_writer(rc->e), rc->rid, &pending, &np) == 0) {
+	if (store_cand_pending(rc->host->writer, rc->rid, &pending, &np) == 0) {
 		for (int i = 0; i < np && !run_cancelled(rc); i++) {
 			struct ac_result r;
 			if (run_evaluate(rc, pending[i], &r) == 0 && r.outcome == AC_OK)
@@ -295,8 +296,8 @@ int tune_phase(struct run_ctx *rc)
 		free(pending);
 	}
 	/* the run's state says tuning too (metrics.json shows both) */
-	store_run_set_state(engine_writer(rc->e), rc->rid, "tuning", false);
-	run_status(rc, "tuning", "tuning: searching the input's knobs (no model; at most %d points)",
+	run_set_state(rc, RS_TUNING);
+	run_status(rc, RS_TUNING, "tuning: searching the input's knobs (no model; at most %d points)",
 	           budget);
 	char **steps = NULL;
 	int nsteps = reuse_steps(rc, &steps);
@@ -305,11 +306,11 @@ int tune_phase(struct run_ctx *rc)
 	if (got < 0 || run_cancelled(rc))
 		return -ECANCELED;
 	/* re-time the fastest few so noise cannot crown a winner */
-	run_finalists(rc, "tuning");
+	run_finalists(rc, RS_TUNING);
 	if (run_cancelled(rc))
 		return -ECANCELED;
 	char best[300];
 	run_best_words(rc, best, sizeof(best));
-	run_status(rc, "done", "done: tuned %d points, %s", got, best);
+	run_status(rc, RS_DONE, "done: tuned %d points, %s", got, best);
 	return 0;
 }

@@ -234,11 +234,6 @@ int remove_tree(const char *path)
 	return rc;
 }
 
-char *xstrdup(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 bool kernel_name_valid(const char *name)
 {
 	size_t n = strlen(name);

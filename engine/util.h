@@ -51,9 +51,6 @@ int mkdir_p(const char *path, int mode);
 /* rm -rf of a directory tree we own; 0 or -errno (best effort). */
 int remove_tree(const char *path);
 
-/* strdup that returns NULL for NULL. */
-char *xstrdup(const char *s);
-
 /* A kernel name: 1..64 chars of [A-Za-z0-9._+-], not starting with '.' */
 bool kernel_name_valid(const char *name);
 

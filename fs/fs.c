@@ -32,6 +32,8 @@
 #include <unistd.h>
 
 #include "engine/config.h"
+#include "engine/menus.h"
+#include "engine/state.h"
 #include "engine/util.h"
 #include "fs/inval.h"
 #include "fs/path.h"
@@ -201,7 +203,7 @@ static int menu_dir_count(struct fs_ctx *c, const char *dir)
 /* The shipped menu file path for name. */
 static void shipped_path(const char *name, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%s", engine_menus_dir(), name);
+	snprintf(buf, len, "%s/%s", menus_dir(), name);
 }
 
 static int render_root(struct fs_ctx *c, enum node_type t, struct blob **out)
@@ -435,7 +437,7 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 			snprintf(dir, sizeof(dir), "%.*s", (int)dl, rows[i].name);
 			fill(buf, dir, NULL, 0, 0);
 		}
-		DIR *d = opendir(engine_menus_dir());
+		DIR *d = opendir(menus_dir());
 		struct dirent *de;
 		while (d && (de = readdir(d))) {
 			if (de->d_name[0] == '.')
@@ -730,8 +732,7 @@ static void refused_in_status(struct fs_ctx *c, int64_t kid, const char *err)
 	struct kernel_row k;
 	struct store *w = engine_writer(c->e);
 	if (store_kernel_get(w, kid, &k) == 0 &&
-	    (!strcmp(k.state, "waiting") || !strcmp(k.state, "done") ||
-	     !strcmp(k.state, "failed") || !strcmp(k.state, "stopped"))) {
+	    run_state_parse(k.state) >= 0 && run_state_idle(run_state_parse(k.state))) {
 		char line[1024];
 		const char *old = k.status[0] ? k.status : k.state;
 		const char *prev = strstr(old, mark);

@@ -1,0 +1,89 @@
+/*
+ * engine_int.h - the engine's memory, shared by the facade the mount calls
+ * (engine.c) and the scheduler that starts and reaps runs (sched.c).
+ *
+ * Internal to those two files. Nothing a run does reaches this: a run sees
+ * its struct run_ctx and, through it, the struct run_host (host.h).
+ *
+ * Locking: e->lock guards kernels[], every struct kernel's fields but
+ * version, and e->stopping; e->wake wakes the scheduler. The store is the
+ * truth; this keeps only what threads need to coordinate.
+ */
+#ifndef AC_ENGINE_INT_H
+#define AC_ENGINE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "engine/host.h"
+#include "engine/state.h"
+#include "targets/target.h"
+
+struct run_ctx;
+
+struct kernel {
+	int64_t id;
+	char name[80];
+	atomic_uint_fast64_t version;
+	int64_t due_mono_ns;        /* debounce deadline, 0 if nothing pending */
+	int64_t resume_rid;         /* start this stored run instead of a new one */
+	struct run_ctx *run;        /* the active run, NULL if none */
+	struct engine *engine;      /* for the run's thread */
+	pthread_t thread;
+	atomic_bool thread_done;    /* the driver returned; join it */
+	bool deleted;
+};
+
+struct engine {
+	struct engine_opts opts;
+	char state_dir[2048];
+	char scratch_dir[2048 + 16]; /* builds and runs happen under here */
+	bool scratch_own;            /* scratch_dir is ours to remove at exit */
+	int lock_fd;
+	char **models;
+	int64_t debounce_ns;
+	struct run_host host;        /* what every run is lent (host.h) */
+
+	pthread_mutex_t lock;        /* kernels[], k->run, k->due */
+	pthread_cond_t wake;
+	struct kernel **kernels;
+	int nkernels;
+	atomic_uint_fast64_t version;
+
+	pthread_t scheduler;
+	bool started;
+	bool stopping;
+
+	char state_id[20];           /* this state directory's identity (STATE/id) */
+	char incarnation[12];        /* this daemon's, among those of the state dir */
+
+	pthread_mutex_t targets_lock;
+	char *targets_text;
+	pthread_t prober;
+	bool prober_started;
+};
+
+/* The live kernel with this id, or NULL. Call with e->lock held. */
+struct kernel *engine_find_kernel(struct engine *e, int64_t kid);
+
+/* Sets kernel kid's status line (state word first) and logs it. */
+void engine_set_status(struct engine *e, int64_t kid, enum run_state state, const char *line);
+
+/* The target a kernel's files imply when config.json names neither a
+ * target nor an input. */
+const struct ac_target *engine_implied_target(const struct file_row *files, int n);
+
+/* sched.c: starts the scheduler thread after marking the runs a previous
+ * daemon left unfinished for resumption; stops it and joins every run
+ * (their stored state unchanged). */
+int sched_start(struct engine *e);
+void sched_stop(struct engine *e);
+
+/* Asks kernel k's active run to stop for reason (enum run_cancel). Call
+ * with e->lock held; the scheduler joins it. */
+void sched_cancel_locked(struct kernel *k, int reason);
+
+#endif

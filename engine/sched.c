@@ -1,0 +1,282 @@
+/*
+ * sched.c - the scheduler: when a kernel's run starts, and its thread.
+ *
+ * One thread waits for a kernel's files to be quiet for the debounce time
+ * (engine_file_changed sets the deadline), snapshots them into a new run
+ * (or resumes a stored one: ctl start, a daemon's restart, a full disk
+ * that has room again), starts the run's thread and joins it when the
+ * driver returns. A new input while a run goes on supersedes it: the run
+ * is asked to stop, and the new one starts on a later pass.
+ *
+ * What this file does not do: evaluate anything (driver.c, run.c) or
+ * answer the mount (engine.c).
+ */
+#include "engine/engine_int.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/config.h"
+#include "engine/driver.h"
+#include "engine/run.h"
+
+/* Files a run snapshots: everything but the input, config.json and hidden
+ * or backup files (editor swap files must not go into a build). */
+static bool goes_into_build(const char *name, const char *input_name)
+{
+	if (name[0] == '.' || name[strlen(name) - 1] == '~')
+		return false;
+	if (!strcmp(name, input_name) || !strcmp(name, "config.json"))
+		return false;
+	return true;
+}
+
+/* Creates a new run from the kernel's current files. Returns 0 and the run
+ * id, -EAGAIN when a file is missing (status says which), or -errno. */
+static int create_run(struct engine *e, int64_t kid, int64_t *rid)
+{
+	struct file_row *files;
+	int n;
+	int rc = store_file_list(e->host.writer, kid, true, &files, &n);
+	if (rc)
+		return rc;
+	const char *config = "";
+	size_t config_len = 0;
+	for (int i = 0; i < n; i++)
+		if (!strcmp(files[i].name, "config.json")) {
+			config = files[i].data;
+			config_len = files[i].size;
+		}
+	struct ac_config cfg;
+	char err[512];
+	if (config_parse(config, config_len, &cfg, err, sizeof(err))) {
+		char line[700];
+		snprintf(line, sizeof(line), "failed: %s", err);
+		engine_set_status(e, kid, RS_FAILED, line);
+		file_rows_free(files, n);
+		return -EINVAL;
+	}
+	const struct ac_target *t = cfg.target ? ac_target_find(cfg.target)
+	                          : cfg.input ? ac_target_find("cpu") : engine_implied_target(files, n);
+	const char *input_name = cfg.input ? cfg.input : t->input_name;
+	const char *input = NULL;
+	bool have_harness = t->harness_name == NULL;
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(files[i].name, input_name))
+			input = files[i].data;
+		if (t->harness_name && !strcmp(files[i].name, t->harness_name))
+			have_harness = true;
+	}
+	if (!input || !have_harness) {
+		char line[300];
+		/* without a target in config.json, say how another one is chosen */
+		const char *hint = cfg.target || cfg.input ? ""
+		                   : " (or input.cu for cuda, input.cl for opencl; or set "
+		                     "\"target\" in config.json)";
+		if (!input && !have_harness)
+			snprintf(line, sizeof(line), "waiting: copy %s and %s here%s", input_name,
+			         t->harness_name, hint);
+		else if (!input)
+			snprintf(line, sizeof(line), "waiting: %s is missing%s", input_name, hint);
+		else
+			snprintf(line, sizeof(line), "waiting: %s is missing (the %s target needs a "
+			         "harness)", t->harness_name, t->name);
+		engine_set_status(e, kid, RS_WAITING, line);
+		config_clear(&cfg);
+		file_rows_free(files, n);
+		return -EAGAIN;
+	}
+	struct ac_file *af = calloc((size_t)n + 1, sizeof(*af));
+	size_t naf = 0;
+	for (int i = 0; af && i < n; i++) {
+		if (!goes_into_build(files[i].name, input_name))
+			continue;
+		af[naf].name = files[i].name;
+		af[naf].data = files[i].data;
+		af[naf].size = files[i].size;
+		naf++;
+	}
+	rc = af ? store_run_create(e->host.writer, kid, t->name, input_name, input, config, af, naf,
+	                           rid)
+	        : -ENOMEM;
+	free(af);
+	config_clear(&cfg);
+	file_rows_free(files, n);
+	if (!rc)
+		engine_set_status(e, kid, RS_QUEUED, "queued");
+	return rc;
+}
+
+/* The thread of one run: the driver, then the scheduler's bookkeeping. A
+ * run paused by a full disk is due again in NOSPACE_RETRY_NS. */
+static void *run_thread(void *arg)
+{
+	struct kernel *k = arg;
+	struct engine *e = k->engine;
+	struct run_ctx *rc = k->run;
+	enum run_cancel why = driver_run(rc);
+
+	pthread_mutex_lock(&e->lock);
+	if (why == RUN_NOSPACE && !k->deleted && !e->stopping && !k->due_mono_ns) {
+		k->resume_rid = rc->rid;
+		k->due_mono_ns = mono_ns() + NOSPACE_RETRY_NS;
+	}
+	atomic_store(&k->thread_done, true);
+	pthread_cond_broadcast(&e->wake);
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}
+
+/* Starts a run's thread for run rid of kernel k. Called with e->lock held. */
+static int spawn_driver(struct engine *e, struct kernel *k, int64_t rid)
+{
+	assert(!k->run);
+	struct run_ctx *rc = calloc(1, sizeof(*rc));
+	if (!rc)
+		return -ENOMEM;
+	rc->host = &e->host;
+	rc->kid = k->id;
+	rc->rid = rid;
+	rc->best_num = -1;
+	pthread_mutex_init(&rc->lock, NULL);
+	snprintf(rc->kernel_name, sizeof(rc->kernel_name), "%s", k->name);
+	atomic_store(&rc->cancel, RUN_GO);
+	k->run = rc;
+	k->engine = e;
+	atomic_store(&k->thread_done, false);
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setstacksize(&a, 1 << 20);
+	int r = pthread_create(&k->thread, &a, run_thread, k);
+	pthread_attr_destroy(&a);
+	if (r) {
+		k->run = NULL;
+		pthread_mutex_destroy(&rc->lock);
+		free(rc);
+		return -r;
+	}
+	return 0;
+}
+
+/* Joins a finished driver and frees its context. Called with e->lock held;
+ * drops it while joining. */
+static void reap_locked(struct engine *e, struct kernel *k)
+{
+	struct run_ctx *rc = k->run;
+	pthread_t th = k->thread;
+	pthread_mutex_unlock(&e->lock);
+	pthread_join(th, NULL);
+	pthread_mutex_lock(&e->lock);
+	k->run = NULL;
+	pthread_mutex_destroy(&rc->lock);
+	free(rc);
+}
+
+static void *scheduler_main(void *arg)
+{
+	struct engine *e = arg;
+	pthread_mutex_lock(&e->lock);
+	while (!e->stopping) {
+		int64_t now = mono_ns();
+		int64_t next = now + 200000000; /* poll reaping at least every 200 ms */
+		for (int i = 0; i < e->nkernels && !e->stopping; i++) {
+			struct kernel *k = e->kernels[i];
+			if (k->run && atomic_load(&k->thread_done))
+				reap_locked(e, k);
+			if (k->deleted || !k->due_mono_ns)
+				continue;
+			if (k->due_mono_ns > now) {
+				if (k->due_mono_ns < next)
+					next = k->due_mono_ns;
+				continue;
+			}
+			if (k->run) {
+				/* a new input supersedes the running search: stop it,
+				 * then start on a later pass */
+				if (atomic_load(&k->run->cancel) == RUN_GO)
+					atomic_store(&k->run->cancel, RUN_SUPERSEDED);
+				continue;
+			}
+			k->due_mono_ns = 0;
+			int64_t rid = k->resume_rid;
+			k->resume_rid = 0;
+			int64_t kid = k->id;
+			pthread_mutex_unlock(&e->lock);
+			int rc = 0;
+			if (rid) {
+				store_run_set_state(e->host.writer, rid, run_state_name(RS_QUEUED), false);
+			} else {
+				rc = create_run(e, kid, &rid);
+			}
+			pthread_mutex_lock(&e->lock);
+			if (!rc && !k->deleted && !k->run && !e->stopping)
+				spawn_driver(e, k, rid);
+			/* the array may have grown while unlocked: restart the scan */
+			i = -1;
+			now = mono_ns();
+		}
+		struct timespec ts;
+		int64_t wait = next - mono_ns();
+		if (wait < 1000000)
+			wait = 1000000;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		int64_t abs_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + wait;
+		ts.tv_sec = abs_ns / 1000000000;
+		ts.tv_nsec = abs_ns % 1000000000;
+		pthread_cond_timedwait(&e->wake, &e->lock, &ts);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}
+
+void sched_cancel_locked(struct kernel *k, int reason)
+{
+	if (k->run)
+		atomic_store(&k->run->cancel, reason);
+}
+
+int sched_start(struct engine *e)
+{
+	int64_t *rids = NULL;
+	int n = 0;
+	store_runs_unfinished(e->host.writer, &rids, &n);
+	pthread_mutex_lock(&e->lock);
+	for (int i = 0; i < n; i++) {
+		struct run_row r;
+		if (store_run_get(e->host.writer, rids[i], &r) == 0) {
+			struct kernel *k = engine_find_kernel(e, r.kernel_id);
+			if (k) {
+				k->resume_rid = r.id;
+				k->due_mono_ns = mono_ns();
+			}
+		}
+		run_row_clear(&r);
+	}
+	pthread_mutex_unlock(&e->lock);
+	free(rids);
+	if (pthread_create(&e->scheduler, NULL, scheduler_main, e))
+		return -EAGAIN;
+	return 0;
+}
+
+void sched_stop(struct engine *e)
+{
+	pthread_mutex_lock(&e->lock);
+	e->stopping = true;
+	for (int i = 0; i < e->nkernels; i++)
+		if (e->kernels[i]->run && atomic_load(&e->kernels[i]->run->cancel) == RUN_GO)
+			atomic_store(&e->kernels[i]->run->cancel, RUN_SHUTDOWN);
+	pthread_cond_broadcast(&e->wake);
+	pthread_mutex_unlock(&e->lock);
+	pthread_join(e->scheduler, NULL);
+	pthread_mutex_lock(&e->lock);
+	for (int i = 0; i < e->nkernels; i++)
+		if (e->kernels[i]->run)
+			reap_locked(e, e->kernels[i]);
+	pthread_mutex_unlock(&e->lock);
+}
