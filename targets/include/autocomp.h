@@ -638,6 +638,7 @@ static inline int ac__warming(void)
 
 #ifdef AC_JUDGE
 static inline int ac__j_mid_round(void);
+static inline double ac__j_round_trip_ns(void);
 #endif
 
 static inline int ac__time_more(void)
@@ -751,6 +752,20 @@ static inline int ac__report_write(const char *error)
 		if (median > 0)
 			spread = (ac__quantile(sorted, n, 0.75) - ac__quantile(sorted, n, 0.25)) / median;
 	}
+#ifdef AC_JUDGE
+	/* a call that takes no longer than the round trip to the candidate's
+	 * process cannot be timed through it: no figure rather than a made-up
+	 * one (a floor would read as a huge speedup) */
+	if (correct && ac__s.timed && median * 1e9 < 0.5) {
+		static char why[200];
+
+		snprintf(why, sizeof why, "the timed call is too short to measure: it takes no longer "
+		         "than the noise of the round trip to the candidate's process (%.0f ns); "
+		         "give it more work per call", ac__j_round_trip_ns());
+		error = why;
+		correct = 0;
+	}
+#endif
 	len = (size_t)snprintf(line, sizeof line,
 	                       "{\"correct\":%s,\"time_ns\":%.0f,\"samples\":%d,\"spread\":%.6g,\"message\":\"",
 	                       correct ? "true" : "false", median * 1e9, n, spread);
