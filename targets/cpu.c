@@ -20,11 +20,13 @@
  *     $ cc -O3 -march=native .ac_candidate.o .ac_harness.o .ac_reference.o -o candidate -lm
  *     $ ./candidate        (cpu 1, timeout 60 s)
  */
+#include "targets/argv.h"
 #include "targets/executor.h"
 #include "targets/judge.h"
+#include "targets/refcache.h"
 #include "targets/report.h"
 #include "targets/sandbox.h"
-#include "targets/symcheck.h"
+#include "targets/symbols.h"
 #include "targets/targets.h"
 #include "targets/toolchain.h"
 

@@ -55,10 +55,12 @@
  * side is pinned to; < 0: not pinned). GPUs are found with nvidia-smi, or
  * where it is missing (some containers) from /proc/driver/nvidia/gpus.
  */
+#include "targets/argv.h"
 #include "targets/executor.h"
+#include "targets/refcache.h"
 #include "targets/report.h"
 #include "targets/sandbox.h"
-#include "targets/symcheck.h"
+#include "targets/symbols.h"
 #include "targets/targets.h"
 #include "targets/toolchain.h"
 

@@ -46,7 +46,9 @@
  * which sets the mode whatever the daemon's umask (077): a file left 0600
  * and root's is one the harness cannot read.
  */
+#include "targets/argv.h"
 #include "targets/executor.h"
+#include "targets/fileio.h"
 #include "targets/report.h"
 #include "targets/sandbox.h"
 #include "targets/targets.h"
