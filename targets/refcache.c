@@ -124,6 +124,7 @@ static int lock_run(const char *run_dir, const char *obj_name, const atomic_int 
 	char path[PATH_MAX];
 	int fd;
 
+	assert(obj_name[0] == '.' && obj_name[1]);   /* dot_name() let it in */
 	if ((size_t)snprintf(path, sizeof path, "%s/%s.lock", run_dir, obj_name + 1) >= sizeof path)
 		return -ENAMETOOLONG;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -277,6 +278,7 @@ int ac_toolchain_cached_object(const struct ac_job *job, const struct ac_ref_spe
 	int lock;
 	int rc;
 
+	assert(job != NULL && r != NULL && ok != NULL);
 	*ok = false;
 	if (!spec || !spec->build || !dot_name(spec->obj_name) ||
 	    (spec->src_name && !dot_name(spec->src_name)))

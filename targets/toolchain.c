@@ -72,6 +72,9 @@ int ac_toolchain_write_job(const struct ac_job *job, const char *input_name,
 {
 	int rc;
 
+	assert(job != NULL && input_name != NULL && r != NULL);
+	assert(job->nfiles == 0 || job->files != NULL);
+
 	for (size_t i = 0; i < job->nfiles; i++) {
 		const char *name = job->files[i].name;
 
@@ -109,6 +112,7 @@ static void log_output(struct ac_result *r, const struct ac_proc_result *pr)
 
 	if (n == 0)
 		return;
+	assert(pr->output != NULL);   /* the sandbox never returns output_len without it */
 	ac_result_logf(r, "%.*s%s", (int)n, pr->output,
 	               pr->output[n - 1] == '\n' ? "" : "\n");
 	if (pr->truncated || n < pr->output_len)
