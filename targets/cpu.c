@@ -416,7 +416,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	if (rc < 0 || !ok)
 		return step_failed(job, r, rc, cpu_cc(job->opts), "the worker does not compile");
 
-	rc = compile(job, "input.c", ".ac_candidate.o", r, &ok);
+	rc = compile(job, "input.c", AC_CANDIDATE_OBJ, r, &ok);
 	if (rc < 0 || !ok)
 		return step_failed(job, r, rc, cpu_cc(job->opts), "candidate does not compile");
 	rc = check_candidate(job, r, &ok);
@@ -427,7 +427,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 
 	/* the candidate's process: its object and the function table only */
 	compiler(&a, job, false);
-	ac_argv_add(&a, ".ac_candidate.o");
+	ac_argv_add(&a, AC_CANDIDATE_OBJ);
 	ac_argv_add(&a, ".ac_worker.o");
 	ac_argv_add(&a, "-o");
 	ac_argv_add(&a, "candidate.worker");

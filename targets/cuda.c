@@ -351,7 +351,7 @@ static int find_cudart(const struct cuda_build *b, char *path, size_t len)
 
 	nvcc_cmd(b, &a);
 	ac_argv_add(&a, "--dryrun");
-	ac_argv_add(&a, ".ac_candidate.o");
+	ac_argv_add(&a, AC_CANDIDATE_OBJ);
 	ac_argv_add(&a, "-o");
 	ac_argv_add(&a, ".ac_cudart_probe");
 	t.argv = a.v;
@@ -545,7 +545,7 @@ static int cuda_build(const struct ac_job *job, struct ac_result *r)
 
 	/* The candidate first: it is the step most likely to fail, and nvcc
 	 * takes seconds per file. */
-	rc = compile(&b, "input.cu", ".ac_candidate.o", true, NULL, r, &ok);
+	rc = compile(&b, "input.cu", AC_CANDIDATE_OBJ, true, NULL, r, &ok);
 	if (rc < 0 || !ok)
 		return failed(r, rc == -ENOENT ? 0 : rc,
 		              rc == -ENOENT ? "nvcc not found" : "candidate does not compile");
@@ -579,7 +579,7 @@ static int cuda_build(const struct ac_job *job, struct ac_result *r)
 
 
 	nvcc_cmd(&b, &a);
-	ac_argv_add(&a, ".ac_candidate.o");
+	ac_argv_add(&a, AC_CANDIDATE_OBJ);
 	ac_argv_add(&a, ".ac_harness.o");
 	ac_argv_add(&a, ".ac_reference.o");
 	ac_argv_add(&a, "-o");
