@@ -54,7 +54,9 @@
  * target interface carries no input name, and the adapters accept any
  * file name.
  */
+#include "targets/argv.h"
 #include "targets/executor.h"
+#include "targets/fileio.h"
 #include "targets/report.h"
 #include "targets/sandbox.h"
 #include "targets/targets.h"

@@ -20,11 +20,12 @@
  *     $ cc -O3 -march=native .ac_candidate.o .ac_harness.o .ac_reference.o -o candidate -lm
  *     $ ./candidate        (cpu 1, timeout 60 s)
  */
-#include "targets/executor.h"
+#include "targets/argv.h"
+#include "targets/harness_run.h"
 #include "targets/judge.h"
-#include "targets/report.h"
+#include "targets/refcache.h"
 #include "targets/sandbox.h"
-#include "targets/symcheck.h"
+#include "targets/symbols.h"
 #include "targets/targets.h"
 #include "targets/toolchain.h"
 
@@ -294,58 +295,29 @@ static int read_scratch(const char *dir, const char *name, char **out)
 }
 
 /* The names the C runtime exports, listed once per process. */
-static pthread_mutex_t runtime_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ac_names runtime_names;
-static bool runtime_listed;
+static struct ac_runtime_names runtime = AC_RUNTIME_NAMES_INIT;
 
+/* Lists them unless an earlier build did (a failed listing is tried again
+ * the next time; the check then runs against what there is). */
 static void list_runtime(const struct ac_job *job)
 {
 	static const char *const libs[] = { "libc.so.6", "libm.so.6", NULL };
 
-	pthread_mutex_lock(&runtime_lock);
-	if (!runtime_listed) {
-		ac_toolchain_runtime_names(job, cpu_cc(job->opts), libs, &runtime_names);
-		runtime_listed = runtime_names.n > 0;
+	pthread_mutex_lock(&runtime.lock);
+	if (!runtime.listed) {
+		ac_toolchain_runtime_names(job, cpu_cc(job->opts), libs, &runtime.names);
+		runtime.listed = runtime.names.n > 0;
 	}
-	pthread_mutex_unlock(&runtime_lock);
+	pthread_mutex_unlock(&runtime.lock);
 }
 
 /* Checks what the candidate's object defines (symcheck.h). 0 and *ok;
  * *ok false sets the build error. */
 static int check_candidate(const struct ac_job *job, struct ac_result *r, bool *ok)
 {
-	static const char *const nm_argv[] = { "nm", "-P", ".ac_candidate.o", NULL };
-	static const char *const re_argv[] = { "readelf", "-SW", ".ac_candidate.o", NULL };
-	struct ac_tool_run t = { .dir = job->scratch_dir, .cancel = job->cancel };
-	char *syms = NULL, *secs = NULL, why[512];
-	size_t len;
-	int rc;
-
 	*ok = false;
 	list_runtime(job);
-	t.argv = (char *const *)nm_argv;
-	rc = ac_toolchain_capture(&t, r, ok, &syms, &len);
-	if (rc == 0 && *ok) {
-		t.argv = (char *const *)re_argv;
-		rc = ac_toolchain_capture(&t, r, ok, &secs, &len);
-	}
-	if (rc == 0 && *ok) {
-		pthread_mutex_lock(&runtime_lock);
-		rc = ac_symcheck(syms, secs, &runtime_names, why, sizeof why);
-		pthread_mutex_unlock(&runtime_lock);
-		if (rc == -EPERM) {
-			ac_result_logf(r, "refused: %s\n", why);
-			ac_result_set_message(r, "%s", why);
-			r->outcome = AC_BUILD_ERROR;
-			*ok = false;
-			rc = 0;
-		} else if (rc < 0) {
-			*ok = false;
-		}
-	}
-	free(syms);
-	free(secs);
-	return rc;
+	return ac_check_candidate(job, &runtime, NULL, NULL, r, ok);
 }
 
 /* Writes the judge's and the worker's generated sources from the input's
@@ -444,7 +416,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	if (rc < 0 || !ok)
 		return step_failed(job, r, rc, cpu_cc(job->opts), "the worker does not compile");
 
-	rc = compile(job, "input.c", ".ac_candidate.o", r, &ok);
+	rc = compile(job, "input.c", AC_CANDIDATE_OBJ, r, &ok);
 	if (rc < 0 || !ok)
 		return step_failed(job, r, rc, cpu_cc(job->opts), "candidate does not compile");
 	rc = check_candidate(job, r, &ok);
@@ -455,7 +427,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 
 	/* the candidate's process: its object and the function table only */
 	compiler(&a, job, false);
-	ac_argv_add(&a, ".ac_candidate.o");
+	ac_argv_add(&a, AC_CANDIDATE_OBJ);
 	ac_argv_add(&a, ".ac_worker.o");
 	ac_argv_add(&a, "-o");
 	ac_argv_add(&a, "candidate.worker");
@@ -504,8 +476,6 @@ static int cpu_run(const struct ac_job *job, struct ac_result *r)
 	char min_time[64];
 	char *env[] = { min_time, NULL };
 	struct ac_sandbox_opts so;
-	struct ac_proc_result pr;
-	char how[96];
 	int rc;
 
 	memset(&so, 0, sizeof so);
@@ -523,29 +493,10 @@ static int cpu_run(const struct ac_job *job, struct ac_result *r)
 		so.env = env;
 	}
 	ac_result_logf(r, "$ ./candidate        (cpu %d, timeout %.1f s)\n", so.cpu, so.timeout_s);
-	rc = ac_exec_run(job, &so, ship, &pr, r);
-	if (rc < 0) {
-		r->outcome = AC_RUN_ERROR;
-		ac_result_set_message(r, "cannot run the candidate: %s", strerror(-rc));
-		ac_result_logf(r, "cannot run: %s\n", strerror(-rc));
+	rc = ac_harness_run(job, &so, ship, AC_HARNESS_SANDBOX_WORDS, r);
+	if (rc < 0)
 		return rc;
-	}
-	if (pr.output_len > 0)
-		ac_result_logf(r, "%s%s", pr.output,
-		               pr.output[pr.output_len - 1] == '\n' ? "" : "\n");
-	if (pr.truncated)
-		ac_result_logf(r, "[output cut at %zu bytes]\n", pr.output_len);
-	if (pr.report_len > 0)
-		ac_result_logf(r, "# report: %.*s%s", (int)pr.report_len, pr.report,
-		               pr.report[pr.report_len - 1] == '\n' ? "" : "\n");
-	ac_result_logf(r, "[%s, %.2f s; sandbox:%s%s%s]\n",
-	               ac_proc_describe(&pr, so.timeout_s, how, sizeof how), pr.wall_s,
-	               pr.net_isolated ? " no network," : " network,",
-	               pr.pid_isolated ? " pid namespace," : "",
-	               pr.uid_dropped ? " unprivileged uid" : " caller's uid");
-	ac_report_outcome(&pr, so.timeout_s, r);
 	log_judge(r);
-	ac_proc_result_clear(&pr);
 	return 0;
 }
 

@@ -55,10 +55,12 @@
  * side is pinned to; < 0: not pinned). GPUs are found with nvidia-smi, or
  * where it is missing (some containers) from /proc/driver/nvidia/gpus.
  */
+#include "targets/argv.h"
 #include "targets/executor.h"
-#include "targets/report.h"
+#include "targets/harness_run.h"
+#include "targets/refcache.h"
 #include "targets/sandbox.h"
-#include "targets/symcheck.h"
+#include "targets/symbols.h"
 #include "targets/targets.h"
 #include "targets/toolchain.h"
 
@@ -328,9 +330,7 @@ static void nvcc_cmd(const struct cuda_build *b, struct ac_argv *a)
 }
 
 /* The names the C and C++ runtimes and the CUDA runtime export, once. */
-static pthread_mutex_t runtime_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ac_names runtime_names;
-static bool runtime_listed;
+static struct ac_runtime_names runtime = AC_RUNTIME_NAMES_INIT;
 
 /*
  * Where the static CUDA runtime nvcc links lives, in path: nvcc itself
@@ -351,7 +351,7 @@ static int find_cudart(const struct cuda_build *b, char *path, size_t len)
 
 	nvcc_cmd(b, &a);
 	ac_argv_add(&a, "--dryrun");
-	ac_argv_add(&a, ".ac_candidate.o");
+	ac_argv_add(&a, AC_CANDIDATE_OBJ);
 	ac_argv_add(&a, "-o");
 	ac_argv_add(&a, ".ac_cudart_probe");
 	t.argv = a.v;
@@ -381,6 +381,13 @@ static int find_cudart(const struct cuda_build *b, char *path, size_t len)
 	return rc;
 }
 
+/* nvcc's own registration of the object's kernels: one .init_array entry
+ * when the object has it. */
+static unsigned long nvcc_init_entries(const char *nm_out)
+{
+	return strstr(nm_out, "__sti____cudaRegisterAll") ? 1 : 0;
+}
+
 /*
  * The candidate is linked into the harness's process here (no separate
  * process, see menus/cuda.md), so what it may define matters all the
@@ -392,33 +399,29 @@ static int find_cudart(const struct cuda_build *b, char *path, size_t len)
  */
 static int check_candidate(const struct cuda_build *b, struct ac_result *r, bool *ok)
 {
-	static const char *const nm_argv[] = { "nm", "-P", ".ac_candidate.o", NULL };
-	static const char *const re_argv[] = { "readelf", "-SW", ".ac_candidate.o", NULL };
-	struct ac_tool_run t = { .dir = b->job->scratch_dir, .cancel = b->job->cancel };
-	char *syms = NULL, *secs = NULL, why[512];
-	size_t len;
-	int rc;
+	bool listed;
 
-	pthread_mutex_lock(&runtime_lock);
-	if (!runtime_listed) {
+	pthread_mutex_lock(&runtime.lock);
+	if (!runtime.listed) {
 		char cudart[PATH_MAX];
 		const char *libs[] = { "libc.so.6", "libm.so.6", "libstdc++.so.6", NULL };
 		const char *cudart_lib[] = { cudart, NULL };
 		size_t before;
 
 		if (find_cudart(b, cudart, sizeof cudart) == 0) {
-			ac_toolchain_runtime_names(b->job, "cc", cudart_lib, &runtime_names);
-			before = runtime_names.n;
+			ac_toolchain_runtime_names(b->job, "cc", cudart_lib, &runtime.names);
+			before = runtime.names.n;
 			if (before > 0) {
-				ac_toolchain_runtime_names(b->job, "cc", libs, &runtime_names);
-				runtime_listed = runtime_names.n > before;
+				ac_toolchain_runtime_names(b->job, "cc", libs, &runtime.names);
+				runtime.listed = runtime.names.n > before;
 			}
 		}
-		if (!runtime_listed)
-			ac_names_free(&runtime_names);
+		if (!runtime.listed)
+			ac_names_free(&runtime.names);
 	}
-	pthread_mutex_unlock(&runtime_lock);
-	if (!runtime_listed) {
+	listed = runtime.listed;
+	pthread_mutex_unlock(&runtime.lock);
+	if (!listed) {
 		ac_result_set_message(r, "cannot list what the CUDA runtime (libcudart_static.a, "
 		                         "found from nvcc --dryrun) and libc define");
 		ac_result_logf(r, "refused: %s\n", r->message);
@@ -426,34 +429,8 @@ static int check_candidate(const struct cuda_build *b, struct ac_result *r, bool
 		*ok = false;
 		return 0;
 	}
-	*ok = false;
-	t.argv = (char *const *)nm_argv;
-	rc = ac_toolchain_capture(&t, r, ok, &syms, &len);
-	if (rc == 0 && *ok) {
-		t.argv = (char *const *)re_argv;
-		rc = ac_toolchain_capture(&t, r, ok, &secs, &len);
-	}
-	if (rc == 0 && *ok) {
-		/* nvcc's own registration: one .init_array entry */
-		unsigned long nvcc_init = strstr(syms, "__sti____cudaRegisterAll") ? 1 : 0;
-
-		pthread_mutex_lock(&runtime_lock);
-		rc = ac_symcheck_ex(syms, secs, &runtime_names, "the C, C++ or CUDA runtime", nvcc_init,
-		                    why, sizeof why);
-		pthread_mutex_unlock(&runtime_lock);
-		if (rc == -EPERM) {
-			ac_result_logf(r, "refused: %s\n", why);
-			ac_result_set_message(r, "%s", why);
-			r->outcome = AC_BUILD_ERROR;
-			*ok = false;
-			rc = 0;
-		} else if (rc < 0) {
-			*ok = false;
-		}
-	}
-	free(syms);
-	free(secs);
-	return rc;
+	return ac_check_candidate(b->job, &runtime, "the C, C++ or CUDA runtime",
+	                          nvcc_init_entries, r, ok);
 }
 
 static int step(const struct cuda_build *b, struct ac_argv *a, struct ac_result *r, bool *ok)
@@ -568,7 +545,7 @@ static int cuda_build(const struct ac_job *job, struct ac_result *r)
 
 	/* The candidate first: it is the step most likely to fail, and nvcc
 	 * takes seconds per file. */
-	rc = compile(&b, "input.cu", ".ac_candidate.o", true, NULL, r, &ok);
+	rc = compile(&b, "input.cu", AC_CANDIDATE_OBJ, true, NULL, r, &ok);
 	if (rc < 0 || !ok)
 		return failed(r, rc == -ENOENT ? 0 : rc,
 		              rc == -ENOENT ? "nvcc not found" : "candidate does not compile");
@@ -602,7 +579,7 @@ static int cuda_build(const struct ac_job *job, struct ac_result *r)
 
 
 	nvcc_cmd(&b, &a);
-	ac_argv_add(&a, ".ac_candidate.o");
+	ac_argv_add(&a, AC_CANDIDATE_OBJ);
 	ac_argv_add(&a, ".ac_harness.o");
 	ac_argv_add(&a, ".ac_reference.o");
 	ac_argv_add(&a, "-o");
@@ -635,22 +612,6 @@ static void gpu_env(char *env[3], char bufs[2][256])
 	env[n] = NULL;
 }
 
-/* When a harness reported and then failed (a CUDA error: autocomp_cuda.h
- * reports it and exits 1), adds the report's message to r's. */
-static void add_report_message(const struct ac_proc_result *pr, struct ac_result *r)
-{
-	struct ac_result rep;
-
-	if (r->outcome != AC_RUN_ERROR || !pr->report || pr->report_len == 0)
-		return;
-	memset(&rep, 0, sizeof rep);
-	if (ac_report_parse(pr->report, pr->report_len, &rep) == 0 && rep.message &&
-	    rep.message[0])
-		ac_result_set_message(r, "%s: %s", r->message ? r->message : "run error",
-		                      rep.message);
-	ac_result_clear(&rep);
-}
-
 static int cuda_run(const struct ac_job *job, struct ac_result *r)
 {
 	const struct ac_target_opts *o = job->opts;
@@ -659,9 +620,6 @@ static int cuda_run(const struct ac_job *job, struct ac_result *r)
 	char *env[3];
 	char envbuf[2][256];
 	struct ac_sandbox_opts so;
-	struct ac_proc_result pr;
-	char how[96];
-	int rc;
 
 	r->time_ns = 0;
 	r->samples = 0;
@@ -687,27 +645,7 @@ static int cuda_run(const struct ac_job *job, struct ac_result *r)
 	so.mem_bytes = (size_t)RLIM_INFINITY;
 	so.cancel = job->cancel;
 	ac_result_logf(r, "$ ./candidate        (timeout %.1f s)\n", so.timeout_s);
-	rc = ac_exec_run(job, &so, ship, &pr, r);
-	if (rc < 0) {
-		r->outcome = AC_RUN_ERROR;
-		ac_result_set_message(r, "cannot run the candidate: %s", strerror(-rc));
-		ac_result_logf(r, "cannot run: %s\n", strerror(-rc));
-		return rc;
-	}
-	if (pr.output_len > 0)
-		ac_result_logf(r, "%s%s", pr.output,
-		               pr.output[pr.output_len - 1] == '\n' ? "" : "\n");
-	if (pr.truncated)
-		ac_result_logf(r, "[output cut at %zu bytes]\n", pr.output_len);
-	if (pr.report_len > 0)
-		ac_result_logf(r, "# report: %.*s%s", (int)pr.report_len, pr.report,
-		               pr.report[pr.report_len - 1] == '\n' ? "" : "\n");
-	ac_result_logf(r, "[%s, %.2f s]\n", ac_proc_describe(&pr, so.timeout_s, how, sizeof how),
-	               pr.wall_s);
-	ac_report_outcome(&pr, so.timeout_s, r);
-	add_report_message(&pr, r);
-	ac_proc_result_clear(&pr);
-	return 0;
+	return ac_harness_run(job, &so, ship, AC_HARNESS_REPORT_MESSAGE, r);
 }
 
 const struct ac_target ac_target_cuda = {

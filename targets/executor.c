@@ -19,6 +19,7 @@
  * What it does not do: talk to a scheduler (slurm.c does).
  */
 #include "targets/executor.h"
+#include "targets/fileio.h"
 
 #include "ac_config.h"
 
@@ -157,23 +158,6 @@ static uint64_t get_le(const unsigned char *p, int bytes)
 	return v;
 }
 
-static int write_all(int fd, const void *data, size_t n)
-{
-	const char *p = data;
-
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Copies the whole of file src to fd; adds the bytes to *total. */
 static int copy_file(int fd, const char *src, uint64_t *total)
 {
@@ -194,7 +178,7 @@ static int copy_file(int fd, const char *src, uint64_t *total)
 		}
 		if (n == 0)
 			break;
-		rc = write_all(fd, buf, (size_t)n);
+		rc = ac_write_all(fd, buf, (size_t)n);
 		if (rc < 0)
 			break;
 		if (total)
@@ -214,9 +198,9 @@ static int put_record_head(int fd, const char *name, uint32_t mode, uint64_t siz
 	put_le(head, nl, 4);
 	put_le(head + 4, mode, 4);
 	put_le(head + 8, size, 8);
-	rc = write_all(fd, head, sizeof head);
+	rc = ac_write_all(fd, head, sizeof head);
 	if (rc == 0)
-		rc = write_all(fd, name, nl);
+		rc = ac_write_all(fd, name, nl);
 	*total += sizeof head + nl;
 	return rc;
 }
@@ -321,7 +305,7 @@ int ac_bundle_write(const char *path, const struct ac_sandbox_opts *so,
 	if (rc == 0)
 		rc = put_record_head(fd, MANIFEST, 0644, strlen(manifest), &total);
 	if (rc == 0) {
-		rc = write_all(fd, manifest, strlen(manifest));
+		rc = ac_write_all(fd, manifest, strlen(manifest));
 		total += strlen(manifest);
 	}
 	free(manifest);
@@ -356,7 +340,7 @@ int ac_bundle_write(const char *path, const struct ac_sandbox_opts *so,
 	if (rc == 0) {
 		put_le(trailer, total, 8);
 		memcpy(trailer + 8, MAGIC, 8);
-		rc = write_all(fd, trailer, sizeof trailer);
+		rc = ac_write_all(fd, trailer, sizeof trailer);
 	}
 	if (close(fd) != 0 && rc == 0)
 		rc = -errno;
@@ -492,7 +476,7 @@ int ac_bundle_unpack(const char *path, const char *dir, char **manifest)
 
 				rc = read_at(fd, buf, n, at);
 				if (rc == 0)
-					rc = write_all(ofd, buf, n);
+					rc = ac_write_all(ofd, buf, n);
 				at += (off_t)n;
 				left -= n;
 			}

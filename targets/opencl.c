@@ -46,8 +46,9 @@
  * which sets the mode whatever the daemon's umask (077): a file left 0600
  * and root's is one the harness cannot read.
  */
-#include "targets/executor.h"
-#include "targets/report.h"
+#include "targets/argv.h"
+#include "targets/fileio.h"
+#include "targets/harness_run.h"
 #include "targets/sandbox.h"
 #include "targets/targets.h"
 #include "targets/toolchain.h"
@@ -443,22 +444,6 @@ static int opencl_build(const struct ac_job *job, struct ac_result *r)
 	return 0;
 }
 
-/* When a harness reported and then failed (autocomp_opencl.h reports an
- * OpenCL error and exits 1), adds the report's message to r's. */
-static void add_report_message(const struct ac_proc_result *pr, struct ac_result *r)
-{
-	struct ac_result rep;
-
-	if (r->outcome != AC_RUN_ERROR || !pr->report || pr->report_len == 0)
-		return;
-	memset(&rep, 0, sizeof rep);
-	if (ac_report_parse(pr->report, pr->report_len, &rep) == 0 && rep.message &&
-	    rep.message[0])
-		ac_result_set_message(r, "%s: %s", r->message ? r->message : "run error",
-		                      rep.message);
-	ac_result_clear(&rep);
-}
-
 static int opencl_run(const struct ac_job *job, struct ac_result *r)
 {
 	const struct ac_target_opts *o = job->opts;
@@ -467,8 +452,6 @@ static int opencl_run(const struct ac_job *job, struct ac_result *r)
 	static const char *const ship[] = { "candidate", "input.cl", REF_NAME, NULL };
 	struct ac_argv env = { 0 };
 	struct ac_sandbox_opts so;
-	struct ac_proc_result pr;
-	char how[96];
 	int rc;
 
 	r->time_ns = 0;
@@ -491,28 +474,9 @@ static int opencl_run(const struct ac_job *job, struct ac_result *r)
 	so.mem_bytes = (size_t)RLIM_INFINITY;
 	so.cancel = job->cancel;
 	ac_result_logf(r, "$ ./candidate        (timeout %.1f s)\n", so.timeout_s);
-	rc = ac_exec_run(job, &so, ship, &pr, r);
+	rc = ac_harness_run(job, &so, ship, AC_HARNESS_REPORT_MESSAGE, r);
 	ac_argv_free(&env);
-	if (rc < 0) {
-		r->outcome = AC_RUN_ERROR;
-		ac_result_set_message(r, "cannot run the candidate: %s", strerror(-rc));
-		ac_result_logf(r, "cannot run: %s\n", strerror(-rc));
-		return rc;
-	}
-	if (pr.output_len > 0)
-		ac_result_logf(r, "%s%s", pr.output,
-		               pr.output[pr.output_len - 1] == '\n' ? "" : "\n");
-	if (pr.truncated)
-		ac_result_logf(r, "[output cut at %zu bytes]\n", pr.output_len);
-	if (pr.report_len > 0)
-		ac_result_logf(r, "# report: %.*s%s", (int)pr.report_len, pr.report,
-		               pr.report[pr.report_len - 1] == '\n' ? "" : "\n");
-	ac_result_logf(r, "[%s, %.2f s]\n", ac_proc_describe(&pr, so.timeout_s, how, sizeof how),
-	               pr.wall_s);
-	ac_report_outcome(&pr, so.timeout_s, r);
-	add_report_message(&pr, r);
-	ac_proc_result_clear(&pr);
-	return 0;
+	return rc;
 }
 
 const struct ac_target ac_target_opencl = {

@@ -3,14 +3,16 @@
  * printed.
  *
  * Every compiler run, candidate run and evaluator run goes through
- * ac_sandbox_run(). The parent prepares everything that needs memory (the
- * clean environment, the resolved executable, the uid decision) before it
- * forks, because the child of a multithreaded daemon may only make
- * async-signal-safe calls. The child then puts itself in a new process
- * group, sets up its descriptors, rlimits, CPU pinning and namespaces, drops
- * root where it can and executes the command. The parent polls the output,
- * report and status pipes, enforces the wall clock and the cancel flag, and
- * kills the whole group when anything ends it.
+ * ac_sandbox_run(). This file is the parent's side: it prepares everything
+ * that needs memory (the clean environment, the resolved executable, the
+ * uid decision) before it forks, because the child of a multithreaded
+ * daemon may only make async-signal-safe calls. The child (its code is
+ * sandbox_child.c, with the rules of what it may call) then puts itself in
+ * a new process group, sets up its descriptors, rlimits, CPU pinning and
+ * namespaces, drops root where it can and executes the command. The
+ * parent polls the output, report and status pipes, enforces the wall
+ * clock and the cancel flag, and kills the whole group when anything ends
+ * it.
  *
  * The process tree when the caller is root:
  *
@@ -30,11 +32,12 @@
  * directory, /tmp).
  */
 #include "targets/sandbox.h"
+#include "targets/sandbox_child.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -45,7 +48,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -64,40 +66,6 @@
 #define POLL_MS 50
 #define BASE_PATH "/usr/local/bin:/usr/bin:/bin"
 #define CUDA_BIN "/usr/local/cuda/bin"
-
-/* Records the child side writes on the status pipe (each one write() of
- * 8 bytes, so they arrive whole). */
-enum rec_kind {
-	REC_NET = 1,     /* value: 1 if a new network namespace was made */
-	REC_PID,         /* value: 1 if a new PID namespace was made */
-	REC_SETUP_ERR,   /* value: errno of a failed setup step */
-	REC_EXEC_ERR,    /* value: errno of the failed execve */
-	REC_STATUS,      /* value: the command's wait status (from the ns init) */
-	REC_INIT,        /* value: the ns init's pid, as the parent sees it */
-};
-
-struct rec {
-	int32_t kind;
-	int32_t value;
-};
-
-/* Everything the child needs, prepared by the parent before fork(). */
-struct plan {
-	const char *dir;
-	const char *path;        /* resolved executable */
-	char *const *argv;
-	char **envp;
-	pid_t parent;
-	int devnull, out_w, rep_w, st_w;   /* parent's descriptors (rep_w may be -1) */
-	int rep_fd, st_fd;                 /* numbers they get in the child */
-	int cpu;
-	bool isolate_net;
-	bool pidns;
-	bool drop;
-	uid_t uid;
-	gid_t gid;
-	struct rlimit as, cpu_time, nproc, fsize, nofile;
-};
 
 /* --- the parent's one-time setup ------------------------------------ */
 
@@ -268,218 +236,6 @@ fail:
 	return NULL;
 }
 
-/* --- the child (async-signal-safe calls only) ------------------------- */
-
-static void child_rec(int fd, int kind, int value)
-{
-	struct rec r;
-	ssize_t w;
-
-	r.kind = kind;
-	r.value = value;
-	do
-		w = write(fd, &r, sizeof r);
-	while (w < 0 && errno == EINTR);
-}
-
-static void __attribute__((noreturn)) child_fail(const struct plan *p, int kind, int err)
-{
-	child_rec(p->st_fd, kind, err ? err : EIO);
-	_exit(127);
-}
-
-static bool is_target_fd(const struct plan *p, int fd)
-{
-	return fd <= 2 || fd == p->rep_fd || fd == p->st_fd;
-}
-
-/* Moves a source descriptor off the numbers the child is about to fill.
- * Returns the new number, or -1. */
-static int move_off_targets(const struct plan *p, int fd)
-{
-	while (fd >= 0 && is_target_fd(p, fd))
-		fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	return fd;
-}
-
-static void close_from(unsigned lo, unsigned hi)
-{
-	if (lo > hi)
-		return;
-	if (close_range(lo, hi, 0) == 0)
-		return;
-	for (unsigned fd = lo; fd <= hi && fd < 65536; fd++)
-		close((int)fd);
-}
-
-static void reset_signals(void)
-{
-	struct sigaction sa;
-	sigset_t none;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	for (int s = 1; s < NSIG; s++)
-		sigaction(s, &sa, NULL);   /* EINVAL for KILL/STOP and libc's own: fine */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-/* Lays the descriptors out: 0 /dev/null, 1 and 2 the output pipe, rep_fd
- * the report pipe, st_fd the status pipe (close-on-exec); nothing else. */
-static int child_fds(const struct plan *p)
-{
-	int devnull = move_off_targets(p, p->devnull);
-	int out = move_off_targets(p, p->out_w);
-	int rep = p->rep_w >= 0 ? move_off_targets(p, p->rep_w) : -1;
-	int st = move_off_targets(p, p->st_w);
-	unsigned lo, hi;
-
-	if (devnull < 0 || out < 0 || st < 0 || (p->rep_w >= 0 && rep < 0))
-		return -1;
-	if (dup2(st, p->st_fd) < 0 || fcntl(p->st_fd, F_SETFD, FD_CLOEXEC) < 0)
-		return -1;
-	if (dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-		return -1;
-	if (rep >= 0 && dup2(rep, p->rep_fd) < 0)
-		return -1;
-	/* Close everything else: the numbers kept are 0-2, rep_fd and st_fd. */
-	lo = (unsigned)(p->rep_fd < p->st_fd ? p->rep_fd : p->st_fd);
-	hi = (unsigned)(p->rep_fd > p->st_fd ? p->rep_fd : p->st_fd);
-	close_from(3, lo - 1);
-	close_from(lo + 1, hi - 1);
-	if (rep < 0)
-		close(p->rep_fd);
-	close_from(hi + 1, ~0u);
-	return 0;
-}
-
-/* Sets a limit; without the privilege to raise a hard limit, stays within
- * the current one instead of failing. */
-static int set_limit(int resource, struct rlimit want)
-{
-	struct rlimit cur;
-
-	if (setrlimit(resource, &want) == 0)
-		return 0;
-	if (errno != EPERM || getrlimit(resource, &cur) != 0)
-		return -1;
-	if (want.rlim_max > cur.rlim_max)
-		want.rlim_max = cur.rlim_max;
-	if (want.rlim_cur > want.rlim_max)
-		want.rlim_cur = want.rlim_max;
-	return setrlimit(resource, &want);
-}
-
-static int child_limits(const struct plan *p)
-{
-	struct rlimit zero = { 0, 0 };
-
-	if (set_limit(RLIMIT_AS, p->as) != 0 ||
-	    set_limit(RLIMIT_CPU, p->cpu_time) != 0 ||
-	    set_limit(RLIMIT_NPROC, p->nproc) != 0 ||
-	    set_limit(RLIMIT_FSIZE, p->fsize) != 0 ||
-	    set_limit(RLIMIT_NOFILE, p->nofile) != 0 ||
-	    set_limit(RLIMIT_CORE, zero) != 0)
-		return -1;
-	return 0;
-}
-
-/* pid 1 of the new PID namespace: start the command, reap everything,
- * report the command's status, exit (which kills the rest). */
-static void __attribute__((noreturn)) child_init(const struct plan *p)
-{
-	pid_t cmd;
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	cmd = fork();
-	if (cmd < 0)
-		child_fail(p, REC_SETUP_ERR, errno);
-	if (cmd == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execve(p->path, p->argv, p->envp);
-		child_fail(p, REC_EXEC_ERR, errno);
-	}
-	/* Holding the pipes would keep them open after the command is gone. */
-	close(0);
-	close(1);
-	close(2);
-	if (p->rep_w >= 0)
-		close(p->rep_fd);
-	for (;;) {
-		int status;
-		pid_t w = wait(&status);
-
-		if (w == cmd) {
-			child_rec(p->st_fd, REC_STATUS, status);
-			_exit(0);
-		}
-		if (w < 0 && errno != EINTR)
-			_exit(0);
-	}
-}
-
-static void __attribute__((noreturn)) child_main(const struct plan *p)
-{
-	bool pidns = false;
-	pid_t init;
-	int status;
-
-	setpgid(0, 0);
-	reset_signals();
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != p->parent)
-		_exit(127);
-	if (child_fds(p) != 0)
-		_exit(127);   /* no status pipe to report on */
-	umask(022);
-	if (p->cpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(p->cpu, &set);
-		if (sched_setaffinity(0, sizeof set, &set) != 0)
-			child_fail(p, REC_SETUP_ERR, errno);
-	}
-	if (p->isolate_net)
-		child_rec(p->st_fd, REC_NET, unshare(CLONE_NEWNET) == 0);
-	if (child_limits(p) != 0)
-		child_fail(p, REC_SETUP_ERR, errno);
-	if (p->pidns)
-		pidns = unshare(CLONE_NEWPID) == 0;
-	child_rec(p->st_fd, REC_PID, pidns);
-	if (p->drop) {
-		if (setgroups(0, NULL) != 0 || setresgid(p->gid, p->gid, p->gid) != 0 ||
-		    setresuid(p->uid, p->uid, p->uid) != 0)
-			child_fail(p, REC_SETUP_ERR, errno);
-		/* A credential change clears the parent-death signal. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != p->parent)
-			_exit(127);
-	}
-	if (chdir(p->dir) != 0)
-		child_fail(p, REC_SETUP_ERR, errno);
-	if (!pidns) {
-		execve(p->path, p->argv, p->envp);
-		child_fail(p, REC_EXEC_ERR, errno);
-	}
-	init = fork();
-	if (init < 0)
-		child_fail(p, REC_SETUP_ERR, errno);
-	if (init == 0)
-		child_init(p);
-	child_rec(p->st_fd, REC_INIT, init);
-	close(0);
-	close(1);
-	close(2);
-	if (p->rep_w >= 0)
-		close(p->rep_fd);
-	close(p->st_fd);
-	while (waitpid(init, &status, 0) < 0 && errno == EINTR)
-		;
-	_exit(0);
-}
-
 /* --- the parent ------------------------------------------------------- */
 
 struct sink {
@@ -490,7 +246,10 @@ struct sink {
 
 static void sink_add(struct sink *s, const char *data, size_t n)
 {
-	size_t room = s->limit - s->len;
+	size_t room;
+
+	assert(s->len <= s->limit);
+	room = s->limit - s->len;
 
 	if (n > room) {
 		s->truncated = true;
@@ -520,7 +279,7 @@ static void sink_add(struct sink *s, const char *data, size_t n)
 }
 
 struct status_reader {
-	char pending[sizeof(struct rec)];
+	char pending[sizeof(struct sandbox_rec)];
 	size_t npending;
 	int net, pid, setup_err, exec_err;
 	pid_t init;
@@ -532,7 +291,9 @@ static void status_feed(struct status_reader *sr, const char *data, size_t n)
 {
 	while (n > 0) {
 		size_t take = sizeof sr->pending - sr->npending;
-		struct rec r;
+		struct sandbox_rec r;
+
+		assert(sr->npending < sizeof sr->pending);   /* a whole record is never left pending */
 
 		if (take > n)
 			take = n;
@@ -668,7 +429,7 @@ static rlim_t count_tasks(uid_t uid)
 	return n;
 }
 
-static void fill_limits(struct plan *p, const struct ac_sandbox_opts *o, double timeout)
+static void fill_limits(struct sandbox_plan *p, const struct ac_sandbox_opts *o, double timeout)
 {
 	rlim_t cpu_s = o->cpu_s ? o->cpu_s : (rlim_t)timeout + 5;
 	rlim_t nofile = o->nofile ? o->nofile : DEFAULT_NOFILE;
@@ -692,7 +453,7 @@ static void fill_limits(struct plan *p, const struct ac_sandbox_opts *o, double 
 /* Picks the child's numbers for the report and status pipes: high (just
  * under the descriptor limit) and distinct from every descriptor the child
  * is handed, so the layout in child_fds never overwrites a source. */
-static void pick_fds(struct plan *p)
+static void pick_fds(struct sandbox_plan *p)
 {
 	int fd = (int)p->nofile.rlim_cur - 1;
 	int *slots[2] = { &p->rep_fd, &p->st_fd };
@@ -704,6 +465,9 @@ static void pick_fds(struct plan *p)
 		*slots[i] = fd;
 		fd--;
 	}
+	/* child_fds keeps 0-2 and these two: they must lie above 2 and apart
+	 * (nofile is at least MIN_NOFILE, and at most four numbers are skipped) */
+	assert(p->st_fd > 2 && p->rep_fd > 2 && p->st_fd != p->rep_fd);
 }
 
 int ac_sandbox_run(const struct ac_sandbox_opts *o, struct ac_proc_result *res)
@@ -712,7 +476,7 @@ int ac_sandbox_run(const struct ac_sandbox_opts *o, struct ac_proc_result *res)
 	char search[sizeof BASE_PATH + sizeof CUDA_BIN + 2];
 	char exe[PATH_MAX];
 	struct stat st;
-	struct plan p;
+	struct sandbox_plan p;
 	struct watch w;
 	int out_p[2] = { -1, -1 }, rep_p[2] = { -1, -1 }, st_p[2] = { -1, -1 };
 	double timeout, start, deadline;
@@ -781,7 +545,7 @@ int ac_sandbox_run(const struct ac_sandbox_opts *o, struct ac_proc_result *res)
 		goto out;
 	}
 	if (pid == 0)
-		child_main(&p);
+		ac_sandbox_child_main(&p);
 
 	/* Also set the group from this side, so a kill can never miss it. */
 	setpgid(pid, pid);

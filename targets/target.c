@@ -10,7 +10,6 @@
 
 #include "ac_config.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,31 +108,17 @@ const struct ac_target *ac_target_find(const char *name)
 	return NULL;
 }
 
-/* In display order. Built once at run time: in a -DAC_TARGETS_WEAK build
- * (see targets.h) a target this program was linked without is NULL and is
- * skipped. */
-static const struct ac_target *registry[5];
-static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
-
-static void registry_init(void)
-{
-	const struct ac_target *const all[] = {
-		&ac_target_cpu,
-		&ac_target_cuda,
-		&ac_target_opencl,
-		&ac_target_command,
-	};
-	size_t n = 0;
-
-	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-		if (all[i])
-			registry[n++] = all[i];
-	registry[n] = NULL;
-}
+/* In display order, NULL-terminated. */
+static const struct ac_target *const registry[] = {
+	&ac_target_cpu,
+	&ac_target_cuda,
+	&ac_target_opencl,
+	&ac_target_command,
+	NULL,
+};
 
 const struct ac_target *const *ac_target_all(void)
 {
-	pthread_once(&registry_once, registry_init);
 	return registry;
 }
 

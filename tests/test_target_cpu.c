@@ -739,6 +739,9 @@ Test(cpu, include_dir)
 
 /* --- toolchain: the helpers the compiled targets share ---------------- */
 
+#include "targets/argv.h"
+#include "targets/refcache.h"
+#include "targets/symbols.h"
 #include "targets/toolchain.h"
 
 #include <sys/file.h>

@@ -1,0 +1,31 @@
+/*
+ * fileio.h - writing files whole: the write loop every writer in targets/
+ * shares, and the files and directories a sandboxed command must be able
+ * to read whatever the daemon's umask (077).
+ */
+#ifndef AC_FILEIO_H
+#define AC_FILEIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Writes all n bytes of data to fd, retrying after EINTR and short
+ * writes. Returns 0 or -errno (what was written before the error stays
+ * written). Sets no mode and closes nothing: the caller owns fd. Only
+ * write(2) is called, so it is async-signal-safe. */
+int ac_write_all(int fd, const void *data, size_t n);
+
+/* The one way every target writes a file for a sandboxed command: data
+ * into path (relative to dirfd, which may be AT_FDCWD), created or
+ * replaced whole, never through a symbolic link, with exactly mode
+ * whatever the umask (the daemon runs with umask 077, and the sandbox
+ * user must be able to read what a target writes for it). Returns 0 or
+ * -errno; on failure the file may be left partly written. */
+int ac_write_file(int dirfd, const char *path, const void *data, size_t size, mode_t mode);
+
+/* Makes the directory path (or keeps the one there) with exactly mode,
+ * whatever the umask. -ENOTDIR when path is something else (a symbolic
+ * link included). Returns 0 or -errno. */
+int ac_make_dir(const char *path, mode_t mode);
+
+#endif
