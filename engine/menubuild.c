@@ -386,8 +386,8 @@ static int ask(struct run_host *e, const struct llm_model *m, const char *prompt
 
 static void fail(struct run_host *e, const char *name, const char *why)
 {
-	set_state("%s: failed: %s", name, why);
 	host_log(e, STORE_MENUS_KERNEL, "menus: %s: failed: %s", name, why);
+	set_state("%s: failed: %s", name, why);
 }
 
 /* Builds one menu; logs and sets the state on the way. */
@@ -469,11 +469,12 @@ static void build_one(struct run_host *e, const struct llm_model *m, const char 
 		return;
 	}
 	host_touch(e, STORE_MENUS_KERNEL);
+	/* the log first: whoever sees the state change finds the line there */
+	host_log(e, STORE_MENUS_KERNEL, "menus: %s: wrote menus/%s (%d options) and menus/%s",
+	         name, fm, options, fd);
 	set_state("%s: wrote %s (%d options) and %s from %d document%s; read and edit them before "
 	          "a search uses them (\"menu\": \"%s\")", name, fm, options, fd, ndocs,
 	          ndocs == 1 ? "" : "s", name);
-	host_log(e, STORE_MENUS_KERNEL, "menus: %s: wrote menus/%s (%d options) and menus/%s",
-	           name, fm, options, fd);
 }
 
 /* Names of the NAME.docs/ folders (NULL-terminated; caller frees). */

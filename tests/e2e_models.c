@@ -51,7 +51,7 @@ static void start(const char *provider, const char *name, const char *more)
 static char *search(const char *name, const char *config)
 {
 	cr_assert_eq(sh("mkdir %s/kernels/%s && printf '%%s' '%s' > %s/kernels/%s/config.json && "
-	                "cp %s/tests/kernels/trivial/* %s/kernels/%s/",
+	                "cp %s/tests/kernels/vadd/* %s/kernels/%s/",
 	                m.dir, name, config, m.dir, name, src_dir(), m.dir, name), 0);
 	char *st = wait_final(&m, name, 300);
 	cr_assert(st, "the search of %s did not end", name);
@@ -243,7 +243,7 @@ Test(models, responses_api_resumes_without_asking_twice)
 	start("openai-responses", "gpt-5.1", NULL);
 	cr_assert_eq(sh("mkdir %s/kernels/s && printf '%%s' '{\"iterations\": 2, \"beam\": 1, "
 	                "\"plans\": 2, \"implementations\": 2, \"tune\": false}' > "
-	                "%s/kernels/s/config.json && cp %s/tests/kernels/trivial/* %s/kernels/s/",
+	                "%s/kernels/s/config.json && cp %s/tests/kernels/vadd/* %s/kernels/s/",
 	                m.dir, m.dir, src_dir(), m.dir), 0);
 	char path[400];
 	snprintf(path, sizeof(path), "%s/kernels/s/log", m.dir);
