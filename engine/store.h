@@ -8,6 +8,12 @@
  * store safe to share between threads. Row structs own their strings: free
  * them with the matching _clear function.
  *
+ * Every call that returns int returns 0 or a negative errno: -ENOENT for a
+ * row that is not there, -EEXIST for a taken name or key, -ENOSPC when the
+ * disk is full (counted by store_full_count), -EFBIG for a value over
+ * SQLite's limit, -EBUSY, -ENOMEM or -EIO. A write that fails changes
+ * nothing: it was one statement, or its transaction was rolled back.
+ *
  * The menus directory is stored as the files of the pseudo-kernel 0.
  */
 #ifndef AC_STORE_H
@@ -38,10 +44,13 @@ int store_schema_version(struct store *s);
 long store_full_count(void);
 
 /* Explicit transactions for multi-statement changes. begin locks the
- * store's mutex until commit/rollback (calls in between reenter it). */
+ * store's mutex until commit/rollback (calls in between reenter it); both
+ * release it whatever they return. A commit that fails rolls back and
+ * returns why; rollback returns 0 or -errno (the changes are gone either
+ * way, as SQLite rolls back a transaction it cannot finish). */
 int store_begin(struct store *s);
 int store_commit(struct store *s);
-void store_rollback(struct store *s);
+int store_rollback(struct store *s);
 
 /* "ok" or the first problem PRAGMA integrity_check reports (caller frees). */
 char *store_integrity(struct store *s);
@@ -122,7 +131,7 @@ struct run_row {
 	int64_t best_ns;      /* when best last changed */
 	int64_t created_ns;
 	int64_t finished_ns;
-	int iteration;        /* search progress */
+	int iteration;        /* search progress: the last iteration finished */
 	long tokens;          /* LLM tokens spent */
 	char *verdict;        /* JSON: the final interleaved comparison ("" before) */
 };
@@ -136,7 +145,10 @@ int store_run_latest(struct store *s, int64_t kid, struct run_row *r);
 int store_run_get(struct store *s, int64_t rid, struct run_row *r);
 int store_run_set_state(struct store *s, int64_t rid, const char *state, bool finished);
 int store_run_set_best(struct store *s, int64_t rid, int64_t num, int64_t ts);
+/* Records the last iteration the search finished and the tokens spent. */
 int store_run_set_progress(struct store *s, int64_t rid, int iteration, long tokens);
+/* Stores the run's final comparison (a JSON object). */
+int store_run_set_verdict(struct store *s, int64_t rid, const char *json);
 /* Ids of the runs that were not finished (for resuming after a restart). */
 int store_runs_unfinished(struct store *s, int64_t **rids, int *n);
 /* The files the run was started with (harness and extras), data loaded. */
@@ -219,8 +231,6 @@ int store_cand_set_retime(struct store *s, int64_t rid, int64_t num, int64_t ns)
 /* Stores how candidate num's verdict was reached (a JSON object: the
  * judge's figures, a re-check, the interleaved re-timing). */
 int store_cand_set_verdict(struct store *s, int64_t rid, int64_t num, const char *json);
-/* Stores the run's final comparison (a JSON object). */
-int store_run_set_verdict(struct store *s, int64_t rid, const char *json);
 /* Records where candidate num's timed run happened (a Slurm job id and
  * node; "" or NULL for none). 0 or -errno. */
 int store_cand_set_where(struct store *s, int64_t rid, int64_t num, const char *job,
