@@ -148,6 +148,9 @@ static const char *migrations[] = {
 	/* 5 -> 6: where a candidate's timed run happened (executors) */
 	"ALTER TABLE candidate ADD COLUMN job TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE candidate ADD COLUMN node TEXT NOT NULL DEFAULT '';",
+	/* 6 -> 7: in_beam held the last iteration whose beam kept the
+	 * candidate (0: never), not a flag; the name now says so */
+	"ALTER TABLE candidate RENAME COLUMN in_beam TO beam_iteration;",
 };
 /* ---- errors ---- */
 
@@ -1138,11 +1141,11 @@ int store_cand_set_hash(struct store *s, int64_t rid, int64_t num, const char *h
 }
 
 static const char SQL_CAND_BEAM[] =
-	"UPDATE candidate SET in_beam = ? WHERE run_id = ? AND num = ?";
+	"UPDATE candidate SET beam_iteration = ? WHERE run_id = ? AND num = ?";
 
-int store_cand_set_beam(struct store *s, int64_t rid, int64_t num, int in_beam)
+int store_cand_set_beam(struct store *s, int64_t rid, int64_t num, int iteration)
 {
-	return sql_write(s, SQL_CAND_BEAM, BINDS(INT(in_beam), INT(rid), INT(num)));
+	return sql_write(s, SQL_CAND_BEAM, BINDS(INT(iteration), INT(rid), INT(num)));
 }
 
 static const char SQL_CAND_RETIME[] =
@@ -1180,7 +1183,7 @@ int store_cand_by_slot(struct store *s, int64_t rid, const char *slot, int64_t *
 
 #define CAND_COLS "run_id, num, parent, iteration, origin, plan, option, model, " \
 	"length(source), outcome, time_ns, samples, spread, message, length(CAST(log AS BLOB)), tokens, " \
-	"in_beam, created_ns, evaluated_ns, slot, retime_ns, reasoning_tokens, verdict, " \
+	"beam_iteration, created_ns, evaluated_ns, slot, retime_ns, reasoning_tokens, verdict, " \
 	"code_hash, same_as, parent2, metrics, job, node"
 #define CAND_NCOLS 29
 
@@ -1205,7 +1208,7 @@ static int cand_read(sqlite3_stmt *st, void *arg)
 	c->message = col_text(st, 13);
 	c->log_len = (size_t)sqlite3_column_int64(st, 14);
 	c->tokens = (long)sqlite3_column_int64(st, 15);
-	c->in_beam = sqlite3_column_int(st, 16);
+	c->beam_iteration = sqlite3_column_int(st, 16);
 	c->created_ns = sqlite3_column_int64(st, 17);
 	c->evaluated_ns = sqlite3_column_int64(st, 18);
 	c->slot = col_text(st, 19);

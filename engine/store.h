@@ -26,7 +26,7 @@
 #include "targets/target.h"
 
 #define STORE_MENUS_KERNEL 0
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 
@@ -176,7 +176,7 @@ struct cand_row {
 	char *plan_prompt;
 	char *code_prompt;
 	long tokens;
-	int in_beam;          /* the beam after the candidate's iteration held it */
+	int beam_iteration;   /* the last iteration whose beam kept it, 0: never */
 	int64_t created_ns;
 	int64_t evaluated_ns;
 	char *slot;           /* the search slot it fills ("i2/p5/plan1/impl0"), "" if none */
@@ -217,7 +217,8 @@ int store_cand_by_hash(struct store *s, int64_t rid, const char *hash, int64_t b
                        int64_t *num);
 /* Records the code hash of a candidate added without one (the input). */
 int store_cand_set_hash(struct store *s, int64_t rid, int64_t num, const char *hash);
-int store_cand_set_beam(struct store *s, int64_t rid, int64_t num, int in_beam);
+/* Records that the beam chosen at the end of iteration kept candidate num. */
+int store_cand_set_beam(struct store *s, int64_t rid, int64_t num, int iteration);
 /* One candidate with everything (source, log, prompts). */
 int store_cand_get(struct store *s, int64_t rid, int64_t num, struct cand_row *c);
 /* All candidates of a run, without source/log/prompts text but with their

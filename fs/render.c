@@ -371,7 +371,7 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		cJSON_AddStringToObject(o, "message", c->message);
 		cJSON_AddNumberToObject(o, "tokens", (double)c->tokens);
 		cJSON_AddNumberToObject(o, "reasoning_tokens", (double)c->reasoning_tokens);
-		cJSON_AddBoolToObject(o, "in_beam", c->in_beam != 0);
+		cJSON_AddBoolToObject(o, "in_beam", c->beam_iteration != 0);
 		cJSON *fig = c->metrics && c->metrics[0] ? cJSON_Parse(c->metrics) : NULL;
 		cJSON_AddItemToObject(o, "metrics", fig ? fig : cJSON_CreateObject());
 		/* where the timed run happened: a Slurm job and node, null when local */

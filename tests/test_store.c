@@ -113,6 +113,7 @@ Test(store, migrates_a_version_4_database)
 	sqlite3 *db;
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(db,
+		"ALTER TABLE candidate RENAME COLUMN beam_iteration TO in_beam;"
 		"ALTER TABLE candidate DROP COLUMN job;"
 		"ALTER TABLE candidate DROP COLUMN node;"
 		"ALTER TABLE candidate DROP COLUMN metrics;"
@@ -166,6 +167,50 @@ Test(store, migrates_a_version_4_database)
 	cr_assert_float_eq(cost, 0.25, 1e-12);
 	cr_assert_eq(store_call_cost(s, -1, &cost), 0);
 	cr_assert_float_eq(cost, 0.25, 1e-12);
+}
+
+Test(store, migrates_a_version_6_database)
+{
+	/* version 6 named the column in_beam though it held an iteration: the
+	 * last one whose beam kept the candidate; version 7 renames it */
+	store_close(s);
+	s = NULL;
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db,
+		"ALTER TABLE candidate RENAME COLUMN beam_iteration TO in_beam;"
+		"INSERT INTO kernel(name, created_ns, status_ns) VALUES ('old', 1, 1);"
+		"INSERT INTO run(kernel_id, state, target, input_name, input, config, created_ns, iteration) VALUES (1, 'done', 'cpu', 'input.c', 'int x;', '', 1, 3);"
+		"INSERT INTO candidate(run_id, num, parent, iteration, origin, source, created_ns, in_beam) VALUES (1, 0, -1, 0, 'input', 'int x;', 1, 3);"
+		"INSERT INTO candidate(run_id, num, parent, iteration, origin, source, created_ns, in_beam) VALUES (1, 1, 0, 1, 'llm', 'int y;', 1, 0);"
+		"PRAGMA user_version=6;", NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+	char err[256];
+	cr_assert_eq(store_open(path, &s, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_schema_version(s), 7);
+	struct cand_row *rows;
+	int n;
+	cr_assert_eq(store_cand_list(s, 1, &rows, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(rows[0].beam_iteration, 3, "the value moves with the column");
+	cr_assert_eq(rows[1].beam_iteration, 0);
+	cand_rows_free(rows, n);
+	cr_assert_eq(store_cand_set_beam(s, 1, 1, 4), 0);
+	struct cand_row c;
+	cr_assert_eq(store_cand_get(s, 1, 1, &c), 0);
+	cr_assert_eq(c.beam_iteration, 4);
+	cand_row_clear(&c);
+	/* the old name is gone from the table */
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_stmt *st = NULL;
+	cr_assert_neq(sqlite3_prepare_v2(db, "SELECT in_beam FROM candidate", -1, &st, NULL),
+	              SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT beam_iteration FROM candidate WHERE num = 0",
+	                                -1, &st, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_assert_eq(sqlite3_column_int(st, 0), 3);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
 }
 
 Test(store, refuses_a_newer_schema)
@@ -438,7 +483,7 @@ Test(store, lists_grow_past_their_first_allocation)
 	cr_assert_eq(n, 150);
 	for (int i = 0; i < n; i++) {
 		cr_assert_eq(rows[i].num, i);
-		cr_assert_eq(rows[i].in_beam, i % 3);
+		cr_assert_eq(rows[i].beam_iteration, i % 3);
 	}
 	cand_rows_free(rows, n);
 	int64_t *pend;
