@@ -8,11 +8,12 @@
  * store safe to share between threads. Row structs own their strings: free
  * them with the matching _clear function.
  *
- * Every call that returns int returns 0 or a negative errno: -ENOENT for a
- * row that is not there, -EEXIST for a taken name or key, -ENOSPC when the
- * disk is full (counted by store_full_count), -EFBIG for a value over
- * SQLite's limit, -EBUSY, -ENOMEM or -EIO. A write that fails changes
- * nothing: it was one statement, or its transaction was rolled back.
+ * Every call that returns int (store_schema_version aside) returns 0 or a
+ * negative errno: -ENOENT for a row that is not there, -EEXIST for a taken
+ * name or key (any constraint), -ENOSPC when the disk is full (counted by
+ * store_full_count), -EFBIG for a value over SQLite's limit, -EBUSY,
+ * -ENOMEM or -EIO. A write that fails loses nothing stored before it; the
+ * calls that change several rows do it in one transaction.
  *
  * The menus directory is stored as the files of the pseudo-kernel 0.
  */
@@ -46,8 +47,7 @@ long store_full_count(void);
 /* Explicit transactions for multi-statement changes. begin locks the
  * store's mutex until commit/rollback (calls in between reenter it); both
  * release it whatever they return. A commit that fails rolls back and
- * returns why; rollback returns 0 or -errno (the changes are gone either
- * way, as SQLite rolls back a transaction it cannot finish). */
+ * returns why; rollback returns 0 or -errno. */
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 int store_rollback(struct store *s);
