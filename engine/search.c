@@ -886,7 +886,7 @@ static void restore_beam(struct search *s)
 	int64_t *b = calloc((size_t)n + 1, sizeof(*b));
 	int nb = 0;
 	for (int i = 0; b && i < n; i++)
-		if (rows[i].in_beam == rc->row.iteration)
+		if (rows[i].beam_iteration == rc->row.iteration)
 			b[nb++] = rows[i].num;
 	if (nb) {
 		free(s->beam);

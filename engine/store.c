@@ -7,8 +7,13 @@
  * synchronous=NORMAL is durable against a killed daemon (not power loss),
  * which is the failure this product promises to survive.
  *
+ * Every statement runs through one helper, sql_run: it takes the store's
+ * lock, binds, steps, resets, and maps SQLite's result to 0 or -errno, so
+ * no write's result is dropped and a full disk is always counted. Rows
+ * that come back as an array are gathered by one collector, sql_collect.
  * Statements are prepared once per connection and kept in a small cache
  * keyed by the SQL text's address: each query below is a static string.
+ * This file does no policy: what to store and when is the engine's.
  */
 #include "engine/store.h"
 
@@ -143,7 +148,11 @@ static const char *migrations[] = {
 	/* 5 -> 6: where a candidate's timed run happened (executors) */
 	"ALTER TABLE candidate ADD COLUMN job TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE candidate ADD COLUMN node TEXT NOT NULL DEFAULT '';",
+	/* 6 -> 7: in_beam held the last iteration whose beam kept the
+	 * candidate (0: never), not a flag; the name now says so */
+	"ALTER TABLE candidate RENAME COLUMN in_beam TO beam_iteration;",
 };
+/* ---- errors ---- */
 
 static atomic_long full_count;
 
@@ -152,6 +161,8 @@ long store_full_count(void)
 	return atomic_load(&full_count);
 }
 
+/* 0 for a result that is not an error, else the errno that says what went
+ * wrong; a full disk is also counted (store_full_count). */
 static int errno_of(int src)
 {
 	switch (src & 0xff) {
@@ -180,6 +191,17 @@ static int errno_of(int src)
 	}
 }
 
+/* ---- statements ----
+ *
+ * A call names its statement's parameters in order with the bind macros:
+ *
+ *	return sql_write(s, SQL_FILE_MODE, BINDS(INT(mode), INT(now_ns()), INT(fid)));
+ *
+ * and reads rows with a row_fn. Each sql_* call is one statement under the
+ * store's lock; a caller that needs two statements together holds the lock
+ * (it is recursive) or a transaction around them.
+ */
+
 static void lock(struct store *s)
 {
 	pthread_mutex_lock(&s->lock);
@@ -189,6 +211,30 @@ static void unlock(struct store *s)
 {
 	pthread_mutex_unlock(&s->lock);
 }
+
+enum bind_kind { BIND_INT, BIND_REAL, BIND_TEXT, BIND_BLOB };
+
+/* One parameter of a statement. */
+struct bind {
+	enum bind_kind kind;
+	int64_t i;
+	double d;
+	const void *p;      /* TEXT: a string, NULL binds ""; BLOB: len bytes */
+	size_t len;
+};
+
+#define INT(x) ((struct bind){.kind = BIND_INT, .i = (x)})
+#define REAL(x) ((struct bind){.kind = BIND_REAL, .d = (x)})
+#define TEXT(t) ((struct bind){.kind = BIND_TEXT, .p = (t)})
+#define BLOB(b, n) ((struct bind){.kind = BIND_BLOB, .p = (b), .len = (n)})
+/* The parameters ?1, ?2, ... as the array and count the sql_* calls take. */
+#define BINDS(...) (const struct bind[]){__VA_ARGS__}, \
+	sizeof((const struct bind[]){__VA_ARGS__}) / sizeof(struct bind)
+#define NO_BINDS NULL, 0
+
+/* Reads the current row of st into arg (what it is, the caller knows).
+ * Returns 0, or -errno to stop at this row. */
+typedef int row_fn(sqlite3_stmt *st, void *arg);
 
 /* The cached prepared statement for sql (reset, bindings cleared), or NULL. */
 static sqlite3_stmt *stmt(struct store *s, const char *sql)
@@ -213,16 +259,158 @@ static sqlite3_stmt *stmt(struct store *s, const char *sql)
 	return st;
 }
 
-/* Runs a statement without result rows; returns 0 or -errno. */
-static int step_done(struct store *s, sqlite3_stmt *st)
+/* Ends a use of st: resets it (its result repeats the step's, already
+ * taken) and finalizes it if the cache had no room for it. */
+static void stmt_done(struct store *s, sqlite3_stmt *st)
 {
-	int rc = sqlite3_step(st);
-	int ret = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : errno_of(rc);
 	sqlite3_reset(st);
-	(void)s;
-	return ret;
+	for (int i = 0; i < s->ncache; i++)
+		if (s->cache[i].st == st)
+			return;
+	sqlite3_finalize(st);
 }
 
+static int bind_one(sqlite3_stmt *st, int i, const struct bind *b)
+{
+	switch (b->kind) {
+	case BIND_INT:
+		return sqlite3_bind_int64(st, i, b->i);
+	case BIND_REAL:
+		return sqlite3_bind_double(st, i, b->d);
+	case BIND_TEXT:
+		return sqlite3_bind_text(st, i, b->p ? b->p : "", -1, SQLITE_TRANSIENT);
+	case BIND_BLOB:
+		/* never a NULL pointer: that would bind SQL NULL, not an empty blob */
+		return sqlite3_bind_blob64(st, i, b->len ? b->p : "", b->len, SQLITE_TRANSIENT);
+	}
+	return SQLITE_MISUSE;
+}
+
+enum rows {
+	ROWS_NONE,    /* a write: step once */
+	ROWS_ALL,     /* fn for every row */
+	ROWS_FIRST,   /* fn for the first row; -ENOENT when there is none */
+};
+
+/* The one way a statement runs: under the store's lock, the cached sql
+ * with the nb parameters b bound, stepped as want says, then reset.
+ * changed, when not NULL, receives sqlite3_changes() after a success.
+ * Returns 0 or -errno: a failed bind or step (errno_of), fn's -errno, or
+ * -ENOENT for ROWS_FIRST without a row. */
+static int sql_run(struct store *s, const char *sql, const struct bind *b, size_t nb,
+                   enum rows want, row_fn *fn, void *arg, int *changed)
+{
+	lock(s);
+	sqlite3_stmt *st = stmt(s, sql);
+	int rc = st ? 0 : -EIO;
+	for (size_t i = 0; !rc && i < nb; i++)
+		rc = errno_of(bind_one(st, (int)i + 1, &b[i]));
+	bool got = false;
+	while (!rc) {
+		int r = sqlite3_step(st);
+		if (r == SQLITE_DONE)
+			break;
+		if (r != SQLITE_ROW) {
+			rc = errno_of(r);
+			break;
+		}
+		if (want == ROWS_NONE)
+			break;
+		got = true;
+		rc = fn(st, arg);
+		if (want == ROWS_FIRST)
+			break;
+	}
+	if (!rc && want == ROWS_FIRST && !got)
+		rc = -ENOENT;
+	if (!rc && changed)
+		*changed = sqlite3_changes(s->db);
+	if (st)
+		stmt_done(s, st);
+	unlock(s);
+	return rc;
+}
+
+/* A statement without result rows. 0 or -errno. */
+static int sql_write(struct store *s, const char *sql, const struct bind *b, size_t nb)
+{
+	return sql_run(s, sql, b, nb, ROWS_NONE, NULL, NULL, NULL);
+}
+
+/* sql_write for a statement meant to change a row: -ENOENT when it changed none. */
+static int sql_write_one(struct store *s, const char *sql, const struct bind *b, size_t nb)
+{
+	int changed = 0;
+	int rc = sql_run(s, sql, b, nb, ROWS_NONE, NULL, NULL, &changed);
+	return !rc && !changed ? -ENOENT : rc;
+}
+
+/* The first row into arg by fn; -ENOENT when there is none. */
+static int sql_row(struct store *s, const char *sql, const struct bind *b, size_t nb,
+                   row_fn *fn, void *arg)
+{
+	return sql_run(s, sql, b, nb, ROWS_FIRST, fn, arg, NULL);
+}
+
+/* fn for every row, until it returns -errno. */
+static int sql_rows(struct store *s, const char *sql, const struct bind *b, size_t nb,
+                    row_fn *fn, void *arg)
+{
+	return sql_run(s, sql, b, nb, ROWS_ALL, fn, arg, NULL);
+}
+
+/* What sql_collect needs to know of one kind of row struct. */
+struct row_kind {
+	size_t size;
+	row_fn *read;               /* fills a zeroed row struct */
+	void (*clear)(void *row);   /* frees what read left in one; NULL: nothing */
+};
+
+struct collector {
+	const struct row_kind *kind;
+	char *rows;
+	int n, cap;
+};
+
+static int collect_row(sqlite3_stmt *st, void *arg)
+{
+	struct collector *c = arg;
+	if (c->n == c->cap) {
+		int cap = c->cap ? c->cap * 2 : 16;
+		char *p = realloc(c->rows, (size_t)cap * c->kind->size);
+		if (!p)
+			return -ENOMEM;
+		c->rows = p;
+		c->cap = cap;
+	}
+	void *row = c->rows + (size_t)c->n * c->kind->size;
+	memset(row, 0, c->kind->size);
+	c->n++;   /* before read: a half-read row is cleared with the rest */
+	return c->kind->read(st, row);
+}
+
+/* Every row of sql, read by kind, in an array in *rows (n of them) that the
+ * caller owns and frees with the kind's _rows_free. On failure -errno and
+ * no rows (NULL, 0). */
+static int sql_collect(struct store *s, const char *sql, const struct bind *b, size_t nb,
+                       const struct row_kind *kind, void **rows, int *n)
+{
+	struct collector c = {.kind = kind};
+	int rc = sql_rows(s, sql, b, nb, collect_row, &c);
+	if (rc) {
+		for (int i = 0; kind->clear && i < c.n; i++)
+			kind->clear(c.rows + (size_t)i * kind->size);
+		free(c.rows);
+		c.rows = NULL;
+		c.n = 0;
+	}
+	*rows = c.rows;
+	*n = c.n;
+	return rc;
+}
+
+/* A copy of column i as a string (NUL-terminated, caller frees), NULL
+ * without memory. */
 static char *col_text(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
@@ -236,11 +424,38 @@ static char *col_text(sqlite3_stmt *st, int i)
 	return p;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *t)
+/* row_fns for a single column 0 */
+
+static int read_int64(sqlite3_stmt *st, void *arg)
 {
-	sqlite3_bind_text(st, i, t ? t : "", -1, SQLITE_TRANSIENT);
+	*(int64_t *)arg = sqlite3_column_int64(st, 0);
+	return 0;
 }
 
+static int read_int(sqlite3_stmt *st, void *arg)
+{
+	*(int *)arg = sqlite3_column_int(st, 0);
+	return 0;
+}
+
+static int read_double(sqlite3_stmt *st, void *arg)
+{
+	*(double *)arg = sqlite3_column_double(st, 0);
+	return 0;
+}
+
+static int read_text(sqlite3_stmt *st, void *arg)
+{
+	char **t = arg;
+	*t = col_text(st, 0);
+	return *t ? 0 : -ENOMEM;
+}
+
+/* Ids (column 0) as an int64_t array the caller frees. */
+static const struct row_kind ID_ROWS = {sizeof(int64_t), read_int64, NULL};
+
+/* Runs sql text that may hold several statements (migrations, PRAGMAs,
+ * transaction control), outside the cache. 0 or -errno. */
 static int exec(struct store *s, const char *sql)
 {
 	char *msg = NULL;
@@ -252,16 +467,15 @@ static int exec(struct store *s, const char *sql)
 	return errno_of(rc);
 }
 
+/* ---- opening, versions, transactions ---- */
+
+static const char SQL_USER_VERSION[] = "PRAGMA user_version";
+
 int store_schema_version(struct store *s)
 {
 	int v = -1;
-	lock(s);
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	unlock(s);
+	if (sql_row(s, SQL_USER_VERSION, NO_BINDS, read_int, &v))
+		return -1;
 	return v;
 }
 
@@ -269,6 +483,10 @@ static int migrate(struct store *s, char *err, size_t errlen)
 {
 	int have = store_schema_version(s);
 	int want = (int)(sizeof(migrations) / sizeof(migrations[0]));
+	if (have < 0) {
+		snprintf(err, errlen, "cannot read the database's schema version");
+		return -EIO;
+	}
 	if (have > want) {
 		snprintf(err, errlen, "the database has schema version %d, newer than this "
 		         "autocompfs knows (%d)", have, want);
@@ -285,7 +503,7 @@ static int migrate(struct store *s, char *err, size_t errlen)
 		if (!rc)
 			rc = exec(s, "COMMIT");
 		if (rc) {
-			exec(s, "ROLLBACK");
+			exec(s, "ROLLBACK");   /* rc says why; nothing of version v + 1 stays */
 			snprintf(err, errlen, "migrating the database to version %d failed", v + 1);
 			return rc;
 		}
@@ -351,28 +569,36 @@ int store_commit(struct store *s)
 {
 	int rc = exec(s, "COMMIT");
 	if (rc)
-		exec(s, "ROLLBACK");
+		exec(s, "ROLLBACK");   /* rc says why the changes are gone */
 	unlock(s);
 	return rc;
 }
 
-void store_rollback(struct store *s)
+int store_rollback(struct store *s)
 {
-	exec(s, "ROLLBACK");
+	int rc = exec(s, "ROLLBACK");
 	unlock(s);
+	return rc;
 }
+
+/* Ends the transaction store_begin opened: commits when rc is 0, else rolls
+ * back and returns rc (the failure that stopped it, not the rollback's). */
+static int tx_end(struct store *s, int rc)
+{
+	if (!rc)
+		return store_commit(s);
+	store_rollback(s);
+	return rc;
+}
+
+static const char SQL_INTEGRITY[] = "PRAGMA integrity_check";
 
 char *store_integrity(struct store *s)
 {
 	char *res = NULL;
-	lock(s);
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		res = col_text(st, 0);
-	sqlite3_finalize(st);
-	unlock(s);
-	return res ? res : strdup("integrity_check failed to run");
+	if (sql_row(s, SQL_INTEGRITY, NO_BINDS, read_text, &res))
+		return strdup("integrity_check failed to run");
+	return res;
 }
 
 /* ---- kernels ---- */
@@ -399,20 +625,13 @@ static const char SQL_KERNEL_CREATE[] =
 
 int store_kernel_create(struct store *s, const char *name, int64_t *id)
 {
-	lock(s);
 	int64_t t = now_ns();
-	sqlite3_stmt *st = stmt(s, SQL_KERNEL_CREATE);
-	int rc = -EIO;
-	if (st) {
-		bind_text(st, 1, name);
-		bind_text(st, 2, "waiting");
-		bind_text(st, 3, "waiting: copy input and harness here");
-		sqlite3_bind_int64(st, 4, t);
-		sqlite3_bind_int64(st, 5, t);
-		rc = step_done(s, st);
-		if (!rc && id)
-			*id = sqlite3_last_insert_rowid(s->db);
-	}
+	lock(s);   /* the new row's id is this connection's until the next insert */
+	int rc = sql_write(s, SQL_KERNEL_CREATE,
+	                   BINDS(TEXT(name), TEXT("waiting"),
+	                         TEXT("waiting: copy input and harness here"), INT(t), INT(t)));
+	if (!rc && id)
+		*id = sqlite3_last_insert_rowid(s->db);
 	unlock(s);
 	return rc;
 }
@@ -421,31 +640,14 @@ static const char SQL_KERNEL_DELETE[] = "DELETE FROM kernel WHERE id = ? AND id 
 
 int store_kernel_delete(struct store *s, int64_t id)
 {
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_KERNEL_DELETE);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, id);
-		rc = step_done(s, st);
-	}
-	unlock(s);
-	return rc;
+	return sql_write(s, SQL_KERNEL_DELETE, BINDS(INT(id)));
 }
 
 static const char SQL_KERNEL_RENAME[] = "UPDATE kernel SET name = ? WHERE id = ?";
 
 int store_kernel_rename(struct store *s, int64_t id, const char *to)
 {
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_KERNEL_RENAME);
-	int rc = -EIO;
-	if (st) {
-		bind_text(st, 1, to);
-		sqlite3_bind_int64(st, 2, id);
-		rc = step_done(s, st);
-	}
-	unlock(s);
-	return rc;
+	return sql_write(s, SQL_KERNEL_RENAME, BINDS(TEXT(to), INT(id)));
 }
 
 static const char SQL_KERNEL_STATUS[] =
@@ -454,95 +656,47 @@ static const char SQL_KERNEL_STATUS[] =
 int store_kernel_set_status(struct store *s, int64_t id, const char *state,
                             const char *status, int64_t ts)
 {
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_KERNEL_STATUS);
-	int rc = -EIO;
-	if (st) {
-		bind_text(st, 1, state);
-		bind_text(st, 2, status);
-		sqlite3_bind_int64(st, 3, ts);
-		sqlite3_bind_int64(st, 4, id);
-		rc = step_done(s, st);
-	}
-	unlock(s);
-	return rc;
+	return sql_write(s, SQL_KERNEL_STATUS, BINDS(TEXT(state), TEXT(status), INT(ts), INT(id)));
 }
 
-static void kernel_from(sqlite3_stmt *st, struct kernel_row *k)
+#define KERNEL_COLS "id, name, state, status, created_ns, status_ns"
+
+static int kernel_read(sqlite3_stmt *st, void *arg)
 {
+	struct kernel_row *k = arg;
 	k->id = sqlite3_column_int64(st, 0);
 	k->name = col_text(st, 1);
 	k->state = col_text(st, 2);
 	k->status = col_text(st, 3);
 	k->created_ns = sqlite3_column_int64(st, 4);
 	k->status_ns = sqlite3_column_int64(st, 5);
+	return 0;
 }
 
+static void kernel_clear(void *row)
+{
+	kernel_row_clear(row);
+}
+
+static const struct row_kind KERNEL_ROWS = {sizeof(struct kernel_row), kernel_read, kernel_clear};
+
 static const char SQL_KERNEL_LIST[] =
-	"SELECT id, name, state, status, created_ns, status_ns FROM kernel "
-	"WHERE id <> 0 ORDER BY name";
+	"SELECT " KERNEL_COLS " FROM kernel WHERE id <> 0 ORDER BY name";
 
 int store_kernel_list(struct store *s, struct kernel_row **rows, int *n)
 {
-	*rows = NULL;
-	*n = 0;
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_KERNEL_LIST);
-	int rc = st ? 0 : -EIO;
-	int cap = 0;
-	while (!rc) {
-		int r = sqlite3_step(st);
-		if (r == SQLITE_DONE)
-			break;
-		if (r != SQLITE_ROW) {
-			rc = errno_of(r);
-			break;
-		}
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct kernel_row *p = realloc(*rows, (size_t)cap * sizeof(**rows));
-			if (!p) {
-				rc = -ENOMEM;
-				break;
-			}
-			*rows = p;
-		}
-		memset(&(*rows)[*n], 0, sizeof(**rows));
-		kernel_from(st, &(*rows)[(*n)++]);
-	}
-	if (st)
-		sqlite3_reset(st);
-	unlock(s);
-	if (rc) {
-		kernel_rows_free(*rows, *n);
-		*rows = NULL;
-		*n = 0;
-	}
+	void *got;
+	int rc = sql_collect(s, SQL_KERNEL_LIST, NO_BINDS, &KERNEL_ROWS, &got, n);
+	*rows = got;
 	return rc;
 }
 
-static const char SQL_KERNEL_GET[] =
-	"SELECT id, name, state, status, created_ns, status_ns FROM kernel WHERE id = ?";
+static const char SQL_KERNEL_GET[] = "SELECT " KERNEL_COLS " FROM kernel WHERE id = ?";
 
 int store_kernel_get(struct store *s, int64_t id, struct kernel_row *k)
 {
 	memset(k, 0, sizeof(*k));
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_KERNEL_GET);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, id);
-		int r = sqlite3_step(st);
-		if (r == SQLITE_ROW) {
-			kernel_from(st, k);
-			rc = 0;
-		} else {
-			rc = r == SQLITE_DONE ? -ENOENT : errno_of(r);
-		}
-		sqlite3_reset(st);
-	}
-	unlock(s);
-	return rc;
+	return sql_row(s, SQL_KERNEL_GET, BINDS(INT(id)), kernel_read, k);
 }
 
 /* ---- files ---- */
@@ -563,8 +717,12 @@ void file_rows_free(struct file_row *rows, int n)
 	free(rows);
 }
 
-static void file_from(sqlite3_stmt *st, struct file_row *f, bool with_data)
+#define FILE_COLS "id, kernel_id, name, length(data), mode, mtime_ns, ctime_ns"
+
+/* A file row; with its data when the query selected it (an eighth column). */
+static int file_read(sqlite3_stmt *st, void *arg)
 {
+	struct file_row *f = arg;
 	f->id = sqlite3_column_int64(st, 0);
 	f->kernel_id = sqlite3_column_int64(st, 1);
 	f->name = col_text(st, 2);
@@ -572,123 +730,67 @@ static void file_from(sqlite3_stmt *st, struct file_row *f, bool with_data)
 	f->mode = sqlite3_column_int(st, 4);
 	f->mtime_ns = sqlite3_column_int64(st, 5);
 	f->ctime_ns = sqlite3_column_int64(st, 6);
-	if (with_data) {
-		const void *d = sqlite3_column_blob(st, 7);
-		size_t n = (size_t)sqlite3_column_bytes(st, 7);
-		f->data = malloc(n + 1);
-		if (f->data) {
-			if (n)
-				memcpy(f->data, d, n);
-			f->data[n] = '\0';
-		}
-		f->size = n;
-	}
+	if (sqlite3_column_count(st) < 8)
+		return 0;
+	const void *d = sqlite3_column_blob(st, 7);
+	size_t n = (size_t)sqlite3_column_bytes(st, 7);
+	f->data = malloc(n + 1);
+	if (!f->data)
+		return -ENOMEM;
+	if (n)
+		memcpy(f->data, d, n);
+	f->data[n] = '\0';
+	f->size = n;
+	return 0;
 }
+
+static void file_clear(void *row)
+{
+	file_row_clear(row);
+}
+
+static const struct row_kind FILE_ROWS = {sizeof(struct file_row), file_read, file_clear};
 
 static const char SQL_FILE_GET[] =
-	"SELECT id, kernel_id, name, length(data), mode, mtime_ns, ctime_ns FROM file "
-	"WHERE kernel_id = ? AND name = ?";
+	"SELECT " FILE_COLS " FROM file WHERE kernel_id = ? AND name = ?";
 static const char SQL_FILE_GET_DATA[] =
-	"SELECT id, kernel_id, name, length(data), mode, mtime_ns, ctime_ns, data FROM file "
-	"WHERE kernel_id = ? AND name = ?";
-static const char SQL_FILE_GET_ID[] =
-	"SELECT id, kernel_id, name, length(data), mode, mtime_ns, ctime_ns FROM file "
-	"WHERE id = ?";
-static const char SQL_FILE_GET_ID_DATA[] =
-	"SELECT id, kernel_id, name, length(data), mode, mtime_ns, ctime_ns, data FROM file "
-	"WHERE id = ?";
-
-static int file_one(struct store *s, sqlite3_stmt *st, bool with_data, struct file_row *f)
-{
-	int r = sqlite3_step(st);
-	int rc;
-	if (r == SQLITE_ROW) {
-		file_from(st, f, with_data);
-		rc = (with_data && !f->data) ? -ENOMEM : 0;
-	} else {
-		rc = r == SQLITE_DONE ? -ENOENT : errno_of(r);
-	}
-	sqlite3_reset(st);
-	(void)s;
-	return rc;
-}
+	"SELECT " FILE_COLS ", data FROM file WHERE kernel_id = ? AND name = ?";
+static const char SQL_FILE_GET_ID[] = "SELECT " FILE_COLS " FROM file WHERE id = ?";
+static const char SQL_FILE_GET_ID_DATA[] = "SELECT " FILE_COLS ", data FROM file WHERE id = ?";
 
 int store_file_get(struct store *s, int64_t kid, const char *name, bool with_data,
                    struct file_row *f)
 {
 	memset(f, 0, sizeof(*f));
-	lock(s);
-	sqlite3_stmt *st = stmt(s, with_data ? SQL_FILE_GET_DATA : SQL_FILE_GET);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, kid);
-		bind_text(st, 2, name);
-		rc = file_one(s, st, with_data, f);
-	}
-	unlock(s);
+	int rc = sql_row(s, with_data ? SQL_FILE_GET_DATA : SQL_FILE_GET,
+	                 BINDS(INT(kid), TEXT(name)), file_read, f);
+	if (rc)
+		file_row_clear(f);
 	return rc;
 }
 
 int store_file_get_id(struct store *s, int64_t fid, bool with_data, struct file_row *f)
 {
 	memset(f, 0, sizeof(*f));
-	lock(s);
-	sqlite3_stmt *st = stmt(s, with_data ? SQL_FILE_GET_ID_DATA : SQL_FILE_GET_ID);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, fid);
-		rc = file_one(s, st, with_data, f);
-	}
-	unlock(s);
+	int rc = sql_row(s, with_data ? SQL_FILE_GET_ID_DATA : SQL_FILE_GET_ID,
+	                 BINDS(INT(fid)), file_read, f);
+	if (rc)
+		file_row_clear(f);
 	return rc;
 }
 
 static const char SQL_FILE_LIST[] =
-	"SELECT id, kernel_id, name, length(data), mode, mtime_ns, ctime_ns FROM file "
-	"WHERE kernel_id = ? ORDER BY name";
+	"SELECT " FILE_COLS " FROM file WHERE kernel_id = ? ORDER BY name";
 static const char SQL_FILE_LIST_DATA[] =
-	"SELECT id, kernel_id, name, length(data), mode, mtime_ns, ctime_ns, data FROM file "
-	"WHERE kernel_id = ? ORDER BY name";
+	"SELECT " FILE_COLS ", data FROM file WHERE kernel_id = ? ORDER BY name";
 
 int store_file_list(struct store *s, int64_t kid, bool with_data,
                     struct file_row **rows, int *n)
 {
-	*rows = NULL;
-	*n = 0;
-	lock(s);
-	sqlite3_stmt *st = stmt(s, with_data ? SQL_FILE_LIST_DATA : SQL_FILE_LIST);
-	int rc = st ? 0 : -EIO;
-	int cap = 0;
-	if (st)
-		sqlite3_bind_int64(st, 1, kid);
-	while (!rc) {
-		int r = sqlite3_step(st);
-		if (r == SQLITE_DONE)
-			break;
-		if (r != SQLITE_ROW) {
-			rc = errno_of(r);
-			break;
-		}
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct file_row *p = realloc(*rows, (size_t)cap * sizeof(**rows));
-			if (!p) {
-				rc = -ENOMEM;
-				break;
-			}
-			*rows = p;
-		}
-		memset(&(*rows)[*n], 0, sizeof(**rows));
-		file_from(st, &(*rows)[(*n)++], with_data);
-	}
-	if (st)
-		sqlite3_reset(st);
-	unlock(s);
-	if (rc) {
-		file_rows_free(*rows, *n);
-		*rows = NULL;
-		*n = 0;
-	}
+	void *got;
+	int rc = sql_collect(s, with_data ? SQL_FILE_LIST_DATA : SQL_FILE_LIST, BINDS(INT(kid)),
+	                     &FILE_ROWS, &got, n);
+	*rows = got;
 	return rc;
 }
 
@@ -700,35 +802,15 @@ static const char SQL_FILE_ID[] = "SELECT id FROM file WHERE kernel_id = ? AND n
 int store_file_create(struct store *s, int64_t kid, const char *name, int mode,
                       int64_t *fid)
 {
-	lock(s);
 	int64_t t = now_ns();
-	sqlite3_stmt *st = stmt(s, SQL_FILE_CREATE);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, kid);
-		bind_text(st, 2, name);
-		sqlite3_bind_int(st, 3, mode);
-		sqlite3_bind_int64(st, 4, t);
-		sqlite3_bind_int64(st, 5, t);
-		rc = step_done(s, st);
-	}
-	if (!rc) {
-		st = stmt(s, SQL_FILE_ID);
-		rc = -EIO;
-		if (st) {
-			sqlite3_bind_int64(st, 1, kid);
-			bind_text(st, 2, name);
-			if (sqlite3_step(st) == SQLITE_ROW) {
-				if (fid)
-					*fid = sqlite3_column_int64(st, 0);
-				rc = 0;
-			} else {
-				rc = -ENOENT;
-			}
-			sqlite3_reset(st);
-		}
-	}
+	int64_t id = 0;
+	lock(s);   /* the id read is of the row just made (or found) */
+	int rc = sql_write(s, SQL_FILE_CREATE, BINDS(INT(kid), TEXT(name), INT(mode), INT(t), INT(t)));
+	if (!rc)
+		rc = sql_row(s, SQL_FILE_ID, BINDS(INT(kid), TEXT(name)), read_int64, &id);
 	unlock(s);
+	if (!rc && fid)
+		*fid = id;
 	return rc;
 }
 
@@ -738,20 +820,8 @@ static const char SQL_FILE_WRITE[] =
 int store_file_write(struct store *s, int64_t fid, const void *data, size_t len,
                      int64_t mtime_ns)
 {
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_FILE_WRITE);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_blob64(st, 1, len ? data : "", len, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 2, mtime_ns);
-		sqlite3_bind_int64(st, 3, now_ns());
-		sqlite3_bind_int64(st, 4, fid);
-		rc = step_done(s, st);
-		if (!rc && sqlite3_changes(s->db) == 0)
-			rc = -ENOENT;
-	}
-	unlock(s);
-	return rc;
+	return sql_write_one(s, SQL_FILE_WRITE,
+	                     BINDS(BLOB(data, len), INT(mtime_ns), INT(now_ns()), INT(fid)));
 }
 
 static const char SQL_FILE_PUT[] =
@@ -762,20 +832,8 @@ static const char SQL_FILE_PUT[] =
 int store_file_put(struct store *s, int64_t kid, const char *name, const void *data,
                    size_t len, int mode, int64_t mtime_ns)
 {
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_FILE_PUT);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, kid);
-		bind_text(st, 2, name);
-		sqlite3_bind_blob64(st, 3, len ? data : "", len, SQLITE_TRANSIENT);
-		sqlite3_bind_int(st, 4, mode);
-		sqlite3_bind_int64(st, 5, mtime_ns);
-		sqlite3_bind_int64(st, 6, now_ns());
-		rc = step_done(s, st);
-	}
-	unlock(s);
-	return rc;
+	return sql_write(s, SQL_FILE_PUT, BINDS(INT(kid), TEXT(name), BLOB(data, len), INT(mode),
+	                                        INT(mtime_ns), INT(now_ns())));
 }
 
 static const char SQL_FILE_TRUNC[] =
@@ -784,73 +842,29 @@ static const char SQL_FILE_TRUNC[] =
 
 int store_file_truncate(struct store *s, int64_t fid, size_t len, int64_t mtime_ns)
 {
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_FILE_TRUNC);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, (int64_t)len);
-		sqlite3_bind_int64(st, 2, (int64_t)len);
-		sqlite3_bind_int64(st, 3, mtime_ns);
-		sqlite3_bind_int64(st, 4, now_ns());
-		sqlite3_bind_int64(st, 5, fid);
-		rc = step_done(s, st);
-		if (!rc && sqlite3_changes(s->db) == 0)
-			rc = -ENOENT;
-	}
-	unlock(s);
-	return rc;
+	return sql_write_one(s, SQL_FILE_TRUNC, BINDS(INT((int64_t)len), INT((int64_t)len),
+	                                              INT(mtime_ns), INT(now_ns()), INT(fid)));
 }
 
 static const char SQL_FILE_MODE[] = "UPDATE file SET mode = ?, ctime_ns = ? WHERE id = ?";
 
 int store_file_set_mode(struct store *s, int64_t fid, int mode)
 {
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_FILE_MODE);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int(st, 1, mode);
-		sqlite3_bind_int64(st, 2, now_ns());
-		sqlite3_bind_int64(st, 3, fid);
-		rc = step_done(s, st);
-	}
-	unlock(s);
-	return rc;
+	return sql_write(s, SQL_FILE_MODE, BINDS(INT(mode), INT(now_ns()), INT(fid)));
 }
 
 static const char SQL_FILE_TIMES[] = "UPDATE file SET mtime_ns = ?, ctime_ns = ? WHERE id = ?";
 
 int store_file_set_times(struct store *s, int64_t fid, int64_t mtime_ns)
 {
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_FILE_TIMES);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, mtime_ns);
-		sqlite3_bind_int64(st, 2, now_ns());
-		sqlite3_bind_int64(st, 3, fid);
-		rc = step_done(s, st);
-	}
-	unlock(s);
-	return rc;
+	return sql_write(s, SQL_FILE_TIMES, BINDS(INT(mtime_ns), INT(now_ns()), INT(fid)));
 }
 
 static const char SQL_FILE_UNLINK[] = "DELETE FROM file WHERE kernel_id = ? AND name = ?";
 
 int store_file_unlink(struct store *s, int64_t kid, const char *name)
 {
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_FILE_UNLINK);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, kid);
-		bind_text(st, 2, name);
-		rc = step_done(s, st);
-		if (!rc && sqlite3_changes(s->db) == 0)
-			rc = -ENOENT;
-	}
-	unlock(s);
-	return rc;
+	return sql_write_one(s, SQL_FILE_UNLINK, BINDS(INT(kid), TEXT(name)));
 }
 
 static const char SQL_FILE_RENAME[] =
@@ -871,22 +885,9 @@ int store_file_rename(struct store *s, int64_t kid, const char *from, const char
 		if (rc == -ENOENT)
 			rc = 0;
 	}
-	if (!rc) {
-		sqlite3_stmt *st = stmt(s, SQL_FILE_RENAME);
-		rc = -EIO;
-		if (st) {
-			bind_text(st, 1, to);
-			sqlite3_bind_int64(st, 2, now_ns());
-			sqlite3_bind_int64(st, 3, kid);
-			bind_text(st, 4, from);
-			rc = step_done(s, st);
-		}
-	}
-	if (rc) {
-		store_rollback(s);
-		return rc;
-	}
-	return store_commit(s);
+	if (!rc)
+		rc = sql_write(s, SQL_FILE_RENAME, BINDS(TEXT(to), INT(now_ns()), INT(kid), TEXT(from)));
+	return tx_end(s, rc);
 }
 
 /* ---- runs ---- */
@@ -918,35 +919,14 @@ int store_run_create(struct store *s, int64_t kid, const char *target,
 	if (rc)
 		return rc;
 	int64_t t = now_ns();
-	sqlite3_stmt *st = stmt(s, SQL_RUN_CREATE);
-	rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, kid);
-		bind_text(st, 2, target);
-		bind_text(st, 3, input_name);
-		sqlite3_bind_blob64(st, 4, input, strlen(input), SQLITE_TRANSIENT);
-		bind_text(st, 5, config);
-		sqlite3_bind_int64(st, 6, t);
-		sqlite3_bind_int64(st, 7, t);
-		rc = step_done(s, st);
-	}
+	rc = sql_write(s, SQL_RUN_CREATE, BINDS(INT(kid), TEXT(target), TEXT(input_name),
+	                                        BLOB(input, strlen(input)), TEXT(config),
+	                                        INT(t), INT(t)));
 	int64_t id = sqlite3_last_insert_rowid(s->db);
-	for (size_t i = 0; !rc && i < nfiles; i++) {
-		st = stmt(s, SQL_RUN_FILE_ADD);
-		rc = -EIO;
-		if (st) {
-			sqlite3_bind_int64(st, 1, id);
-			bind_text(st, 2, files[i].name);
-			sqlite3_bind_blob64(st, 3, files[i].size ? files[i].data : "",
-			                    files[i].size, SQLITE_TRANSIENT);
-			rc = step_done(s, st);
-		}
-	}
-	if (rc) {
-		store_rollback(s);
-		return rc;
-	}
-	rc = store_commit(s);
+	for (size_t i = 0; !rc && i < nfiles; i++)
+		rc = sql_write(s, SQL_RUN_FILE_ADD, BINDS(INT(id), TEXT(files[i].name),
+		                                          BLOB(files[i].data, files[i].size)));
+	rc = tx_end(s, rc);
 	if (!rc && rid)
 		*rid = id;
 	return rc;
@@ -955,8 +935,9 @@ int store_run_create(struct store *s, int64_t kid, const char *target,
 #define RUN_COLS "id, kernel_id, state, target, input_name, input, config, best, best_ns, " \
 	"created_ns, finished_ns, iteration, tokens, verdict"
 
-static void run_from(sqlite3_stmt *st, struct run_row *r)
+static int run_read(sqlite3_stmt *st, void *arg)
 {
+	struct run_row *r = arg;
 	r->id = sqlite3_column_int64(st, 0);
 	r->kernel_id = sqlite3_column_int64(st, 1);
 	r->state = col_text(st, 2);
@@ -971,20 +952,7 @@ static void run_from(sqlite3_stmt *st, struct run_row *r)
 	r->iteration = sqlite3_column_int(st, 11);
 	r->tokens = (long)sqlite3_column_int64(st, 12);
 	r->verdict = col_text(st, 13);
-}
-
-static int run_one(sqlite3_stmt *st, struct run_row *r)
-{
-	int x = sqlite3_step(st);
-	int rc;
-	if (x == SQLITE_ROW) {
-		run_from(st, r);
-		rc = 0;
-	} else {
-		rc = x == SQLITE_DONE ? -ENOENT : errno_of(x);
-	}
-	sqlite3_reset(st);
-	return rc;
+	return 0;
 }
 
 static const char SQL_RUN_LATEST[] =
@@ -993,15 +961,7 @@ static const char SQL_RUN_LATEST[] =
 int store_run_latest(struct store *s, int64_t kid, struct run_row *r)
 {
 	memset(r, 0, sizeof(*r));
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_RUN_LATEST);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, kid);
-		rc = run_one(st, r);
-	}
-	unlock(s);
-	return rc;
+	return sql_row(s, SQL_RUN_LATEST, BINDS(INT(kid)), run_read, r);
 }
 
 static const char SQL_RUN_GET[] = "SELECT " RUN_COLS " FROM run WHERE id = ?";
@@ -1009,15 +969,7 @@ static const char SQL_RUN_GET[] = "SELECT " RUN_COLS " FROM run WHERE id = ?";
 int store_run_get(struct store *s, int64_t rid, struct run_row *r)
 {
 	memset(r, 0, sizeof(*r));
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_RUN_GET);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, rid);
-		rc = run_one(st, r);
-	}
-	unlock(s);
-	return rc;
+	return sql_row(s, SQL_RUN_GET, BINDS(INT(rid)), run_read, r);
 }
 
 static const char SQL_RUN_STATE[] =
@@ -1025,51 +977,29 @@ static const char SQL_RUN_STATE[] =
 
 int store_run_set_state(struct store *s, int64_t rid, const char *state, bool finished)
 {
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_RUN_STATE);
-	int rc = -EIO;
-	if (st) {
-		bind_text(st, 1, state);
-		sqlite3_bind_int64(st, 2, finished ? now_ns() : 0);
-		sqlite3_bind_int64(st, 3, rid);
-		rc = step_done(s, st);
-	}
-	unlock(s);
-	return rc;
+	return sql_write(s, SQL_RUN_STATE, BINDS(TEXT(state), INT(finished ? now_ns() : 0),
+	                                         INT(rid)));
 }
 
 static const char SQL_RUN_BEST[] = "UPDATE run SET best = ?, best_ns = ? WHERE id = ?";
 
 int store_run_set_best(struct store *s, int64_t rid, int64_t num, int64_t ts)
 {
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_RUN_BEST);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, num);
-		sqlite3_bind_int64(st, 2, ts);
-		sqlite3_bind_int64(st, 3, rid);
-		rc = step_done(s, st);
-	}
-	unlock(s);
-	return rc;
+	return sql_write(s, SQL_RUN_BEST, BINDS(INT(num), INT(ts), INT(rid)));
 }
 
 static const char SQL_RUN_PROGRESS[] = "UPDATE run SET iteration = ?, tokens = ? WHERE id = ?";
 
 int store_run_set_progress(struct store *s, int64_t rid, int iteration, long tokens)
 {
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_RUN_PROGRESS);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int(st, 1, iteration);
-		sqlite3_bind_int64(st, 2, tokens);
-		sqlite3_bind_int64(st, 3, rid);
-		rc = step_done(s, st);
-	}
-	unlock(s);
-	return rc;
+	return sql_write(s, SQL_RUN_PROGRESS, BINDS(INT(iteration), INT(tokens), INT(rid)));
+}
+
+static const char SQL_RUN_VERDICT[] = "UPDATE run SET verdict = ? WHERE id = ?";
+
+int store_run_set_verdict(struct store *s, int64_t rid, const char *json)
+{
+	return sql_write(s, SQL_RUN_VERDICT, BINDS(TEXT(json), INT(rid)));
 }
 
 static const char SQL_RUNS_UNFINISHED[] =
@@ -1077,47 +1007,11 @@ static const char SQL_RUNS_UNFINISHED[] =
 	"('done', 'stopped', 'failed') AND r.id = "
 	"(SELECT max(id) FROM run WHERE kernel_id = r.kernel_id) ORDER BY r.id";
 
-static int id_list(struct store *s, sqlite3_stmt *st, int64_t **ids, int *n)
-{
-	*ids = NULL;
-	*n = 0;
-	int cap = 0;
-	int rc = 0;
-	for (;;) {
-		int r = sqlite3_step(st);
-		if (r == SQLITE_DONE)
-			break;
-		if (r != SQLITE_ROW) {
-			rc = errno_of(r);
-			break;
-		}
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			int64_t *p = realloc(*ids, (size_t)cap * sizeof(**ids));
-			if (!p) {
-				rc = -ENOMEM;
-				break;
-			}
-			*ids = p;
-		}
-		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_reset(st);
-	(void)s;
-	if (rc) {
-		free(*ids);
-		*ids = NULL;
-		*n = 0;
-	}
-	return rc;
-}
-
 int store_runs_unfinished(struct store *s, int64_t **rids, int *n)
 {
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_RUNS_UNFINISHED);
-	int rc = st ? id_list(s, st, rids, n) : -EIO;
-	unlock(s);
+	void *got;
+	int rc = sql_collect(s, SQL_RUNS_UNFINISHED, NO_BINDS, &ID_ROWS, &got, n);
+	*rids = got;
 	return rc;
 }
 
@@ -1127,42 +1021,9 @@ static const char SQL_RUN_FILES[] =
 
 int store_run_files(struct store *s, int64_t rid, struct file_row **rows, int *n)
 {
-	*rows = NULL;
-	*n = 0;
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_RUN_FILES);
-	int rc = st ? 0 : -EIO;
-	int cap = 0;
-	if (st)
-		sqlite3_bind_int64(st, 1, rid);
-	while (!rc) {
-		int r = sqlite3_step(st);
-		if (r == SQLITE_DONE)
-			break;
-		if (r != SQLITE_ROW) {
-			rc = errno_of(r);
-			break;
-		}
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct file_row *p = realloc(*rows, (size_t)cap * sizeof(**rows));
-			if (!p) {
-				rc = -ENOMEM;
-				break;
-			}
-			*rows = p;
-		}
-		memset(&(*rows)[*n], 0, sizeof(**rows));
-		file_from(st, &(*rows)[(*n)++], true);
-	}
-	if (st)
-		sqlite3_reset(st);
-	unlock(s);
-	if (rc) {
-		file_rows_free(*rows, *n);
-		*rows = NULL;
-		*n = 0;
-	}
+	void *got;
+	int rc = sql_collect(s, SQL_RUN_FILES, BINDS(INT(rid)), &FILE_ROWS, &got, n);
+	*rows = got;
 	return rc;
 }
 
@@ -1222,52 +1083,21 @@ int store_cand_add(struct store *s, struct cand_row *c)
 	int rc = store_begin(s);
 	if (rc)
 		return rc;
-	if (c->num < 0) {
-		sqlite3_stmt *st = stmt(s, SQL_CAND_NEXT);
-		rc = -EIO;
-		if (st) {
-			sqlite3_bind_int64(st, 1, c->run_id);
-			if (sqlite3_step(st) == SQLITE_ROW) {
-				c->num = sqlite3_column_int64(st, 0);
-				rc = 0;
-			}
-			sqlite3_reset(st);
-		}
-	}
-	if (!rc) {
-		sqlite3_stmt *st = stmt(s, SQL_CAND_ADD);
-		rc = -EIO;
-		if (!c->created_ns)
-			c->created_ns = now_ns();
-		if (st) {
-			sqlite3_bind_int64(st, 1, c->run_id);
-			sqlite3_bind_int64(st, 2, c->num);
-			sqlite3_bind_int64(st, 3, c->parent);
-			sqlite3_bind_int(st, 4, c->iteration);
-			bind_text(st, 5, c->origin);
-			bind_text(st, 6, c->plan);
-			bind_text(st, 7, c->option);
-			bind_text(st, 8, c->model);
-			const char *src = c->source ? c->source : "";
-			sqlite3_bind_blob64(st, 9, src, strlen(src), SQLITE_TRANSIENT);
-			bind_text(st, 10, c->outcome ? c->outcome : "pending");
-			bind_text(st, 11, c->message);
-			bind_text(st, 12, c->plan_prompt);
-			bind_text(st, 13, c->code_prompt);
-			sqlite3_bind_int64(st, 14, c->tokens);
-			sqlite3_bind_int64(st, 15, c->created_ns);
-			bind_text(st, 16, c->slot);
-			sqlite3_bind_int64(st, 17, c->reasoning_tokens);
-			bind_text(st, 18, c->code_hash);
-			sqlite3_bind_int64(st, 19, c->parent2 > 0 ? c->parent2 : 0);
-			rc = step_done(s, st);
-		}
-	}
-	if (rc) {
-		store_rollback(s);
-		return rc;
-	}
-	return store_commit(s);
+	if (c->num < 0)
+		rc = sql_row(s, SQL_CAND_NEXT, BINDS(INT(c->run_id)), read_int64, &c->num);
+	if (!rc && !c->created_ns)
+		c->created_ns = now_ns();
+	const char *src = c->source ? c->source : "";
+	if (!rc)
+		rc = sql_write(s, SQL_CAND_ADD,
+		               BINDS(INT(c->run_id), INT(c->num), INT(c->parent), INT(c->iteration),
+		                     TEXT(c->origin), TEXT(c->plan), TEXT(c->option), TEXT(c->model),
+		                     BLOB(src, strlen(src)), TEXT(c->outcome ? c->outcome : "pending"),
+		                     TEXT(c->message), TEXT(c->plan_prompt), TEXT(c->code_prompt),
+		                     INT(c->tokens), INT(c->created_ns), TEXT(c->slot),
+		                     INT(c->reasoning_tokens), TEXT(c->code_hash),
+		                     INT(c->parent2 > 0 ? c->parent2 : 0)));
+	return tx_end(s, rc);
 }
 
 static const char SQL_CAND_RESULT[] =
@@ -1283,25 +1113,10 @@ int store_cand_set_result(struct store *s, int64_t rid, int64_t num,
 int store_cand_set_dup(struct store *s, int64_t rid, int64_t num, int64_t same_as,
                        const struct ac_result *r, int64_t ts)
 {
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_CAND_RESULT);
-	int rc = -EIO;
-	if (st) {
-		bind_text(st, 1, ac_outcome_name(r->outcome));
-		sqlite3_bind_int64(st, 2, r->time_ns);
-		sqlite3_bind_int(st, 3, r->samples);
-		sqlite3_bind_double(st, 4, r->spread);
-		bind_text(st, 5, r->message);
-		bind_text(st, 6, r->log);
-		sqlite3_bind_int64(st, 7, ts);
-		bind_text(st, 8, r->metrics);
-		sqlite3_bind_int64(st, 9, same_as);
-		sqlite3_bind_int64(st, 10, rid);
-		sqlite3_bind_int64(st, 11, num);
-		rc = step_done(s, st);
-	}
-	unlock(s);
-	return rc;
+	return sql_write(s, SQL_CAND_RESULT,
+	                 BINDS(TEXT(ac_outcome_name(r->outcome)), INT(r->time_ns), INT(r->samples),
+	                       REAL(r->spread), TEXT(r->message), TEXT(r->log), INT(ts),
+	                       TEXT(r->metrics), INT(same_as), INT(rid), INT(num)));
 }
 
 static const char SQL_CAND_BY_HASH[] =
@@ -1313,24 +1128,8 @@ int store_cand_by_hash(struct store *s, int64_t rid, const char *hash, int64_t b
 {
 	if (!hash || !hash[0])
 		return -ENOENT;
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_CAND_BY_HASH);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, rid);
-		bind_text(st, 2, hash);
-		sqlite3_bind_int64(st, 3, before);
-		int r = sqlite3_step(st);
-		if (r == SQLITE_ROW) {
-			*num = sqlite3_column_int64(st, 0);
-			rc = 0;
-		} else {
-			rc = r == SQLITE_DONE ? -ENOENT : errno_of(r);
-		}
-		sqlite3_reset(st);
-	}
-	unlock(s);
-	return rc;
+	return sql_row(s, SQL_CAND_BY_HASH, BINDS(INT(rid), TEXT(hash), INT(before)), read_int64,
+	               num);
 }
 
 static const char SQL_CAND_HASH[] =
@@ -1338,44 +1137,61 @@ static const char SQL_CAND_HASH[] =
 
 int store_cand_set_hash(struct store *s, int64_t rid, int64_t num, const char *hash)
 {
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_CAND_HASH);
-	int rc = -EIO;
-	if (st) {
-		bind_text(st, 1, hash);
-		sqlite3_bind_int64(st, 2, rid);
-		sqlite3_bind_int64(st, 3, num);
-		rc = step_done(s, st);
-	}
-	unlock(s);
-	return rc;
+	return sql_write(s, SQL_CAND_HASH, BINDS(TEXT(hash), INT(rid), INT(num)));
 }
 
-static const char SQL_CAND_BEAM[] = "UPDATE candidate SET in_beam = ? WHERE run_id = ? AND num = ?";
+static const char SQL_CAND_BEAM[] =
+	"UPDATE candidate SET beam_iteration = ? WHERE run_id = ? AND num = ?";
 
-int store_cand_set_beam(struct store *s, int64_t rid, int64_t num, int in_beam)
+int store_cand_set_beam(struct store *s, int64_t rid, int64_t num, int iteration)
 {
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_CAND_BEAM);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int(st, 1, in_beam);
-		sqlite3_bind_int64(st, 2, rid);
-		sqlite3_bind_int64(st, 3, num);
-		rc = step_done(s, st);
-	}
-	unlock(s);
-	return rc;
+	return sql_write(s, SQL_CAND_BEAM, BINDS(INT(iteration), INT(rid), INT(num)));
+}
+
+static const char SQL_CAND_RETIME[] =
+	"UPDATE candidate SET retime_ns = ? WHERE run_id = ? AND num = ?";
+
+int store_cand_set_retime(struct store *s, int64_t rid, int64_t num, int64_t ns)
+{
+	return sql_write(s, SQL_CAND_RETIME, BINDS(INT(ns), INT(rid), INT(num)));
+}
+
+static const char SQL_CAND_VERDICT[] =
+	"UPDATE candidate SET verdict = ? WHERE run_id = ? AND num = ?";
+
+int store_cand_set_verdict(struct store *s, int64_t rid, int64_t num, const char *json)
+{
+	return sql_write(s, SQL_CAND_VERDICT, BINDS(TEXT(json), INT(rid), INT(num)));
+}
+
+static const char SQL_CAND_WHERE[] =
+	"UPDATE candidate SET job = ?, node = ? WHERE run_id = ? AND num = ?";
+
+int store_cand_set_where(struct store *s, int64_t rid, int64_t num, const char *job,
+                         const char *node)
+{
+	return sql_write(s, SQL_CAND_WHERE, BINDS(TEXT(job), TEXT(node), INT(rid), INT(num)));
+}
+
+static const char SQL_CAND_BY_SLOT[] =
+	"SELECT num FROM candidate WHERE run_id = ? AND slot = ? ORDER BY num LIMIT 1";
+
+int store_cand_by_slot(struct store *s, int64_t rid, const char *slot, int64_t *num)
+{
+	return sql_row(s, SQL_CAND_BY_SLOT, BINDS(INT(rid), TEXT(slot)), read_int64, num);
 }
 
 #define CAND_COLS "run_id, num, parent, iteration, origin, plan, option, model, " \
 	"length(source), outcome, time_ns, samples, spread, message, length(CAST(log AS BLOB)), tokens, " \
-	"in_beam, created_ns, evaluated_ns, slot, retime_ns, reasoning_tokens, verdict, " \
+	"beam_iteration, created_ns, evaluated_ns, slot, retime_ns, reasoning_tokens, verdict, " \
 	"code_hash, same_as, parent2, metrics, job, node"
 #define CAND_NCOLS 29
 
-static void cand_from(sqlite3_stmt *st, struct cand_row *c)
+/* A candidate row of CAND_COLS; with its source, log and prompts when the
+ * query selected them too (after CAND_COLS). */
+static int cand_read(sqlite3_stmt *st, void *arg)
 {
+	struct cand_row *c = arg;
 	c->run_id = sqlite3_column_int64(st, 0);
 	c->num = sqlite3_column_int64(st, 1);
 	c->parent = sqlite3_column_int64(st, 2);
@@ -1392,7 +1208,7 @@ static void cand_from(sqlite3_stmt *st, struct cand_row *c)
 	c->message = col_text(st, 13);
 	c->log_len = (size_t)sqlite3_column_int64(st, 14);
 	c->tokens = (long)sqlite3_column_int64(st, 15);
-	c->in_beam = sqlite3_column_int(st, 16);
+	c->beam_iteration = sqlite3_column_int(st, 16);
 	c->created_ns = sqlite3_column_int64(st, 17);
 	c->evaluated_ns = sqlite3_column_int64(st, 18);
 	c->slot = col_text(st, 19);
@@ -1405,7 +1221,21 @@ static void cand_from(sqlite3_stmt *st, struct cand_row *c)
 	c->metrics = col_text(st, 26);
 	c->job = col_text(st, 27);
 	c->node = col_text(st, 28);
+	if (sqlite3_column_count(st) < CAND_NCOLS + 4)
+		return 0;
+	c->source = col_text(st, CAND_NCOLS);
+	c->log = col_text(st, CAND_NCOLS + 1);
+	c->plan_prompt = col_text(st, CAND_NCOLS + 2);
+	c->code_prompt = col_text(st, CAND_NCOLS + 3);
+	return (c->source && c->log) ? 0 : -ENOMEM;
 }
+
+static void cand_clear(void *row)
+{
+	cand_row_clear(row);
+}
+
+static const struct row_kind CAND_ROWS = {sizeof(struct cand_row), cand_read, cand_clear};
 
 static const char SQL_CAND_GET[] =
 	"SELECT " CAND_COLS ", source, log, plan_prompt, code_prompt FROM candidate "
@@ -1414,26 +1244,7 @@ static const char SQL_CAND_GET[] =
 int store_cand_get(struct store *s, int64_t rid, int64_t num, struct cand_row *c)
 {
 	memset(c, 0, sizeof(*c));
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_CAND_GET);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, rid);
-		sqlite3_bind_int64(st, 2, num);
-		int r = sqlite3_step(st);
-		if (r == SQLITE_ROW) {
-			cand_from(st, c);
-			c->source = col_text(st, CAND_NCOLS);
-			c->log = col_text(st, CAND_NCOLS + 1);
-			c->plan_prompt = col_text(st, CAND_NCOLS + 2);
-			c->code_prompt = col_text(st, CAND_NCOLS + 3);
-			rc = (c->source && c->log) ? 0 : -ENOMEM;
-		} else {
-			rc = r == SQLITE_DONE ? -ENOENT : errno_of(r);
-		}
-		sqlite3_reset(st);
-	}
-	unlock(s);
+	int rc = sql_row(s, SQL_CAND_GET, BINDS(INT(rid), INT(num)), cand_read, c);
 	if (rc)
 		cand_row_clear(c);
 	return rc;
@@ -1444,42 +1255,9 @@ static const char SQL_CAND_LIST[] =
 
 int store_cand_list(struct store *s, int64_t rid, struct cand_row **rows, int *n)
 {
-	*rows = NULL;
-	*n = 0;
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_CAND_LIST);
-	int rc = st ? 0 : -EIO;
-	int cap = 0;
-	if (st)
-		sqlite3_bind_int64(st, 1, rid);
-	while (!rc) {
-		int r = sqlite3_step(st);
-		if (r == SQLITE_DONE)
-			break;
-		if (r != SQLITE_ROW) {
-			rc = errno_of(r);
-			break;
-		}
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct cand_row *p = realloc(*rows, (size_t)cap * sizeof(**rows));
-			if (!p) {
-				rc = -ENOMEM;
-				break;
-			}
-			*rows = p;
-		}
-		memset(&(*rows)[*n], 0, sizeof(**rows));
-		cand_from(st, &(*rows)[(*n)++]);
-	}
-	if (st)
-		sqlite3_reset(st);
-	unlock(s);
-	if (rc) {
-		cand_rows_free(*rows, *n);
-		*rows = NULL;
-		*n = 0;
-	}
+	void *got;
+	int rc = sql_collect(s, SQL_CAND_LIST, BINDS(INT(rid)), &CAND_ROWS, &got, n);
+	*rows = got;
 	return rc;
 }
 
@@ -1488,159 +1266,9 @@ static const char SQL_CAND_PENDING[] =
 
 int store_cand_pending(struct store *s, int64_t rid, int64_t **nums, int *n)
 {
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_CAND_PENDING);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, rid);
-		rc = id_list(s, st, nums, n);
-	}
-	unlock(s);
-	return rc;
-}
-
-/* ---- log ---- */
-
-static const char SQL_LOG_ADD[] = "INSERT INTO log(kernel_id, ts_ns, line) VALUES (?, ?, ?)";
-
-int store_log_add(struct store *s, int64_t kid, int64_t ts, const char *line)
-{
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_LOG_ADD);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, kid);
-		sqlite3_bind_int64(st, 2, ts);
-		bind_text(st, 3, line);
-		rc = step_done(s, st);
-	}
-	unlock(s);
-	return rc;
-}
-
-static const char SQL_LOG_SINCE[] =
-	"SELECT id, ts_ns, line FROM log WHERE kernel_id = ? AND id > ? ORDER BY id";
-
-int store_log_since(struct store *s, int64_t kid, int64_t after,
-                    void (*fn)(void *arg, int64_t id, int64_t ts, const char *line),
-                    void *arg)
-{
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_LOG_SINCE);
-	int rc = st ? 0 : -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, kid);
-		sqlite3_bind_int64(st, 2, after);
-		for (;;) {
-			int r = sqlite3_step(st);
-			if (r == SQLITE_DONE)
-				break;
-			if (r != SQLITE_ROW) {
-				rc = errno_of(r);
-				break;
-			}
-			fn(arg, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-			   (const char *)sqlite3_column_text(st, 2));
-		}
-		sqlite3_reset(st);
-	}
-	unlock(s);
-	return rc;
-}
-
-static const char SQL_CAND_RETIME[] =
-	"UPDATE candidate SET retime_ns = ? WHERE run_id = ? AND num = ?";
-
-int store_cand_set_retime(struct store *s, int64_t rid, int64_t num, int64_t ns)
-{
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_CAND_RETIME);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, ns);
-		sqlite3_bind_int64(st, 2, rid);
-		sqlite3_bind_int64(st, 3, num);
-		rc = step_done(s, st);
-	}
-	unlock(s);
-	return rc;
-}
-
-static const char SQL_CAND_VERDICT[] =
-	"UPDATE candidate SET verdict = ? WHERE run_id = ? AND num = ?";
-
-int store_cand_set_verdict(struct store *s, int64_t rid, int64_t num, const char *json)
-{
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_CAND_VERDICT);
-	int rc = -EIO;
-	if (st) {
-		bind_text(st, 1, json ? json : "");
-		sqlite3_bind_int64(st, 2, rid);
-		sqlite3_bind_int64(st, 3, num);
-		rc = step_done(s, st);
-	}
-	unlock(s);
-	return rc;
-}
-
-static const char SQL_RUN_VERDICT[] = "UPDATE run SET verdict = ? WHERE id = ?";
-
-int store_run_set_verdict(struct store *s, int64_t rid, const char *json)
-{
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_RUN_VERDICT);
-	int rc = -EIO;
-	if (st) {
-		bind_text(st, 1, json ? json : "");
-		sqlite3_bind_int64(st, 2, rid);
-		rc = step_done(s, st);
-	}
-	unlock(s);
-	return rc;
-}
-
-static const char SQL_CAND_WHERE[] =
-	"UPDATE candidate SET job = ?, node = ? WHERE run_id = ? AND num = ?";
-
-int store_cand_set_where(struct store *s, int64_t rid, int64_t num, const char *job,
-                         const char *node)
-{
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_CAND_WHERE);
-	int rc = -EIO;
-	if (st) {
-		bind_text(st, 1, job ? job : "");
-		bind_text(st, 2, node ? node : "");
-		sqlite3_bind_int64(st, 3, rid);
-		sqlite3_bind_int64(st, 4, num);
-		rc = step_done(s, st);
-	}
-	unlock(s);
-	return rc;
-}
-
-static const char SQL_CAND_BY_SLOT[] =
-	"SELECT num FROM candidate WHERE run_id = ? AND slot = ? ORDER BY num LIMIT 1";
-
-int store_cand_by_slot(struct store *s, int64_t rid, const char *slot, int64_t *num)
-{
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_CAND_BY_SLOT);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, rid);
-		bind_text(st, 2, slot);
-		int r = sqlite3_step(st);
-		if (r == SQLITE_ROW) {
-			*num = sqlite3_column_int64(st, 0);
-			rc = 0;
-		} else {
-			rc = r == SQLITE_DONE ? -ENOENT : errno_of(r);
-		}
-		sqlite3_reset(st);
-	}
-	unlock(s);
+	void *got;
+	int rc = sql_collect(s, SQL_CAND_PENDING, BINDS(INT(rid)), &ID_ROWS, &got, n);
+	*nums = got;
 	return rc;
 }
 
@@ -1666,29 +1294,32 @@ static const char SQL_CALL_PUT[] =
 
 int store_call_put(struct store *s, const struct llm_call_row *c)
 {
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_CALL_PUT);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, c->run_id);
-		bind_text(st, 2, c->slot);
-		bind_text(st, 3, c->model);
-		bind_text(st, 4, c->prompt);
-		bind_text(st, 5, c->reply);
-		bind_text(st, 6, c->reasoning);
-		bind_text(st, 7, c->error);
-		sqlite3_bind_int(st, 8, c->truncated);
-		sqlite3_bind_int64(st, 9, c->prompt_tokens);
-		sqlite3_bind_int64(st, 10, c->completion_tokens);
-		sqlite3_bind_int(st, 11, c->attempts);
-		sqlite3_bind_int64(st, 12, c->wall_ns);
-		sqlite3_bind_int64(st, 13, now_ns());
-		sqlite3_bind_int64(st, 14, c->reasoning_tokens);
-		sqlite3_bind_double(st, 15, c->cost);
-		rc = step_done(s, st);
-	}
-	unlock(s);
-	return rc;
+	return sql_write(s, SQL_CALL_PUT,
+	                 BINDS(INT(c->run_id), TEXT(c->slot), TEXT(c->model), TEXT(c->prompt),
+	                       TEXT(c->reply), TEXT(c->reasoning), TEXT(c->error),
+	                       INT(c->truncated), INT(c->prompt_tokens), INT(c->completion_tokens),
+	                       INT(c->attempts), INT(c->wall_ns), INT(now_ns()),
+	                       INT(c->reasoning_tokens), REAL(c->cost)));
+}
+
+static int call_read(sqlite3_stmt *st, void *arg)
+{
+	struct llm_call_row *c = arg;
+	c->run_id = sqlite3_column_int64(st, 0);
+	c->slot = col_text(st, 1);
+	c->model = col_text(st, 2);
+	c->prompt = col_text(st, 3);
+	c->reply = col_text(st, 4);
+	c->reasoning = col_text(st, 5);
+	c->error = col_text(st, 6);
+	c->truncated = sqlite3_column_int(st, 7);
+	c->prompt_tokens = (long)sqlite3_column_int64(st, 8);
+	c->completion_tokens = (long)sqlite3_column_int64(st, 9);
+	c->attempts = sqlite3_column_int(st, 10);
+	c->wall_ns = sqlite3_column_int64(st, 11);
+	c->reasoning_tokens = (long)sqlite3_column_int64(st, 12);
+	c->cost = sqlite3_column_double(st, 13);
+	return 0;
 }
 
 static const char SQL_CALL_GET[] =
@@ -1699,36 +1330,22 @@ static const char SQL_CALL_GET[] =
 int store_call_get(struct store *s, int64_t rid, const char *slot, struct llm_call_row *c)
 {
 	memset(c, 0, sizeof(*c));
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_CALL_GET);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, rid);
-		bind_text(st, 2, slot);
-		int r = sqlite3_step(st);
-		if (r == SQLITE_ROW) {
-			c->run_id = sqlite3_column_int64(st, 0);
-			c->slot = col_text(st, 1);
-			c->model = col_text(st, 2);
-			c->prompt = col_text(st, 3);
-			c->reply = col_text(st, 4);
-			c->reasoning = col_text(st, 5);
-			c->error = col_text(st, 6);
-			c->truncated = sqlite3_column_int(st, 7);
-			c->prompt_tokens = (long)sqlite3_column_int64(st, 8);
-			c->completion_tokens = (long)sqlite3_column_int64(st, 9);
-			c->attempts = sqlite3_column_int(st, 10);
-			c->wall_ns = sqlite3_column_int64(st, 11);
-			c->reasoning_tokens = (long)sqlite3_column_int64(st, 12);
-			c->cost = sqlite3_column_double(st, 13);
-			rc = 0;
-		} else {
-			rc = r == SQLITE_DONE ? -ENOENT : errno_of(r);
-		}
-		sqlite3_reset(st);
-	}
-	unlock(s);
-	return rc;
+	return sql_row(s, SQL_CALL_GET, BINDS(INT(rid), TEXT(slot)), call_read, c);
+}
+
+struct call_totals {
+	long calls, tokens, reasoning;
+	int64_t wall_ns;
+};
+
+static int totals_read(sqlite3_stmt *st, void *arg)
+{
+	struct call_totals *t = arg;
+	t->calls = (long)sqlite3_column_int64(st, 0);
+	t->tokens = (long)sqlite3_column_int64(st, 1);
+	t->wall_ns = sqlite3_column_int64(st, 2);
+	t->reasoning = (long)sqlite3_column_int64(st, 3);
+	return 0;
 }
 
 static const char SQL_CALL_TOTALS[] =
@@ -1739,23 +1356,16 @@ static const char SQL_CALL_TOTALS[] =
 int store_call_totals(struct store *s, int64_t rid, long *calls, long *tokens, int64_t *wall_ns,
                       long *reasoning)
 {
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_CALL_TOTALS);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, rid);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			*calls = (long)sqlite3_column_int64(st, 0);
-			*tokens = (long)sqlite3_column_int64(st, 1);
-			*wall_ns = sqlite3_column_int64(st, 2);
-			if (reasoning)
-				*reasoning = (long)sqlite3_column_int64(st, 3);
-			rc = 0;
-		}
-		sqlite3_reset(st);
-	}
-	unlock(s);
-	return rc;
+	struct call_totals t;
+	int rc = sql_row(s, SQL_CALL_TOTALS, BINDS(INT(rid)), totals_read, &t);
+	if (rc)
+		return rc;
+	*calls = t.calls;
+	*tokens = t.tokens;
+	*wall_ns = t.wall_ns;
+	if (reasoning)
+		*reasoning = t.reasoning;
+	return 0;
 }
 
 static const char SQL_CALL_COST[] =
@@ -1764,18 +1374,38 @@ static const char SQL_CALL_COST[] =
 int store_call_cost(struct store *s, int64_t rid, double *cost)
 {
 	*cost = 0;
-	lock(s);
-	sqlite3_stmt *st = stmt(s, SQL_CALL_COST);
-	int rc = -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, rid);
-		sqlite3_bind_int64(st, 2, rid);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			*cost = sqlite3_column_double(st, 0);
-			rc = 0;
-		}
-		sqlite3_reset(st);
-	}
-	unlock(s);
-	return rc;
+	return sql_row(s, SQL_CALL_COST, BINDS(INT(rid), INT(rid)), read_double, cost);
+}
+
+/* ---- log ---- */
+
+static const char SQL_LOG_ADD[] = "INSERT INTO log(kernel_id, ts_ns, line) VALUES (?, ?, ?)";
+
+int store_log_add(struct store *s, int64_t kid, int64_t ts, const char *line)
+{
+	return sql_write(s, SQL_LOG_ADD, BINDS(INT(kid), INT(ts), TEXT(line)));
+}
+
+struct log_reader {
+	void (*fn)(void *arg, int64_t id, int64_t ts, const char *line);
+	void *arg;
+};
+
+static int log_read(sqlite3_stmt *st, void *arg)
+{
+	struct log_reader *r = arg;
+	r->fn(r->arg, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+	      (const char *)sqlite3_column_text(st, 2));
+	return 0;
+}
+
+static const char SQL_LOG_SINCE[] =
+	"SELECT id, ts_ns, line FROM log WHERE kernel_id = ? AND id > ? ORDER BY id";
+
+int store_log_since(struct store *s, int64_t kid, int64_t after,
+                    void (*fn)(void *arg, int64_t id, int64_t ts, const char *line),
+                    void *arg)
+{
+	struct log_reader r = {fn, arg};
+	return sql_rows(s, SQL_LOG_SINCE, BINDS(INT(kid), INT(after)), log_read, &r);
 }

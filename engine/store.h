@@ -8,6 +8,13 @@
  * store safe to share between threads. Row structs own their strings: free
  * them with the matching _clear function.
  *
+ * Every call that returns int (store_schema_version aside) returns 0 or a
+ * negative errno: -ENOENT for a row that is not there, -EEXIST for a taken
+ * name or key (any constraint), -ENOSPC when the disk is full (counted by
+ * store_full_count), -EFBIG for a value over SQLite's limit, -EBUSY,
+ * -ENOMEM or -EIO. A write that fails loses nothing stored before it; the
+ * calls that change several rows do it in one transaction.
+ *
  * The menus directory is stored as the files of the pseudo-kernel 0.
  */
 #ifndef AC_STORE_H
@@ -20,7 +27,7 @@
 #include "targets/target.h"
 
 #define STORE_MENUS_KERNEL 0
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 
@@ -38,10 +45,12 @@ int store_schema_version(struct store *s);
 long store_full_count(void);
 
 /* Explicit transactions for multi-statement changes. begin locks the
- * store's mutex until commit/rollback (calls in between reenter it). */
+ * store's mutex until commit/rollback (calls in between reenter it); both
+ * release it whatever they return. A commit that fails rolls back and
+ * returns why; rollback returns 0 or -errno. */
 int store_begin(struct store *s);
 int store_commit(struct store *s);
-void store_rollback(struct store *s);
+int store_rollback(struct store *s);
 
 /* "ok" or the first problem PRAGMA integrity_check reports (caller frees). */
 char *store_integrity(struct store *s);
@@ -122,7 +131,7 @@ struct run_row {
 	int64_t best_ns;      /* when best last changed */
 	int64_t created_ns;
 	int64_t finished_ns;
-	int iteration;        /* search progress */
+	int iteration;        /* search progress: the last iteration finished */
 	long tokens;          /* LLM tokens spent */
 	char *verdict;        /* JSON: the final interleaved comparison ("" before) */
 };
@@ -136,7 +145,10 @@ int store_run_latest(struct store *s, int64_t kid, struct run_row *r);
 int store_run_get(struct store *s, int64_t rid, struct run_row *r);
 int store_run_set_state(struct store *s, int64_t rid, const char *state, bool finished);
 int store_run_set_best(struct store *s, int64_t rid, int64_t num, int64_t ts);
+/* Records the last iteration the search finished and the tokens spent. */
 int store_run_set_progress(struct store *s, int64_t rid, int iteration, long tokens);
+/* Stores the run's final comparison (a JSON object). */
+int store_run_set_verdict(struct store *s, int64_t rid, const char *json);
 /* Ids of the runs that were not finished (for resuming after a restart). */
 int store_runs_unfinished(struct store *s, int64_t **rids, int *n);
 /* The files the run was started with (harness and extras), data loaded. */
@@ -164,7 +176,7 @@ struct cand_row {
 	char *plan_prompt;
 	char *code_prompt;
 	long tokens;
-	int in_beam;          /* the beam after the candidate's iteration held it */
+	int beam_iteration;   /* the last iteration whose beam kept it, 0: never */
 	int64_t created_ns;
 	int64_t evaluated_ns;
 	char *slot;           /* the search slot it fills ("i2/p5/plan1/impl0"), "" if none */
@@ -205,7 +217,8 @@ int store_cand_by_hash(struct store *s, int64_t rid, const char *hash, int64_t b
                        int64_t *num);
 /* Records the code hash of a candidate added without one (the input). */
 int store_cand_set_hash(struct store *s, int64_t rid, int64_t num, const char *hash);
-int store_cand_set_beam(struct store *s, int64_t rid, int64_t num, int in_beam);
+/* Records that the beam chosen at the end of iteration kept candidate num. */
+int store_cand_set_beam(struct store *s, int64_t rid, int64_t num, int iteration);
 /* One candidate with everything (source, log, prompts). */
 int store_cand_get(struct store *s, int64_t rid, int64_t num, struct cand_row *c);
 /* All candidates of a run, without source/log/prompts text but with their
@@ -219,8 +232,6 @@ int store_cand_set_retime(struct store *s, int64_t rid, int64_t num, int64_t ns)
 /* Stores how candidate num's verdict was reached (a JSON object: the
  * judge's figures, a re-check, the interleaved re-timing). */
 int store_cand_set_verdict(struct store *s, int64_t rid, int64_t num, const char *json);
-/* Stores the run's final comparison (a JSON object). */
-int store_run_set_verdict(struct store *s, int64_t rid, const char *json);
 /* Records where candidate num's timed run happened (a Slurm job id and
  * node; "" or NULL for none). 0 or -errno. */
 int store_cand_set_where(struct store *s, int64_t rid, int64_t num, const char *job,

@@ -371,7 +371,11 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		cJSON_AddStringToObject(o, "message", c->message);
 		cJSON_AddNumberToObject(o, "tokens", (double)c->tokens);
 		cJSON_AddNumberToObject(o, "reasoning_tokens", (double)c->reasoning_tokens);
-		cJSON_AddBoolToObject(o, "in_beam", c->in_beam != 0);
+		/* the last iteration whose beam kept it (null: never), and whether
+		 * that is the beam of the run's latest finished iteration */
+		json_num_or_null(o, "beam_iteration", c->beam_iteration, c->beam_iteration > 0);
+		cJSON_AddBoolToObject(o, "in_last_beam", kc->have_run && c->beam_iteration > 0 &&
+		                                         c->beam_iteration == kc->run.iteration);
 		cJSON *fig = c->metrics && c->metrics[0] ? cJSON_Parse(c->metrics) : NULL;
 		cJSON_AddItemToObject(o, "metrics", fig ? fig : cJSON_CreateObject());
 		/* where the timed run happened: a Slurm job and node, null when local */

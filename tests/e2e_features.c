@@ -102,7 +102,7 @@ Test(features, duplicates_combining_and_hardware_figures)
 	cr_assert(!strstr(log, line), "duplicate %d was evaluated: %s", dup, log);
 	/* the input's own code comes back as a duplicate of nothing else: one
 	 * beam place per distinct code */
-	cr_assert_eq(db_int("SELECT count(*) FROM (SELECT code_hash FROM candidate WHERE in_beam = 2 "
+	cr_assert_eq(db_int("SELECT count(*) FROM (SELECT code_hash FROM candidate WHERE beam_iteration = 2 "
 	                    "GROUP BY code_hash HAVING count(*) > 1)"), 0);
 
 	/* (2) combining: the plan names both parents, metrics.json and the SVG too */

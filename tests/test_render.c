@@ -2,6 +2,7 @@
  * test_render.c - the generated files rendered from the store: content,
  * snapshot blobs that outlive a change, and invalidation by version.
  */
+#include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,41 @@ Test(render, metrics_json_has_every_candidate_and_the_totals)
 	cr_assert(strstr(b->data, "\"build_error\":\t1"), "%s", b->data);
 	cr_assert(strstr(b->data, "\"outcome\":\t\"build_error\""), "%s", b->data);
 	cr_assert(strstr(b->data, "\"parent\":\tnull"), "%s", b->data);
+	blob_put(b);
+}
+
+/* Candidate num of metrics.json's "candidates" (root keeps it). */
+static const cJSON *cand_json(const cJSON *root, int num)
+{
+	const cJSON *c;
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(root, "candidates"))
+		if (cJSON_GetObjectItem(c, "id")->valuedouble == num)
+			return c;
+	cr_assert_fail("no candidate %d", num);
+	return NULL;
+}
+
+Test(render, metrics_json_says_which_beam_kept_a_candidate)
+{
+	/* #0 was kept by iteration 1's beam only, #1 by iteration 2's, the
+	 * last the run finished; #2 never */
+	cr_assert_eq(store_cand_set_beam(engine_writer(e), rid, 0, 1), 0);
+	cr_assert_eq(store_cand_set_beam(engine_writer(e), rid, 1, 1), 0);
+	cr_assert_eq(store_cand_set_beam(engine_writer(e), rid, 1, 2), 0);
+	cr_assert_eq(store_run_set_progress(engine_writer(e), rid, 2, 0), 0);
+	engine_touch(e, kid);
+	struct blob *b = render(NODE_METRICS, 0, NULL);
+	cJSON *root = cJSON_Parse(b->data);
+	cr_assert(root, "%s", b->data);
+	const cJSON *c0 = cand_json(root, 0), *c1 = cand_json(root, 1), *c2 = cand_json(root, 2);
+	cr_assert_eq(cJSON_GetObjectItem(c0, "beam_iteration")->valuedouble, 1);
+	cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(c0, "in_last_beam")), "%s", b->data);
+	cr_assert_eq(cJSON_GetObjectItem(c1, "beam_iteration")->valuedouble, 2);
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(c1, "in_last_beam")), "%s", b->data);
+	cr_assert(cJSON_IsNull(cJSON_GetObjectItem(c2, "beam_iteration")), "%s", b->data);
+	cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(c2, "in_last_beam")), "%s", b->data);
+	cr_assert(!cJSON_GetObjectItem(c1, "in_beam"), "the old flag is gone");
+	cJSON_Delete(root);
 	blob_put(b);
 }
 

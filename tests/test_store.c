@@ -1,9 +1,11 @@
 /*
  * test_store.c - the SQLite store: schema version and migrations, every
- * table's round trip, renames, cascades, and durability across reopen.
+ * table's round trip, renames, cascades, durability across reopen, and
+ * what a failed write returns and leaves behind.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +113,7 @@ Test(store, migrates_a_version_4_database)
 	sqlite3 *db;
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(db,
+		"ALTER TABLE candidate RENAME COLUMN beam_iteration TO in_beam;"
 		"ALTER TABLE candidate DROP COLUMN job;"
 		"ALTER TABLE candidate DROP COLUMN node;"
 		"ALTER TABLE candidate DROP COLUMN metrics;"
@@ -164,6 +167,50 @@ Test(store, migrates_a_version_4_database)
 	cr_assert_float_eq(cost, 0.25, 1e-12);
 	cr_assert_eq(store_call_cost(s, -1, &cost), 0);
 	cr_assert_float_eq(cost, 0.25, 1e-12);
+}
+
+Test(store, migrates_a_version_6_database)
+{
+	/* version 6 named the column in_beam though it held an iteration: the
+	 * last one whose beam kept the candidate; version 7 renames it */
+	store_close(s);
+	s = NULL;
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db,
+		"ALTER TABLE candidate RENAME COLUMN beam_iteration TO in_beam;"
+		"INSERT INTO kernel(name, created_ns, status_ns) VALUES ('old', 1, 1);"
+		"INSERT INTO run(kernel_id, state, target, input_name, input, config, created_ns, iteration) VALUES (1, 'done', 'cpu', 'input.c', 'int x;', '', 1, 3);"
+		"INSERT INTO candidate(run_id, num, parent, iteration, origin, source, created_ns, in_beam) VALUES (1, 0, -1, 0, 'input', 'int x;', 1, 3);"
+		"INSERT INTO candidate(run_id, num, parent, iteration, origin, source, created_ns, in_beam) VALUES (1, 1, 0, 1, 'llm', 'int y;', 1, 0);"
+		"PRAGMA user_version=6;", NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+	char err[256];
+	cr_assert_eq(store_open(path, &s, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_schema_version(s), 7);
+	struct cand_row *rows;
+	int n;
+	cr_assert_eq(store_cand_list(s, 1, &rows, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(rows[0].beam_iteration, 3, "the value moves with the column");
+	cr_assert_eq(rows[1].beam_iteration, 0);
+	cand_rows_free(rows, n);
+	cr_assert_eq(store_cand_set_beam(s, 1, 1, 4), 0);
+	struct cand_row c;
+	cr_assert_eq(store_cand_get(s, 1, 1, &c), 0);
+	cr_assert_eq(c.beam_iteration, 4);
+	cand_row_clear(&c);
+	/* the old name is gone from the table */
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_stmt *st = NULL;
+	cr_assert_neq(sqlite3_prepare_v2(db, "SELECT in_beam FROM candidate", -1, &st, NULL),
+	              SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT beam_iteration FROM candidate WHERE num = 0",
+	                                -1, &st, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_assert_eq(sqlite3_column_int(st, 0), 3);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
 }
 
 Test(store, refuses_a_newer_schema)
@@ -318,4 +365,140 @@ Test(store, log_since_reads_only_new_lines)
 	n = 0;
 	store_log_since(s, k, 3, count_line, &n);
 	cr_assert_eq(n, 2);
+}
+
+/* SQLite refuses a blob over 2 GiB when it is bound, before reading a byte
+ * of it, so this length fails a write without the memory behind it. */
+static const size_t TOO_BIG = (size_t)3 << 30;
+
+Test(store, a_failed_write_returns_errno_and_keeps_what_was_stored)
+{
+	int64_t k, fid;
+	cr_assert_eq(store_kernel_create(s, "k", &k), 0);
+	cr_assert_eq(store_file_create(s, k, "input.c", 0644, &fid), 0);
+	cr_assert_eq(store_file_write(s, fid, "abc", 3, 1), 0);
+	cr_assert_eq(store_file_write(s, fid, "x", TOO_BIG, 2), -EFBIG);
+	cr_assert_eq(store_file_put(s, k, "input.c", "x", TOO_BIG, 0644, 2), -EFBIG);
+	struct file_row f;
+	cr_assert_eq(store_file_get(s, k, "input.c", true, &f), 0);
+	cr_assert_str_eq(f.data, "abc", "the content written before is whole");
+	cr_assert_eq(f.mtime_ns, 1);
+	file_row_clear(&f);
+	/* one that matches no row */
+	cr_assert_eq(store_file_truncate(s, fid + 1, 0, 3), -ENOENT);
+	cr_assert_eq(store_file_unlink(s, k, "nope"), -ENOENT);
+
+	/* a transaction that fails half-way leaves nothing of itself: the run
+	 * row went in before its second file failed */
+	struct ac_file files[] = {{"harness.c", "int main(void){}", 16}, {"big.h", "x", TOO_BIG}};
+	int64_t r = -1;
+	cr_assert_eq(store_run_create(s, k, "cpu", "input.c", "void f(void){}", "{}", files, 2, &r),
+	             -EFBIG);
+	cr_assert_eq(r, -1);
+	struct run_row run;
+	cr_assert_eq(store_run_latest(s, k, &run), -ENOENT);
+	cr_assert_eq(store_run_create(s, k, "cpu", "input.c", "void f(void){}", "{}", files, 1, &r),
+	             0);
+	cr_assert_eq(store_run_latest(s, k, &run), 0);
+	cr_assert_eq(run.id, r);
+	run_row_clear(&run);
+
+	/* a taken number is refused and the candidate holding it is unchanged */
+	struct cand_row c = {.run_id = r, .num = -1, .parent = -1, .origin = "input",
+	                     .plan = "first", .source = "a"};
+	cr_assert_eq(store_cand_add(s, &c), 0);
+	struct cand_row again = {.run_id = r, .num = c.num, .parent = -1, .origin = "llm",
+	                         .plan = "second", .source = "b"};
+	cr_assert_eq(store_cand_add(s, &again), -EEXIST);
+	struct cand_row *rows;
+	int n;
+	cr_assert_eq(store_cand_list(s, r, &rows, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(rows[0].plan, "first");
+	cand_rows_free(rows, n);
+}
+
+static void *add_kernel(void *arg)
+{
+	return (void *)(intptr_t)store_kernel_create(arg, "other", NULL);
+}
+
+Test(store, a_failed_write_leaves_the_store_to_other_threads, .timeout = 20)
+{
+	int64_t k;
+	cr_assert_eq(store_kernel_create(s, "k", &k), 0);
+	cr_assert_eq(store_kernel_create(s, "k", NULL), -EEXIST);
+	int64_t fid;
+	cr_assert_eq(store_file_create(s, k, "f", 0644, &fid), 0);
+	cr_assert_eq(store_file_write(s, fid, "x", TOO_BIG, 1), -EFBIG);
+	struct ac_file files[] = {{"big.h", "x", TOO_BIG}};
+	cr_assert_eq(store_run_create(s, k, "cpu", "in.c", "x", "{}", files, 1, NULL), -EFBIG);
+	/* the lock is recursive: only another thread notices one left held */
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, add_kernel, s), 0);
+	void *res;
+	cr_assert_eq(pthread_join(t, &res), 0);
+	cr_assert_eq((intptr_t)res, 0);
+}
+
+Test(store, a_rolled_back_transaction_leaves_nothing)
+{
+	cr_assert_eq(store_begin(s), 0);
+	int64_t k;
+	cr_assert_eq(store_kernel_create(s, "gone", &k), 0);
+	cr_assert_eq(store_rollback(s), 0);
+	struct kernel_row kr;
+	cr_assert_eq(store_kernel_get(s, k, &kr), -ENOENT);
+	kernel_row_clear(&kr);
+}
+
+Test(store, lists_grow_past_their_first_allocation)
+{
+	int64_t k;
+	for (int i = 99; i >= 0; i--) {
+		char name[16];
+		snprintf(name, sizeof(name), "k%02d", i);
+		cr_assert_eq(store_kernel_create(s, name, i == 0 ? &k : NULL), 0);
+	}
+	struct kernel_row *kr;
+	int n;
+	cr_assert_eq(store_kernel_list(s, &kr, &n), 0);
+	cr_assert_eq(n, 100, "the menus pseudo-kernel is not listed");
+	for (int i = 0; i < n; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "k%02d", i);
+		cr_assert_str_eq(kr[i].name, name, "by name");
+	}
+	kernel_rows_free(kr, n);
+	int64_t r;
+	cr_assert_eq(store_run_create(s, k, "cpu", "input.c", "x", "{}", NULL, 0, &r), 0);
+	for (int i = 0; i < 150; i++) {
+		struct cand_row c = {.run_id = r, .num = -1, .parent = i - 1, .origin = "llm",
+		                     .source = "x"};
+		cr_assert_eq(store_cand_add(s, &c), 0);
+		cr_assert_eq(store_cand_set_beam(s, r, c.num, i % 3), 0);
+	}
+	struct cand_row *rows;
+	cr_assert_eq(store_cand_list(s, r, &rows, &n), 0);
+	cr_assert_eq(n, 150);
+	for (int i = 0; i < n; i++) {
+		cr_assert_eq(rows[i].num, i);
+		cr_assert_eq(rows[i].beam_iteration, i % 3);
+	}
+	cand_rows_free(rows, n);
+	int64_t *pend;
+	cr_assert_eq(store_cand_pending(s, r, &pend, &n), 0);
+	cr_assert_eq(n, 150);
+	cr_assert_eq(pend[149], 149);
+	free(pend);
+	for (int i = 0; i < 40; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "f%02d", i);
+		cr_assert_eq(store_file_put(s, k, name, name, 3, 0644, i), 0);
+	}
+	struct file_row *fr;
+	cr_assert_eq(store_file_list(s, k, true, &fr, &n), 0);
+	cr_assert_eq(n, 40);
+	cr_assert_str_eq(fr[39].data, "f39");
+	file_rows_free(fr, n);
 }
