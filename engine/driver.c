@@ -163,9 +163,9 @@ static int driver_baseline(struct run_ctx *rc)
 	}
 	rc->input_time_ns = r.time_ns;
 	if (rc->best_num < 0)
-		run_offer_best(rc, 0, r.time_ns, r.spread);
+		err = run_offer_best(rc, 0, r.time_ns, r.spread);
 	ac_result_clear(&r);
-	return 0;
+	return err;
 }
 
 static void driver_free(struct run_ctx *rc)

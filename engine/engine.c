@@ -111,8 +111,9 @@ void engine_log(struct engine *e, int64_t kid, const char *fmt, ...)
 void engine_set_status(struct engine *e, int64_t kid, enum run_state state, const char *line)
 {
 	int64_t t = now_ns();
-	store_kernel_set_status(e->host.writer, kid, run_state_name(state), line, t);
-	store_log_add(e->host.writer, kid, t, line);
+	host_stored(store_kernel_set_status(e->host.writer, kid, run_state_name(state), line, t),
+	            "a status line");
+	host_stored(store_log_add(e->host.writer, kid, t, line), "a log line");
 	engine_touch(e, kid);
 }
 

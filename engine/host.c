@@ -10,10 +10,12 @@
 #include "engine/host.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <math.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -65,8 +67,15 @@ void host_log(struct run_host *h, int64_t kid, const char *fmt, ...)
 	}
 	/* one that cannot be stored (a full disk) is counted by the store,
 	 * which stops the runs (run_cancelled) */
-	store_log_add(h->writer, kid, now_ns(), line);
+	host_stored(store_log_add(h->writer, kid, now_ns(), line), "a log line");
 	host_touch(h, kid);
+}
+
+int host_stored(int err, const char *what)
+{
+	if (err && err != -ENOSPC)
+		fprintf(stderr, "autocompfs: cannot store %s: %s\n", what, strerror(-err));
+	return err;
 }
 
 void host_add_tokens(struct run_host *h, long n)

@@ -95,6 +95,12 @@ void host_touch(struct run_host *h, int64_t kid);
 void host_log(struct run_host *h, int64_t kid, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* For a store write the caller cannot do more about than say it failed
+ * (a log or status line, a mark): a full disk is counted by the store and
+ * pauses the runs (run_cancelled); any other failure is said on the
+ * daemon's stderr with what was lost. Returns err. */
+int host_stored(int err, const char *what);
+
 /* Adds to the daemon's totals (root status). */
 void host_add_tokens(struct run_host *h, long n);
 void host_add_reasoning_tokens(struct run_host *h, long n);

@@ -53,7 +53,8 @@ void run_progress(struct run_ctx *rc, enum run_state state, const char *fmt, ...
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	store_kernel_set_status(rc->host->writer, rc->kid, run_state_name(state), line, now_ns());
+	host_stored(store_kernel_set_status(rc->host->writer, rc->kid, run_state_name(state), line,
+	                                    now_ns()), "a status line");
 	host_touch(rc->host, rc->kid);
 }
 
@@ -67,8 +68,9 @@ void run_status(struct run_ctx *rc, enum run_state state, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	int64_t t = now_ns();
-	store_kernel_set_status(rc->host->writer, rc->kid, run_state_name(state), line, t);
-	store_log_add(rc->host->writer, rc->kid, t, line);
+	host_stored(store_kernel_set_status(rc->host->writer, rc->kid, run_state_name(state), line, t),
+	            "a status line");
+	host_stored(store_log_add(rc->host->writer, rc->kid, t, line), "a log line");
 	host_touch(rc->host, rc->kid);
 }
 
@@ -219,30 +221,34 @@ int run_add_candidate(struct run_ctx *rc, struct cand_row *c)
 	return r;
 }
 
-void run_offer_best(struct run_ctx *rc, int64_t num, int64_t time_ns, double spread)
+int run_offer_best(struct run_ctx *rc, int64_t num, int64_t time_ns, double spread)
 {
+	int err = 0;
 	if (time_ns <= 0)
-		return;
+		return 0;
 	pthread_mutex_lock(&rc->lock);
 	/* beyond the noise of both measurements, or a copy of the input
 	 * would move best.c by luck */
 	bool better = rc->best_num < 0 ||
 	              noise_first_beats(time_ns, spread, rc->best_time_ns, rc->best_spread);
-	if (better) {
+	if (better)
+		err = store_run_set_best(rc->host->writer, rc->rid, num, now_ns());
+	if (better && !err) {
+		/* memory follows the store: best.c shows what rc says */
 		rc->best_num = num;
 		rc->best_time_ns = time_ns;
 		rc->best_spread = spread;
-		store_run_set_best(rc->host->writer, rc->rid, num, now_ns());
 	}
 	pthread_mutex_unlock(&rc->lock);
-	if (!better)
-		return;
+	if (!better || err)
+		return err;
 	host_touch(rc->host, rc->kid);
 	if (num != 0 && rc->input_time_ns > 0) {
 		char d[32];
 		run_log(rc, "best: #%lld, %s, %.2fx over the input", (long long)num,
 		        fmt_duration(time_ns, d, sizeof(d)), (double)rc->input_time_ns / time_ns);
 	}
+	return 0;
 }
 
 /* A figure too good to take on one measurement: a candidate more than
@@ -463,17 +469,21 @@ int run_remeasure(struct run_ctx *rc, int64_t num, struct ac_result *r)
 	return err;
 }
 
-void run_set_best(struct run_ctx *rc, int64_t num, int64_t time_ns)
+int run_set_best(struct run_ctx *rc, int64_t num, int64_t time_ns)
 {
+	int err = 0;
 	pthread_mutex_lock(&rc->lock);
 	bool changed = num != rc->best_num;
-	rc->best_num = num;
-	rc->best_time_ns = time_ns;
 	if (changed)
-		store_run_set_best(rc->host->writer, rc->rid, num, now_ns());
+		err = store_run_set_best(rc->host->writer, rc->rid, num, now_ns());
+	if (!err) {
+		rc->best_num = num;
+		rc->best_time_ns = time_ns;
+	}
 	pthread_mutex_unlock(&rc->lock);
-	if (changed)
+	if (changed && !err)
 		host_touch(rc->host, rc->kid);
+	return err;
 }
 
 static int by_time_then_num(const void *a, const void *b)
@@ -542,7 +552,8 @@ static void store_retime_verdict(struct run_ctx *rc, struct member *m, int round
 	cJSON_AddItemToObject(v, "retime", o);
 	char *text = cJSON_PrintUnformatted(v);
 	if (text)
-		store_cand_set_verdict(rc->host->writer, rc->rid, m->num, text);
+		host_stored(store_cand_set_verdict(rc->host->writer, rc->rid, m->num, text),
+		            "a re-timing's verdict");
 	free(text);
 	cJSON_Delete(v);
 }
@@ -599,11 +610,13 @@ static void time_rounds(struct run_ctx *rc, struct member *m, int nm, int rounds
 
 /* The verdict on the timed rounds, stored (figures and how they were
  * reached) and acted on: the winner becomes the best, else the input. */
-static void judge_rounds(struct run_ctx *rc, struct member *m, int nm, int rounds, int64_t t_in)
+static int judge_rounds(struct run_ctx *rc, struct member *m, int nm, int rounds, int64_t t_in)
 {
 	int win = 0;
 	char d[32];
-	store_cand_set_retime(rc->host->writer, rc->rid, 0, t_in);
+	int err = store_cand_set_retime(rc->host->writer, rc->rid, 0, t_in);
+	if (err)
+		return err;
 	store_retime_verdict(rc, &m[0], rounds, true);
 	for (int j = 1; j < nm; j++) {
 		struct member *x = &m[j];
@@ -616,7 +629,9 @@ static void judge_rounds(struct run_ctx *rc, struct member *m, int nm, int round
 		}
 		/* its figure: the input's re-timed median times the paired ratio */
 		int64_t t = llround((double)t_in * x->nr.ratio);
-		store_cand_set_retime(rc->host->writer, rc->rid, x->num, t > 0 ? t : 1);
+		err = store_cand_set_retime(rc->host->writer, rc->rid, x->num, t > 0 ? t : 1);
+		if (err)
+			return err;
 		store_retime_verdict(rc, x, rounds, false);
 		run_log(rc, "finalist #%lld: %s again, %.2fx the input [95%%: %.2fx-%.2fx over %d "
 		        "rounds]%s", (long long)x->num, fmt_duration(t, d, sizeof(d)),
@@ -635,9 +650,11 @@ static void judge_rounds(struct run_ctx *rc, struct member *m, int nm, int round
 		                        "time ratio to the input lies below 0.99");
 		char *text = cJSON_PrintUnformatted(v);
 		if (text)
-			store_run_set_verdict(rc->host->writer, rc->rid, text);
+			err = store_run_set_verdict(rc->host->writer, rc->rid, text);
 		free(text);
 		cJSON_Delete(v);
+		if (err)
+			return err;
 	}
 	rc->no_gain = win == 0;
 	rc->closest = 0;
@@ -648,16 +665,13 @@ static void judge_rounds(struct run_ctx *rc, struct member *m, int nm, int round
 			rc->closest_lo = m[j].nr.lo;
 			rc->closest_hi = m[j].nr.hi;
 		}
-	if (win) {
-		run_set_best(rc, m[win].num, llround((double)t_in * m[win].nr.ratio));
-	} else {
-		run_set_best(rc, 0, t_in);
-		run_log(rc, "no finalist is faster than the input beyond the noise: best.c stays "
-		        "the input");
-	}
+	if (win)
+		return run_set_best(rc, m[win].num, llround((double)t_in * m[win].nr.ratio));
+	run_log(rc, "no finalist is faster than the input beyond the noise: best.c stays the input");
+	return run_set_best(rc, 0, t_in);
 }
 
-void run_finalists(struct run_ctx *rc, enum run_state state)
+int run_finalists(struct run_ctx *rc, enum run_state state)
 {
 	int rounds = rc->cfg.retime_rounds;
 	if (rounds < 2)
@@ -668,7 +682,7 @@ void run_finalists(struct run_ctx *rc, enum run_state state)
 	int nm = m ? choose_finalists(rc, m) : 0;
 	if (nm < 2) {
 		free(m);
-		return;   /* nothing correct but the input: it stays */
+		return 0;   /* nothing correct but the input: it stays */
 	}
 	assert(nm <= RUN_FINALISTS + 1 && m[0].num == 0);
 	run_progress(rc, state, "%s: timing the %d finalists and the input again, interleaved "
@@ -684,11 +698,13 @@ void run_finalists(struct run_ctx *rc, enum run_state state)
 	}
 	time_rounds(rc, m, nm, rounds);
 	int64_t t_in = median_pos(m[0].t, rounds);
+	int err = 0;
 	if (!run_cancelled(rc) && t_in > 0)
-		judge_rounds(rc, m, nm, rounds, t_in);
+		err = judge_rounds(rc, m, nm, rounds, t_in);
 	for (int j = 0; j < nm; j++)
 		eval_free(&m[j].ev);
 	free(m);
+	return err;
 }
 
 void run_best_words(struct run_ctx *rc, char *buf, size_t len)

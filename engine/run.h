@@ -105,16 +105,18 @@ int run_remeasure(struct run_ctx *rc, int64_t num, struct ac_result *r);
  * fastest such one becomes the best, else the input does. Stores the
  * figures (retime_ns: the input's median, a finalist's the input's times
  * its ratio) and how they were reached (verdicts), so every view shows the
- * same best and speedup. state is the status word meanwhile. */
-void run_finalists(struct run_ctx *rc, enum run_state state);
+ * same best and speedup. state is the status word meanwhile. Returns 0, or
+ * the store's -errno when the verdict could not be stored. */
+int run_finalists(struct run_ctx *rc, enum run_state state);
 
 /* The final words for status: "best 2.98x (#7, 1.2 ms vs 3.6 ms)" or
  * "no significant improvement over the input (closest #7: 1.01x, 95%
  * interval 0.98x-1.03x)". */
 void run_best_words(struct run_ctx *rc, char *buf, size_t len);
 
-/* Makes num the best, whatever its stored time (after re-measurement). */
-void run_set_best(struct run_ctx *rc, int64_t num, int64_t time_ns);
+/* Makes num the best, whatever its stored time (after re-measurement).
+ * 0, or the store's -errno (then nothing changed). */
+int run_set_best(struct run_ctx *rc, int64_t num, int64_t time_ns);
 
 /* Builds (in parallel with others) and times (alone) candidate num, stores
  * the result and logs one line. On return r holds the result (caller clears).
@@ -127,8 +129,9 @@ int run_add_candidate(struct run_ctx *rc, struct cand_row *c);
 
 /* Considers candidate num with time t (relative spread spread) for best:
  * when it is faster than the best so far beyond both measurements' noise
- * (noise_first_beats), best.c changes (and its mtime). */
-void run_offer_best(struct run_ctx *rc, int64_t num, int64_t time_ns, double spread);
+ * (noise_first_beats), best.c changes (and its mtime). 0, or the store's
+ * -errno (then the best is what it was). */
+int run_offer_best(struct run_ctx *rc, int64_t num, int64_t time_ns, double spread);
 
 /* Runs fn(arg, i) for i in [0, n) on up to threads threads; returns when all
  * are done. */

@@ -209,7 +209,10 @@ static void *scheduler_main(void *arg)
 			pthread_mutex_unlock(&e->lock);
 			int rc = 0;
 			if (rid) {
-				store_run_set_state(e->host.writer, rid, run_state_name(RS_QUEUED), false);
+				/* the driver says so again as it starts: not worth stopping for */
+				host_stored(store_run_set_state(e->host.writer, rid,
+				                                run_state_name(RS_QUEUED), false),
+				            "a resumed run's state");
 			} else {
 				rc = create_run(e, kid, &rid);
 			}

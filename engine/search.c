@@ -267,7 +267,8 @@ static int ask(struct search *s, const char *slot, const struct llm_model *model
 		run_log(rc, "llm: %s (%s): out of memory for the reply", slot, model->spec);
 		return -ENOMEM;
 	}
-	store_call_put(rc->host->writer, call);
+	/* a reply that cannot be kept is asked again when the run resumes */
+	host_stored(store_call_put(rc->host->writer, call), "a model's reply");
 	long used = call->prompt_tokens + call->completion_tokens;
 	host_add_cost(rc->host, call->cost);
 	pthread_mutex_lock(&s->lock);
@@ -387,10 +388,9 @@ static int settle(struct search *s, int64_t num)
 		spread = r.spread;
 		ac_result_clear(&r);
 	}
-	if (t > 0)
-		run_offer_best(rc, num, t, spread);
+	err = t > 0 ? run_offer_best(rc, num, t, spread) : 0;
 	search_status(s);
-	return 0;
+	return err;
 }
 
 /* Whether the strings every new candidate's row has were all copied
@@ -414,7 +414,7 @@ static int add_failed(struct search *s, struct cand_row *c, const char *why)
 		struct ac_result r = {.outcome = AC_FAILED};
 		ac_result_set_message(&r, "%s", why);
 		ac_result_logf(&r, "%s\n", why);
-		store_cand_set_result(s->rc->host->writer, s->rc->rid, c->num, &r, now_ns());
+		err = store_cand_set_result(s->rc->host->writer, s->rc->rid, c->num, &r, now_ns());
 		ac_result_clear(&r);
 		run_log(s->rc, "candidate %lld: failed: %s", (long long)c->num, why);
 	}
@@ -853,11 +853,13 @@ static void next_beam(struct search *s)
 		free(s->beam);
 		s->beam = beam;
 		s->nbeam = nb;
-		for (int i = 0; i < nb; i++)
-			store_cand_set_beam(rc->host->writer, rc->rid, beam[i], s->iteration);
 	} else {
-		free(beam);
+		free(beam);   /* nothing eligible: the beam stays as it was */
 	}
+	/* the beam this iteration kept, whichever it is */
+	for (int i = 0; i < s->nbeam; i++)
+		host_stored(store_cand_set_beam(rc->host->writer, rc->rid, s->beam[i], s->iteration),
+		            "a beam mark");
 	for (int i = 0; i < np; i++)
 		free(sources[i]);
 	free(sources);
@@ -1034,7 +1036,8 @@ static void input_hash(struct search *s)
 	if (!c.code_hash[0]) {
 		char h[32];
 		if (codehash(c.source, rc->row.input_name, h, sizeof(h)) == 0)
-			store_cand_set_hash(rc->host->writer, rc->rid, 0, h);
+			host_stored(store_cand_set_hash(rc->host->writer, rc->rid, 0, h),
+			            "the input's code hash");
 	}
 	cand_row_clear(&c);
 }
@@ -1119,8 +1122,9 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 	run_log(rc, "search: %d iterations, beam %d, %d plans x %d implementations, models %s%s",
 	        rc->cfg.iterations, rc->cfg.beam, rc->cfg.plans, rc->cfg.implementations,
 	        s.models[0]->spec, s.nmodels > 1 ? " (+ensemble)" : "");
+	int werr = 0;   /* a store write that failed */
 	for (s.iteration = rc->row.iteration + 1; s.iteration <= rc->cfg.iterations; s.iteration++) {
-		if (run_cancelled(&*rc) || s.out_of_tokens || s.out_of_candidates || s.out_of_money)
+		if (run_cancelled(rc) || s.out_of_tokens || s.out_of_candidates || s.out_of_money)
 			break;
 		search_status(&s);
 		run_log(rc, "iteration %d/%d: %d parents in the beam", s.iteration,
@@ -1146,7 +1150,11 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 		if (run_cancelled(rc))
 			break;
 		next_beam(&s);
-		store_run_set_progress(rc->host->writer, rc->rid, s.iteration, rc->tokens);
+		/* the iteration is done once the store says so: a resumed run
+		 * starts after it */
+		werr = store_run_set_progress(rc->host->writer, rc->rid, s.iteration, rc->tokens);
+		if (werr)
+			break;
 		search_status(&s);
 		if (rc->best_time_ns < last_best) {
 			last_best = rc->best_time_ns;
@@ -1161,11 +1169,14 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 	if (s.dups)
 		run_log(rc, "search: %d candidates had the code of an earlier one: their results were "
 		        "reused, not built or timed again (metrics.json: builds_saved)", s.dups);
-	if (!run_cancelled(rc) && rc->cfg.tune)
+	if (!werr && !run_cancelled(rc) && rc->cfg.tune)
 		tune_beam(rc, s.beam, s.nbeam);
-	if (!run_cancelled(rc))
-		run_finalists(rc, RS_SEARCHING);
-	int result = run_cancelled(rc) ? -ECANCELED : 0;
+	if (!werr && !run_cancelled(rc))
+		werr = run_finalists(rc, RS_SEARCHING);
+	int perr = store_run_set_progress(rc->host->writer, rc->rid, done_iters, rc->tokens);
+	if (!werr)
+		werr = perr;
+	int result = werr ? werr : run_cancelled(rc) ? -ECANCELED : 0;
 	if (!result) {
 		char best[300];
 		char money[120];
@@ -1189,7 +1200,6 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 		           done_iters > rc->cfg.iterations ? rc->cfg.iterations : done_iters,
 		           s.candidates, best, rc->tokens, reasoning, cost, why);
 	}
-	store_run_set_progress(rc->host->writer, rc->rid, done_iters, rc->tokens);
 	menu_clear(&s.menu);
 	free(s.examples);
 	cost_table_clear(&s.prices);

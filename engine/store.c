@@ -587,8 +587,8 @@ static int tx_end(struct store *s, int rc)
 {
 	if (!rc)
 		return store_commit(s);
-	store_rollback(s);
-	return rc;
+	int rb = store_rollback(s);
+	return rc ? rc : rb;
 }
 
 static const char SQL_INTEGRITY[] = "PRAGMA integrity_check";

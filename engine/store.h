@@ -24,6 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A write: its result says whether what was asked is stored; callers
+ * must look (a full disk, an I/O error), the compiler makes sure. */
+#define STORE_WRITE __attribute__((warn_unused_result))
+
 #include "targets/target.h"
 
 #define STORE_MENUS_KERNEL 0
@@ -48,9 +52,9 @@ long store_full_count(void);
  * store's mutex until commit/rollback (calls in between reenter it); both
  * release it whatever they return. A commit that fails rolls back and
  * returns why; rollback returns 0 or -errno. */
-int store_begin(struct store *s);
-int store_commit(struct store *s);
-int store_rollback(struct store *s);
+STORE_WRITE int store_begin(struct store *s);
+STORE_WRITE int store_commit(struct store *s);
+STORE_WRITE int store_rollback(struct store *s);
 
 /* "ok" or the first problem PRAGMA integrity_check reports (caller frees). */
 char *store_integrity(struct store *s);
@@ -67,12 +71,12 @@ struct kernel_row {
 void kernel_row_clear(struct kernel_row *k);
 
 /* 0 and the new id, -EEXIST, or -errno. */
-int store_kernel_create(struct store *s, const char *name, int64_t *id);
+STORE_WRITE int store_kernel_create(struct store *s, const char *name, int64_t *id);
 /* Deletes the kernel and everything it owns. */
-int store_kernel_delete(struct store *s, int64_t id);
+STORE_WRITE int store_kernel_delete(struct store *s, int64_t id);
 /* -EEXIST when to is taken. */
-int store_kernel_rename(struct store *s, int64_t id, const char *to);
-int store_kernel_set_status(struct store *s, int64_t id, const char *state,
+STORE_WRITE int store_kernel_rename(struct store *s, int64_t id, const char *to);
+STORE_WRITE int store_kernel_set_status(struct store *s, int64_t id, const char *state,
                             const char *status, int64_t ts);
 /* All kernels (not the menus pseudo-kernel), by name. Caller frees with
  * kernel_rows_free. */
@@ -102,20 +106,20 @@ int store_file_get_id(struct store *s, int64_t fid, bool with_data, struct file_
 int store_file_list(struct store *s, int64_t kid, bool with_data,
                     struct file_row **rows, int *n);
 /* Creates an empty file (or returns the existing one's id); 0 or -errno. */
-int store_file_create(struct store *s, int64_t kid, const char *name, int mode,
+STORE_WRITE int store_file_create(struct store *s, int64_t kid, const char *name, int mode,
                       int64_t *fid);
 /* Replaces a file's content by id; -ENOENT if it was deleted meanwhile. */
-int store_file_write(struct store *s, int64_t fid, const void *data, size_t len,
+STORE_WRITE int store_file_write(struct store *s, int64_t fid, const void *data, size_t len,
                      int64_t mtime_ns);
 /* Creates or replaces by name (used by the engine and for menus). */
-int store_file_put(struct store *s, int64_t kid, const char *name, const void *data,
+STORE_WRITE int store_file_put(struct store *s, int64_t kid, const char *name, const void *data,
                    size_t len, int mode, int64_t mtime_ns);
-int store_file_truncate(struct store *s, int64_t fid, size_t len, int64_t mtime_ns);
-int store_file_set_mode(struct store *s, int64_t fid, int mode);
-int store_file_set_times(struct store *s, int64_t fid, int64_t mtime_ns);
-int store_file_unlink(struct store *s, int64_t kid, const char *name);
+STORE_WRITE int store_file_truncate(struct store *s, int64_t fid, size_t len, int64_t mtime_ns);
+STORE_WRITE int store_file_set_mode(struct store *s, int64_t fid, int mode);
+STORE_WRITE int store_file_set_times(struct store *s, int64_t fid, int64_t mtime_ns);
+STORE_WRITE int store_file_unlink(struct store *s, int64_t kid, const char *name);
 /* Renames within a kernel, replacing the destination. */
-int store_file_rename(struct store *s, int64_t kid, const char *from, const char *to);
+STORE_WRITE int store_file_rename(struct store *s, int64_t kid, const char *from, const char *to);
 
 /* ---- runs ---- */
 struct run_row {
@@ -137,18 +141,18 @@ struct run_row {
 };
 void run_row_clear(struct run_row *r);
 
-int store_run_create(struct store *s, int64_t kid, const char *target,
+STORE_WRITE int store_run_create(struct store *s, int64_t kid, const char *target,
                      const char *input_name, const char *input, const char *config,
                      const struct ac_file *files, size_t nfiles, int64_t *rid);
 /* The kernel's latest run; -ENOENT if it never ran. */
 int store_run_latest(struct store *s, int64_t kid, struct run_row *r);
 int store_run_get(struct store *s, int64_t rid, struct run_row *r);
-int store_run_set_state(struct store *s, int64_t rid, const char *state, bool finished);
-int store_run_set_best(struct store *s, int64_t rid, int64_t num, int64_t ts);
+STORE_WRITE int store_run_set_state(struct store *s, int64_t rid, const char *state, bool finished);
+STORE_WRITE int store_run_set_best(struct store *s, int64_t rid, int64_t num, int64_t ts);
 /* Records the last iteration the search finished and the tokens spent. */
-int store_run_set_progress(struct store *s, int64_t rid, int iteration, long tokens);
+STORE_WRITE int store_run_set_progress(struct store *s, int64_t rid, int iteration, long tokens);
 /* Stores the run's final comparison (a JSON object). */
-int store_run_set_verdict(struct store *s, int64_t rid, const char *json);
+STORE_WRITE int store_run_set_verdict(struct store *s, int64_t rid, const char *json);
 /* Ids of the runs that were not finished (for resuming after a restart). */
 int store_runs_unfinished(struct store *s, int64_t **rids, int *n);
 /* The files the run was started with (harness and extras), data loaded. */
@@ -202,23 +206,23 @@ void cand_rows_free(struct cand_row *rows, int n);
 
 /* Adds a candidate; c->num < 0 assigns the next number. Returns 0 and the
  * number in c->num. */
-int store_cand_add(struct store *s, struct cand_row *c);
-int store_cand_set_result(struct store *s, int64_t rid, int64_t num,
+STORE_WRITE int store_cand_add(struct store *s, struct cand_row *c);
+STORE_WRITE int store_cand_set_result(struct store *s, int64_t rid, int64_t num,
                           const struct ac_result *r, int64_t ts);
 /* Stores a duplicate's result: r (copied from candidate same_as, which
  * was not built or timed again) and same_as, in one statement, so a
  * resumed run sees either a pending candidate or a settled duplicate.
  * store_cand_set_result is this with same_as -1. */
-int store_cand_set_dup(struct store *s, int64_t rid, int64_t num, int64_t same_as,
+STORE_WRITE int store_cand_set_dup(struct store *s, int64_t rid, int64_t num, int64_t same_as,
                        const struct ac_result *r, int64_t ts);
 /* The first candidate before `before` whose code has hash and that is not
  * itself a duplicate nor failed before evaluation; -ENOENT if none. */
 int store_cand_by_hash(struct store *s, int64_t rid, const char *hash, int64_t before,
                        int64_t *num);
 /* Records the code hash of a candidate added without one (the input). */
-int store_cand_set_hash(struct store *s, int64_t rid, int64_t num, const char *hash);
+STORE_WRITE int store_cand_set_hash(struct store *s, int64_t rid, int64_t num, const char *hash);
 /* Records that the beam chosen at the end of iteration kept candidate num. */
-int store_cand_set_beam(struct store *s, int64_t rid, int64_t num, int iteration);
+STORE_WRITE int store_cand_set_beam(struct store *s, int64_t rid, int64_t num, int iteration);
 /* One candidate with everything (source, log, prompts). */
 int store_cand_get(struct store *s, int64_t rid, int64_t num, struct cand_row *c);
 /* All candidates of a run, without source/log/prompts text but with their
@@ -228,13 +232,13 @@ int store_cand_list(struct store *s, int64_t rid, struct cand_row **rows, int *n
 int store_cand_pending(struct store *s, int64_t rid, int64_t **nums, int *n);
 
 /* Records a finalist's re-measured time. */
-int store_cand_set_retime(struct store *s, int64_t rid, int64_t num, int64_t ns);
+STORE_WRITE int store_cand_set_retime(struct store *s, int64_t rid, int64_t num, int64_t ns);
 /* Stores how candidate num's verdict was reached (a JSON object: the
  * judge's figures, a re-check, the interleaved re-timing). */
-int store_cand_set_verdict(struct store *s, int64_t rid, int64_t num, const char *json);
+STORE_WRITE int store_cand_set_verdict(struct store *s, int64_t rid, int64_t num, const char *json);
 /* Records where candidate num's timed run happened (a Slurm job id and
  * node; "" or NULL for none). 0 or -errno. */
-int store_cand_set_where(struct store *s, int64_t rid, int64_t num, const char *job,
+STORE_WRITE int store_cand_set_where(struct store *s, int64_t rid, int64_t num, const char *job,
                          const char *node);
 /* The candidate that fills slot; -ENOENT if none yet. */
 int store_cand_by_slot(struct store *s, int64_t rid, const char *slot, int64_t *num);
@@ -257,7 +261,7 @@ struct llm_call_row {
 	double cost;             /* US dollars at the prices known when it was made */
 };
 void llm_call_row_clear(struct llm_call_row *c);
-int store_call_put(struct store *s, const struct llm_call_row *c);
+STORE_WRITE int store_call_put(struct store *s, const struct llm_call_row *c);
 /* -ENOENT when the slot was never asked. */
 int store_call_get(struct store *s, int64_t rid, const char *slot, struct llm_call_row *c);
 /* The run's calls, tokens, wall time and (reasoning may be NULL) reasoning tokens. */
@@ -268,7 +272,7 @@ int store_call_totals(struct store *s, int64_t rid, long *calls, long *tokens, i
 int store_call_cost(struct store *s, int64_t rid, double *cost);
 
 /* ---- log ---- */
-int store_log_add(struct store *s, int64_t kid, int64_t ts, const char *line);
+STORE_WRITE int store_log_add(struct store *s, int64_t kid, int64_t ts, const char *line);
 /* Lines with id > after, oldest first; fn is called for each. */
 int store_log_since(struct store *s, int64_t kid, int64_t after,
                     void (*fn)(void *arg, int64_t id, int64_t ts, const char *line),

@@ -84,7 +84,7 @@ static void eval_point(void *arg, int i)
 		struct ac_result r;
 		if (run_evaluate(rc, c.num, &r) == 0 && r.outcome == AC_OK) {
 			b->times[i] = r.time_ns;
-			run_offer_best(rc, c.num, r.time_ns, r.spread);
+			host_stored(run_offer_best(rc, c.num, r.time_ns, r.spread), "the best so far");
 		}
 		ac_result_clear(&r);
 		/* status follows every point, so it never lags the log's "best:" */
@@ -290,7 +290,8 @@ int tune_phase(struct run_ctx *rc)
 		for (int i = 0; i < np && !run_cancelled(rc); i++) {
 			struct ac_result r;
 			if (run_evaluate(rc, pending[i], &r) == 0 && r.outcome == AC_OK)
-				run_offer_best(rc, pending[i], r.time_ns, r.spread);
+				host_stored(run_offer_best(rc, pending[i], r.time_ns, r.spread),
+				            "the best so far");
 			ac_result_clear(&r);
 		}
 		free(pending);
@@ -306,7 +307,9 @@ int tune_phase(struct run_ctx *rc)
 	if (got < 0 || run_cancelled(rc))
 		return -ECANCELED;
 	/* re-time the fastest few so noise cannot crown a winner */
-	run_finalists(rc, RS_TUNING);
+	int err = run_finalists(rc, RS_TUNING);
+	if (err)
+		return err;
 	if (run_cancelled(rc))
 		return -ECANCELED;
 	char best[300];

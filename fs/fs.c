@@ -679,8 +679,11 @@ static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	rc = store_file_create(w, kid, n.file, (int)(mode & 07777), &fid);
 	if (rc)
 		return rc;
-	if (fi->flags & O_TRUNC)
-		store_file_truncate(w, fid, 0, now_ns());
+	if (fi->flags & O_TRUNC) {
+		rc = store_file_truncate(w, fid, 0, now_ns());
+		if (rc)
+			return rc;
+	}
 	engine_touch(c->e, kid);
 	struct handle *h = NULL;
 	rc = open_user(c, &n, kid, (fi->flags & O_TRUNC) != 0, &h);
@@ -738,8 +741,10 @@ static void refused_in_status(struct fs_ctx *c, int64_t kid, const char *err)
 		const char *prev = strstr(old, mark);
 		int keep = prev ? (int)(prev - old) : (int)strlen(old);
 		snprintf(line, sizeof(line), "%.*s%s%s", keep, old, mark, err);
-		store_kernel_set_status(w, kid, k.state, line, now_ns());
-		engine_touch(c->e, kid);
+		/* the refusal's errno went back to the writer already; the
+		 * words are an addition, lost only with a failing store */
+		if (store_kernel_set_status(w, kid, k.state, line, now_ns()) == 0)
+			engine_touch(c->e, kid);
 	}
 	kernel_row_clear(&k);
 }
@@ -1075,7 +1080,9 @@ static int fs_rmdir(const char *path)
 			return -ENOTEMPTY;
 		char marker[300];
 		snprintf(marker, sizeof(marker), "%s/", n.file);
-		store_file_unlink(engine_writer(c->e), STORE_MENUS_KERNEL, marker);
+		int rc = store_file_unlink(engine_writer(c->e), STORE_MENUS_KERNEL, marker);
+		if (rc && rc != -ENOENT)
+			return rc;
 		engine_touch(c->e, STORE_MENUS_KERNEL);
 		return 0;
 	}

@@ -343,7 +343,7 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 	}
 	kernel_row_clear(&k);
 	const struct cand_row *in = kc->have_run ? cand_at(kc, 0) : NULL;
-	bool in_ok = in && !strcmp(in->outcome, "ok");
+	bool in_ok = in && ac_outcome_parse(in->outcome) == AC_OK;
 	int counts[8] = {0};
 	long tokens = 0;
 	int builds_saved = 0, runs_saved = 0;
@@ -361,7 +361,7 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		cJSON_AddStringToObject(o, "option", c->option);
 		cJSON_AddStringToObject(o, "model", c->model);
 		cJSON_AddStringToObject(o, "outcome", c->outcome);
-		bool ok = !strcmp(c->outcome, "ok");
+		bool ok = ac_outcome_parse(c->outcome) == AC_OK;
 		json_num_or_null(o, "time_ns", (double)c->time_ns, ok);
 		json_num_or_null(o, "retime_ns", (double)c->retime_ns, ok && c->retime_ns > 0);
 		json_num_or_null(o, "speedup", speedup_of(kc, c), ok && in_ok);
@@ -392,7 +392,7 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 			/* a duplicate was neither built nor timed; its original was
 			 * timed only if it built */
 			builds_saved++;
-			runs_saved += strcmp(c->outcome, "build_error") != 0;
+			runs_saved += ac_outcome_parse(c->outcome) != AC_BUILD_ERROR;
 		}
 		counts[ac_outcome_parse(c->outcome) & 7]++;
 		tokens += c->tokens;
@@ -629,7 +629,7 @@ static struct blob *render_plan(struct kcache *kc, int64_t num)
 		sb_addf(&sb, "- menu option: %s\n", c->option);
 	if (c->model[0])
 		sb_addf(&sb, "- model: %s\n", c->model);
-	if (!strcmp(c->outcome, "ok"))
+	if (ac_outcome_parse(c->outcome) == AC_OK)
 		sb_addf(&sb, "- outcome: ok, %s (%.2fx)\n", fmt_duration(time_of(c), d, sizeof(d)),
 		        speedup_of(kc, c));
 	else

@@ -24,6 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/state.h"
+#include "targets/target.h"
+
 #define TIMES "\xc3\x97"   /* U+00D7 MULTIPLICATION SIGN */
 #define DASH "\xe2\x80\x94" /* U+2014 EM DASH */
 
@@ -364,7 +367,7 @@ static struct pt *eval_order(const struct svg_kernel *k, int *n)
 			in = &k->cands[i];
 	for (int i = 0; i < k->ncands; i++) {
 		const struct cand_row *c = &k->cands[i];
-		if (!c->outcome || !strcmp(c->outcome, "pending"))
+		if (!c->outcome || ac_outcome_parse(c->outcome) == AC_PENDING)
 			continue;
 		p[*n].c = c;
 		p[*n].when = c->evaluated_ns ? c->evaluated_ns : c->created_ns;
@@ -721,7 +724,7 @@ int svg_overview(struct strbuf *sb, const struct svg_kernel *ks, int n)
 				best = pts[k][i].speedup;
 				at = i;
 			}
-		bool failed = ks[k].state && !strcmp(ks[k].state, "failed");
+		bool failed = run_state_parse(ks[k].state) == RS_FAILED;
 		if (step_path(&o, &f, pts[k], cnt[k], color, 2.5, dash)) {
 			put(&o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>", px(&f, cnt[k]),
 			    py(&f, best), color);

@@ -31,7 +31,7 @@ static void add_cand(int64_t parent, const char *src, const char *outcome, int64
 	cr_assert_eq(store_cand_add(engine_writer(e), &c), 0);
 	struct ac_result r = {.outcome = ac_outcome_parse(outcome), .time_ns = t, .samples = 10,
 	                      .log = "log text\n"};
-	store_cand_set_result(engine_writer(e), rid, c.num, &r, 100 + c.num);
+	cr_assert_eq(store_cand_set_result(engine_writer(e), rid, c.num, &r, 100 + c.num), 0);
 	engine_touch(e, kid);
 }
 
@@ -50,7 +50,7 @@ static void setup(void)
 	add_cand(-1, "slow();", "ok", 4000, "the input");
 	add_cand(0, "fast();", "ok", 1000, "tile the loops\nby 32");
 	add_cand(0, "broken(", "build_error", 0, "unroll");
-	store_run_set_best(engine_writer(e), rid, 1, 555);
+	cr_assert_eq(store_run_set_best(engine_writer(e), rid, 1, 555), 0);
 	engine_touch(e, kid);
 }
 
@@ -168,7 +168,7 @@ Test(render, a_snapshot_outlives_a_change_and_a_change_is_seen)
 {
 	struct blob *before = render(NODE_METRICS, 0, NULL);
 	add_cand(1, "faster();", "ok", 500, "more");
-	store_run_set_best(engine_writer(e), rid, 3, 777);
+	cr_assert_eq(store_run_set_best(engine_writer(e), rid, 3, 777), 0);
 	engine_touch(e, kid);
 	struct blob *after = render(NODE_METRICS, 0, NULL);
 	cr_assert(!strstr(before->data, "faster"), "the old snapshot is whole and unchanged");

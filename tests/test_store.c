@@ -358,7 +358,7 @@ Test(store, log_since_reads_only_new_lines)
 	int64_t k;
 	cr_assert_eq(store_kernel_create(s, "k", &k), 0);
 	for (int i = 0; i < 5; i++)
-		store_log_add(s, k, i, "line");
+		cr_assert_eq(store_log_add(s, k, i, "line"), 0);
 	int n = 0;
 	cr_assert_eq(store_log_since(s, k, 0, count_line, &n), 0);
 	cr_assert_eq(n, 5);
