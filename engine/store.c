@@ -836,14 +836,18 @@ int store_file_put(struct store *s, int64_t kid, const char *name, const void *d
 	                                        INT(mtime_ns), INT(now_ns())));
 }
 
+/* Cut to ?1 bytes or padded with zeros to them. SQLite's substr of an
+ * empty blob is NULL and || makes text of blobs, hence the coalesce and
+ * the cast: data stays a blob of exactly ?1 bytes. */
 static const char SQL_FILE_TRUNC[] =
-	"UPDATE file SET data = CAST(substr(data, 1, ?) AS BLOB) || zeroblob(max(0, ? - length(data))), "
-	"mtime_ns = ?, ctime_ns = ? WHERE id = ?";
+	"UPDATE file SET data = CAST(coalesce(CASE WHEN length(data) >= ?1 THEN substr(data, 1, ?1) "
+	"ELSE data || zeroblob(?1 - length(data)) END, x'') AS BLOB), "
+	"mtime_ns = ?2, ctime_ns = ?3 WHERE id = ?4";
 
 int store_file_truncate(struct store *s, int64_t fid, size_t len, int64_t mtime_ns)
 {
-	return sql_write_one(s, SQL_FILE_TRUNC, BINDS(INT((int64_t)len), INT((int64_t)len),
-	                                              INT(mtime_ns), INT(now_ns()), INT(fid)));
+	return sql_write_one(s, SQL_FILE_TRUNC,
+	                     BINDS(INT((int64_t)len), INT(mtime_ns), INT(now_ns()), INT(fid)));
 }
 
 static const char SQL_FILE_MODE[] = "UPDATE file SET mode = ?, ctime_ns = ? WHERE id = ?";

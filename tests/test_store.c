@@ -244,6 +244,30 @@ Test(store, kernels_files_renames_and_cascades)
 	cr_assert_eq(f.size, 5);
 	cr_assert_eq(memcmp(f.data, "abc\0\0", 5), 0);
 	file_row_clear(&f);
+	/* bytes after a zero are kept; cut to nothing, an empty file stays one */
+	cr_assert_eq(store_file_write(s, fid, "a\0b", 3, 124), 0);
+	cr_assert_eq(store_file_truncate(s, fid, 6, 8), 0);
+	cr_assert_eq(store_file_get_id(s, fid, true, &f), 0);
+	cr_assert_eq(f.size, 6);
+	cr_assert_eq(memcmp(f.data, "a\0b\0\0\0", 6), 0);
+	file_row_clear(&f);
+	cr_assert_eq(store_file_truncate(s, fid, 2, 9), 0);
+	cr_assert_eq(store_file_truncate(s, fid, 0, 10), 0);
+	cr_assert_eq(store_file_truncate(s, fid, 0, 11), 0, "an empty file truncated again");
+	cr_assert_eq(store_file_get_id(s, fid, true, &f), 0);
+	cr_assert_eq(f.size, 0);
+	file_row_clear(&f);
+	cr_assert_eq(store_file_write(s, fid, "abc", 3, 123), 0);
+	/* what open(O_CREAT | O_TRUNC) does to a file just made */
+	int64_t fresh;
+	cr_assert_eq(store_file_create(s, k, "fresh", 0644, &fresh), 0);
+	cr_assert_eq(store_file_truncate(s, fresh, 0, 12), 0);
+	cr_assert_eq(store_file_truncate(s, fresh, 3, 13), 0);
+	cr_assert_eq(store_file_get_id(s, fresh, true, &f), 0);
+	cr_assert_eq(f.size, 3);
+	cr_assert_eq(memcmp(f.data, "\0\0\0", 3), 0);
+	file_row_clear(&f);
+	cr_assert_eq(store_file_unlink(s, k, "fresh"), 0);
 	/* rename keeps the id (open handles follow) and replaces the target */
 	int64_t other;
 	cr_assert_eq(store_file_create(s, k, "tmp", 0600, &other), 0);
