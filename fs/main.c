@@ -21,6 +21,7 @@
  * they go to that file instead, each line timestamped, from whichever
  * thread or library printed them.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -120,16 +121,6 @@ static void options_free(struct options *o)
 	free(o->executor);
 	free(o->pos[0]);
 	free(o->pos[1]);
-}
-
-/* What main holds once the command line is read; freed on every way out. */
-static void startup_free(char **mv, struct fuse_cmdline_opts *cmd, struct fuse_args *args,
-                         struct options *o)
-{
-	strv_free(mv);
-	free(cmd->mountpoint);
-	fuse_opt_free_args(args);
-	options_free(o);
 }
 
 /* Exit statuses (the man page's EXIT STATUS): 0 unmounted, 1 could not
@@ -417,277 +408,385 @@ static void mount_failure(const char *mp, char *err, size_t len)
 		snprintf(err, len, "cannot mount on %s (libfuse's message is above)", mp);
 }
 
-int main(int argc, char *argv[])
+/* Returned by a step of main when the daemon goes on to the next step;
+ * anything else is the exit status. */
+#define GO_ON (-1)
+
+/* What main holds from the command line to the exit; daemon_state_free
+ * releases it on every way out. */
+struct daemon_state {
+	struct fuse_args args;          /* what libfuse is given, the mountpoint last */
+	struct options o;
+	struct fuse_cmdline_opts cmd;   /* libfuse's reading of args (mountpoint NULL before) */
+	char **models;                  /* -o models= or $AUTOCOMP_MODELS, split; NULL if none */
+	const char *effort;             /* reasoning_effort as config_check_reasoning read it */
+	int notify;                     /* to the parent waiting for the mount; -1 if none */
+	struct log_pump lp;
+	struct engine *e;
+	struct fs_ctx *fc;
+	struct fuse *f;                 /* NULL unless mounted */
+};
+
+/* Frees what d holds: the filesystem context, the engine, the log pump
+ * (stderr then goes to /dev/null) and what option parsing allocated. */
+static void daemon_state_free(struct daemon_state *d)
 {
-	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct options o = {0};
-	if (fuse_opt_parse(&args, &o, spec, opt_proc) == -1) {
-		fuse_opt_free_args(&args);
-		options_free(&o);
+	assert(d->f == NULL);
+	fs_ctx_free(d->fc);
+	engine_free(d->e);
+	log_pump_stop(&d->lp);
+	strv_free(d->models);
+	free(d->cmd.mountpoint);
+	fuse_opt_free_args(&d->args);
+	options_free(&d->o);
+}
+
+/* Reads the daemon's own options and answers -h and -V. GO_ON, 0 after
+ * the help or the version, or EXIT_USAGE. */
+static int read_options(struct daemon_state *d, const char *prog)
+{
+	if (fuse_opt_parse(&d->args, &d->o, spec, opt_proc) == -1)
 		return EXIT_USAGE;
-	}
-	if (o.help) {
-		usage(argv[0]);
+	if (d->o.help) {
+		usage(prog);
 		printf("\nFUSE options:\n");
-		fuse_lib_help(&args);
-		fuse_opt_free_args(&args);
-		options_free(&o);
+		fuse_lib_help(&d->args);
 		return 0;
 	}
-	if (o.version) {
+	if (d->o.version) {
 		printf("autocompfs %s (FUSE %s)\n", AC_VERSION, fuse_pkgversion());
-		fuse_opt_free_args(&args);
-		options_free(&o);
 		return 0;
 	}
+	return GO_ON;
+}
+
+/* Sets log_level from -o log=. Returns what is wrong with the options (the
+ * last problem found) or NULL. */
+static const char *options_problem(const struct options *o)
+{
 	const char *bad = NULL;
-	if (o.log) {
-		if (!strcmp(o.log, "error"))
+	if (o->log) {
+		if (!strcmp(o->log, "error"))
 			log_level = LOG_ERROR;
-		else if (!strcmp(o.log, "info"))
+		else if (!strcmp(o->log, "info"))
 			log_level = LOG_INFO;
-		else if (!strcmp(o.log, "debug"))
+		else if (!strcmp(o->log, "debug"))
 			log_level = LOG_DEBUG;
 		else
 			bad = "log=LEVEL: say error, info or debug";
 	}
-	if (o.jobs < 0 || o.jobs > 4096)
+	if (o->jobs < 0 || o->jobs > 4096)
 		bad = "jobs=N: N is a number of parallel builds, 1 to 4096";
-	if (o.inflight < 0 || o.inflight > 4096)
+	if (o->inflight < 0 || o->inflight > 4096)
 		bad = "llm_inflight=N: N is a number of requests, 1 to 4096";
-	if (o.executor && strcmp(o.executor, "local") && strcmp(o.executor, "slurm"))
+	if (o->executor && strcmp(o->executor, "local") && strcmp(o->executor, "slurm"))
 		bad = "executor=NAME: say local or slurm";
-	if (o.slots < 0 || o.slots > 100000)
+	if (o->slots < 0 || o->slots > 100000)
 		bad = "slots=N: N is a number of timed runs at once, 1 to 100000";
-	if (o.npos > 2)
+	if (o->npos > 2)
 		bad = "too many arguments";
-	if (o.npos == 0)
+	if (o->npos == 0)
 		bad = "no mountpoint given";
+	return bad;
+}
+
+/* GO_ON; EXIT_USAGE for a bad option, EXIT_START for a mountpoint that
+ * cannot be mounted on, each with a message. */
+static int check_options(struct daemon_state *d)
+{
+	const char *bad = options_problem(&d->o);
 	if (bad) {
 		fprintf(stderr, "autocompfs: %s (try --help)\n", bad);
-		fuse_opt_free_args(&args);
-		options_free(&o);
 		return EXIT_USAGE;
 	}
-	if (check_mountpoint(o.pos[o.npos - 1]) != 0) {
-		fuse_opt_free_args(&args);
-		options_free(&o);
+	if (check_mountpoint(d->o.pos[d->o.npos - 1]) != 0)
 		return EXIT_START;
+	return GO_ON;
+}
+
+/* mount(8)'s SOURCE: the fsname (which alone would drop the subtype: keep
+ * the type fuse.autocompfs, as fstab says). */
+static void add_fsname(struct fuse_args *args, const char *source)
+{
+	char opt[600], *esc = NULL;
+	snprintf(opt, sizeof(opt), "fsname=%s", source);
+	if (fuse_opt_add_opt_escaped(&esc, opt) == 0 &&
+	    fuse_opt_add_opt(&esc, "subtype=autocompfs") == 0) {
+		fuse_opt_add_arg(args, "-o");
+		fuse_opt_add_arg(args, esc);
 	}
-	if (o.npos == 2) {
-		/* mount(8)'s SOURCE: the fsname (which alone would drop the
-		 * subtype: keep the type fuse.autocompfs, as fstab says) */
-		char opt[600], *esc = NULL;
-		snprintf(opt, sizeof(opt), "fsname=%s", o.pos[0]);
-		if (fuse_opt_add_opt_escaped(&esc, opt) == 0 &&
-		    fuse_opt_add_opt(&esc, "subtype=autocompfs") == 0) {
-			fuse_opt_add_arg(&args, "-o");
-			fuse_opt_add_arg(&args, esc);
-		}
-		free(esc);
-	}
-	fuse_opt_add_arg(&args, o.pos[o.npos - 1]);
-	struct fuse_cmdline_opts cmd;
-	if (fuse_parse_cmdline(&args, &cmd) != 0) {
-		fuse_opt_free_args(&args);
-		options_free(&o);
+	free(esc);
+}
+
+/* Gives libfuse the mountpoint and the options the daemon's own imply,
+ * and lets it check them all. GO_ON, or EXIT_USAGE (with a message). */
+static int libfuse_options(struct daemon_state *d)
+{
+	if (d->o.npos == 2)
+		add_fsname(&d->args, d->o.pos[0]);
+	fuse_opt_add_arg(&d->args, d->o.pos[d->o.npos - 1]);
+	if (fuse_parse_cmdline(&d->args, &d->cmd) != 0)
 		return EXIT_USAGE;
-	}
 	/* -d (and --debug) is debug: the start line and the daemon's own
 	 * messages say so */
-	if (cmd.debug)
+	if (d->cmd.debug)
 		log_level = LOG_DEBUG;
 	/* Others may look, not touch: with allow_other the kernel checks the
 	 * modes the mount shows (files 0644 and dirs 0755 of the daemon's user),
 	 * so another user cannot make a kernel (and run code) or edit one. */
-	if (o.allow_other)
-		fuse_opt_add_arg(&args, "-odefault_permissions");
+	if (d->o.allow_other)
+		fuse_opt_add_arg(&d->args, "-odefault_permissions");
 	/* per-request lines: libfuse's own debug output, without -d's foreground */
-	if (log_level == LOG_DEBUG && !cmd.debug)
-		fuse_opt_add_arg(&args, "-odebug");
-	if (!cmd.mountpoint || !fuse_options_ok(&args)) {
-		if (cmd.mountpoint)
+	if (log_level == LOG_DEBUG && !d->cmd.debug)
+		fuse_opt_add_arg(&d->args, "-odebug");
+	if (!d->cmd.mountpoint || !fuse_options_ok(&d->args)) {
+		if (d->cmd.mountpoint)
 			fprintf(stderr, "autocompfs: a bad option (try --help)\n");
 		else
 			fprintf(stderr, "autocompfs: no mountpoint given (try --help)\n");
-		free(cmd.mountpoint);
-		fuse_opt_free_args(&args);
-		options_free(&o);
 		return EXIT_USAGE;
 	}
-	if (!o.state)
-		o.state = default_state_dir();
-	const char *effort = NULL;
+	return GO_ON;
+}
+
+/* Settles what the engine is given: the state directory (the default
+ * unless named), the reasoning settings (checked as config.json's are)
+ * and the models. GO_ON, or EXIT_USAGE with a message. */
+static int engine_options(struct daemon_state *d)
+{
+	struct options *o = &d->o;
 	char why[300];
-	if (o.thinking_budget < 0 || o.max_output_tokens < 0 ||
-	    config_check_reasoning("-o", o.effort, o.thinking_budget, o.max_output_tokens, &effort,
-	                           why, sizeof(why))) {
-		if (o.thinking_budget < 0 || o.max_output_tokens < 0)
+	if (!o->state)
+		o->state = default_state_dir();
+	if (o->thinking_budget < 0 || o->max_output_tokens < 0 ||
+	    config_check_reasoning("-o", o->effort, o->thinking_budget, o->max_output_tokens,
+	                           &d->effort, why, sizeof(why))) {
+		if (o->thinking_budget < 0 || o->max_output_tokens < 0)
 			snprintf(why, sizeof(why), "-o: token counts must not be negative");
 		fprintf(stderr, "autocompfs: %s\n", why);
-		fuse_opt_free_args(&args);
-		free(cmd.mountpoint);
-		options_free(&o);
-		return 2;
+		return EXIT_USAGE;
 	}
-	const char *models = o.models ? o.models : getenv("AUTOCOMP_MODELS");
-	char **mv = models && *models ? strv_split(models, ',') : NULL;
+	const char *models = o->models ? o->models : getenv("AUTOCOMP_MODELS");
+	d->models = models && *models ? strv_split(models, ',') : NULL;
+	return GO_ON;
+}
 
-	/* Fork before opening anything: the parent waits for the child's word. */
-	int notify = -1;
-	if (!cmd.foreground) {
-		int p[2];
-		if (pipe(p) < 0) {
-			perror("autocompfs: pipe");
-			startup_free(mv, &cmd, &args, &o);
-			return 1;
-		}
-		pid_t pid = fork();
-		if (pid < 0) {
-			perror("autocompfs: fork");
-			startup_free(mv, &cmd, &args, &o);
-			return 1;
-		}
-		if (pid > 0) {
-			close(p[1]);
-			char msg[1024];
-			ssize_t n = read(p[0], msg, sizeof(msg) - 1);
-			int status = 1;
-			if (n <= 0) {
-				fprintf(stderr, "autocompfs: the daemon exited during start-up\n");
-			} else {
-				msg[n] = '\0';
-				if (n == 1 && msg[0] == '\0')
-					status = 0;
-				else
-					fprintf(stderr, "autocompfs: %s\n", msg);
-			}
-			startup_free(mv, &cmd, &args, &o);
-			return status;
-		}
-		close(p[0]);
-		notify = p[1];
-		setsid();
+/* The parent's side of daemonize: waits for the child's word on fd and
+ * returns the exit status, 0 once the child has mounted. */
+static int wait_for_daemon(int fd)
+{
+	char msg[1024];
+	ssize_t n = read(fd, msg, sizeof(msg) - 1);
+	int status = EXIT_START;
+	if (n <= 0) {
+		fprintf(stderr, "autocompfs: the daemon exited during start-up\n");
+	} else {
+		msg[n] = '\0';
+		if (n == 1 && msg[0] == '\0')
+			status = 0;
+		else
+			fprintf(stderr, "autocompfs: %s\n", msg);
 	}
+	return status;
+}
 
+/* Without -f, forks before anything is opened: the parent returns the exit
+ * status wait_for_daemon gives it; the child, in a session of its own,
+ * goes on (GO_ON) with d->notify to report on. EXIT_START if it cannot. */
+static int daemonize(struct daemon_state *d)
+{
+	if (d->cmd.foreground)
+		return GO_ON;
+	int p[2];
+	if (pipe(p) < 0) {
+		perror("autocompfs: pipe");
+		return EXIT_START;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("autocompfs: fork");
+		return EXIT_START;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		return wait_for_daemon(p[0]);
+	}
+	close(p[0]);
+	d->notify = p[1];
+	setsid();
+	return GO_ON;
+}
+
+/* Says why the start failed: to the waiting parent, or on stderr in the
+ * foreground. */
+static void start_failed(struct daemon_state *d, const char *err)
+{
+	if (d->notify >= 0)
+		report_parent(d->notify, err);
+	else
+		fprintf(stderr, "autocompfs: %s\n", err);
+	d->notify = -1;
+}
+
+/* Opens the engine on the state directory. 0, or -errno with err saying
+ * why. */
+static int open_engine(struct daemon_state *d, char *err, size_t len)
+{
+	struct engine_opts eo = {
+		.state_dir = d->o.state,
+		.models = d->models,
+		.build_jobs = d->o.jobs,
+		.llm_in_flight = d->o.inflight,
+		.reasoning_effort = d->effort,
+		.thinking_budget = d->o.thinking_budget,
+		.max_output_tokens = d->o.max_output_tokens,
+		.debounce_s = -1,
+		.executor = d->o.executor,
+		.slots = d->o.slots,
+	};
+	return engine_open(&eo, &d->e, err, len);
+}
+
+/* Makes the filesystem, mounts it and installs libfuse's signal handlers.
+ * 0, or -1 with err saying why and nothing of libfuse left (d->fc may be
+ * set: daemon_state_free frees it). */
+static int mount_fs(struct daemon_state *d, char *err, size_t len)
+{
+	d->fc = fs_ctx_new(d->e);
+	d->f = d->fc ? fuse_new(&d->args, fs_operations(), sizeof(struct fuse_operations), d->fc)
+	             : NULL;
+	if (!d->f) {
+		snprintf(err, len, "cannot set up the filesystem (bad -o option?)");
+		return -1;
+	}
+	if (fuse_mount(d->f, d->cmd.mountpoint) != 0) {
+		mount_failure(d->cmd.mountpoint, err, len);
+		fuse_destroy(d->f);
+		d->f = NULL;
+		return -1;
+	}
+	if (fuse_set_signal_handlers(fuse_get_session(d->f)) != 0) {
+		snprintf(err, len, "cannot install signal handlers");
+		fuse_unmount(d->f);
+		fuse_destroy(d->f);
+		d->f = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens the log file, the engine and the mount. GO_ON, or EXIT_START once
+ * start_failed has said why. */
+static int start(struct daemon_state *d)
+{
+	char err[1024] = "";
 	/* the state directory holds prompts, code and results: private */
 	umask(077);
-	char err[1024] = "";
-	int rc;
-	struct log_pump lp = {0};
-	if (o.log_file) {
-		rc = log_pump_start(&lp, o.log_file);
+	if (d->o.log_file) {
+		int rc = log_pump_start(&d->lp, d->o.log_file);
 		if (rc) {
-			snprintf(err, sizeof(err), "cannot write the log file %s: %s", o.log_file,
+			snprintf(err, sizeof(err), "cannot write the log file %s: %s", d->o.log_file,
 			         strerror(-rc));
-			if (notify >= 0)
-				report_parent(notify, err);
-			else
-				fprintf(stderr, "autocompfs: %s\n", err);
-			startup_free(mv, &cmd, &args, &o);
-			return 1;
+			start_failed(d, err);
+			return EXIT_START;
 		}
 	}
-	struct engine_opts eo = {
-		.state_dir = o.state,
-		.models = mv,
-		.build_jobs = o.jobs,
-		.llm_in_flight = o.inflight,
-		.reasoning_effort = effort,
-		.thinking_budget = o.thinking_budget,
-		.max_output_tokens = o.max_output_tokens,
-		.debounce_s = -1,
-		.executor = o.executor,
-		.slots = o.slots,
-	};
-	struct engine *e = NULL;
-	rc = engine_open(&eo, &e, err, sizeof(err));
-	if (rc) {
-		if (notify >= 0)
-			report_parent(notify, err);
-		else
-			fprintf(stderr, "autocompfs: %s\n", err);
-		log_pump_stop(&lp);
-		startup_free(mv, &cmd, &args, &o);
-		return 1;
+	if (open_engine(d, err, sizeof(err)) != 0 || mount_fs(d, err, sizeof(err)) != 0) {
+		start_failed(d, err);
+		return EXIT_START;
 	}
-	struct fs_ctx *fc = fs_ctx_new(e);
-	struct fuse *f = fc ? fuse_new(&args, fs_operations(), sizeof(struct fuse_operations), fc)
-	                    : NULL;
-	if (!f) {
-		snprintf(err, sizeof(err), "cannot set up the filesystem (bad -o option?)");
-		goto fail;
+	return GO_ON;
+}
+
+/* Once mounted: tells the waiting parent, which then exits 0, and lets go
+ * of the terminal and of the directory it was started in. In the
+ * foreground, nothing. */
+static void detach(struct daemon_state *d)
+{
+	if (d->notify < 0)
+		return;
+	report_parent(d->notify, "");
+	d->notify = -1;
+	int nul = open("/dev/null", O_RDWR);
+	if (nul >= 0) {
+		dup2(nul, 0);
+		dup2(nul, 1);
+		if (!d->lp.running)
+			dup2(nul, 2);
+		if (nul > 2)
+			close(nul);
 	}
-	if (fuse_mount(f, cmd.mountpoint) != 0) {
-		mount_failure(cmd.mountpoint, err, sizeof(err));
-		fuse_destroy(f);
-		f = NULL;
-		goto fail;
-	}
-	if (fuse_set_signal_handlers(fuse_get_session(f)) != 0) {
-		snprintf(err, sizeof(err), "cannot install signal handlers");
-		fuse_unmount(f);
-		fuse_destroy(f);
-		f = NULL;
-		goto fail;
-	}
-	if (notify >= 0) {
-		report_parent(notify, "");
-		notify = -1;
-		int nul = open("/dev/null", O_RDWR);
-		if (nul >= 0) {
-			dup2(nul, 0);
-			dup2(nul, 1);
-			if (!lp.running)
-				dup2(nul, 2);
-			if (nul > 2)
-				close(nul);
-		}
-		if (chdir("/") < 0)
-			perror("autocompfs: chdir");
-	}
-	info("mounted %s (state %s, pid %d, version %s, log %s)", cmd.mountpoint, o.state,
+	if (chdir("/") < 0)
+		perror("autocompfs: chdir");
+}
+
+/* Says the mount is up and answers requests until it is unmounted or a
+ * signal ends the loop. Returns what the loop returned. */
+static int serve(struct daemon_state *d)
+{
+	struct fuse_cmdline_opts *cmd = &d->cmd;
+	info("mounted %s (state %s, pid %d, version %s, log %s)", cmd->mountpoint, d->o.state,
 	     (int)getpid(), AC_VERSION, log_level == LOG_DEBUG ? "debug" : log_level == LOG_INFO
 	                                                        ? "info" : "error");
 	int loop;
-	if (cmd.singlethread) {
-		loop = fuse_loop(f);
+	if (cmd->singlethread) {
+		loop = fuse_loop(d->f);
 	} else {
 		struct fuse_loop_config *lc = fuse_loop_cfg_create();
-		fuse_loop_cfg_set_clone_fd(lc, cmd.clone_fd);
+		fuse_loop_cfg_set_clone_fd(lc, cmd->clone_fd);
 		fuse_loop_cfg_set_max_threads(lc, 16);
-		fuse_loop_cfg_set_idle_threads(lc, cmd.max_idle_threads > 0 && cmd.max_idle_threads < 1000
-		                                   ? cmd.max_idle_threads : 10);
-		loop = fuse_loop_mt(f, lc);
+		fuse_loop_cfg_set_idle_threads(lc, cmd->max_idle_threads > 0 &&
+		                                   cmd->max_idle_threads < 1000
+		                                   ? cmd->max_idle_threads : 10);
+		loop = fuse_loop_mt(d->f, lc);
 		fuse_loop_cfg_destroy(lc);
 	}
+	return loop;
+}
+
+/* Unmounts and stops the engine after the loop, which returned loop.
+ * Returns the exit status: 0 for the normal ways to end (unmounting,
+ * SIGTERM, SIGINT, SIGHUP), else 1. */
+static int shut_down(struct daemon_state *d, int loop)
+{
 	/* From here on a termination request (fusermount3 -u followed at once
 	 * by SIGTERM, as scripts and service managers do) waits for the
 	 * shutdown, which stops every run and removes the scratch directory,
 	 * instead of cutting it short. */
 	hold_termination();   /* first: libfuse then leaves these handlers alone */
-	fuse_remove_signal_handlers(fuse_get_session(f));
-	fs_ctx_stop(fc);   /* before fuse_destroy frees what it invalidates */
-	fuse_unmount(f);
-	fuse_destroy(f);
-	fs_ctx_free(fc);
-	engine_free(e);
-	/* unmounting or SIGTERM/SIGINT/SIGHUP are the normal ways to end */
+	fuse_remove_signal_handlers(fuse_get_session(d->f));
+	fs_ctx_stop(d->fc);   /* before fuse_destroy frees what it invalidates */
+	fuse_unmount(d->f);
+	fuse_destroy(d->f);
+	d->f = NULL;
+	fs_ctx_free(d->fc);
+	d->fc = NULL;
+	engine_free(d->e);
+	d->e = NULL;
 	int status = (loop == 0 || loop == SIGTERM || loop == SIGINT || loop == SIGHUP ||
-	              loop == -SIGTERM || loop == -SIGINT || loop == -SIGHUP) ? 0 : 1;
-	info("unmounted %s, exiting with status %d", cmd.mountpoint, status);
-	log_pump_stop(&lp);
-	startup_free(mv, &cmd, &args, &o);
+	              loop == -SIGTERM || loop == -SIGINT || loop == -SIGHUP) ? 0 : EXIT_START;
+	info("unmounted %s, exiting with status %d", d->cmd.mountpoint, status);
 	return status;
+}
 
-fail:
-	if (notify >= 0)
-		report_parent(notify, err);
-	else
-		fprintf(stderr, "autocompfs: %s\n", err);
-	fs_ctx_free(fc);
-	engine_free(e);
-	log_pump_stop(&lp);
-	startup_free(mv, &cmd, &args, &o);
-	return 1;
+int main(int argc, char *argv[])
+{
+	struct daemon_state d = {.args = FUSE_ARGS_INIT(argc, argv), .notify = -1};
+	int status = read_options(&d, argv[0]);
+	if (status == GO_ON)
+		status = check_options(&d);
+	if (status == GO_ON)
+		status = libfuse_options(&d);
+	if (status == GO_ON)
+		status = engine_options(&d);
+	if (status == GO_ON)
+		status = daemonize(&d);
+	if (status == GO_ON)
+		status = start(&d);
+	if (status == GO_ON) {
+		detach(&d);
+		status = shut_down(&d, serve(&d));
+	}
+	daemon_state_free(&d);
+	return status;
 }

@@ -248,73 +248,180 @@ static void print_failure(const char *why, double start)
 	fflush(stdout);
 }
 
-int main(void)
+/* Where runs live: $TMPDIR, else /tmp. */
+static const char *tmp_dir(void)
 {
 	const char *tmp = getenv("TMPDIR");
+
+	return tmp && *tmp ? tmp : "/tmp";
+}
+
+/* Puts the path of this program (the shipped bundle) in self. 0, or says
+ * why not and returns -1. */
+static int find_self(char *self, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", self, len - 1);
+
+	if (n <= 0) {
+		fprintf(stderr, "autocompfs-run: cannot find itself: %s\n", strerror(errno));
+		return -1;
+	}
+	self[n] = '\0';
+	return 0;
+}
+
+/* Prints the AC-NODE line. Returns the node's name: Slurm's, else the
+ * host's (kept in host), else "unknown". */
+static const char *announce(double start, char *host, size_t len)
+{
 	const char *job = getenv("SLURM_JOB_ID");
 	const char *step = getenv("SLURM_STEP_ID");
 	const char *node = getenv("SLURMD_NODENAME");
-	char self[PATH_MAX], dir[PATH_MAX], why[PATH_MAX + 128], host[256] = "";
-	struct sigaction sa;
-	struct ac_sandbox_opts so;
-	struct ac_proc_result pr;
-	char **run_argv = NULL, **run_env = NULL;
-	char *manifest = NULL, *line;
-	cJSON *m = NULL;
-	const char *from;
-	double start = wall_now();
-	ssize_t n;
-	int rc;
 
-	n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n <= 0) {
-		fprintf(stderr, "autocompfs-run: cannot find itself: %s\n", strerror(errno));
-		return 2;
-	}
-	self[n] = '\0';
 	if (!node || !*node) {
-		gethostname(host, sizeof host - 1);
+		gethostname(host, len - 1);
 		node = host[0] ? host : "unknown";
 	}
 	printf("AC-NODE job=%s step=%s node=%s start=%.6f\n", job ? job : "-", step ? step : "-",
 	       node, start);
 	fflush(stdout);
+	return node;
+}
+
+/* SIGTERM, SIGINT and SIGHUP (scancel, the job's time limit) set
+ * stop_flag, which cancels the sandboxed command. */
+static void catch_termination(void)
+{
+	struct sigaction sa;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+}
 
-	sweep(tmp && *tmp ? tmp : "/tmp");
-	if (strcmp(tmp && *tmp ? tmp : "/tmp", "/tmp"))
+/* Sweeps what killed runs left, then makes this run's directory in dir.
+ * 0, or prints a failed result and returns -1. */
+static int make_run_dir(char *dir, size_t len, const char *node, double start)
+{
+	const char *tmp = tmp_dir();
+	char why[PATH_MAX + 128];
+
+	sweep(tmp);
+	if (strcmp(tmp, "/tmp"))
 		sweep("/tmp");   /* where --bcast puts bundles */
-	snprintf(dir, sizeof dir, "%s/" NODE_PREFIX "%d-XXXXXX", tmp && *tmp ? tmp : "/tmp",
-	         (int)getpid());
+	snprintf(dir, len, "%s/" NODE_PREFIX "%d-XXXXXX", tmp, (int)getpid());
 	if (!mkdtemp(dir)) {
 		snprintf(why, sizeof why, "autocompfs-run on %s: cannot make a directory in %s: %s\n",
-		         node, tmp && *tmp ? tmp : "/tmp", strerror(errno));
+		         node, tmp, strerror(errno));
 		print_failure(why, start);
-		return 1;
+		return -1;
 	}
-	rc = ac_bundle_unpack(self, dir, &manifest);
+	return 0;
+}
+
+/* Unpacks the run carried by self into dir and removes the shipped copy.
+ * Returns 0 with *manifest set (the caller frees it), or the exit status
+ * once it has said why not and removed dir: 2 when there is no run (started
+ * by hand), 1 when the run cannot be unpacked. */
+static int unpack_run(const char *self, const char *dir, char **manifest, const char *node,
+                      double start)
+{
+	char why[PATH_MAX + 128];
+	int rc = ac_bundle_unpack(self, dir, manifest);
+
 	/* the shipped copy is ours to remove, an installed program is not */
 	if (!strncmp(strrchr(self, '/') ? strrchr(self, '/') + 1 : self, BUNDLE_PREFIX,
 	             sizeof BUNDLE_PREFIX - 1))
 		unlink(self);
-	if (rc < 0) {
-		remove_tree(dir);
-		if (rc == -ENOEXEC) {
-			fprintf(stderr, "autocompfs-run: runs one timed run that autocompfs sends "
-			        "to a cluster node (srun --bcast); it has nothing to do when "
-			        "started by hand\n");
-			return 2;
-		}
-		snprintf(why, sizeof why, "autocompfs-run on %s: cannot unpack the run: %s\n", node,
-		         strerror(-rc));
-		print_failure(why, start);
-		return 1;
+	if (rc >= 0)
+		return 0;
+	remove_tree(dir);
+	if (rc == -ENOEXEC) {
+		fprintf(stderr, "autocompfs-run: runs one timed run that autocompfs sends "
+		        "to a cluster node (srun --bcast); it has nothing to do when "
+		        "started by hand\n");
+		return 2;
 	}
+	snprintf(why, sizeof why, "autocompfs-run on %s: cannot unpack the run: %s\n", node,
+	         strerror(-rc));
+	print_failure(why, start);
+	return 1;
+}
+
+/* The sandbox options the manifest m asks for, the run in dir. */
+static void sandbox_opts_of(struct ac_sandbox_opts *so, const cJSON *m, const char *dir,
+                            char **run_argv, char **run_env)
+{
+	memset(so, 0, sizeof *so);
+	so->dir = dir;
+	so->argv = run_argv;
+	so->env = run_env;
+	so->timeout_s = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(m, "timeout_s"));
+	so->output_cap = size_of(m, "output_cap");
+	so->cpu = bool_of(m, "pin") ? last_cpu() : -1;
+	so->isolate_net = bool_of(m, "isolate_net");
+	so->report = bool_of(m, "report");
+	so->mem_bytes = size_of(m, "mem_bytes");
+	so->cpu_s = (unsigned)size_of(m, "cpu_s");
+	so->nproc = (unsigned)size_of(m, "nproc");
+	so->fsize_bytes = size_of(m, "fsize_bytes");
+	so->nofile = (unsigned)size_of(m, "nofile");
+	so->keep_uid = bool_of(m, "keep_uid");
+	so->cancel = &stop_flag;
+	if (so->timeout_s != so->timeout_s)
+		so->timeout_s = 0;
+}
+
+/* Runs the command in the sandbox and prints its AC-RESULT line (a
+ * failed result when it could not run). */
+static void run_and_report(const struct ac_sandbox_opts *so, const char *node, double start)
+{
+	char *const *run_argv = so->argv;
+	char why[PATH_MAX + 128];
+	struct ac_proc_result pr;
+	char *line;
+	int rc = run_argv && run_argv[0] ? ac_sandbox_run(so, &pr) : -EINVAL;
+
+	if (rc < 0) {
+		snprintf(why, sizeof why, "autocompfs-run on %s: cannot run %s: %s\n", node,
+		         run_argv && run_argv[0] ? run_argv[0] : "(nothing)", strerror(-rc));
+		print_failure(why, start);
+		return;
+	}
+	/* signalled ourselves (scancel, the time limit): what the command
+	 * did after that is not its result */
+	if (atomic_load(&stop_flag))
+		pr.cancelled = true;
+	line = ac_bundle_result_line(&pr, start, wall_now());
+	if (line)
+		fputs(line, stdout);
+	free(line);
+	fflush(stdout);
+	ac_proc_result_clear(&pr);
+}
+
+int main(void)
+{
+	char self[PATH_MAX], dir[PATH_MAX], host[256] = "";
+	struct ac_sandbox_opts so;
+	char **run_argv = NULL, **run_env = NULL;
+	char *manifest = NULL;
+	cJSON *m = NULL;
+	const char *node, *from;
+	double start = wall_now();
+	int rc;
+
+	if (find_self(self, sizeof self) != 0)
+		return 2;
+	node = announce(start, host, sizeof host);
+	catch_termination();
+	if (make_run_dir(dir, sizeof dir, node, start) != 0)
+		return 1;
+	rc = unpack_run(self, dir, &manifest, node, start);
+	if (rc != 0)
+		return rc;
 	m = cJSON_Parse(manifest);
 	from = m ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "dir")) : NULL;
 	if (!m || !from) {
@@ -324,43 +431,10 @@ int main(void)
 	}
 	run_argv = strings_of(cJSON_GetObjectItemCaseSensitive(m, "argv"), from, dir);
 	run_env = node_env(strings_of(cJSON_GetObjectItemCaseSensitive(m, "env"), from, dir));
-	memset(&so, 0, sizeof so);
-	so.dir = dir;
-	so.argv = run_argv;
-	so.env = run_env;
-	so.timeout_s = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(m, "timeout_s"));
-	so.output_cap = size_of(m, "output_cap");
-	so.cpu = bool_of(m, "pin") ? last_cpu() : -1;
-	so.isolate_net = bool_of(m, "isolate_net");
-	so.report = bool_of(m, "report");
-	so.mem_bytes = size_of(m, "mem_bytes");
-	so.cpu_s = (unsigned)size_of(m, "cpu_s");
-	so.nproc = (unsigned)size_of(m, "nproc");
-	so.fsize_bytes = size_of(m, "fsize_bytes");
-	so.nofile = (unsigned)size_of(m, "nofile");
-	so.keep_uid = bool_of(m, "keep_uid");
-	so.cancel = &stop_flag;
-	if (so.timeout_s != so.timeout_s)
-		so.timeout_s = 0;
+	sandbox_opts_of(&so, m, dir, run_argv, run_env);
 	/* the sandbox user must pass through to the directory */
 	chmod(dir, 0711);
-	rc = run_argv && run_argv[0] ? ac_sandbox_run(&so, &pr) : -EINVAL;
-	if (rc < 0) {
-		snprintf(why, sizeof why, "autocompfs-run on %s: cannot run %s: %s\n", node,
-		         run_argv && run_argv[0] ? run_argv[0] : "(nothing)", strerror(-rc));
-		print_failure(why, start);
-	} else {
-		/* signalled ourselves (scancel, the time limit): what the command
-		 * did after that is not its result */
-		if (atomic_load(&stop_flag))
-			pr.cancelled = true;
-		line = ac_bundle_result_line(&pr, start, wall_now());
-		if (line)
-			fputs(line, stdout);
-		free(line);
-		fflush(stdout);
-		ac_proc_result_clear(&pr);
-	}
+	run_and_report(&so, node, start);
 	remove_tree(dir);
 	free_strings(run_argv);
 	free_strings(run_env);

@@ -470,97 +470,115 @@ static void pick_fds(struct sandbox_plan *p)
 	assert(p->st_fd > 2 && p->rep_fd > 2 && p->st_fd != p->rep_fd);
 }
 
-int ac_sandbox_run(const struct ac_sandbox_opts *o, struct ac_proc_result *res)
-{
-	char dir[PATH_MAX];
-	char search[sizeof BASE_PATH + sizeof CUDA_BIN + 2];
-	char exe[PATH_MAX];
-	struct stat st;
-	struct sandbox_plan p;
-	struct watch w;
-	int out_p[2] = { -1, -1 }, rep_p[2] = { -1, -1 }, st_p[2] = { -1, -1 };
-	double timeout, start, deadline;
-	bool exited = false;
-	int status = 0;
-	pid_t pid;
-	int rc;
+/* Room for the command's PATH: the system's directories, and CUDA's when
+ * it is installed. */
+#define SEARCH_MAX (sizeof BASE_PATH + sizeof CUDA_BIN + 2)
 
-	memset(res, 0, sizeof *res);
-	if (!o || !o->dir || !o->argv || !o->argv[0] || o->cpu >= CPU_SETSIZE)
-		return -EINVAL;
-	pthread_once(&once, init_once);
+/* Resolves what the command is: dir, the canonical o->dir; search, its
+ * PATH; exe, argv[0] found in it. 0 or -errno. */
+static int find_command(const struct ac_sandbox_opts *o, char dir[PATH_MAX],
+                        char search[SEARCH_MAX], char exe[PATH_MAX])
+{
+	struct stat st;
+
 	if (!realpath(o->dir, dir))
 		return -errno;
-	snprintf(search, sizeof search, "%s", BASE_PATH);
+	snprintf(search, SEARCH_MAX, "%s", BASE_PATH);
 	if (stat(CUDA_BIN, &st) == 0 && S_ISDIR(st.st_mode))
-		snprintf(search, sizeof search, "%s:%s", BASE_PATH, CUDA_BIN);
-	rc = resolve_exec(o->argv[0], search, exe, sizeof exe);
-	if (rc < 0)
-		return rc;
+		snprintf(search, SEARCH_MAX, "%s:%s", BASE_PATH, CUDA_BIN);
+	return resolve_exec(o->argv[0], search, exe, PATH_MAX);
+}
 
-	timeout = o->timeout_s > 0 ? o->timeout_s : DEFAULT_TIMEOUT_S;
-	memset(&p, 0, sizeof p);
-	p.dir = dir;
-	p.path = exe;
-	p.argv = o->argv;
-	p.parent = getpid();
-	p.cpu = o->cpu;
-	p.isolate_net = o->isolate_net;
-	p.pidns = geteuid() == 0;
-	p.uid = sandbox_uid;
-	p.gid = sandbox_gid;
-	p.drop = geteuid() == 0 && !o->keep_uid && may_hand_over(dir, p.uid) &&
-	         ancestors_searchable(dir, p.uid, p.gid) &&
-	         chown(dir, p.uid, p.gid) == 0;
-	fill_limits(&p, o, timeout);
+/* Fills the plan with the command, the uid decision and the limits; the
+ * descriptors and the environment come later (open_pipes, build_env).
+ * Hands dir to the sandbox user when the command is to run as that user. */
+static void plan_init(struct sandbox_plan *p, const struct ac_sandbox_opts *o, const char *dir,
+                      const char *exe, double timeout)
+{
+	memset(p, 0, sizeof *p);
+	p->dir = dir;
+	p->path = exe;
+	p->argv = o->argv;
+	p->parent = getpid();
+	p->cpu = o->cpu;
+	p->isolate_net = o->isolate_net;
+	p->pidns = geteuid() == 0;
+	p->uid = sandbox_uid;
+	p->gid = sandbox_gid;
+	p->drop = geteuid() == 0 && !o->keep_uid && may_hand_over(dir, p->uid) &&
+	          ancestors_searchable(dir, p->uid, p->gid) &&
+	          chown(dir, p->uid, p->gid) == 0;
+	fill_limits(p, o, timeout);
+}
 
-	memset(&w, 0, sizeof w);
+/* An empty watch: no descriptors yet, the sinks' caps set. */
+static void watch_init(struct watch *w, const struct ac_sandbox_opts *o)
+{
+	memset(w, 0, sizeof *w);
 	for (int i = 0; i < NPOLL; i++)
-		w.fd[i] = -1;
-	w.out.limit = o->output_cap ? o->output_cap : DEFAULT_OUTPUT_CAP;
-	w.rep.limit = REPORT_CAP;
-	p.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (p.devnull < 0)
+		w->fd[i] = -1;
+	w->out.limit = o->output_cap ? o->output_cap : DEFAULT_OUTPUT_CAP;
+	w->rep.limit = REPORT_CAP;
+}
+
+/* The pipes from the child: its output, its report (only when asked for)
+ * and the status records. -1 where closed or not made. */
+struct pipes {
+	int out[2], rep[2], st[2];
+};
+
+static void pipes_close(struct pipes *pp)
+{
+	close_fd(&pp->out[0]);
+	close_fd(&pp->out[1]);
+	close_fd(&pp->rep[0]);
+	close_fd(&pp->rep[1]);
+	close_fd(&pp->st[0]);
+	close_fd(&pp->st[1]);
+}
+
+/* Opens /dev/null and the pipes, and lays out the numbers they get in
+ * the child. 0 or -errno; what was opened is the caller's to close. */
+static int open_pipes(struct sandbox_plan *p, struct pipes *pp, const struct ac_sandbox_opts *o)
+{
+	p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (p->devnull < 0)
 		return -errno;
-	if (pipe2(out_p, O_CLOEXEC) != 0 || pipe2(st_p, O_CLOEXEC) != 0 ||
-	    (o->report && pipe2(rep_p, O_CLOEXEC) != 0)) {
-		rc = -errno;
-		goto out;
-	}
-	p.out_w = out_p[1];
-	p.rep_w = rep_p[1];
-	p.st_w = st_p[1];
-	pick_fds(&p);
-	p.envp = build_env(o, dir, search, o->report ? p.rep_fd : -1);
-	if (!p.envp) {
-		rc = -ENOMEM;
-		goto out;
-	}
+	if (pipe2(pp->out, O_CLOEXEC) != 0 || pipe2(pp->st, O_CLOEXEC) != 0 ||
+	    (o->report && pipe2(pp->rep, O_CLOEXEC) != 0))
+		return -errno;
+	p->out_w = pp->out[1];
+	p->rep_w = pp->rep[1];
+	p->st_w = pp->st[1];
+	pick_fds(p);
+	return 0;
+}
 
-	start = now_s();
-	deadline = start + timeout;
-	pid = fork();
-	if (pid < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (pid == 0)
-		ac_sandbox_child_main(&p);
-
-	/* Also set the group from this side, so a kill can never miss it. */
+/* The parent's side once the child is forked: the group set from here too
+ * (so a kill can never miss it), the write ends closed and the read ends
+ * moved into the watch, non-blocking, with a pidfd for the child. */
+static void watch_start(struct watch *w, struct pipes *pp, pid_t pid)
+{
 	setpgid(pid, pid);
-	close_fd(&out_p[1]);
-	close_fd(&rep_p[1]);
-	close_fd(&st_p[1]);
-	w.fd[FD_OUT] = out_p[0];
-	w.fd[FD_REP] = rep_p[0];
-	w.fd[FD_ST] = st_p[0];
-	out_p[0] = rep_p[0] = st_p[0] = -1;
+	close_fd(&pp->out[1]);
+	close_fd(&pp->rep[1]);
+	close_fd(&pp->st[1]);
+	w->fd[FD_OUT] = pp->out[0];
+	w->fd[FD_REP] = pp->rep[0];
+	w->fd[FD_ST] = pp->st[0];
+	pp->out[0] = pp->rep[0] = pp->st[0] = -1;
 	for (int i = FD_OUT; i <= FD_ST; i++)
-		if (w.fd[i] >= 0)
-			fcntl(w.fd[i], F_SETFL, O_NONBLOCK);
-	w.fd[FD_PID] = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (w->fd[i] >= 0)
+			fcntl(w->fd[i], F_SETFL, O_NONBLOCK);
+	w->fd[FD_PID] = (int)syscall(SYS_pidfd_open, pid, 0);
+}
 
+/* Collects what the child writes until it exits (true), the deadline
+ * passes or the cancel flag is set (res says which; false), or poll fails
+ * (false). */
+static bool watch_until_end(struct watch *w, pid_t pid, const struct ac_sandbox_opts *o,
+                            double deadline, struct ac_proc_result *res)
+{
 	for (;;) {
 		struct pollfd pfd[NPOLL];
 		nfds_t n = 0;
@@ -568,44 +586,50 @@ int ac_sandbox_run(const struct ac_sandbox_opts *o, struct ac_proc_result *res)
 		double left;
 		int ms;
 
-		if (child_exited(pid)) {
-			exited = true;
-			break;
-		}
+		if (child_exited(pid))
+			return true;
 		left = deadline - now_s();
 		if (left <= 0) {
 			res->timed_out = true;
-			break;
+			return false;
 		}
 		if (o->cancel && atomic_load(o->cancel)) {
 			res->cancelled = true;
-			break;
+			return false;
 		}
 		for (int i = 0; i < NPOLL; i++) {
-			if (w.fd[i] < 0)
+			if (w->fd[i] < 0)
 				continue;
-			pfd[n].fd = w.fd[i];
+			pfd[n].fd = w->fd[i];
 			pfd[n].events = POLLIN;
 			pfd[n].revents = 0;
 			idx[n++] = i;
 		}
 		ms = left * 1000 < POLL_MS ? (int)(left * 1000) + 1 : POLL_MS;
 		if (poll(pfd, n, ms) < 0 && errno != EINTR)
-			break;
+			return false;
 		for (nfds_t i = 0; i < n; i++)
 			if (pfd[i].revents && idx[i] != FD_PID)
-				drain_one(&w, idx[i], 16);
+				drain_one(w, idx[i], 16);
 	}
+}
 
-	/* Whatever ended the run, nothing of the group may outlive it. With a
-	 * PID namespace, killing its init kills everything in it, and the
-	 * setup process - still alive to reap init - exits once all of it is
-	 * gone; so nothing is left for the system's init to reap. Then (and
-	 * without a namespace, at once) the group is killed. The child is
-	 * still unreaped here, so the group id is still ours. */
-	drain_one(&w, FD_ST, 16);
-	if (!exited && w.st.init > 0) {
-		kill(w.st.init, SIGKILL);
+/* Kills what is left of the run and reaps the child; returns its wait
+ * status.
+ *
+ * Whatever ended the run, nothing of the group may outlive it. With a
+ * PID namespace, killing its init kills everything in it, and the
+ * setup process - still alive to reap init - exits once all of it is
+ * gone; so nothing is left for the system's init to reap. Then (and
+ * without a namespace, at once) the group is killed. The child is
+ * still unreaped here, so the group id is still ours. */
+static int end_group(struct watch *w, pid_t pid, bool exited)
+{
+	int status = 0;
+
+	drain_one(w, FD_ST, 16);
+	if (!exited && w->st.init > 0) {
+		kill(w->st.init, SIGKILL);
 		for (int i = 0; i < 400 && !child_exited(pid); i++) {
 			struct timespec ms = { 0, 5 * 1000 * 1000 };
 
@@ -615,56 +639,105 @@ int ac_sandbox_run(const struct ac_sandbox_opts *o, struct ac_proc_result *res)
 	kill(-pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	res->wall_s = now_s() - start;
-	/* What the dead wrote is still in the pipes. Bounded: without a PID
-	 * namespace, a process that left the group may still be writing. */
-	for (int i = FD_OUT; i <= FD_ST; i++)
-		drain_one(&w, i, 256);
+	return status;
+}
 
-	if (w.st.exec_err || w.st.setup_err) {
-		rc = -(w.st.exec_err ? w.st.exec_err : w.st.setup_err);
-		goto out;
-	}
-	if (exited && w.st.have_status)
-		status = w.st.status;   /* the command's own status, from the ns init */
+/* Fills res from what the run left: its status (the command's own, from
+ * the ns init, when it exited), the isolation it got, and the output and
+ * report, which move from w to res. 0, or -errno of a failed setup step or
+ * execve, or -ENOMEM. */
+static int collect(struct watch *w, const struct sandbox_plan *p, bool exited, int status,
+                   struct ac_proc_result *res)
+{
+	if (w->st.exec_err || w->st.setup_err)
+		return -(w->st.exec_err ? w->st.exec_err : w->st.setup_err);
+	if (exited && w->st.have_status)
+		status = w->st.status;   /* the command's own status, from the ns init */
 	if (WIFSIGNALED(status))
 		res->signal = WTERMSIG(status);
 	else if (WIFEXITED(status))
 		res->exit_code = WEXITSTATUS(status);
 	if ((res->timed_out || res->cancelled) && !res->signal)
 		res->signal = SIGKILL;
-	res->net_isolated = w.st.net == 1;
-	res->pid_isolated = w.st.pid == 1;
-	res->uid_dropped = p.drop;
-	res->truncated = w.out.truncated;
-	if (!w.out.buf) {
-		w.out.buf = calloc(1, 1);
-		if (!w.out.buf) {
-			rc = -ENOMEM;
-			goto out;
-		}
+	res->net_isolated = w->st.net == 1;
+	res->pid_isolated = w->st.pid == 1;
+	res->uid_dropped = p->drop;
+	res->truncated = w->out.truncated;
+	if (!w->out.buf) {
+		w->out.buf = calloc(1, 1);
+		if (!w->out.buf)
+			return -ENOMEM;
 	}
-	res->output = w.out.buf;
-	res->output_len = w.out.len;
-	w.out.buf = NULL;
-	if (w.rep.len > 0) {
-		res->report = w.rep.buf;
-		res->report_len = w.rep.len;
-		w.rep.buf = NULL;
+	res->output = w->out.buf;
+	res->output_len = w->out.len;
+	w->out.buf = NULL;
+	if (w->rep.len > 0) {
+		res->report = w->rep.buf;
+		res->report_len = w->rep.len;
+		w->rep.buf = NULL;
 	}
-	rc = 0;
+	return 0;
+}
+
+int ac_sandbox_run(const struct ac_sandbox_opts *o, struct ac_proc_result *res)
+{
+	char dir[PATH_MAX];
+	char search[SEARCH_MAX];
+	char exe[PATH_MAX];
+	struct sandbox_plan p;
+	struct watch w;
+	struct pipes pp = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	double timeout, start;
+	bool exited;
+	int status;
+	pid_t pid;
+	int rc;
+
+	memset(res, 0, sizeof *res);
+	if (!o || !o->dir || !o->argv || !o->argv[0] || o->cpu >= CPU_SETSIZE)
+		return -EINVAL;
+	pthread_once(&once, init_once);
+	rc = find_command(o, dir, search, exe);
+	if (rc < 0)
+		return rc;
+
+	timeout = o->timeout_s > 0 ? o->timeout_s : DEFAULT_TIMEOUT_S;
+	plan_init(&p, o, dir, exe, timeout);
+	watch_init(&w, o);
+	rc = open_pipes(&p, &pp, o);
+	if (rc < 0)
+		goto out;
+	p.envp = build_env(o, dir, search, o->report ? p.rep_fd : -1);
+	if (!p.envp) {
+		rc = -ENOMEM;
+		goto out;
+	}
+
+	start = now_s();
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (pid == 0)
+		ac_sandbox_child_main(&p);
+
+	watch_start(&w, &pp, pid);
+	exited = watch_until_end(&w, pid, o, start + timeout, res);
+	status = end_group(&w, pid, exited);
+	res->wall_s = now_s() - start;
+	/* What the dead wrote is still in the pipes. Bounded: without a PID
+	 * namespace, a process that left the group may still be writing. */
+	for (int i = FD_OUT; i <= FD_ST; i++)
+		drain_one(&w, i, 256);
+	rc = collect(&w, &p, exited, status, res);
 out:
 	if (rc < 0) {
 		memset(res, 0, sizeof *res);
 	}
 	for (int i = 0; i < NPOLL; i++)
 		close_fd(&w.fd[i]);
-	close_fd(&out_p[0]);
-	close_fd(&out_p[1]);
-	close_fd(&rep_p[0]);
-	close_fd(&rep_p[1]);
-	close_fd(&st_p[0]);
-	close_fd(&st_p[1]);
+	pipes_close(&pp);
 	close_fd(&p.devnull);
 	free(w.out.buf);
 	free(w.rep.buf);
