@@ -293,8 +293,10 @@ static int open_scratch(struct engine *e, char *err, size_t errlen)
 int engine_open(const struct engine_opts *o, struct engine **out, char *err, size_t errlen)
 {
 	struct engine *e = calloc(1, sizeof(*e));
-	if (!e)
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
+	}
 	e->opts = *o;
 	e->lock_fd = -1;
 	pthread_mutex_init(&e->lock, NULL);
