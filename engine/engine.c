@@ -100,21 +100,15 @@ int engine_kernel_id(struct engine *e, const char *name, int64_t *kid)
 
 void engine_log(struct engine *e, int64_t kid, const char *fmt, ...)
 {
-	char line[2048];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	host_vlog(&e->host, kid, fmt, ap);
 	va_end(ap);
-	host_log(&e->host, kid, "%s", line);
 }
 
 void engine_set_status(struct engine *e, int64_t kid, enum run_state state, const char *line)
 {
-	int64_t t = now_ns();
-	host_stored(store_kernel_set_status(e->host.writer, kid, run_state_name(state), line, t),
-	            "a status line");
-	host_stored(store_log_add(e->host.writer, kid, t, line), "a log line");
-	engine_touch(e, kid);
+	host_set_status(&e->host, kid, run_state_name(state), line, true);
 }
 
 /* The host's side (host.h): what a run tells the engine. */

@@ -55,12 +55,18 @@ void host_touch(struct run_host *h, int64_t kid)
 
 void host_log(struct run_host *h, int64_t kid, const char *fmt, ...)
 {
-	char line[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	host_vlog(h, kid, fmt, ap);
 	va_end(ap);
+}
+
+void host_vlog(struct run_host *h, int64_t kid, const char *fmt, va_list ap)
+{
+	char line[2048];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
 	if (kid < 0) {
 		fprintf(stderr, "autocompfs: %s\n", line);
 		return;
@@ -76,6 +82,17 @@ int host_stored(int err, const char *what)
 	if (err && err != -ENOSPC)
 		fprintf(stderr, "autocompfs: cannot store %s: %s\n", what, strerror(-err));
 	return err;
+}
+
+void host_set_status(struct run_host *h, int64_t kid, const char *state, const char *line,
+                     bool log)
+{
+	int64_t t = now_ns();
+
+	host_stored(store_kernel_set_status(h->writer, kid, state, line, t), "a status line");
+	if (log)
+		host_stored(store_log_add(h->writer, kid, t, line), "a log line");
+	host_touch(h, kid);
 }
 
 void host_add_tokens(struct run_host *h, long n)

@@ -15,6 +15,7 @@
 #define AC_HOST_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -94,6 +95,13 @@ void host_touch(struct run_host *h, int64_t kid);
  * log; kid < 0: the daemon's stderr). */
 void host_log(struct run_host *h, int64_t kid, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void host_vlog(struct run_host *h, int64_t kid, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+/* Sets kernel kid's status line (state its first word) and, when log is
+ * true, appends it to the kernel's log too. */
+void host_set_status(struct run_host *h, int64_t kid, const char *state, const char *line,
+                     bool log);
 
 /* For a store write the caller cannot do more about than say it failed
  * (a log or status line, a mark): a full disk is counted by the store and

@@ -36,42 +36,37 @@ void run_log(struct run_ctx *rc, const char *fmt, ...)
 {
 	if (atomic_load(&rc->cancel) == RUN_DELETED)
 		return;
-	char line[2048];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	host_vlog(rc->host, rc->kid, fmt, ap);
 	va_end(ap);
-	host_log(rc->host, rc->kid, "%s", line);
+}
+
+/* run_status and run_progress: a deleted kernel's run writes nothing. */
+static void __attribute__((format(printf, 4, 0)))
+vstatus(struct run_ctx *rc, enum run_state state, bool log, const char *fmt, va_list ap)
+{
+	if (atomic_load(&rc->cancel) == RUN_DELETED)
+		return;
+	char line[1024];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	host_set_status(rc->host, rc->kid, run_state_name(state), line, log);
 }
 
 void run_progress(struct run_ctx *rc, enum run_state state, const char *fmt, ...)
 {
-	if (atomic_load(&rc->cancel) == RUN_DELETED)
-		return;
-	char line[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vstatus(rc, state, false, fmt, ap);
 	va_end(ap);
-	host_stored(store_kernel_set_status(rc->host->writer, rc->kid, run_state_name(state), line,
-	                                    now_ns()), "a status line");
-	host_touch(rc->host, rc->kid);
 }
 
 void run_status(struct run_ctx *rc, enum run_state state, const char *fmt, ...)
 {
-	if (atomic_load(&rc->cancel) == RUN_DELETED)
-		return;
-	char line[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vstatus(rc, state, true, fmt, ap);
 	va_end(ap);
-	int64_t t = now_ns();
-	host_stored(store_kernel_set_status(rc->host->writer, rc->kid, run_state_name(state), line, t),
-	            "a status line");
-	host_stored(store_log_add(rc->host->writer, rc->kid, t, line), "a log line");
-	host_touch(rc->host, rc->kid);
 }
 
 int run_set_state(struct run_ctx *rc, enum run_state state)

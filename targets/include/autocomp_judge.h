@@ -22,8 +22,8 @@
  *    socket; the worker then locks itself in with seccomp.
  *  - The time of a call is the judge's clock around the forwarded call,
  *    the output pages read and any of the worker's threads still running
- *    waited for; the round trip of an empty call, measured at start, is
- *    subtracted. Threads still running 2 s after a call returned, or
+ *    waited for; the round trip of an empty call (its 10th percentile,
+ *    measured at start) is subtracted. Threads still running 2 s after a call returned, or
  *    threads that ran between calls, are a run error.
  *  - In AC_TIME, the timed call's inputs change between repetitions: the
  *    ac_fill_* calls that made them are replayed with other seeds into
@@ -131,7 +131,7 @@ static struct ac__judge {
 	int sock;
 	int started;
 	int workers;        /* processes started: a fresh one for every round of sets */
-	double overhead_s;  /* median round trip of an empty call */
+	double overhead_s;  /* the empty call's round trip (10th percentile) */
 	int phase;          /* 0: untimed, 1: warming up, 2: timed repetitions */
 	int exec_calls;     /* forwarded calls in the current execution of the statement */
 	int first_exec_calls;
@@ -626,7 +626,12 @@ static inline void ac__j_start(void)
 	if (ac__j.started)
 		return;   /* a fresh process for the next round: the round trip is known */
 	ac__j.started = 1;
-	/* the empty call's round trip, median of many */
+	/* the empty call's round trip: its 10th percentile over many, after a
+	 * warm-up. What is subtracted is surely overhead; the rest of the
+	 * round trip's noise stays in every figure alike (the input's too),
+	 * so a call shorter than that noise reads slower, never faster, and
+	 * a fast call is not taken to zero by a round trip measured while
+	 * the fresh process was still cold. */
 	{
 		double s[101];
 		struct ac__wmsg m;
@@ -634,7 +639,7 @@ static inline void ac__j_start(void)
 
 		memset(&m, 0, sizeof m);
 		m.kind = AC__W_PING;
-		for (i = -20; i < 101; i++) {
+		for (i = -50; i < 101; i++) {
 			double t0 = ac__now_s();
 
 			ac__j_send(&m, NULL, 0);
@@ -644,7 +649,7 @@ static inline void ac__j_start(void)
 				s[i] = ac__now_s() - t0;
 		}
 		qsort(s, 101, sizeof s[0], ac__cmp_double);
-		ac__j.overhead_s = s[50];
+		ac__j.overhead_s = s[10];
 	}
 }
 
@@ -743,7 +748,7 @@ static inline double ac__j_forward(struct ac__jcall *c, uint64_t *ret)
 	return t1 - t0 > ac__j.overhead_s ? t1 - t0 - ac__j.overhead_s : 0;
 }
 
-/* The empty call's median round trip, in ns (the report's words). */
+/* The empty call's round trip as subtracted, in ns (the report's words). */
 static inline double ac__j_round_trip_ns(void)
 {
 	return ac__j.overhead_s * 1e9;
