@@ -1058,8 +1058,8 @@ void cand_row_clear(struct cand_row *c)
 
 double cand_speedup(const struct cand_row *input, const struct cand_row *c)
 {
-	if (!input || !c || !input->outcome || !c->outcome || strcmp(input->outcome, "ok") ||
-	    strcmp(c->outcome, "ok"))
+	if (!input || !c || ac_outcome_parse(input->outcome) != AC_OK ||
+	    ac_outcome_parse(c->outcome) != AC_OK)
 		return 0;
 	if (input->retime_ns > 0 && c->retime_ns > 0)
 		return (double)input->retime_ns / (double)c->retime_ns;
