@@ -859,16 +859,23 @@ static int slurm_run(struct ac_exec_ctx *x, const struct ac_job *job, const stru
 			break;
 		}
 		losses++;
-		ac_result_logf(r, "# slurm: job %s lost (%s)%s\n", x->job_id[0] ? x->job_id : "?",
-		               detail, losses < MAX_LOSSES ? "; evaluating again" : "");
+		/* a job lost before its node program started has no id yet: its name says which */
+		char which[300];
+		if (x->job_id[0])
+			snprintf(which, sizeof which, "%s", x->job_id);
+		else
+			snprintf(which, sizeof which, "%s (lost before it started, no id yet)",
+			         x->job_name ? x->job_name : "autocompfs");
+		ac_result_logf(r, "# slurm: job %s lost (%s)%s\n", which, detail,
+		               losses < MAX_LOSSES ? "; evaluating again" : "");
 		if (losses >= MAX_LOSSES) {
 			snprintf(x->why, sizeof x->why, "the Slurm job was lost %d times (cancelled or its "
 			         "node gone); last: %s", losses, detail);
 			rc = -EREMOTEIO;
 			break;
 		}
-		note(x, false, "slurm: job %s%s%s lost (%s); evaluating again",
-		     x->job_id[0] ? x->job_id : "?", x->node[0] ? " on " : "", x->node, detail);
+		note(x, false, "slurm: job %s%s%s lost (%s); evaluating again", which,
+		     x->node[0] ? " on " : "", x->node, detail);
 		/* the controller may not know yet that the node is gone: not there */
 		if (x->node[0] && strstr(detail, "Node failure")) {
 			size_t at = strlen(exclude);

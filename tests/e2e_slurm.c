@@ -406,6 +406,13 @@ Test(slurm, three_losses)
 	char *log0 = slurpf("%s/kernels/k/candidates/0.log", m.dir);
 	cr_assert(log0 && count_of(log0, "# slurm: job ") >= 3 && strstr(log0, "lost"), "%s",
 	          log0 ? log0 : "");
+	/* each loss names its job: by id, or by name when it was lost before
+	 * its node program started */
+	cr_assert_null(strstr(log0, "job ?"), "%s", log0);
+	for (const char *p = strstr(log0, "# slurm: job "); p; p = strstr(p + 1, "# slurm: job ")) {
+		const char *w = p + strlen("# slurm: job ");
+		cr_assert((*w >= '0' && *w <= '9') || !strncmp(w, "ac-", 3), "%.200s", p);
+	}
 	free(log0);
 }
 
