@@ -931,7 +931,8 @@ static void search_status(struct search *s)
 	reasoning_words(s, reasoning, sizeof(reasoning));
 	char cost[96];
 	cost_words(s, cost, sizeof(cost));
-	run_progress(rc, RS_SEARCHING, "searching %d/%d: %d candidates, best %.2fx (#%lld), %ld tokens%s%s",
+	run_progress(rc, RS_SEARCHING,
+	             "searching %d/%d: %d candidates, best %.2fx (#%lld), %ld tokens%s%s",
 	             s->iteration, rc->cfg.iterations, s->candidates, sp,
 	             (long long)rc->best_num, rc->tokens, reasoning, cost);
 	pthread_mutex_unlock(&s->lock);
@@ -1069,6 +1070,120 @@ static int combine_tasks(struct search *s, struct slot_task *tasks, int k)
 	return k;
 }
 
+/* The menu, the target's notes and the examples the prompts are built
+ * from (menus.c, examples.c). */
+static void load_material(struct search *s)
+{
+	struct run_ctx *rc = s->rc;
+	char name[300];
+	const char *menu_name = rc->cfg.menu ? rc->cfg.menu : rc->target->name;
+	snprintf(name, sizeof(name), "%s.menu", menu_name);
+	char *menu_text = menus_read(rc->host->writer, name);
+	menu_parse(menu_text ? menu_text : "", &s->menu);
+	free(menu_text);
+	if (!s->menu.count)
+		run_log(rc, "search: no menu %s (set \"menu\" in config.json); plans choose freely",
+		        name);
+	snprintf(name, sizeof(name), "%s.md", menu_name);
+	s->notes = menus_read(rc->host->writer, name);
+	fill_gpu(rc, &s->notes);
+	if (rc->cfg.examples_max_bytes > 0) {
+		int shown = 0, left = 0;
+		s->examples = examples_read(rc->host->writer, menu_name, rc->cfg.examples_max_bytes,
+		                           &shown, &left);
+		if (shown || left)
+			run_log(rc, "search: %d examples from menus/%s.examples/ in the prompts%s", shown,
+			        menu_name, left ? " (some left out: over examples_max_bytes)" : "");
+		if (left)
+			run_log(rc, "search: %d examples left out to stay within examples_max_bytes (%d)",
+			        left, rc->cfg.examples_max_bytes);
+	}
+}
+
+/* The beam search's iterations, from the one after the last stored one.
+ * Returns 0, or the -errno of a store write that failed (the search stops:
+ * what it found next could not be kept). */
+static int iterate(struct search *s)
+{
+	struct run_ctx *rc = s->rc;
+	int64_t last_best = rc->best_time_ns;
+	int stale = 0;
+	run_log(rc, "search: %d iterations, beam %d, %d plans x %d implementations, models %s%s",
+	        rc->cfg.iterations, rc->cfg.beam, rc->cfg.plans, rc->cfg.implementations,
+	        s->models[0]->spec, s->nmodels > 1 ? " (+ensemble)" : "");
+	int werr = 0;   /* a store write that failed */
+	for (s->iteration = rc->row.iteration + 1; s->iteration <= rc->cfg.iterations; s->iteration++) {
+		if (run_cancelled(rc) || s->out_of_tokens || s->out_of_candidates || s->out_of_money)
+			break;
+		search_status(s);
+		run_log(rc, "iteration %d/%d: %d parents in the beam", s->iteration,
+		        rc->cfg.iterations, s->nbeam);
+		int ntasks = s->nbeam * rc->cfg.plans;
+		struct slot_task *tasks = calloc((size_t)ntasks + (size_t)s->nbeam, sizeof(*tasks));
+		if (!tasks)
+			break;
+		for (int b = 0, k = 0; b < s->nbeam; b++)
+			for (int p = 0; p < rc->cfg.plans; p++, k++) {
+				tasks[k].parent = s->beam[b];
+				tasks[k].index = k;
+				tasks[k].plan = p;
+			}
+		int plain = ntasks;
+		ntasks = combine_tasks(s, tasks, ntasks);
+		if (ntasks > plain)
+			run_log(rc, "iteration %d: %d combining plans (pairs of beam members)", s->iteration,
+			        ntasks - plain);
+		struct iter_ctx ic = {s, tasks};
+		run_tasks(ntasks, ntasks < 32 ? ntasks : 32, plan_task, &ic);
+		free(tasks);
+		if (run_cancelled(rc))
+			break;
+		next_beam(s);
+		/* the iteration is done once the store says so: a resumed run
+		 * starts after it */
+		werr = store_run_set_progress(rc->host->writer, rc->rid, s->iteration, rc->tokens);
+		if (werr)
+			break;
+		search_status(s);
+		if (rc->best_time_ns < last_best) {
+			last_best = rc->best_time_ns;
+			stale = 0;
+		} else if (rc->cfg.early_stop > 0 && ++stale >= rc->cfg.early_stop) {
+			run_log(rc, "early stop: %d iterations without improvement", stale);
+			s->iteration++;
+			break;
+		}
+	}
+	return werr;
+}
+
+/* The final status line of a search that ran its course. */
+static void say_done(struct search *s, int done_iters)
+{
+	struct run_ctx *rc = s->rc;
+	char best[300];
+	char money[120];
+	snprintf(money, sizeof(money), "; cost budget reached ($%.4f of $%.2f: the next call "
+	         "could exceed it)", s->spent, rc->cfg.max_cost);
+	const char *why = s->out_of_tokens ? "; token budget spent"
+	                  : s->out_of_candidates ? "; candidate budget reached"
+	                  : s->out_of_money ? money : "";
+	char reasoning[64];
+	pthread_mutex_lock(&s->lock);
+	reasoning_words(s, reasoning, sizeof(reasoning));
+	pthread_mutex_unlock(&s->lock);
+	run_best_words(rc, best, sizeof(best));
+	char cost[96];
+	pthread_mutex_lock(&s->lock);
+	cost_words(s, cost, sizeof(cost));
+	pthread_mutex_unlock(&s->lock);
+	if (s->out_of_money)
+		cost[0] = '\0';
+	run_status(rc, RS_DONE, "done: %d iterations, %d candidates, %s, %ld tokens%s%s%s",
+	           done_iters > rc->cfg.iterations ? rc->cfg.iterations : done_iters,
+	           s->candidates, best, rc->tokens, reasoning, cost, why);
+}
+
 static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const *code_specs)
 {
 	struct search s = {0};
@@ -1090,81 +1205,12 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 		pthread_mutex_destroy(&s.lock);
 		return -EINVAL;
 	}
-	char name[300];
-	const char *menu_name = rc->cfg.menu ? rc->cfg.menu : rc->target->name;
-	snprintf(name, sizeof(name), "%s.menu", menu_name);
-	char *menu_text = menus_read(rc->host->writer, name);
-	menu_parse(menu_text ? menu_text : "", &s.menu);
-	free(menu_text);
-	if (!s.menu.count)
-		run_log(rc, "search: no menu %s (set \"menu\" in config.json); plans choose freely",
-		        name);
-	snprintf(name, sizeof(name), "%s.md", menu_name);
-	s.notes = menus_read(rc->host->writer, name);
-	fill_gpu(rc, &s.notes);
-	if (rc->cfg.examples_max_bytes > 0) {
-		int shown = 0, left = 0;
-		s.examples = examples_read(rc->host->writer, menu_name, rc->cfg.examples_max_bytes,
-		                           &shown, &left);
-		if (shown || left)
-			run_log(rc, "search: %d examples from menus/%s.examples/ in the prompts%s", shown,
-			        menu_name, left ? " (some left out: over examples_max_bytes)" : "");
-		if (left)
-			run_log(rc, "search: %d examples left out to stay within examples_max_bytes (%d)",
-			        left, rc->cfg.examples_max_bytes);
-	}
+	load_material(&s);
 	restore_beam(&s);
 	load_steps(&s);
 	input_hash(&s);
 
-	int64_t last_best = rc->best_time_ns;
-	int stale = 0;
-	run_log(rc, "search: %d iterations, beam %d, %d plans x %d implementations, models %s%s",
-	        rc->cfg.iterations, rc->cfg.beam, rc->cfg.plans, rc->cfg.implementations,
-	        s.models[0]->spec, s.nmodels > 1 ? " (+ensemble)" : "");
-	int werr = 0;   /* a store write that failed */
-	for (s.iteration = rc->row.iteration + 1; s.iteration <= rc->cfg.iterations; s.iteration++) {
-		if (run_cancelled(rc) || s.out_of_tokens || s.out_of_candidates || s.out_of_money)
-			break;
-		search_status(&s);
-		run_log(rc, "iteration %d/%d: %d parents in the beam", s.iteration,
-		        rc->cfg.iterations, s.nbeam);
-		int ntasks = s.nbeam * rc->cfg.plans;
-		struct slot_task *tasks = calloc((size_t)ntasks + (size_t)s.nbeam, sizeof(*tasks));
-		if (!tasks)
-			break;
-		for (int b = 0, k = 0; b < s.nbeam; b++)
-			for (int p = 0; p < rc->cfg.plans; p++, k++) {
-				tasks[k].parent = s.beam[b];
-				tasks[k].index = k;
-				tasks[k].plan = p;
-			}
-		int plain = ntasks;
-		ntasks = combine_tasks(&s, tasks, ntasks);
-		if (ntasks > plain)
-			run_log(rc, "iteration %d: %d combining plans (pairs of beam members)", s.iteration,
-			        ntasks - plain);
-		struct iter_ctx ic = {&s, tasks};
-		run_tasks(ntasks, ntasks < 32 ? ntasks : 32, plan_task, &ic);
-		free(tasks);
-		if (run_cancelled(rc))
-			break;
-		next_beam(&s);
-		/* the iteration is done once the store says so: a resumed run
-		 * starts after it */
-		werr = store_run_set_progress(rc->host->writer, rc->rid, s.iteration, rc->tokens);
-		if (werr)
-			break;
-		search_status(&s);
-		if (rc->best_time_ns < last_best) {
-			last_best = rc->best_time_ns;
-			stale = 0;
-		} else if (rc->cfg.early_stop > 0 && ++stale >= rc->cfg.early_stop) {
-			run_log(rc, "early stop: %d iterations without improvement", stale);
-			s.iteration++;
-			break;
-		}
-	}
+	int werr = iterate(&s);
 	int done_iters = s.iteration - 1;
 	if (s.dups)
 		run_log(rc, "search: %d candidates had the code of an earlier one: their results were "
@@ -1177,29 +1223,8 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 	if (!werr)
 		werr = perr;
 	int result = werr ? werr : run_cancelled(rc) ? -ECANCELED : 0;
-	if (!result) {
-		char best[300];
-		char money[120];
-		snprintf(money, sizeof(money), "; cost budget reached ($%.4f of $%.2f: the next call "
-		         "could exceed it)", s.spent, rc->cfg.max_cost);
-		const char *why = s.out_of_tokens ? "; token budget spent"
-		                  : s.out_of_candidates ? "; candidate budget reached"
-		                  : s.out_of_money ? money : "";
-		char reasoning[64];
-		pthread_mutex_lock(&s.lock);
-		reasoning_words(&s, reasoning, sizeof(reasoning));
-		pthread_mutex_unlock(&s.lock);
-		run_best_words(rc, best, sizeof(best));
-		char cost[96];
-		pthread_mutex_lock(&s.lock);
-		cost_words(&s, cost, sizeof(cost));
-		pthread_mutex_unlock(&s.lock);
-		if (s.out_of_money)
-			cost[0] = '\0';
-		run_status(rc, RS_DONE, "done: %d iterations, %d candidates, %s, %ld tokens%s%s%s",
-		           done_iters > rc->cfg.iterations ? rc->cfg.iterations : done_iters,
-		           s.candidates, best, rc->tokens, reasoning, cost, why);
-	}
+	if (!result)
+		say_done(&s, done_iters);
 	menu_clear(&s.menu);
 	free(s.examples);
 	cost_table_clear(&s.prices);
