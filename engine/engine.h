@@ -7,6 +7,12 @@
  * reaping them) and one driver thread per active run, which fans work out
  * to short-lived task threads. Builds are bounded by a semaphore (parallel),
  * timed runs by one mutex (alone, so they do not disturb each other).
+ *
+ * Where each part lives: engine.c is this facade, sched.c the scheduler,
+ * driver.c one run's course, run.c the services a strategy uses, search.c
+ * and tune.c the strategies; state.h draws the states a run goes through.
+ * Below the facade nothing includes this header: a run reaches the engine
+ * through its struct run_host (host.h).
  */
 #ifndef AC_ENGINE_H
 #define AC_ENGINE_H

@@ -101,7 +101,8 @@ int run_remeasure(struct run_ctx *rc, int64_t num, struct ac_result *r);
 /* The final verdict: the RUN_FINALISTS fastest correct candidates and the
  * input (the incumbent) are timed again interleaved, cfg.retime_rounds
  * rounds of one run each (engine/noise.h). A finalist replaces the input
- * only when the 95% interval of its paired time ratio lies below 1; the
+ * only when the 95% interval of its paired time ratio (widened for the
+ * number of finalists compared) lies below 0.99; the
  * fastest such one becomes the best, else the input does. Stores the
  * figures (retime_ns: the input's median, a finalist's the input's times
  * its ratio) and how they were reached (verdicts), so every view shows the
