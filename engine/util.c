@@ -5,6 +5,7 @@
  * function reports failure as a negative errno, like the rest of the code.
  */
 #include "engine/util.h"
+#include "targets/fileio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -163,20 +164,11 @@ int write_file_atomic(const char *path, const void *data, size_t len, int mode)
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
-	const char *p = data;
-	size_t left = len;
-	while (left) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			int rc = -errno;
-			close(fd);
-			unlink(tmp);
-			return rc;
-		}
-		p += w;
-		left -= (size_t)w;
+	int rc = ac_write_all(fd, data, len);
+	if (rc) {
+		close(fd);
+		unlink(tmp);
+		return rc;
 	}
 	if (close(fd) < 0 || rename(tmp, path) < 0) {
 		int rc = -errno;

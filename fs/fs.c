@@ -734,8 +734,8 @@ static void refused_in_status(struct fs_ctx *c, int64_t kid, const char *err)
 	static const char mark[] = "; config.json refused: ";
 	struct kernel_row k;
 	struct store *w = engine_writer(c->e);
-	if (store_kernel_get(w, kid, &k) == 0 &&
-	    run_state_parse(k.state) >= 0 && run_state_idle(run_state_parse(k.state))) {
+	int state = store_kernel_get(w, kid, &k) == 0 ? run_state_parse(k.state) : -1;
+	if (state >= 0 && run_state_idle(state)) {
 		char line[1024];
 		const char *old = k.status[0] ? k.status : k.state;
 		const char *prev = strstr(old, mark);
