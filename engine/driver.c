@@ -15,11 +15,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "engine/config.h"
-#include "engine/host.h"
-#include "engine/search.h"
-#include "engine/state.h"
-#include "engine/util.h"
+#include "engine/core/config.h"
+#include "engine/core/host.h"
+#include "engine/search/search.h"
+#include "engine/core/state.h"
+#include "engine/util/util.h"
 
 /* Loads what the run needs: row, config, target, file snapshot. */
 static int driver_load(struct run_ctx *rc)

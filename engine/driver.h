@@ -11,7 +11,7 @@
 #ifndef AC_DRIVER_H
 #define AC_DRIVER_H
 
-#include "engine/run.h"
+#include "engine/core/run.h"
 
 /* Runs rc (rc->host, kid, rid, kernel_name set) to its end and frees what
  * it loaded; rc itself stays the caller's. Returns why it ended: RUN_GO

@@ -26,11 +26,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/config.h"
-#include "engine/llm.h"
-#include "engine/menubuild.h"
-#include "engine/run.h"
-#include "engine/scratch.h"
+#include "engine/core/config.h"
+#include "engine/llm/llm.h"
+#include "engine/search/menubuild.h"
+#include "engine/core/run.h"
+#include "engine/core/scratch.h"
 
 /* ---- what the mount and the host ask ---- */
 

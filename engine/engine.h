@@ -13,6 +13,13 @@
  * and tune.c the strategies; state.h draws the states a run goes through.
  * Below the facade nothing includes this header: a run reaches the engine
  * through its struct run_host (host.h).
+ *
+ * Folder engine/ (this header is its front door): the facade, the
+ * scheduler and the driver live here; below them, one folder per
+ * subsystem, each with a main header that says what it owns:
+ * search/ (search.h: the strategies), core/ (run.h: what every run uses),
+ * llm/ (llm.h: talking to models), util/ (util.h). Calls run one way:
+ * engine/ -> search/ -> core/ -> llm/ -> util/, and any of them -> targets/.
  */
 #ifndef AC_ENGINE_H
 #define AC_ENGINE_H
@@ -21,8 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/store.h"
-#include "engine/util.h"
+#include "engine/core/store.h"
+#include "engine/util/util.h"
 
 struct engine;
 

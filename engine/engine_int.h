@@ -18,8 +18,8 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
-#include "engine/host.h"
-#include "engine/state.h"
+#include "engine/core/host.h"
+#include "engine/core/state.h"
 #include "targets/target.h"
 
 struct run_ctx;

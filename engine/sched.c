@@ -21,9 +21,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine/config.h"
+#include "engine/core/config.h"
 #include "engine/driver.h"
-#include "engine/run.h"
+#include "engine/core/run.h"
 
 /* Files a run snapshots: everything but the input, config.json and hidden
  * or backup files (editor swap files must not go into a build). */

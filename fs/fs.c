@@ -31,10 +31,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/config.h"
-#include "engine/menus.h"
-#include "engine/state.h"
-#include "engine/util.h"
+#include "engine/core/config.h"
+#include "engine/core/menus.h"
+#include "engine/core/state.h"
+#include "engine/util/util.h"
 #include "fs/inval.h"
 #include "fs/path.h"
 #include "fs/render.h"

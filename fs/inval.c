@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine/util.h"
+#include "engine/util/util.h"
 
 struct seen {
 	int64_t kid;

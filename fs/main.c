@@ -39,7 +39,7 @@
 #include <unistd.h>
 
 #include "ac_config.h"
-#include "engine/config.h"
+#include "engine/core/config.h"
 #include "engine/engine.h"
 #include "fs/fs.h"
 

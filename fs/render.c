@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/config.h"
-#include "engine/util.h"
+#include "engine/core/config.h"
+#include "engine/util/util.h"
 #include "fs/svg.h"
 
 struct kcache {

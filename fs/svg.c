@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/state.h"
+#include "engine/core/state.h"
 #include "targets/target.h"
 
 #define TIMES "\xc3\x97"   /* U+00D7 MULTIPLICATION SIGN */

@@ -10,8 +10,8 @@
 
 #include <stdint.h>
 
-#include "engine/store.h"
-#include "engine/util.h"
+#include "engine/core/store.h"
+#include "engine/util/util.h"
 
 /* One kernel's latest run, as the charts see it. Nothing is owned: the
  * rows stay the caller's. */

@@ -54,13 +54,13 @@
  * target interface carries no input name, and the adapters accept any
  * file name.
  */
-#include "targets/argv.h"
-#include "targets/executor.h"
-#include "targets/fileio.h"
-#include "targets/report.h"
-#include "targets/sandbox.h"
+#include "targets/toolchain/argv.h"
+#include "targets/exec/executor.h"
+#include "targets/exec/fileio.h"
+#include "targets/judge/report.h"
+#include "targets/exec/sandbox.h"
 #include "targets/targets.h"
-#include "targets/toolchain.h"
+#include "targets/toolchain/toolchain.h"
 
 #include <cJSON.h>
 #include <errno.h>

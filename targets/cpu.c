@@ -20,14 +20,14 @@
  *     $ cc -O3 -march=native .ac_candidate.o .ac_harness.o .ac_reference.o -o candidate -lm
  *     $ ./candidate        (cpu 1, timeout 60 s)
  */
-#include "targets/argv.h"
-#include "targets/harness_run.h"
-#include "targets/judge.h"
-#include "targets/refcache.h"
-#include "targets/sandbox.h"
-#include "targets/symbols.h"
+#include "targets/toolchain/argv.h"
+#include "targets/toolchain/harness_run.h"
+#include "targets/judge/judge.h"
+#include "targets/toolchain/refcache.h"
+#include "targets/exec/sandbox.h"
+#include "targets/toolchain/symbols.h"
 #include "targets/targets.h"
-#include "targets/toolchain.h"
+#include "targets/toolchain/toolchain.h"
 
 #include <cJSON.h>
 #include <errno.h>

@@ -55,14 +55,14 @@
  * side is pinned to; < 0: not pinned). GPUs are found with nvidia-smi, or
  * where it is missing (some containers) from /proc/driver/nvidia/gpus.
  */
-#include "targets/argv.h"
-#include "targets/executor.h"
-#include "targets/harness_run.h"
-#include "targets/refcache.h"
-#include "targets/sandbox.h"
-#include "targets/symbols.h"
+#include "targets/toolchain/argv.h"
+#include "targets/exec/executor.h"
+#include "targets/toolchain/harness_run.h"
+#include "targets/toolchain/refcache.h"
+#include "targets/exec/sandbox.h"
+#include "targets/toolchain/symbols.h"
 #include "targets/targets.h"
-#include "targets/toolchain.h"
+#include "targets/toolchain/toolchain.h"
 
 #include <dirent.h>
 #include <errno.h>

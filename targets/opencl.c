@@ -46,12 +46,12 @@
  * which sets the mode whatever the daemon's umask (077): a file left 0600
  * and root's is one the harness cannot read.
  */
-#include "targets/argv.h"
-#include "targets/fileio.h"
-#include "targets/harness_run.h"
-#include "targets/sandbox.h"
+#include "targets/toolchain/argv.h"
+#include "targets/exec/fileio.h"
+#include "targets/toolchain/harness_run.h"
+#include "targets/exec/sandbox.h"
 #include "targets/targets.h"
-#include "targets/toolchain.h"
+#include "targets/toolchain/toolchain.h"
 
 #include <errno.h>
 #include <fcntl.h>

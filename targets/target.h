@@ -9,6 +9,14 @@
  *
  * Targets know nothing of FUSE, SQLite or LLMs: everything they need comes
  * in a struct ac_job, everything they learn goes out in a struct ac_result.
+ *
+ * Folder targets/ (this header is the interface every folder may
+ * include): the modules (cpu.c, cuda.c, opencl.c, command.c, listed in
+ * targets.h) over three folders: toolchain/ (toolchain.h: compiling and
+ * running harnesses), judge/ (judge.h: the judge's parts) and exec/
+ * (executor.h: processes and files). Modules may call all three;
+ * toolchain/ may call judge/ and exec/; judge/ may call exec/; exec/
+ * calls none of them.
  */
 #ifndef AC_TARGET_H
 #define AC_TARGET_H

@@ -833,7 +833,7 @@ Test(mount, man_page_examples_hold, .init = NULL, .fini = NULL)
 	cr_expect_str_eq(out, "rc=0\n", "groff warnings: %s", out);
 	free(out);
 	out = sh_out("cd %s && for k in $(sed -n 's/^\t{\"\\([a-z_]*\\)\", K_.*/\\1/p' "
-	             "engine/config.c); do sed -n '/^\\.SH CONFIG.JSON/,/^\\.SH FILES/p' %s | "
+	             "engine/core/config.c); do sed -n '/^\\.SH CONFIG.JSON/,/^\\.SH FILES/p' %s | "
 	             "grep -q \"^\\.BR* $k\\b\\|^\\.BR* .*[ ,]$k\\b\" || echo \"$k\"; done", src_dir(),
 	             man);
 	cr_expect_str_eq(out, "", "config.json keys missing from the man page: %s", out);

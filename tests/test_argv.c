@@ -1,5 +1,5 @@
 /*
- * test_argv.c - the growable argument vector (targets/argv.c): words,
+ * test_argv.c - the growable argument vector (targets/toolchain/argv.c): words,
  * formatted words, whitespace splitting of a configured command, growth
  * past the first allocation, and the remembered allocation failure.
  */
@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "targets/argv.h"
+#include "targets/toolchain/argv.h"
 
 Test(argv, starts_empty_and_frees_to_empty)
 {

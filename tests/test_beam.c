@@ -1,5 +1,5 @@
 /*
- * test_beam.c - the beam rule (engine/beam.c), case by case: who is in the
+ * test_beam.c - the beam rule (engine/search/beam.c), case by case: who is in the
  * pool, the parent rule and its early slack, the order, the two ways a
  * place is not taken twice, the width, and an empty pool.
  */
@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine/beam.h"
+#include "engine/search/beam.h"
 
 /* A pool entry: a child of parent with its own plan and code. */
 static struct beam_cand child(int64_t num, int64_t parent, int64_t t, int64_t parent_t,

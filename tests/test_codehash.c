@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/codehash.h"
+#include "engine/core/codehash.h"
 
 static void same(const char *a, const char *b, const char *file)
 {

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "engine/config.h"
+#include "engine/core/config.h"
 
 static int parse(const char *text, struct ac_config *c, char *err)
 {

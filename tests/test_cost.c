@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "engine/cost.h"
+#include "engine/llm/cost.h"
 
 static const char *TABLE = "{\"openai::gpt-4.1\": [2.0, 8.0], \"claude-sonnet-4-5\": [3, 15], "
                            "\"openai@http://127.0.0.1:9/v1::mock\": [1, 1]}";

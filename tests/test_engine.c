@@ -22,8 +22,8 @@
 
 #include "ac_config.h"
 #include "engine/engine.h"
-#include "engine/state.h"
-#include "engine/store.h"
+#include "engine/core/state.h"
+#include "engine/core/store.h"
 
 static char state_dir[64];
 

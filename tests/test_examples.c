@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/examples.h"
+#include "engine/search/examples.h"
 
 static struct file_row row(const char *name, const char *data)
 {

@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "targets/executor.h"
-#include "targets/toolchain.h"
+#include "targets/exec/executor.h"
+#include "targets/toolchain/toolchain.h"
 
 static char dir[64];
 

@@ -1,5 +1,5 @@
 /*
- * test_fileio.c - writing files whole (targets/fileio.c): every byte
+ * test_fileio.c - writing files whole (targets/exec/fileio.c): every byte
  * through a pipe smaller than the data (short writes), the exact mode
  * whatever the umask, no writing through a symbolic link, directories
  * made or kept with their mode.
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "targets/fileio.h"
+#include "targets/exec/fileio.h"
 
 static char dir[] = "/tmp/ac-test-fileio-XXXXXX";
 

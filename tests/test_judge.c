@@ -1,5 +1,5 @@
 /*
- * test_judge.c - the stub generator (targets/judge.c): reading gcc
+ * test_judge.c - the stub generator (targets/judge/judge.c): reading gcc
  * -aux-info, refusing what cannot be forwarded with the function and the
  * parameter named, and generated sources that a real compiler builds and
  * that forward calls of every argument class correctly.
@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "ac_config.h"
-#include "targets/judge.h"
+#include "targets/judge/judge.h"
 
 #define SRC ".ac_reference.c"
 

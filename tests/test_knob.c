@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "ac_config.h"
-#include "engine/knob.h"
+#include "engine/search/knob.h"
 
 static struct knob_set parse_ok(const char *src)
 {

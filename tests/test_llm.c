@@ -1,5 +1,5 @@
 /*
- * test_llm.c - the LLM client (engine/llm.c) against tools/mock-llm.
+ * test_llm.c - the LLM client (engine/llm/llm.c) against tools/mock-llm.
  *
  * Each test starts its own mock on an ephemeral port with the script in
  * tests/mock/unit/ (behaviour chosen by the prompt's "## Kernel:" line) and
@@ -7,7 +7,7 @@
  * (PR_SET_PDEATHSIG). The mock's path comes from AC_MOCK_LLM, as meson test
  * sets it, else the build directory this test was configured in.
  */
-#include "engine/llm.h"
+#include "engine/llm/llm.h"
 
 #include "ac_config.h"
 

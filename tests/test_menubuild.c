@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/config.h"
-#include "engine/menubuild.h"
+#include "engine/core/config.h"
+#include "engine/search/menubuild.h"
 
 Test(menubuild, split_keeps_everything_and_cuts_at_lines)
 {

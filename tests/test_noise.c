@@ -1,5 +1,5 @@
 /*
- * test_noise.c - the noise rules (engine/noise.c): a single measurement
+ * test_noise.c - the noise rules (engine/core/noise.c): a single measurement
  * must beat the best by more than the spread, and the interleaved paired
  * comparison calls a candidate faster only beyond its confidence
  * interval; an identical copy, measured with realistic noise, is never
@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "engine/noise.h"
+#include "engine/core/noise.h"
 
 Test(noise, first_measurement_margin)
 {

@@ -1,8 +1,8 @@
 /*
- * test_prompt.c - the prompts (engine/prompt.c): marker lines, option
+ * test_prompt.c - the prompts (engine/llm/prompt.c): marker lines, option
  * numbering, seeded dropout, rules, and reading which option a plan chose.
  */
-#include "engine/prompt.h"
+#include "engine/llm/prompt.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
-#include "engine/store.h"
+#include "engine/core/store.h"
 #include "fs/render.h"
 
 static char dir[64];

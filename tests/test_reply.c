@@ -1,9 +1,9 @@
 /*
- * test_reply.c - reading LLM answers (engine/reply.c): the code is the
+ * test_reply.c - reading LLM answers (engine/llm/reply.c): the code is the
  * last complete fenced block, the plan is what is left after reasoning,
  * and SEARCH/REPLACE edits apply exactly or not at all.
  */
-#include "engine/reply.h"
+#include "engine/llm/reply.h"
 
 #include "ac_config.h"
 

@@ -6,7 +6,7 @@
  */
 #include <criterion/criterion.h>
 
-#include "targets/report.h"
+#include "targets/judge/report.h"
 
 #include <errno.h>
 #include <signal.h>

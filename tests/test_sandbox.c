@@ -11,7 +11,7 @@
  */
 #include <criterion/criterion.h>
 
-#include "targets/sandbox.h"
+#include "targets/exec/sandbox.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/store.h"
-#include "engine/util.h"
+#include "engine/core/store.h"
+#include "engine/util/util.h"
 
 static char dir[64];
 static char path[128];

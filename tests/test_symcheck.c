@@ -1,5 +1,5 @@
 /*
- * test_symcheck.c - what a candidate's object may define (targets/symcheck.c),
+ * test_symcheck.c - what a candidate's object may define (targets/judge/symcheck.c),
  * on nm and readelf text and on objects a real compiler makes.
  */
 #include <criterion/criterion.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "targets/symcheck.h"
+#include "targets/judge/symcheck.h"
 
 static const char libc_nm[] =
 	"0000000000000000 A GLIBC_2.2.5\n"

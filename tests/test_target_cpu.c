@@ -739,10 +739,10 @@ Test(cpu, include_dir)
 
 /* --- toolchain: the helpers the compiled targets share ---------------- */
 
-#include "targets/argv.h"
-#include "targets/refcache.h"
-#include "targets/symbols.h"
-#include "targets/toolchain.h"
+#include "targets/toolchain/argv.h"
+#include "targets/toolchain/refcache.h"
+#include "targets/toolchain/symbols.h"
+#include "targets/toolchain/toolchain.h"
 
 #include <sys/file.h>
 
@@ -1031,7 +1031,7 @@ Test(toolchain, reference_without_run_dir_and_cancel)
 
 /* --- autocomp.h: the harness library, compiled and run directly -------- */
 
-#include "targets/report.h"
+#include "targets/judge/report.h"
 
 #include <sys/wait.h>
 

@@ -22,8 +22,8 @@
 #include <string.h>
 
 #include "ac_config.h"
-#include "engine/knob.h"
-#include "engine/tuner.h"
+#include "engine/search/knob.h"
+#include "engine/search/tuner.h"
 
 #define MAXK 16
 

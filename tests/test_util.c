@@ -1,5 +1,5 @@
 /*
- * test_util.c - the engine's vocabulary (engine/util.c): the string
+ * test_util.c - the engine's vocabulary (engine/util/util.c): the string
  * buffer, names, durations and times for people, and the file helpers on
  * a real directory.
  */
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/util.h"
+#include "engine/util/util.h"
 
 Test(util, strbuf_grows_and_hands_over)
 {

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "targets/judge.h"
+#include "targets/judge/judge.h"
 
 static int write_file(const char *name, const char *text)
 {

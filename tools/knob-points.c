@@ -2,7 +2,7 @@
  * knob-points.c - list a kernel's knob space, or write one point of it.
  *
  * A helper for tools/tune-exhaustive, built by that script from this file
- * and engine/knob.c, so the exhaustive measurement rewrites #define lines
+ * and engine/search/knob.c, so the exhaustive measurement rewrites #define lines
  * exactly as the engine's tuner does (no -DNAME=VALUE, no sed):
  *
  *   $ knob-points list input.c
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/knob.h"
+#include "engine/search/knob.h"
 
 static char *slurp(const char *path)
 {

@@ -1,6 +1,6 @@
 /*
  * fuzz_config.c - libFuzzer harness for config.json validation
- * (engine/config.c: config_parse).
+ * (engine/core/config.c: config_parse).
  *
  * The input is the bytes a user writes into kernels/N/config.json; they
  * are handed over without a terminating NUL, as the mount does. Besides
@@ -9,7 +9,7 @@
  * its documented range. Built by tools/fuzz; tests/test_fuzz_corpus.c
  * replays the corpus through this same function in the normal build.
  */
-#include "engine/config.h"
+#include "engine/core/config.h"
 
 #include <errno.h>
 #include <stdint.h>

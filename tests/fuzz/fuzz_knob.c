@@ -1,13 +1,13 @@
 /*
  * fuzz_knob.c - libFuzzer harness for tunable knobs
- * (engine/knob.c: knob_parse, knob_apply, knob_format).
+ * (engine/search/knob.c: knob_parse, knob_apply, knob_format).
  *
  * The input is a kernel source, cut at its first NUL. When it parses, the
  * knobs are set to a choice derived from the input and the result must
  * parse again to the same knobs with the chosen values; with no choice
  * (-1 everywhere) knob_apply must give back the source byte for byte.
  */
-#include "engine/knob.h"
+#include "engine/search/knob.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /*
  * fuzz_llm.c - libFuzzer harness for the LLM providers' reply bodies
- * (engine/llm.c: llm_parse_reply).
+ * (engine/llm/llm.c: llm_parse_reply).
  *
  * The input is the body of a 2xx HTTP answer, not NUL-terminated (as it
  * comes from the wire); each input is read as an OpenAI chat-completions
@@ -9,7 +9,7 @@
  * (reasoning tokens included) are never negative, however large the
  * server's numbers.
  */
-#include "engine/llm.h"
+#include "engine/llm/llm.h"
 
 #include <errno.h>
 #include <stdint.h>

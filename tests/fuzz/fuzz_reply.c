@@ -1,6 +1,6 @@
 /*
  * fuzz_reply.c - libFuzzer harness for reading an LLM's answer
- * (engine/reply.c: reply_code, reply_code_for, reply_plan,
+ * (engine/llm/reply.c: reply_code, reply_code_for, reply_plan,
  * reply_apply_edits).
  *
  * The input is a model's reply text, cut at its first NUL (the engine
@@ -9,7 +9,7 @@
  * the seeds can match. Besides memory errors, it checks the contracts:
  * an edit that fails says why, the plan is trimmed.
  */
-#include "engine/reply.h"
+#include "engine/llm/reply.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /*
  * fuzz_report.c - libFuzzer harness for the harness report
- * (targets/report.c: ac_report_parse, ac_report_last_line,
+ * (targets/judge/report.c: ac_report_parse, ac_report_last_line,
  * ac_report_count_lines).
  *
  * The input is what a harness (or a candidate trying to forge one) wrote
@@ -8,7 +8,7 @@
  * AC_OK (with a time and samples) or AC_WRONG (time 0), -EBADMSG means
  * AC_RUN_ERROR with a reason, and a message is always one line.
  */
-#include "targets/report.h"
+#include "targets/judge/report.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -1,0 +1,366 @@
+/*
+ * config.c - validation of config.json.
+ *
+ * A table of known keys drives both parsing and the error messages, so a
+ * new setting is one row. Validation is strict (unknown keys, wrong types,
+ * out-of-range numbers are refused) because a silently ignored typo would
+ * make a user wait hours for a search that does not do what they asked.
+ */
+#include "engine/core/config.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/llm/cost.h"
+#include "targets/target.h"
+
+enum kind { K_INT, K_LONG, K_NUM, K_BOOL, K_STR, K_STRV, K_U64, K_PRICES };
+
+struct key {
+	const char *name;
+	enum kind kind;
+	size_t off;
+	double min, max;
+};
+
+#define OFF(f) offsetof(struct ac_config, f)
+static const struct key keys[] = {
+	{"target", K_STR, OFF(target), 0, 0},
+	{"input", K_STR, OFF(input), 0, 0},
+	{"menu", K_STR, OFF(menu), 0, 0},
+	{"models", K_STRV, OFF(models), 0, 0},
+	{"code_models", K_STRV, OFF(code_models), 0, 0},
+	{"iterations", K_INT, OFF(iterations), 0, 1000},
+	{"beam", K_INT, OFF(beam), 1, 64},
+	{"plans", K_INT, OFF(plans), 1, 64},
+	{"implementations", K_INT, OFF(implementations), 1, 64},
+	{"dropout", K_NUM, OFF(dropout), 0, 1},
+	{"temperature", K_NUM, OFF(temperature), 0, 2},
+	{"early_stop", K_INT, OFF(early_stop), 0, 1000},
+	{"max_candidates", K_INT, OFF(max_candidates), 0, 1000000},
+	{"max_tokens", K_LONG, OFF(max_tokens), 0, 1e15},
+	{"reasoning_effort", K_STR, OFF(reasoning_effort), 0, 0},
+	{"thinking_budget", K_INT, OFF(thinking_budget), 0, 1000000},
+	{"max_output_tokens", K_INT, OFF(max_output_tokens), 0, 1000000},
+	{"skip_planning", K_BOOL, OFF(skip_planning), 0, 0},
+	{"reimplement_failed", K_BOOL, OFF(reimplement_failed), 0, 0},
+	{"edits", K_BOOL, OFF(edits), 0, 0},
+	{"tune", K_BOOL, OFF(tune), 0, 0},
+	{"strategy", K_STR, OFF(strategy), 0, 0},
+	{"reuse", K_STR, OFF(reuse), 0, 0},
+	{"seed", K_U64, OFF(seed), 0, 9007199254740992.0},
+	{"timeout_s", K_NUM, OFF(timeout_s), 0.01, 86400},
+	{"recheck", K_NUM, OFF(recheck), 0, 1e9},
+	{"retime_rounds", K_INT, OFF(retime_rounds), 2, 100},
+	{"cc", K_STR, OFF(cc), 0, 0},
+	{"cflags", K_STR, OFF(cflags), 0, 0},
+	{"arch", K_STR, OFF(arch), 0, 0},
+	{"command", K_STRV, OFF(command), 0, 0},
+	{"max_cost", K_NUM, OFF(max_cost), 0, 1e9},
+	{"prices", K_PRICES, OFF(prices), 0, 0},
+	{"combine_every", K_INT, OFF(combine_every), 0, 1000},
+	{"reuse_duplicates", K_BOOL, OFF(reuse_duplicates), 0, 0},
+	{"examples_max_bytes", K_INT, OFF(examples_max_bytes), 0, 1000000},
+	{"executor", K_STR, OFF(executor), 0, 0},
+	{"slurm_args", K_STRV, OFF(slurm_args), 0, 0},
+};
+
+void config_defaults(struct ac_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->iterations = 8;
+	c->beam = 4;
+	c->plans = 4;
+	c->implementations = 2;
+	c->dropout = 0.25;
+	c->temperature = 1.0;
+	c->tune = true;
+	c->timeout_s = 60;
+	c->recheck = 10;
+	c->retime_rounds = 7;
+	c->examples_max_bytes = 8000;
+	c->reuse_duplicates = true;
+}
+
+int strv_len(char *const *v)
+{
+	int n = 0;
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+void strv_free(char **v)
+{
+	for (int i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+char **strv_split(const char *s, char sep)
+{
+	int cap = 1;
+	for (const char *p = s; *p; p++)
+		cap += *p == sep;
+	char **v = calloc((size_t)cap + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	int n = 0;
+	const char *p = s;
+	while (*p) {
+		const char *e = strchr(p, sep);
+		if (!e)
+			e = p + strlen(p);
+		const char *a = p, *b = e;
+		while (a < b && (*a == ' ' || *a == '\t'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\n'))
+			b--;
+		if (b > a) {
+			v[n] = strndup(a, (size_t)(b - a));
+			if (!v[n]) {
+				strv_free(v);
+				return NULL;
+			}
+			n++;
+		}
+		p = *e ? e + 1 : e;
+	}
+	return v;
+}
+
+void config_clear(struct ac_config *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		void *f = (char *)c + keys[i].off;
+		if (keys[i].kind == K_STR || keys[i].kind == K_PRICES)
+			free(*(char **)f);
+		else if (keys[i].kind == K_STRV)
+			strv_free(*(char ***)f);
+	}
+	config_defaults(c);
+}
+
+int config_check_reasoning(const char *name, const char *effort, long budget, long cap,
+                           const char **word, char *err, size_t errlen)
+{
+	static const char *const efforts[] = {"none", "minimal", "low", "medium", "high",
+					      "xhigh", NULL};
+	*word = NULL;
+	if (effort) {
+		for (int i = 0; efforts[i] && !*word; i++)
+			if (!strcmp(efforts[i], effort))
+				*word = efforts[i];
+		if (!*word) {
+			snprintf(err, errlen, "%s: \"reasoning_effort\" must be none, minimal, low, "
+			         "medium, high or xhigh", name);
+			return -EINVAL;
+		}
+	}
+	if (budget != 0 && budget < 1024) {
+		snprintf(err, errlen, "%s: \"thinking_budget\" must be 0 (off) or at least 1024 "
+		         "tokens", name);
+		return -EINVAL;
+	}
+	if (budget > 0 && cap > 0 && cap <= budget) {
+		snprintf(err, errlen, "%s: \"max_output_tokens\" (%ld) must be more than "
+		         "\"thinking_budget\" (%ld): thinking counts against the output cap",
+		         name, cap, budget);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, const char *key)
+{
+	snprintf(err, errlen, fmt, key);
+	return -EINVAL;
+}
+
+static int set_key(struct ac_config *c, const struct key *k, const cJSON *v,
+                   char *err, size_t errlen)
+{
+	void *f = (char *)c + k->off;
+	switch (k->kind) {
+	case K_INT:
+	case K_LONG:
+	case K_U64:
+	case K_NUM: {
+		if (!cJSON_IsNumber(v))
+			return fail(err, errlen, "config.json: \"%s\" must be a number", k->name);
+		double d = v->valuedouble;
+		if (k->kind != K_NUM && d != floor(d))
+			return fail(err, errlen, "config.json: \"%s\" must be a whole number", k->name);
+		if (!isfinite(d) || d < k->min || d > k->max) {
+			snprintf(err, errlen, "config.json: \"%s\" must be between %g and %g",
+			         k->name, k->min, k->max);
+			return -EINVAL;
+		}
+		if (k->kind == K_INT)
+			*(int *)f = (int)d;
+		else if (k->kind == K_LONG)
+			*(long *)f = (long)d;
+		else if (k->kind == K_U64)
+			*(uint64_t *)f = (uint64_t)d;
+		else
+			*(double *)f = d;
+		return 0;
+	}
+	case K_BOOL:
+		if (!cJSON_IsBool(v))
+			return fail(err, errlen, "config.json: \"%s\" must be true or false", k->name);
+		*(bool *)f = cJSON_IsTrue(v);
+		return 0;
+	case K_STR:
+		if (!cJSON_IsString(v))
+			return fail(err, errlen, "config.json: \"%s\" must be a string", k->name);
+		free(*(char **)f);
+		*(char **)f = strdup(v->valuestring);
+		return *(char **)f ? 0 : -ENOMEM;
+	case K_PRICES: {
+		char *text = cJSON_PrintUnformatted(v);
+		if (!text)
+			return -ENOMEM;
+		struct price_table t;
+		int rc = cost_table_parse(text, strlen(text), "config.json", &t, err, errlen);
+		cost_table_clear(&t);
+		if (rc) {
+			free(text);
+			return rc;
+		}
+		free(*(char **)f);
+		*(char **)f = text;
+		return 0;
+	}
+	case K_STRV: {
+		if (cJSON_IsString(v)) {
+			char **sv = strv_split(v->valuestring, ',');
+			if (!sv)
+				return -ENOMEM;
+			strv_free(*(char ***)f);
+			*(char ***)f = sv;
+			return 0;
+		}
+		if (!cJSON_IsArray(v))
+			return fail(err, errlen, "config.json: \"%s\" must be a list of strings", k->name);
+		int n = cJSON_GetArraySize(v);
+		char **sv = calloc((size_t)n + 1, sizeof(*sv));
+		if (!sv)
+			return -ENOMEM;
+		int i = 0;
+		const cJSON *it;
+		cJSON_ArrayForEach(it, v) {
+			if (!cJSON_IsString(it)) {
+				strv_free(sv);
+				return fail(err, errlen, "config.json: \"%s\" must be a list of strings", k->name);
+			}
+			sv[i++] = strdup(it->valuestring);
+		}
+		strv_free(*(char ***)f);
+		*(char ***)f = sv;
+		return 0;
+	}
+	}
+	return -EINVAL;
+}
+
+static bool blank(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\r')
+			return false;
+	return true;
+}
+
+int config_parse(const char *text, size_t len, struct ac_config *c,
+                 char *err, size_t errlen)
+{
+	config_defaults(c);
+	if (err && errlen)
+		err[0] = '\0';
+	if (blank(text, len))
+		return 0;
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (!root) {
+		size_t at = end && end >= text ? (size_t)(end - text) : 0;
+		snprintf(err, errlen, "config.json: invalid JSON near byte %zu", at);
+		return -EINVAL;
+	}
+	int rc = 0;
+	if (end && end >= text && !blank(end, len - (size_t)(end - text))) {
+		snprintf(err, errlen, "config.json: invalid JSON near byte %zu (text after the object)",
+		         (size_t)(end - text));
+		rc = -EINVAL;
+		goto out;
+	}
+	if (!cJSON_IsObject(root)) {
+		snprintf(err, errlen, "config.json: must be a JSON object");
+		rc = -EINVAL;
+		goto out;
+	}
+	const cJSON *it;
+	cJSON_ArrayForEach(it, root) {
+		const struct key *k = NULL;
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (!strcmp(keys[i].name, it->string))
+				k = &keys[i];
+		if (!k) {
+			snprintf(err, errlen, "config.json: unknown key \"%s\"", it->string);
+			rc = -EINVAL;
+			goto out;
+		}
+		rc = set_key(c, k, it, err, errlen);
+		if (rc)
+			goto out;
+	}
+	if (c->target && !ac_target_find(c->target)) {
+		snprintf(err, errlen, "config.json: unknown target \"%s\"", c->target);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (c->strategy && strcmp(c->strategy, "auto") && strcmp(c->strategy, "llm") &&
+	    strcmp(c->strategy, "tune")) {
+		snprintf(err, errlen, "config.json: \"strategy\" must be \"auto\", \"llm\" or \"tune\"");
+		rc = -EINVAL;
+		goto out;
+	}
+	const char *word;
+	rc = config_check_reasoning("config.json", c->reasoning_effort, c->thinking_budget,
+	                            c->max_output_tokens, &word, err, errlen);
+	if (rc)
+		goto out;
+	if (c->command && !c->command[0]) {
+		snprintf(err, errlen, "config.json: \"command\" must not be empty");
+		rc = -EINVAL;
+		goto out;
+	}
+	if (c->executor && strcmp(c->executor, "local") && strcmp(c->executor, "slurm")) {
+		snprintf(err, errlen, "config.json: \"executor\" must be \"local\" or \"slurm\"");
+		rc = -EINVAL;
+		goto out;
+	}
+	if (c->menu && (!c->menu[0] || strchr(c->menu, '/') || c->menu[0] == '.')) {
+		snprintf(err, errlen, "config.json: \"menu\" must be a menu name such as \"gemmini\"");
+		rc = -EINVAL;
+		goto out;
+	}
+	/* a name in the kernel's directory: no '/', and not "." or ".." (nor
+	 * another dot-file, which never goes into a build) */
+	if (c->input && (!c->input[0] || strchr(c->input, '/') || c->input[0] == '.')) {
+		snprintf(err, errlen, "config.json: \"input\" must be a file name");
+		rc = -EINVAL;
+		goto out;
+	}
+out:
+	cJSON_Delete(root);
+	if (rc)
+		config_clear(c);
+	return rc;
+}

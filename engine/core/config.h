@@ -1,0 +1,90 @@
+/*
+ * config.h - a kernel's config.json: parse, validate, defaults.
+ *
+ * Everything has a default, so an empty file or "{}" is valid. Unknown keys
+ * and wrong types are refused with -EINVAL and a reason naming the key, so
+ * the mount can return EINVAL and keep the old config.
+ */
+#ifndef AC_CONFIG_H
+#define AC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ac_config {
+	char *target;            /* "cpu" */
+	char *input;             /* input file name; NULL: the target's (input.c...) */
+	char *menu;              /* menus/MENU.menu and MENU.md; NULL: the target's name
+	                            (a command target says "gemmini", "trainium"...) */
+	char **models;           /* NULL-terminated or NULL: the mount's models */
+	char **code_models;      /* NULL: same as models */
+	int iterations;          /* 8 */
+	int beam;                /* 4 */
+	int plans;               /* 4 plans per parent */
+	int implementations;     /* 2 per plan */
+	double dropout;          /* probability a menu option is kept: 0.25 */
+	double temperature;      /* 1.0 */
+	int early_stop;          /* iterations without improvement; 0: off */
+	int max_candidates;      /* 0: no limit */
+	long max_tokens;         /* token budget for the kernel; 0: no limit */
+	char *reasoning_effort;  /* OpenAI reasoning effort (none, minimal, low, medium,
+	                            high, xhigh); NULL: the mount's, else not sent */
+	int thinking_budget;     /* Anthropic extended thinking budget (>= 1024); 0: the
+	                            mount's, else off */
+	int max_output_tokens;   /* output cap per call, reasoning included; 0: the
+	                            mount's, else llm_default_cap */
+	bool skip_planning;
+	bool reimplement_failed;
+	bool edits;
+	bool tune;               /* tune knobs of new beam members: true */
+	char *strategy;          /* "auto" | "llm" | "tune" */
+	char *reuse;             /* kernel whose schedule steers early iterations */
+	uint64_t seed;           /* 0: derived from the run id */
+	double timeout_s;        /* per candidate run: 60 */
+	double recheck;          /* a candidate this many times faster than its parent is
+	                            evaluated again in a fresh process first: 10; 0: never */
+	int retime_rounds;       /* interleaved rounds of the final re-timing: 7 */
+	char *cc;
+	char *cflags;
+	char *arch;
+	char **command;          /* command target argv, NULL-terminated */
+	double max_cost;         /* US dollars the search may spend on models; 0: no limit */
+	char *prices;            /* "prices": the validated JSON object text (engine/llm/cost.h);
+	                            NULL: STATE_DIR/prices.json alone */
+	int combine_every;       /* every Nth iteration combines pairs of beam members; 0: off */
+	int examples_max_bytes;  /* menus/MENU.examples/ text per prompt: 8000; 0: none */
+	bool reuse_duplicates;   /* the same code as an earlier candidate reuses its result
+	                            instead of being built and timed: true */
+	char *executor;          /* where timed runs go: "local" | "slurm"; NULL: the mount's */
+	char **slurm_args;       /* extra srun arguments ("--partition=gpu"), NULL-terminated */
+};
+
+/* Fills the defaults (no allocation). */
+void config_defaults(struct ac_config *c);
+
+/* Parses and validates text (len bytes, need not be NUL-terminated). On
+ * success returns 0 with *c filled (free with config_clear). On failure
+ * returns -EINVAL, leaves *c with defaults and writes the reason into err
+ * ("config.json: unknown key \"beams\""). */
+int config_parse(const char *text, size_t len, struct ac_config *c,
+                 char *err, size_t errlen);
+
+/* Checks the model settings of config.json or -o together: effort one of
+ * the words above (or NULL), budget 0 or at least 1024, a cap (0: the
+ * default) above the budget. Returns the effort as a static string in
+ * *word (NULL for none) and 0, or -EINVAL with the reason in err. name is
+ * how the caller calls where they come from ("config.json", "-o"). */
+int config_check_reasoning(const char *name, const char *effort, long budget, long cap,
+                           const char **word, char *err, size_t errlen);
+
+/* Frees what config_parse allocated and resets to defaults; accepts NULL. */
+void config_clear(struct ac_config *c);
+
+/* Number of entries of a NULL-terminated string list (0 for NULL). */
+int strv_len(char *const *v);
+void strv_free(char **v);
+/* Splits "a,b , c" into a NULL-terminated list of trimmed, non-empty items. */
+char **strv_split(const char *s, char sep);
+
+#endif

@@ -1,0 +1,154 @@
+/*
+ * host.c - what the engine lends every run (host.h): the log, the totals,
+ * the build slots.
+ *
+ * Build slots are a counting semaphore under build_lock; a thread that
+ * holds one keeps off the last core (timed runs are pinned there) and runs
+ * at a lower priority, so a compile never shares a core with a measurement
+ * nor makes the mount wait.
+ */
+#include "engine/core/host.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "engine/core/store.h"
+#include "engine/util/util.h"
+
+void host_init(struct run_host *h, int build_jobs, int slots)
+{
+	pthread_mutex_init(&h->build_lock, NULL);
+	pthread_cond_init(&h->build_cond, NULL);
+	pthread_mutex_init(&h->timing_lock, NULL);
+	pthread_mutex_init(&h->slurm.lock, NULL);
+	pthread_cond_init(&h->slurm.cond, NULL);
+	h->slurm.total = slots > 0 ? slots : 1;
+	h->slurm.fixed = slots > 0;
+	h->build_jobs = build_jobs > 0 ? build_jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (h->build_jobs < 1)
+		h->build_jobs = 1;
+	h->builds_free = h->build_jobs;
+}
+
+void host_destroy(struct run_host *h)
+{
+	pthread_mutex_destroy(&h->build_lock);
+	pthread_cond_destroy(&h->build_cond);
+	pthread_mutex_destroy(&h->timing_lock);
+	pthread_mutex_destroy(&h->slurm.lock);
+	pthread_cond_destroy(&h->slurm.cond);
+}
+
+void host_touch(struct run_host *h, int64_t kid)
+{
+	if (h->touch)
+		h->touch(h->arg, kid);
+}
+
+void host_log(struct run_host *h, int64_t kid, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	host_vlog(h, kid, fmt, ap);
+	va_end(ap);
+}
+
+void host_vlog(struct run_host *h, int64_t kid, const char *fmt, va_list ap)
+{
+	char line[2048];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (kid < 0) {
+		fprintf(stderr, "autocompfs: %s\n", line);
+		return;
+	}
+	/* one that cannot be stored (a full disk) is counted by the store,
+	 * which stops the runs (run_cancelled) */
+	host_stored(store_log_add(h->writer, kid, now_ns(), line), "a log line");
+	host_touch(h, kid);
+}
+
+int host_stored(int err, const char *what)
+{
+	if (err && err != -ENOSPC)
+		fprintf(stderr, "autocompfs: cannot store %s: %s\n", what, strerror(-err));
+	return err;
+}
+
+void host_set_status(struct run_host *h, int64_t kid, const char *state, const char *line,
+                     bool log)
+{
+	int64_t t = now_ns();
+
+	host_stored(store_kernel_set_status(h->writer, kid, state, line, t), "a status line");
+	if (log)
+		host_stored(store_log_add(h->writer, kid, t, line), "a log line");
+	host_touch(h, kid);
+}
+
+void host_add_tokens(struct run_host *h, long n)
+{
+	atomic_fetch_add(&h->tokens, n);
+}
+
+void host_add_reasoning_tokens(struct run_host *h, long n)
+{
+	atomic_fetch_add(&h->reasoning_tokens, n);
+}
+
+void host_add_cost(struct run_host *h, double dollars)
+{
+	if (dollars > 0)
+		atomic_fetch_add(&h->cost_microdollars, (long long)llround(dollars * 1e6));
+}
+
+/* Builds keep off the core timed runs are pinned to (the last one), so a
+ * compile never shares a core with a measurement. The calling thread's
+ * affinity is what the build's processes inherit. */
+static void build_affinity(bool building)
+{
+	/* builds also yield to the mount's request threads: a compile must
+	 * not make `cat best.c` wait (the thread's nice value is inherited by
+	 * the compiler; lowering it back needs CAP_SYS_NICE, else it stays) */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), building ? 10 : 0);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 2)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	for (long i = 0; i < n; i++)
+		if (!building || i != n - 1)
+			CPU_SET((int)i, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+void host_build_acquire(struct run_host *h)
+{
+	build_affinity(true);
+	atomic_fetch_add(&h->builds_waiting, 1);
+	pthread_mutex_lock(&h->build_lock);
+	while (h->builds_free == 0)
+		pthread_cond_wait(&h->build_cond, &h->build_lock);
+	h->builds_free--;
+	pthread_mutex_unlock(&h->build_lock);
+	atomic_fetch_sub(&h->builds_waiting, 1);
+}
+
+void host_build_release(struct run_host *h)
+{
+	build_affinity(false);
+	pthread_mutex_lock(&h->build_lock);
+	h->builds_free++;
+	assert(h->builds_free <= h->build_jobs);
+	pthread_cond_signal(&h->build_cond);
+	pthread_mutex_unlock(&h->build_lock);
+}

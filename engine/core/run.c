@@ -1,0 +1,775 @@
+/*
+ * run.c - the services a strategy uses on its run (run.h): the log and
+ * status, evaluation (build in parallel, time alone), the best so far,
+ * the final interleaved re-timing and task pools.
+ *
+ * Evaluation is one pipeline, prepare -> build (a build slot) -> timed
+ * run (a timing slot of the run's executor) -> clean up; run_evaluate
+ * stores what it found, run_remeasure and the finalists' re-timing only
+ * measure again.
+ *
+ * What this file does not do: decide what to evaluate (search.c, tune.c)
+ * or know how a target builds (targets/).
+ */
+#include "engine/core/run.h"
+
+#include <assert.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/core/host.h"
+#include "engine/core/noise.h"
+#include "engine/util/util.h"
+
+/* ---- log and status ---- */
+
+void run_log(struct run_ctx *rc, const char *fmt, ...)
+{
+	if (atomic_load(&rc->cancel) == RUN_DELETED)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	host_vlog(rc->host, rc->kid, fmt, ap);
+	va_end(ap);
+}
+
+/* run_status and run_progress: a deleted kernel's run writes nothing. */
+static void __attribute__((format(printf, 4, 0)))
+vstatus(struct run_ctx *rc, enum run_state state, bool log, const char *fmt, va_list ap)
+{
+	if (atomic_load(&rc->cancel) == RUN_DELETED)
+		return;
+	char line[1024];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	host_set_status(rc->host, rc->kid, run_state_name(state), line, log);
+}
+
+void run_progress(struct run_ctx *rc, enum run_state state, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vstatus(rc, state, false, fmt, ap);
+	va_end(ap);
+}
+
+void run_status(struct run_ctx *rc, enum run_state state, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vstatus(rc, state, true, fmt, ap);
+	va_end(ap);
+}
+
+int run_set_state(struct run_ctx *rc, enum run_state state)
+{
+	bool final = state == RS_DONE || state == RS_STOPPED || state == RS_FAILED;
+	assert(state != RS_WAITING);
+	return store_run_set_state(rc->host->writer, rc->rid, run_state_name(state), final);
+}
+
+/* ---- evaluation ---- */
+
+int run_build_jobs(struct run_ctx *rc)
+{
+	return rc->host->build_jobs;
+}
+
+int run_parallel(struct run_ctx *rc)
+{
+	int n = rc->host->build_jobs * 2;
+	if (rc->executor == &ac_executor_slurm) {
+		pthread_mutex_lock(&rc->host->slurm.lock);
+		int slots = rc->host->slurm.total;
+		pthread_mutex_unlock(&rc->host->slurm.lock);
+		if (slots * 2 > n)
+			n = slots * 2;
+	}
+	return n > 64 ? 64 : n;
+}
+
+/* Takes a timed-run slot of the run's executor: the local one is the
+ * timing mutex (one core, one run); Slurm's holds as many as its nodes
+ * that are up (or the mount's slots=N). */
+static void slot_acquire(struct run_ctx *rc)
+{
+	struct run_host *h = rc->host;
+	if (rc->executor != &ac_executor_slurm) {
+		atomic_fetch_add(&h->timing_waiting, 1);
+		pthread_mutex_lock(&h->timing_lock);
+		atomic_fetch_sub(&h->timing_waiting, 1);
+		return;
+	}
+	struct slot_pool *p = &h->slurm;
+	pthread_mutex_lock(&p->lock);
+	bool stale = !p->fixed && mono_ns() - p->checked_ns > SLOTS_REFRESH_NS;
+	if (stale)
+		p->checked_ns = mono_ns();
+	p->used = true;
+	pthread_mutex_unlock(&p->lock);
+	if (stale) {
+		/* asked outside the lock: sinfo may take a while */
+		int n = rc->executor->slots(rc->cfg.slurm_args);
+		pthread_mutex_lock(&p->lock);
+		if (n > 0 && n != p->total) {
+			p->total = n;
+			pthread_cond_broadcast(&p->cond);
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+	atomic_fetch_add(&p->waiting, 1);
+	pthread_mutex_lock(&p->lock);
+	while (p->busy >= p->total && !run_cancelled(rc)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+	}
+	p->busy++;
+	pthread_mutex_unlock(&p->lock);
+	atomic_fetch_sub(&p->waiting, 1);
+}
+
+static void slot_release(struct run_ctx *rc)
+{
+	if (rc->executor != &ac_executor_slurm) {
+		pthread_mutex_unlock(&rc->host->timing_lock);
+		return;
+	}
+	struct slot_pool *p = &rc->host->slurm;
+	pthread_mutex_lock(&p->lock);
+	p->busy--;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* The executor's notices ("the controller is unreachable") go into the
+ * kernel's log and, while the run waits, its status line. */
+static void exec_note(void *arg, bool waiting, const char *line)
+{
+	struct run_ctx *rc = arg;
+	run_log(rc, "%s", line);
+	if (!waiting)
+		return;
+	struct kernel_row k;
+	if (store_kernel_get(rc->host->writer, rc->kid, &k) == 0) {
+		int state = run_state_parse(k.state);
+		kernel_row_clear(&k);
+		if (state >= 0)
+			run_progress(rc, state, "%s: waiting: %s", run_state_name(state), line);
+	}
+}
+
+/* Times a built candidate through the run's executor, holding one of its
+ * slots. where is filled (job id, node) for the store. When the executor
+ * could not do the run at all (where->why: srun missing, a job lost three
+ * times), the result is a run error saying so and 0 is returned. */
+static int timed_run(struct run_ctx *rc, const struct ac_job *job0, int64_t num, bool retime,
+                     struct ac_result *r, struct ac_exec_ctx *where)
+{
+	struct ac_job job = *job0;
+	char name[160], comment[PATH_MAX + 300], host[128] = "";
+	gethostname(host, sizeof(host) - 1);
+	snprintf(name, sizeof(name), "ac-%s-%s-k%lld-r%lld-%s%lld", rc->host->state_id,
+	         rc->host->incarnation, (long long)rc->kid, (long long)rc->rid, retime ? "t" : "c",
+	         (long long)num);
+	snprintf(comment, sizeof(comment), "autocompfs %s candidate %lld, state %s on %s",
+	         rc->kernel_name, (long long)num, rc->host->state_dir, host);
+	memset(where, 0, sizeof(*where));
+	where->executor = rc->executor;
+	where->args = rc->cfg.slurm_args;
+	where->job_name = name;
+	where->comment = comment;
+	where->note = exec_note;
+	where->note_arg = rc;
+	job.exec = where;
+	slot_acquire(rc);
+	int err = run_cancelled(rc) ? 0 : rc->target->run(&job, r);
+	slot_release(rc);
+	if (where->why[0] && !run_cancelled(rc)) {
+		r->outcome = AC_RUN_ERROR;
+		r->time_ns = 0;
+		ac_result_set_message(r, "%s", where->why);
+		err = 0;
+	}
+	return err;
+}
+
+int run_add_candidate(struct run_ctx *rc, struct cand_row *c)
+{
+	c->run_id = rc->rid;
+	int r = store_cand_add(rc->host->writer, c);
+	if (!r)
+		host_touch(rc->host, rc->kid);
+	return r;
+}
+
+int run_offer_best(struct run_ctx *rc, int64_t num, int64_t time_ns, double spread)
+{
+	int err = 0;
+	if (time_ns <= 0)
+		return 0;
+	pthread_mutex_lock(&rc->lock);
+	/* beyond the noise of both measurements, or a copy of the input
+	 * would move best.c by luck */
+	bool better = rc->best_num < 0 ||
+	              noise_first_beats(time_ns, spread, rc->best_time_ns, rc->best_spread);
+	if (better)
+		err = store_run_set_best(rc->host->writer, rc->rid, num, now_ns());
+	if (better && !err) {
+		/* memory follows the store: best.c shows what rc says */
+		rc->best_num = num;
+		rc->best_time_ns = time_ns;
+		rc->best_spread = spread;
+	}
+	pthread_mutex_unlock(&rc->lock);
+	if (!better || err)
+		return err;
+	host_touch(rc->host, rc->kid);
+	if (num != 0 && rc->input_time_ns > 0) {
+		char d[32];
+		run_log(rc, "best: #%lld, %s, %.2fx over the input", (long long)num,
+		        fmt_duration(time_ns, d, sizeof(d)), (double)rc->input_time_ns / time_ns);
+	}
+	return 0;
+}
+
+/* A figure too good to take on one measurement: a candidate more than
+ * cfg.recheck times faster than its parent is built and run again, in a
+ * fresh process with fresh inputs, before anything believes it. The
+ * slower of the two times counts; a re-check that is not correct makes
+ * the candidate what the re-check found. */
+static void recheck(struct run_ctx *rc, const struct cand_row *c, struct ac_result *r,
+                    cJSON *verdict)
+{
+	struct cand_row parent;
+	int64_t pt = 0;
+	if (c->parent < 0 || store_cand_get(rc->host->writer, rc->rid, c->parent, &parent))
+		return;
+	if (ac_outcome_parse(parent.outcome) == AC_OK)
+		pt = parent.retime_ns > 0 ? parent.retime_ns : parent.time_ns;
+	cand_row_clear(&parent);
+	if (pt <= 0 || r->time_ns <= 0 || (double)pt / (double)r->time_ns <= rc->cfg.recheck)
+		return;
+	double factor = (double)pt / (double)r->time_ns;
+	run_log(rc, "re-check #%lld: %.1fx faster than its parent #%lld: evaluating it again in a "
+	        "fresh process with fresh inputs", (long long)c->num, factor, (long long)c->parent);
+	struct ac_result again;
+	int err = run_remeasure(rc, c->num, &again);
+	cJSON *o = cJSON_CreateObject();
+	if (o) {
+		cJSON_AddNumberToObject(o, "factor", factor);
+		cJSON_AddStringToObject(o, "outcome", err ? "not run" : ac_outcome_name(again.outcome));
+		if (!err && again.outcome == AC_OK)
+			cJSON_AddNumberToObject(o, "time_ns", (double)again.time_ns);
+		cJSON_AddItemToObject(verdict, "recheck", o);
+	}
+	if (err) {
+		ac_result_clear(&again);
+		return;
+	}
+	if (again.outcome == AC_OK) {
+		if (again.time_ns > r->time_ns)
+			r->time_ns = again.time_ns;
+		run_log(rc, "re-check #%lld: confirmed", (long long)c->num);
+	} else {
+		r->outcome = again.outcome;
+		r->time_ns = 0;
+		ac_result_set_message(r, "re-checked in a fresh process: %s",
+		                      again.message ? again.message : ac_outcome_name(again.outcome));
+		ac_result_logf(r, "# re-check in a fresh process (%.1fx faster than #%lld):\n%s",
+		               factor, (long long)c->parent, again.log ? again.log : "");
+	}
+	ac_result_clear(&again);
+}
+
+/*
+ * The pipeline every evaluation goes through: eval_prepare (the row, a
+ * fresh directory, the job), eval_build (holding a build slot), then
+ * timed_run as often as the caller needs, then eval_free. run_evaluate
+ * stores what it found; run_remeasure and the finalists only measure.
+ */
+struct eval {
+	int64_t num;
+	struct cand_row c;
+	char dir[PATH_MAX + 48];
+	struct ac_job job;
+};
+
+/* Loads candidate num and makes run_dir/WHAT-NUM afresh for it. 0 or
+ * -errno; either way eval_free cleans up. */
+static int eval_prepare(struct run_ctx *rc, int64_t num, const char *what, struct eval *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->num = num;
+	int err = store_cand_get(rc->host->writer, rc->rid, num, &ev->c);
+	if (err)
+		return err;
+	snprintf(ev->dir, sizeof(ev->dir), "%s/%s-%lld", rc->run_dir, what, (long long)num);
+	remove_tree(ev->dir);
+	err = mkdir_p(ev->dir, 0700);
+	if (err)
+		return err;
+	ev->job = (struct ac_job){
+		.scratch_dir = ev->dir,
+		.run_dir = rc->run_dir,
+		.candidate = ev->c.source,
+		.candidate_size = strlen(ev->c.source),
+		.reference = rc->row.input,
+		.reference_size = strlen(rc->row.input),
+		.files = rc->afiles,
+		.nfiles = (size_t)rc->nfiles,
+		.opts = &rc->topts,
+		.cancel = &rc->cancel,
+	};
+	return 0;
+}
+
+/* Builds the prepared candidate holding a build slot; r gets the build's
+ * result. Returns the target's 0 or -errno. */
+static int eval_build(struct run_ctx *rc, struct eval *ev, struct ac_result *r)
+{
+	assert(ev->job.scratch_dir);
+	host_build_acquire(rc->host);
+	int err = rc->target->build(&ev->job, r);
+	host_build_release(rc->host);
+	return err;
+}
+
+/* Removes the candidate's directory (what it built goes with it). */
+static void eval_clean(struct eval *ev)
+{
+	if (ev->dir[0])
+		remove_tree(ev->dir);
+	ev->dir[0] = '\0';
+}
+
+static void eval_free(struct eval *ev)
+{
+	eval_clean(ev);
+	cand_row_clear(&ev->c);
+}
+
+int run_evaluate(struct run_ctx *rc, int64_t num, struct ac_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	struct eval ev;
+	struct ac_exec_ctx where;
+	memset(&where, 0, sizeof(where));
+	int err = eval_prepare(rc, num, "cand", &ev);
+	if (err) {
+		eval_free(&ev);
+		return err;
+	}
+	err = eval_build(rc, &ev, r);
+	if (!err && r->outcome == AC_OK && !run_cancelled(rc)) {
+		struct ac_result built = *r;
+		memset(r, 0, sizeof(*r));
+		if (!run_cancelled(rc))
+			err = timed_run(rc, &ev.job, num, false, r, &where);
+		/* keep the build's output ahead of the run's in the log */
+		struct strbuf sb = {0};
+		if (built.log)
+			sb_adds(&sb, built.log);
+		if (r->log)
+			sb_adds(&sb, r->log);
+		free(r->log);
+		r->log = sb_detach(&sb);
+		ac_result_clear(&built);
+	}
+	eval_clean(&ev);
+	if (run_cancelled(rc)) {
+		eval_free(&ev);
+		ac_result_clear(r);
+		return -ECANCELED;
+	}
+	if (err) {
+		r->outcome = AC_RUN_ERROR;
+		/* the target's own words ("compiler cc not found") say more */
+		char *why = r->message && r->message[0] ? strdup(r->message) : NULL;
+		ac_result_set_message(r, "could not evaluate: %s", why ? why : strerror(-err));
+		free(why);
+	}
+	if (r->outcome == AC_PENDING)
+		r->outcome = AC_RUN_ERROR;
+	cJSON *verdict = cJSON_CreateObject();
+	if (verdict && r->judge) {
+		cJSON *j = cJSON_Parse(r->judge);
+		if (j)
+			cJSON_AddItemToObject(verdict, "judge", j);
+	}
+	if (r->outcome == AC_OK && num != 0 && rc->cfg.recheck > 0)
+		recheck(rc, &ev.c, r, verdict);
+	if (run_cancelled(rc)) {
+		cJSON_Delete(verdict);
+		eval_free(&ev);
+		ac_result_clear(r);
+		return -ECANCELED;
+	}
+	err = store_cand_set_result(rc->host->writer, rc->rid, num, r, now_ns());
+	if (!err && verdict) {
+		char *text = cJSON_PrintUnformatted(verdict);
+		if (text)
+			err = store_cand_set_verdict(rc->host->writer, rc->rid, num, text);
+		free(text);
+	}
+	cJSON_Delete(verdict);
+	if (!err && where.job_id[0])
+		err = store_cand_set_where(rc->host->writer, rc->rid, num, where.job_id, where.node);
+	pthread_mutex_lock(&rc->lock);
+	rc->evaluated++;
+	pthread_mutex_unlock(&rc->lock);
+	atomic_fetch_add(&rc->host->evaluated, 1);
+	char d[32];
+	if (r->outcome == AC_OK) {
+		double sp = rc->input_time_ns > 0 ? (double)rc->input_time_ns / r->time_ns : 1.0;
+		run_log(rc, "candidate %lld: ok, %s (%.2fx, spread %.1f%%, %d samples)",
+		        (long long)num, fmt_duration(r->time_ns, d, sizeof(d)), sp,
+		        r->spread * 100, r->samples);
+	} else {
+		run_log(rc, "candidate %lld: %s%s%s", (long long)num, ac_outcome_name(r->outcome),
+		        r->message ? ": " : "", r->message ? r->message : "");
+	}
+	eval_free(&ev);
+	return err;
+}
+
+int run_remeasure(struct run_ctx *rc, int64_t num, struct ac_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	struct eval ev;
+	int err = eval_prepare(rc, num, "recheck", &ev);
+	if (!err)
+		err = eval_build(rc, &ev, r);
+	if (!err && r->outcome == AC_OK && !run_cancelled(rc)) {
+		ac_result_clear(r);
+		struct ac_exec_ctx where;
+		err = timed_run(rc, &ev.job, num, true, r, &where);
+	}
+	eval_free(&ev);
+	if (run_cancelled(rc))
+		return -ECANCELED;
+	return err;
+}
+
+int run_set_best(struct run_ctx *rc, int64_t num, int64_t time_ns)
+{
+	int err = 0;
+	pthread_mutex_lock(&rc->lock);
+	bool changed = num != rc->best_num;
+	if (changed)
+		err = store_run_set_best(rc->host->writer, rc->rid, num, now_ns());
+	if (!err) {
+		rc->best_num = num;
+		rc->best_time_ns = time_ns;
+	}
+	pthread_mutex_unlock(&rc->lock);
+	if (changed && !err)
+		host_touch(rc->host, rc->kid);
+	return err;
+}
+
+static int by_time_then_num(const void *a, const void *b)
+{
+	const struct cand_row *x = a, *y = b;
+	if (x->time_ns != y->time_ns)
+		return x->time_ns < y->time_ns ? -1 : 1;
+	return x->num < y->num ? -1 : (x->num > y->num);
+}
+
+/* One candidate of the final re-timing: built once, run once a round. */
+struct member {
+	int64_t num;
+	struct eval ev;
+	bool built;
+	int64_t t[RUN_RETIME_MAX_ROUNDS];
+	struct noise_ratio nr;
+};
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The median of the positive entries of t[0..n); 0 if none. */
+static int64_t median_pos(const int64_t *t, int n)
+{
+	int64_t v[RUN_RETIME_MAX_ROUNDS];
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		if (t[i] > 0)
+			v[k++] = t[i];
+	if (!k)
+		return 0;
+	qsort(v, (size_t)k, sizeof(v[0]), cmp_i64);
+	return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+}
+
+/* Adds "retime" to the candidate's stored verdict. */
+static void store_retime_verdict(struct run_ctx *rc, struct member *m, int rounds, bool incumbent)
+{
+	cJSON *v = m->ev.c.verdict && m->ev.c.verdict[0] ? cJSON_Parse(m->ev.c.verdict) : NULL;
+	if (!cJSON_IsObject(v)) {
+		cJSON_Delete(v);
+		v = cJSON_CreateObject();
+	}
+	if (!v)
+		return;
+	cJSON_DeleteItemFromObject(v, "retime");
+	cJSON *o = cJSON_CreateObject();
+	cJSON *times = cJSON_CreateArray();
+	for (int i = 0; i < rounds && times; i++)
+		cJSON_AddItemToArray(times, cJSON_CreateNumber((double)m->t[i]));
+	cJSON_AddItemToObject(o, "rounds_ns", times);
+	if (incumbent) {
+		cJSON_AddBoolToObject(o, "incumbent", true);
+	} else if (m->nr.rounds >= 2) {
+		cJSON_AddNumberToObject(o, "ratio", m->nr.ratio);
+		cJSON *ci = cJSON_CreateArray();
+		cJSON_AddItemToArray(ci, cJSON_CreateNumber(m->nr.lo));
+		cJSON_AddItemToArray(ci, cJSON_CreateNumber(m->nr.hi));
+		cJSON_AddItemToObject(o, "ratio_95", ci);
+		cJSON_AddBoolToObject(o, "faster", m->nr.faster);
+	}
+	cJSON_AddItemToObject(v, "retime", o);
+	char *text = cJSON_PrintUnformatted(v);
+	if (text)
+		host_stored(store_cand_set_verdict(rc->host->writer, rc->rid, m->num, text),
+		            "a re-timing's verdict");
+	free(text);
+	cJSON_Delete(v);
+}
+
+/* The finalists into m[1..]: the RUN_FINALISTS fastest correct candidates
+ * by their first measurement (m[0], the input, is the incumbent). A
+ * duplicate is its original's code, so it takes no finalist's place.
+ * Returns how many members m holds, or 0. */
+static int choose_finalists(struct run_ctx *rc, struct member *m)
+{
+	struct cand_row *rows;
+	int n;
+	if (store_cand_list(rc->host->writer, rc->rid, &rows, &n))
+		return 0;
+	int ok = 0;
+	for (int i = 0; i < n; i++)
+		if (ac_outcome_parse(rows[i].outcome) == AC_OK && rows[i].time_ns > 0 &&
+		    rows[i].same_as < 0)
+			rows[ok++] = rows[i];
+		else
+			cand_row_clear(&rows[i]);
+	qsort(rows, (size_t)ok, sizeof(*rows), by_time_then_num);
+	int nm = 1;
+	m[0].num = 0;
+	for (int i = 0; i < ok && nm < RUN_FINALISTS + 1; i++)
+		if (rows[i].num != 0)
+			m[nm++].num = rows[i].num;
+	cand_rows_free(rows, ok);
+	return nm;
+}
+
+/* Times every built member once a round, round after round, each in
+ * another order, so that what the machine does meanwhile falls on all of
+ * them alike; the rounds repeat the measurement, so each run of a round
+ * can be short. A run that fails counts as 0. */
+static void time_rounds(struct run_ctx *rc, struct member *m, int nm, int rounds)
+{
+	double min_time = rc->topts.min_time_s;
+	rc->topts.min_time_s = RUN_RETIME_MIN_TIME_S;
+	for (int round = 0; round < rounds && !run_cancelled(rc); round++) {
+		for (int j = 0; j < nm && !run_cancelled(rc); j++) {
+			struct member *x = &m[(j + round) % nm];
+			struct ac_result r = {0};
+			if (!x->built)
+				continue;
+			struct ac_exec_ctx where;
+			int err = timed_run(rc, &x->ev.job, x->num, true, &r, &where);
+			x->t[round] = !err && r.outcome == AC_OK ? r.time_ns : 0;
+			ac_result_clear(&r);
+		}
+	}
+	rc->topts.min_time_s = min_time;
+}
+
+/* The verdict on the timed rounds, stored (figures and how they were
+ * reached) and acted on: the winner becomes the best, else the input. */
+static int judge_rounds(struct run_ctx *rc, struct member *m, int nm, int rounds, int64_t t_in)
+{
+	int win = 0;
+	char d[32];
+	int err = store_cand_set_retime(rc->host->writer, rc->rid, 0, t_in);
+	if (err)
+		return err;
+	store_retime_verdict(rc, &m[0], rounds, true);
+	for (int j = 1; j < nm; j++) {
+		struct member *x = &m[j];
+		noise_paired_ratio_k(x->t, m[0].t, rounds, nm - 1, &x->nr);
+		if (x->nr.rounds < 2) {
+			run_log(rc, "finalist #%lld: not timed again (it failed when re-run)",
+			        (long long)x->num);
+			store_retime_verdict(rc, x, rounds, false);
+			continue;
+		}
+		/* its figure: the input's re-timed median times the paired ratio */
+		int64_t t = llround((double)t_in * x->nr.ratio);
+		err = store_cand_set_retime(rc->host->writer, rc->rid, x->num, t > 0 ? t : 1);
+		if (err)
+			return err;
+		store_retime_verdict(rc, x, rounds, false);
+		run_log(rc, "finalist #%lld: %s again, %.2fx the input [95%%: %.2fx-%.2fx over %d "
+		        "rounds]%s", (long long)x->num, fmt_duration(t, d, sizeof(d)),
+		        1 / x->nr.ratio, 1 / x->nr.hi, 1 / x->nr.lo, x->nr.rounds,
+		        x->nr.faster ? "" : ": not faster beyond the noise");
+		if (x->nr.faster && (!win || x->nr.ratio < m[win].nr.ratio))
+			win = j;
+	}
+	cJSON *v = cJSON_CreateObject();
+	if (v) {
+		cJSON_AddNumberToObject(v, "incumbent", 0);
+		cJSON_AddNumberToObject(v, "rounds", rounds);
+		cJSON_AddNumberToObject(v, "winner", (double)m[win].num);
+		cJSON_AddBoolToObject(v, "significant", win != 0);
+		cJSON_AddStringToObject(v, "rule", "the family-wise 95% interval of the paired "
+		                        "time ratio to the input lies below 0.99");
+		char *text = cJSON_PrintUnformatted(v);
+		if (text)
+			err = store_run_set_verdict(rc->host->writer, rc->rid, text);
+		free(text);
+		cJSON_Delete(v);
+		if (err)
+			return err;
+	}
+	rc->no_gain = win == 0;
+	rc->closest = 0;
+	for (int j = 1; j < nm; j++)
+		if (m[j].nr.rounds >= 2 && (!rc->closest || m[j].nr.ratio < rc->closest_ratio)) {
+			rc->closest = m[j].num;
+			rc->closest_ratio = m[j].nr.ratio;
+			rc->closest_lo = m[j].nr.lo;
+			rc->closest_hi = m[j].nr.hi;
+		}
+	if (win)
+		return run_set_best(rc, m[win].num, llround((double)t_in * m[win].nr.ratio));
+	run_log(rc, "no finalist is faster than the input beyond the noise: best.c stays the input");
+	return run_set_best(rc, 0, t_in);
+}
+
+int run_finalists(struct run_ctx *rc, enum run_state state)
+{
+	int rounds = rc->cfg.retime_rounds;
+	if (rounds < 2)
+		rounds = 2;
+	if (rounds > RUN_RETIME_MAX_ROUNDS)
+		rounds = RUN_RETIME_MAX_ROUNDS;
+	struct member *m = calloc(RUN_FINALISTS + 1, sizeof(*m));
+	int nm = m ? choose_finalists(rc, m) : 0;
+	if (nm < 2) {
+		free(m);
+		return 0;   /* nothing correct but the input: it stays */
+	}
+	assert(nm <= RUN_FINALISTS + 1 && m[0].num == 0);
+	run_progress(rc, state, "%s: timing the %d finalists and the input again, interleaved "
+	             "(%d rounds)", run_state_name(state), nm - 1, rounds);
+	run_log(rc, "timing the %d finalists and the input again, interleaved (%d rounds)", nm - 1,
+	        rounds);
+	for (int j = 0; j < nm && !run_cancelled(rc); j++) {
+		struct member *x = &m[j];
+		struct ac_result r = {0};
+		if (eval_prepare(rc, x->num, "retime", &x->ev) == 0)
+			x->built = eval_build(rc, &x->ev, &r) == 0 && r.outcome == AC_OK;
+		ac_result_clear(&r);
+	}
+	time_rounds(rc, m, nm, rounds);
+	int64_t t_in = median_pos(m[0].t, rounds);
+	int err = 0;
+	if (!run_cancelled(rc) && t_in > 0)
+		err = judge_rounds(rc, m, nm, rounds, t_in);
+	for (int j = 0; j < nm; j++)
+		eval_free(&m[j].ev);
+	free(m);
+	return err;
+}
+
+void run_best_words(struct run_ctx *rc, char *buf, size_t len)
+{
+	struct cand_row in, b;
+	double sp = 0;
+	char d1[32] = "?", d2[32] = "?";
+	if (rc->no_gain && rc->closest > 0) {
+		snprintf(buf, len, "no significant improvement over the input (closest #%lld: %.2fx, "
+		         "95%% interval %.2fx-%.2fx)", (long long)rc->closest, 1 / rc->closest_ratio,
+		         1 / rc->closest_hi, 1 / rc->closest_lo);
+		return;
+	}
+	if (store_cand_get(rc->host->writer, rc->rid, 0, &in) == 0) {
+		if (store_cand_get(rc->host->writer, rc->rid, rc->best_num, &b) == 0) {
+			sp = cand_speedup(&in, &b);
+			fmt_duration(b.retime_ns > 0 ? b.retime_ns : b.time_ns, d1, sizeof(d1));
+			fmt_duration(in.retime_ns > 0 && b.retime_ns > 0 ? in.retime_ns : in.time_ns, d2,
+			             sizeof(d2));
+			cand_row_clear(&b);
+		}
+		cand_row_clear(&in);
+	}
+	snprintf(buf, len, "best %.2fx (#%lld, %s vs %s)", sp > 0 ? sp : 1.0,
+	         (long long)rc->best_num, d1, d2);
+}
+
+struct task_pool {
+	atomic_int next;
+	int n;
+	void (*fn)(void *arg, int i);
+	void *arg;
+};
+
+static void *task_worker(void *arg)
+{
+	struct task_pool *p = arg;
+	for (;;) {
+		int i = atomic_fetch_add(&p->next, 1);
+		if (i >= p->n)
+			break;
+		p->fn(p->arg, i);
+	}
+	return NULL;
+}
+
+void run_tasks(int n, int threads, void (*fn)(void *arg, int i), void *arg)
+{
+	struct task_pool p;
+	atomic_store(&p.next, 0);
+	p.n = n;
+	p.fn = fn;
+	p.arg = arg;
+	if (threads > n)
+		threads = n;
+	if (threads < 1)
+		threads = 1;
+	pthread_t th[64];
+	if (threads > 64)
+		threads = 64;
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setstacksize(&a, 1 << 20);
+	int started = 0;
+	for (int t = 1; t < threads; t++)
+		if (pthread_create(&th[started], &a, task_worker, &p) == 0)
+			started++;
+	pthread_attr_destroy(&a);
+	task_worker(&p);
+	for (int t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+}
+

@@ -1,0 +1,319 @@
+/*
+ * tune.c - runs the tuner's points through the real evaluation pipeline.
+ *
+ * Each point is an ordinary candidate: its source is the parent's with the
+ * knob #define lines rewritten, its plan says what changed
+ * ("tune: TILE_M 32 -> 64"), and it is built (in parallel) and timed
+ * (alone) like any other. Points that fail to build or are wrong are
+ * reported to the tuner as failures and skipped.
+ *
+ * A daemon killed while tuning resumes the same run: the points it left
+ * pending are evaluated first, and every point already evaluated is told
+ * to the new tuner before it proposes anything, so no point is built
+ * twice and the budget (max_candidates) counts them.
+ */
+#include "engine/search/tune.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/core/host.h"
+#include "engine/core/config.h"
+#include "engine/search/knob.h"
+#include "engine/search/reuse.h"
+#include "engine/search/tuner.h"
+#include "engine/util/util.h"
+
+struct point_batch {
+	struct run_ctx *rc;
+	const struct knob_set *ks;
+	const char *parent_src;
+	int64_t parent;
+	const int *base;           /* the parent's choices */
+	const int *points;         /* n points of ks->count ints */
+	int64_t *times;            /* out: time or 0 */
+	int iteration;
+	size_t done_before;        /* points the tuner had before this batch */
+	int budget;
+	atomic_int finished;       /* points of this batch evaluated so far */
+};
+
+static void describe(const struct knob_set *ks, const int *base, const int *p,
+                     struct strbuf *sb)
+{
+	sb_adds(sb, "tune:");
+	bool any = false;
+	for (int i = 0; i < ks->count; i++) {
+		const char *from = base[i] >= 0 ? ks->knobs[i].values[base[i]] : ks->knobs[i].value;
+		if (base[i] == p[i])
+			continue;
+		sb_addf(sb, "%s %s %s -> %s", any ? "," : "", ks->knobs[i].name, from,
+		        ks->knobs[i].values[p[i]]);
+		any = true;
+	}
+	if (!any)
+		sb_adds(sb, " (no change)");
+}
+
+static void eval_point(void *arg, int i)
+{
+	struct point_batch *b = arg;
+	struct run_ctx *rc = b->rc;
+	const int *p = b->points + (size_t)i * (size_t)b->ks->count;
+	b->times[i] = 0;
+	if (run_cancelled(rc))
+		return;
+	char *src = knob_apply(b->parent_src, b->ks, p);
+	if (!src)
+		return;
+	struct strbuf plan = {0};
+	describe(b->ks, b->base, p, &plan);
+	struct cand_row c = {0};
+	c.num = -1;
+	c.parent = b->parent;
+	c.iteration = b->iteration;
+	c.origin = strdup("tune");
+	c.plan = sb_detach(&plan);
+	c.option = strdup("tune knobs");
+	c.source = src;
+	if (run_add_candidate(rc, &c) == 0) {
+		struct ac_result r;
+		if (run_evaluate(rc, c.num, &r) == 0 && r.outcome == AC_OK) {
+			b->times[i] = r.time_ns;
+			host_stored(run_offer_best(rc, c.num, r.time_ns, r.spread), "the best so far");
+		}
+		ac_result_clear(&r);
+		/* status follows every point, so it never lags the log's "best:" */
+		size_t done = b->done_before + (size_t)atomic_fetch_add(&b->finished, 1) + 1;
+		double sp = rc->best_time_ns > 0 ? (double)rc->input_time_ns / rc->best_time_ns : 1;
+		if (!run_cancelled(rc))
+			run_progress(rc, RS_TUNING, "tuning #%lld: %zu/%d points, best %.2fx (#%lld)",
+			             (long long)b->parent, done, b->budget, sp,
+			             (long long)rc->best_num);
+	}
+	cand_row_clear(&c);
+}
+
+/* A daemon killed while tuning left points of num already evaluated in the
+ * store: tells each to the tuner (so none is proposed again and each counts
+ * against the budget) and returns how many, or 0 on a fresh start. */
+static int replay_points(struct run_ctx *rc, int64_t num, const struct knob_set *ks,
+                         struct tuner *t, int64_t *best_ns)
+{
+	struct cand_row *rows;
+	int n, kept = 0;
+	int *choice = calloc((size_t)ks->count, sizeof(int));
+	*best_ns = 0;
+	if (!choice || store_cand_list(rc->host->writer, rc->rid, &rows, &n)) {
+		free(choice);
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		if (rows[i].parent != num || strcmp(rows[i].origin, "tune") ||
+		    ac_outcome_parse(rows[i].outcome) == AC_PENDING)
+			continue;
+		struct cand_row c;
+		if (store_cand_get(rc->host->writer, rc->rid, rows[i].num, &c))
+			continue;
+		struct knob_set pk;
+		char err[200];
+		if (knob_parse(c.source, &pk, err, sizeof(err)) == 0 && pk.count == ks->count) {
+			bool valid = true;
+			for (int k = 0; k < ks->count; k++) {
+				choice[k] = pk.knobs[k].current;
+				valid = valid && choice[k] >= 0;
+			}
+			if (valid) {
+				bool ok = ac_outcome_parse(c.outcome) == AC_OK && c.time_ns > 0;
+				tuner_report(t, choice, ok ? c.time_ns : -1);
+				if (ok && (*best_ns == 0 || c.time_ns < *best_ns))
+					*best_ns = c.time_ns;
+				kept++;
+			}
+		}
+		knob_set_clear(&pk);
+		cand_row_clear(&c);
+	}
+	cand_rows_free(rows, n);
+	free(choice);
+	return kept;
+}
+
+/* How many candidates of the run have been evaluated (all origins). */
+static int stored_evaluated(struct run_ctx *rc)
+{
+	struct cand_row *rows;
+	int n, done = 0;
+	if (store_cand_list(rc->host->writer, rc->rid, &rows, &n))
+		return 0;
+	for (int i = 0; i < n; i++)
+		done += ac_outcome_parse(rows[i].outcome) != AC_PENDING;
+	cand_rows_free(rows, n);
+	return done;
+}
+
+int tune_candidate(struct run_ctx *rc, int64_t num, int budget)
+{
+	return tune_candidate_from(rc, num, budget, NULL);
+}
+
+int tune_candidate_from(struct run_ctx *rc, int64_t num, int budget, char *const *steps)
+{
+	struct cand_row c;
+	if (store_cand_get(rc->host->writer, rc->rid, num, &c))
+		return 0;
+	struct knob_set ks;
+	char err[300];
+	int evaluated = 0;
+	if (ac_outcome_parse(c.outcome) != AC_OK || knob_parse(c.source, &ks, err, sizeof(err)) ||
+	    ks.count == 0) {
+		if (err[0] && ac_outcome_parse(c.outcome) != AC_PENDING)
+			run_log(rc, "tune: #%lld: %s", (long long)num, err);
+		cand_row_clear(&c);
+		return 0;
+	}
+	int *base = calloc((size_t)ks.count, sizeof(int));
+	int batch = run_parallel(rc);
+	int *points = calloc((size_t)batch * (size_t)ks.count, sizeof(int));
+	int64_t *times = calloc((size_t)batch, sizeof(int64_t));
+	struct tuner *t = NULL;
+	if (base && points && times) {
+		for (int i = 0; i < ks.count; i++)
+			base[i] = ks.knobs[i].current;
+		/* schedule reuse: start where the donor's tuning ended */
+		int *start = calloc((size_t)ks.count, sizeof(int));
+		if (start) {
+			memcpy(start, base, (size_t)ks.count * sizeof(int));
+			int set = steps ? reuse_knob_values(steps, &ks, start) : 0;
+			for (int i = 0; i < ks.count; i++)
+				if (start[i] < 0)
+					start[i] = base[i];
+			if (set)
+				run_log(rc, "reuse: the tuner starts from the donor's values of %d knobs", set);
+		}
+		t = tuner_new(&ks, start ? start : base, (size_t)budget,
+		              rc->cfg.seed ? rc->cfg.seed : (uint64_t)rc->rid * 31 + (uint64_t)num);
+		free(start);
+	}
+	if (t) {
+		size_t space = knob_space_size(&ks);
+		run_log(rc, "tune: #%lld has %d knob%s, %zu points; trying at most %d",
+		        (long long)num, ks.count, ks.count == 1 ? "" : "s", space, budget);
+		/* the parent is a point already measured */
+		bool base_valid = true;
+		for (int i = 0; i < ks.count; i++)
+			base_valid = base_valid && base[i] >= 0;
+		if (base_valid)
+			tuner_report(t, base, c.time_ns);
+		int64_t kept_best = 0;
+		int kept = replay_points(rc, num, &ks, t, &kept_best);
+		if (kept > 0) {
+			/* the budget counts what was done before the restart */
+			int done = stored_evaluated(rc);
+			pthread_mutex_lock(&rc->lock);
+			if (rc->evaluated < done)
+				rc->evaluated = done;
+			pthread_mutex_unlock(&rc->lock);
+			char d[32] = "-";
+			if (kept_best > 0)
+				fmt_duration(kept_best, d, sizeof(d));
+			run_log(rc, "tune: resumed after restart: kept %d evaluated point%s of #%lld "
+			        "(fastest %s), %zu of %d left to try", kept, kept == 1 ? "" : "s",
+			        (long long)num, d,
+			        tuner_evaluated(t) < (size_t)budget ? (size_t)budget - tuner_evaluated(t)
+			                                             : 0, budget);
+			evaluated += kept;
+		}
+		for (;;) {
+			if (run_cancelled(rc))
+				break;
+			if (rc->cfg.max_candidates > 0 && rc->evaluated >= rc->cfg.max_candidates)
+				break;
+			int n = tuner_next(t, points, batch);
+			if (n <= 0)
+				break;
+			struct point_batch b = {rc, &ks, c.source, num, base, points, times, c.iteration,
+			                        tuner_evaluated(t), budget, 0};
+			run_tasks(n, n, eval_point, &b);
+			for (int i = 0; i < n; i++)
+				tuner_report(t, points + (size_t)i * (size_t)ks.count,
+				             times[i] > 0 ? times[i] : -1);
+			evaluated += n;
+			double sp = rc->best_time_ns > 0 ? (double)rc->input_time_ns / rc->best_time_ns : 1;
+			run_progress(rc, RS_TUNING, "tuning #%lld: %zu/%d points, best %.2fx (#%lld)",
+			             (long long)num, tuner_evaluated(t), budget, sp, (long long)rc->best_num);
+		}
+	}
+	tuner_free(t);
+	free(base);
+	free(points);
+	free(times);
+	knob_set_clear(&ks);
+	cand_row_clear(&c);
+	return run_cancelled(rc) ? -ECANCELED : evaluated;
+}
+
+/* True when some candidate was already tuned from num (resume, beam). */
+static bool tuned_before(struct run_ctx *rc, int64_t num)
+{
+	struct cand_row *rows;
+	int n;
+	bool yes = false;
+	if (store_cand_list(rc->host->writer, rc->rid, &rows, &n))
+		return false;
+	for (int i = 0; i < n && !yes; i++)
+		yes = rows[i].parent == num && !strcmp(rows[i].origin, "tune");
+	cand_rows_free(rows, n);
+	return yes;
+}
+
+void tune_beam(struct run_ctx *rc, const int64_t *beam, int n)
+{
+	for (int i = 0; i < n && !run_cancelled(rc); i++) {
+		if (tuned_before(rc, beam[i]))
+			continue;
+		tune_candidate(rc, beam[i], TUNE_BEAM_BUDGET);
+	}
+}
+
+int tune_phase(struct run_ctx *rc)
+{
+	int budget = rc->cfg.max_candidates > 0 ? rc->cfg.max_candidates : TUNE_DEFAULT_BUDGET;
+	/* resumed: pending points left by a killed daemon are evaluated first */
+	int64_t *pending;
+	int np;
+	if (store_cand_pending(rc->host->writer, rc->rid, &pending, &np) == 0) {
+		for (int i = 0; i < np && !run_cancelled(rc); i++) {
+			struct ac_result r;
+			if (run_evaluate(rc, pending[i], &r) == 0 && r.outcome == AC_OK)
+				host_stored(run_offer_best(rc, pending[i], r.time_ns, r.spread),
+				            "the best so far");
+			ac_result_clear(&r);
+		}
+		free(pending);
+	}
+	/* the run's state says tuning too (metrics.json shows both) */
+	run_set_state(rc, RS_TUNING);
+	run_status(rc, RS_TUNING, "tuning: searching the input's knobs (no model; at most %d points)",
+	           budget);
+	char **steps = NULL;
+	int nsteps = reuse_steps(rc, &steps);
+	int got = tune_candidate_from(rc, 0, budget, nsteps ? steps : NULL);
+	strv_free(steps);
+	if (got < 0 || run_cancelled(rc))
+		return -ECANCELED;
+	/* re-time the fastest few so noise cannot crown a winner */
+	int err = run_finalists(rc, RS_TUNING);
+	if (err)
+		return err;
+	if (run_cancelled(rc))
+		return -ECANCELED;
+	char best[300];
+	run_best_words(rc, best, sizeof(best));
+	run_status(rc, RS_DONE, "done: tuned %d points, %s", got, best);
+	return 0;
+}

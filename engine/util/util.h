@@ -1,0 +1,69 @@
+/*
+ * util.h - small shared helpers: a growable string buffer, clocks, file I/O.
+ *
+ * Nothing here knows about kernels or candidates; it is the vocabulary the
+ * rest of the engine and the mount are written in.
+ *
+ * Folder engine/util/: shared helpers; it may call only targets/exec/'s
+ * file writers.
+ */
+#ifndef AC_UTIL_H
+#define AC_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A growable byte buffer, always NUL-terminated when buf is not NULL.
+ * Zero-initialised ({0}) is a valid empty buffer. */
+struct strbuf {
+	char *buf;
+	size_t len;
+	size_t cap;
+};
+
+/* Appends; return 0 or -ENOMEM (the buffer is unchanged on failure). */
+int sb_add(struct strbuf *sb, const void *data, size_t len);
+int sb_adds(struct strbuf *sb, const char *s);
+int sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Makes sure at least len bytes are allocated; 0 or -ENOMEM. */
+int sb_grow(struct strbuf *sb, size_t len);
+/* Sets the length to len (<= cap or grows), keeping the first bytes. */
+int sb_setlen(struct strbuf *sb, size_t len);
+/* Frees the storage; the buffer is empty again. Accepts NULL. */
+void sb_release(struct strbuf *sb);
+/* Hands the storage to the caller (never NULL unless OOM: an empty string). */
+char *sb_detach(struct strbuf *sb);
+
+/* Wall-clock time in ns since the epoch (what st_mtime shows). */
+int64_t now_ns(void);
+/* Monotonic time in ns (for timeouts and latencies). */
+int64_t mono_ns(void);
+
+/* Reads a whole file. Returns 0 and a new NUL-terminated buffer in *out
+ * (length in *len if len is not NULL), or a negative errno. */
+int read_file(const char *path, char **out, size_t *len);
+
+/* Writes data to path through a temporary file and rename(2), so a reader
+ * sees the old or the new content, never half. Returns 0 or -errno. */
+int write_file_atomic(const char *path, const void *data, size_t len, int mode);
+
+/* mkdir -p with mode; 0 or -errno. */
+int mkdir_p(const char *path, int mode);
+
+/* rm -rf of a directory tree we own; 0 or -errno (best effort). */
+int remove_tree(const char *path);
+
+/* A kernel name: 1..64 chars of [A-Za-z0-9._+-], not starting with '.' */
+bool kernel_name_valid(const char *name);
+
+/* A user file name: 1..255 bytes, no '/', not "." or "..". */
+bool file_name_valid(const char *name);
+
+/* Formats a duration in ns for people: "812 us", "12.3 ms", "1.24 s". */
+const char *fmt_duration(int64_t ns, char *buf, size_t len);
+
+/* Formats a wall-clock time in ns as "2026-11-24 22:40:01.123" (UTC). */
+const char *fmt_time(int64_t ns, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * fileio.c - writing files whole (fileio.h): the EINTR- and
+ * short-write-proof write loop, and files and directories created with an
+ * exact mode rather than one the umask decides.
+ *
+ * It does not choose names or check them (toolchain.c does, for scratch
+ * directories), and it does not read.
+ */
+#include "targets/exec/fileio.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int ac_write_all(int fd, const void *data, size_t n)
+{
+	const char *p = data;
+
+	assert(data != NULL || n == 0);
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		assert((size_t)w <= n);
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int ac_write_file(int dirfd, const char *path, const void *data, size_t size, mode_t mode)
+{
+	int fd;
+	int rc = 0;
+
+	fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return -errno;
+	/* the daemon's umask (077) would leave the file unreadable to the
+	 * sandbox user: the mode is set on the descriptor, not left to it */
+	if (fchmod(fd, mode) != 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = ac_write_all(fd, data, size);
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
+int ac_make_dir(const char *path, mode_t mode)
+{
+	struct stat st;
+
+	if (mkdir(path, mode) != 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(path, &st) != 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if ((st.st_mode & 07777) != mode && chmod(path, mode) != 0)
+		return -errno;
+	return 0;
+}
