@@ -145,9 +145,6 @@ static struct ac__state ac__s AC__UNUSED;
 static inline void *ac__j_alloc(size_t bytes);
 static inline void ac__j_protect(const void *p);
 static inline void ac__j_free(void *p);
-static inline void ac__j_record_fill(const void *p, size_t n, int kind, double lo, double hi);
-static inline void ac__j_record_check(const char *what, const void *got, size_t n, int f64,
-                                      double rtol, double atol);
 static inline void ac__j_init(void);
 static inline void ac__j_stop(void);
 static inline void ac__j_time_begin(void);
@@ -196,10 +193,9 @@ static inline uint64_t ac__rotl(uint64_t x, int k)
 	return (x << k) | (x >> (64 - k));
 }
 
-/* A 64-bit random number (xoshiro256**), seeded by ac_init. */
-static inline uint64_t ac_rand(void)
+/* One step of xoshiro256** on the four words of s. */
+static inline uint64_t ac__xoshiro(uint64_t *s)
 {
-	uint64_t *s = ac__s.rng;
 	uint64_t result = ac__rotl(s[1] * 5, 7) * 9;
 	uint64_t t = s[1] << 17;
 
@@ -210,6 +206,12 @@ static inline uint64_t ac_rand(void)
 	s[2] ^= t;
 	s[3] = ac__rotl(s[3], 45);
 	return result;
+}
+
+/* A 64-bit random number (xoshiro256**), seeded by ac_init. */
+static inline uint64_t ac_rand(void)
+{
+	return ac__xoshiro(ac__s.rng);
 }
 
 /* The first failure's message wins; later ones only count. */
@@ -370,49 +372,337 @@ static inline void ac_init(int argc, char **argv)
 	}
 }
 
-/* A uniform double in [0, 1). */
-static inline double ac__unit(void)
+/*
+ * Every ac_fill_* is one description (struct ac__fill) run by one
+ * generator (ac__gen), so that the judge can replay it with other seeds to
+ * make other input sets of the same kind: a structured input (a
+ * diagonally dominant matrix, a permutation) stays structured in every
+ * set. Element types: f32, f64, the fixed-width integers and char.
+ */
+enum ac__etype {
+	AC__E_F32 = 1, AC__E_F64, AC__E_I8, AC__E_I16, AC__E_I32, AC__E_I64,
+	AC__E_U8, AC__E_U16, AC__E_U32, AC__E_U64, AC__E_CHAR
+};
+
+enum ac__shape {
+	AC__F_UNIFORM = 1,   /* floats in [lo, hi), integers in [ilo, ilo + span] */
+	AC__F_NAN,           /* NaN: an output the candidate must write */
+	AC__F_NONZERO,       /* uniform, but never within (hi - lo) / 16 of zero; integers never 0 */
+	AC__F_SORTED,        /* ascending: one value in each of n equal slices of the range */
+	AC__F_PERM,          /* a permutation of 0 .. n-1 */
+	AC__F_DIAGDOM,       /* an n x n matrix, off-diagonal uniform, each diagonal entry
+	                        the sum of its row's magnitudes plus one */
+	AC__F_SPD            /* the same, symmetric: positive definite */
+};
+
+struct ac__fill {
+	int etype, shape;
+	size_t n;            /* elements; for the matrix shapes the dimension (n x n) */
+	double lo, hi;       /* float ranges */
+	int64_t ilo;         /* integer ranges: ilo + [0, span] */
+	uint64_t span;
+};
+
+static inline size_t ac__esize(int etype)
 {
-	return (double)(ac_rand() >> 11) * (1.0 / 9007199254740992.0);
+	switch (etype) {
+	case AC__E_I8: case AC__E_U8: case AC__E_CHAR: return 1;
+	case AC__E_I16: case AC__E_U16: return 2;
+	case AC__E_F32: case AC__E_I32: case AC__E_U32: return 4;
+	default: return 8;
+	}
 }
 
-/* Fills p[0..n) with uniform random values in [lo, hi). */
+static inline int ac__is_float(int etype)
+{
+	return etype == AC__E_F32 || etype == AC__E_F64;
+}
+
+/* Elements a fill writes. */
+static inline size_t ac__fill_count(const struct ac__fill *f)
+{
+	return f->shape == AC__F_DIAGDOM || f->shape == AC__F_SPD ? f->n * f->n : f->n;
+}
+
+/* Stores a value in element i of p, of the fill's element type. */
+static inline void ac__put(void *p, int etype, size_t i, double d, uint64_t bits)
+{
+	switch (etype) {
+	case AC__E_F32: ((float *)p)[i] = (float)d; break;
+	case AC__E_F64: ((double *)p)[i] = d; break;
+	case AC__E_I8: ((int8_t *)p)[i] = (int8_t)bits; break;
+	case AC__E_I16: ((int16_t *)p)[i] = (int16_t)bits; break;
+	case AC__E_I32: ((int32_t *)p)[i] = (int32_t)bits; break;
+	case AC__E_I64: ((int64_t *)p)[i] = (int64_t)bits; break;
+	case AC__E_U8: ((uint8_t *)p)[i] = (uint8_t)bits; break;
+	case AC__E_U16: ((uint16_t *)p)[i] = (uint16_t)bits; break;
+	case AC__E_U32: ((uint32_t *)p)[i] = (uint32_t)bits; break;
+	case AC__E_U64: ((uint64_t *)p)[i] = bits; break;
+	case AC__E_CHAR: ((char *)p)[i] = (char)bits; break;
+	}
+}
+
+/* Element i of p as a double (floats and integers alike). */
+static inline double ac__get(const void *p, int etype, size_t i)
+{
+	switch (etype) {
+	case AC__E_F32: return ((const float *)p)[i];
+	case AC__E_F64: return ((const double *)p)[i];
+	case AC__E_I8: return ((const int8_t *)p)[i];
+	case AC__E_I16: return ((const int16_t *)p)[i];
+	case AC__E_I32: return ((const int32_t *)p)[i];
+	case AC__E_I64: return (double)((const int64_t *)p)[i];
+	case AC__E_U8: return ((const uint8_t *)p)[i];
+	case AC__E_U16: return ((const uint16_t *)p)[i];
+	case AC__E_U32: return ((const uint32_t *)p)[i];
+	case AC__E_U64: return (double)((const uint64_t *)p)[i];
+	default: return ((const char *)p)[i];
+	}
+}
+
+/* A uniform double in [0, 1) from the generator state s. */
+static inline double ac__unit_of(uint64_t *s)
+{
+	return (double)(ac__xoshiro(s) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* ilo + a uniform draw from [0, span], as the bits of a 64-bit integer. */
+static inline uint64_t ac__int_of(uint64_t *s, int64_t ilo, uint64_t span)
+{
+	uint64_t r = ac__xoshiro(s);
+
+	return (uint64_t)ilo + (span == UINT64_MAX ? r : r % (span + 1));
+}
+
+/* Runs the fill f into p with the generator state s (four words). */
+static inline void ac__gen(void *p, const struct ac__fill *f, uint64_t *s)
+{
+	int fl = ac__is_float(f->etype);
+	double w = f->hi - f->lo;
+	size_t i, j, n = f->n;
+
+	switch (f->shape) {
+	case AC__F_UNIFORM:
+		for (i = 0; i < n; i++) {
+			if (fl)
+				ac__put(p, f->etype, i, f->lo + w * ac__unit_of(s), 0);
+			else
+				ac__put(p, f->etype, i, 0, ac__int_of(s, f->ilo, f->span));
+		}
+		break;
+	case AC__F_NAN:
+		for (i = 0; i < n; i++)
+			ac__put(p, f->etype, i, nan(""), 0);
+		break;
+	case AC__F_NONZERO:
+		for (i = 0; i < n; i++) {
+			int tries;
+
+			for (tries = 0; tries < 64; tries++) {
+				if (fl) {
+					double d = f->lo + w * ac__unit_of(s);
+
+					if (fabs(d) >= w / 16) {
+						ac__put(p, f->etype, i, d, 0);
+						break;
+					}
+				} else {
+					uint64_t b = ac__int_of(s, f->ilo, f->span);
+
+					ac__put(p, f->etype, i, 0, b);
+					if (ac__get(p, f->etype, i) != 0)
+						break;
+				}
+			}
+			if (tries == 64)   /* a range of (almost) only zero */
+				ac__put(p, f->etype, i, fl ? (fabs(f->hi) > fabs(f->lo) ? f->hi : f->lo) : 0,
+				        (uint64_t)f->ilo + f->span);
+		}
+		break;
+	case AC__F_SORTED:
+		for (i = 0; i < n; i++) {
+			double t = ((double)i + ac__unit_of(s)) / (double)n;
+
+			if (fl)
+				ac__put(p, f->etype, i, f->lo + w * t, 0);
+			else
+				ac__put(p, f->etype, i, 0,
+				        (uint64_t)f->ilo + (uint64_t)((double)f->span * t));
+		}
+		break;
+	case AC__F_PERM:
+		for (i = 0; i < n; i++)
+			ac__put(p, f->etype, i, (double)i, (uint64_t)i);
+		for (i = n; i > 1; i--) {
+			size_t k = (size_t)(ac__xoshiro(s) % i);
+			double a = ac__get(p, f->etype, i - 1), b = ac__get(p, f->etype, k);
+
+			ac__put(p, f->etype, i - 1, b, (uint64_t)b);
+			ac__put(p, f->etype, k, a, (uint64_t)a);
+		}
+		break;
+	case AC__F_DIAGDOM:
+	case AC__F_SPD:
+		for (i = 0; i < n; i++)
+			for (j = 0; j < n; j++)
+				if (i != j && (f->shape == AC__F_DIAGDOM || j > i))
+					ac__put(p, f->etype, i * n + j, f->lo + w * ac__unit_of(s), 0);
+		for (i = 0; i < n; i++) {
+			double sum = 1;
+
+			for (j = 0; j < n; j++) {
+				if (f->shape == AC__F_SPD && j < i)
+					ac__put(p, f->etype, i * n + j, ac__get(p, f->etype, j * n + i), 0);
+				if (j != i)
+					sum += fabs(ac__get(p, f->etype, i * n + j));
+			}
+			ac__put(p, f->etype, i * n + i, sum, 0);
+		}
+		break;
+	}
+}
+
+#ifdef AC_JUDGE
+static inline void ac__j_record_fill(const void *p, const struct ac__fill *f);
+#endif
+
+/* Runs a fill from the harness's own random stream and tells the judge. */
+static inline void ac__fill(void *p, int etype, int shape, size_t n, double lo, double hi,
+                            int64_t ilo, uint64_t span)
+{
+	struct ac__fill f;
+
+	memset(&f, 0, sizeof f);
+	f.etype = etype;
+	f.shape = shape;
+	f.n = n;
+	f.lo = lo;
+	f.hi = hi;
+	f.ilo = ilo;
+	f.span = span;
+	if (!p || n == 0)
+		return;
+	ac__gen(p, &f, ac__s.rng);
+	AC__JUDGE_DO(ac__j_record_fill(p, &f));
+}
+
+/* The span of [lo, hi] for the integer fills (0 when hi < lo). */
+static inline uint64_t ac__span(int64_t lo, int64_t hi)
+{
+	return hi < lo ? 0 : (uint64_t)hi - (uint64_t)lo;
+}
+
+/* Fills p[0..n) with uniform random values in [lo, hi). Every ac_fill_*
+ * draws new values on every run (ac_init seeds them), and in the judge
+ * every input set draws its own. */
 static inline void ac_fill_f32(float *p, size_t n, float lo, float hi)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (float)(lo + (hi - lo) * ac__unit());
-	AC__JUDGE_DO(ac__j_record_fill(p, n, 1, lo, hi));
+	ac__fill(p, AC__E_F32, AC__F_UNIFORM, n, lo, hi, 0, 0);
 }
 
 static inline void ac_fill_f64(double *p, size_t n, double lo, double hi)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = lo + (hi - lo) * ac__unit();
-	AC__JUDGE_DO(ac__j_record_fill(p, n, 2, lo, hi));
+	ac__fill(p, AC__E_F64, AC__F_UNIFORM, n, lo, hi, 0, 0);
 }
 
 /* Fills p[0..n) with NaN: an output the candidate does not write then
  * fails the check instead of passing with stale values. */
 static inline void ac_fill_nan_f32(float *p, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = nanf("");
-	AC__JUDGE_DO(ac__j_record_fill(p, n, 3, 0, 0));
+	ac__fill(p, AC__E_F32, AC__F_NAN, n, 0, 0, 0, 0);
 }
 
 static inline void ac_fill_nan_f64(double *p, size_t n)
 {
-	size_t i;
+	ac__fill(p, AC__E_F64, AC__F_NAN, n, 0, 0, 0, 0);
+}
 
-	for (i = 0; i < n; i++)
-		p[i] = nan("");
-	AC__JUDGE_DO(ac__j_record_fill(p, n, 4, 0, 0));
+/* Integers, uniform in [lo, hi], both included (an image in uint8_t,
+ * indices in int32_t, a histogram's input). */
+#define AC__FILL_INT(name, T, E, LT)                                           \
+	static inline void ac_fill_##name(T *p, size_t n, LT lo, LT hi)        \
+	{                                                                        \
+		ac__fill(p, E, AC__F_UNIFORM, n, 0, 0, (int64_t)lo,                \
+		         hi < lo ? 0 : (uint64_t)hi - (uint64_t)lo);                \
+	}
+AC__FILL_INT(i8, int8_t, AC__E_I8, int64_t)
+AC__FILL_INT(i16, int16_t, AC__E_I16, int64_t)
+AC__FILL_INT(i32, int32_t, AC__E_I32, int64_t)
+AC__FILL_INT(i64, int64_t, AC__E_I64, int64_t)
+AC__FILL_INT(u8, uint8_t, AC__E_U8, uint64_t)
+AC__FILL_INT(u16, uint16_t, AC__E_U16, uint64_t)
+AC__FILL_INT(u32, uint32_t, AC__E_U32, uint64_t)
+AC__FILL_INT(u64, uint64_t, AC__E_U64, uint64_t)
+AC__FILL_INT(char, char, AC__E_CHAR, int64_t)
+
+/* Values that are never zero (divisors, scales): uniform in [lo, hi),
+ * redrawn while within (hi - lo) / 16 of zero. */
+static inline void ac_fill_nonzero_f32(float *p, size_t n, float lo, float hi)
+{
+	ac__fill(p, AC__E_F32, AC__F_NONZERO, n, lo, hi, 0, 0);
+}
+
+static inline void ac_fill_nonzero_f64(double *p, size_t n, double lo, double hi)
+{
+	ac__fill(p, AC__E_F64, AC__F_NONZERO, n, lo, hi, 0, 0);
+}
+
+/* Ascending values in [lo, hi) (a search's table, bin edges). */
+static inline void ac_fill_sorted_f32(float *p, size_t n, float lo, float hi)
+{
+	ac__fill(p, AC__E_F32, AC__F_SORTED, n, lo, hi, 0, 0);
+}
+
+static inline void ac_fill_sorted_f64(double *p, size_t n, double lo, double hi)
+{
+	ac__fill(p, AC__E_F64, AC__F_SORTED, n, lo, hi, 0, 0);
+}
+
+static inline void ac_fill_sorted_i32(int32_t *p, size_t n, int64_t lo, int64_t hi)
+{
+	ac__fill(p, AC__E_I32, AC__F_SORTED, n, 0, 0, lo, ac__span(lo, hi));
+}
+
+static inline void ac_fill_sorted_i64(int64_t *p, size_t n, int64_t lo, int64_t hi)
+{
+	ac__fill(p, AC__E_I64, AC__F_SORTED, n, 0, 0, lo, ac__span(lo, hi));
+}
+
+/* A random permutation of 0 .. n-1 (a gather's indices). */
+static inline void ac_fill_perm_i32(int32_t *p, size_t n)
+{
+	ac__fill(p, AC__E_I32, AC__F_PERM, n, 0, 0, 0, 0);
+}
+
+static inline void ac_fill_perm_i64(int64_t *p, size_t n)
+{
+	ac__fill(p, AC__E_I64, AC__F_PERM, n, 0, 0, 0, 0);
+}
+
+/* An n x n row-major matrix whose diagonal dominates each row: off the
+ * diagonal uniform in [lo, hi), on it the sum of the row's magnitudes plus
+ * one. Well conditioned: triangular solves and LU without pivoting stay
+ * accurate on it. */
+static inline void ac_fill_diag_dominant_f32(float *a, size_t n, float lo, float hi)
+{
+	ac__fill(a, AC__E_F32, AC__F_DIAGDOM, n, lo, hi, 0, 0);
+}
+
+static inline void ac_fill_diag_dominant_f64(double *a, size_t n, double lo, double hi)
+{
+	ac__fill(a, AC__E_F64, AC__F_DIAGDOM, n, lo, hi, 0, 0);
+}
+
+/* An n x n symmetric positive definite matrix (Cholesky's input): the
+ * same as ac_fill_diag_dominant_*, mirrored across the diagonal. */
+static inline void ac_fill_spd_f32(float *a, size_t n, float lo, float hi)
+{
+	ac__fill(a, AC__E_F32, AC__F_SPD, n, lo, hi, 0, 0);
+}
+
+static inline void ac_fill_spd_f64(double *a, size_t n, double lo, double hi)
+{
+	ac__fill(a, AC__E_F64, AC__F_SPD, n, lo, hi, 0, 0);
 }
 
 /* --- memory ---------------------------------------------------------- */
@@ -476,6 +766,20 @@ static inline const struct ac__block *ac__block_of(const void *p)
 	return (const struct ac__block *)((const char *)p - ac__page());
 }
 
+#ifdef AC_JUDGE
+static inline size_t ac__j_block_bytes(const void *p);
+#endif
+
+/* The bytes of the ac_alloc block that starts at p (whole pages). */
+static inline size_t ac__block_bytes(const void *p)
+{
+#ifdef AC_JUDGE
+	return ac__j_block_bytes(p);
+#else
+	return ac__block_of(p)->data_size;
+#endif
+}
+
 /* Makes a block from ac_alloc read-only: a candidate that writes its
  * inputs (or the reference's answer) then crashes with SIGSEGV instead of
  * passing the check. */
@@ -502,61 +806,180 @@ static inline void ac_free(void *p)
 
 /* --- checks ---------------------------------------------------------- */
 
-/* Is got within atol + rtol*|want| of want? NaN never is; equal
- * infinities are. */
+/* Is got close enough to want? A finite want: |got - want| <= atol +
+ * rtol * |want| and got finite. An infinite want only by itself (the same
+ * sign), a NaN want only by a NaN: a special value is an answer too, and
+ * "inf <= inf" must not let any finite number pass for it. */
 static inline int ac__close(double got, double want, double rtol, double atol)
 {
-	if (got == want)
-		return 1;
+	if (isnan(want))
+		return isnan(got);
+	if (isinf(want) || isinf(got))
+		return got == want;
 	return fabs(got - want) <= atol + rtol * fabs(want);
 }
 
-static inline int ac__report_mismatch(const char *what, size_t first, double got,
-                                      double want, size_t bad, size_t n, double rtol,
-                                      double atol)
+/* The same for two integers of one element type: exact when both
+ * tolerances are 0 (as 64-bit integers, whatever their size). */
+static inline int ac__close_int(const void *g, const void *w, int etype, size_t i, double rtol,
+                                double atol)
 {
+	if (rtol == 0 && atol == 0) {
+		switch (etype) {
+		case AC__E_I64: return ((const int64_t *)g)[i] == ((const int64_t *)w)[i];
+		case AC__E_U64: return ((const uint64_t *)g)[i] == ((const uint64_t *)w)[i];
+		default: return ac__get(g, etype, i) == ac__get(w, etype, i);
+		}
+	}
+	return ac__close(ac__get(g, etype, i), ac__get(w, etype, i), rtol, atol);
+}
+
+/* Is element i of got close to element i of want? */
+static inline int ac__elem_close(const void *got, const void *want, int etype, size_t i,
+                                 double rtol, double atol)
+{
+	if (ac__is_float(etype))
+		return ac__close(ac__get(got, etype, i), ac__get(want, etype, i), rtol, atol);
+	return ac__close_int(got, want, etype, i, rtol, atol);
+}
+
+#ifdef AC_JUDGE
+static inline void ac__j_record_check(const char *what, const void *got, const void *want,
+                                      size_t n, int etype, double rtol, double atol);
+#endif
+
+/* Compares got[0..n) with want[0..n) element-wise; on failure records
+ * "C[137]: got 1.25, want 1.5 (rtol 0.0001, atol 1e-05); 12 of 65536
+ * elements differ" (the first mismatch and the count), which makes the
+ * report incorrect. Returns 1 if all are close, else 0. */
+static inline int ac__check(const char *what, const void *got, const void *want, size_t n,
+                            int etype, double rtol, double atol)
+{
+	size_t i, bad = 0, first = 0;
+
+	AC__JUDGE_DO(ac__j_record_check(what, got, want, n, etype, rtol, atol));
+	for (i = 0; i < n; i++) {
+		if (!ac__elem_close(got, want, etype, i, rtol, atol) && bad++ == 0)
+			first = i;
+	}
 	if (bad == 0)
 		return 1;
-	ac_fail("%s[%zu]: got %.9g, want %.9g (rtol %g, atol %g); %zu of %zu elements differ",
-	        what, first, got, want, rtol, atol, bad, n);
+	if (ac__is_float(etype))
+		ac_fail("%s[%zu]: got %.9g, want %.9g (rtol %g, atol %g); %zu of %zu elements differ",
+		        what, first, ac__get(got, etype, first), ac__get(want, etype, first), rtol, atol,
+		        bad, n);
+	else if (rtol == 0 && atol == 0)
+		ac_fail("%s[%zu]: got %.17g, want %.17g; %zu of %zu elements differ", what, first,
+		        ac__get(got, etype, first), ac__get(want, etype, first), bad, n);
+	else
+		ac_fail("%s[%zu]: got %.17g, want %.17g (rtol %g, atol %g); %zu of %zu elements differ",
+		        what, first, ac__get(got, etype, first), ac__get(want, etype, first), rtol, atol,
+		        bad, n);
 	return 0;
 }
 
 /* Compares got[0..n) with want[0..n) element-wise: close when
- * |got - want| <= atol + rtol * |want|; NaN is never close. On failure
- * records "C[137]: got 1.25, want 1.5 (rtol 0.0001, atol 1e-05); 12 of
- * 65536 elements differ" (the first mismatch and the count), which makes
- * the report incorrect. Returns 1 if all are close, else 0. */
+ * |got - want| <= atol + rtol * |want|; an infinite or NaN want only by
+ * the same special value. On failure records "C[137]: got 1.25, want 1.5
+ * (rtol 0.0001, atol 1e-05); 12 of 65536 elements differ" (the first
+ * mismatch and the count), which makes the report incorrect. Returns 1
+ * if all are close, else 0. In the judge, every timed repetition is
+ * checked with every rule a harness stated for a buffer (each range of
+ * it, each output in it). */
 static inline int ac_check_close_f32(const char *what, const float *got, const float *want,
                                      size_t n, double rtol, double atol)
 {
-	size_t i, bad = 0, first = 0;
-
-	AC__JUDGE_DO(ac__j_record_check(what, got, n, sizeof *got == 8, rtol, atol));
-	for (i = 0; i < n; i++) {
-		if (!ac__close(got[i], want[i], rtol, atol)) {
-			if (bad++ == 0)
-				first = i;
-		}
-	}
-	return ac__report_mismatch(what, first, bad ? got[first] : 0, bad ? want[first] : 0,
-	                           bad, n, rtol, atol);
+	return ac__check(what, got, want, n, AC__E_F32, rtol, atol);
 }
 
 static inline int ac_check_close_f64(const char *what, const double *got, const double *want,
                                      size_t n, double rtol, double atol)
 {
-	size_t i, bad = 0, first = 0;
+	return ac__check(what, got, want, n, AC__E_F64, rtol, atol);
+}
 
-	AC__JUDGE_DO(ac__j_record_check(what, got, n, sizeof *got == 8, rtol, atol));
-	for (i = 0; i < n; i++) {
-		if (!ac__close(got[i], want[i], rtol, atol)) {
-			if (bad++ == 0)
-				first = i;
-		}
+/* Integers: ac_check_equal_* compares exactly, ac_check_close_* with a
+ * tolerance as above (an image filter that rounds differently). */
+#define AC__CHECK_INT(name, T, E)                                                        \
+	static inline int ac_check_equal_##name(const char *what, const T *got, const T *want, \
+	                                        size_t n)                                    \
+	{                                                                                  \
+		return ac__check(what, got, want, n, E, 0, 0);                               \
+	}                                                                                  \
+	static inline int ac_check_close_##name(const char *what, const T *got, const T *want, \
+	                                        size_t n, double rtol, double atol)          \
+	{                                                                                  \
+		return ac__check(what, got, want, n, E, rtol, atol);                         \
 	}
-	return ac__report_mismatch(what, first, bad ? got[first] : 0, bad ? want[first] : 0,
-	                           bad, n, rtol, atol);
+AC__CHECK_INT(i8, int8_t, AC__E_I8)
+AC__CHECK_INT(i16, int16_t, AC__E_I16)
+AC__CHECK_INT(i32, int32_t, AC__E_I32)
+AC__CHECK_INT(i64, int64_t, AC__E_I64)
+AC__CHECK_INT(u8, uint8_t, AC__E_U8)
+AC__CHECK_INT(u16, uint16_t, AC__E_U16)
+AC__CHECK_INT(u32, uint32_t, AC__E_U32)
+AC__CHECK_INT(u64, uint64_t, AC__E_U64)
+AC__CHECK_INT(char, char, AC__E_CHAR)
+
+/* --- in-out buffers --------------------------------------------------- */
+
+/*
+ * ac_inout(p): the ac_alloc block holding p is read and written by the
+ * call (an in-place update). Its content as it is now is the call's
+ * input: AC_TIME puts it back before every repetition (outside the
+ * clock), so every timed call starts from the same data and the buffer
+ * holds one call's answer after AC_TIME. Fill the block first, call
+ * ac_inout, then call the kernel.
+ */
+#define AC__MAX_INOUT 16
+
+static struct {
+	int n;
+	void *p[AC__MAX_INOUT];
+	void *copy[AC__MAX_INOUT];
+	size_t bytes[AC__MAX_INOUT];
+} ac__inout AC__UNUSED;
+
+#ifdef AC_JUDGE
+static inline void ac__j_inout(const void *p);
+#endif
+
+static inline void ac_inout(void *p)
+{
+	size_t bytes = p ? ac__block_bytes(p) : 0;
+	void *copy;
+	int i;
+
+	if (!p)
+		return;
+	for (i = 0; i < ac__inout.n; i++)
+		if (ac__inout.p[i] == p)
+			break;
+	if (i == AC__MAX_INOUT) {
+		ac_fail("harness: more than %d ac_inout buffers", AC__MAX_INOUT);
+		return;
+	}
+	copy = i < ac__inout.n ? ac__inout.copy[i] : malloc(bytes);
+	if (!copy) {
+		ac_fail("harness: out of memory for an ac_inout copy");
+		return;
+	}
+	memcpy(copy, p, bytes);
+	ac__inout.p[i] = p;
+	ac__inout.copy[i] = copy;
+	ac__inout.bytes[i] = bytes;
+	if (i == ac__inout.n)
+		ac__inout.n++;
+	AC__JUDGE_DO(ac__j_inout(p));
+}
+
+/* Puts every ac_inout buffer back (in-process AC_TIME, before a call). */
+static inline void ac__inout_restore(void)
+{
+	int i;
+
+	for (i = 0; i < ac__inout.n; i++)
+		memcpy(ac__inout.p[i], ac__inout.copy[i], ac__inout.bytes[i]);
 }
 
 /* --- timing ---------------------------------------------------------- */
@@ -578,6 +1001,7 @@ static inline int ac_check_close_f64(const char *what, const double *got, const 
 		ac__time_begin();                                              \
 		ac__j_time_begin();                                            \
 		do {                                                           \
+			ac__inout_restore();                                   \
 			__VA_ARGS__;                                           \
 			ac__j_warm_exec();                                     \
 		} while (ac__warming());                                       \
@@ -594,11 +1018,14 @@ static inline int ac_check_close_f64(const char *what, const double *got, const 
 	do {                                                                   \
 		ac__time_begin();                                              \
 		do {                                                           \
+			ac__inout_restore();                                   \
 			__VA_ARGS__;                                           \
 			ac__barrier();                                         \
 		} while (ac__warming());                                       \
 		while (ac__time_more()) {                                      \
-			double ac__t0 = ac__now_s();                           \
+			double ac__t0;                                         \
+			ac__inout_restore();                                   \
+			ac__t0 = ac__now_s();                                  \
 			ac__barrier();                                         \
 			__VA_ARGS__;                                           \
 			ac__barrier();                                         \
