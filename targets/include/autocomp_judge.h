@@ -473,9 +473,9 @@ static inline char ac__j_stat(const struct ac__jproc *p, int *threads)
 }
 
 /* Counts the process's threads other than its main one that are
- * running (R). With parked, also checks that every other thread waits on
- * a futex: returns -1 and sets *bad_tid/*bad_call for the first that does
- * not (its system call, or -1 when it is not in one). */
+ * running (R). With parked, also checks that every other thread that is
+ * not running waits on a futex: returns -1 and sets *bad_tid/*bad_call for
+ * the first that does not (its system call). */
 static inline int ac__j_others(const struct ac__jproc *p, int parked, int *bad_tid, long *bad_call)
 {
 	char path[96], buf[512];
@@ -520,6 +520,10 @@ static inline int ac__j_others(const struct ac__jproc *p, int parked, int *bad_t
 				continue;
 			}
 			buf[n] = '\0';
+			if (!strncmp(buf, "running", 7)) {
+				running++;   /* it woke up meanwhile: still at work */
+				continue;
+			}
 			if (buf[0] >= '0' && buf[0] <= '9')
 				call = strtol(buf, NULL, 10);
 #ifdef SYS_futex_waitv
@@ -760,15 +764,20 @@ static inline double ac__j_settle(struct ac__jproc *p, double t_reply, const cha
 				int tid = 0;
 				long call = 0;
 
-				if (ac__j_others(p, 1, &tid, &call) < 0) {
+				others = ac__j_others(p, 1, &tid, &call);
+				if (others > 0) {
+					end = ac__now_s();
+					continue;   /* one woke up: it is the call's work too */
+				}
+				if (others < 0) {
 					if (call == SYS_nanosleep || call == SYS_clock_nanosleep)
 						ac__j_fatal("the candidate left a thread sleeping after %s returned, "
 						            "to work later: a call's work must end before it returns",
 						            fname);
-					ac__j_fatal("the candidate left a thread %s after %s returned (system "
-					            "call %ld): a call's work must end before it returns; a "
-					            "thread pool's threads must wait (on a futex, as OpenMP's "
-					            "do)", call < 0 ? "running" : "waiting", fname, call);
+					ac__j_fatal("the candidate left a thread waiting in system call %ld "
+					            "after %s returned: a call's work must end before it "
+					            "returns; a thread pool's threads must wait on a futex, as "
+					            "OpenMP's do", call, fname);
 				}
 			}
 			return end;
