@@ -52,8 +52,8 @@
  *    verdict. The one text it may send (why candidate.so did not load) is
  *    quoted, capped and marked as the loader's.
  *
- * Environment: AC_SETS (input sets, 1 to 16; default from the reference's
- * cost, 2 to 16; 1 turns rotation off), OMP_NUM_THREADS (passed on).
+ * Environment: AC_SETS (input sets, 1 to 64; default from the reference's
+ * cost, 2 to 64; 1 turns rotation off), OMP_NUM_THREADS (passed on).
  */
 #ifndef AUTOCOMP_JUDGE_H
 #define AUTOCOMP_JUDGE_H
@@ -73,10 +73,13 @@
 #define AC__J_MAXBLOCKS 128
 #define AC__J_MAXFILLS 8
 #define AC__J_MAXRULES 8
-#define AC__J_MAXSETS 17         /* 16 timed, one to warm a new process up */
+#define AC__J_MAXSETS 65         /* 64 timed, one to warm a new process up */
+#define AC__J_SETS_BYTES (256u << 20)   /* input sets' memory, at most */
 #define AC__J_GAP_MAX_S 100e-6   /* CPU between two timed calls that is a run error */
 #define AC__J_GAP_FREE_S 1e-6    /* ... and below which it is measurement grain */
 #define AC__J_MAXRT 4096         /* round-trip samples kept */
+#define AC__J_WARM_S 1e-3        /* a fresh process warms up this long ... */
+#define AC__J_WARM_MAX 64        /* ... in at most this many calls */
 
 struct ac__jfillrec {
 	size_t off;         /* bytes from the block's start */
@@ -169,6 +172,8 @@ static struct ac__judge {
 	double ref_s;
 	uint64_t set_seed;
 	uint64_t set_ret[AC__J_MAXSETS];
+	/* where the judge's own time goes, for the report (seconds) */
+	double t_spawn, t_sets, t_install, t_check, t_echo, t_calls;
 	int has_scalar;             /* a check on memory outside ac_alloc: a returned value's rule */
 	struct ac__jrule scalar;
 	int check_ret;              /* the rotated call's return value is checked too */
@@ -805,6 +810,7 @@ static inline void ac__j_spawn(struct ac__jproc *p, int echo)
 	int sv[2], i;
 	ssize_t n;
 	pid_t pid;
+	double t0 = ac__now_s();
 
 	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (n <= 0)
@@ -890,6 +896,7 @@ static inline void ac__j_spawn(struct ac__jproc *p, int echo)
 	if (rep.status != 0)
 		ac__j_fatal("the candidate's process could not start (code %d)", (int)rep.status);
 	ac__j_settle(p, ac__now_s(), "start-up", 0);
+	ac__j.t_spawn += ac__now_s() - t0;
 }
 
 /* Adds one round-trip sample, keeping them sorted. */
@@ -920,7 +927,7 @@ static inline double ac__j_rt(void)
 static inline void ac__j_echo(struct ac__wmsg *m)
 {
 	struct ac__wreply rep;
-	double t0, t1;
+	double t0, t1, te = ac__now_s();
 
 	m->nonce = ac__splitmix(&ac__j.nonce_state);
 	ac__j_nothing_pending(&ac__j.e, "the echo");
@@ -930,6 +937,7 @@ static inline void ac__j_echo(struct ac__wmsg *m)
 	t1 = ac__now_s();
 	ac__j_settle(&ac__j.e, t1, "the echo", 0);
 	ac__j_rt_add(t1 - t0);
+	ac__j.t_echo += ac__now_s() - te;
 }
 
 /* Starts the echo and the first worker, and warms the round trip up. */
@@ -1008,6 +1016,7 @@ static inline double ac__j_forward(const struct ac__jcall *c, uint64_t *ret, int
 	t_reply = ac__now_s();
 	t1 = ac__j_settle(&ac__j.w, t_reply, c->fn->name, 1);
 	ac__j.cpu_rest = ac__j_cpu(&ac__j.w);
+	ac__j.t_calls += ac__now_s() - t0;
 	if (rep.status == AC__WS_MAP)
 		ac__j_fatal("cannot share the harness's buffers with the candidate's process (the "
 		            "one at %#llx did not map)", (unsigned long long)rep.ret_bits);
@@ -1066,11 +1075,13 @@ static inline int ac__j_randomized(int i)
 /* Puts set s's inputs in place. */
 static inline void ac__j_install(int s)
 {
+	double t0 = ac__now_s();
 	int i;
 
 	for (i = 0; i < ac__j.nblocks; i++)
 		if (ac__j.b[i].kept && ac__j.b[i].set_in[s])
 			ac__j_write(i, ac__j.b[i].set_in[s]);
+	ac__j.t_install += ac__now_s() - t0;
 }
 
 /* A 64-bit hash of block i's bytes: did a call change it? */
@@ -1113,7 +1124,17 @@ static inline void ac__j_answer(int s)
 }
 
 /* Makes the input sets and their answers (after the warm-up). */
+static inline void ac__j_plan_sets(void);
+
 static inline void ac__j_plan(void)
+{
+	double t0 = ac__now_s();
+
+	ac__j_plan_sets();
+	ac__j.t_sets += ac__now_s() - t0;
+}
+
+static inline void ac__j_plan_sets(void)
 {
 	struct ac__jcall *c = &ac__j.cap;
 	const char *env = getenv("AC_SETS");
@@ -1192,11 +1213,20 @@ static inline void ac__j_plan(void)
 		return;
 	}
 	if (want < 2 || want > AC__J_MAXSETS - 1) {
+		size_t per_set = 0;
+
+		/* as many as 50 ms of the reference allows: a cheap kernel gets
+		 * long rounds (a fresh process's first calls weigh little), within
+		 * the memory the sets may take */
 		want = 1 + (int)(0.05 / (ac__j.ref_s > 1e-6 ? ac__j.ref_s : 1e-6));
+		if (want > AC__J_MAXSETS - 1)
+			want = AC__J_MAXSETS - 1;
+		for (i = 0; i < ac__j.nblocks; i++)
+			per_set += ac__j.b[i].kept ? ac__j.b[i].len * (ac__j.b[i].output ? 2 : 1) : 0;
+		while (want > 2 && (size_t)want * per_set > AC__J_SETS_BYTES)
+			want--;
 		if (want < 2)
 			want = 2;
-		if (want > 16)
-			want = 16;   /* fewer fresh processes for a cheap kernel */
 	}
 	/* sets 1..want-1 are timed, set want warms each new process up */
 	for (s = 1; s <= want; s++) {
@@ -1244,6 +1274,7 @@ static inline void ac__j_check_rep(int s, uint64_t ret)
 	const struct ac__jcall *c = &ac__j.cap;
 	const char *when = s == ac__j.nsets ? "the warm-up call of a fresh process"
 	                                    : "a timed repetition";
+	double t0 = ac__now_s();
 	int i, k, checked = 0;
 
 	if (ac__j.check_ret) {
@@ -1289,6 +1320,7 @@ static inline void ac__j_check_rep(int s, uint64_t ret)
 	}
 	if (s < ac__j.nsets)
 		ac__j.checked += checked;
+	ac__j.t_check += ac__now_s() - t0;
 }
 
 /* --- what the stubs and AC_TIME call ---------------------------------- */
@@ -1365,12 +1397,19 @@ static inline uint64_t ac__j_stub(const struct ac__jfn *fn, const struct ac__far
 			ac__j_fatal("harness: the timed statement changed its call to %s between "
 			            "repetitions", fn->name);
 		if (r == 0) {
-			/* a round: a fresh process that sees every set once, after one
-			 * untimed call on a set of its own (page faults, thread pools) */
+			/* a round: a fresh process that sees every set once, after
+			 * untimed calls on a set of its own (page faults, thread pools,
+			 * caches and branch predictors): at least one, and for a short
+			 * call as many as fill AC__J_WARM_S */
+			double w0 = ac__now_s();
+			int k = 0;
+
 			ac__j_restart();
-			ac__j_install(ac__j.nsets);
-			ac__j_forward(&call, &ret, 1);
-			ac__j_check_rep(ac__j.nsets, ret);
+			do {
+				ac__j_install(ac__j.nsets);
+				ac__j_forward(&call, &ret, 1);
+				ac__j_check_rep(ac__j.nsets, ret);
+			} while (++k < AC__J_WARM_MAX && ac__now_s() - w0 < AC__J_WARM_S);
 		}
 		ac__j_install(s);
 		t = ac__j_forward(&call, &ret, 1);
@@ -1461,10 +1500,14 @@ static inline size_t ac__j_report(char *out, size_t cap)
 	int n = snprintf(out, cap,
 	                 ",\"judge\":{\"forward_ns\":%.0f,\"sets\":%d,\"checked\":%d,"
 	                 "\"processes\":%d,\"threads_watched\":%s,\"ref_ns\":%.0f,"
-	                 "\"cores\":%d,\"gap_ns\":%.0f,\"rotation\":\"",
+	                 "\"cores\":%d,\"gap_ns\":%.0f,\"spent_ms\":{\"starts\":%.1f,"
+	                 "\"answers\":%.1f,\"installs\":%.1f,\"calls\":%.1f,\"echo\":%.1f,"
+	                 "\"checks\":%.1f},\"rotation\":\"",
 	                 ac__j_rt() * 1e9, ac__j.nsets, ac__j.checked, ac__j.workers,
 	                 ac__j.w.procpid > 0 && ac__j.threads_watched ? "true" : "false",
-	                 ac__j.ref_s * 1e9, ac__j_cores(), ac__j.gap_max_s * 1e9);
+	                 ac__j.ref_s * 1e9, ac__j_cores(), ac__j.gap_max_s * 1e9,
+	                 ac__j.t_spawn * 1e3, ac__j.t_sets * 1e3, ac__j.t_install * 1e3,
+	                 ac__j.t_calls * 1e3, ac__j.t_echo * 1e3, ac__j.t_check * 1e3);
 	size_t len = n > 0 && (size_t)n < cap ? (size_t)n : 0;
 
 	len = ac__json_escape(out, cap - 3, len,
