@@ -163,6 +163,7 @@ static struct ac__judge {
 	double cpu_rest;
 	double gap_max_s;           /* the most CPU charged for a gap */
 	int threads_watched;        /* its threads could be read in /proc */
+	int files_confined;         /* the worker said Landlock holds it to its directory */
 	/* rotation */
 	int captured;
 	struct ac__jcall cap;
@@ -895,6 +896,8 @@ static inline void ac__j_spawn(struct ac__jproc *p, int echo)
 	}
 	if (rep.status != 0)
 		ac__j_fatal("the candidate's process could not start (code %d)", (int)rep.status);
+	if (!echo)
+		ac__j.files_confined = rep.ret_bits == 1;
 	ac__j_settle(p, ac__now_s(), "start-up", 0);
 	ac__j.t_spawn += ac__now_s() - t0;
 }
@@ -1500,12 +1503,13 @@ static inline size_t ac__j_report(char *out, size_t cap)
 	int n = snprintf(out, cap,
 	                 ",\"judge\":{\"forward_ns\":%.0f,\"sets\":%d,\"checked\":%d,"
 	                 "\"processes\":%d,\"threads_watched\":%s,\"ref_ns\":%.0f,"
-	                 "\"cores\":%d,\"gap_ns\":%.0f,\"spent_ms\":{\"starts\":%.1f,"
+	                 "\"cores\":%d,\"gap_ns\":%.0f,\"files_confined\":%s,\"spent_ms\":{\"starts\":%.1f,"
 	                 "\"answers\":%.1f,\"installs\":%.1f,\"calls\":%.1f,\"echo\":%.1f,"
 	                 "\"checks\":%.1f},\"rotation\":\"",
 	                 ac__j_rt() * 1e9, ac__j.nsets, ac__j.checked, ac__j.workers,
 	                 ac__j.w.procpid > 0 && ac__j.threads_watched ? "true" : "false",
 	                 ac__j.ref_s * 1e9, ac__j_cores(), ac__j.gap_max_s * 1e9,
+	                 ac__j.files_confined ? "true" : "false",
 	                 ac__j.t_spawn * 1e3, ac__j.t_sets * 1e3, ac__j.t_install * 1e3,
 	                 ac__j.t_calls * 1e3, ac__j.t_echo * 1e3, ac__j.t_check * 1e3);
 	size_t len = n > 0 && (size_t)n < cap ? (size_t)n : 0;

@@ -42,6 +42,7 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
@@ -369,6 +370,82 @@ static int ac__w_lock(pid_t self)
 	return 0;
 }
 
+/* --- what it may read: Landlock -------------------------------------- */
+
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_add_rule 445
+#define SYS_landlock_restrict_self 446
+#endif
+
+/* Allows access under path (best effort: a path that does not exist is
+ * left out). */
+static void ac__w_ll_allow(int ruleset, const char *path, uint64_t access)
+{
+	struct landlock_path_beneath_attr pb;
+	int fd = open(path, O_PATH | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	pb.allowed_access = access;
+	pb.parent_fd = fd;
+	if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) != 0 &&
+	    errno == EINVAL) {
+		/* a file takes no directory rights */
+		pb.allowed_access = access & (LANDLOCK_ACCESS_FS_READ_FILE |
+		                              LANDLOCK_ACCESS_FS_EXECUTE);
+		syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
+	}
+	close(fd);
+}
+
+/* Confines what the process may open to its own directory (the
+ * evaluation's: candidate.so and the kernel's files), the system's
+ * libraries and the few files the C and OpenMP runtimes read: no other
+ * evaluation's files, no /proc of other processes. Returns 1 when the
+ * kernel applied it, 0 when it has no Landlock (the filter still keeps
+ * every file read-only). */
+static int ac__w_confine(const char *self_path)
+{
+	const uint64_t read = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
+	                      LANDLOCK_ACCESS_FS_EXECUTE;
+	struct landlock_ruleset_attr attr;
+	char dir[4096];
+	const char *slash = strrchr(self_path, '/');
+	int rs;
+
+	memset(&attr, 0, sizeof attr);
+	/* every right of ABI 1, so that nothing but the rules below is allowed */
+	attr.handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+	                         LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
+	                         LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+	                         LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |
+	                         LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
+	                         LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+	                         LANDLOCK_ACCESS_FS_MAKE_SYM;
+	rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+	if (rs < 0)
+		return 0;
+	snprintf(dir, sizeof dir, "%.*s", slash && slash > self_path ? (int)(slash - self_path) : 1,
+	         slash ? self_path : ".");
+	ac__w_ll_allow(rs, dir, read);
+	ac__w_ll_allow(rs, "/usr", read);
+	ac__w_ll_allow(rs, "/lib", read);
+	ac__w_ll_allow(rs, "/lib64", read);
+	ac__w_ll_allow(rs, "/etc/ld.so.cache", read);
+	ac__w_ll_allow(rs, "/etc/localtime", read);
+	ac__w_ll_allow(rs, "/sys/devices/system/cpu", read);
+	ac__w_ll_allow(rs, "/proc/cpuinfo", read);
+	ac__w_ll_allow(rs, "/dev/null", read);
+	ac__w_ll_allow(rs, "/dev/urandom", read);
+	if (syscall(SYS_landlock_restrict_self, rs, 0) != 0) {
+		close(rs);
+		return 0;
+	}
+	close(rs);
+	return 1;
+}
+
 /* --- serving the judge ------------------------------------------------ */
 
 static int ac__w_sock = -1;
@@ -538,7 +615,7 @@ int main(int argc, char **argv)
 	int echo = argc == 3 && !strcmp(argv[2], "echo");
 	uint64_t which = 0;
 	ssize_t n;
-	int rc, i;
+	int rc, i, confined;
 
 	if ((argc != 2 && !echo) || strcmp(argv[1], "3") != 0 || fcntl(3, F_GETFD) < 0) {
 		fprintf(stderr, "%s: the candidate's process; ./candidate starts it\n", argv[0]);
@@ -580,6 +657,7 @@ int main(int argc, char **argv)
 		ac__w_reply(AC__W_START, AC__WS_MAP, ac__w_map_failed, 0, NULL);
 		return 3;
 	}
+	confined = ac__w_confine(self_path);
 	rc = ac__w_lock(getpid());
 	if (rc < 0) {
 		/* refuse to run unlocked: the judge reports why */
@@ -587,7 +665,7 @@ int main(int argc, char **argv)
 		return 3;
 	}
 	rc = echo ? 0 : ac__w_load(self_path, why, sizeof why, &which);
-	ac__w_reply(AC__W_START, rc, which, 0, rc ? why : NULL);
+	ac__w_reply(AC__W_START, rc, rc ? which : (uint64_t)confined, 0, rc ? why : NULL);
 	if (rc)
 		return 3;
 

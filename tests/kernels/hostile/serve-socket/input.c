@@ -6,7 +6,6 @@
  * are visible), so the answers are missing: outcome wrong, "got nan". */
 #include <autocomp_wire.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #define CANDIDATE (__FILE__[0] != '.')
@@ -23,19 +22,13 @@ static void naive(int M, int N, int K, const float *A, const float *B, float *C)
 }
 
 
-/* The CALL message the loader received, somewhere up the stack (up to
- * the stack's end, from /proc/self/maps). */
+/* The CALL message the loader received, somewhere up the stack: up to
+ * the environment's strings, which sit at its top. */
 static const struct ac__wmsg *find_call(const void *from)
 {
-	uintptr_t lo, hi = 0;
-	char line[256];
-	FILE *f = fopen("/proc/self/maps", "r");
+	extern char **environ;
+	uintptr_t hi = environ && environ[0] ? (uintptr_t)environ[0] : (uintptr_t)from + 8192;
 
-	while (f && fgets(line, sizeof line, f))
-		if (strstr(line, "[stack]") && sscanf(line, "%lx-%lx", &lo, &hi) == 2)
-			break;
-	if (f)
-		fclose(f);
 	for (uintptr_t a = (uintptr_t)from & ~(uintptr_t)7; a + sizeof(struct ac__wmsg) <= hi; a += 8) {
 		const struct ac__wmsg *m = (const struct ac__wmsg *)a;
 
