@@ -118,3 +118,34 @@ Test(foreign, a_search_crowns_the_faster_version)
 	}
 	cr_assert_eq(mnt_stop(&m), 0);
 }
+
+/* An OpenMP kernel with "cores": 2 is timed with its threads on two cores
+ * of their own, and says so; with "cores" above the machine's CPUs the
+ * run fails in words before anything is built. */
+Test(foreign, openmp_on_the_cores_it_is_given)
+{
+	mnt_init(&m);
+	mnt_start(&m, NULL, NULL);
+	cr_assert_eq(sh("mkdir %s/kernels/omp && printf '{\"cores\": 2}' > %s/kernels/omp/config.json "
+	                "&& cp %s/tests/kernels/foreign/omp-matvec/* %s/kernels/omp/", m.dir, m.dir,
+	                src_dir(), m.dir), 0);
+	cr_assert_eq(sh("mkdir %s/kernels/many && printf '{\"cores\": 4096}' > "
+	                "%s/kernels/many/config.json && cp %s/tests/kernels/foreign/omp-matvec/* "
+	                "%s/kernels/many/", m.dir, m.dir, src_dir(), m.dir), 0);
+	char *st = wait_final(&m, "omp", 600);
+	char *log = slurpf("%s/kernels/omp/candidates/0.log", m.dir);
+	char *metrics = slurpf("%s/kernels/omp/metrics.json", m.dir);
+
+	cr_assert(st, "the omp kernel did not end");
+	cr_expect(!strncmp(st, "done: baseline", 14), "%s\n%s", st, log ? log : "");
+	cr_expect(log && strstr(log, "(cpus ") && strstr(log, "timed on 2 cores"), "%s",
+	          log ? log : "");
+	cr_expect(metrics && strstr(metrics, "\"cores\":\t2"), "%s", metrics ? metrics : "");
+	free(st);
+	free(log);
+	free(metrics);
+	st = wait_final(&m, "many", 60);
+	cr_expect(st && strstr(st, "failed: cores is 4096"), "%s", st ? st : "(none)");
+	free(st);
+	cr_assert_eq(mnt_stop(&m), 0);
+}
