@@ -624,10 +624,17 @@ static bool is_trigger(const char *name)
 	       !strcmp(name, "config.json");
 }
 
+void engine_file_stored(struct engine *e, int64_t kid, const char *name)
+{
+	if (is_trigger(name) && kid != STORE_MENUS_KERNEL)
+		sched_note_written(e, kid);
+}
+
 void engine_file_changed(struct engine *e, int64_t kid, const char *name)
 {
 	if (!is_trigger(name))
 		return;
+	engine_file_stored(e, kid, name);
 	pthread_mutex_lock(&e->lock);
 	struct kernel *k = engine_find_kernel(e, kid);
 	if (k) {

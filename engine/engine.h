@@ -87,6 +87,13 @@ int engine_kernel_rename(struct engine *e, const char *from, const char *to);
  * things are quiet for the debounce time. */
 void engine_file_changed(struct engine *e, int64_t kid, const char *name);
 
+/* A handle's write of name was stored (close: flush): when name is the
+ * input, the harness or config.json and the kernel now has what a run
+ * needs, its status says "queued" before this returns, so a script that
+ * polls status after cp sees it at once. Starts nothing (the release
+ * does: engine_file_changed). */
+void engine_file_stored(struct engine *e, int64_t kid, const char *name);
+
 /* One ctl command ("start", "stop", "restart", trailing whitespace ignored).
  * Returns 0, or -EINVAL for an unknown command (reason in the log),
  * -EBUSY... */

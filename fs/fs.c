@@ -63,6 +63,7 @@ struct handle {
 	bool wrote;             /* this handle changed the file */
 	bool rejected;          /* an invalid config.json write: never stored */
 	bool created;           /* this handle made the file (create) */
+	bool dropped;           /* a refused config.json it made is gone again */
 	bool trunc_only;        /* opened with O_TRUNC and not written yet: bash's
 	                           `>` flushes before writing, and that early flush
 	                           must not empty config.json; release stores it */
@@ -633,6 +634,13 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 	} else if (n.type == NODE_USER_FILE || n.type == NODE_MENU_FILE) {
 		bool trunc = (fi->flags & O_TRUNC) && acc != O_RDONLY;
 		rc = open_user(c, &n, kid, trunc, &h);
+		/* The kernel opens (rather than creates) only a name it believes
+		 * is there: its entry is stale (a refused config.json that went
+		 * again, a file removed meanwhile). ESTALE makes the VFS look the
+		 * name up again and retry, so open(O_CREAT) creates it and a
+		 * plain open gets ENOENT. */
+		if (rc == -ENOENT)
+			return -ESTALE;
 		if (rc)
 			return rc;
 	} else {
@@ -847,16 +855,42 @@ static int commit(struct fs_ctx *c, struct handle *h)
 	return rc;
 }
 
+/* A config.json this handle made and that was refused goes again, before
+ * close(2) returns (flush), so that `ls` right after the refused write
+ * does not list it: no empty file is left for what was never valid.
+ * Called with h->lock held. */
+static void drop_refused(struct fs_ctx *c, struct handle *h)
+{
+	if (!h->rejected || !h->created || !is_config(h) || h->dropped)
+		return;
+	h->dropped = true;
+	if (store_file_unlink(engine_writer(c->e), h->kid, h->name) == 0)
+		engine_touch(c->e, h->kid);
+}
+
 static int fs_flush(const char *path, struct fuse_file_info *fi)
 {
+	struct fs_ctx *c = ctx();
 	struct handle *h = hnd(fi);
 	if (!h || h->kind != H_USER)
 		return 0;
 	pthread_mutex_lock(&h->lock);
-	int rc = h->trunc_only ? 0 : commit(ctx(), h);
+	bool was_dirty = h->dirty;
+	int rc = h->trunc_only ? 0 : commit(c, h);
 	if (!rc && h->rejected && h->wrote)
 		rc = -EINVAL;
+	drop_refused(c, h);
+	bool stored = !rc && was_dirty && !h->dirty && !h->menu && !h->rejected;
+	int64_t fid = h->fid;
 	pthread_mutex_unlock(&h->lock);
+	if (stored) {
+		/* status says "queued" before close returns when this write
+		 * completed the kernel (the run starts at release) */
+		struct file_row f;
+		if (store_file_get_id(engine_reader(c->e), fid, false, &f) == 0)
+			engine_file_stored(c->e, f.kernel_id, f.name);
+		file_row_clear(&f);
+	}
 	return rc;
 }
 
@@ -875,12 +909,8 @@ static int fs_release(const char *path, struct fuse_file_info *fi)
 		pthread_mutex_lock(&h->lock);
 		commit(c, h);
 		bool trigger = h->wrote && !h->rejected && !h->menu;
-		/* a config.json made by this handle and refused goes again: no
-		 * empty file is left for what was never valid */
-		bool drop = h->rejected && h->created && is_config(h);
+		drop_refused(c, h);   /* when no flush came (it did not close) */
 		pthread_mutex_unlock(&h->lock);
-		if (drop && store_file_unlink(engine_writer(c->e), h->kid, h->name) == 0)
-			engine_touch(c->e, h->kid);
 		if (trigger) {
 			/* the file may have been renamed since open: use its name now */
 			struct file_row f;
