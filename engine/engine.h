@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/core/figures.h"
 #include "engine/core/store.h"
 #include "engine/util/util.h"
 
@@ -106,8 +107,19 @@ void engine_log(struct engine *e, int64_t kid, const char *fmt, ...)
 /* The `targets` file: one line per target. A new string (caller frees). */
 char *engine_targets_text(struct engine *e);
 
-/* The engine's totals for the root `status` (appended to sb). */
-void engine_totals(struct engine *e, struct strbuf *sb);
+/* What the kernels add up to, as the mount counts them (figures.h): the
+ * counts of each kernel's latest run, its tokens as metrics.json says
+ * them, and the reasoning tokens among them. */
+struct engine_sums {
+	struct cand_tally tally;
+	long tokens;
+	long reasoning;
+};
+
+/* The engine's totals for the root `status` (appended to sb): the
+ * engine's own state (kernels, builds, queues, models, cost) and sums,
+ * the counts the kernels' views show added up. */
+void engine_totals(struct engine *e, const struct engine_sums *sums, struct strbuf *sb);
 
 /* What the menu builder did last (menubuild_state); caller frees. */
 char *engine_menus_state(struct engine *e);

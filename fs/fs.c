@@ -207,26 +207,24 @@ static void shipped_path(const char *name, char *buf, size_t len)
 	snprintf(buf, len, "%s/%s", menus_dir(), name);
 }
 
+static bool is_root_file(enum node_type t)
+{
+	return t == NODE_ROOT_STATUS || t == NODE_TARGETS || t == NODE_ROOT_PROGRESS ||
+	       t == NODE_ROOT_INDEX;
+}
+
 static int render_root(struct fs_ctx *c, enum node_type t, struct blob **out)
 {
 	if (t == NODE_ROOT_PROGRESS)
 		return view_root_progress(c->view, out);
+	if (t == NODE_ROOT_INDEX)
+		return view_root_index(c->view, out);
+	if (t == NODE_ROOT_STATUS)
+		return view_root_status(c->view, out);
 	struct strbuf sb = {0};
-	if (t == NODE_TARGETS) {
-		char *text = engine_targets_text(c->e);
-		sb_adds(&sb, text ? text : "");
-		free(text);
-	} else {
-		struct kernel_row *rows;
-		int n;
-		if (store_kernel_list(engine_reader(c->e), &rows, &n) == 0) {
-			for (int i = 0; i < n; i++)
-				sb_addf(&sb, "%s: %s\n", rows[i].name,
-				        rows[i].status[0] ? rows[i].status : rows[i].state);
-			kernel_rows_free(rows, n);
-		}
-		engine_totals(c->e, &sb);
-	}
+	char *text = engine_targets_text(c->e);
+	sb_adds(&sb, text ? text : "");
+	free(text);
 	*out = blob_new(sb.buf ? sb.buf : "", sb.len, now_ns());
 	sb_release(&sb);
 	return *out ? 0 : -ENOMEM;
@@ -308,7 +306,8 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 	}
 	case NODE_ROOT_STATUS:
 	case NODE_TARGETS:
-	case NODE_ROOT_PROGRESS: {
+	case NODE_ROOT_PROGRESS:
+	case NODE_ROOT_INDEX: {
 		struct blob *b;
 		rc = render_root(c, n.type, &b);
 		if (rc)
@@ -400,9 +399,8 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 	fill(buf, "..", NULL, 0, 0);
 	switch (n.type) {
 	case NODE_ROOT:
-		fill(buf, "status", NULL, 0, 0);
-		fill(buf, "targets", NULL, 0, 0);
-		fill(buf, "progress.svg", NULL, 0, 0);
+		for (int i = 0; path_root_files[i]; i++)
+			fill(buf, path_root_files[i], NULL, 0, 0);
 		fill(buf, "menus", NULL, 0, 0);
 		fill(buf, "kernels", NULL, 0, 0);
 		return 0;
@@ -476,11 +474,13 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 		char ext[32], best[64];
 		view_input_ext(c->view, kid, ext, sizeof(ext));
 		snprintf(best, sizeof(best), "best.%s", ext);
-		const char *gen[] = {"status", "log", "metrics.json", best, "schedule",
-		                     "progress.svg", "plans", "candidates", "ctl"};
-		for (size_t i = 0; i < sizeof(gen) / sizeof(gen[0]); i++)
-			if (gen[i] != best || best_exists(c, kid, ext))
-				fill(buf, gen[i], NULL, 0, 0);
+		for (int i = 0; path_kernel_files[i]; i++) {
+			bool is_best = !strcmp(path_kernel_files[i], "best.EXT");
+			if (!is_best)
+				fill(buf, path_kernel_files[i], NULL, 0, 0);
+			else if (best_exists(c, kid, ext))
+				fill(buf, best, NULL, 0, 0);
+		}
 		struct file_row *rows;
 		int cnt;
 		rc = store_file_list(engine_reader(c->e), kid, false, &rows, &cnt);
@@ -647,8 +647,7 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 		if (acc != O_RDONLY)
 			return -EACCES;
 		struct blob *b = NULL;
-		if (n.type == NODE_ROOT_STATUS || n.type == NODE_TARGETS ||
-		    n.type == NODE_ROOT_PROGRESS)
+		if (is_root_file(n.type))
 			rc = render_root(c, n.type, &b);
 		else if (n.type == NODE_LOG)
 			rc = 0;
@@ -1055,7 +1054,7 @@ static int fs_unlink(const char *path)
 			engine_file_changed(c->e, kid, n.file);
 		return rc;
 	}
-	if (n.type == NODE_ROOT_STATUS || n.type == NODE_TARGETS || n.type == NODE_ROOT_PROGRESS)
+	if (is_root_file(n.type))
 		return -EPERM;
 	/* generated files and ctl: nothing to remove (lets rm -r reach rmdir) */
 	return 0;

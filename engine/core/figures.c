@@ -7,6 +7,7 @@
  */
 #include "engine/core/figures.h"
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -99,4 +100,26 @@ bool cand_figures(const struct cand_row *input, const struct cand_row *c, int64_
 		return false;
 	}
 	return true;
+}
+
+bool cand_speedup_interval(const struct cand_row *c, double *lo, double *hi)
+{
+	*lo = *hi = 0;
+	if (!c || !c->verdict || !c->verdict[0] || ac_outcome_parse(c->outcome) != AC_OK)
+		return false;
+	cJSON *v = cJSON_Parse(c->verdict);
+	const cJSON *r = cJSON_GetObjectItem(cJSON_GetObjectItem(v, "retime"), "ratio_95");
+	bool ok = cJSON_GetArraySize(r) == 2 && cJSON_IsNumber(cJSON_GetArrayItem(r, 0)) &&
+	          cJSON_IsNumber(cJSON_GetArrayItem(r, 1));
+	if (ok) {
+		/* a time ratio (candidate / input): the speedup is its inverse */
+		double a = cJSON_GetArrayItem(r, 0)->valuedouble, b = cJSON_GetArrayItem(r, 1)->valuedouble;
+		ok = a > 0 && b >= a;
+		if (ok) {
+			*lo = 1 / b;
+			*hi = 1 / a;
+		}
+	}
+	cJSON_Delete(v);
+	return ok;
 }

@@ -61,6 +61,11 @@ void cand_tally_add(struct cand_tally *a, const struct cand_tally *b);
 bool cand_figures(const struct cand_row *input, const struct cand_row *c, int64_t *in_ns,
                   int64_t *c_ns);
 
+/* The 95% interval of c's speedup over the input, from the final
+ * comparison's paired ratios stored in its verdict ("retime": {"ratio_95":
+ * [lo, hi]}): true with *lo <= *hi, or false when it was not re-timed. */
+bool cand_speedup_interval(const struct cand_row *c, double *lo, double *hi);
+
 /* The time c is judged by: re-measured if it was, else its first (0 when
  * it has none). */
 int64_t cand_time(const struct cand_row *c);
