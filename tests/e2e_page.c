@@ -308,3 +308,31 @@ Test(page, the_console_check_sees_an_error)
 	          console);
 	free(console);
 }
+
+/* Not the page, but what the log says to the same reader: an unmount in
+ * the middle of a run leaves a line, and the next mount says what it kept. */
+Test(page, unmount_and_resume_say_what_was_kept)
+{
+	char modelopt[300];
+	int port = mock_start("tests/mock/gemm", 300, NULL, &mock);
+	snprintf(modelopt, sizeof(modelopt), "models=openai@http://127.0.0.1:%d/v1::mock", port);
+	const char *args[] = {"-o", modelopt, NULL};
+	mnt_start(&m, args, NULL);
+	cr_assert_eq(sh("mkdir %s/kernels/g && echo '{\"iterations\": 4, \"beam\": 2, \"plans\": 2, "
+	                "\"implementations\": 2}' > %s/kernels/g/config.json && "
+	                "cp %s/tests/kernels/gemm/input.c %s/tests/kernels/gemm/harness.c "
+	                "%s/kernels/g/", m.dir, m.dir, src_dir(), src_dir(), m.dir), 0);
+	char logf[400];
+	snprintf(logf, sizeof(logf), "%s/kernels/g/log", m.dir);
+	cr_assert(wait_contains(logf, "iteration 1/4", 120), "the search starts");
+	cr_assert(wait_contains(logf, "candidate 1:", 120), "a candidate is evaluated");
+	cr_assert_eq(mnt_stop(&m), 0);
+	mnt_start(&m, args, NULL);
+	cr_assert(wait_contains(logf, "resumed: kept the input and ", 60), "the resume says what it kept");
+	char *log = slurp(logf);
+	const char *stop = strstr(log, "stopped by unmount: ");
+	cr_assert(stop, "the unmount left a line: %s", log);
+	cr_assert(strstr(stop, " candidate") && strstr(stop, "kept; the next mount"), "%.300s", stop);
+	cr_assert(strstr(stop, "resumed: kept the input and "), "in that order: %s", log);
+	free(log);
+}
