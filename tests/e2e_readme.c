@@ -12,7 +12,8 @@
  *   - "..." matches any text within a line, and a line that is only
  *     "..." matches any number of lines;
  *   - /mnt/ac is a fresh temporary mountpoint, the default state
- *     directory a temporary one, and a command that ends in '&' runs in
+ *     directory a temporary one, build/ this test's build, the mock's
+ *     port the one it printed, and a command that ends in '&' runs in
  *     the background (what it printed in its first seconds is compared).
  *
  * A transcript that cannot run here (a real provider's key, a GPU) is
@@ -137,7 +138,19 @@ static char *localize(const char *s)
 	char *a = replace(s, "/mnt/ac", m.dir);
 	char *b = replace(a, ":41237", port);
 	free(a);
-	return b;
+	/* build/ is the build this test belongs to (build-asan/ in CI's
+	 * sanitizer pass) */
+	const char *bd = getenv("AC_BUILD_DIR");
+	char to[1100];
+	snprintf(to, sizeof(to), "%s/", bd && *bd ? bd : "build");
+	char *c = b;
+	if (!strncmp(b, "build/", 6)) {
+		c = malloc(strlen(b) + strlen(to) + 1);
+		cr_assert(c);
+		snprintf(c, strlen(b) + strlen(to) + 1, "%s%s", to, b + 6);
+		free(b);
+	}
+	return c;
 }
 
 /* Runs one command as the README shows it; returns what it printed
