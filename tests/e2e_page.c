@@ -15,6 +15,11 @@
  * and at 1920 px are not blank. ls -l and cp -r see index.html like any
  * generated file.
  *
+ * Beside the pages, the words the same reader meets on the way, which need
+ * no browser: a refused config.json leaves no phantom file, status says
+ * "queued" when the cp that completes a kernel returns, and an unmount
+ * in the middle of a run and the resume say in the log what was kept.
+ *
  * Chromium runs as root here, so with --no-sandbox. The test skips, and
  * says why, only where Chromium is missing or cannot start at all.
  * AC_PNG_DIR=DIR keeps the screenshots (the README's comes from there).
@@ -335,4 +340,48 @@ Test(page, unmount_and_resume_say_what_was_kept)
 	cr_assert(strstr(stop, " candidate") && strstr(stop, "kept; the next mount"), "%.300s", stop);
 	cr_assert(strstr(stop, "resumed: kept the input and "), "in that order: %s", log);
 	free(log);
+}
+
+/* A refused config.json leaves nothing behind: not in ls, not in the
+ * kernel's dentry cache (the next open(O_CREAT) would fail with ENOENT),
+ * five times in a row, with the shell and with Python. And status says
+ * "queued" as soon as the write that completes a kernel is closed. */
+Test(page, a_refused_write_leaves_no_phantom_and_queued_is_at_once)
+{
+	mnt_start(&m, NULL, NULL);
+	cr_assert_eq(sh("mkdir %s/kernels/x", m.dir), 0);
+	for (int i = 0; i < 5; i++) {
+		cr_assert_neq(sh("echo '{\"iteratons\": 3}' 2>/dev/null > %s/kernels/x/config.json",
+		                 m.dir), 0, "refused (try %d)", i);
+		char *ls = sh_out("ls %s/kernels/x", m.dir);
+		cr_assert_null(strstr(ls, "config.json"), "listed after the refusal: %s", ls);
+		free(ls);
+		cr_assert_eq(sh("echo '{\"iterations\": 3}' > %s/kernels/x/config.json", m.dir), 0,
+		             "a valid write after a refused one (try %d)", i);
+		char *cfg = slurpf("%s/kernels/x/config.json", m.dir);
+		cr_assert(cfg && !strcmp(cfg, "{\"iterations\": 3}\n"), "%s", cfg);
+		free(cfg);
+		cr_assert_eq(sh("rm %s/kernels/x/config.json", m.dir), 0);
+	}
+	if (sh("command -v python3 >/dev/null") == 0)
+		cr_assert_eq(sh("cd %s/kernels/x && python3 -c '\n"
+		                "import os\n"
+		                "try:\n"
+		                "    with open(\"config.json\", \"w\") as f: f.write(\"{\\\"beams\\\": 2}\")\n"
+		                "    raise SystemExit(\"not refused\")\n"
+		                "except OSError: pass\n"
+		                "assert \"config.json\" not in os.listdir(\".\"), os.listdir(\".\")\n"
+		                "with open(\"config.json\", \"w\") as f: f.write(\"{}\")\n"
+		                "'", m.dir), 0, "python3: refused, then written");
+
+	/* the write that completes the kernel: queued before cp returns */
+	cr_assert_eq(sh("cp %s/tests/kernels/gemm/input.c %s/kernels/x/", src_dir(), m.dir), 0);
+	char *st = slurpf("%s/kernels/x/status", m.dir);
+	cr_assert(st && !strncmp(st, "waiting: harness.c is missing", 29), "%s", st);
+	free(st);
+	cr_assert_eq(sh("cp %s/tests/kernels/gemm/harness.c %s/kernels/x/", src_dir(), m.dir), 0);
+	st = slurpf("%s/kernels/x/status", m.dir);
+	cr_assert(st && (!strncmp(st, "queued", 6) || !strncmp(st, "baseline", 8)),
+	          "queued once cp returns: %s", st);
+	free(st);
 }
