@@ -79,11 +79,7 @@ void sched_note_written(struct engine *e, int64_t kid)
 		return;
 	int state = run_state_parse(k.state);
 	kernel_row_clear(&k);
-	pthread_mutex_lock(&e->lock);
-	struct kernel *kk = engine_find_kernel(e, kid);
-	bool running = !kk || kk->run;
-	pthread_mutex_unlock(&e->lock);
-	if (running || state < 0 || !run_state_idle(state))
+	if (state < 0 || !run_state_idle(state))
 		return;
 	struct file_row *files, cfgrow;
 	int n;
@@ -94,18 +90,35 @@ void sched_note_written(struct engine *e, int64_t kid)
 	char err[512], line[300];
 	const struct ac_target *t;
 	const char *input_name;
+	enum run_state word = RS_COUNT;
 	if (config_parse(have_cfg ? cfgrow.data : "", have_cfg ? cfgrow.size : 0, &cfg, err,
 	                 sizeof(err)) == 0) {
-		/* not logged: create_run logs the same words when it acts */
-		if (files_complete(&cfg, files, n, &t, &input_name, line, sizeof(line)))
-			host_set_status(&e->host, kid, run_state_name(RS_QUEUED), "queued", false);
-		else if (state == RS_WAITING)
-			host_set_status(&e->host, kid, run_state_name(RS_WAITING), line, false);
+		if (files_complete(&cfg, files, n, &t, &input_name, line, sizeof(line))) {
+			word = RS_QUEUED;
+			snprintf(line, sizeof(line), "queued");
+		} else if (state == RS_WAITING) {
+			word = RS_WAITING;
+		}
 	}
 	config_clear(&cfg);
 	if (have_cfg)
 		file_row_clear(&cfgrow);
 	file_rows_free(files, n);
+	if (word == RS_COUNT)
+		return;
+	/* Under the engine's lock, so that no run of this kernel starts in
+	 * between (spawn_driver holds it) and a run's own status is never
+	 * overwritten. Not logged: create_run logs the same words when it
+	 * acts. */
+	pthread_mutex_lock(&e->lock);
+	struct kernel *kk = engine_find_kernel(e, kid);
+	bool idle = kk && !kk->run && !kk->deleted;
+	if (idle)
+		host_stored(store_kernel_set_status(s, kid, run_state_name(word), line, now_ns()),
+		            "a status line");
+	pthread_mutex_unlock(&e->lock);
+	if (idle)
+		engine_touch(e, kid);
 }
 
 /* Creates a new run from the kernel's current files. Returns 0 and the run
