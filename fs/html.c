@@ -274,8 +274,10 @@ static void diff_line(struct page *p, char mark, const char *s, size_t len)
 	raw(p, "</span>\n");
 }
 
-/* Lines longer than this product of the two sizes are not compared here. */
-#define DIFF_MAX_CELLS 4000000
+/* The part of the two files that differs (after the lines they share at
+ * the start and at the end) is compared only up to this many cells: the
+ * page is rendered in a request handler, and must stay cheap. */
+#define DIFF_MAX_CELLS 1000000
 
 /* A line diff (longest common subsequence) of before and after, every line
  * shown, "+ " added, "- " removed: signs as well as colours. */
@@ -288,28 +290,38 @@ static void diff_html(struct page *p, const char *before, const char *after)
 		p->rc = p->rc ? p->rc : -ENOMEM;
 		return;
 	}
-	if ((long long)(a.n + 1) * (b.n + 1) > DIFF_MAX_CELLS || a.n > 65000 || b.n > 65000) {
-		put(p, "<p>The files are too long to compare here (%d and %d lines).</p>\n", a.n, b.n);
+	/* the shared head and tail need no table */
+	int pre = 0, suf = 0;
+	while (pre < a.n && pre < b.n && same_line(&a, pre, &b, pre))
+		pre++;
+	while (suf < a.n - pre && suf < b.n - pre &&
+	       same_line(&a, a.n - 1 - suf, &b, b.n - 1 - suf))
+		suf++;
+	int an = a.n - pre - suf, bn = b.n - pre - suf;
+	if ((long long)(an + 1) * (bn + 1) > DIFF_MAX_CELLS || an > 65000 || bn > 65000) {
+		put(p, "<p>The files differ in too many lines to compare here (%d and %d).</p>\n", an,
+		    bn);
 		goto out;
 	}
-	size_t w = (size_t)b.n + 1;
-	uint16_t *t = calloc(((size_t)a.n + 1) * w, sizeof(*t));
+	size_t w = (size_t)bn + 1;
+	uint16_t *t = calloc(((size_t)an + 1) * w, sizeof(*t));
 	if (!t) {
 		p->rc = -ENOMEM;
 		goto out;
 	}
-	for (int i = a.n - 1; i >= 0; i--)
-		for (int j = b.n - 1; j >= 0; j--)
-			t[i * w + j] = same_line(&a, i, &b, j)
+	/* t[i][j]: the longest common subsequence of the middles from i, j on */
+	for (int i = an - 1; i >= 0; i--)
+		for (int j = bn - 1; j >= 0; j--)
+			t[i * w + j] = same_line(&a, pre + i, &b, pre + j)
 			               ? t[(i + 1) * w + j + 1] + 1
 			               : t[(i + 1) * w + j] > t[i * w + j + 1] ? t[(i + 1) * w + j]
 			                                                       : t[i * w + j + 1];
 	int added = 0, removed = 0;
-	for (int i = 0, j = 0; i < a.n || j < b.n;) {
-		if (i < a.n && j < b.n && same_line(&a, i, &b, j)) {
+	for (int i = 0, j = 0; i < an || j < bn;) {
+		if (i < an && j < bn && same_line(&a, pre + i, &b, pre + j)) {
 			i++;
 			j++;
-		} else if (i < a.n && (j == b.n || t[(i + 1) * w + j] >= t[i * w + j + 1])) {
+		} else if (i < an && (j == bn || t[(i + 1) * w + j] >= t[i * w + j + 1])) {
 			removed++;
 			i++;
 		} else {
@@ -320,19 +332,23 @@ static void diff_html(struct page *p, const char *before, const char *after)
 	put(p, "<p id=\"diff-summary\">%d line%s added, %d removed.</p>\n", added,
 	    added == 1 ? "" : "s", removed);
 	raw(p, "<pre class=\"diff\">");
-	for (int i = 0, j = 0; !p->rc && (i < a.n || j < b.n);) {
-		if (i < a.n && j < b.n && same_line(&a, i, &b, j)) {
-			diff_line(p, ' ', a.at[i], a.len[i]);
+	for (int i = 0; i < pre; i++)
+		diff_line(p, ' ', a.at[i], a.len[i]);
+	for (int i = 0, j = 0; !p->rc && (i < an || j < bn);) {
+		if (i < an && j < bn && same_line(&a, pre + i, &b, pre + j)) {
+			diff_line(p, ' ', a.at[pre + i], a.len[pre + i]);
 			i++;
 			j++;
-		} else if (i < a.n && (j == b.n || t[(i + 1) * w + j] >= t[i * w + j + 1])) {
-			diff_line(p, '-', a.at[i], a.len[i]);
+		} else if (i < an && (j == bn || t[(i + 1) * w + j] >= t[i * w + j + 1])) {
+			diff_line(p, '-', a.at[pre + i], a.len[pre + i]);
 			i++;
 		} else {
-			diff_line(p, '+', b.at[j], b.len[j]);
+			diff_line(p, '+', b.at[pre + j], b.len[pre + j]);
 			j++;
 		}
 	}
+	for (int i = a.n - suf; i < a.n; i++)
+		diff_line(p, ' ', a.at[i], a.len[i]);
 	raw(p, "</pre>\n");
 	free(t);
 out:

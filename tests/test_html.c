@@ -216,3 +216,32 @@ Test(html, the_interval_comes_from_the_final_comparison)
 	cr_assert_float_eq(hi, 5.0, 1e-9);
 	sb_release(&sb);
 }
+
+Test(html, a_long_file_is_compared_around_its_shared_head_and_tail)
+{
+	/* 5000 shared lines, one changed in the middle: cheap, and exact */
+	struct strbuf a = {0}, b = {0};
+	for (int i = 0; i < 5000; i++) {
+		sb_addf(&a, "line %d\n", i);
+		sb_addf(&b, "line %d\n", i == 2500 ? -1 : i);
+	}
+	struct html_kernel k = kernel("done");
+	k.input = a.buf;
+	k.best_src = b.buf;
+	char *p = page_of(&k);
+	cr_assert(strstr(p, "1 line added, 1 removed."), "%.2000s", p);
+	cr_assert(strstr(p, "<span class=\"del\">- line 2500</span>\n<span class=\"add\">+ line -1"),
+	          "the change in its place");
+	cr_assert_eq(count_of(p, "<span class=\"same\">"), 4999);
+	free(p);
+	/* two wholly different long files are not compared in a request */
+	sb_release(&b);
+	for (int i = 0; i < 2000; i++)
+		sb_addf(&b, "other %d\n", i);
+	k.best_src = b.buf;
+	p = page_of(&k);
+	cr_assert(strstr(p, "too many lines to compare here (5000 and 2000)"), "%.2000s", p);
+	free(p);
+	sb_release(&a);
+	sb_release(&b);
+}
