@@ -75,13 +75,28 @@ static int driver_load(struct run_ctx *rc)
 	return 0;
 }
 
-/* Restores best and the input's time from stored candidates (resume). */
+/* Restores best and the input's time from stored candidates (resume),
+ * and says in the log what a resumed run kept. */
 static void driver_restore(struct run_ctx *rc)
 {
 	struct cand_row *rows;
 	int n;
 	if (store_cand_list(rc->host->writer, rc->rid, &rows, &n))
 		return;
+	if (n > 0) {
+		struct cand_tally t;
+		char counted[160], best[96] = "";
+		cand_tally(rows, n, &t);
+		cand_tally_words(&t, counted, sizeof(counted));
+		for (int i = 0; i < n; i++)
+			if (rows[i].num == rc->row.best && rc->row.best > 0)
+				snprintf(best, sizeof(best), ", best #%lld (%.2fx)", (long long)rows[i].num,
+				         cand_speedup(&rows[0], &rows[i]));
+		run_log(rc, "resumed: kept the input%s and %s%s; going on after iteration %d",
+		        ac_outcome_parse(rows[0].outcome) == AC_PENDING ? " (its baseline not timed yet)"
+		                                                        : "",
+		        counted, best, rc->row.iteration);
+	}
 	for (int i = 0; i < n; i++) {
 		if (ac_outcome_parse(rows[i].outcome) != AC_OK)
 			continue;
@@ -218,11 +233,23 @@ enum run_cancel driver_run(struct run_ctx *rc)
 		char d[32] = "-";
 		if (rc->best_time_ns > 0)
 			fmt_duration(rc->best_time_ns, d, sizeof(d));
+		struct cand_tally t;
+		char counted[160];
+		run_tally(rc, &t);
+		cand_tally_words(&t, counted, sizeof(counted));
 		if (why == RUN_STOP)
-			run_status(rc, RS_STOPPED, "stopped: by ctl after %d candidates, best %s (#%lld); "
-			           "write start to ctl to go on", rc->evaluated, d, (long long)rc->best_num);
+			run_status(rc, RS_STOPPED, "stopped: by ctl after %s, best %s (#%lld); "
+			           "write start to ctl to go on", counted, d, (long long)rc->best_num);
 		else
 			run_status(rc, RS_STOPPED, "stopped: superseded by a new run");
+	} else if (why == RUN_SHUTDOWN) {
+		/* the state stays as it is: the next daemon resumes the run */
+		struct cand_tally t;
+		char counted[160];
+		run_tally(rc, &t);
+		cand_tally_words(&t, counted, sizeof(counted));
+		run_log(rc, "stopped by unmount: %s kept; the next mount on this state directory "
+		        "resumes the run", counted);
 	} else if (err && err != -ENOEXEC && err != -EINVAL && why == RUN_GO) {
 		run_set_state(rc, RS_FAILED);
 		run_status(rc, RS_FAILED, "failed: internal error: %s", strerror(-err));

@@ -447,7 +447,7 @@ char *engine_targets_text(struct engine *e)
 	return sb_detach(&sb);
 }
 
-void engine_totals(struct engine *e, struct strbuf *sb)
+void engine_totals(struct engine *e, const struct engine_sums *sums, struct strbuf *sb)
 {
 	int running = 0, queued = 0;
 	pthread_mutex_lock(&e->lock);
@@ -464,14 +464,15 @@ void engine_totals(struct engine *e, struct strbuf *sb)
 	for (int i = 0; i < e->nkernels; i++)
 		nk += !e->kernels[i]->deleted;
 	pthread_mutex_unlock(&e->lock);
+	char counted[200];
+	cand_tally_words(&sums->tally, counted, sizeof(counted));
 	sb_addf(sb, "engine: %d kernels, %d running, %d queued; builds %d/%d busy, %d waiting; "
-	        "timed runs waiting %d; candidates evaluated %ld; tokens %ld",
+	        "timed runs waiting %d; %s; tokens %ld",
 	        nk, running, queued, e->host.build_jobs - e->host.builds_free, e->host.build_jobs,
 	        atomic_load(&e->host.builds_waiting), atomic_load(&e->host.timing_waiting),
-	        atomic_load(&e->host.evaluated), atomic_load(&e->host.tokens));
-	long reasoning = atomic_load(&e->host.reasoning_tokens);
-	if (reasoning)
-		sb_addf(sb, " (%ld reasoning)", reasoning);
+	        counted, sums->tokens);
+	if (sums->reasoning)
+		sb_addf(sb, " (%ld reasoning)", sums->reasoning);
 	/* what every kernel's runs cost, from the store: a deleted kernel's
 	 * calls go with it, a restarted daemon still counts the earlier ones */
 	double cost = 0;
@@ -625,10 +626,17 @@ static bool is_trigger(const char *name)
 	       !strcmp(name, "config.json");
 }
 
+void engine_file_stored(struct engine *e, int64_t kid, const char *name)
+{
+	if (is_trigger(name) && kid != STORE_MENUS_KERNEL)
+		sched_note_written(e, kid);
+}
+
 void engine_file_changed(struct engine *e, int64_t kid, const char *name)
 {
 	if (!is_trigger(name))
 		return;
+	engine_file_stored(e, kid, name);
 	pthread_mutex_lock(&e->lock);
 	struct kernel *k = engine_find_kernel(e, kid);
 	if (k) {

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/core/figures.h"
 #include "engine/core/store.h"
 #include "engine/util/util.h"
 
@@ -89,6 +90,13 @@ int engine_kernel_rename(struct engine *e, const char *from, const char *to);
  * things are quiet for the debounce time. */
 void engine_file_changed(struct engine *e, int64_t kid, const char *name);
 
+/* A handle's write of name was stored (close: flush): when name is the
+ * input, the harness or config.json and the kernel now has what a run
+ * needs, its status says "queued" before this returns, so a script that
+ * polls status after cp sees it at once. Starts nothing (the release
+ * does: engine_file_changed). */
+void engine_file_stored(struct engine *e, int64_t kid, const char *name);
+
 /* One ctl command ("start", "stop", "restart", trailing whitespace ignored).
  * Returns 0, or -EINVAL for an unknown command (reason in the log),
  * -EBUSY... */
@@ -101,8 +109,19 @@ void engine_log(struct engine *e, int64_t kid, const char *fmt, ...)
 /* The `targets` file: one line per target. A new string (caller frees). */
 char *engine_targets_text(struct engine *e);
 
-/* The engine's totals for the root `status` (appended to sb). */
-void engine_totals(struct engine *e, struct strbuf *sb);
+/* What the kernels add up to, as the mount counts them (figures.h): the
+ * counts of each kernel's latest run, its tokens as metrics.json says
+ * them, and the reasoning tokens among them. */
+struct engine_sums {
+	struct cand_tally tally;
+	long tokens;
+	long reasoning;
+};
+
+/* The engine's totals for the root `status` (appended to sb): the
+ * engine's own state (kernels, builds, queues, models, cost) and sums,
+ * the counts the kernels' views show added up. */
+void engine_totals(struct engine *e, const struct engine_sums *sums, struct strbuf *sb);
 
 /* What the menu builder did last (menubuild_state); caller frees. */
 char *engine_menus_state(struct engine *e);

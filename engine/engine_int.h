@@ -82,6 +82,12 @@ const struct ac_target *engine_implied_target(const struct file_row *files, int 
 int sched_start(struct engine *e);
 void sched_stop(struct engine *e);
 
+/* A file that can complete a kernel was stored: when the kernel now has
+ * what a run needs and nothing runs, its status says "queued" at once
+ * (the run itself starts after the debounce); while it still waits, the
+ * waiting line names what is missing now. */
+void sched_note_written(struct engine *e, int64_t kid);
+
 /* Asks kernel k's active run to stop for reason (enum run_cancel). Call
  * with e->lock held; the scheduler joins it. */
 void sched_cancel_locked(struct kernel *k, int reason);

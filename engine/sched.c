@@ -36,6 +36,91 @@ static bool goes_into_build(const char *name, const char *input_name)
 	return true;
 }
 
+/* Whether the files (names only) hold what a run with cfg needs: the
+ * input, and the harness where the target takes one. Sets *t and
+ * *input_name; when something is missing, writes the waiting line. */
+static bool files_complete(const struct ac_config *cfg, const struct file_row *files, int n,
+                           const struct ac_target **t, const char **input_name, char *line,
+                           size_t len)
+{
+	*t = cfg->target ? ac_target_find(cfg->target)
+	     : cfg->input ? ac_target_find("cpu") : engine_implied_target(files, n);
+	*input_name = cfg->input ? cfg->input : (*t)->input_name;
+	bool have_input = false;
+	bool have_harness = (*t)->harness_name == NULL;
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(files[i].name, *input_name))
+			have_input = true;
+		if ((*t)->harness_name && !strcmp(files[i].name, (*t)->harness_name))
+			have_harness = true;
+	}
+	if (have_input && have_harness)
+		return true;
+	/* without a target in config.json, say how another one is chosen */
+	const char *hint = cfg->target || cfg->input ? ""
+	                   : " (or input.cu for cuda, input.cl for opencl; or set "
+	                     "\"target\" in config.json)";
+	if (!have_input && !have_harness)
+		snprintf(line, len, "waiting: copy %s and %s here%s", *input_name,
+		         (*t)->harness_name, hint);
+	else if (!have_input)
+		snprintf(line, len, "waiting: %s is missing%s", *input_name, hint);
+	else
+		snprintf(line, len, "waiting: %s is missing (the %s target needs a harness)",
+		         (*t)->harness_name, (*t)->name);
+	return false;
+}
+
+void sched_note_written(struct engine *e, int64_t kid)
+{
+	struct store *s = e->host.writer;
+	struct kernel_row k;
+	if (store_kernel_get(s, kid, &k))
+		return;
+	int state = run_state_parse(k.state);
+	kernel_row_clear(&k);
+	if (state < 0 || !run_state_idle(state))
+		return;
+	struct file_row *files, cfgrow;
+	int n;
+	if (store_file_list(s, kid, false, &files, &n))
+		return;
+	bool have_cfg = store_file_get(s, kid, "config.json", true, &cfgrow) == 0;
+	struct ac_config cfg;
+	char err[512], line[300];
+	const struct ac_target *t;
+	const char *input_name;
+	enum run_state word = RS_COUNT;
+	if (config_parse(have_cfg ? cfgrow.data : "", have_cfg ? cfgrow.size : 0, &cfg, err,
+	                 sizeof(err)) == 0) {
+		if (files_complete(&cfg, files, n, &t, &input_name, line, sizeof(line))) {
+			word = RS_QUEUED;
+			snprintf(line, sizeof(line), "queued");
+		} else if (state == RS_WAITING) {
+			word = RS_WAITING;
+		}
+	}
+	config_clear(&cfg);
+	if (have_cfg)
+		file_row_clear(&cfgrow);
+	file_rows_free(files, n);
+	if (word == RS_COUNT)
+		return;
+	/* Under the engine's lock, so that no run of this kernel starts in
+	 * between (spawn_driver holds it) and a run's own status is never
+	 * overwritten. Not logged: create_run logs the same words when it
+	 * acts. */
+	pthread_mutex_lock(&e->lock);
+	struct kernel *kk = engine_find_kernel(e, kid);
+	bool idle = kk && !kk->run && !kk->deleted;
+	if (idle)
+		host_stored(store_kernel_set_status(s, kid, run_state_name(word), line, now_ns()),
+		            "a status line");
+	pthread_mutex_unlock(&e->lock);
+	if (idle)
+		engine_touch(e, kid);
+}
+
 /* Creates a new run from the kernel's current files. Returns 0 and the run
  * id, -EAGAIN when a file is missing (status says which), or -errno. */
 static int create_run(struct engine *e, int64_t kid, int64_t *rid)
@@ -61,36 +146,19 @@ static int create_run(struct engine *e, int64_t kid, int64_t *rid)
 		file_rows_free(files, n);
 		return -EINVAL;
 	}
-	const struct ac_target *t = cfg.target ? ac_target_find(cfg.target)
-	                          : cfg.input ? ac_target_find("cpu") : engine_implied_target(files, n);
-	const char *input_name = cfg.input ? cfg.input : t->input_name;
-	const char *input = NULL;
-	bool have_harness = t->harness_name == NULL;
-	for (int i = 0; i < n; i++) {
-		if (!strcmp(files[i].name, input_name))
-			input = files[i].data;
-		if (t->harness_name && !strcmp(files[i].name, t->harness_name))
-			have_harness = true;
-	}
-	if (!input || !have_harness) {
-		char line[300];
-		/* without a target in config.json, say how another one is chosen */
-		const char *hint = cfg.target || cfg.input ? ""
-		                   : " (or input.cu for cuda, input.cl for opencl; or set "
-		                     "\"target\" in config.json)";
-		if (!input && !have_harness)
-			snprintf(line, sizeof(line), "waiting: copy %s and %s here%s", input_name,
-			         t->harness_name, hint);
-		else if (!input)
-			snprintf(line, sizeof(line), "waiting: %s is missing%s", input_name, hint);
-		else
-			snprintf(line, sizeof(line), "waiting: %s is missing (the %s target needs a "
-			         "harness)", t->harness_name, t->name);
+	const struct ac_target *t;
+	const char *input_name;
+	char line[300];
+	if (!files_complete(&cfg, files, n, &t, &input_name, line, sizeof(line))) {
 		engine_set_status(e, kid, RS_WAITING, line);
 		config_clear(&cfg);
 		file_rows_free(files, n);
 		return -EAGAIN;
 	}
+	const char *input = NULL;
+	for (int i = 0; i < n; i++)
+		if (!strcmp(files[i].name, input_name))
+			input = files[i].data;
 	struct ac_file *af = calloc((size_t)n + 1, sizeof(*af));
 	size_t naf = 0;
 	for (int i = 0; af && i < n; i++) {

@@ -63,6 +63,7 @@ struct handle {
 	bool wrote;             /* this handle changed the file */
 	bool rejected;          /* an invalid config.json write: never stored */
 	bool created;           /* this handle made the file (create) */
+	bool dropped;           /* a refused config.json it made is gone again */
 	bool trunc_only;        /* opened with O_TRUNC and not written yet: bash's
 	                           `>` flushes before writing, and that early flush
 	                           must not empty config.json; release stores it */
@@ -206,26 +207,24 @@ static void shipped_path(const char *name, char *buf, size_t len)
 	snprintf(buf, len, "%s/%s", menus_dir(), name);
 }
 
+static bool is_root_file(enum node_type t)
+{
+	return t == NODE_ROOT_STATUS || t == NODE_TARGETS || t == NODE_ROOT_PROGRESS ||
+	       t == NODE_ROOT_INDEX;
+}
+
 static int render_root(struct fs_ctx *c, enum node_type t, struct blob **out)
 {
 	if (t == NODE_ROOT_PROGRESS)
 		return view_root_progress(c->view, out);
+	if (t == NODE_ROOT_INDEX)
+		return view_root_index(c->view, out);
+	if (t == NODE_ROOT_STATUS)
+		return view_root_status(c->view, out);
 	struct strbuf sb = {0};
-	if (t == NODE_TARGETS) {
-		char *text = engine_targets_text(c->e);
-		sb_adds(&sb, text ? text : "");
-		free(text);
-	} else {
-		struct kernel_row *rows;
-		int n;
-		if (store_kernel_list(engine_reader(c->e), &rows, &n) == 0) {
-			for (int i = 0; i < n; i++)
-				sb_addf(&sb, "%s: %s\n", rows[i].name,
-				        rows[i].status[0] ? rows[i].status : rows[i].state);
-			kernel_rows_free(rows, n);
-		}
-		engine_totals(c->e, &sb);
-	}
+	char *text = engine_targets_text(c->e);
+	sb_adds(&sb, text ? text : "");
+	free(text);
 	*out = blob_new(sb.buf ? sb.buf : "", sb.len, now_ns());
 	sb_release(&sb);
 	return *out ? 0 : -ENOMEM;
@@ -307,7 +306,8 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 	}
 	case NODE_ROOT_STATUS:
 	case NODE_TARGETS:
-	case NODE_ROOT_PROGRESS: {
+	case NODE_ROOT_PROGRESS:
+	case NODE_ROOT_INDEX: {
 		struct blob *b;
 		rc = render_root(c, n.type, &b);
 		if (rc)
@@ -399,9 +399,8 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 	fill(buf, "..", NULL, 0, 0);
 	switch (n.type) {
 	case NODE_ROOT:
-		fill(buf, "status", NULL, 0, 0);
-		fill(buf, "targets", NULL, 0, 0);
-		fill(buf, "progress.svg", NULL, 0, 0);
+		for (int i = 0; path_root_files[i]; i++)
+			fill(buf, path_root_files[i], NULL, 0, 0);
 		fill(buf, "menus", NULL, 0, 0);
 		fill(buf, "kernels", NULL, 0, 0);
 		return 0;
@@ -475,11 +474,13 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 		char ext[32], best[64];
 		view_input_ext(c->view, kid, ext, sizeof(ext));
 		snprintf(best, sizeof(best), "best.%s", ext);
-		const char *gen[] = {"status", "log", "metrics.json", best, "schedule",
-		                     "progress.svg", "plans", "candidates", "ctl"};
-		for (size_t i = 0; i < sizeof(gen) / sizeof(gen[0]); i++)
-			if (gen[i] != best || best_exists(c, kid, ext))
-				fill(buf, gen[i], NULL, 0, 0);
+		for (int i = 0; path_kernel_files[i]; i++) {
+			bool is_best = !strcmp(path_kernel_files[i], "best.EXT");
+			if (!is_best)
+				fill(buf, path_kernel_files[i], NULL, 0, 0);
+			else if (best_exists(c, kid, ext))
+				fill(buf, best, NULL, 0, 0);
+		}
 		struct file_row *rows;
 		int cnt;
 		rc = store_file_list(engine_reader(c->e), kid, false, &rows, &cnt);
@@ -633,14 +634,20 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 	} else if (n.type == NODE_USER_FILE || n.type == NODE_MENU_FILE) {
 		bool trunc = (fi->flags & O_TRUNC) && acc != O_RDONLY;
 		rc = open_user(c, &n, kid, trunc, &h);
+		/* The kernel opens (rather than creates) only a name it believes
+		 * is there: its entry is stale (a refused config.json that went
+		 * again, a file removed meanwhile). ESTALE makes the VFS look the
+		 * name up again and retry, so open(O_CREAT) creates it and a
+		 * plain open gets ENOENT. */
+		if (rc == -ENOENT)
+			return -ESTALE;
 		if (rc)
 			return rc;
 	} else {
 		if (acc != O_RDONLY)
 			return -EACCES;
 		struct blob *b = NULL;
-		if (n.type == NODE_ROOT_STATUS || n.type == NODE_TARGETS ||
-		    n.type == NODE_ROOT_PROGRESS)
+		if (is_root_file(n.type))
 			rc = render_root(c, n.type, &b);
 		else if (n.type == NODE_LOG)
 			rc = 0;
@@ -847,16 +854,42 @@ static int commit(struct fs_ctx *c, struct handle *h)
 	return rc;
 }
 
+/* A config.json this handle made and that was refused goes again, before
+ * close(2) returns (flush), so that `ls` right after the refused write
+ * does not list it: no empty file is left for what was never valid.
+ * Called with h->lock held. */
+static void drop_refused(struct fs_ctx *c, struct handle *h)
+{
+	if (!h->rejected || !h->created || !is_config(h) || h->dropped)
+		return;
+	h->dropped = true;
+	if (store_file_unlink(engine_writer(c->e), h->kid, h->name) == 0)
+		engine_touch(c->e, h->kid);
+}
+
 static int fs_flush(const char *path, struct fuse_file_info *fi)
 {
+	struct fs_ctx *c = ctx();
 	struct handle *h = hnd(fi);
 	if (!h || h->kind != H_USER)
 		return 0;
 	pthread_mutex_lock(&h->lock);
-	int rc = h->trunc_only ? 0 : commit(ctx(), h);
+	bool was_dirty = h->dirty;
+	int rc = h->trunc_only ? 0 : commit(c, h);
 	if (!rc && h->rejected && h->wrote)
 		rc = -EINVAL;
+	drop_refused(c, h);
+	bool stored = !rc && was_dirty && !h->dirty && !h->menu && !h->rejected;
+	int64_t fid = h->fid;
 	pthread_mutex_unlock(&h->lock);
+	if (stored) {
+		/* status says "queued" before close returns when this write
+		 * completed the kernel (the run starts at release) */
+		struct file_row f;
+		if (store_file_get_id(engine_reader(c->e), fid, false, &f) == 0)
+			engine_file_stored(c->e, f.kernel_id, f.name);
+		file_row_clear(&f);
+	}
 	return rc;
 }
 
@@ -875,12 +908,8 @@ static int fs_release(const char *path, struct fuse_file_info *fi)
 		pthread_mutex_lock(&h->lock);
 		commit(c, h);
 		bool trigger = h->wrote && !h->rejected && !h->menu;
-		/* a config.json made by this handle and refused goes again: no
-		 * empty file is left for what was never valid */
-		bool drop = h->rejected && h->created && is_config(h);
+		drop_refused(c, h);   /* when no flush came (it did not close) */
 		pthread_mutex_unlock(&h->lock);
-		if (drop && store_file_unlink(engine_writer(c->e), h->kid, h->name) == 0)
-			engine_touch(c->e, h->kid);
 		if (trigger) {
 			/* the file may have been renamed since open: use its name now */
 			struct file_row f;
@@ -1025,7 +1054,7 @@ static int fs_unlink(const char *path)
 			engine_file_changed(c->e, kid, n.file);
 		return rc;
 	}
-	if (n.type == NODE_ROOT_STATUS || n.type == NODE_TARGETS || n.type == NODE_ROOT_PROGRESS)
+	if (is_root_file(n.type))
 		return -EPERM;
 	/* generated files and ctl: nothing to remove (lets rm -r reach rmdir) */
 	return 0;

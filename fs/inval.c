@@ -74,7 +74,7 @@ static void pass_kernel(struct inval *w, const struct kernel_row *k)
 	char ext[32];
 	view_input_ext(w->v, k->id, ext, sizeof(ext));
 	static const char *const gen[] = {"status", "log", "metrics.json", "schedule",
-	                                  "progress.svg"};
+	                                  "progress.svg", "index.html"};
 	for (size_t i = 0; i < sizeof(gen) / sizeof(gen[0]); i++)
 		inval(w, "/kernels/%s/%s", k->name, gen[i]);
 	inval(w, "/kernels/%s/best.%s", k->name, ext);
@@ -114,6 +114,7 @@ static void *watch(void *arg)
 			inval(w, "/status");
 			inval(w, "/targets");
 			inval(w, "/progress.svg");
+			inval(w, "/index.html");
 			struct kernel_row *rows;
 			int n;
 			if (store_kernel_list(engine_reader(w->e), &rows, &n) == 0) {

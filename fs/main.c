@@ -574,6 +574,11 @@ static int engine_options(struct daemon_state *d)
 	}
 	const char *models = o->models ? o->models : getenv("AUTOCOMP_MODELS");
 	d->models = models && *models ? strv_split(models, ',') : NULL;
+	if (config_check_models(o->models ? "-o models=" : "AUTOCOMP_MODELS", d->models, why,
+	                        sizeof(why))) {
+		fprintf(stderr, "autocompfs: %s\n", why);
+		return EXIT_USAGE;
+	}
 	return GO_ON;
 }
 

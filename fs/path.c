@@ -12,6 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const path_kernel_files[] = {"status", "log", "metrics.json", "best.EXT",
+                                         "schedule", "progress.svg", "index.html", "plans",
+                                         "candidates", "ctl", NULL};
+
+const char *const path_root_files[] = {"status", "targets", "progress.svg", "index.html", NULL};
+
 static int component(const char **p, char *out, size_t len)
 {
 	const char *s = *p;
@@ -68,8 +74,8 @@ int path_parse(const char *path, struct node *n)
 		n->type = c[0] == 's' ? NODE_ROOT_STATUS : NODE_TARGETS;
 		return at_end(p) ? 0 : -ENOENT;
 	}
-	if (!strcmp(c, "progress.svg")) {
-		n->type = NODE_ROOT_PROGRESS;
+	if (!strcmp(c, "progress.svg") || !strcmp(c, "index.html")) {
+		n->type = c[0] == 'p' ? NODE_ROOT_PROGRESS : NODE_ROOT_INDEX;
 		return at_end(p) ? 0 : -ENOENT;
 	}
 	if (!strcmp(c, "menus")) {
@@ -164,6 +170,8 @@ int path_parse(const char *path, struct node *n)
 		n->type = NODE_SCHEDULE;
 	else if (!strcmp(f, "progress.svg"))
 		n->type = NODE_PROGRESS;
+	else if (!strcmp(f, "index.html"))
+		n->type = NODE_INDEX;
 	else if (!strncmp(f, "best.", 5) && f[5] && strlen(f + 5) < sizeof(n->ext)) {
 		n->type = NODE_BEST;
 		snprintf(n->ext, sizeof(n->ext), "%s", f + 5);
@@ -214,6 +222,8 @@ bool node_is_generated(enum node_type t)
 	case NODE_SCHEDULE:
 	case NODE_PROGRESS:
 	case NODE_ROOT_PROGRESS:
+	case NODE_INDEX:
+	case NODE_ROOT_INDEX:
 	case NODE_PLAN:
 	case NODE_PLAN_PROMPT:
 	case NODE_CAND_SRC:

@@ -15,6 +15,7 @@ enum node_type {
 	NODE_ROOT_STATUS,     /* /status */
 	NODE_TARGETS,         /* /targets */
 	NODE_ROOT_PROGRESS,   /* /progress.svg */
+	NODE_ROOT_INDEX,      /* /index.html */
 	NODE_MENUS,           /* /menus */
 	NODE_MENU_FILE,       /* /menus/NAME, /menus/M.docs/NAME (file "M.docs/NAME") */
 	NODE_MENU_DIR,        /* /menus/M.docs, /menus/M.examples (file "M.docs") */
@@ -29,6 +30,7 @@ enum node_type {
 	NODE_BEST,            /* /kernels/K/best.EXT */
 	NODE_SCHEDULE,        /* /kernels/K/schedule */
 	NODE_PROGRESS,        /* /kernels/K/progress.svg */
+	NODE_INDEX,           /* /kernels/K/index.html */
 	NODE_PLANS,           /* /kernels/K/plans */
 	NODE_PLAN,            /* /kernels/K/plans/N.md */
 	NODE_PLAN_PROMPT,     /* /kernels/K/plans/N.prompt */
@@ -57,6 +59,15 @@ bool menu_dir_name_valid(const char *name);
 /* A name of the menus pseudo-kernel: a plain file name, or "DIR/FILE"
  * with DIR as above. */
 bool menu_file_name_valid(const char *name);
+/* The names the engine generates in a kernel directory, in the order
+ * readdir lists them ("best.EXT" stands for best with the input's
+ * extension), NULL-terminated; every other name there is a user file. */
+extern const char *const path_kernel_files[];
+
+/* The files at the root of the mount, likewise (menus/ and kernels/ are
+ * folders and not in the list). */
+extern const char *const path_root_files[];
+
 /* Rendered by autocompfs (read-only for the user). */
 bool node_is_generated(enum node_type t);
 

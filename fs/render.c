@@ -3,8 +3,9 @@
  *
  * Cached per kernel and invalidated by the engine's kernel version: the
  * candidate index of the latest run is loaded once per change, the rendered
- * blobs (status, metrics.json, best, schedule, progress.svg) on first use
- * after it. The log is kept as text and extended with the lines added since
+ * blobs (status, metrics.json, best, schedule, progress.svg, index.html)
+ * on first use after it. Every count and figure in them comes from
+ * engine/core/figures.h over the same cached rows. The log is kept as text and extended with the lines added since
  * last time.
  *
  * Rendering never blocks on the engine: it reads the store's reader
@@ -21,6 +22,8 @@
 
 #include "engine/core/config.h"
 #include "engine/util/util.h"
+#include "engine/core/figures.h"
+#include "fs/html.h"
 #include "fs/svg.h"
 
 struct kcache {
@@ -36,7 +39,12 @@ struct kcache {
 	struct blob *best;
 	struct blob *schedule;
 	struct blob *progress;       /* progress.svg */
+	struct blob *index;          /* index.html */
 	char ext[32];
+	/* the run's LLM calls (store_call_totals, store_call_cost) */
+	long calls, call_tokens, reasoning;
+	int64_t call_wall_ns;
+	double cost;
 	/* the log, kept across versions: it only grows */
 	struct strbuf log;
 	int64_t log_last_id;
@@ -51,6 +59,9 @@ struct view {
 	pthread_mutex_t lock;
 	struct kcache **k;
 	int n;
+	/* /index.html, cached by the engine's version */
+	struct blob *root_index;
+	uint64_t root_index_ver;
 };
 
 struct blob *blob_new(const void *data, size_t len, int64_t mtime_ns)
@@ -105,13 +116,17 @@ static void kc_drop(struct kcache *kc)
 	blob_put(kc->best);
 	blob_put(kc->schedule);
 	blob_put(kc->progress);
-	kc->status = kc->metrics = kc->best = kc->schedule = kc->progress = NULL;
+	blob_put(kc->index);
+	kc->status = kc->metrics = kc->best = kc->schedule = kc->progress = kc->index = NULL;
 	cand_rows_free(kc->cands, kc->ncands);
 	kc->cands = NULL;
 	kc->ncands = 0;
 	run_row_clear(&kc->run);
 	kc->have_run = false;
 	kc->loaded = false;
+	kc->calls = kc->call_tokens = kc->reasoning = 0;
+	kc->call_wall_ns = 0;
+	kc->cost = 0;
 }
 
 void view_free(struct view *v)
@@ -124,6 +139,7 @@ void view_free(struct view *v)
 		free(v->k[i]);
 	}
 	free(v->k);
+	blob_put(v->root_index);
 	pthread_mutex_destroy(&v->lock);
 	free(v);
 }
@@ -165,6 +181,12 @@ static void kc_refresh(struct view *v, struct kcache *kc)
 	if (store_run_latest(s, kc->kid, &kc->run) == 0) {
 		kc->have_run = true;
 		store_cand_list(s, kc->run.id, &kc->cands, &kc->ncands);
+		kc->calls = kc->call_tokens = kc->reasoning = 0;
+		kc->call_wall_ns = 0;
+		kc->cost = 0;
+		store_call_totals(s, kc->run.id, &kc->calls, &kc->call_tokens, &kc->call_wall_ns,
+		                  &kc->reasoning);
+		store_call_cost(s, kc->run.id, &kc->cost);
 		snprintf(kc->ext, sizeof(kc->ext), "%s", ext_of(kc->run.input_name));
 	} else {
 		struct file_row f = {0}, *rows = NULL;
@@ -284,13 +306,6 @@ static const struct cand_row *cand_at(const struct kcache *kc, int64_t num)
 	return NULL;
 }
 
-/* The figure a candidate is judged by: its re-measured time when it was a
- * finalist (that is what chose the best), else its first measurement. */
-static int64_t time_of(const struct cand_row *c)
-{
-	return c->retime_ns > 0 ? c->retime_ns : c->time_ns;
-}
-
 /* The one figure (cand_speedup) status, metrics.json, plans and the
  * charts all show. */
 static double speedup_of(const struct kcache *kc, const struct cand_row *c)
@@ -330,6 +345,19 @@ static void add_verdict(cJSON *o, const char *json)
 		cJSON_Delete(v);
 }
 
+/* The run's tokens as metrics.json and the pages say them: what the run
+ * recorded, or what its candidates add up to when that is more. */
+static long kc_tokens(const struct kcache *kc)
+{
+	struct cand_tally t;
+	cand_tally(kc->cands, kc->ncands, &t);
+	long sum = t.tokens;
+	for (int i = 0; i < kc->ncands; i++)
+		if (kc->cands[i].num == 0)
+			sum += kc->cands[i].tokens;
+	return kc->have_run && kc->run.tokens > sum ? kc->run.tokens : sum;
+}
+
 static struct blob *render_metrics(struct view *v, struct kcache *kc)
 {
 	cJSON *root = cJSON_CreateObject();
@@ -344,8 +372,6 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 	kernel_row_clear(&k);
 	const struct cand_row *in = kc->have_run ? cand_at(kc, 0) : NULL;
 	bool in_ok = in && ac_outcome_parse(in->outcome) == AC_OK;
-	int counts[8] = {0};
-	long tokens = 0;
 	int builds_saved = 0, runs_saved = 0;
 	cJSON *arr = cJSON_CreateArray();
 	for (int i = 0; i < kc->ncands; i++) {
@@ -394,8 +420,6 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 			builds_saved++;
 			runs_saved += ac_outcome_parse(c->outcome) != AC_BUILD_ERROR;
 		}
-		counts[ac_outcome_parse(c->outcome) & 7]++;
-		tokens += c->tokens;
 		if (c->evaluated_ns > mtime)
 			mtime = c->evaluated_ns;
 		if (c->created_ns > mtime)
@@ -408,41 +432,48 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		cJSON_AddStringToObject(run, "target", kc->run.target);
 		cJSON_AddStringToObject(run, "input", kc->run.input_name);
 		const struct cand_row *b = kc->run.best >= 0 ? cand_at(kc, kc->run.best) : NULL;
-		/* the input's figure that the speedup divides: its re-timed one when
-		 * the best was re-timed with it (cand_speedup) */
-		int64_t in_t = in_ok ? (b && b->retime_ns > 0 && in->retime_ns > 0 ? in->retime_ns
-		                                                                  : in->time_ns) : 0;
-		json_num_or_null(run, "input_time_ns", (double)in_t, in_ok);
+		/* the figures and counts of figures.h, as every view shows them */
+		int64_t in_t = 0, b_t = 0;
+		bool figs = cand_figures(in, b, &in_t, &b_t);
+		if (!figs && in_ok)
+			in_t = cand_time(in);
+		json_num_or_null(run, "input_time_ns", (double)in_t, in_t > 0);
 		json_num_or_null(run, "best", b ? (double)b->num : 0, b != NULL);
-		json_num_or_null(run, "best_time_ns", b ? (double)time_of(b) : 0, b != NULL);
-		json_num_or_null(run, "speedup", b ? speedup_of(kc, b) : 0, b && in_ok);
+		json_num_or_null(run, "best_time_ns", b ? (double)cand_time(b) : 0, b && cand_time(b));
+		json_num_or_null(run, "speedup", b ? speedup_of(kc, b) : 0, figs);
+		double lo, hi;
+		if (figs && cand_speedup_interval(b, &lo, &hi)) {
+			cJSON *iv = cJSON_CreateArray();
+			cJSON_AddItemToArray(iv, cJSON_CreateNumber(lo));
+			cJSON_AddItemToArray(iv, cJSON_CreateNumber(hi));
+			cJSON_AddItemToObject(run, "speedup_95", iv);
+		} else {
+			cJSON_AddNullToObject(run, "speedup_95");
+		}
 		add_verdict(run, kc->run.verdict);
 		cJSON_AddNumberToObject(run, "iteration", kc->run.iteration);
-		cJSON_AddNumberToObject(run, "candidates", kc->ncands);
-		cJSON_AddNumberToObject(run, "ok", counts[AC_OK]);
-		cJSON_AddNumberToObject(run, "wrong", counts[AC_WRONG]);
-		cJSON_AddNumberToObject(run, "build_error", counts[AC_BUILD_ERROR]);
-		cJSON_AddNumberToObject(run, "run_error", counts[AC_RUN_ERROR]);
-		cJSON_AddNumberToObject(run, "timeout", counts[AC_TIMEOUT]);
-		cJSON_AddNumberToObject(run, "failed", counts[AC_FAILED]);
-		cJSON_AddNumberToObject(run, "pending", counts[AC_PENDING]);
-		cJSON_AddNumberToObject(run, "tokens", (double)(kc->run.tokens > tokens ?
-		                                                kc->run.tokens : tokens));
-		long calls = 0, ctok = 0, creason = 0;
-		int64_t cwall = 0;
-		store_call_totals(engine_reader(v->e), kc->run.id, &calls, &ctok, &cwall, &creason);
-		cJSON_AddNumberToObject(run, "reasoning_tokens", (double)creason);
-		cJSON_AddNumberToObject(run, "llm_calls", (double)calls);
-		cJSON_AddNumberToObject(run, "llm_wall_s", cwall / 1e9);
-		double cost = 0;
-		store_call_cost(engine_reader(v->e), kc->run.id, &cost);
-		cJSON_AddNumberToObject(run, "cost", cost);
+		struct cand_tally t;
+		cand_tally(kc->cands, kc->ncands, &t);
+		cJSON_AddNumberToObject(run, "candidates", t.candidates);
+		cJSON_AddNumberToObject(run, "evaluated", t.evaluated);
+		cJSON_AddNumberToObject(run, "ok", t.outcome[AC_OK]);
+		cJSON_AddNumberToObject(run, "wrong", t.outcome[AC_WRONG]);
+		cJSON_AddNumberToObject(run, "build_error", t.outcome[AC_BUILD_ERROR]);
+		cJSON_AddNumberToObject(run, "run_error", t.outcome[AC_RUN_ERROR]);
+		cJSON_AddNumberToObject(run, "timeout", t.outcome[AC_TIMEOUT]);
+		cJSON_AddNumberToObject(run, "failed", t.outcome[AC_FAILED]);
+		cJSON_AddNumberToObject(run, "pending", t.outcome[AC_PENDING]);
+		cJSON_AddNumberToObject(run, "tokens", (double)kc_tokens(kc));
+		cJSON_AddNumberToObject(run, "reasoning_tokens", (double)kc->reasoning);
+		cJSON_AddNumberToObject(run, "llm_calls", (double)kc->calls);
+		cJSON_AddNumberToObject(run, "llm_wall_s", kc->call_wall_ns / 1e9);
+		cJSON_AddNumberToObject(run, "cost", kc->cost);
 		struct ac_config cfg;
 		char err[300];
 		if (config_parse(kc->run.config, strlen(kc->run.config), &cfg, err, sizeof(err)) == 0)
 			json_num_or_null(run, "max_cost", cfg.max_cost, cfg.max_cost > 0);
 		config_clear(&cfg);
-		cJSON_AddNumberToObject(run, "duplicates", builds_saved);
+		cJSON_AddNumberToObject(run, "duplicates", t.duplicates);
 		cJSON_AddNumberToObject(run, "builds_saved", builds_saved);
 		cJSON_AddNumberToObject(run, "timed_runs_saved", runs_saved);
 		int64_t end = kc->run.finished_ns ? kc->run.finished_ns : now_ns();
@@ -487,17 +518,6 @@ static struct blob *render_best(struct view *v, struct kcache *kc)
 	return b;
 }
 
-static void first_line(const char *text, char *out, size_t len)
-{
-	while (*text == '\n' || *text == ' ' || *text == '#')
-		text++;
-	size_t n = strcspn(text, "\n");
-	if (n >= len)
-		n = len - 1;
-	memcpy(out, text, n);
-	out[n] = '\0';
-}
-
 static struct blob *render_schedule(struct view *v, struct kcache *kc)
 {
 	struct strbuf sb = {0};
@@ -526,9 +546,9 @@ static struct blob *render_schedule(struct view *v, struct kcache *kc)
 	for (int i = n - 1; i >= 0; i--) {
 		const struct cand_row *c = cand_at(kc, chain[i]);
 		char plan[200];
-		first_line(c->plan, plan, sizeof(plan));
+		text_first_line(c->plan, plan, sizeof(plan));
 		char d[32];
-		fmt_duration(time_of(c), d, sizeof(d));
+		fmt_duration(cand_time(c), d, sizeof(d));
 		if (c->num == 0)
 			sb_addf(&sb, "#0 input: %s\n", d);
 		else
@@ -630,7 +650,7 @@ static struct blob *render_plan(struct kcache *kc, int64_t num)
 	if (c->model[0])
 		sb_addf(&sb, "- model: %s\n", c->model);
 	if (ac_outcome_parse(c->outcome) == AC_OK)
-		sb_addf(&sb, "- outcome: ok, %s (%.2fx)\n", fmt_duration(time_of(c), d, sizeof(d)),
+		sb_addf(&sb, "- outcome: ok, %s (%.2fx)\n", fmt_duration(cand_time(c), d, sizeof(d)),
 		        speedup_of(kc, c));
 	else
 		sb_addf(&sb, "- outcome: %s%s%s\n", c->outcome, c->message[0] ? ": " : "",
@@ -668,6 +688,202 @@ static struct blob *cached(struct blob **slot, struct blob *fresh)
 	return blob_get(*slot);
 }
 
+static struct blob *render_index(struct view *v, struct kcache *kc);
+
+/* A new reference to the cached blob of a per-version file (status,
+ * metrics.json, best, schedule, progress.svg, index.html), rendered first
+ * when the version changed. Called with v->lock held. */
+static struct blob *kc_blob(struct view *v, struct kcache *kc, enum node_type t)
+{
+	switch (t) {
+	case NODE_STATUS:
+		return kc->status ? blob_get(kc->status) : cached(&kc->status, render_status(v, kc));
+	case NODE_METRICS:
+		return kc->metrics ? blob_get(kc->metrics) : cached(&kc->metrics, render_metrics(v, kc));
+	case NODE_BEST:
+		return kc->best ? blob_get(kc->best) : cached(&kc->best, render_best(v, kc));
+	case NODE_SCHEDULE:
+		return kc->schedule ? blob_get(kc->schedule)
+		                    : cached(&kc->schedule, render_schedule(v, kc));
+	case NODE_PROGRESS:
+		return kc->progress ? blob_get(kc->progress)
+		                    : cached(&kc->progress, render_progress(v, kc));
+	case NODE_INDEX:
+		return kc->index ? blob_get(kc->index) : cached(&kc->index, render_index(v, kc));
+	default:
+		return NULL;
+	}
+}
+
+/* What the pages say of a kernel, from its cache and its row. The
+ * strings stay kc's and k's. */
+static void kc_html(const struct kcache *kc, const struct kernel_row *k, struct html_kernel *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->name = k->name;
+	h->state = k->state;
+	h->status = k->status[0] ? k->status : k->state;
+	h->cands = kc->cands;
+	h->ncands = kc->ncands;
+	h->best = kc->have_run ? kc->run.best : -1;
+	h->target = kc->have_run ? kc->run.target : NULL;
+	h->ext = kc->ext;
+	h->tokens = kc_tokens(kc);
+	h->cost = kc->cost;
+	h->priced = kc->cost > 0;
+	if (kc->have_run)
+		h->wall_s = ((kc->run.finished_ns ? kc->run.finished_ns : now_ns()) -
+		             kc->run.created_ns) / 1e9;
+	h->input = kc->have_run ? kc->run.input : NULL;
+}
+
+static struct blob *render_index(struct view *v, struct kcache *kc)
+{
+	struct kernel_row k;
+	if (store_kernel_get(engine_reader(v->e), kc->kid, &k))
+		return NULL;
+	struct blob *best = kc_blob(v, kc, NODE_BEST);
+	struct blob *sched = kc_blob(v, kc, NODE_SCHEDULE);
+	struct blob *chart = kc_blob(v, kc, NODE_PROGRESS);
+	struct html_kernel h;
+	kc_html(kc, &k, &h);
+	h.best_src = kc->have_run && best ? best->data : NULL;
+	h.schedule = sched ? sched->data : NULL;
+	h.chart = chart ? chart->data : NULL;
+	struct strbuf sb = {0};
+	struct blob *b = NULL;
+	int64_t t = kc_mtime(kc, k.created_ns);
+	if (k.status_ns > t)
+		t = k.status_ns;
+	if (html_kernel_page(&sb, &h) == 0)
+		b = blob_sb(&sb, t);
+	sb_release(&sb);
+	blob_put(best);
+	blob_put(sched);
+	blob_put(chart);
+	kernel_row_clear(&k);
+	return b;
+}
+
+/* The kernels' cache entries, refreshed, with their rows: the caller
+ * holds v->lock and frees *rows (kernel_rows_free) and *kcs. */
+static int root_kernels(struct view *v, struct kernel_row **rows, int *n, struct kcache ***kcs)
+{
+	int rc = store_kernel_list(engine_reader(v->e), rows, n);
+	if (rc)
+		return rc;
+	*kcs = calloc((size_t)*n + 1, sizeof(**kcs));
+	if (!*kcs) {
+		kernel_rows_free(*rows, *n);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < *n; i++) {
+		(*kcs)[i] = kc_find(v, (*rows)[i].id);
+		if ((*kcs)[i])
+			kc_refresh(v, (*kcs)[i]);
+	}
+	return 0;
+}
+
+int view_root_status(struct view *v, struct blob **out)
+{
+	*out = NULL;
+	struct kernel_row *rows;
+	struct kcache **kcs;
+	int n;
+	pthread_mutex_lock(&v->lock);
+	int rc = root_kernels(v, &rows, &n, &kcs);
+	if (rc) {
+		pthread_mutex_unlock(&v->lock);
+		return rc;
+	}
+	struct strbuf sb = {0};
+	struct engine_sums sum = {0};
+	for (int i = 0; i < n; i++) {
+		sb_addf(&sb, "%s: %s\n", rows[i].name, rows[i].status[0] ? rows[i].status
+		                                                            : rows[i].state);
+		if (!kcs[i])
+			continue;
+		struct cand_tally t;
+		cand_tally(kcs[i]->cands, kcs[i]->ncands, &t);
+		cand_tally_add(&sum.tally, &t);
+		sum.tokens += kc_tokens(kcs[i]);
+		sum.reasoning += kcs[i]->reasoning;
+	}
+	pthread_mutex_unlock(&v->lock);
+	engine_totals(v->e, &sum, &sb);
+	*out = blob_new(sb.buf ? sb.buf : "", sb.len, now_ns());
+	sb_release(&sb);
+	free(kcs);
+	kernel_rows_free(rows, n);
+	return *out ? 0 : -ENOMEM;
+}
+
+int view_root_index(struct view *v, struct blob **out)
+{
+	*out = NULL;
+	uint64_t ver = engine_version(v->e);
+	pthread_mutex_lock(&v->lock);
+	if (v->root_index && v->root_index_ver == ver) {
+		*out = blob_get(v->root_index);
+		pthread_mutex_unlock(&v->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&v->lock);
+	/* the totals line: the root status's last line */
+	struct blob *st = NULL, *chart = NULL;
+	int rc = view_root_status(v, &st);
+	if (!rc)
+		rc = view_root_progress(v, &chart);
+	const char *totals = NULL;
+	if (st) {
+		char *nl = st->len ? memrchr(st->data, '\n', st->len - 1) : NULL;
+		totals = nl ? nl + 1 : st->data;
+	}
+	struct kernel_row *rows = NULL;
+	struct kcache **kcs = NULL;
+	int n = 0;
+	pthread_mutex_lock(&v->lock);
+	if (!rc)
+		rc = root_kernels(v, &rows, &n, &kcs);
+	struct html_kernel *hs = rc ? NULL : calloc((size_t)n + 1, sizeof(*hs));
+	if (!rc && !hs)
+		rc = -ENOMEM;
+	int64_t mtime = v->mount_ns;
+	int m = 0;
+	for (int i = 0; !rc && i < n; i++) {
+		if (!kcs[i])
+			continue;
+		kc_html(kcs[i], &rows[i], &hs[m++]);
+		int64_t t = kc_mtime(kcs[i], rows[i].created_ns);
+		if (rows[i].status_ns > t)
+			t = rows[i].status_ns;
+		if (t > mtime)
+			mtime = t;
+	}
+	struct strbuf sb = {0};
+	if (!rc)
+		rc = html_root_page(&sb, hs, m, totals, chart ? chart->data : NULL);
+	if (!rc) {
+		*out = blob_sb(&sb, mtime);
+		rc = *out ? 0 : -ENOMEM;
+	}
+	if (!rc) {
+		blob_put(v->root_index);
+		v->root_index = blob_get(*out);
+		v->root_index_ver = ver;
+	}
+	pthread_mutex_unlock(&v->lock);
+	sb_release(&sb);
+	free(hs);
+	free(kcs);
+	if (rows)
+		kernel_rows_free(rows, n);
+	blob_put(st);
+	blob_put(chart);
+	return rc;
+}
+
 int view_render(struct view *v, int64_t kid, const struct node *n, struct blob **out)
 {
 	*out = NULL;
@@ -691,24 +907,17 @@ int view_render(struct view *v, int64_t kid, const struct node *n, struct blob *
 	kc_refresh(v, kc);
 	struct blob *b = NULL;
 	switch (n->type) {
-	case NODE_STATUS:
-		b = kc->status ? blob_get(kc->status) : cached(&kc->status, render_status(v, kc));
-		break;
-	case NODE_METRICS:
-		b = kc->metrics ? blob_get(kc->metrics) : cached(&kc->metrics, render_metrics(v, kc));
-		break;
 	case NODE_BEST:
 		if (strcmp(n->ext, kc->ext))
 			break;
-		b = kc->best ? blob_get(kc->best) : cached(&kc->best, render_best(v, kc));
+		b = kc_blob(v, kc, n->type);
 		break;
+	case NODE_STATUS:
+	case NODE_METRICS:
 	case NODE_SCHEDULE:
-		b = kc->schedule ? blob_get(kc->schedule)
-		                 : cached(&kc->schedule, render_schedule(v, kc));
-		break;
 	case NODE_PROGRESS:
-		b = kc->progress ? blob_get(kc->progress)
-		                 : cached(&kc->progress, render_progress(v, kc));
+	case NODE_INDEX:
+		b = kc_blob(v, kc, n->type);
 		break;
 	case NODE_PLAN:
 		b = render_plan(kc, n->num);

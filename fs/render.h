@@ -47,6 +47,15 @@ int view_render(struct view *v, int64_t kid, const struct node *n, struct blob *
  * puts, or a negative errno. */
 int view_root_progress(struct view *v, struct blob **out);
 
+/* /status: a line per kernel, then the engine's totals, whose counts add
+ * up the kernels' (figures.h). Returns 0 with a blob reference the caller
+ * puts, or a negative errno. */
+int view_root_status(struct view *v, struct blob **out);
+
+/* /index.html: every kernel as a page (html.h), cached until the engine's
+ * version changes. Returns 0 with a blob reference, or a negative errno. */
+int view_root_index(struct view *v, struct blob **out);
+
 /* The log's current length and mtime (cheap; for tail -f's fstat). */
 int view_log_stat(struct view *v, int64_t kid, size_t *len, int64_t *mtime_ns);
 /* Copies up to size bytes of the log from off into buf; returns the count. */

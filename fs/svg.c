@@ -3,8 +3,9 @@
  *
  * One chart per kernel (every candidate of its latest run) and one for the
  * whole mount (each kernel's best-so-far line). Both share one frame: a
- * plot area with a linear or logarithmic speedup axis, the number of
- * candidates evaluated along x, a legend on the right.
+ * plot area with a linear or logarithmic speedup axis, the candidate's
+ * number along x (#N at x = N), a legend on the right. The counts and
+ * times in the words are figures.h's, as status and metrics.json say them.
  *
  *   $ rsvg-convert -o gemm.png /mnt/ac/kernels/gemm/progress.svg
  *   $ firefox /mnt/ac/progress.svg          (points have tooltips)
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/figures.h"
 #include "engine/core/state.h"
 #include "targets/target.h"
 
@@ -96,8 +98,8 @@ static int utf8_len(const unsigned char *p)
 }
 
 /* Appends at most max bytes of s as XML character data: markup escaped,
- * control characters as spaces, invalid UTF-8 as '?'. */
-static void esc_n(struct out *o, const char *s, size_t max)
+ * control characters (a tab aside) as spaces, invalid UTF-8 as '?'. */
+static void esc_span(struct out *o, const char *s, size_t max, bool mark_cut)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	const unsigned char *end = p + strnlen((const char *)p, max);
@@ -114,6 +116,8 @@ static void esc_n(struct out *o, const char *s, size_t max)
 		int len = 1;
 		if (rep) {
 			o->rc = sb_adds(o->sb, rep);
+		} else if (*p == '\t') {
+			o->rc = sb_adds(o->sb, "\t");
 		} else if (*p < 0x20 || *p == 0x7f) {
 			o->rc = sb_adds(o->sb, " ");
 		} else if (*p < 0x80) {
@@ -126,13 +130,25 @@ static void esc_n(struct out *o, const char *s, size_t max)
 		}
 		p += len;
 	}
-	if (!o->rc && *end)
+	if (!o->rc && *end && mark_cut)
 		o->rc = sb_adds(o->sb, "...");
+}
+
+static void esc_n(struct out *o, const char *s, size_t max)
+{
+	esc_span(o, s, max, true);
 }
 
 static void esc(struct out *o, const char *s)
 {
 	esc_n(o, s, (size_t)-1);
+}
+
+int svg_escape(struct strbuf *sb, const char *s, size_t max, bool mark_cut)
+{
+	struct out o = {sb, 0};
+	esc_span(&o, s, max, mark_cut);
+	return o.rc;
 }
 
 /* ---- scales and the frame ---- */
@@ -228,12 +244,12 @@ struct frame {
 	bool lane;               /* a lane under the plot for candidates with no time */
 };
 
-/* The x range for n points at 1..n: a little room right of the last. */
-static double x_extent(int n)
+/* The x range for candidate numbers 0..n: a little room right of the last. */
+static double x_extent(int64_t n)
 {
 	if (n <= 0)
 		return 1;
-	return n + (n * 0.025 > 0.5 ? n * 0.025 : 0.5);
+	return (double)n + (n * 0.025 > 0.5 ? n * 0.025 : 0.5);
 }
 
 static double px(const struct frame *f, double x)
@@ -337,40 +353,56 @@ static void legend_label(struct out *o, double x, double y, const char *label)
 	put(o, "</text>\n");
 }
 
-/* ---- candidates in evaluation order ---- */
+/* ---- candidates by number ---- */
 
+/* x is the candidate's number: #N is drawn at x = N (the input, #0, at 0).
+ * Numbers are given in the order candidates are made, so left to right
+ * is also the course of the search. A duplicate (the same code as an
+ * earlier candidate, whose result it reused) and a pending candidate are
+ * not points: neither was evaluated (figures.h). */
 struct pt {
 	const struct cand_row *c;
-	int64_t when;
 	double speedup;   /* over the input; 0: no time */
 };
 
 static int pt_cmp(const void *a, const void *b)
 {
 	const struct pt *x = a, *y = b;
-	if (x->when != y->when)
-		return x->when < y->when ? -1 : 1;
 	return x->c->num < y->c->num ? -1 : x->c->num > y->c->num;
 }
 
-/* The evaluated candidates of k in evaluation order (a new array, count in
- * *n), with their speedups over candidate 0. NULL on OOM. */
+static const struct cand_row *input_of(const struct svg_kernel *k)
+{
+	for (int i = 0; i < k->ncands; i++)
+		if (k->cands[i].num == 0)
+			return &k->cands[i];
+	return NULL;
+}
+
+/* The highest candidate number of k (0 when it has none). */
+static int64_t max_num(const struct svg_kernel *k)
+{
+	int64_t m = 0;
+	for (int i = 0; i < k->ncands; i++)
+		if (k->cands[i].num > m)
+			m = k->cands[i].num;
+	return m;
+}
+
+/* The evaluated candidates of k (the input included) by number (a new
+ * array, count in *n), with their speedups over candidate 0. NULL on OOM. */
 static struct pt *eval_order(const struct svg_kernel *k, int *n)
 {
 	struct pt *p = calloc((size_t)k->ncands + 1, sizeof(*p));
 	*n = 0;
 	if (!p)
 		return NULL;
-	const struct cand_row *in = NULL;
-	for (int i = 0; i < k->ncands; i++)
-		if (k->cands[i].num == 0)
-			in = &k->cands[i];
+	const struct cand_row *in = input_of(k);
 	for (int i = 0; i < k->ncands; i++) {
 		const struct cand_row *c = &k->cands[i];
-		if (!c->outcome || ac_outcome_parse(c->outcome) == AC_PENDING)
+		if (!c->outcome || ac_outcome_parse(c->outcome) == AC_PENDING || c->same_as >= 0)
 			continue;
 		p[*n].c = c;
-		p[*n].when = c->evaluated_ns ? c->evaluated_ns : c->created_ns;
 		/* the figure every view shows (re-timed where the run did) */
 		p[*n].speedup = cand_speedup(in, c);
 		(*n)++;
@@ -389,12 +421,55 @@ static int pt_find(const struct pt *p, int n, int64_t num)
 
 static const char *const outcomes[] = {"ok", "wrong", "build_error", "run_error", "timeout",
                                        "failed"};
-static const char *const outcome_colors[] = {"#1f77b4", "#ff7f0e", "#d62728", "#9467bd",
-                                             "#8c564b", "#8a8a8a"};
+/* The Okabe-Ito palette (told apart with the common colour-vision
+ * deficiencies too), and a shape per outcome so that colour is never the
+ * only difference. */
+static const char *const outcome_colors[] = {"#0072B2", "#E69F00", "#D55E00", "#CC79A7",
+                                             "#56B4E9", "#7A7A7A"};
+enum shape { SH_CIRCLE, SH_TRIANGLE, SH_SQUARE, SH_DIAMOND, SH_TRIANGLE_DOWN, SH_RING };
+static const enum shape outcome_shapes[] = {SH_CIRCLE, SH_TRIANGLE, SH_SQUARE, SH_DIAMOND,
+                                            SH_TRIANGLE_DOWN, SH_RING};
 #define N_OUTCOMES 6
-#define STEP_COLOR "#2ca02c"
-#define PATH_COLOR "#f2a900"
+#define STEP_COLOR "#009E73"
+#define PATH_COLOR "#F0C400"
 #define COMBINE_COLOR "#7b3294"
+
+/* Opens a marker element of shape at (x, y), size r; the caller adds a
+ * <title> (or nothing) and closes it with marker_close. */
+static void marker_open(struct out *o, enum shape sh, double x, double y, double r,
+                        const char *color)
+{
+	switch (sh) {
+	case SH_CIRCLE:
+		put(o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\">", x, y, r, color);
+		return;
+	case SH_RING:
+		put(o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"#ffffff\" stroke=\"%s\" "
+		       "stroke-width=\"1.6\">", x, y, r * 0.85, color);
+		return;
+	case SH_SQUARE:
+		put(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">",
+		    x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7, color);
+		return;
+	case SH_TRIANGLE:
+	case SH_TRIANGLE_DOWN: {
+		double d = sh == SH_TRIANGLE ? 1 : -1;
+		put(o, "<polygon points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\" fill=\"%s\">", x,
+		    y - d * r * 1.1, x - r, y + d * r * 0.8, x + r, y + d * r * 0.8, color);
+		return;
+	}
+	case SH_DIAMOND:
+		put(o, "<polygon points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f\" fill=\"%s\">", x,
+		    y - r * 1.2, x + r * 1.2, y, x, y + r * 1.2, x - r * 1.2, y, color);
+		return;
+	}
+}
+
+static void marker_close(struct out *o, enum shape sh)
+{
+	put(o, sh == SH_CIRCLE || sh == SH_RING ? "</circle>\n"
+	       : sh == SH_SQUARE ? "</rect>\n" : "</polygon>\n");
+}
 
 static int outcome_index(const char *name)
 {
@@ -421,7 +496,7 @@ static void point_title(struct out *o, const struct pt *p)
 	put(o, ": ");
 	esc_n(o, c->outcome, 20);
 	if (p->speedup > 0)
-		put(o, ", %s, %.2f" TIMES, fmt_duration(c->time_ns, d, sizeof(d)), p->speedup);
+		put(o, ", %s, %.2f" TIMES, fmt_duration(cand_time(c), d, sizeof(d)), p->speedup);
 	if (c->option && c->option[0]) {
 		put(o, " [");
 		esc_n(o, c->option, 100);
@@ -434,9 +509,16 @@ static void point_title(struct out *o, const struct pt *p)
 	put(o, "</title>");
 }
 
-/* The best-so-far step line of p[0..n) as a path; false if nothing had a time. */
+/* The x of a point: its candidate number. */
+static double xn(const struct pt *p)
+{
+	return (double)p->c->num;
+}
+
+/* The best-so-far step line of p[0..n) (by number) as a path, to x = xend;
+ * false if nothing had a time. */
 static bool step_path(struct out *o, const struct frame *f, const struct pt *p, int n,
-                      const char *color, double width, const char *dash)
+                      double xend, const char *color, double width, const char *dash)
 {
 	double best = 0;
 	for (int i = 0; i < n; i++) {
@@ -446,14 +528,14 @@ static bool step_path(struct out *o, const struct frame *f, const struct pt *p, 
 			put(o, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\"%s%s%s "
 			       "stroke-linejoin=\"round\" d=\"M%.1f %.1f", color, width,
 			    dash ? " stroke-dasharray=\"" : "", dash ? dash : "", dash ? "\"" : "",
-			    px(f, i + 1), py(f, p[i].speedup));
+			    px(f, xn(&p[i])), py(f, p[i].speedup));
 		else
-			put(o, " H%.1f V%.1f", px(f, i + 1), py(f, p[i].speedup));
+			put(o, " H%.1f V%.1f", px(f, xn(&p[i])), py(f, p[i].speedup));
 		best = p[i].speedup;
 	}
 	if (best == 0)
 		return false;
-	put(o, " H%.1f\"/>\n", px(f, n));
+	put(o, " H%.1f\"/>\n", px(f, xend));
 	return true;
 }
 
@@ -490,6 +572,28 @@ static void best_range(const struct pt *p, int n, double *lo, double *hi)
 #define PW 820
 #define PH 490
 
+/* The subtitle: the counts and the times, as status and metrics.json say
+ * them (figures.h). */
+static void progress_subtitle(const struct svg_kernel *k, const struct pt *p, int n, int ib,
+                              char *sub, size_t len)
+{
+	struct cand_tally t;
+	char counted[200], d0[32], db[32];
+	cand_tally(k->cands, k->ncands, &t);
+	cand_tally_words(&t, counted, sizeof(counted));
+	const struct cand_row *in = input_of(k);
+	int64_t in_ns, b_ns;
+	if (ib >= 0 && cand_figures(in, p[ib].c, &in_ns, &b_ns))
+		snprintf(sub, len, "%s " DASH " input %s, best %s", counted,
+		         fmt_duration(in_ns, d0, sizeof(d0)), fmt_duration(b_ns, db, sizeof(db)));
+	else if (in && ac_outcome_parse(in->outcome) != AC_PENDING && !cand_time(in))
+		snprintf(sub, len, "%s; the input has no time (%s), so nothing has a speedup",
+		         counted, in->outcome);
+	else
+		snprintf(sub, len, "%s", counted);
+	(void)n;
+}
+
 int svg_progress(struct strbuf *sb, const struct svg_kernel *k)
 {
 	struct out o = {sb, 0};
@@ -499,11 +603,16 @@ int svg_progress(struct strbuf *sb, const struct svg_kernel *k)
 		return -ENOMEM;
 	double lo = 1, hi = 1;
 	range_of(p, n, &lo, &hi);
-	struct frame f = {.x0 = 72, .x1 = 610, .y0 = 62, .y1 = 380, .xmax = x_extent(n),
+	int64_t last = max_num(k);
+	struct frame f = {.x0 = 72, .x1 = 610, .y0 = 62, .y1 = 380, .xmax = x_extent(last),
 	                  .ys = y_scale(lo, hi), .lane = true};
-	int counts[N_OUTCOMES] = {0};
-	for (int i = 0; i < n; i++)
-		counts[outcome_index(p[i].c->outcome)]++;
+	/* the legend counts as metrics.json does (figures.h): a duplicate under
+	 * the outcome it reused, the input not counted */
+	struct cand_tally tally;
+	cand_tally(k->cands, k->ncands, &tally);
+	int counts[N_OUTCOMES];
+	for (int i = 0; i < N_OUTCOMES; i++)
+		counts[i] = tally.outcome[ac_outcome_parse(outcomes[i])];
 
 	/* the beam's path: parents from the best back to the input */
 	int *chain = calloc((size_t)n + 1, sizeof(*chain));
@@ -520,47 +629,36 @@ int svg_progress(struct strbuf *sb, const struct svg_kernel *k)
 		num = p[i].c->parent;
 	}
 	int ib = nchain ? chain[0] : -1;
-	int i0 = pt_find(p, n, 0);
 
-	char title[400], sub[400], d0[32], db[32];
+	char title[400], sub[400];
 	const char *name = k->name ? k->name : "";
 	if (ib >= 0 && p[ib].speedup > 0)
 		snprintf(title, sizeof(title), "%s " DASH " best %.2f" TIMES " (#%lld)", name,
 		         p[ib].speedup, (long long)p[ib].c->num);
 	else
 		snprintf(title, sizeof(title), "%s " DASH " no speedup yet", name);
-	char counted[100];
-	snprintf(counted, sizeof(counted), "%d candidate%s evaluated", n, n == 1 ? "" : "s");
-	if (i0 >= 0 && p[i0].speedup > 0 && ib >= 0 && p[ib].speedup > 0)
-		snprintf(sub, sizeof(sub), "%s, %d pending " DASH " input %s, best %s", counted,
-		         k->ncands - n, fmt_duration(p[i0].c->time_ns, d0, sizeof(d0)),
-		         fmt_duration(p[ib].c->time_ns, db, sizeof(db)));
-	else if (i0 >= 0 && !(p[i0].speedup > 0))
-		snprintf(sub, sizeof(sub), "%s; the input has no time (%s), so nothing has a speedup",
-		         counted, p[i0].c->outcome);
-	else
-		snprintf(sub, sizeof(sub), "%s, %d pending", counted, k->ncands - n);
+	progress_subtitle(k, p, n, ib, sub, sizeof(sub));
 	char doctitle[300];
 	snprintf(doctitle, sizeof(doctitle), "%s: progress", name);
 	doc_open(&o, PW, PH, doctitle);
 	headline(&o, &f, title, sub);
-	draw_frame(&o, &f, "candidates evaluated");
+	draw_frame(&o, &f, "candidate number (#0 is the input; numbered in the order they were made)");
 	if (!n)
 		empty_note(&o, &f, "no candidates evaluated yet");
 
 	/* path to best, under everything else */
 	if (nchain > 1) {
 		put(&o, "<polyline fill=\"none\" stroke=\"" PATH_COLOR "\" stroke-width=\"6\" "
-		        "stroke-opacity=\"0.45\" stroke-linejoin=\"round\" stroke-linecap=\"round\" "
+		        "stroke-opacity=\"0.55\" stroke-linejoin=\"round\" stroke-linecap=\"round\" "
 		        "points=\"");
 		for (int j = nchain - 1; j >= 0; j--) {
 			int i = chain[j];
-			put(&o, "%s%.1f,%.1f", j == nchain - 1 ? "" : " ", px(&f, i + 1),
+			put(&o, "%s%.1f,%.1f", j == nchain - 1 ? "" : " ", px(&f, xn(&p[i])),
 			    p[i].speedup > 0 ? py(&f, p[i].speedup) : lane_y(&f));
 		}
 		put(&o, "\"/>\n");
 	}
-	step_path(&o, &f, p, n, STEP_COLOR, 2.5, NULL);
+	step_path(&o, &f, p, n, (double)last, STEP_COLOR, 2.5, NULL);
 
 	/* combined candidates: a dotted line from each of the two parents */
 	bool combined = false;
@@ -576,8 +674,8 @@ int svg_progress(struct strbuf *sb, const struct svg_kernel *k)
 			put(&o, "<line class=\"combined\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
 			        "stroke=\"" COMBINE_COLOR "\" stroke-width=\"1.2\" stroke-dasharray=\"2 3\">"
 			        "<title>#%lld combines #%lld and #%lld</title></line>\n",
-			    px(&f, q + 1), p[q].speedup > 0 ? py(&f, p[q].speedup) : lane_y(&f),
-			    px(&f, i + 1), y, (long long)p[i].c->num, (long long)parents[0],
+			    px(&f, xn(&p[q])), p[q].speedup > 0 ? py(&f, p[q].speedup) : lane_y(&f),
+			    px(&f, xn(&p[i])), y, (long long)p[i].c->num, (long long)parents[0],
 			    (long long)parents[1]);
 			combined = true;
 		}
@@ -586,26 +684,28 @@ int svg_progress(struct strbuf *sb, const struct svg_kernel *k)
 	put(&o, "<g stroke=\"#ffffff\" stroke-width=\"0.8\">\n");
 	for (int i = 0; i < n; i++) {
 		double y = p[i].speedup > 0 ? py(&f, p[i].speedup) : lane_y(&f);
-		put(&o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\">", px(&f, i + 1), y,
-		    n > 400 ? 2.5 : 3.8, outcome_colors[outcome_index(p[i].c->outcome)]);
+		int oi = outcome_index(p[i].c->outcome);
+		marker_open(&o, outcome_shapes[oi], px(&f, xn(&p[i])), y, n > 400 ? 2.5 : 3.8,
+		            outcome_colors[oi]);
 		point_title(&o, &p[i]);
-		put(&o, "</circle>\n");
+		marker_close(&o, outcome_shapes[oi]);
 	}
 	put(&o, "</g>\n");
 	for (int j = 0; j < nchain; j++) {
 		int i = chain[j];
 		put(&o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"none\" stroke=\"#000000\" "
-		        "stroke-width=\"1.5\"/>\n", px(&f, i + 1),
+		        "stroke-width=\"1.5\"/>\n", px(&f, xn(&p[i])),
 		    p[i].speedup > 0 ? py(&f, p[i].speedup) : lane_y(&f), j == 0 ? 8 : 6);
 	}
 	/* the best's label, beside it; drawn twice, the first time as a white
 	 * halo so that lines under it do not cross the digits (SVG 1.1 has no
 	 * paint-order) */
+	bool right_half = ib >= 0 && xn(&p[ib]) > f.xmax / 2;
 	for (int halo = 1; ib >= 0 && p[ib].speedup > 0 && halo >= 0; halo--)
 		put(&o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-weight=\"bold\"%s>"
-		        "#%lld %.2f" TIMES "</text>\n", px(&f, ib + 1) + (ib + 1 > n / 2 ? -12 : 12),
+		        "#%lld %.2f" TIMES "</text>\n", px(&f, xn(&p[ib])) + (right_half ? -12 : 12),
 		    py(&f, p[ib].speedup) + (py(&f, p[ib].speedup) < f.y0 + 20 ? 18 : 4),
-		    ib + 1 > n / 2 ? "end" : "start",
+		    right_half ? "end" : "start",
 		    halo ? " fill=\"#ffffff\" stroke=\"#ffffff\" stroke-width=\"4\" "
 		           "stroke-linejoin=\"round\"" : "",
 		    (long long)p[ib].c->num, p[ib].speedup);
@@ -617,7 +717,7 @@ int svg_progress(struct strbuf *sb, const struct svg_kernel *k)
 	legend_label(&o, lx, ly, "best so far");
 	ly += 22;
 	put(&o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" PATH_COLOR "\" "
-	        "stroke-width=\"6\" stroke-opacity=\"0.45\" stroke-linecap=\"round\"/>"
+	        "stroke-width=\"6\" stroke-opacity=\"0.55\" stroke-linecap=\"round\"/>"
 	        "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"none\" stroke=\"#000000\" "
 	        "stroke-width=\"1.5\"/>\n", lx + 2, ly, lx + 18, ly, lx + 10, ly);
 	legend_label(&o, lx, ly, "path to best");
@@ -636,11 +736,14 @@ int svg_progress(struct strbuf *sb, const struct svg_kernel *k)
 	for (int i = 0; i < N_OUTCOMES; i++) {
 		char label[64];
 		snprintf(label, sizeof(label), "%s (%d)", outcomes[i], counts[i]);
-		put(&o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\"/>\n", lx + 10, ly,
-		    outcome_colors[i]);
+		marker_open(&o, outcome_shapes[i], lx + 10, ly, 4.5, outcome_colors[i]);
+		marker_close(&o, outcome_shapes[i]);
 		legend_label(&o, lx, ly, label);
 		ly += 20;
 	}
+	put(&o, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"#666666\">not drawn: %d "
+	        "duplicate%s, %d pending</text>\n", lx, ly + 4, tally.duplicates,
+	    tally.duplicates == 1 ? "" : "s", tally.pending);
 	put(&o, "</svg>\n");
 	free(chain);
 	free(p);
@@ -672,6 +775,13 @@ static const char *line_dash(int k)
 	return dashes[((size_t)k / NPALETTE) % NDASHES];
 }
 
+bool svg_searched(const struct svg_kernel *k)
+{
+	struct cand_tally t;
+	cand_tally(k->cands, k->ncands, &t);
+	return t.evaluated > 0 || t.duplicates > 0;
+}
+
 int svg_overview(struct strbuf *sb, const struct svg_kernel *ks, int n)
 {
 	struct out o = {sb, 0};
@@ -686,31 +796,40 @@ int svg_overview(struct strbuf *sb, const struct svg_kernel *ks, int n)
 	if (rc)
 		goto out;
 	double lo = 1, hi = 1;
-	int xmax = 0, total = 0;
+	int64_t xmax = 0;
+	struct cand_tally all = {0};
+	int searched = 0;
 	for (int k = 0; k < n; k++) {
+		if (!svg_searched(&ks[k]))
+			continue;
+		searched++;
 		best_range(pts[k], cnt[k], &lo, &hi);
-		if (cnt[k] > xmax)
-			xmax = cnt[k];
-		total += cnt[k];
+		if (max_num(&ks[k]) > xmax)
+			xmax = max_num(&ks[k]);
+		struct cand_tally t;
+		cand_tally(ks[k].cands, ks[k].ncands, &t);
+		cand_tally_add(&all, &t);
 	}
 	int h = 90 + 22 * n > 470 ? 90 + 22 * n : 470;
 	struct frame f = {.x0 = 72, .x1 = 590, .y0 = 62, .y1 = 400, .xmax = x_extent(xmax),
 	                  .ys = y_scale(lo, hi)};
-	char sub[200];
-	snprintf(sub, sizeof(sub), "%d kernel%s, %d candidate%s evaluated", n, n == 1 ? "" : "s",
-	         total, total == 1 ? "" : "s");
+	char sub[300], counted[200];
+	cand_tally_words(&all, counted, sizeof(counted));
+	snprintf(sub, sizeof(sub), "%d kernel%s, %d searched: %s", n, n == 1 ? "" : "s", searched,
+	         counted);
 	doc_open(&o, 820, h, "autocompfs: progress of every kernel");
 	headline(&o, &f, "autocompfs " DASH " best speedup so far", sub);
-	draw_frame(&o, &f, "candidates evaluated (each kernel)");
+	draw_frame(&o, &f, "candidate number (each kernel's own; #0 is its input)");
 	if (!n)
 		empty_note(&o, &f, "no kernels yet");
-	else if (!total)
-		empty_note(&o, &f, "no candidates evaluated yet");
+	else if (!searched)
+		empty_note(&o, &f, "no kernel searched yet");
 	double lx = f.x1 + 22, ly = f.y0 + 8;
 	for (int k = 0; k < n; k++) {
 		char cbuf[32];
 		const char *color = line_color(k, cbuf, sizeof(cbuf));
 		const char *dash = line_dash(k);
+		bool searched_k = svg_searched(&ks[k]);
 		double best = 0;
 		int at = -1;
 		for (int i = 0; i < cnt[k]; i++)
@@ -724,19 +843,27 @@ int svg_overview(struct strbuf *sb, const struct svg_kernel *ks, int n)
 				best = pts[k][i].speedup;
 				at = i;
 			}
+		struct cand_tally t;
+		cand_tally(ks[k].cands, ks[k].ncands, &t);
+		int64_t last = max_num(&ks[k]);
 		bool failed = run_state_parse(ks[k].state) == RS_FAILED;
-		if (step_path(&o, &f, pts[k], cnt[k], color, 2.5, dash)) {
-			put(&o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>", px(&f, cnt[k]),
+		if (searched_k && step_path(&o, &f, pts[k], cnt[k], (double)last, color, 2.5, dash)) {
+			put(&o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>", px(&f, last),
 			    py(&f, best), color);
 			esc(&o, ks[k].name);
-			put(&o, ": best %.2f" TIMES " at candidate %d of %d</title></circle>\n", best,
-			    at + 1, cnt[k]);
+			put(&o, ": best %.2f" TIMES " (#%lld) of %d candidate%s</title></circle>\n", best,
+			    at >= 0 ? (long long)pts[k][at].c->num : 0LL, t.candidates,
+			    t.candidates == 1 ? "" : "s");
 			put(&o, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"%s\">%d</text>\n",
-			    px(&f, cnt[k]) + 6, py(&f, best) - 5, color, k + 1);
+			    px(&f, last) + 6, py(&f, best) - 5, color, k + 1);
 		}
-		char label[120];
-		if (best > 0)
-			snprintf(label, sizeof(label), " %.2f" TIMES " after %d%s", best, cnt[k],
+		char label[160];
+		const char *word = ks[k].state && ks[k].state[0] ? ks[k].state : "waiting";
+		if (!searched_k)
+			snprintf(label, sizeof(label), " " DASH " not searched (%s)", word);
+		else if (best > 0)
+			snprintf(label, sizeof(label), " %.2f" TIMES " (#%lld) of %d%s", best,
+			         at >= 0 ? (long long)pts[k][at].c->num : 0LL, t.candidates,
 			         failed ? ", failed" : "");
 		else if (failed)
 			snprintf(label, sizeof(label), " " DASH " failed");
@@ -745,9 +872,9 @@ int svg_overview(struct strbuf *sb, const struct svg_kernel *ks, int n)
 		put(&o, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\" "
 		        "fill=\"%s\">%d</text>\n", lx - 4, ly + 4, color, k + 1);
 		put(&o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-		        "stroke-width=\"3\"%s%s%s/>\n<text x=\"%.1f\" y=\"%.1f\">", lx, ly, lx + 20,
+		        "stroke-width=\"3\"%s%s%s%s/>\n<text x=\"%.1f\" y=\"%.1f\">", lx, ly, lx + 20,
 		    ly, color, dash ? " stroke-dasharray=\"" : "", dash ? dash : "", dash ? "\"" : "",
-		    lx + 28, ly + 4);
+		    searched_k ? "" : " stroke-opacity=\"0.25\"", lx + 28, ly + 4);
 		esc_n(&o, ks[k].name, 40);
 		esc(&o, label);
 		put(&o, "</text>\n");
@@ -761,4 +888,32 @@ out:
 	free(pts);
 	free(cnt);
 	return rc;
+}
+
+/* ---- a small chart for a table cell ---- */
+
+int svg_spark(struct strbuf *sb, const struct svg_kernel *k, int w, int h)
+{
+	struct out o = {sb, 0};
+	int n;
+	struct pt *p = eval_order(k, &n);
+	if (!p)
+		return -ENOMEM;
+	double lo = 1, hi = 1;
+	best_range(p, n, &lo, &hi);
+	int64_t last = max_num(k);
+	struct frame f = {.x0 = 2, .x1 = w - 2, .y0 = 3, .y1 = h - 3, .xmax = x_extent(last),
+	                  .ys = y_scale(lo, hi)};
+	put(&o, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"spark\" width=\"%d\" "
+	        "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\"><title>", w, h, w, h);
+	esc(&o, k->name);
+	put(&o, ": best so far by candidate number</title>\n<rect x=\"0\" y=\"0\" width=\"%d\" "
+	        "height=\"%d\" fill=\"#f6f6f6\"/>\n<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+	        "y2=\"%.1f\" stroke=\"#999999\" stroke-dasharray=\"3 3\"/>\n", w, h, f.x0,
+	    py(&f, 1), f.x1, py(&f, 1));
+	if (svg_searched(k))
+		step_path(&o, &f, p, n, (double)last, STEP_COLOR, 2, NULL);
+	put(&o, "</svg>");
+	free(p);
+	return o.rc;
 }

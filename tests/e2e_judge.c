@@ -9,9 +9,9 @@
  *    metrics.json's run names #0 at 1.00x and records the comparison.
  *  - one figure: a real search (tests/mock/gemm, faster GEMMs among broken
  *    ones): status, metrics.json (the run's best and speedup), schedule,
- *    best.c, the kernel's progress.svg and the root progress.svg all name
- *    the same candidate with the same speedup, and the finalists' verdicts
- *    say how it was reached.
+ *    best.c, the kernel's progress.svg and the root progress.svg, and both
+ *    index.html pages, all name the same candidate with the same speedup,
+ *    and the finalists' verdicts say how it was reached.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -157,9 +157,18 @@ Test(judge, one_best_figure_everywhere)
 	cr_expect(svg && strstr(svg, title), "progress.svg lacks \"%s\"", title);
 	free(svg);
 	char *root = slurpf("%s/progress.svg", m.dir);
-	snprintf(title, sizeof(title), " %s\xc3\x97 after", want);
+	snprintf(title, sizeof(title), " %s\xc3\x97 (#%ld) of ", want, num);
 	cr_expect(root && strstr(root, title), "the root chart lacks \"%s\"", title);
 	free(root);
+	/* and so do both pages */
+	char *page = slurpf("%s/kernels/g/index.html", m.dir);
+	snprintf(title, sizeof(title), "id=\"best-speedup\" data-speedup=\"%s\"", want);
+	cr_expect(page && strstr(page, title), "index.html lacks \"%s\"", title);
+	free(page);
+	page = slurpf("%s/index.html", m.dir);
+	snprintf(title, sizeof(title), "id=\"best-g\" data-speedup=\"%s\"", want);
+	cr_expect(page && strstr(page, title), "the root index.html lacks \"%s\"", title);
+	free(page);
 	/* how: the finalists' interleaved rounds and the winner's interval */
 	char needle[64];
 	snprintf(needle, sizeof(needle), "\"winner\":\t%ld", num);

@@ -96,7 +96,8 @@ static void all_ok(const char *name, int want)
 {
 	char *all;
 	const char *run = run_of(name, &all);
-	cr_assert_eq(json_number(run, "ok"), want + 1, "%s", all);
+	/* the input is not counted among the candidates (figures.h) */
+	cr_assert_eq(json_number(run, "ok"), want, "%s", all);
 	cr_assert_eq(json_number(run, "build_error"), 0, "%s", all);
 	cr_assert_eq(json_number(run, "failed"), 0, "%s", all);
 	free(all);

@@ -47,7 +47,7 @@ static char *run_gemm(const char *name)
 Test(mount, layout_at_the_root)
 {
 	char *ls = sh_out("ls %s", m.dir);
-	cr_assert_str_eq(ls, "kernels\nmenus\nprogress.svg\nstatus\ntargets\n");
+	cr_assert_str_eq(ls, "index.html\nkernels\nmenus\nprogress.svg\nstatus\ntargets\n");
 	free(ls);
 	cr_assert(wait_contains(m.dir, "", 1));
 	char path[400];

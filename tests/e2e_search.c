@@ -126,13 +126,27 @@ Test(search, no_model_says_what_to_set)
 	free(st);
 }
 
-Test(search, bad_model_string_fails_in_words)
+/* A model string that cannot be asked is refused when it is written, like
+ * every other bad key, not after the baseline. */
+Test(search, bad_model_string_is_refused_in_words_when_written)
 {
 	mnt_start(&m, NULL, NULL);
-	add_gemm("bad", "{\"models\": [\"nonsense\"]}");
-	char *st = wait_final(&m, "bad", 120);
-	cr_assert(st && !strncmp(st, "failed", 6), "%s", st);
-	free(st);
+	cr_assert_eq(sh("mkdir %s/kernels/bad", m.dir), 0);
+	const char *bad[] = {"[\"nonsense\"]", "\"opnai::gpt-4.1\""};
+	const char *why[] = {"expected provider::model", "unknown provider \"opnai\""};
+	for (int i = 0; i < 2; i++) {
+		cr_assert_neq(sh("echo '{\"models\": %s}' 2>/dev/null > %s/kernels/bad/config.json",
+		                 bad[i], m.dir), 0, "refused: %s", bad[i]);
+		char *log = slurpf("%s/kernels/bad/log", m.dir);
+		cr_assert(log && strstr(log, why[i]), "%s", log);
+		free(log);
+		char *st = slurpf("%s/kernels/bad/status", m.dir);
+		cr_assert(st && strstr(st, "config.json refused: ") && strstr(st, why[i]), "%s", st);
+		free(st);
+	}
+	char *ls = sh_out("ls %s/kernels/bad", m.dir);
+	cr_assert_null(strstr(ls, "config.json"), "%s", ls);
+	free(ls);
 }
 
 Test(search, token_budget_stops_cleanly)

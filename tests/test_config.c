@@ -86,6 +86,11 @@ Test(config, refusals_name_the_key)
 		{"{\"prices\": {\"m\": [1]}}", "the price of \"m\""},
 		{"{\"prices\": [1, 2]}", "\"prices\" must be an object"},
 		{"{\"combine_every\": 1.5}", "\"combine_every\" must be a whole number"},
+		/* a model that cannot be asked is refused when written, not after
+		 * the baseline */
+		{"{\"models\": \"opnai::gpt-4.1\"}", "unknown provider \"opnai\""},
+		{"{\"models\": [\"openai::gpt-4.1\", \"gpt-4.1\"]}", "expected provider::model"},
+		{"{\"code_models\": \"anthropic::\"}", "no model name after"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ac_config c;

@@ -3,6 +3,7 @@
  * paths that cannot exist.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <errno.h>
 #include <string.h>
 
@@ -62,6 +63,21 @@ Test(path, the_layout)
 	cr_assert_eq(parse_ok("/kernels/gemm/schedule").type, NODE_SCHEDULE);
 	cr_assert_eq(parse_ok("/kernels/gemm/progress.svg").type, NODE_PROGRESS);
 	cr_assert_eq(parse_ok("/progress.svg").type, NODE_ROOT_PROGRESS);
+	cr_assert_eq(parse_ok("/index.html").type, NODE_ROOT_INDEX);
+	cr_assert_eq(parse_ok("/kernels/gemm/index.html").type, NODE_INDEX);
+	cr_assert(node_is_generated(NODE_INDEX) && node_is_generated(NODE_ROOT_INDEX));
+	/* the lists readdir shows: every name a generated node of its place */
+	for (int i = 0; path_kernel_files[i]; i++) {
+		char p[128];
+		snprintf(p, sizeof(p), "/kernels/gemm/%s", path_kernel_files[i]);
+		struct node k = parse_ok(p);
+		cr_assert(node_is_generated(k.type) || node_is_dir(k.type) || k.type == NODE_CTL, "%s", p);
+	}
+	for (int i = 0; path_root_files[i]; i++) {
+		char p[128];
+		snprintf(p, sizeof(p), "/%s", path_root_files[i]);
+		cr_assert(node_is_generated(parse_ok(p).type), "%s", p);
+	}
 	cr_assert(node_is_generated(NODE_PROGRESS) && node_is_generated(NODE_ROOT_PROGRESS));
 	n = parse_ok("/kernels/gemm/best.cu");
 	cr_assert_eq(n.type, NODE_BEST);

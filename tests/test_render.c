@@ -11,6 +11,7 @@
 #include "engine/engine.h"
 #include "engine/core/store.h"
 #include "fs/render.h"
+#include "tests/support.h"
 
 static char dir[64];
 static struct engine *e;
@@ -194,4 +195,85 @@ Test(render, log_grows_in_place)
 	buf[n] = '\0';
 	cr_assert(strstr(buf, "hello 42\n"), "%s", buf);
 	cr_assert_eq(n, len1 - len0);
+}
+
+/* The number after "key": in a cJSON_Print'ed object. */
+static double json_num(const char *text, const char *key)
+{
+	cJSON *root = cJSON_Parse(text);
+	cr_assert(root, "%s", text);
+	const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "run"), key);
+	cr_assert(cJSON_IsNumber(v), "run.%s: %s", key, text);
+	double d = v->valuedouble;
+	cJSON_Delete(root);
+	return d;
+}
+
+Test(render, every_view_counts_and_figures_alike)
+{
+	/* a duplicate of #1 and a candidate without code join the run */
+	add_cand(0, "fast();", "ok", 1000, "tile again");
+	struct cand_row c = {0};
+	cr_assert_eq(store_cand_get(engine_writer(e), rid, 3, &c), 0);
+	struct ac_result r = {.outcome = AC_OK, .time_ns = 1000, .samples = 10};
+	cr_assert_eq(store_cand_set_dup(engine_writer(e), rid, 3, 1, &r, 400), 0);
+	cand_row_clear(&c);
+	add_cand(0, "", "failed", 0, "no code");
+	/* the final comparison re-timed the input and the best together */
+	cr_assert_eq(store_cand_set_retime(engine_writer(e), rid, 0, 3000000), 0);
+	cr_assert_eq(store_cand_set_retime(engine_writer(e), rid, 1, 1500000), 0);
+	engine_touch(e, kid);
+
+	struct blob *m = render(NODE_METRICS, 0, NULL);
+	cr_assert_eq(json_num(m->data, "candidates"), 4, "the input is not a candidate");
+	cr_assert_eq(json_num(m->data, "evaluated"), 2);
+	cr_assert_eq(json_num(m->data, "duplicates"), 1);
+	cr_assert_eq(json_num(m->data, "failed"), 1);
+	cr_assert_eq(json_num(m->data, "ok"), 2, "#1 and its duplicate #3");
+	cr_assert_eq(json_num(m->data, "input_time_ns"), 3000000, "re-timed with the best");
+	cr_assert_eq(json_num(m->data, "best_time_ns"), 1500000);
+	cr_assert_eq(json_num(m->data, "speedup"), 2);
+
+	struct blob *svg = render(NODE_PROGRESS, 0, NULL);
+	cr_assert(strstr(svg->data, "4 candidates (2 evaluated, 1 duplicate, 1 without code)"),
+	          "%s", svg->data);
+	cr_assert(strstr(svg->data, "input 3 ms, best 1.5 ms"), "%s", svg->data);
+	cr_assert(strstr(svg->data, "best 2.00\xc3\x97 (#1)"), "%s", svg->data);
+
+	struct blob *page = render(NODE_INDEX, 0, NULL);
+	cr_assert(strstr(page->data, "id=\"best-speedup\" data-speedup=\"2.00\""), "%s", page->data);
+	cr_assert(strstr(page->data, "4 candidates (2 evaluated, 1 duplicate, 1 without code)"));
+	cr_assert_eq(count_of(page->data, "<tr id=\"c"), 5, "every candidate and the input");
+	cr_assert(strstr(page->data, "href=\"candidates/2.log\""));
+
+	struct blob *sched = render(NODE_SCHEDULE, 0, NULL);
+	cr_assert(strstr(sched->data, "-> 1.5 ms (2.00x)"), "%s", sched->data);
+
+	struct blob *root = NULL;
+	cr_assert_eq(view_root_status(v, &root), 0);
+	cr_assert(strstr(root->data, "; 4 candidates (2 evaluated, 1 duplicate, 1 without code);"),
+	          "the totals add up the kernels': %s", root->data);
+	struct blob *ri = NULL;
+	cr_assert_eq(view_root_index(v, &ri), 0);
+	cr_assert(strstr(ri->data, "id=\"best-gemm\" data-speedup=\"2.00\""), "%s", ri->data);
+	struct blob *again = NULL;
+	cr_assert_eq(view_root_index(v, &again), 0);
+	cr_assert_eq(again, ri, "cached while nothing changed");
+	for (struct blob **b = (struct blob *[]){m, svg, page, sched, root, ri, again, NULL}; *b; b++)
+		blob_put(*b);
+}
+
+Test(render, the_schedule_cuts_a_long_plan_at_a_word)
+{
+	char plan[400] = "";
+	for (int i = 0; i < 40; i++)
+		strcat(plan, "blocking ");
+	add_cand(1, "faster();", "ok", 500, plan);
+	cr_assert_eq(store_run_set_best(engine_writer(e), rid, 3, 777), 0);
+	engine_touch(e, kid);
+	struct blob *b = render(NODE_SCHEDULE, 0, NULL);
+	const char *line = strstr(b->data, "#3 iteration 1: ");
+	cr_assert(line, "%s", b->data);
+	cr_assert(strstr(line, "blocking\xe2\x80\xa6 -> "), "cut after a word, marked: %s", line);
+	blob_put(b);
 }

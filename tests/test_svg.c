@@ -186,7 +186,7 @@ Test(svg, pending_candidates_are_not_points)
 	struct cand_row r[] = {row(0, -1, "pending", 0, 0)};
 	char *s = progress("k", r, 1, -1);
 	cr_assert(strstr(s, "no candidates evaluated yet"), "%s", s);
-	cr_assert(strstr(s, "1 pending"), "%s", s);
+	cr_assert(strstr(s, "0 candidates"), "the input is not a candidate: %s", s);
 	free(s);
 }
 
@@ -196,7 +196,8 @@ Test(svg, one_point_the_input)
 	char *s = progress("gemm", r, 1, 0);
 	cr_assert(strstr(s, "best 1.00\xc3\x97 (#0)"), "%s", s);
 	cr_assert(strstr(s, "<title>#0: ok, 2 ms, 1.00\xc3\x97</title>"), "%s", s);
-	cr_assert(strstr(s, "ok (1)") && strstr(s, "wrong (0)"), "legend with counts");
+	cr_assert(strstr(s, "ok (0)") && strstr(s, "wrong (0)"), "legend with counts, the input "
+	          "not counted (as metrics.json): %s", s);
 	cr_assert(!strstr(s, "log scale"));
 	cr_assert(!strstr(s, "nan") && !strstr(s, "inf"), "%s", s);
 	draws(s, 820, 490);
@@ -236,8 +237,8 @@ Test(svg, every_outcome_and_the_path_to_best)
 	};
 	char *s = progress("gemm", r, 10, 5);
 	cr_assert(strstr(s, "best 2.50\xc3\x97 (#5)"), "%s", s);
-	cr_assert(strstr(s, "9 candidates evaluated, 1 pending"), "%s", s);
-	for (const char *o = "ok (4)\0wrong (1)\0build_error (1)\0run_error (1)\0timeout (1)\0"
+	cr_assert(strstr(s, "9 candidates (7 evaluated, 1 without code, 1 pending)"), "%s", s);
+	for (const char *o = "ok (3)\0wrong (1)\0build_error (1)\0run_error (1)\0timeout (1)\0"
 	                     "failed (1)\0"; *o; o += strlen(o) + 1)
 		cr_assert(strstr(s, o), "legend %s: %s", o, s);
 	/* the path is a polyline through three points; three rings mark them */
@@ -250,7 +251,7 @@ Test(svg, every_outcome_and_the_path_to_best)
 	cr_assert_eq(commas, 3, "%.200s", pl);
 	cr_assert_eq(count_rings(s), 3);
 	/* the best-so-far step line climbs twice: H.. V.. pairs */
-	const char *step = strstr(s, "stroke=\"#2ca02c\" stroke-width=\"2.5\" stroke-linejoin");
+	const char *step = strstr(s, "stroke=\"#009E73\" stroke-width=\"2.5\" stroke-linejoin");
 	cr_assert(step, "%s", s);
 	draws(s, 820, 490);
 	free(s);
@@ -280,10 +281,12 @@ Test(svg, overview_has_a_line_and_a_legend_entry_per_kernel)
 	struct strbuf sb = {0};
 	cr_assert_eq(svg_overview(&sb, ks, 3), 0);
 	cr_assert_null(xml_check(sb.buf), "%s", sb.buf);
-	cr_assert(strstr(sb.buf, "gemm 4.00\xc3\x97 after 3"), "%s", sb.buf);
-	cr_assert(strstr(sb.buf, "soft&lt;max&gt; 1.00\xc3\x97 after 2"), "%s", sb.buf);
-	cr_assert(strstr(sb.buf, "broken \xe2\x80\x94 no time yet"), "%s", sb.buf);
-	cr_assert(strstr(sb.buf, "3 kernels, 6 candidates evaluated"), "%s", sb.buf);
+	cr_assert(strstr(sb.buf, "gemm 4.00\xc3\x97 (#2) of 2"), "%s", sb.buf);
+	cr_assert(strstr(sb.buf, "soft&lt;max&gt; 1.00\xc3\x97 (#0) of 1"), "%s", sb.buf);
+	/* a kernel whose input never got past the baseline did not search:
+	 * it is not drawn as a result */
+	cr_assert(strstr(sb.buf, "broken \xe2\x80\x94 not searched (waiting)"), "%s", sb.buf);
+	cr_assert(strstr(sb.buf, "3 kernels, 2 searched: 3 candidates (3 evaluated)"), "%s", sb.buf);
 	draws(sb.buf, 820, 470);
 	sb_release(&sb);
 
@@ -303,7 +306,7 @@ Test(svg, many_points_stay_well_formed)
 		r[i] = row(i, i ? (i - 1) / 2 : -1, i ? oc[i % 6] : "ok",
 		           i % 6 < 3 ? 1000000 - i * 300 : 0, 1000 + i);
 	char *s = progress("big", r, n, 1998);
-	cr_assert(strstr(s, "2000 candidates evaluated"), "%.400s", s);
+	cr_assert(strstr(s, "1999 candidates (1999 evaluated)"), "%.400s", s);
 	free(s);
 	free(r);
 }
@@ -325,7 +328,7 @@ Test(svg, overview_tells_every_kernel_apart_and_says_failed)
 	struct strbuf sb = {0};
 	cr_assert_eq(svg_overview(&sb, ks, NK), 0);
 	cr_assert_null(xml_check(sb.buf), "%s", sb.buf);
-	cr_assert(strstr(sb.buf, "broken \xe2\x80\x94 failed"), "%s", sb.buf);
+	cr_assert(strstr(sb.buf, "broken \xe2\x80\x94 not searched (failed)"), "%s", sb.buf);
 	/* every legend line's stroke (colour and dash) differs from the others */
 	char styles[NK][96];
 	int found = 0;
@@ -374,4 +377,61 @@ Test(svg, a_combined_candidate_is_drawn_from_both_parents)
 	svg = progress("k", rows, 3, 2);
 	cr_assert_null(strstr(svg, "combined"), "no combination, no legend line");
 	free(svg);
+}
+
+Test(svg, a_point_is_drawn_at_its_number_and_duplicates_are_not_points)
+{
+	struct cand_row rows[] = {
+		row(0, -1, "ok", 1000, 10),
+		row(1, 0, "ok", 500, 20),
+		row(2, 0, "ok", 500, 30),
+		row(3, 1, "ok", 400, 25),
+	};
+	rows[2].same_as = 1;   /* its result was #1's: nothing was run */
+	char *s = progress("k", rows, 4, 3);
+	/* x runs over 0..3.5 on 72..610 px: #3 at 72 + 538 * 3 / 3.5 */
+	const char *t3 = strstr(s, "<title>#3 ");
+	cr_assert(t3, "%s", s);
+	const char *cx = NULL;
+	for (const char *p = s; (p = strstr(p, "cx=\"")) && p < t3; p++)
+		cx = p;
+	cr_assert(cx && !strncmp(cx, "cx=\"533.1\"", 10), "#3 is drawn at x = 3: %.60s", cx);
+	cr_assert_null(strstr(s, "<title>#2 "), "a duplicate is not a point: %s", s);
+	cr_assert(strstr(s, "not drawn: 1 duplicate, 0 pending"), "%s", s);
+	cr_assert(strstr(s, "3 candidates (2 evaluated, 1 duplicate)"), "%s", s);
+	cr_assert(strstr(s, "candidate number (#0 is the input"), "the axis says what x is: %s", s);
+	draws(s, 820, 490);
+	free(s);
+}
+
+Test(svg, the_times_in_the_words_are_the_ones_the_speedup_divides)
+{
+	/* first passes 10 ms and 1 ms (10x); re-timed together 8 ms and 2 ms
+	 * (4x): the verdict is 4x, and the words say 8 ms and 2 ms */
+	struct cand_row rows[] = {row(0, -1, "ok", 10000000, 10), row(1, 0, "ok", 1000000, 20)};
+	rows[0].retime_ns = 8000000;
+	rows[1].retime_ns = 2000000;
+	char *s = progress("k", rows, 2, 1);
+	cr_assert(strstr(s, "best 4.00\xc3\x97 (#1)"), "%s", s);
+	cr_assert(strstr(s, "input 8 ms, best 2 ms"), "%s", s);
+	cr_assert_null(strstr(s, "input 10 ms"), "%s", s);
+	free(s);
+}
+
+Test(svg, spark_is_a_small_inline_chart)
+{
+	struct cand_row rows[] = {row(0, -1, "ok", 1000, 10), row(1, 0, "ok", 500, 20)};
+	struct svg_kernel k = {"k<1>", rows, 2, 1, "done"};
+	struct strbuf sb = {0};
+	cr_assert_eq(svg_spark(&sb, &k, 160, 40), 0);
+	cr_assert_null(xml_check(sb.buf), "%s", sb.buf);
+	cr_assert(!strncmp(sb.buf, "<svg ", 5), "no XML declaration inside a page: %s", sb.buf);
+	cr_assert(strstr(sb.buf, "k&lt;1&gt;"), "%s", sb.buf);
+	cr_assert(strstr(sb.buf, "<path"), "a line: %s", sb.buf);
+	sb_release(&sb);
+	/* a kernel that did not search has no line */
+	struct svg_kernel none = {"n", rows, 1, 0, "failed"};
+	cr_assert_eq(svg_spark(&sb, &none, 160, 40), 0);
+	cr_assert_null(strstr(sb.buf, "<path"), "%s", sb.buf);
+	sb_release(&sb);
 }

@@ -106,3 +106,22 @@ Test(util, files_are_written_whole_and_trees_removed)
 	cr_expect_eq(stat(dir, &st), -1);
 	cr_expect_eq(errno, ENOENT);
 }
+
+Test(util, a_first_line_is_cut_at_a_word_and_marked)
+{
+	char out[40];
+	text_first_line("\n# tile the loops\nsecond line", out, sizeof(out));
+	cr_assert_str_eq(out, "tile the loops");
+	/* 39 bytes at most: cut after a whole word, then the ellipsis */
+	text_first_line("Block C in registers: compute 4 rows by 32 columns at a time", out,
+	                sizeof(out));
+	cr_assert_str_eq(out, "Block C in registers: compute 4 rows\xe2\x80\xa6", "%s", out);
+	cr_assert_lt(strlen(out), sizeof(out));
+	/* one long word: cut between characters, never inside one */
+	char word[200] = "";
+	for (int i = 0; i < 30; i++)
+		strcat(word, "\xc3\xa9");   /* é, two bytes */
+	text_first_line(word, out, sizeof(out));
+	cr_assert_eq((strlen(out) - 3) % 2, 0, "a whole number of characters: %s", out);
+	cr_assert(!strcmp(out + strlen(out) - 3, "\xe2\x80\xa6"));
+}

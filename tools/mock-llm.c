@@ -34,6 +34,8 @@
  *
  *   $ mock-llm --script tests/mock/gemm --port 0 --log /tmp/mock.log &
  *   41237                      <- the chosen port, first line of stdout
+ *   mock-llm: serving tests/mock/gemm at http://127.0.0.1:41237/v1; mount with
+ *   -o models=openai@http://127.0.0.1:41237/v1::mock       <- stderr, for people
  *   $ curl -s localhost:41237/v1/chat/completions -d '{"model":"m",
  *       "messages":[{"role":"user","content":"## Phase: plan\n- [3] tiling"}]}'
  *   {"id":"mock-1","object":"chat.completion",...,"content":"[3] Tile ..."}
@@ -1412,6 +1414,10 @@ int main(int argc, char **argv)
 	g.t0 = mono_ms();
 	printf("%d\n", ntohs(addr.sin_port));
 	fflush(stdout);
+	/* for people (stderr: stdout's first line stays the port alone) */
+	fprintf(stderr, "mock-llm: serving %s at http://127.0.0.1:%d/v1; mount with "
+	        "-o models=openai@http://127.0.0.1:%d/v1::mock\n", g.dir, ntohs(addr.sin_port),
+	        ntohs(addr.sin_port));
 
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);

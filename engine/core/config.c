@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "engine/llm/cost.h"
+#include "engine/llm/llm.h"
 #include "targets/target.h"
 
 enum kind { K_INT, K_LONG, K_NUM, K_BOOL, K_STR, K_STRV, K_U64, K_PRICES };
@@ -178,6 +179,21 @@ int config_check_reasoning(const char *name, const char *effort, long budget, lo
 	return 0;
 }
 
+int config_check_models(const char *name, char *const *specs, char *err, size_t errlen)
+{
+	for (int i = 0; specs && specs[i]; i++) {
+		struct llm_model *m = NULL;
+		char why[400];
+		int rc = llm_model_parse(specs[i], &m, why, sizeof(why));
+		llm_model_free(m);
+		if (rc == -EINVAL)
+			snprintf(err, errlen, "%s: %s", name, why);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int fail(char *err, size_t errlen, const char *fmt, const char *key)
 {
 	snprintf(err, errlen, fmt, key);
@@ -332,6 +348,12 @@ int config_parse(const char *text, size_t len, struct ac_config *c,
 		rc = -EINVAL;
 		goto out;
 	}
+	/* a model that cannot be asked is refused now, not after the baseline */
+	rc = config_check_models("config.json: \"models\"", c->models, err, errlen);
+	if (!rc)
+		rc = config_check_models("config.json: \"code_models\"", c->code_models, err, errlen);
+	if (rc)
+		goto out;
 	const char *word;
 	rc = config_check_reasoning("config.json", c->reasoning_effort, c->thinking_budget,
 	                            c->max_output_tokens, &word, err, errlen);

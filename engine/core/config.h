@@ -79,6 +79,11 @@ int config_parse(const char *text, size_t len, struct ac_config *c,
 int config_check_reasoning(const char *name, const char *effort, long budget, long cap,
                            const char **word, char *err, size_t errlen);
 
+/* Checks a list of model strings (provider::model, provider@URL::model):
+ * every provider known, every name present. 0, or -EINVAL with the reason
+ * in err, prefixed by name ("config.json: \"models\"", "-o models="). */
+int config_check_models(const char *name, char *const *specs, char *err, size_t errlen);
+
 /* Frees what config_parse allocated and resets to defaults; accepts NULL. */
 void config_clear(struct ac_config *c);
 

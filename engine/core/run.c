@@ -364,6 +364,29 @@ static void eval_free(struct eval *ev)
 	cand_row_clear(&ev->c);
 }
 
+/* The compiler's first error line in a build's output ("input.c:9:48:
+ * error: 'TILE_K' undeclared ..."), at most len - 1 bytes, or "" when
+ * there is none: the log line names it, candidates/N.log keeps the rest. */
+static void first_compiler_error(const char *log, char *buf, size_t len)
+{
+	static const char *const marks[] = {": fatal error:", ": error:", "error:"};
+	buf[0] = '\0';
+	for (size_t m = 0; log && m < sizeof(marks) / sizeof(marks[0]); m++) {
+		const char *hit = strstr(log, marks[m]);
+		if (!hit)
+			continue;
+		const char *start = hit;
+		while (start > log && start[-1] != '\n')
+			start--;
+		size_t n = strcspn(start, "\n");
+		if (n >= len)
+			n = len - 1;
+		memcpy(buf, start, n);
+		buf[n] = '\0';
+		return;
+	}
+}
+
 int run_evaluate(struct run_ctx *rc, int64_t num, struct ac_result *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -441,8 +464,14 @@ int run_evaluate(struct run_ctx *rc, int64_t num, struct ac_result *r)
 		        (long long)num, fmt_duration(r->time_ns, d, sizeof(d)), sp,
 		        r->spread * 100, r->samples);
 	} else {
-		run_log(rc, "candidate %lld: %s%s%s", (long long)num, ac_outcome_name(r->outcome),
-		        r->message ? ": " : "", r->message ? r->message : "");
+		char first[240] = "", more[64] = "";
+		if (r->outcome == AC_BUILD_ERROR)
+			first_compiler_error(r->log, first, sizeof(first));
+		if (first[0])
+			snprintf(more, sizeof(more), " (all of it: candidates/%lld.log)", (long long)num);
+		run_log(rc, "candidate %lld: %s%s%s%s%s%s", (long long)num,
+		        ac_outcome_name(r->outcome), r->message ? ": " : "",
+		        r->message ? r->message : "", first[0] ? ": " : "", first, more);
 	}
 	eval_free(&ev);
 	return err;
@@ -727,6 +756,19 @@ void run_best_words(struct run_ctx *rc, char *buf, size_t len)
 	}
 	snprintf(buf, len, "best %.2fx (#%lld, %s vs %s)", sp > 0 ? sp : 1.0,
 	         (long long)rc->best_num, d1, d2);
+}
+
+int run_tally(struct run_ctx *rc, struct cand_tally *t)
+{
+	struct cand_row *rows;
+	int n;
+	memset(t, 0, sizeof(*t));
+	int err = store_cand_list(rc->host->writer, rc->rid, &rows, &n);
+	if (err)
+		return err;
+	cand_tally(rows, n, t);
+	cand_rows_free(rows, n);
+	return 0;
 }
 
 struct task_pool {

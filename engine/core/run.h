@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "engine/core/config.h"
+#include "engine/core/figures.h"
 #include "engine/core/host.h"
 #include "engine/core/state.h"
 #include "engine/core/store.h"
@@ -141,6 +142,10 @@ int run_add_candidate(struct run_ctx *rc, struct cand_row *c);
  * (noise_first_beats), best.c changes (and its mtime). 0, or the store's
  * -errno (then the best is what it was). */
 int run_offer_best(struct run_ctx *rc, int64_t num, int64_t time_ns, double spread);
+
+/* The run's counts as every view shows them (figures.h), from the store.
+ * 0, or -errno (then t is all zeros). */
+int run_tally(struct run_ctx *rc, struct cand_tally *t);
 
 /* Runs fn(arg, i) for i in [0, n) on up to threads threads; returns when all
  * are done. */

@@ -16,6 +16,7 @@
  * This file does no policy: what to store and when is the engine's.
  */
 #include "engine/core/store.h"
+#include "engine/core/figures.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -1058,14 +1059,10 @@ void cand_row_clear(struct cand_row *c)
 
 double cand_speedup(const struct cand_row *input, const struct cand_row *c)
 {
-	if (!input || !c || ac_outcome_parse(input->outcome) != AC_OK ||
-	    ac_outcome_parse(c->outcome) != AC_OK)
+	int64_t in_ns, c_ns;
+	if (!cand_figures(input, c, &in_ns, &c_ns))
 		return 0;
-	if (input->retime_ns > 0 && c->retime_ns > 0)
-		return (double)input->retime_ns / (double)c->retime_ns;
-	if (input->time_ns <= 0 || c->time_ns <= 0)
-		return 0;
-	return (double)input->time_ns / (double)(c->retime_ns > 0 ? c->retime_ns : c->time_ns);
+	return (double)in_ns / (double)c_ns;
 }
 
 void cand_rows_free(struct cand_row *rows, int n)

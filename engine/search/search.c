@@ -931,9 +931,14 @@ static void search_status(struct search *s)
 	reasoning_words(s, reasoning, sizeof(reasoning));
 	char cost[96];
 	cost_words(s, cost, sizeof(cost));
+	/* the counts every view shows (figures.h), not the slots taken */
+	struct cand_tally t;
+	char counted[160];
+	run_tally(rc, &t);
+	cand_tally_words(&t, counted, sizeof(counted));
 	run_progress(rc, RS_SEARCHING,
-	             "searching %d/%d: %d candidates, best %.2fx (#%lld), %ld tokens%s%s",
-	             s->iteration, rc->cfg.iterations, s->candidates, sp,
+	             "searching %d/%d: %s, best %.2fx (#%lld), %ld tokens%s%s",
+	             s->iteration, rc->cfg.iterations, counted, sp,
 	             (long long)rc->best_num, rc->tokens, reasoning, cost);
 	pthread_mutex_unlock(&s->lock);
 }
@@ -1184,9 +1189,13 @@ static void say_done(struct search *s, int done_iters)
 	pthread_mutex_unlock(&s->lock);
 	if (s->out_of_money)
 		cost[0] = '\0';
-	run_status(rc, RS_DONE, "done: %d iterations, %d candidates, %s, %ld tokens%s%s%s",
+	struct cand_tally t;
+	char counted[160];
+	run_tally(rc, &t);
+	cand_tally_words(&t, counted, sizeof(counted));
+	run_status(rc, RS_DONE, "done: %d iterations, %s, %s, %ld tokens%s%s%s",
 	           done_iters > rc->cfg.iterations ? rc->cfg.iterations : done_iters,
-	           s->candidates, best, rc->tokens, reasoning, cost, why);
+	           counted, best, rc->tokens, reasoning, cost, why);
 }
 
 static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const *code_specs)

@@ -275,3 +275,31 @@ const char *fmt_time(int64_t ns, char *buf, size_t len)
 	snprintf(buf, len, "%s.%03d", day, (int)((ns / 1000000) % 1000));
 	return buf;
 }
+
+void text_first_line(const char *text, char *out, size_t len)
+{
+	static const char ellipsis[] = "\xe2\x80\xa6";   /* U+2026 */
+	while (*text == '\n' || *text == ' ' || *text == '#')
+		text++;
+	size_t n = strcspn(text, "\n");
+	if (n < len) {
+		memcpy(out, text, n);
+		out[n] = '\0';
+		return;
+	}
+	size_t room = len - sizeof(ellipsis);   /* what fits before the mark */
+	size_t cut = room;
+	while (cut > 0 && text[cut] != ' ')
+		cut--;
+	if (cut == 0) {
+		/* one long word: cut between characters, not inside one */
+		cut = room;
+		while (cut > 0 && ((unsigned char)text[cut] & 0xc0) == 0x80)
+			cut--;
+	}
+	while (cut > 0 && (text[cut - 1] == ' ' || text[cut - 1] == ',' || text[cut - 1] == ';' ||
+	                   text[cut - 1] == ':'))
+		cut--;
+	memcpy(out, text, cut);
+	memcpy(out + cut, ellipsis, sizeof(ellipsis));
+}

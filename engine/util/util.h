@@ -66,4 +66,10 @@ const char *fmt_duration(int64_t ns, char *buf, size_t len);
 /* Formats a wall-clock time in ns as "2026-11-24 22:40:01.123" (UTC). */
 const char *fmt_time(int64_t ns, char *buf, size_t len);
 
+/* The first line of text (leading blank lines, spaces and '#' skipped)
+ * into out, at most len - 1 bytes (len >= 8): a longer line is cut after
+ * a whole word, never inside a word or a UTF-8 character, and ends in an
+ * ellipsis (U+2026), so a shortened plan never reads as a whole one. */
+void text_first_line(const char *text, char *out, size_t len);
+
 #endif
