@@ -671,7 +671,7 @@ static void call_words(const struct noise_final *v, const struct member *m, int 
 /* The verdict on the timed rounds, stored (figures and how they were
  * reached) and acted on: the winner becomes the best, else the input. */
 static int judge_rounds(struct run_ctx *rc, struct member *m, int nm, const struct noise_final *v,
-                        int64_t t_in, int runs)
+                        int64_t t_in, int runs, int64_t rounds_ns)
 {
 	int win = v->winner;
 	char d[32], words[128];
@@ -679,8 +679,8 @@ static int judge_rounds(struct run_ctx *rc, struct member *m, int nm, const stru
 	if (err)
 		return err;
 	store_retime_verdict(rc, m, v, 0);
-	run_log(rc, "verdict after %d of at most %d rounds (%d timed runs)", v->rounds, v->cap,
-	        runs);
+	run_log(rc, "verdict after %d of at most %d rounds (%d timed runs, %.1f s)", v->rounds,
+	        v->cap, runs, rounds_ns / 1e9);
 	for (int j = 1; j < nm; j++) {
 		const struct noise_finalist *f = &v->f[j];
 		if (f->nr.rounds < 2) {
@@ -763,11 +763,13 @@ int run_finalists(struct run_ctx *rc, enum run_state state)
 		if (!m[j].built)
 			noise_final_absent(v, j);
 	/* without the input there is nothing to compare with */
+	int64_t t0 = now_ns();
 	int runs = m[0].built ? time_rounds(rc, m, nm, v, state) : 0;
+	int64_t rounds_ns = now_ns() - t0;
 	int64_t t_in = median_pos(v->t[0], v->rounds);
 	int err = 0;
 	if (!run_cancelled(rc) && m[0].built && t_in > 0)
-		err = judge_rounds(rc, m, nm, v, t_in, runs);
+		err = judge_rounds(rc, m, nm, v, t_in, runs, rounds_ns);
 	for (int j = 0; j < nm; j++)
 		eval_free(&m[j].ev);
 	free(m);
