@@ -93,18 +93,27 @@ Test(judge, identical_copies_crown_nothing)
 	double rounds = json_number(run, "rounds");
 	cr_expect(rounds >= 3 && rounds <= json_number(run, "max_rounds") &&
 	          json_number(run, "max_rounds") == 7, "%s", run);
-	/* every copy's interleaved figure reads close to 1 (within 10% here,
-	 * where other builds share the two cores; tools/bench-judge measures
-	 * the precision on a quiet machine) */
+	/* no copy is called faster, and each reads its figure within its
+	 * interval; how close that figure lies to 1 is not asserted: the
+	 * rounds stop as soon as no copy could be shown 3% faster (after 3
+	 * rounds where other builds share the two cores), and tools/bench-judge
+	 * and tests/test_noise.c measure the precision */
 	int finalists = 0;
 	for (const char *p = strstr(metrics, "\"retime\":"); p; p = strstr(p + 1, "\"retime\":")) {
 		const char *ratio = strstr(p, "\"ratio\":");
 		const char *next = strstr(p + 1, "\"retime\":");
 		if (!ratio || (next && ratio > next))
 			continue;
-		double r = atof(ratio + 8);
+		double r = atof(ratio + 8), lo = -1, hi = -1;
+		const char *ci = strstr(p, "\"ratio_95\":");
+		if (ci && (!next || ci < next))
+			sscanf(ci + 11, " [%lf , %lf]", &lo, &hi);
 		finalists++;
-		cr_expect(r > 0.90 && r < 1.10, "a copy read %.3fx the input's time", r);
+		cr_expect(lo > 0 && lo <= r && r <= hi, "a copy read %.3fx the input's time, "
+		          "[%g, %g]", r, lo, hi);
+		const char *call = strstr(p, "\"call\":");
+		cr_expect(call && (!next || call < next) && strncmp(call, "\"call\":\t\"faster\"", 16),
+		          "a copy was called faster: %.300s", p);
 		cr_expect(strstr(p, "\"faster\":\tfalse") &&
 		          (!next || strstr(p, "\"faster\":\tfalse") < next),
 		          "a copy was called faster: %.300s", p);

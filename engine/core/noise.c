@@ -22,6 +22,16 @@
  * gain needs all the rounds, half shared by the earlier ones) keeps the
  * whole sequence at 95% by the union bound, with no assumption about how
  * the looks depend on each other.
+ *
+ * Why also stop comparisons that are not decided: a copy of the input is
+ * never decided (its interval straddles 1 to the last round), nor are two
+ * tuned points of the same speed. What the rounds left can still do is
+ * foreseeable from the rounds so far (their spread, and a gain of
+ * AC_NOISE_GAIN or the one they show): when even then the last round would
+ * leave the call unmade with a chance above 1 - AC_NOISE_HOPE, those
+ * rounds are not run (stochastic curtailment). Stopping without a call
+ * can only lower the chance of crowning, never raise it; what it costs in
+ * power is measured in tests/test_noise.c.
  */
 #include "engine/core/noise.h"
 
@@ -292,8 +302,9 @@ static int rounds_left(const struct noise_final *v)
 	return v->cap - v->rounds;
 }
 
-/* Could finalist j still be found faster than the incumbent by the cap,
- * were it AC_NOISE_GAIN faster (or as fast as it reads, if more)? */
+/* Could a finalist with these logs against the incumbent still be found
+ * faster by the cap, were it AC_NOISE_GAIN faster (or as much faster as
+ * it reads, if more)? */
 static bool may_get_faster(const struct noise_final *v, const struct logs *l)
 {
 	double theta = fmin(l->mean, log(1 - AC_NOISE_GAIN));
