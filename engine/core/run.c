@@ -520,13 +520,13 @@ static int by_time_then_num(const void *a, const void *b)
 	return x->num < y->num ? -1 : (x->num > y->num);
 }
 
-/* One candidate of the final re-timing: built once, run once a round. */
+/* One candidate of the final re-timing: built once, run in the rounds
+ * the verdict needs it (its times live in the verdict, struct noise_final). */
 struct member {
 	int64_t num;
 	struct eval ev;
 	bool built;
-	int64_t t[RUN_RETIME_MAX_ROUNDS];
-	struct noise_ratio nr;
+	struct run_ctx *rc;
 };
 
 static int cmp_i64(const void *a, const void *b)
@@ -540,6 +540,7 @@ static int64_t median_pos(const int64_t *t, int n)
 {
 	int64_t v[RUN_RETIME_MAX_ROUNDS];
 	int k = 0;
+	assert(n <= RUN_RETIME_MAX_ROUNDS);
 	for (int i = 0; i < n; i++)
 		if (t[i] > 0)
 			v[k++] = t[i];
@@ -549,39 +550,49 @@ static int64_t median_pos(const int64_t *t, int n)
 	return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
 }
 
-/* Adds "retime" to the candidate's stored verdict. */
-static void store_retime_verdict(struct run_ctx *rc, struct member *m, int rounds, bool incumbent)
+/* Adds "retime" to member j's stored verdict: its times of every round
+ * (0 where it was not timed), and for a finalist its ratio to the input,
+ * the call and the round that made it. */
+static void store_retime_verdict(struct run_ctx *rc, struct member *m, const struct noise_final *v,
+                                 int j)
 {
-	cJSON *v = m->ev.c.verdict && m->ev.c.verdict[0] ? cJSON_Parse(m->ev.c.verdict) : NULL;
-	if (!cJSON_IsObject(v)) {
-		cJSON_Delete(v);
-		v = cJSON_CreateObject();
+	const struct noise_finalist *f = &v->f[j];
+	cJSON *cv = m[j].ev.c.verdict && m[j].ev.c.verdict[0] ? cJSON_Parse(m[j].ev.c.verdict) : NULL;
+	if (!cJSON_IsObject(cv)) {
+		cJSON_Delete(cv);
+		cv = cJSON_CreateObject();
 	}
-	if (!v)
+	if (!cv)
 		return;
-	cJSON_DeleteItemFromObject(v, "retime");
+	cJSON_DeleteItemFromObject(cv, "retime");
 	cJSON *o = cJSON_CreateObject();
 	cJSON *times = cJSON_CreateArray();
-	for (int i = 0; i < rounds && times; i++)
-		cJSON_AddItemToArray(times, cJSON_CreateNumber((double)m->t[i]));
+	for (int i = 0; i < v->rounds && times; i++)
+		cJSON_AddItemToArray(times, cJSON_CreateNumber((double)v->t[j][i]));
 	cJSON_AddItemToObject(o, "rounds_ns", times);
-	if (incumbent) {
+	if (j == 0) {
 		cJSON_AddBoolToObject(o, "incumbent", true);
-	} else if (m->nr.rounds >= 2) {
-		cJSON_AddNumberToObject(o, "ratio", m->nr.ratio);
+	} else if (f->nr.rounds >= 2) {
+		cJSON_AddNumberToObject(o, "ratio", f->nr.ratio);
 		cJSON *ci = cJSON_CreateArray();
-		cJSON_AddItemToArray(ci, cJSON_CreateNumber(m->nr.lo));
-		cJSON_AddItemToArray(ci, cJSON_CreateNumber(m->nr.hi));
+		cJSON_AddItemToArray(ci, cJSON_CreateNumber(f->nr.lo));
+		cJSON_AddItemToArray(ci, cJSON_CreateNumber(f->nr.hi));
 		cJSON_AddItemToObject(o, "ratio_95", ci);
-		cJSON_AddBoolToObject(o, "faster", m->nr.faster);
+		cJSON_AddNumberToObject(o, "rounds", f->nr.rounds);
+		cJSON_AddBoolToObject(o, "faster", f->call == NOISE_FASTER);
+		cJSON_AddStringToObject(o, "call", noise_call_name(f->call));
+		if (f->call == NOISE_BEATEN || f->call == NOISE_EVEN)
+			cJSON_AddNumberToObject(o, "by", (double)m[f->by].num);
+		if (f->decided_round)
+			cJSON_AddNumberToObject(o, "decided_round", f->decided_round);
 	}
-	cJSON_AddItemToObject(v, "retime", o);
-	char *text = cJSON_PrintUnformatted(v);
+	cJSON_AddItemToObject(cv, "retime", o);
+	char *text = cJSON_PrintUnformatted(cv);
 	if (text)
-		host_stored(store_cand_set_verdict(rc->host->writer, rc->rid, m->num, text),
+		host_stored(store_cand_set_verdict(rc->host->writer, rc->rid, m[j].num, text),
 		            "a re-timing's verdict");
 	free(text);
-	cJSON_Delete(v);
+	cJSON_Delete(cv);
 }
 
 /* The finalists into m[1..]: the RUN_FINALISTS fastest correct candidates
@@ -611,88 +622,146 @@ static int choose_finalists(struct run_ctx *rc, struct member *m)
 	return nm;
 }
 
-/* Times every built member once a round, round after round, each in
+/* run_tasks: builds member i (in parallel with the others). */
+static void build_member(void *arg, int i)
+{
+	struct member *x = (struct member *)arg + i;
+	struct ac_result r = {0};
+	if (!run_cancelled(x->rc) && eval_prepare(x->rc, x->num, "retime", &x->ev) == 0)
+		x->built = eval_build(x->rc, &x->ev, &r) == 0 && r.outcome == AC_OK;
+	ac_result_clear(&r);
+}
+
+/* Times the members the verdict needs, once a round, each round in
  * another order, so that what the machine does meanwhile falls on all of
- * them alike; the rounds repeat the measurement, so each run of a round
- * can be short. A run that fails counts as 0. */
-static void time_rounds(struct run_ctx *rc, struct member *m, int nm, int rounds)
+ * them alike, until the verdict is decided (noise.h) or the run is
+ * cancelled; the rounds repeat the measurement, so each run of a round
+ * can be short. A run that fails counts as not timed. Returns the number
+ * of timed runs. */
+static int time_rounds(struct run_ctx *rc, struct member *m, int nm, struct noise_final *v,
+                        enum run_state state)
 {
 	double min_time = rc->topts.min_time_s;
+	int runs = 0;
 	rc->topts.min_time_s = RUN_RETIME_MIN_TIME_S;
-	for (int round = 0; round < rounds && !run_cancelled(rc); round++) {
+	while (!v->done && !run_cancelled(rc)) {
+		int64_t times[NOISE_MAX_MEMBERS] = {0};
+		run_progress(rc, state, "%s: timing the %d finalists and the input again, "
+		             "interleaved (round %d of at most %d)", run_state_name(state), nm - 1,
+		             v->rounds + 1, v->cap);
 		for (int j = 0; j < nm && !run_cancelled(rc); j++) {
-			struct member *x = &m[(j + round) % nm];
+			int i = (j + v->rounds) % nm;
 			struct ac_result r = {0};
-			if (!x->built)
+			if (!v->need[i])
 				continue;
 			struct ac_exec_ctx where;
-			int err = timed_run(rc, &x->ev.job, x->num, true, &r, &where);
-			x->t[round] = !err && r.outcome == AC_OK ? r.time_ns : 0;
+			int err = timed_run(rc, &m[i].ev.job, m[i].num, true, &r, &where);
+			times[i] = !err && r.outcome == AC_OK ? r.time_ns : 0;
 			ac_result_clear(&r);
+			runs++;
 		}
+		if (!run_cancelled(rc))
+			noise_final_round(v, times);
 	}
 	rc->topts.min_time_s = min_time;
+	return runs;
+}
+
+/* The words after a finalist's figures: how its call was made. */
+static void call_words(const struct noise_final *v, const struct member *m, int j, char *buf,
+                       size_t len)
+{
+	const struct noise_finalist *f = &v->f[j];
+	long long by = (long long)m[f->call == NOISE_FASTER ? v->winner : f->by].num;
+	switch (f->call) {
+	case NOISE_FASTER:
+		if (j == v->winner)
+			snprintf(buf, len, "%s", "");
+		else
+			snprintf(buf, len, ": faster, but #%lld reads faster", by);
+		break;
+	case NOISE_SLOWER:
+		snprintf(buf, len, ": slower beyond the noise");
+		break;
+	case NOISE_FUTILE:
+		snprintf(buf, len, ": not faster beyond the noise (the rounds left could not show "
+		         "it)");
+		break;
+	case NOISE_BEATEN:
+		snprintf(buf, len, ": slower than #%lld beyond the noise", by);
+		break;
+	case NOISE_EVEN:
+		snprintf(buf, len, ": not faster than #%lld beyond the noise", by);
+		break;
+	default:
+		snprintf(buf, len, ": not faster beyond the noise");
+		break;
+	}
 }
 
 /* The verdict on the timed rounds, stored (figures and how they were
  * reached) and acted on: the winner becomes the best, else the input. */
-static int judge_rounds(struct run_ctx *rc, struct member *m, int nm, int rounds, int64_t t_in)
+static int judge_rounds(struct run_ctx *rc, struct member *m, int nm, const struct noise_final *v,
+                        int64_t t_in, int runs, int64_t rounds_ns)
 {
-	int win = 0;
-	char d[32];
+	int win = v->winner;
+	char d[32], words[128];
 	int err = store_cand_set_retime(rc->host->writer, rc->rid, 0, t_in);
 	if (err)
 		return err;
-	store_retime_verdict(rc, &m[0], rounds, true);
+	store_retime_verdict(rc, m, v, 0);
+	run_log(rc, "verdict after %d of at most %d rounds (%d timed runs, %.1f s)", v->rounds,
+	        v->cap, runs, rounds_ns / 1e9);
 	for (int j = 1; j < nm; j++) {
-		struct member *x = &m[j];
-		noise_paired_ratio_k(x->t, m[0].t, rounds, nm - 1, &x->nr);
-		if (x->nr.rounds < 2) {
+		const struct noise_finalist *f = &v->f[j];
+		if (f->nr.rounds < 2) {
 			run_log(rc, "finalist #%lld: not timed again (it failed when re-run)",
-			        (long long)x->num);
-			store_retime_verdict(rc, x, rounds, false);
+			        (long long)m[j].num);
+			store_retime_verdict(rc, m, v, j);
 			continue;
 		}
 		/* its figure: the input's re-timed median times the paired ratio */
-		int64_t t = llround((double)t_in * x->nr.ratio);
-		err = store_cand_set_retime(rc->host->writer, rc->rid, x->num, t > 0 ? t : 1);
+		int64_t t = llround((double)t_in * f->nr.ratio);
+		err = store_cand_set_retime(rc->host->writer, rc->rid, m[j].num, t > 0 ? t : 1);
 		if (err)
 			return err;
-		store_retime_verdict(rc, x, rounds, false);
+		store_retime_verdict(rc, m, v, j);
+		call_words(v, m, j, words, sizeof(words));
 		run_log(rc, "finalist #%lld: %s again, %.2fx the input [95%%: %.2fx-%.2fx over %d "
-		        "rounds]%s", (long long)x->num, fmt_duration(t, d, sizeof(d)),
-		        1 / x->nr.ratio, 1 / x->nr.hi, 1 / x->nr.lo, x->nr.rounds,
-		        x->nr.faster ? "" : ": not faster beyond the noise");
-		if (x->nr.faster && (!win || x->nr.ratio < m[win].nr.ratio))
-			win = j;
+		        "rounds]%s", (long long)m[j].num, fmt_duration(t, d, sizeof(d)),
+		        1 / f->nr.ratio, 1 / f->nr.hi, 1 / f->nr.lo, f->nr.rounds, words);
 	}
-	cJSON *v = cJSON_CreateObject();
-	if (v) {
-		cJSON_AddNumberToObject(v, "incumbent", 0);
-		cJSON_AddNumberToObject(v, "rounds", rounds);
-		cJSON_AddNumberToObject(v, "winner", (double)m[win].num);
-		cJSON_AddBoolToObject(v, "significant", win != 0);
-		cJSON_AddStringToObject(v, "rule", "the family-wise 95% interval of the paired "
-		                        "time ratio to the input lies below 0.99");
-		char *text = cJSON_PrintUnformatted(v);
+	cJSON *cv = cJSON_CreateObject();
+	if (cv) {
+		cJSON_AddNumberToObject(cv, "incumbent", 0);
+		cJSON_AddNumberToObject(cv, "rounds", v->rounds);
+		cJSON_AddNumberToObject(cv, "max_rounds", v->cap);
+		cJSON_AddNumberToObject(cv, "runs", runs);
+		cJSON_AddNumberToObject(cv, "winner", (double)m[win].num);
+		cJSON_AddBoolToObject(cv, "significant", win != 0);
+		cJSON_AddStringToObject(cv, "rule", "the family-wise 95% interval of the paired time "
+		                        "ratio to the input lies below 0.99, looked at after every "
+		                        "round from the 3rd with the error spent over the rounds; "
+		                        "rounds stop when every finalist is decided");
+		char *text = cJSON_PrintUnformatted(cv);
 		if (text)
 			err = store_run_set_verdict(rc->host->writer, rc->rid, text);
 		free(text);
-		cJSON_Delete(v);
+		cJSON_Delete(cv);
 		if (err)
 			return err;
 	}
 	rc->no_gain = win == 0;
 	rc->closest = 0;
 	for (int j = 1; j < nm; j++)
-		if (m[j].nr.rounds >= 2 && (!rc->closest || m[j].nr.ratio < rc->closest_ratio)) {
+		if (v->f[j].nr.rounds >= 2 && (!rc->closest || v->f[j].nr.ratio < rc->closest_ratio)) {
 			rc->closest = m[j].num;
-			rc->closest_ratio = m[j].nr.ratio;
-			rc->closest_lo = m[j].nr.lo;
-			rc->closest_hi = m[j].nr.hi;
+			rc->closest_ratio = v->f[j].nr.ratio;
+			rc->closest_lo = v->f[j].nr.lo;
+			rc->closest_hi = v->f[j].nr.hi;
 		}
 	if (win)
-		return run_set_best(rc, m[win].num, llround((double)t_in * m[win].nr.ratio));
+		return run_set_best(rc, m[win].num, llround((double)t_in * v->f[win].nr.ratio));
 	run_log(rc, "no finalist is faster than the input beyond the noise: best.c stays the input");
 	return run_set_best(rc, 0, t_in);
 }
@@ -705,31 +774,37 @@ int run_finalists(struct run_ctx *rc, enum run_state state)
 	if (rounds > RUN_RETIME_MAX_ROUNDS)
 		rounds = RUN_RETIME_MAX_ROUNDS;
 	struct member *m = calloc(RUN_FINALISTS + 1, sizeof(*m));
-	int nm = m ? choose_finalists(rc, m) : 0;
+	struct noise_final *v = malloc(sizeof(*v));
+	int nm = m && v ? choose_finalists(rc, m) : 0;
 	if (nm < 2) {
 		free(m);
+		free(v);
 		return 0;   /* nothing correct but the input: it stays */
 	}
 	assert(nm <= RUN_FINALISTS + 1 && m[0].num == 0);
 	run_progress(rc, state, "%s: timing the %d finalists and the input again, interleaved "
-	             "(%d rounds)", run_state_name(state), nm - 1, rounds);
-	run_log(rc, "timing the %d finalists and the input again, interleaved (%d rounds)", nm - 1,
-	        rounds);
-	for (int j = 0; j < nm && !run_cancelled(rc); j++) {
-		struct member *x = &m[j];
-		struct ac_result r = {0};
-		if (eval_prepare(rc, x->num, "retime", &x->ev) == 0)
-			x->built = eval_build(rc, &x->ev, &r) == 0 && r.outcome == AC_OK;
-		ac_result_clear(&r);
-	}
-	time_rounds(rc, m, nm, rounds);
-	int64_t t_in = median_pos(m[0].t, rounds);
+	             "(up to %d rounds)", run_state_name(state), nm - 1, rounds);
+	run_log(rc, "timing the %d finalists and the input again, interleaved (up to %d rounds, "
+	        "until the verdict is decided)", nm - 1, rounds);
+	for (int j = 0; j < nm; j++)
+		m[j].rc = rc;
+	run_tasks(nm, nm, build_member, m);
+	noise_final_init(v, nm, rounds);
+	for (int j = 1; j < nm; j++)
+		if (!m[j].built)
+			noise_final_absent(v, j);
+	/* without the input there is nothing to compare with */
+	int64_t t0 = now_ns();
+	int runs = m[0].built ? time_rounds(rc, m, nm, v, state) : 0;
+	int64_t rounds_ns = now_ns() - t0;
+	int64_t t_in = median_pos(v->t[0], v->rounds);
 	int err = 0;
-	if (!run_cancelled(rc) && t_in > 0)
-		err = judge_rounds(rc, m, nm, rounds, t_in);
+	if (!run_cancelled(rc) && m[0].built && t_in > 0)
+		err = judge_rounds(rc, m, nm, v, t_in, runs, rounds_ns);
 	for (int j = 0; j < nm; j++)
 		eval_free(&m[j].ev);
 	free(m);
+	free(v);
 	return err;
 }
 

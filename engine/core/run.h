@@ -28,6 +28,7 @@
 #include "engine/core/config.h"
 #include "engine/core/figures.h"
 #include "engine/core/host.h"
+#include "engine/core/noise.h"
 #include "engine/core/state.h"
 #include "engine/core/store.h"
 #include "targets/exec/executor.h"
@@ -104,19 +105,24 @@ int run_remeasure(struct run_ctx *rc, int64_t num, struct ac_result *r);
 
 /* How many of the fastest correct candidates are timed again at the end. */
 #define RUN_FINALISTS 4
-#define RUN_RETIME_MAX_ROUNDS 100
+#define RUN_RETIME_MAX_ROUNDS NOISE_MAX_ROUNDS
 #define RUN_RETIME_MIN_TIME_S 0.1   /* each run of a round times this long */
+_Static_assert(RUN_FINALISTS + 1 <= NOISE_MAX_MEMBERS, "the verdict holds every finalist");
 
 /* The final verdict: the RUN_FINALISTS fastest correct candidates and the
- * input (the incumbent) are timed again interleaved, cfg.retime_rounds
- * rounds of one run each (engine/core/noise.h). A finalist replaces the input
- * only when the 95% interval of its paired time ratio (widened for the
- * number of finalists compared) lies below 0.99; the
- * fastest such one becomes the best, else the input does. Stores the
- * figures (retime_ns: the input's median, a finalist's the input's times
- * its ratio) and how they were reached (verdicts), so every view shows the
- * same best and speedup. state is the status word meanwhile. Returns 0, or
- * the store's -errno when the verdict could not be stored. */
+ * input (the incumbent), built in parallel, are timed again interleaved,
+ * one run each a round, and the rule of engine/core/noise.h decides after
+ * every round which of them the next round needs: the rounds stop as
+ * soon as every finalist's call is made, at most cfg.retime_rounds. A
+ * finalist replaces the input only when the 95% interval of its paired
+ * time ratio (widened for the number of finalists compared and spent over
+ * the rounds) lies below 0.99; the fastest such one becomes the best,
+ * else the input does. Stores the figures (retime_ns: the input's median,
+ * a finalist's the input's times its ratio) and how they were reached
+ * (verdicts: every round's times, each finalist's call, the rounds used),
+ * so every view shows the same best and speedup. state is the status word
+ * meanwhile. Returns 0, or the store's -errno when the verdict could not
+ * be stored. */
 int run_finalists(struct run_ctx *rc, enum run_state state);
 
 /* The final words for status: "best 2.98x (#7, 1.2 ms vs 3.6 ms)" or
