@@ -1223,10 +1223,10 @@ static inline void ac__j_plan_sets(void)
 	if (want < 2 || want > AC__J_MAXSETS - 1) {
 		size_t per_set = 0;
 
-		/* as many as 50 ms of the reference allows: a cheap kernel gets
+		/* as many as 25 ms of the reference allows: a cheap kernel gets
 		 * long rounds (a fresh process's first calls weigh little), within
 		 * the memory the sets may take */
-		want = 1 + (int)(0.05 / (ac__j.ref_s > 1e-6 ? ac__j.ref_s : 1e-6));
+		want = 1 + (int)(0.025 / (ac__j.ref_s > 1e-6 ? ac__j.ref_s : 1e-6));
 		if (want > AC__J_MAXSETS - 1)
 			want = AC__J_MAXSETS - 1;
 		for (i = 0; i < ac__j.nblocks; i++)
