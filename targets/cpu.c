@@ -18,6 +18,7 @@
 #include "targets/toolchain/harness_run.h"
 #include "targets/judge/judge.h"
 #include "targets/toolchain/refcache.h"
+#include "targets/exec/fileio.h"
 #include "targets/exec/sandbox.h"
 #include "targets/toolchain/symbols.h"
 #include "targets/targets.h"
@@ -130,21 +131,7 @@ static void compiler(struct ac_argv *a, const struct ac_job *job, bool include)
 /* Runs one compile step; returns 0 or -errno, *ok as ac_toolchain_run. */
 static int step(const struct ac_job *job, struct ac_argv *a, struct ac_result *r, bool *ok)
 {
-	struct ac_tool_run t;
-	int rc;
-
-	*ok = false;
-	if (a->oom) {
-		ac_argv_free(a);
-		return -ENOMEM;
-	}
-	memset(&t, 0, sizeof t);
-	t.dir = job->scratch_dir;
-	t.argv = a->v;
-	t.cancel = job->cancel;
-	rc = ac_toolchain_run(&t, r, ok);
-	ac_argv_free(a);
-	return rc;
+	return ac_toolchain_step(job, a, 0, r, ok);
 }
 
 static int compile(const struct ac_job *job, const char *src, const char *obj,
@@ -233,14 +220,6 @@ static int build_loader(const struct ac_job *job, const struct ac_ref_spec *spec
 	return step(job, &a, r, ok);
 }
 
-/* Sets a build error with message; returns rc (0 for a normal build error). */
-static int failed(struct ac_result *r, int rc, const char *message)
-{
-	r->outcome = AC_BUILD_ERROR;
-	ac_result_set_message(r, "%s", message);
-	return rc;
-}
-
 /* Can argv[0] of the command line cmd be run (as the sandbox's PATH finds it)? */
 static bool on_path(const char *cmd)
 {
@@ -265,13 +244,13 @@ static bool on_path(const char *cmd)
 	return false;
 }
 
-/* failed() for a step that ran tool (NULL: one of several): when the tool
+/* ac_build_error() for a step that ran tool (NULL: one of several): when the tool
  * is missing (-ENOENT), that is the message, not the code's fault. */
 static int step_failed(const struct ac_job *job, struct ac_result *r, int rc,
                        const char *tool, const char *message)
 {
 	if (rc != -ENOENT)
-		return failed(r, rc, message);
+		return ac_build_error(r, rc, message);
 	r->outcome = AC_BUILD_ERROR;
 	if (!tool && !on_path(cpu_cc(job->opts)))
 		tool = cpu_cc(job->opts);   /* the step's first tool is the compiler */
@@ -287,28 +266,9 @@ static int step_failed(const struct ac_job *job, struct ac_result *r, int rc,
 static int read_scratch(const char *dir, const char *name, char **out)
 {
 	char path[PATH_MAX];
-	FILE *f;
-	long n;
 
-	*out = NULL;
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
-	    !(*out = malloc((size_t)n + 1))) {
-		fclose(f);
-		return -EIO;
-	}
-	if (fread(*out, 1, (size_t)n, f) != (size_t)n) {
-		fclose(f);
-		free(*out);
-		*out = NULL;
-		return -EIO;
-	}
-	(*out)[n] = '\0';
-	fclose(f);
-	return 0;
+	return ac_read_file(path, out, NULL);
 }
 
 /* The names the C runtime exports, listed once per process. */
@@ -446,12 +406,12 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	r->samples = 0;
 	r->spread = 0;
 	if (!ac_toolchain_find_file(job, "harness.c"))
-		return failed(r, 0, "no harness.c");
+		return ac_build_error(r, 0, "no harness.c");
 	rc = ac_toolchain_write_job(job, "input.c", r);
 	if (rc == -EINVAL)
 		return 0;   /* a refused file name: r says which */
 	if (rc < 0)
-		return failed(r, rc, "cannot write the sources");
+		return ac_build_error(r, rc, "cannot write the sources");
 
 	memset(&spec, 0, sizeof spec);
 	snprintf(key, sizeof key, "cc=%s\ncflags=%s\ninclude=%s\njudge=3\n", cpu_cc(job->opts),
@@ -473,7 +433,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	rc = generate(job, &names, r, &ok);
 	if (rc < 0 || !ok) {
 		ac_names_free(&names);
-		return r->outcome == AC_BUILD_ERROR ? rc : failed(r, rc, "cannot write the judge");
+		return r->outcome == AC_BUILD_ERROR ? rc : ac_build_error(r, rc, "cannot write the judge");
 	}
 
 	spec.src_name = NULL;
@@ -546,7 +506,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	if (rc == 0)
 		rc = place(job->scratch_dir, ".ac_judge", "candidate");
 	if (rc < 0)
-		return failed(r, rc, "cannot place the judge");
+		return ac_build_error(r, rc, "cannot place the judge");
 	r->outcome = AC_OK;
 	free(r->message);
 	r->message = NULL;

@@ -435,22 +435,7 @@ static int check_candidate(const struct cuda_build *b, struct ac_result *r, bool
 
 static int step(const struct cuda_build *b, struct ac_argv *a, struct ac_result *r, bool *ok)
 {
-	struct ac_tool_run t;
-	int rc;
-
-	*ok = false;
-	if (a->oom) {
-		ac_argv_free(a);
-		return -ENOMEM;
-	}
-	memset(&t, 0, sizeof t);
-	t.dir = b->job->scratch_dir;
-	t.argv = a->v;
-	t.timeout_s = NVCC_TIMEOUT_S;
-	t.cancel = b->job->cancel;
-	rc = ac_toolchain_run(&t, r, ok);
-	ac_argv_free(a);
-	return rc;
+	return ac_toolchain_step(b->job, a, NVCC_TIMEOUT_S, r, ok);
 }
 
 /* nvcc -c src -o obj, with the include directory when include is set and
@@ -508,14 +493,6 @@ static int build_reference(const struct ac_job *job, const struct ac_ref_spec *s
 	return rc;
 }
 
-/* Sets a build error with message; returns rc (0 for a normal build error). */
-static int failed(struct ac_result *r, int rc, const char *message)
-{
-	r->outcome = AC_BUILD_ERROR;
-	ac_result_set_message(r, "%s", message);
-	return rc;
-}
-
 static int cuda_build(const struct ac_job *job, struct ac_result *r)
 {
 	struct cuda_build b;
@@ -530,7 +507,7 @@ static int cuda_build(const struct ac_job *job, struct ac_result *r)
 	r->samples = 0;
 	r->spread = 0;
 	if (!ac_toolchain_find_file(job, "harness.cu"))
-		return failed(r, 0, "no harness.cu");
+		return ac_build_error(r, 0, "no harness.cu");
 	memset(&b, 0, sizeof b);
 	b.job = job;
 	find_nvcc(job->opts, b.nvcc, sizeof b.nvcc);
@@ -541,19 +518,19 @@ static int cuda_build(const struct ac_job *job, struct ac_result *r)
 	if (rc == -EINVAL)
 		return 0;   /* a refused file name: r says which */
 	if (rc < 0)
-		return failed(r, rc, "cannot write the sources");
+		return ac_build_error(r, rc, "cannot write the sources");
 
 	/* The candidate first: it is the step most likely to fail, and nvcc
 	 * takes seconds per file. */
 	rc = compile(&b, "input.cu", AC_CANDIDATE_OBJ, true, NULL, r, &ok);
 	if (rc < 0 || !ok)
-		return failed(r, rc == -ENOENT ? 0 : rc,
+		return ac_build_error(r, rc == -ENOENT ? 0 : rc,
 		              rc == -ENOENT ? "nvcc not found" : "candidate does not compile");
 	rc = check_candidate(&b, r, &ok);
 	if (r->outcome == AC_BUILD_ERROR)
 		return rc;
 	if (rc < 0 || !ok)
-		return failed(r, rc, "cannot list the candidate's symbols");
+		return ac_build_error(r, rc, "cannot list the candidate's symbols");
 
 	memset(&spec, 0, sizeof spec);
 	snprintf(key, sizeof key, "nvcc=%s\ncflags=%s\narch=%s\ninclude=%s\n", b.nvcc, b.cflags,
@@ -565,7 +542,7 @@ static int cuda_build(const struct ac_job *job, struct ac_result *r)
 	spec.what = "harness";
 	rc = ac_toolchain_cached_object(job, &spec, r, &ok);
 	if (rc < 0 || !ok)
-		return failed(r, rc, "harness does not compile");
+		return ac_build_error(r, rc, "harness does not compile");
 
 	spec.what = NULL;
 	spec.src_name = ".ac_reference.cu";
@@ -575,7 +552,7 @@ static int cuda_build(const struct ac_job *job, struct ac_result *r)
 	spec.arg = &b;
 	rc = ac_toolchain_reference(job, &spec, r, &ok);
 	if (rc < 0 || !ok)
-		return failed(r, rc, "input does not compile");
+		return ac_build_error(r, rc, "input does not compile");
 
 
 	nvcc_cmd(&b, &a);
@@ -586,7 +563,7 @@ static int cuda_build(const struct ac_job *job, struct ac_result *r)
 	ac_argv_add(&a, "candidate");
 	rc = step(&b, &a, r, &ok);
 	if (rc < 0 || !ok)
-		return failed(r, rc, "does not link");
+		return ac_build_error(r, rc, "does not link");
 	r->outcome = AC_OK;
 	free(r->message);
 	r->message = NULL;

@@ -122,37 +122,7 @@ int64_t mono_ns(void)
 
 int read_file(const char *path, char **out, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	struct strbuf sb = {0};
-	int rc = sb_grow(&sb, 4096);
-	while (rc == 0) {
-		if (sb_grow(&sb, sb.len + 4096)) {
-			rc = -ENOMEM;
-			break;
-		}
-		ssize_t n = read(fd, sb.buf + sb.len, sb.cap - sb.len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		sb.len += (size_t)n;
-		sb.buf[sb.len] = '\0';
-	}
-	close(fd);
-	if (rc) {
-		sb_release(&sb);
-		return rc;
-	}
-	if (len)
-		*len = sb.len;
-	*out = sb_detach(&sb);
-	return 0;
+	return ac_read_file(path, out, len);
 }
 
 int write_file_atomic(const char *path, const void *data, size_t len, int mode)
