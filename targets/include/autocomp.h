@@ -233,6 +233,26 @@ static inline AC__PRINTF(1, 2) void ac_fail(const char *fmt, ...)
 	va_end(ap);
 }
 
+static inline int ac_report(void);
+
+/* Records a fatal harness error (stderr and the report), writes the report
+ * and exits 1: the target turns that into a run error whose message
+ * carries this text (the cuda and opencl headers' setup failures). */
+static inline AC__PRINTF(1, 2) void ac_die(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "autocomp: %s\n", msg);
+	fflush(stderr);
+	ac_fail("%s", msg);
+	ac_report();
+	exit(1);
+}
+
 /* Reports a hardware figure (utilization, cache misses, instructions...)
  * with the result; a second call with the same name replaces the value.
  * A bad name, a value that is not finite or a 33rd name is left out with a
