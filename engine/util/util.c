@@ -169,31 +169,7 @@ int mkdir_p(const char *path, int mode)
 
 int remove_tree(const char *path)
 {
-	DIR *d = opendir(path);
-	if (!d)
-		return errno == ENOENT ? 0 : (unlink(path) < 0 ? -errno : 0);
-	int rc = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		char sub[4096];
-		int n = snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-		if (n < 0 || (size_t)n >= sizeof(sub))
-			continue;
-		struct stat st;
-		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode)) {
-			int r = remove_tree(sub);
-			if (r)
-				rc = r;
-		} else if (unlink(sub) < 0) {
-			rc = -errno;
-		}
-	}
-	closedir(d);
-	if (rmdir(path) < 0 && errno != ENOENT)
-		rc = -errno;
-	return rc;
+	return ac_remove_tree(path);
 }
 
 bool kernel_name_valid(const char *name)

@@ -10,6 +10,9 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <string.h>
+#include <stdio.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -114,4 +117,33 @@ int ac_read_file(const char *path, char **out, size_t *len)
 	if (len)
 		*len = n;
 	return 0;
+}
+
+int ac_remove_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : (unlink(path) < 0 ? -errno : 0);
+	int rc = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char sub[4096];
+		int n = snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+		if (n < 0 || (size_t)n >= sizeof(sub))
+			continue;
+		struct stat st;
+		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode)) {
+			int r = ac_remove_tree(sub);
+			if (r)
+				rc = r;
+		} else if (unlink(sub) < 0) {
+			rc = -errno;
+		}
+	}
+	closedir(d);
+	if (rmdir(path) < 0 && errno != ENOENT)
+		rc = -errno;
+	return rc;
 }

@@ -28,6 +28,11 @@ int ac_write_file(int dirfd, const char *path, const void *data, size_t size, mo
  * (*out NULL). */
 int ac_read_file(const char *path, char **out, size_t *len);
 
+/* Removes path and, when it is a directory, everything below it (symbolic
+ * links as links, never followed). A path that does not exist is fine.
+ * Returns 0 or the last -errno met (the rest is removed all the same). */
+int ac_remove_tree(const char *path);
+
 /* Makes the directory path (or keeps the one there) with exactly mode,
  * whatever the umask. -ENOTDIR when path is something else (a symbolic
  * link included). Returns 0 or -errno. */
