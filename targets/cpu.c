@@ -157,7 +157,7 @@ static int build_reference(const struct ac_job *job, const struct ac_ref_spec *s
 	rc = compile(job, spec->src_name, raw, r, ok);
 	if (rc < 0 || !*ok)
 		return rc;
-	return ac_toolchain_rename_object(job->scratch_dir, raw, spec->obj_name, job->cancel,
+	return ac_symbols_rename_object(job->scratch_dir, raw, spec->obj_name, job->cancel,
 	                                  r, ok);
 }
 
@@ -191,7 +191,7 @@ static int build_judge(const struct ac_job *job, const struct ac_ref_spec *spec,
 	rc = compile(job, ".ac_stubs.c", ".ac_stubs.raw.o", r, ok);
 	if (rc < 0 || !*ok)
 		return rc;
-	rc = ac_toolchain_keep_globals(job->scratch_dir, keep, ".ac_stubs.raw.o", ".ac_stubs.o",
+	rc = ac_symbols_keep_globals(job->scratch_dir, keep, ".ac_stubs.raw.o", ".ac_stubs.o",
 	                               job->cancel, r, ok);
 	if (rc < 0 || !*ok)
 		return rc;
@@ -282,7 +282,7 @@ static void list_runtime(const struct ac_job *job)
 
 	pthread_mutex_lock(&runtime.lock);
 	if (!runtime.listed) {
-		ac_toolchain_runtime_names(job, cpu_cc(job->opts), libs, &runtime.names);
+		ac_symbols_runtime_names(job, cpu_cc(job->opts), libs, &runtime.names);
 		runtime.listed = runtime.names.n > 0;
 	}
 	pthread_mutex_unlock(&runtime.lock);
@@ -420,14 +420,14 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	spec.obj_name = ".ac_reference.o";
 	spec.key = key;
 	spec.build = build_reference;
-	rc = ac_toolchain_reference(job, &spec, r, &ok);
+	rc = ac_refcache_reference(job, &spec, r, &ok);
 	if (rc < 0 || !ok)
 		return step_failed(job, r, rc, NULL, "input does not compile");
 
 	spec.obj_name = ".ac_protos.aux";
 	spec.build = build_protos;
 	spec.what = "prototypes";
-	rc = ac_toolchain_reference(job, &spec, r, &ok);
+	rc = ac_refcache_reference(job, &spec, r, &ok);
 	if (rc < 0 || !ok)
 		return step_failed(job, r, rc, cpu_cc(job->opts), "input does not compile");
 	rc = generate(job, &names, r, &ok);
@@ -441,7 +441,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	spec.build = build_judge;
 	spec.arg = &names;
 	spec.what = "judge (harness and stubs)";
-	rc = ac_toolchain_cached_object(job, &spec, r, &ok);
+	rc = ac_refcache_object(job, &spec, r, &ok);
 	if (rc == 0 && !ok) {
 		char *why = stub_refusal(r->log);
 
@@ -461,7 +461,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	spec.obj_name = ".ac_loader";
 	spec.build = build_loader;
 	spec.what = "loader";
-	rc = ac_toolchain_cached_object(job, &spec, r, &ok);
+	rc = ac_refcache_object(job, &spec, r, &ok);
 	if (rc < 0 || !ok) {
 		ac_names_free(&names);
 		return step_failed(job, r, rc, cpu_cc(job->opts), "the loader does not compile");

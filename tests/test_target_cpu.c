@@ -901,7 +901,7 @@ Test(toolchain, rename_object)
 	memset(&r, 0, sizeof r);
 	cr_assert_eq(ac_toolchain_write_file(root, "k.c", src, strlen(src)), 0);
 	cr_assert(run_tool(cc, &r), "%s", r.log);
-	cr_assert_eq(ac_toolchain_rename_object(root, "k.o", "k.ref.o", NULL, &r, &ok), 0);
+	cr_assert_eq(ac_symbols_rename_object(root, "k.o", "k.ref.o", NULL, &r, &ok), 0);
 	cr_assert(ok, "%s", r.log);
 	cr_expect_not_null(strstr(r.log, "renaming 4 global symbols"), "%s", r.log);
 	memset(&t, 0, sizeof t);
@@ -934,7 +934,7 @@ Test(toolchain, global_names_demangled)
 		"int main() { std::vector<int> v(3); return (int)v.size() + counter; }\n";
 	char *cxx[] = { "g++", "-O1", "-c", "k.cc", "-o", "k.o", NULL };
 	struct ac_result r;
-	char **names = NULL;
+	struct ac_names names = { NULL, 0 };
 	bool ok;
 	char all[512] = "";
 
@@ -945,12 +945,12 @@ Test(toolchain, global_names_demangled)
 		teardown();   /* a skipped test does not get its .fini */
 		cr_skip_test("no C++ compiler");
 	}
-	cr_assert_eq(ac_toolchain_global_names(root, "k.o", NULL, &r, &ok, &names), 0);
+	cr_assert_eq(ac_symbols_global_names(root, "k.o", NULL, &r, &ok, &names), 0);
 	cr_assert(ok, "%s", r.log);
-	for (char **p = names; *p; p++) {
+	for (size_t i = 0; i < names.n; i++) {
 		size_t used = strlen(all);
 
-		snprintf(all + used, sizeof all - used, "%s ", *p);
+		snprintf(all + used, sizeof all - used, "%s ", names.v[i]);
 	}
 	cr_expect_not_null(strstr(all, "gemm "), "%s", all);
 	cr_expect_not_null(strstr(all, "table "), "%s", all);
@@ -964,8 +964,8 @@ Test(toolchain, global_names_demangled)
 	cr_expect_null(strstr(all, "Box "), "vtables and typeinfo are left out: %s", all);
 	cr_expect_null(strstr(all, "vector"), "%s", all);
 	cr_expect_null(strstr(all, "("), "%s", all);
-	ac_toolchain_names_free(names);
-	ac_toolchain_names_free(NULL);
+	ac_names_free(&names);
+	ac_names_free(NULL);
 	ac_result_clear(&r);
 }
 
@@ -983,7 +983,7 @@ static int copy_c_reference(const struct ac_job *job, const struct ac_ref_spec *
 	if (rc < 0 || !*ok)
 		return rc;
 	(*(int *)spec->arg)++;
-	return ac_toolchain_rename_object(job->scratch_dir, ".raw.o", spec->obj_name, NULL, r, ok);
+	return ac_symbols_rename_object(job->scratch_dir, ".raw.o", spec->obj_name, NULL, r, ok);
 }
 
 Test(toolchain, reference_without_run_dir_and_cancel)
@@ -1006,13 +1006,13 @@ Test(toolchain, reference_without_run_dir_and_cancel)
 	memset(&r, 0, sizeof r);
 
 	f.job.run_dir = NULL;   /* no cache: builds each time */
-	cr_assert_eq(ac_toolchain_reference(&f.job, &spec, &r, &ok), 0);
+	cr_assert_eq(ac_refcache_reference(&f.job, &spec, &r, &ok), 0);
 	cr_expect(ok, "%s", r.log);
-	cr_assert_eq(ac_toolchain_reference(&f.job, &spec, &r, &ok), 0);
+	cr_assert_eq(ac_refcache_reference(&f.job, &spec, &r, &ok), 0);
 	cr_expect_eq(builds, 2);
 
 	spec.obj_name = "visible.o";   /* must be a toolchain (dot) name */
-	cr_expect_eq(ac_toolchain_reference(&f.job, &spec, &r, &ok), -EINVAL);
+	cr_expect_eq(ac_refcache_reference(&f.job, &spec, &r, &ok), -EINVAL);
 	spec.obj_name = ".ref.o";
 
 	/* Someone else holds the run's lock; the job is cancelled meanwhile. */
@@ -1023,11 +1023,11 @@ Test(toolchain, reference_without_run_dir_and_cancel)
 	cr_assert_eq(flock(lock, LOCK_EX), 0);
 	atomic_init(&cancel, 1);
 	f.job.cancel = &cancel;
-	cr_expect_eq(ac_toolchain_reference(&f.job, &spec, &r, &ok), -ECANCELED);
+	cr_expect_eq(ac_refcache_reference(&f.job, &spec, &r, &ok), -ECANCELED);
 	cr_expect(!ok);
 	close(lock);
 	atomic_store(&cancel, 0);
-	cr_assert_eq(ac_toolchain_reference(&f.job, &spec, &r, &ok), 0);
+	cr_assert_eq(ac_refcache_reference(&f.job, &spec, &r, &ok), 0);
 	cr_expect(ok);
 	cr_expect_eq(builds, 3);
 	ac_result_clear(&r);

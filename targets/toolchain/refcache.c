@@ -234,7 +234,7 @@ static bool dot_name(const char *name)
 	return name && name[0] == '.' && name[1] && !strchr(name, '/');
 }
 
-int ac_toolchain_cached_object(const struct ac_job *job, const struct ac_ref_spec *spec,
+int ac_refcache_object(const struct ac_job *job, const struct ac_ref_spec *spec,
                                struct ac_result *r, bool *ok)
 {
 	char hex[17];
@@ -270,11 +270,11 @@ int ac_toolchain_cached_object(const struct ac_job *job, const struct ac_ref_spe
 	return rc < 0 ? rc : 0;
 }
 
-int ac_toolchain_reference(const struct ac_job *job, const struct ac_ref_spec *spec,
+int ac_refcache_reference(const struct ac_job *job, const struct ac_ref_spec *spec,
                            struct ac_result *r, bool *ok)
 {
 	*ok = false;
 	if (!spec || !dot_name(spec->src_name))
 		return -EINVAL;
-	return ac_toolchain_cached_object(job, spec, r, ok);
+	return ac_refcache_object(job, spec, r, ok);
 }
