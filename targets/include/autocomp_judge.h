@@ -596,20 +596,26 @@ static inline void ac__j_send(struct ac__jproc *p, const struct ac__wmsg *m, con
 static inline void ac__j_worker_gone(const struct ac__jproc *p, const char *during,
                                      const struct ac__wreply *crash)
 {
-	int status = 0, in_call = ac__j_now_fn != NULL;
+	int status = 0, in_call = ac__j_now_fn != NULL, died_of = 0;
 	char how[96];
 
 	if (p == &ac__j.e)
 		ac__j_fatal("the judge's echo process stopped answering during %s", during);
 	if (ac__j.w.pid > 0 && waitpid(ac__j.w.pid, &status, 0) == ac__j.w.pid) {
-		if (WIFSIGNALED(status))
-			snprintf(how, sizeof how, "was killed by %s", strsignal(WTERMSIG(status)));
-		else
+		if (WIFSIGNALED(status)) {
+			died_of = WTERMSIG(status);
+			snprintf(how, sizeof how, "was killed by %s", strsignal(died_of));
+		} else {
 			snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(status));
+		}
 	} else {
 		snprintf(how, sizeof how, "stopped answering");
 	}
 	ac__j.w.pid = 0;
+	/* a crash report counts only when the process died of that signal:
+	 * anything else is the candidate's own message, not a fact */
+	if (crash && crash->status != died_of)
+		crash = NULL;
 	if (crash && (crash->status == SIGSEGV || crash->status == SIGBUS)) {
 		uintptr_t a = (uintptr_t)crash->ret_bits;
 		int bl = ac__j_block_near(a);
@@ -1223,10 +1229,10 @@ static inline void ac__j_plan_sets(void)
 	if (want < 2 || want > AC__J_MAXSETS - 1) {
 		size_t per_set = 0;
 
-		/* as many as 50 ms of the reference allows: a cheap kernel gets
+		/* as many as 25 ms of the reference allows: a cheap kernel gets
 		 * long rounds (a fresh process's first calls weigh little), within
 		 * the memory the sets may take */
-		want = 1 + (int)(0.05 / (ac__j.ref_s > 1e-6 ? ac__j.ref_s : 1e-6));
+		want = 1 + (int)(0.025 / (ac__j.ref_s > 1e-6 ? ac__j.ref_s : 1e-6));
 		if (want > AC__J_MAXSETS - 1)
 			want = AC__J_MAXSETS - 1;
 		for (i = 0; i < ac__j.nblocks; i++)
