@@ -8,6 +8,8 @@
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -93,4 +95,22 @@ Test(host, one_core_runs_leave_the_other_cores_to_builds)
 	host_build_release(&h);
 	host_cores_release(&h);
 	cr_assert_eq(h.builds_free, 2);
+}
+
+/* A build runs 10 below the daemon's nice value and returns to it, so
+ * the timed runs a thread starts after a build have the priority of those
+ * it started before (the test runs as root, or where RLIMIT_NICE lets it
+ * return). */
+Test(host, a_build_thread_returns_to_the_daemons_priority)
+{
+	id_t tid = (id_t)syscall(SYS_gettid);
+	int before = getpriority(PRIO_PROCESS, tid);
+
+	cr_assert(h.renice, "this test runs where a thread can return to its nice value");
+	cr_assert_eq(h.nice, getpriority(PRIO_PROCESS, 0));
+	host_build_acquire(&h);
+	int during = getpriority(PRIO_PROCESS, tid);
+	host_build_release(&h);
+	cr_expect_eq(during, before + 10 > 19 ? 19 : before + 10);
+	cr_expect_eq(getpriority(PRIO_PROCESS, tid), before);
 }

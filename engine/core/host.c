@@ -26,6 +26,16 @@
 #include "engine/core/store.h"
 #include "engine/util/util.h"
 
+/* Whether RLIMIT_NICE lets an unprivileged thread lower its nice value
+ * back to nice (the limit is 20 - the lowest nice value allowed). */
+static bool can_return_to(int nice)
+{
+	struct rlimit rl;
+
+	return getrlimit(RLIMIT_NICE, &rl) == 0 &&
+	       (rl.rlim_cur == RLIM_INFINITY || (long)rl.rlim_cur >= 20 - nice);
+}
+
 void host_init(struct run_host *h, int build_jobs, int slots)
 {
 	pthread_mutex_init(&h->build_lock, NULL);
@@ -40,6 +50,11 @@ void host_init(struct run_host *h, int build_jobs, int slots)
 		h->build_jobs = 1;
 	h->builds_free = h->build_jobs;
 	h->cores = 1;
+	errno = 0;
+	h->nice = getpriority(PRIO_PROCESS, 0);
+	if (errno)
+		h->nice = 0;
+	h->renice = geteuid() == 0 || can_return_to(h->nice);
 	h->builds_on = calloc((size_t)host_cores_max(), sizeof *h->builds_on);
 }
 
@@ -137,15 +152,19 @@ static int build_top(const struct run_host *h)
 }
 
 /* A build thread's affinity (its compilers inherit it) and priority:
- * cores 0..top, and below the mount's request threads (a compile must
- * not make `cat best.c` wait; the thread's nice value is inherited by
- * the compiler; lowering it back needs CAP_SYS_NICE, else it stays). */
-static void build_affinity(bool building, int top)
+ * cores 0..top, and 10 below the daemon's own nice value, under the
+ * mount's request threads (a compile must not make `cat best.c` wait;
+ * the thread's nice value is inherited by the compiler). Afterwards the
+ * thread returns to the daemon's value, so every timed run it starts has
+ * the same priority; where it could not return (no CAP_SYS_NICE, no
+ * RLIMIT_NICE to allow it) builds keep the daemon's priority instead. */
+static void build_affinity(const struct run_host *h, bool building, int top)
 {
 	int n = host_cores_max();
 	cpu_set_t set;
 
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), building ? 10 : 0);
+	if (h->renice)
+		setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), h->nice + (building ? 10 : 0));
 	if (n < 2)
 		return;
 	CPU_ZERO(&set);
@@ -173,12 +192,12 @@ void host_build_acquire(struct run_host *h)
 	pthread_mutex_unlock(&h->build_lock);
 	atomic_fetch_sub(&h->builds_waiting, 1);
 	build_thread_top = top;
-	build_affinity(true, top);
+	build_affinity(h, true, top);
 }
 
 void host_build_release(struct run_host *h)
 {
-	build_affinity(false, 0);
+	build_affinity(h, false, 0);
 	pthread_mutex_lock(&h->build_lock);
 	h->builds_free++;
 	if (h->builds_on && build_thread_top >= 0)

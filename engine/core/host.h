@@ -66,6 +66,8 @@ struct run_host {
 	atomic_int builds_waiting;
 	pthread_mutex_t timing_lock; /* local timed runs one at a time */
 	int cores;                   /* cores a timed run has by default (-o cores=) */
+	int nice;                    /* the daemon's nice value when it started */
+	bool renice;                 /* builds may run 10 lower and return to nice */
 	int reserved;                /* under build_lock: the cores (the last ones) a local
 	                                timed run holds or waits for; builds keep off them */
 	int *builds_on;              /* under build_lock: running builds by the highest core
