@@ -581,6 +581,34 @@ int store_rollback(struct store *s)
 	return rc;
 }
 
+int store_read_begin(struct store *s)
+{
+	lock(s);
+	int rc = exec(s, "BEGIN");
+	if (rc)
+		unlock(s);
+	return rc;
+}
+
+void store_read_end(struct store *s)
+{
+	/* a read transaction has nothing to lose: a failed COMMIT only
+	 * needs the snapshot let go */
+	if (exec(s, "COMMIT"))
+		exec(s, "ROLLBACK");
+	unlock(s);
+}
+
+int store_cache_limit(struct store *s, int kib)
+{
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib > 0 ? kib : 1);
+	lock(s);
+	int rc = exec(s, sql);
+	unlock(s);
+	return rc;
+}
+
 /* Ends the transaction store_begin opened: commits when rc is 0, else rolls
  * back and returns rc (the failure that stopped it, not the rollback's). */
 static int tx_end(struct store *s, int rc)
@@ -1412,4 +1440,15 @@ int store_log_since(struct store *s, int64_t kid, int64_t after,
 {
 	struct log_reader r = {fn, arg};
 	return sql_rows(s, SQL_LOG_SINCE, BINDS(INT(kid), INT(after)), log_read, &r);
+}
+
+static const char SQL_LOG_PAGE[] =
+	"SELECT id, ts_ns, line FROM log WHERE kernel_id = ? AND id > ? ORDER BY id LIMIT ?";
+
+int store_log_page(struct store *s, int64_t kid, int64_t after, int limit,
+                   void (*fn)(void *arg, int64_t id, int64_t ts, const char *line),
+                   void *arg)
+{
+	struct log_reader r = {fn, arg};
+	return sql_rows(s, SQL_LOG_PAGE, BINDS(INT(kid), INT(after), INT(limit)), log_read, &r);
 }
