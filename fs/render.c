@@ -192,7 +192,9 @@ static void log_line(void *arg, int64_t id, int64_t ts, const char *line)
 
 static void kc_log_refresh(struct view *v, struct kcache *kc)
 {
-	uint64_t ver = engine_kernel_version(v->e, kc->kid);
+	/* both only grow: their sum moves whenever either does */
+	uint64_t ver = engine_kernel_version(v->e, kc->kid) +
+	               engine_kernel_log_version(v->e, kc->kid);
 	if (kc->log_loaded && kc->log_version == ver)
 		return;
 	kc->log_version = ver;
@@ -234,6 +236,7 @@ int view_candidates(struct view *v, int64_t kid, struct view_cand **out, int *n)
 			(*out)[i].log_len = kc->cands[i].log_len;
 			(*out)[i].created_ns = kc->cands[i].created_ns;
 			(*out)[i].evaluated_ns = kc->cands[i].evaluated_ns;
+			(*out)[i].retime_ns = kc->cands[i].retime_ns;
 		}
 		if (*out)
 			*n = kc->ncands;

@@ -63,6 +63,7 @@ struct view_cand {
 	size_t log_len;
 	int64_t created_ns;
 	int64_t evaluated_ns;
+	int64_t retime_ns;
 };
 
 /* The candidates of the kernel's latest run (a copy the caller frees). */
