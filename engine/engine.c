@@ -40,7 +40,7 @@
  * page cache of each is kept small; the connection goes when its thread
  * exits, or with the engine. A thread whose connection cannot be opened
  * shares host.reader (marked by the key pointing at the engine itself). */
-#define READER_CACHE_KIB 256
+#define READER_CACHE_KIB 128
 
 struct reader {
 	struct engine *e;

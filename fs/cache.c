@@ -69,6 +69,7 @@ struct ckernel {
 	struct view_cand *idx;
 	int nidx;
 	struct logfile *log;
+	bool show_pending;              /* log lines taken in, not shown yet */
 	bool alive;                     /* seen in the last pass */
 	int refs;                       /* users outside the lock */
 };
@@ -575,25 +576,30 @@ static void rerender(struct cache *c, int64_t kid, uint64_t dep, const struct vi
 	free(jobs);
 }
 
-/* Brings kernel k (named name) up to the engine's versions: its state
- * when kver moved (or force), its log when lver moved. Holds k->refresh. */
+/* Brings kernel k (named name, NULL if unknown) up to the engine's
+ * versions: its state when kver moved (or force), its log when lver moved
+ * (taken in; cache_show_logs shows it). Holds k->refresh. */
 static void refresh_kernel(struct cache *c, struct ckernel *k, const char *name, bool force)
 {
 	pthread_mutex_lock(&k->refresh);
+	struct store *s = engine_reader(c->e);
+	/* one snapshot, taken before the versions are read: a log line in it
+	 * was stored after the change it tells of had moved the kernel's
+	 * version, so that change is rendered in this pass too, and the log
+	 * never says "best: #5" while best.c still shows #4 */
+	bool snap = engine_reader_private(c->e) && store_read_begin(s) == 0;
 	uint64_t kver = engine_kernel_version(c->e, k->kid);
 	uint64_t lver = engine_kernel_log_version(c->e, k->kid);
 	bool state = force || !k->loaded || kver != k->kver;
 	bool log = state || lver != k->lver || !k->log;
 	if (!state && !log) {
+		if (snap)
+			store_read_end(s);
 		pthread_mutex_unlock(&k->refresh);
 		return;
 	}
-	struct store *s = engine_reader(c->e);
-	/* one snapshot: what is rendered together agrees (the log never
-	 * says "best: #5" while best.c still shows #4) */
-	bool snap = engine_reader_private(c->e) && store_read_begin(s) == 0;
 
-	char ext[32];
+	char ext[32] = "c";
 	struct view_cand *idx = NULL;
 	int nidx = 0;
 	int64_t created = 0;
@@ -609,13 +615,8 @@ static void refresh_kernel(struct cache *c, struct ckernel *k, const char *name,
 	}
 	if (!k->log)
 		k->log = logfile_new(k->kid, created ? created : now_ns());
-	size_t len0 = 0, len1 = 0;
-	int64_t mt;
-	if (k->log) {
-		logfile_stat(k->log, &len0, &mt);
+	if (k->log)
 		logfile_extend(k->log, s);
-		logfile_stat(k->log, &len1, &mt);
-	}
 	if (snap)
 		store_read_end(s);
 
@@ -647,18 +648,41 @@ static void refresh_kernel(struct cache *c, struct ckernel *k, const char *name,
 		k->kver = kver;
 		k->loaded = true;
 	}
+	if (name)
+		snprintf(k->name, sizeof(k->name), "%s", name);
 	k->lver = lver;
-	if (len1 != len0) {
-		char p[600];
-		if (k->kid == STORE_MENUS_KERNEL)
-			snprintf(p, sizeof(p), "/menus/log");
-		else
-			snprintf(p, sizeof(p), "/kernels/%s/log", name ? name : "");
-		if (name || k->kid == STORE_MENUS_KERNEL)
-			queue(c, p, 0);
-	}
+	k->show_pending = true;
 	pthread_mutex_unlock(&c->lock);
 	pthread_mutex_unlock(&k->refresh);
+}
+
+/* Shows k's log lines taken in; queues the log's path when its length
+ * moved. Called with c->lock held. Returns whether it queued. */
+static bool show_log(struct cache *c, struct ckernel *k)
+{
+	k->show_pending = false;
+	if (!k->log || !logfile_show(k->log))
+		return false;
+	char p[600];
+	if (k->kid == STORE_MENUS_KERNEL)
+		snprintf(p, sizeof(p), "/menus/log");
+	else if (k->name[0])
+		snprintf(p, sizeof(p), "/kernels/%s/log", k->name);
+	else
+		return false;
+	queue(c, p, 0);
+	return true;
+}
+
+bool cache_show_logs(struct cache *c)
+{
+	bool any = false;
+	pthread_mutex_lock(&c->lock);
+	for (int i = 0; i < c->nk; i++)
+		if (c->k[i]->show_pending)
+			any |= show_log(c, c->k[i]);
+	pthread_mutex_unlock(&c->lock);
+	return any;
 }
 
 /* The root files, when the engine's version moved (and, unless force, not
@@ -687,8 +711,11 @@ static void refresh_menus_log(struct cache *c)
 	if (!k)
 		return;
 	pthread_mutex_lock(&k->refresh);
-	if (k->log)
-		logfile_extend(k->log, engine_reader(c->e));
+	if (k->log && logfile_extend(k->log, engine_reader(c->e)) == 0) {
+		pthread_mutex_lock(&c->lock);
+		k->show_pending = true;
+		pthread_mutex_unlock(&c->lock);
+	}
 	pthread_mutex_unlock(&k->refresh);
 	kernel_put(c, k);
 }
@@ -776,6 +803,10 @@ static struct ckernel *loaded(struct cache *c, int64_t kid)
 			if (have)
 				kernel_row_clear(&kr);
 		}
+		/* nothing of it was shown before: nothing to keep in order */
+		pthread_mutex_lock(&c->lock);
+		show_log(c, k);
+		pthread_mutex_unlock(&c->lock);
 	}
 	return k;
 }

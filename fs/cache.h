@@ -99,7 +99,9 @@ int cache_candidates(struct cache *c, int64_t kid, struct view_cand **out, int *
 int cache_cand_stat(struct cache *c, int64_t kid, int64_t num, bool is_log, const char *ext,
                     size_t *size, int64_t *mtime_ns);
 /* Kernel kid's log (STORE_MENUS_KERNEL: menus/log): its length and mtime,
- * and up to size bytes from off (returns the count). */
+ * and up to size bytes from off (returns the count). The log shows a line
+ * only once cache_show_logs has run after the refresh that took it in:
+ * by then the change it tells of is visible in every other file. */
 int cache_log_stat(struct cache *c, int64_t kid, size_t *len, int64_t *mtime_ns);
 size_t cache_log_read(struct cache *c, int64_t kid, char *buf, size_t size, size_t off);
 
@@ -115,6 +117,11 @@ bool cache_refresh(struct cache *c, bool force);
 /* The same, now, for a handler that changed kernel kid (-1: none in
  * particular) and the root files: what it changed is what it reads next. */
 void cache_sync(struct cache *c, int64_t kid);
+
+/* Shows the log lines the refreshes took in, and queues the logs whose
+ * length moved. The refresher calls it once the invalidations queued by
+ * the same refreshes are carried out. Returns whether it queued any. */
+bool cache_show_logs(struct cache *c);
 
 /* One path for the kernel to forget (attributes and pages); gen is the
  * version the forgetting is for (0: none). */

@@ -3,7 +3,9 @@
  *
  * It sleeps in engine_wait_change until the engine's version moves (every
  * stored change touches it) or the cache queues work (engine_wake), then
- * brings the cache up to date and carries out the queued invalidations:
+ * brings the cache up to date, carries out the queued invalidations, and
+ * only then shows the new log lines (cache_show_logs), so that what a log
+ * says has happened is already what stat and read give:
  * fuse_invalidate_path drops the kernel's attributes and pages of a path,
  * and the cache learns that from now on the kernel's attributes of it are
  * those of the version just published. A path the kernel has not looked
@@ -15,14 +17,18 @@
  */
 #include "fs/inval.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* How long it sleeps when nothing happens (it checks for stop). */
 #define IDLE_MS 1000
 /* The root files wait at most this long after a change (cache.c). */
 #define ROOT_RETRY_MS 50
+/* How often, at most, free heap pages are given back to the system. */
+#define TRIM_NS 10000000000LL
 
 struct inval {
 	struct fuse *f;
@@ -32,7 +38,8 @@ struct inval {
 	atomic_bool stop;
 };
 
-static void carry_out(struct inval *w)
+/* Carries out what is queued; returns the sequence number it reached. */
+static uint64_t invalidate(struct inval *w)
 {
 	struct cache_inval *q;
 	int n;
@@ -43,13 +50,47 @@ static void carry_out(struct inval *w)
 		free(q[i].path);
 	}
 	free(q);
+	return seq;
+}
+
+/* The files first, then the logs that tell of their changes: a line seen
+ * in a log is already true of every file's stat and read. */
+static void carry_out(struct inval *w)
+{
+	uint64_t seq = invalidate(w);
+	if (cache_show_logs(w->c))
+		seq = invalidate(w);
 	cache_invals_through(w->c, seq);
+}
+
+static int64_t mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Gives free heap pages back to the system now and then: what renders,
+ * builds and requests free in the middle of a heap stays resident until
+ * then (glibc trims only a heap's top by itself). */
+static void trim(int64_t *last)
+{
+#ifdef M_TRIM_THRESHOLD
+	int64_t now = mono_now();
+	if (now - *last < TRIM_NS)
+		return;
+	*last = now;
+	malloc_trim(0);
+#else
+	(void)last;
+#endif
 }
 
 static void *watch(void *arg)
 {
 	struct inval *w = arg;
 	uint64_t seen = engine_version(w->e);
+	int64_t trimmed = mono_now();
 	bool later = cache_refresh(w->c, true);
 	carry_out(w);
 	while (!atomic_load(&w->stop)) {
@@ -61,6 +102,7 @@ static void *watch(void *arg)
 			later = cache_refresh(w->c, false);
 		}
 		carry_out(w);
+		trim(&trimmed);
 	}
 	return NULL;
 }

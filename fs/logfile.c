@@ -35,8 +35,10 @@ struct logfile {
 	int64_t kid;
 	int64_t empty_mtime_ns;
 	int64_t last_id;       /* the newest line taken in */
-	size_t len;
+	size_t len;            /* taken in */
 	int64_t mtime_ns;      /* the newest line's time; 0 while empty */
+	size_t shown;          /* the length readers see */
+	int64_t shown_mtime_ns;
 	char *tail;            /* bytes [tail_off, len) */
 	size_t tail_len, tail_cap, tail_off;
 	struct logmark marks[LOGFILE_MARKS];
@@ -160,11 +162,21 @@ int logfile_extend(struct logfile *l, struct store *s)
 	return rc;
 }
 
+bool logfile_show(struct logfile *l)
+{
+	pthread_mutex_lock(&l->lock);
+	bool moved = l->shown != l->len;
+	l->shown = l->len;
+	l->shown_mtime_ns = l->mtime_ns;
+	pthread_mutex_unlock(&l->lock);
+	return moved;
+}
+
 void logfile_stat(struct logfile *l, size_t *len, int64_t *mtime_ns)
 {
 	pthread_mutex_lock(&l->lock);
-	*len = l->len;
-	*mtime_ns = l->mtime_ns ? l->mtime_ns : l->empty_mtime_ns;
+	*len = l->shown;
+	*mtime_ns = l->shown_mtime_ns ? l->shown_mtime_ns : l->empty_mtime_ns;
 	pthread_mutex_unlock(&l->lock);
 }
 
@@ -219,11 +231,11 @@ static void copy_line(void *arg, int64_t id, int64_t ts, const char *text)
 size_t logfile_read(struct logfile *l, struct store *s, char *buf, size_t size, size_t off)
 {
 	pthread_mutex_lock(&l->lock);
-	if (off >= l->len || !size) {
+	if (off >= l->shown || !size) {
 		pthread_mutex_unlock(&l->lock);
 		return 0;
 	}
-	size_t end = off + size < l->len ? off + size : l->len;
+	size_t end = off + size < l->shown ? off + size : l->shown;
 	if (off >= l->tail_off && end <= l->tail_off + l->tail_len) {
 		memcpy(buf, l->tail + (off - l->tail_off), end - off);
 		pthread_mutex_unlock(&l->lock);

@@ -9,15 +9,16 @@
  * and mtime, the last LOGFILE_TAIL bytes (where tail -f reads), and a
  * bounded set of marks (a line id and the offset where the lines after it
  * start), so that a read further back fetches one page of lines from the
- * store. The owner decides when the file grows (logfile_extend); the
- * length it shows moves only then, so the log never runs ahead of the
- * other files rendered in the same pass.
+ * store. The owner decides when the file grows: logfile_extend takes new
+ * lines in, logfile_show shows them, so that the log never says what the
+ * other files do not show yet.
  *
  * Thread-safe: every call takes the logfile's own lock.
  */
 #ifndef AC_LOGFILE_H
 #define AC_LOGFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,15 +37,18 @@ struct logfile *logfile_new(int64_t kid, int64_t empty_mtime_ns);
 /* Accepts NULL. */
 void logfile_free(struct logfile *l);
 
-/* Takes in the lines the store s has after the last one taken. Returns 0
- * or the store's -errno (what was taken before the error stays). */
+/* Takes in the lines the store s has after the last one taken (not shown
+ * yet). Returns 0 or the store's -errno (what was taken before the error
+ * stays). */
 int logfile_extend(struct logfile *l, struct store *s);
+/* Shows what was taken in; returns whether the length shown moved. */
+bool logfile_show(struct logfile *l);
 
 /* The length and mtime shown now. */
 void logfile_stat(struct logfile *l, size_t *len, int64_t *mtime_ns);
 
 /* Copies up to size bytes from offset off into buf and returns how many
- * (0 at or past the end). A range before the kept tail is read back from
+ * (0 at or past the end shown). A range before the kept tail is read back from
  * the store s; a failing store gives a short (possibly 0) count. */
 size_t logfile_read(struct logfile *l, struct store *s, char *buf, size_t size, size_t off);
 

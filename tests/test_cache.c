@@ -113,6 +113,7 @@ static int carry_out(const char *path, bool *saw)
 {
 	struct cache_inval *q;
 	int n;
+	cache_show_logs(c);
 	uint64_t seq = cache_take_invals(c, &q, &n);
 	if (saw)
 		*saw = false;
@@ -323,6 +324,11 @@ Test(cache, kernel_records_move_with_a_refresh)
 	cr_assert_eq(n, 3);
 	free(vc);
 	cache_refresh(c, false);
+	cr_assert_eq(cache_log_stat(c, kid, &len1, &mt), 0);
+	cr_assert_eq(len1, len0, "nor before the other files' invalidations are done");
+	bool saw;
+	carry_out("/kernels/gemm/log", &saw);
+	cr_assert(saw, "then the log is shown and invalidated");
 	cr_assert_eq(cache_log_stat(c, kid, &len1, &mt), 0);
 	cr_assert_gt(len1, len0);
 	char buf[256];

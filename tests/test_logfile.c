@@ -2,7 +2,8 @@
  * test_logfile.c - a kernel's log as the mount serves it: every byte at
  * every offset is what the store's lines render to, whether it comes from
  * the kept tail or is read back from the store, however long the log, and
- * what is kept in memory stays bounded.
+ * what is kept in memory stays bounded; and its length moves only when
+ * its owner shows what it took in.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -96,7 +97,7 @@ Test(logfile, an_empty_log_has_the_kernels_time)
 	logfile_free(l);
 }
 
-Test(logfile, grows_only_when_extended)
+Test(logfile, grows_only_when_extended_and_shown)
 {
 	struct logfile *l = logfile_new(kid, 1);
 	add_lines(0, 3);
@@ -105,6 +106,12 @@ Test(logfile, grows_only_when_extended)
 	logfile_stat(l, &len, &mt);
 	cr_assert_eq(len, 0, "the length moves with logfile_extend, not before");
 	cr_assert_eq(logfile_extend(l, engine_reader(e)), 0);
+	logfile_stat(l, &len, &mt);
+	cr_assert_eq(len, 0, "nor before logfile_show");
+	char buf[16];
+	cr_assert_eq(logfile_read(l, engine_reader(e), buf, sizeof(buf), 0), 0);
+	cr_assert(logfile_show(l));
+	cr_assert(!logfile_show(l), "shown once");
 	struct strbuf want = expected();
 	logfile_stat(l, &len, &mt);
 	cr_assert_eq(len, want.len);
@@ -121,6 +128,7 @@ Test(logfile, every_offset_of_a_long_log_reads_true)
 	for (int i = 0; i < 8; i++) {
 		add_lines(i * 5000, 5000);
 		cr_assert_eq(logfile_extend(l, engine_reader(e)), 0);
+		logfile_show(l);
 	}
 	struct strbuf want = expected();
 	size_t len;

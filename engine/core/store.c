@@ -584,9 +584,13 @@ int store_rollback(struct store *s)
 int store_read_begin(struct store *s)
 {
 	lock(s);
-	int rc = exec(s, "BEGIN");
-	if (rc)
+	/* a deferred BEGIN takes its snapshot at the first read: read now,
+	 * so that the snapshot is older than anything the caller does next */
+	int rc = exec(s, "BEGIN; SELECT count(*) FROM kernel WHERE id = 0");
+	if (rc) {
+		exec(s, "ROLLBACK");
 		unlock(s);
+	}
 	return rc;
 }
 

@@ -57,9 +57,9 @@ STORE_WRITE int store_commit(struct store *s);
 STORE_WRITE int store_rollback(struct store *s);
 
 /* A read snapshot: every call between store_read_begin and store_read_end
- * sees the store as it was at the first of them (WAL), so files rendered
- * together agree with each other. begin holds the store's mutex until end.
- * Returns 0, or -errno and then there is nothing to end. */
+ * sees the store as it was when store_read_begin returned (WAL), so files
+ * rendered together agree with each other. begin holds the store's mutex
+ * until end. Returns 0, or -errno and then there is nothing to end. */
 int store_read_begin(struct store *s);
 void store_read_end(struct store *s);
 
