@@ -94,11 +94,6 @@ struct store *engine_reader(struct engine *e)
 	return r->s;
 }
 
-bool engine_reader_private(struct engine *e)
-{
-	return engine_reader(e) != e->host.reader;
-}
-
 /* Closes every thread's reader; no thread may read any more. */
 static void readers_close(struct engine *e)
 {

@@ -68,9 +68,6 @@ void engine_free(struct engine *e);
  * connection. Not owned by the caller. */
 struct store *engine_reader(struct engine *e);
 struct store *engine_writer(struct engine *e);
-/* Whether engine_reader gives the calling thread a connection of its own
- * (a transaction on it then holds up no other thread). */
-bool engine_reader_private(struct engine *e);
 
 /* Changes anywhere bump the global version; changes to one kernel bump its
  * version too, except a line added to its log, which bumps its log

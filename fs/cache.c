@@ -10,17 +10,17 @@
  * the engine versions they were brought up to.
  *
  * The refresher (inval.c) calls cache_refresh after every change; for a
- * kernel whose version moved it renders, inside one read snapshot of the
- * store, every entry of the kernel and the candidate entries whose index
- * row moved, compares each with what was served, and queues the paths
- * that differ for invalidation; a kernel whose log alone grew only has
- * its log taken further. What it does not do: render (fs.c does, through
+ * kernel whose version moved it renders every entry of the kernel and the
+ * candidate entries whose index row moved, compares each with what was
+ * served, and queues the paths that differ for invalidation; a kernel
+ * whose log alone grew only has its log taken further, and the log shows
+ * its new lines once the files they tell of are invalidated. What it does not do: render (fs.c does, through
  * cache_render_fn), or talk to FUSE (inval.c does).
  *
  *   refresher:  version moved -> render -> differs? -> gen++ -> queue path
  *   inval.c:    fuse_invalidate_path(path) -> cache_inval_done(path, gen)
  *   open:       attributes known to be gen's and no other version's pages
- *               in use -> page cache; else the snapshot, directly
+ *               in use -> page cache; else the handle's blob, directly
  */
 #include "fs/cache.h"
 
@@ -583,18 +583,22 @@ static void refresh_kernel(struct cache *c, struct ckernel *k, const char *name,
 {
 	pthread_mutex_lock(&k->refresh);
 	struct store *s = engine_reader(c->e);
-	/* one snapshot, taken before the versions are read: a log line in it
-	 * was stored after the change it tells of had moved the kernel's
-	 * version, so that change is rendered in this pass too, and the log
-	 * never says "best: #5" while best.c still shows #4 */
-	bool snap = engine_reader_private(c->e) && store_read_begin(s) == 0;
+	/* The engine stores a change, then moves the version; a log line
+	 * telling of a change is stored after it. So: the newest log line
+	 * first, then the versions, then the renders (which read at least
+	 * what the versions say), and the log only up to that line. A line
+	 * shown thus tells of a change already rendered: the log never says
+	 * "best: #5" while best.c still shows #4. The versions recorded are
+	 * those read before rendering: a change racing the pass is rendered
+	 * again by the next one, never missed. */
+	int64_t upto = 0;
+	if (store_log_last(s, k->kid, &upto))
+		upto = 0;
 	uint64_t kver = engine_kernel_version(c->e, k->kid);
 	uint64_t lver = engine_kernel_log_version(c->e, k->kid);
 	bool state = force || !k->loaded || kver != k->kver;
 	bool log = state || lver != k->lver || !k->log;
 	if (!state && !log) {
-		if (snap)
-			store_read_end(s);
 		pthread_mutex_unlock(&k->refresh);
 		return;
 	}
@@ -616,9 +620,7 @@ static void refresh_kernel(struct cache *c, struct ckernel *k, const char *name,
 	if (!k->log)
 		k->log = logfile_new(k->kid, created ? created : now_ns());
 	if (k->log)
-		logfile_extend(k->log, s);
-	if (snap)
-		store_read_end(s);
+		logfile_extend(k->log, s, upto);
 
 	pthread_mutex_lock(&c->lock);
 	if (state) {
@@ -711,7 +713,9 @@ static void refresh_menus_log(struct cache *c)
 	if (!k)
 		return;
 	pthread_mutex_lock(&k->refresh);
-	if (k->log && logfile_extend(k->log, engine_reader(c->e)) == 0) {
+	int64_t upto = 0;
+	if (k->log && store_log_last(engine_reader(c->e), k->kid, &upto) == 0 &&
+	    logfile_extend(k->log, engine_reader(c->e), upto) == 0) {
 		pthread_mutex_lock(&c->lock);
 		k->show_pending = true;
 		pthread_mutex_unlock(&c->lock);
@@ -791,10 +795,11 @@ static struct ckernel *loaded(struct cache *c, int64_t kid)
 	if (!ready) {
 		if (kid == STORE_MENUS_KERNEL) {
 			pthread_mutex_lock(&k->refresh);
+			int64_t upto = 0;
 			if (!k->log)
 				k->log = logfile_new(kid, now_ns());
-			if (k->log)
-				logfile_extend(k->log, engine_reader(c->e));
+			if (k->log && store_log_last(engine_reader(c->e), kid, &upto) == 0)
+				logfile_extend(k->log, engine_reader(c->e), upto);
 			pthread_mutex_unlock(&k->refresh);
 		} else {
 			struct kernel_row kr;

@@ -6,10 +6,9 @@
  * (whatever renders it: a new generated file is covered the day fs.c can
  * render it), and per kernel its candidate index, its input's extension
  * and its log. The refresher thread (inval.c) brings them up to date
- * after the engine changes something, in one read snapshot of the store
- * per kernel, and learns which files really changed (their content, not
- * merely the engine's version), so only those are invalidated in the
- * kernel. A handler that changed something itself (a write, ctl, mkdir...)
+ * after the engine changes something, and learns which files really
+ * changed (their content, not merely the engine's version), so only those
+ * are invalidated in the kernel. A handler that changed something itself (a write, ctl, mkdir...)
  * calls cache_sync before it returns, so a user reads his own change.
  *
  * The kernel's page cache serves a file whose content has settled: an

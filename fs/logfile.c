@@ -45,6 +45,7 @@ struct logfile {
 	int nmarks;
 	int stride;            /* lines between marks */
 	int since_mark;        /* lines taken since the last mark */
+	int64_t upto;          /* logfile_extend's bound */
 };
 
 struct logfile *logfile_new(int64_t kid, int64_t empty_mtime_ns)
@@ -125,10 +126,13 @@ static void add_mark(struct logfile *l)
 	l->since_mark = 0;
 }
 
-/* store_log_since's callback: one more line of the file. */
+/* store_log_since's callback: one more line of the file, unless it is
+ * past the line the caller took in up to. */
 static void take(void *arg, int64_t id, int64_t ts, const char *text)
 {
 	struct logfile *l = arg;
+	if (id > l->upto)
+		return;
 	char small[512];
 	size_t n = render_line(ts, text, small, sizeof(small));
 	char *line = small;
@@ -154,10 +158,11 @@ static void take(void *arg, int64_t id, int64_t ts, const char *text)
 	l->since_mark++;
 }
 
-int logfile_extend(struct logfile *l, struct store *s)
+int logfile_extend(struct logfile *l, struct store *s, int64_t upto)
 {
 	pthread_mutex_lock(&l->lock);
-	int rc = store_log_since(s, l->kid, l->last_id, take, l);
+	l->upto = upto;
+	int rc = upto > l->last_id ? store_log_since(s, l->kid, l->last_id, take, l) : 0;
 	pthread_mutex_unlock(&l->lock);
 	return rc;
 }

@@ -37,10 +37,10 @@ struct logfile *logfile_new(int64_t kid, int64_t empty_mtime_ns);
 /* Accepts NULL. */
 void logfile_free(struct logfile *l);
 
-/* Takes in the lines the store s has after the last one taken (not shown
- * yet). Returns 0 or the store's -errno (what was taken before the error
- * stays). */
-int logfile_extend(struct logfile *l, struct store *s);
+/* Takes in the lines the store s has after the last one taken, up to the
+ * line with id upto (not shown yet). Returns 0 or the store's -errno
+ * (what was taken before the error stays). */
+int logfile_extend(struct logfile *l, struct store *s, int64_t upto);
 /* Shows what was taken in; returns whether the length shown moved. */
 bool logfile_show(struct logfile *l);
 

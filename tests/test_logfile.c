@@ -73,6 +73,14 @@ static struct strbuf expected(void)
 	return sb;
 }
 
+/* Takes in every line stored so far. */
+static int extend(struct logfile *l)
+{
+	int64_t last = 0;
+	cr_assert_eq(store_log_last(engine_reader(e), kid, &last), 0);
+	return logfile_extend(l, engine_reader(e), last);
+}
+
 static void check_range(struct logfile *l, const struct strbuf *want, size_t off, size_t size)
 {
 	char *buf = malloc(size + 1);
@@ -88,7 +96,7 @@ Test(logfile, an_empty_log_has_the_kernels_time)
 	struct logfile *l = logfile_new(kid, 12345);
 	size_t len;
 	int64_t mt;
-	cr_assert_eq(logfile_extend(l, engine_reader(e)), 0);
+	cr_assert_eq(extend(l), 0);
 	logfile_stat(l, &len, &mt);
 	cr_assert_eq(len, 0);
 	cr_assert_eq(mt, 12345);
@@ -105,7 +113,7 @@ Test(logfile, grows_only_when_extended_and_shown)
 	int64_t mt;
 	logfile_stat(l, &len, &mt);
 	cr_assert_eq(len, 0, "the length moves with logfile_extend, not before");
-	cr_assert_eq(logfile_extend(l, engine_reader(e)), 0);
+	cr_assert_eq(extend(l), 0);
 	logfile_stat(l, &len, &mt);
 	cr_assert_eq(len, 0, "nor before logfile_show");
 	char buf[16];
@@ -121,13 +129,40 @@ Test(logfile, grows_only_when_extended_and_shown)
 	logfile_free(l);
 }
 
+Test(logfile, takes_lines_only_up_to_the_one_named)
+{
+	struct logfile *l = logfile_new(kid, 1);
+	add_lines(0, 2);
+	int64_t last = 0;
+	cr_assert_eq(store_log_last(engine_reader(e), kid, &last), 0);
+	add_lines(2, 3);   /* stored after the caller looked */
+	cr_assert_eq(logfile_extend(l, engine_reader(e), last), 0);
+	logfile_show(l);
+	struct strbuf want = expected();
+	size_t len;
+	int64_t mt;
+	logfile_stat(l, &len, &mt);
+	char buf[8192];
+	size_t n = logfile_read(l, engine_reader(e), buf, sizeof(buf) - 1, 0);
+	buf[n] = '\0';
+	cr_assert_eq(n, len);
+	cr_assert(strstr(buf, "line 1") && !strstr(buf, "line 2"), "%s", buf);
+	cr_assert(!memcmp(buf, want.buf, n));
+	cr_assert_eq(extend(l), 0);
+	logfile_show(l);
+	logfile_stat(l, &len, &mt);
+	cr_assert_eq(len, want.len, "the rest on the next call");
+	sb_release(&want);
+	logfile_free(l);
+}
+
 Test(logfile, every_offset_of_a_long_log_reads_true)
 {
 	struct logfile *l = logfile_new(kid, 1);
 	/* in pieces, as a search logs, past several thinnings of the marks */
 	for (int i = 0; i < 8; i++) {
 		add_lines(i * 5000, 5000);
-		cr_assert_eq(logfile_extend(l, engine_reader(e)), 0);
+		cr_assert_eq(extend(l), 0);
 		logfile_show(l);
 	}
 	struct strbuf want = expected();

@@ -581,28 +581,6 @@ int store_rollback(struct store *s)
 	return rc;
 }
 
-int store_read_begin(struct store *s)
-{
-	lock(s);
-	/* a deferred BEGIN takes its snapshot at the first read: read now,
-	 * so that the snapshot is older than anything the caller does next */
-	int rc = exec(s, "BEGIN; SELECT count(*) FROM kernel WHERE id = 0");
-	if (rc) {
-		exec(s, "ROLLBACK");
-		unlock(s);
-	}
-	return rc;
-}
-
-void store_read_end(struct store *s)
-{
-	/* a read transaction has nothing to lose: a failed COMMIT only
-	 * needs the snapshot let go */
-	if (exec(s, "COMMIT"))
-		exec(s, "ROLLBACK");
-	unlock(s);
-}
-
 int store_cache_limit(struct store *s, int kib)
 {
 	char sql[64];
@@ -1444,6 +1422,14 @@ int store_log_since(struct store *s, int64_t kid, int64_t after,
 {
 	struct log_reader r = {fn, arg};
 	return sql_rows(s, SQL_LOG_SINCE, BINDS(INT(kid), INT(after)), log_read, &r);
+}
+
+static const char SQL_LOG_LAST[] =
+	"SELECT coalesce(max(id), 0) FROM log WHERE kernel_id = ?";
+
+int store_log_last(struct store *s, int64_t kid, int64_t *id)
+{
+	return sql_row(s, SQL_LOG_LAST, BINDS(INT(kid)), read_int64, id);
 }
 
 static const char SQL_LOG_PAGE[] =
