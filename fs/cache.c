@@ -37,6 +37,10 @@
 /* The root files are rendered again at most this often for changes the
  * engine made (every log line moves the engine's version). */
 #define ROOT_MIN_NS 50000000
+/* A kernel nobody asked about for this long loses its record, its
+ * entries and what the renderer keeps of it (memory follows the kernels
+ * in use, not every kernel there is). */
+#define KERNEL_IDLE_NS (600 * 1000000000LL)
 
 struct centry {
 	char *path;
@@ -72,6 +76,7 @@ struct ckernel {
 	bool show_pending;              /* log lines taken in, not shown yet */
 	bool alive;                     /* seen in the last pass */
 	int refs;                       /* users outside the lock */
+	int64_t used_ns;                /* monotonic: last asked for */
 };
 
 struct cache {
@@ -273,6 +278,31 @@ static void evict(struct cache *c)
 	}
 }
 
+/* The record of kid, made (empty) when missing, marked used. NULL on OOM.
+ * Called with c->lock held. */
+static struct ckernel *record(struct cache *c, int64_t kid)
+{
+	struct ckernel *k = NULL;
+	for (int i = 0; i < c->nk && !k; i++)
+		if (c->k[i]->kid == kid)
+			k = c->k[i];
+	if (!k) {
+		k = calloc(1, sizeof(*k));
+		struct ckernel **p = k ? realloc(c->k, (size_t)(c->nk + 1) * sizeof(*p)) : NULL;
+		if (!p) {
+			free(k);
+			return NULL;
+		}
+		c->k = p;
+		k->kid = kid;
+		k->alive = true;
+		pthread_mutex_init(&k->refresh, NULL);
+		c->k[c->nk++] = k;
+	}
+	k->used_ns = mono();
+	return k;
+}
+
 /* Publishes b as x's content (the caller's reference goes to x): a new
  * generation when the bytes differ, queued for invalidation. */
 static void publish(struct cache *c, struct centry *x, struct blob *b, uint64_t dep, uint64_t key)
@@ -339,6 +369,8 @@ static int lookup(struct cache *c, const char *path, int64_t kid, enum cache_sco
 	if (x && x->kid == kid) {
 		lru_touch(c, x);
 		x->refs++;
+		if (scope != CACHE_ROOT)
+			record(c, kid);   /* in use: the refresher keeps it current */
 		pthread_mutex_unlock(&c->lock);
 		*out = x;
 		return 0;
@@ -393,6 +425,8 @@ static int lookup(struct cache *c, const char *path, int64_t kid, enum cache_sco
 		if (scope == CACHE_CANDIDATE)
 			x->key = entry_key(c, kid, num);
 	}
+	if (scope != CACHE_ROOT)
+		record(c, kid);
 	lru_touch(c, x);
 	x->refs++;
 	evict(c);
@@ -461,30 +495,13 @@ void cache_close(struct cache *c, struct centry *x, const struct blob *b)
 
 /* ---- kernel records ---- */
 
-/* The record of kid, made (empty) when missing; with a reference the
- * caller returns with kernel_put. NULL on OOM. */
+/* record(), with a reference the caller returns with kernel_put. */
 static struct ckernel *kernel_get(struct cache *c, int64_t kid)
 {
 	pthread_mutex_lock(&c->lock);
-	struct ckernel *k = NULL;
-	for (int i = 0; i < c->nk && !k; i++)
-		if (c->k[i]->kid == kid)
-			k = c->k[i];
-	if (!k) {
-		k = calloc(1, sizeof(*k));
-		struct ckernel **p = k ? realloc(c->k, (size_t)(c->nk + 1) * sizeof(*p)) : NULL;
-		if (!p) {
-			free(k);
-			pthread_mutex_unlock(&c->lock);
-			return NULL;
-		}
-		c->k = p;
-		k->kid = kid;
-		k->alive = true;
-		pthread_mutex_init(&k->refresh, NULL);
-		c->k[c->nk++] = k;
-	}
-	k->refs++;
+	struct ckernel *k = record(c, kid);
+	if (k)
+		k->refs++;
 	pthread_mutex_unlock(&c->lock);
 	return k;
 }
@@ -732,35 +749,60 @@ bool cache_refresh(struct cache *c, bool force)
 	int n;
 	if (store_kernel_list(engine_reader(c->e), &rows, &n))
 		return later;
+	/* the records there are (made when a kernel is asked about): a kernel
+	 * nobody asked about has nothing here to keep current */
 	pthread_mutex_lock(&c->lock);
 	for (int i = 0; i < c->nk; i++)
 		c->k[i]->alive = c->k[i]->kid == STORE_MENUS_KERNEL;
 	pthread_mutex_unlock(&c->lock);
 	for (int i = 0; i < n; i++) {
-		struct ckernel *k = kernel_get(c, rows[i].id);
+		struct ckernel *k = NULL;
+		pthread_mutex_lock(&c->lock);
+		for (int j = 0; j < c->nk && !k; j++)
+			if (c->k[j]->kid == rows[i].id)
+				k = c->k[j];
+		if (k) {
+			k->alive = true;
+			k->refs++;
+		}
+		pthread_mutex_unlock(&c->lock);
 		if (!k)
 			continue;
-		pthread_mutex_lock(&c->lock);
-		k->alive = true;
-		snprintf(k->name, sizeof(k->name), "%s", rows[i].name);
-		pthread_mutex_unlock(&c->lock);
 		refresh_kernel(c, k, rows[i].name, false);
 		kernel_put(c, k);
 	}
 	kernel_rows_free(rows, n);
-	/* a kernel deleted: its record goes (its entries go as their files
-	 * fail to render) */
+	/* a kernel deleted, or idle: its record goes, its entries go, and so
+	 * does what the renderer keeps of it */
+	int64_t now = mono();
+	int64_t *gone = NULL;
+	int ngone = 0;
 	pthread_mutex_lock(&c->lock);
 	for (int i = 0; i < c->nk;) {
 		struct ckernel *k = c->k[i];
-		if (k->alive || k->refs) {
+		bool idle = now - k->used_ns > KERNEL_IDLE_NS && k->kid != STORE_MENUS_KERNEL;
+		if ((k->alive && !idle) || k->refs) {
 			i++;
 			continue;
+		}
+		for (struct centry *x = c->lru.newer; x != &c->lru;) {
+			struct centry *next = x->newer;
+			if (x->kid == k->kid && x->scope != CACHE_ROOT && !x->page_readers)
+				drop(c, x);
+			x = next;
+		}
+		int64_t *p = realloc(gone, (size_t)(ngone + 1) * sizeof(*p));
+		if (p) {
+			gone = p;
+			gone[ngone++] = k->kid;
 		}
 		c->k[i] = c->k[--c->nk];
 		kernel_free(k);
 	}
 	pthread_mutex_unlock(&c->lock);
+	for (int i = 0; i < ngone; i++)
+		view_drop(c->v, gone[i]);
+	free(gone);
 	return later;
 }
 

@@ -128,6 +128,21 @@ void view_free(struct view *v)
 	free(v);
 }
 
+void view_drop(struct view *v, int64_t kid)
+{
+	pthread_mutex_lock(&v->lock);
+	for (int i = 0; i < v->n; i++) {
+		if (v->k[i]->kid != kid)
+			continue;
+		kc_drop(v->k[i]);
+		sb_release(&v->k[i]->log);
+		free(v->k[i]);
+		v->k[i] = v->k[--v->n];
+		break;
+	}
+	pthread_mutex_unlock(&v->lock);
+}
+
 static struct kcache *kc_find(struct view *v, int64_t kid)
 {
 	for (int i = 0; i < v->n; i++)
