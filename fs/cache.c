@@ -168,11 +168,13 @@ void cache_free(struct cache *c)
 {
 	if (!c)
 		return;
+	/* every entry goes, whoever still holds one: no request comes any
+	 * more (handles the kernel never released go with the process) */
 	for (size_t i = 0; i < c->nbuckets; i++) {
 		struct centry *x = c->buckets[i];
 		while (x) {
 			struct centry *next = x->chain;
-			x->in_table = false;
+			x->refs = 1;
 			entry_put(x);
 			x = next;
 		}
@@ -608,17 +610,18 @@ static void refresh_kernel(struct cache *c, struct ckernel *k, const char *name,
 	 * "best: #5" while best.c still shows #4. The versions recorded are
 	 * those read before rendering: a change racing the pass is rendered
 	 * again by the next one, never missed. */
+	uint64_t kver = engine_kernel_version(c->e, k->kid);
+	uint64_t lver = engine_kernel_log_version(c->e, k->kid);
+	if (!force && k->loaded && k->log && kver == k->kver && lver == k->lver) {
+		pthread_mutex_unlock(&k->refresh);
+		return;   /* nothing since the last pass (the common case) */
+	}
 	int64_t upto = 0;
 	if (store_log_last(s, k->kid, &upto))
 		upto = 0;
-	uint64_t kver = engine_kernel_version(c->e, k->kid);
-	uint64_t lver = engine_kernel_log_version(c->e, k->kid);
+	kver = engine_kernel_version(c->e, k->kid);
+	lver = engine_kernel_log_version(c->e, k->kid);
 	bool state = force || !k->loaded || kver != k->kver;
-	bool log = state || lver != k->lver || !k->log;
-	if (!state && !log) {
-		pthread_mutex_unlock(&k->refresh);
-		return;
-	}
 
 	char ext[32] = "c";
 	struct view_cand *idx = NULL;
