@@ -219,16 +219,10 @@ static void lru_touch(struct cache *c, struct centry *x)
 	c->lru.older = x;
 }
 
-/* Queues path for invalidation (gen 0: not an entry's version). */
+/* Queues path for invalidation (gen 0: not an entry's version). A path
+ * queued twice is invalidated twice: cheaper than looking for it. */
 static void queue(struct cache *c, const char *path, uint64_t gen)
 {
-	for (int i = 0; i < c->nq; i++) {
-		if (!strcmp(c->q[i].path, path)) {
-			if (gen > c->q[i].gen)
-				c->q[i].gen = gen;
-			return;
-		}
-	}
 	if (c->nq == c->capq) {
 		int cap = c->capq ? 2 * c->capq : 64;
 		struct cache_inval *p = realloc(c->q, (size_t)cap * sizeof(*p));
@@ -646,16 +640,17 @@ static void refresh_kernel(struct cache *c, struct ckernel *k, const char *name,
 	if (state) {
 		/* candidates whose row moved: the kernel drops what it holds of
 		 * their files, whether or not they are entries (ls -l gave it
-		 * their attributes) */
-		for (int i = 0; name && i < nidx; i++) {
+		 * their attributes). Before the first load it holds nothing of
+		 * them from this record: their attributes come from it. */
+		for (int i = 0; name && k->loaded && i < nidx; i++) {
 			int64_t num = idx[i].num;
 			const struct view_cand *old = NULL;
-			if (k->loaded && num >= 0 && num < k->nidx && k->idx[num].num == num)
+			if (num >= 0 && num < k->nidx && k->idx[num].num == num)
 				old = &k->idx[num];
-			for (int j = 0; k->loaded && !old && j < k->nidx; j++)
+			for (int j = 0; !old && j < k->nidx; j++)
 				if (k->idx[j].num == num)
 					old = &k->idx[j];
-			if (!k->loaded || !old || !same_row(old, &idx[i]))
+			if (!old || !same_row(old, &idx[i]))
 				queue_candidate(c, name, ext, num);
 		}
 		for (int j = 0; name && k->loaded && j < k->nidx; j++)
