@@ -418,6 +418,16 @@ static int lookup(struct cache *c, const char *path, int64_t kid, enum cache_sco
 		/* the kernel may hold attributes of an earlier life of this
 		 * path (evicted, then changed): it forgets them first */
 		queue(c, x->path, x->gen);
+		/* rendered from an older version than a pass that already ran
+		 * without it: the next pass renders it again */
+		struct ckernel *k = scope == CACHE_ROOT ? NULL : record(c, kid);
+		if (scope == CACHE_ROOT && c->root_dep != dep) {
+			c->root_dep = 0;
+			engine_wake(c->e);
+		} else if (k && k->loaded && k->kver != dep) {
+			k->kver = 0;
+			engine_wake(c->e);
+		}
 		if (scope == CACHE_CANDIDATE)
 			x->key = entry_key(c, kid, num);
 	}
@@ -553,8 +563,10 @@ static void rerender(struct cache *c, int64_t kid, uint64_t dep, const struct vi
 		uint64_t key = 0;
 		if (x->scope == CACHE_CANDIDATE) {
 			key = cand_key(idx, nidx, x->num);
-			if (key && key == x->key)
+			if (key && key == x->key) {
+				x->dep = dep;   /* its row did not move: still true */
 				continue;
+			}
 		}
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -579,7 +591,7 @@ static void rerender(struct cache *c, int64_t kid, uint64_t dep, const struct vi
 			else if (rc == -ENOENT)
 				drop(c, x);
 			else
-				blob_put(b);   /* kept as it was; tried again next change */
+				x->dep = dep;   /* kept as it was; tried again next change */
 		} else {
 			blob_put(b);
 		}
@@ -587,6 +599,21 @@ static void rerender(struct cache *c, int64_t kid, uint64_t dep, const struct vi
 		pthread_mutex_unlock(&c->lock);
 	}
 	free(jobs);
+}
+
+/* After a pass rendered kid's entries (kid < 0: the root's) at version
+ * dep: an entry a request made meanwhile from an older version may have
+ * missed a change the pass rendered for the others. Such an entry makes
+ * the next pass come, and render it too. Called with c->lock held;
+ * returns whether there was one. */
+static bool missed(struct cache *c, int64_t kid, uint64_t dep)
+{
+	for (struct centry *x = c->lru.newer; x != &c->lru; x = x->newer) {
+		bool mine = kid < 0 ? x->scope == CACHE_ROOT : x->kid == kid && x->scope != CACHE_ROOT;
+		if (mine && x->dep != dep)
+			return true;
+	}
+	return false;
 }
 
 /* Brings kernel k (named name, NULL if unknown) up to the engine's
@@ -664,6 +691,10 @@ static void refresh_kernel(struct cache *c, struct ckernel *k, const char *name,
 			k->created_ns = created;
 		k->kver = kver;
 		k->loaded = true;
+		if (missed(c, k->kid, kver)) {
+			k->kver = 0;
+			engine_wake(c->e);
+		}
 	}
 	if (name)
 		snprintf(k->name, sizeof(k->name), "%s", name);
@@ -710,11 +741,23 @@ static bool refresh_root(struct cache *c, bool force)
 	uint64_t ver = engine_version(c->e);
 	int64_t now = mono();
 	bool later = false;
-	if (ver != c->root_dep && (force || now - c->root_at_ns >= ROOT_MIN_NS)) {
+	pthread_mutex_lock(&c->lock);
+	uint64_t dep = c->root_dep;
+	bool due = ver != dep && (force || now - c->root_at_ns >= ROOT_MIN_NS);
+	if (due) {
 		c->root_dep = ver;
 		c->root_at_ns = now;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (due) {
 		rerender(c, -1, ver, NULL, 0);
-	} else if (ver != c->root_dep) {
+		pthread_mutex_lock(&c->lock);
+		if (c->root_dep == ver && missed(c, -1, ver)) {
+			c->root_dep = 0;
+			engine_wake(c->e);
+		}
+		pthread_mutex_unlock(&c->lock);
+	} else if (ver != dep) {
 		later = true;
 	}
 	pthread_mutex_unlock(&c->root_refresh);
