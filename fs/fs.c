@@ -685,7 +685,7 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 	}
 	case NODE_KERNEL: {
 		char ext[32], best[64];
-		cache_input_ext(c->cache, kid, ext, sizeof(ext));
+		view_input_ext(c->view, kid, ext, sizeof(ext));
 		snprintf(best, sizeof(best), "best.%s", ext);
 		const char *gen[] = {"status", "log", "metrics.json", best, "schedule",
 		                     "progress.svg", "plans", "candidates", "ctl"};
