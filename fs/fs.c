@@ -25,13 +25,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "engine/core/config.h"
@@ -114,36 +111,8 @@ void fs_ctx_free(struct fs_ctx *c)
 	free(c);
 }
 
-/* The first request a worker thread serves asks the scheduler for short
- * slices for it (EEVDF, Linux 6.12 on: sched_attr.sched_runtime of a
- * SCHED_OTHER thread): woken by a request, it then runs ahead of a
- * compiler or a timed run that is through its own slice instead of
- * waiting for it, which is what the p99 of stat and read during a search
- * is made of. Its nice value stays; a kernel that does not know of this
- * ignores it or refuses it, and nothing changes. */
-static void request_thread(void)
-{
-	static __thread bool asked;
-	if (asked)
-		return;
-	asked = true;
-	struct {
-		uint32_t size, policy;
-		uint64_t flags;
-		int32_t nice;
-		uint32_t priority;
-		uint64_t runtime, deadline, period;
-		uint32_t util_min, util_max;
-	} a = {.size = sizeof(a), .policy = SCHED_OTHER, .runtime = 100000};
-	errno = 0;
-	a.nice = getpriority(PRIO_PROCESS, 0);
-	if (!errno && !getenv("AC_NO_SLICE"))
-		syscall(SYS_sched_setattr, 0, &a, 0);
-}
-
 static struct fs_ctx *ctx(void)
 {
-	request_thread();
 	return fuse_get_context()->private_data;
 }
 
@@ -877,7 +846,6 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off,
 	struct handle *h = hnd(fi);
 	if (!h)
 		return -EBADF;
-	request_thread();
 	if (h->kind == H_LOG)
 		return (int)cache_log_read(ctx()->cache, h->kid, buf, size, (size_t)off);
 	if (h->kind == H_CTL)
