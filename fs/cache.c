@@ -407,7 +407,7 @@ static int lookup(struct cache *c, const char *path, int64_t kid, enum cache_sco
 		x = n;
 		x->blob = b;
 		x->gen = ++c->gens;
-		x->changed_ns = mono();
+		x->changed_ns = 0;   /* no change seen yet: it counts as settled */
 		x->dep = dep;
 		x->refs = 1;
 		x->in_table = true;
@@ -481,6 +481,20 @@ int cache_open(struct cache *c, const char *path, int64_t kid, enum cache_scope 
 	}
 	pthread_mutex_unlock(&c->lock);
 	return 0;
+}
+
+void cache_paged_read(struct cache *c, struct centry *x, const struct blob *b)
+{
+	if (!x)
+		return;
+	pthread_mutex_lock(&c->lock);
+	if (x->in_table && b != x->blob) {
+		/* a short read of an older version tells the kernel that size:
+		 * it is told the current one again */
+		x->attr_gen = 0;
+		queue(c, x->path, x->gen);
+	}
+	pthread_mutex_unlock(&c->lock);
 }
 
 void cache_close(struct cache *c, struct centry *x, const struct blob *b)

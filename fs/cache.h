@@ -38,8 +38,10 @@
 
 #define CACHE_BYTES (8u << 20)
 #define CACHE_ENTRIES 4096
-/* Content younger than this is read directly: a file that changes often
- * gains nothing from the page cache. */
+/* Content that changed less than this ago is read directly: a file that
+ * changes often gains nothing from the page cache, and a reader that
+ * spans a change is safest reading its own snapshot. (A file first
+ * served counts as settled.) */
 #define CACHE_SETTLE_NS 500000000
 
 /* What a generated file depends on (for the refresher). */
@@ -83,6 +85,9 @@ enum cache_mode {
  * CACHE_DIRECT). */
 int cache_open(struct cache *c, const char *path, int64_t kid, enum cache_scope scope,
                int64_t num, struct blob **out, enum cache_mode *mode, struct centry **ref);
+/* The handle that cache_open gave ref and blob b filled pages (a read
+ * reached the daemon); accepts NULL. */
+void cache_paged_read(struct cache *c, struct centry *ref, const struct blob *b);
 /* The handle that cache_open gave ref and blob b is released. Accepts NULL. */
 void cache_close(struct cache *c, struct centry *ref, const struct blob *b);
 

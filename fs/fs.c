@@ -850,6 +850,8 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off,
 		return (int)cache_log_read(ctx()->cache, h->kid, buf, size, (size_t)off);
 	if (h->kind == H_CTL)
 		return -EACCES;
+	if (h->paged)
+		cache_paged_read(ctx()->cache, h->paged, h->blob);
 	pthread_mutex_lock(&h->lock);
 	const char *data = h->kind == H_BLOB ? h->blob->data : h->buf.buf;
 	size_t len = h->kind == H_BLOB ? h->blob->len : h->buf.len;
