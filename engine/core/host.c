@@ -123,16 +123,8 @@ static void build_affinity(bool building)
 {
 	/* builds also yield to the mount's request threads: a compile must
 	 * not make `cat best.c` wait (the thread's nice value is inherited by
-	 * the compiler; lowering it back needs CAP_SYS_NICE, else it stays).
-	 * Relative to the daemon's own: under `nice autocompfs` a build still
-	 * ranks below the request threads, and a thread is never raised
-	 * above where it started. */
-	static __thread int base = 100;   /* 100: not read yet */
-	id_t tid = (id_t)syscall(SYS_gettid);
-	if (base == 100)
-		base = getpriority(PRIO_PROCESS, tid);
-	int lower = base + 10 < 19 ? base + 10 : 19;
-	setpriority(PRIO_PROCESS, tid, building ? lower : base);
+	 * the compiler; lowering it back needs CAP_SYS_NICE, else it stays) */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), building ? 10 : 0);
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 2)
 		return;
