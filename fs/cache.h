@@ -5,23 +5,27 @@
  * the content and attributes of every generated file it served lately
  * (whatever renders it: a new generated file is covered the day fs.c can
  * render it), and per kernel its candidate index, its input's extension
- * and its log. The refresher thread (inval.c) brings them up to date
- * after the engine changes something, and learns which files really
- * changed (their content, not merely the engine's version), so only those
- * are invalidated in the kernel. A handler that changed something itself (a write, ctl, mkdir...)
- * calls cache_sync before it returns, so a user reads his own change.
+ * and its log. The refresher thread (inval.c, with refresh.c) brings them
+ * up to date after the engine changes something, and learns which files
+ * really changed (their bytes, not merely the engine's version), so only
+ * those are invalidated in the kernel. A handler that changed something
+ * itself (a write, ctl, mkdir...) calls cache_sync before it returns, so
+ * a user reads his own change.
  *
  * The kernel's page cache serves a file whose content has settled: an
- * open gets CACHE_PAGES only when the kernel's attributes for the path
- * are known to be this version's (the invalidation for it has been done)
- * and no open handle of another version reads through the pages; every
- * other open reads its own snapshot directly (CACHE_DIRECT). Readers thus
- * never see pages of two versions, and never a size of another.
+ * open gets CACHE_PAGES only when the kernel's attributes of the path are
+ * known to be this version's (its invalidation is done), the content has
+ * not changed for CACHE_SETTLE_NS, and no open handle of another version
+ * reads through the pages; every other open reads its own snapshot
+ * directly (CACHE_DIRECT). So the pages only ever hold one version. One
+ * case remains: a handle reading through the pages that stays open while
+ * the file changes reads on from its own version, but the kernel has the
+ * new size by then, and a shorter new version cuts its reads there.
  *
  * Memory: at most CACHE_BYTES of rendered content in CACHE_ENTRIES files
  * (least recently used go first; a file open for reading through the page
- * cache stays), plus per live kernel its candidate index (48 bytes a
- * candidate of the latest run) and a bounded log (logfile.h).
+ * cache stays), plus per kernel asked about lately its candidate index
+ * (48 bytes a candidate of the latest run) and a bounded log (logfile.h).
  *
  * Threads: every call may come from any thread. One lock guards the table
  * and is never held while rendering or reading the store.
