@@ -34,9 +34,80 @@
 
 /* ---- what the mount and the host ask ---- */
 
+/* Each thread that reads the store gets a connection of its own: the
+ * mount's request threads and its refresher never queue behind each
+ * other's queries (a long render holds its connection, not theirs). The
+ * page cache of each is kept small; the connection goes when its thread
+ * exits, or with the engine. A thread whose connection cannot be opened
+ * shares host.reader (marked by the key pointing at the engine itself). */
+#define READER_CACHE_KIB 128
+
+struct reader {
+	struct engine *e;
+	struct store *s;
+	struct reader *next;
+};
+
+/* The key's destructor: the thread exits, its connection goes. */
+static void reader_gone(void *arg)
+{
+	struct reader *r = arg;
+	if (!r || (void *)r == (void *)r->e)
+		return;
+	struct engine *e = r->e;
+	pthread_mutex_lock(&e->readers_lock);
+	for (struct reader **p = &e->readers; *p; p = &(*p)->next) {
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&e->readers_lock);
+	store_close(r->s);
+	free(r);
+}
+
 struct store *engine_reader(struct engine *e)
 {
-	return e->host.reader;
+	if (!e->reader_key_made)
+		return e->host.reader;
+	void *got = pthread_getspecific(e->reader_key);
+	if (got == (void *)e)
+		return e->host.reader;
+	if (got)
+		return ((struct reader *)got)->s;
+	struct reader *r = calloc(1, sizeof(*r));
+	char err[256];
+	if (!r || store_open(e->db_path, &r->s, err, sizeof(err))) {
+		free(r);
+		pthread_setspecific(e->reader_key, e);
+		return e->host.reader;
+	}
+	/* a smaller cache only costs re-reads from the OS's page cache */
+	store_cache_limit(r->s, READER_CACHE_KIB);
+	r->e = e;
+	pthread_mutex_lock(&e->readers_lock);
+	r->next = e->readers;
+	e->readers = r;
+	pthread_mutex_unlock(&e->readers_lock);
+	pthread_setspecific(e->reader_key, r);
+	return r->s;
+}
+
+/* Closes every thread's reader; no thread may read any more. */
+static void readers_close(struct engine *e)
+{
+	if (!e->reader_key_made)
+		return;
+	pthread_key_delete(e->reader_key);
+	e->reader_key_made = false;
+	while (e->readers) {
+		struct reader *r = e->readers;
+		e->readers = r->next;
+		store_close(r->s);
+		free(r);
+	}
+	pthread_mutex_destroy(&e->readers_lock);
 }
 
 struct store *engine_writer(struct engine *e)
@@ -47,6 +118,42 @@ struct store *engine_writer(struct engine *e)
 uint64_t engine_version(struct engine *e)
 {
 	return atomic_load(&e->version);
+}
+
+/* Something changed: a new global version, and engine_wait_change's
+ * waiters woken. */
+static void changed(struct engine *e)
+{
+	atomic_fetch_add(&e->version, 1);
+	pthread_mutex_lock(&e->change_lock);
+	pthread_cond_broadcast(&e->change_cond);
+	pthread_mutex_unlock(&e->change_lock);
+}
+
+uint64_t engine_wait_change(struct engine *e, uint64_t seen, int timeout_ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t at = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + (int64_t)timeout_ms * 1000000;
+	ts.tv_sec = at / 1000000000;
+	ts.tv_nsec = at % 1000000000;
+	pthread_mutex_lock(&e->change_lock);
+	uint64_t v = atomic_load(&e->version);
+	while (v == seen && !e->woken &&
+	       pthread_cond_timedwait(&e->change_cond, &e->change_lock, &ts) == 0)
+		v = atomic_load(&e->version);
+	v = atomic_load(&e->version);
+	e->woken = false;
+	pthread_mutex_unlock(&e->change_lock);
+	return v;
+}
+
+void engine_wake(struct engine *e)
+{
+	pthread_mutex_lock(&e->change_lock);
+	e->woken = true;
+	pthread_cond_broadcast(&e->change_cond);
+	pthread_mutex_unlock(&e->change_lock);
 }
 
 struct kernel *engine_find_kernel(struct engine *e, int64_t kid)
@@ -74,17 +181,36 @@ uint64_t engine_kernel_version(struct engine *e, int64_t kid)
 	return v;
 }
 
+uint64_t engine_kernel_log_version(struct engine *e, int64_t kid)
+{
+	pthread_mutex_lock(&e->lock);
+	struct kernel *k = engine_find_kernel(e, kid);
+	uint64_t v = k ? atomic_load(&k->log_version) : 0;
+	pthread_mutex_unlock(&e->lock);
+	return v;
+}
+
 static void touch_kernel(struct engine *e, struct kernel *k)
 {
 	if (k)
 		atomic_fetch_add(&k->version, 1);
-	atomic_fetch_add(&e->version, 1);
+	changed(e);
 }
 
 void engine_touch(struct engine *e, int64_t kid)
 {
 	pthread_mutex_lock(&e->lock);
 	touch_kernel(e, engine_find_kernel(e, kid));
+	pthread_mutex_unlock(&e->lock);
+}
+
+void engine_touch_log(struct engine *e, int64_t kid)
+{
+	pthread_mutex_lock(&e->lock);
+	struct kernel *k = engine_find_kernel(e, kid);
+	if (k)
+		atomic_fetch_add(&k->log_version, 1);
+	changed(e);
 	pthread_mutex_unlock(&e->lock);
 }
 
@@ -115,6 +241,11 @@ void engine_set_status(struct engine *e, int64_t kid, enum run_state state, cons
 static void host_touched(void *arg, int64_t kid)
 {
 	engine_touch(arg, kid);
+}
+
+static void host_log_touched(void *arg, int64_t kid)
+{
+	engine_touch_log(arg, kid);
 }
 
 static char *host_targets_text(void *arg)
@@ -295,12 +426,19 @@ int engine_open(const struct engine_opts *o, struct engine **out, char *err, siz
 	e->lock_fd = -1;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->wake, NULL);
+	pthread_mutex_init(&e->change_lock, NULL);
+	pthread_cond_init(&e->change_cond, NULL);
+	pthread_mutex_init(&e->readers_lock, NULL);
+	e->reader_key_made = pthread_key_create(&e->reader_key, reader_gone) == 0;
+	if (!e->reader_key_made)
+		pthread_mutex_destroy(&e->readers_lock);
 	host_init(&e->host, o->build_jobs, o->slots);
 	e->host.cores = o->cores > 0 ? o->cores : 1;
 	e->host.executor = ac_executor_find(o->executor);
 	if (!e->host.executor)
 		e->host.executor = &ac_executor_local;
 	e->host.touch = host_touched;
+	e->host.touch_log = host_log_touched;
 	e->host.targets_text = host_targets_text;
 	e->host.arg = e;
 	e->host.state_dir = e->state_dir;
@@ -349,8 +487,8 @@ int engine_open(const struct engine_opts *o, struct engine **out, char *err, siz
 		return rc;
 	}
 	load_identity(e);
-	char db[PATH_MAX + 32];
-	snprintf(db, sizeof(db), "%s/autocompfs.db", e->state_dir);
+	char *db = e->db_path;
+	snprintf(e->db_path, sizeof(e->db_path), "%s/autocompfs.db", e->state_dir);
 	int fd = open(db, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		close(fd);
@@ -429,7 +567,7 @@ static void *probe_main(void *arg)
 	free(e->targets_text);
 	e->targets_text = sb_detach(&sb);
 	pthread_mutex_unlock(&e->targets_lock);
-	atomic_fetch_add(&e->version, 1);
+	changed(e);
 	return NULL;
 }
 
@@ -476,7 +614,7 @@ void engine_totals(struct engine *e, const struct engine_sums *sums, struct strb
 	/* what every kernel's runs cost, from the store: a deleted kernel's
 	 * calls go with it, a restarted daemon still counts the earlier ones */
 	double cost = 0;
-	store_call_cost(e->host.reader, -1, &cost);
+	store_call_cost(engine_reader(e), -1, &cost);
 	long long mine = atomic_load(&e->host.cost_microdollars);
 	if (cost > 0)
 		sb_addf(sb, "; cost $%.4f (this daemon $%.4f)", cost, (double)mine / 1e6);
@@ -534,7 +672,7 @@ int engine_kernel_create(struct engine *e, const char *name)
 		snprintf(k->name, sizeof(k->name), "%s", name);
 		e->kernels[e->nkernels++] = k;
 		k = NULL;
-		atomic_fetch_add(&e->version, 1);
+		changed(e);
 	}
 	pthread_mutex_unlock(&e->lock);
 	free(k);
@@ -553,7 +691,7 @@ int engine_kernel_delete(struct engine *e, const char *name)
 	k->due_mono_ns = 0;
 	sched_cancel_locked(k, RUN_DELETED);
 	int64_t kid = k->id;
-	atomic_fetch_add(&e->version, 1);
+	changed(e);
 	pthread_cond_broadcast(&e->wake);
 	pthread_mutex_unlock(&e->lock);
 	return store_kernel_delete(e->host.writer, kid);
@@ -767,6 +905,7 @@ void engine_free(struct engine *e)
 	if (!e)
 		return;
 	engine_shutdown(e);
+	readers_close(e);
 	store_close(e->host.reader);
 	store_close(e->host.writer);
 	for (int i = 0; i < e->nkernels; i++)
@@ -781,6 +920,8 @@ void engine_free(struct engine *e)
 		close(e->lock_fd);
 	pthread_mutex_destroy(&e->lock);
 	pthread_cond_destroy(&e->wake);
+	pthread_mutex_destroy(&e->change_lock);
+	pthread_cond_destroy(&e->change_cond);
 	host_destroy(&e->host);
 	pthread_mutex_destroy(&e->targets_lock);
 	free(e);

@@ -65,16 +65,31 @@ void engine_shutdown(struct engine *e);
 /* Frees everything (calls engine_shutdown if needed); accepts NULL. */
 void engine_free(struct engine *e);
 
-/* The read connection for the mount, and the write connection. */
+/* The read connection of the calling thread (each thread that reads has
+ * its own, opened on its first call and closed when it exits or with the
+ * engine; if one cannot be opened, a shared one), and the write
+ * connection. Not owned by the caller. */
 struct store *engine_reader(struct engine *e);
 struct store *engine_writer(struct engine *e);
 
 /* Changes anywhere bump the global version; changes to one kernel bump its
- * version too. Renderers cache by version. */
+ * version too, except a line added to its log, which bumps its log
+ * version instead. Renderers cache by version. */
 uint64_t engine_version(struct engine *e);
 uint64_t engine_kernel_version(struct engine *e, int64_t kid);
-/* Marks a kernel (and the global state) changed. */
+uint64_t engine_kernel_log_version(struct engine *e, int64_t kid);
+/* Marks a kernel (and the global state) changed; kid -1: only the global
+ * state. */
 void engine_touch(struct engine *e, int64_t kid);
+/* Marks a kernel's log grown (and the global state changed). */
+void engine_touch_log(struct engine *e, int64_t kid);
+/* Waits until engine_version() differs from seen, engine_wake is called
+ * or timeout_ms passed, and returns engine_version(). For the mount's
+ * refresher thread (one waiter). */
+uint64_t engine_wait_change(struct engine *e, uint64_t seen, int timeout_ms);
+/* Ends engine_wait_change's wait without a change (the mount has work
+ * queued for its refresher). */
+void engine_wake(struct engine *e);
 
 /* The kernel's id by name; -ENOENT if there is none. */
 int engine_kernel_id(struct engine *e, const char *name, int64_t *kid);

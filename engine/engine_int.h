@@ -28,6 +28,7 @@ struct kernel {
 	int64_t id;
 	char name[80];
 	atomic_uint_fast64_t version;
+	atomic_uint_fast64_t log_version;  /* its log only: a line added */
 	int64_t due_mono_ns;        /* debounce deadline, 0 if nothing pending */
 	int64_t resume_rid;         /* start this stored run instead of a new one */
 	struct run_ctx *run;        /* the active run, NULL if none */
@@ -40,6 +41,7 @@ struct kernel {
 struct engine {
 	struct engine_opts opts;
 	char state_dir[2048];
+	char db_path[2048 + 32];     /* STATE/autocompfs.db */
 	char scratch_dir[2048 + 16]; /* builds and runs happen under here */
 	bool scratch_own;            /* scratch_dir is ours to remove at exit */
 	int lock_fd;
@@ -52,6 +54,17 @@ struct engine {
 	struct kernel **kernels;
 	int nkernels;
 	atomic_uint_fast64_t version;
+	pthread_mutex_t change_lock; /* with change_cond: engine_wait_change */
+	pthread_cond_t change_cond;
+	bool woken;                  /* engine_wake since the last wait */
+
+	/* One reader connection per thread that reads (engine_reader): the
+	 * key finds the calling thread's, the list lets engine_free close
+	 * them all. */
+	pthread_key_t reader_key;
+	bool reader_key_made;
+	pthread_mutex_t readers_lock;
+	struct reader *readers;
 
 	pthread_t scheduler;
 	bool started;

@@ -35,6 +35,7 @@
 #include "engine/core/menus.h"
 #include "engine/core/state.h"
 #include "engine/util/util.h"
+#include "fs/cache.h"
 #include "fs/inval.h"
 #include "fs/path.h"
 #include "fs/render.h"
@@ -42,6 +43,7 @@
 struct fs_ctx {
 	struct engine *e;
 	struct view *view;
+	struct cache *cache;    /* what handlers serve generated files from */
 	uid_t uid;
 	gid_t gid;
 	int64_t mount_ns;
@@ -67,8 +69,12 @@ struct handle {
 	bool trunc_only;        /* opened with O_TRUNC and not written yet: bash's
 	                           `>` flushes before writing, and that early flush
 	                           must not empty config.json; release stores it */
+	struct centry *paged;   /* H_BLOB read through the page cache: the
+	                           cache's entry, returned at release */
 	pthread_mutex_t lock;
 };
+
+static int render_path(void *arg, const char *path, struct blob **out);
 
 struct fs_ctx *fs_ctx_new(struct engine *e)
 {
@@ -80,7 +86,9 @@ struct fs_ctx *fs_ctx_new(struct engine *e)
 	c->uid = getuid();
 	c->gid = getgid();
 	c->mount_ns = now_ns();
-	if (!c->view) {
+	c->cache = c->view ? cache_new(e, c->view, render_path, c) : NULL;
+	if (!c->cache) {
+		view_free(c->view);
 		free(c);
 		return NULL;
 	}
@@ -99,6 +107,7 @@ void fs_ctx_free(struct fs_ctx *c)
 {
 	if (!c)
 		return;
+	cache_free(c->cache);
 	view_free(c->view);
 	free(c);
 }
@@ -146,7 +155,7 @@ static void settle_best(struct fs_ctx *c, int64_t kid, struct node *n)
 	if (n->type != NODE_BEST)
 		return;
 	char ext[32];
-	view_input_ext(c->view, kid, ext, sizeof(ext));
+	cache_input_ext(c->cache, kid, ext, sizeof(ext));
 	if (strcmp(ext, n->ext))
 		n->type = NODE_USER_FILE;
 }
@@ -260,16 +269,100 @@ static struct blob *render_ctl(struct fs_ctx *c, int64_t kid)
 	return b;
 }
 
+/* ---- generated files, through the cache ---- */
+
+/* Whether node n is served as a snapshot blob: every generated file but
+ * the log (which grows in place), and what reading a ctl shows. */
+static bool is_blob_node(const struct node *n)
+{
+	return (node_is_generated(n->type) && n->type != NODE_LOG) || n->type == NODE_CTL ||
+	       n->type == NODE_MENU_CTL;
+}
+
+/* What a generated file's content depends on: the root files (and the
+ * menus' ctl) on the whole engine, a candidate's files on its row,
+ * everything else in a kernel directory on the kernel. */
+static enum cache_scope scope_of(const struct node *n)
+{
+	if (!n->kernel[0])
+		return CACHE_ROOT;
+	switch (n->type) {
+	case NODE_PLAN:
+	case NODE_PLAN_PROMPT:
+	case NODE_CAND_SRC:
+	case NODE_CAND_LOG:
+		return CACHE_CANDIDATE;
+	default:
+		return CACHE_KERNEL;
+	}
+}
+
+/* Renders generated node n of kernel kid. 0 with a blob, or -errno. */
+static int render_node(struct fs_ctx *c, const struct node *n, int64_t kid, struct blob **out)
+{
+	*out = NULL;
+	switch (n->type) {
+	case NODE_CTL:
+	case NODE_MENU_CTL:
+		*out = render_ctl(c, kid);
+		return *out ? 0 : -ENOMEM;
+	default:
+		if (!n->kernel[0])
+			return render_root(c, n->type, out);
+		return view_render(c->view, kid, n, out);
+	}
+}
+
+/* The cache's renderer (cache_render_fn): any generated file by path. */
+static int render_path(void *arg, const char *path, struct blob **out)
+{
+	struct fs_ctx *c = arg;
+	struct node n;
+	int64_t kid;
+	*out = NULL;
+	int rc = route(c, path, &n, &kid);
+	if (rc)
+		return rc;
+	if (!is_blob_node(&n))
+		return -ENOENT;
+	return render_node(c, &n, kid, out);
+}
+
+/* The current content of generated node n (routed from path). */
+static int served(struct fs_ctx *c, const char *path, const struct node *n, int64_t kid,
+                  struct blob **out)
+{
+	return cache_get(c->cache, path, scope_of(n) == CACHE_ROOT ? -1 : kid, scope_of(n),
+	                 n->num, out);
+}
+
+/* A handler changed something of kernel kid (-1: nothing of one kernel):
+ * what the mount shows is brought up to it before the call returns, and
+ * the kernel forgets what it held of what changed, so the user's next
+ * stat or read sees it. */
+static void changed(struct fs_ctx *c, int64_t kid)
+{
+	cache_sync(c->cache, kid);
+	cache_wait_invals(c->cache, 50);
+}
+
 /* best.EXT exists once there is an input (or a run) to show. */
 static bool best_exists(struct fs_ctx *c, int64_t kid, const char *ext)
 {
 	struct node n = {.type = NODE_BEST};
 	struct blob *b = NULL;
+	struct kernel_row k;
+	char path[600];
 	snprintf(n.ext, sizeof(n.ext), "%s", ext);
-	if (view_render(c->view, kid, &n, &b))
-		return false;
+	int rc = store_kernel_get(engine_reader(c->e), kid, &k);
+	if (!rc) {
+		snprintf(n.kernel, sizeof(n.kernel), "%s", k.name);
+		snprintf(path, sizeof(path), "/kernels/%s/best.%s", k.name, ext);
+		rc = served(c, path, &n, kid, &b);
+	}
+	kernel_row_clear(&k);
 	blob_put(b);
-	return true;
+	return rc == 0;
 }
 
 /* ---- getattr / readdir ---- */
@@ -309,7 +402,7 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 	case NODE_ROOT_PROGRESS:
 	case NODE_ROOT_INDEX: {
 		struct blob *b;
-		rc = render_root(c, n.type, &b);
+		rc = served(c, path, &n, kid, &b);
 		if (rc)
 			return rc;
 		fill_stat(c, st, S_IFREG | 0444, b->len, b->mtime_ns);
@@ -318,9 +411,10 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 	}
 	case NODE_CTL:
 	case NODE_MENU_CTL: {
-		struct blob *b = render_ctl(c, kid);
-		if (!b)
-			return -ENOMEM;
+		struct blob *b;
+		rc = served(c, path, &n, kid, &b);
+		if (rc)
+			return rc;
 		fill_stat(c, st, S_IFREG | 0644, b->len, b->mtime_ns);
 		blob_put(b);
 		return 0;
@@ -328,7 +422,7 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 	case NODE_LOG: {
 		size_t len;
 		int64_t mt;
-		rc = view_log_stat(c->view, kid, &len, &mt);
+		rc = cache_log_stat(c->cache, kid, &len, &mt);
 		if (rc)
 			return rc;
 		fill_stat(c, st, S_IFREG | 0444, len, mt);
@@ -338,7 +432,8 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 	case NODE_CAND_LOG: {
 		size_t size;
 		int64_t mt;
-		rc = view_cand_stat(c->view, kid, n.num, n.type == NODE_CAND_LOG, n.ext, &size, &mt);
+		rc = cache_cand_stat(c->cache, kid, n.num, n.type == NODE_CAND_LOG, n.ext, &size,
+		                     &mt);
 		if (rc)
 			return rc;
 		fill_stat(c, st, S_IFREG | 0444, size, mt);
@@ -374,7 +469,7 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 	}
 	default: {
 		struct blob *b;
-		rc = view_render(c->view, kid, &n, &b);
+		rc = served(c, path, &n, kid, &b);
 		if (rc)
 			return rc;
 		fill_stat(c, st, S_IFREG | 0444, b->len, b->mtime_ns);
@@ -384,10 +479,96 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 	}
 }
 
+/* A listing of candidates/ or plans/, taken at opendir. It is served in
+ * pieces at offsets: libfuse then hands readdirplus attributes on to the
+ * kernel (with whole-list filling it drops them, and ls -l of thousands
+ * of candidates becomes a lookup per name), and one ls sees one version
+ * of the list across its requests. */
+struct listing {
+	enum node_type type;
+	struct view_cand *vc;
+	int n;
+	char ext[32];
+};
+
+static int fs_opendir(const char *path, struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = ctx();
+	struct node n;
+	int64_t kid;
+	int rc = route(c, path, &n, &kid);
+	if (rc)
+		return rc;
+	if (!node_is_dir(n.type))
+		return -ENOTDIR;
+	fi->fh = 0;
+	if (n.type != NODE_PLANS && n.type != NODE_CANDIDATES)
+		return 0;
+	struct listing *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->type = n.type;
+	rc = cache_candidates(c->cache, kid, &l->vc, &l->n);
+	if (rc) {
+		free(l);
+		return rc;
+	}
+	cache_input_ext(c->cache, kid, l->ext, sizeof(l->ext));
+	fi->fh = (uint64_t)(uintptr_t)l;
+	return 0;
+}
+
+static int fs_releasedir(const char *path, struct fuse_file_info *fi)
+{
+	struct listing *l = (struct listing *)(uintptr_t)fi->fh;
+	if (l) {
+		free(l->vc);
+		free(l);
+	}
+	fi->fh = 0;
+	return 0;
+}
+
+/* Listing l from position off on: ".", "..", then two names a candidate
+ * (candidates/ with their attributes for readdirplus). Stops when fill
+ * says the reply is full; the kernel asks again from there. */
+static int fill_listing(struct fs_ctx *c, const struct listing *l, void *buf,
+                        fuse_fill_dir_t fill, off_t off, enum fuse_readdir_flags flags)
+{
+	int64_t total = 2 + 2 * (int64_t)l->n;
+	for (int64_t p = off > 0 ? off : 0; p < total; p++) {
+		char name[64];
+		struct stat st;
+		bool attrs = false;
+		if (p < 2) {
+			snprintf(name, sizeof(name), "%s", p ? ".." : ".");
+		} else {
+			const struct view_cand *v = &l->vc[(p - 2) / 2];
+			bool second = (p - 2) % 2;
+			if (l->type == NODE_PLANS) {
+				snprintf(name, sizeof(name), "%lld.%s", (long long)v->num,
+				         second ? "prompt" : "md");
+			} else {
+				snprintf(name, sizeof(name), "%lld.%s", (long long)v->num,
+				         second ? "log" : l->ext);
+				fill_stat(c, &st, S_IFREG | 0444, second ? v->log_len : v->source_len,
+				          second && v->evaluated_ns ? v->evaluated_ns : v->created_ns);
+				attrs = flags & FUSE_READDIR_PLUS;
+			}
+		}
+		if (fill(buf, name, attrs ? &st : NULL, p + 1, attrs ? FUSE_FILL_DIR_PLUS : 0))
+			break;
+	}
+	return 0;
+}
+
 static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off,
                       struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
 	struct fs_ctx *c = ctx();
+	if (fi && fi->fh)
+		return fill_listing(c, (const struct listing *)(uintptr_t)fi->fh, buf, fill, off,
+		                    flags);
 	struct node n;
 	int64_t kid;
 	int rc = route(c, path, &n, &kid);
@@ -492,42 +673,6 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 		file_rows_free(rows, cnt);
 		return 0;
 	}
-	case NODE_PLANS:
-	case NODE_CANDIDATES: {
-		struct view_cand *vc;
-		int cnt;
-		rc = view_candidates(c->view, kid, &vc, &cnt);
-		if (rc)
-			return rc;
-		char ext[32];
-		view_input_ext(c->view, kid, ext, sizeof(ext));
-		for (int i = 0; i < cnt; i++) {
-			char name[64];
-			if (n.type == NODE_PLANS) {
-				snprintf(name, sizeof(name), "%lld.md", (long long)vc[i].num);
-				fill(buf, name, NULL, 0, 0);
-				snprintf(name, sizeof(name), "%lld.prompt", (long long)vc[i].num);
-				fill(buf, name, NULL, 0, 0);
-			} else if (flags & FUSE_READDIR_PLUS) {
-				/* ls -l: hand the attributes over with the names */
-				struct stat st;
-				snprintf(name, sizeof(name), "%lld.%s", (long long)vc[i].num, ext);
-				fill_stat(c, &st, S_IFREG | 0444, vc[i].source_len, vc[i].created_ns);
-				fill(buf, name, &st, 0, FUSE_FILL_DIR_PLUS);
-				snprintf(name, sizeof(name), "%lld.log", (long long)vc[i].num);
-				fill_stat(c, &st, S_IFREG | 0444, vc[i].log_len,
-				          vc[i].evaluated_ns ? vc[i].evaluated_ns : vc[i].created_ns);
-				fill(buf, name, &st, 0, FUSE_FILL_DIR_PLUS);
-			} else {
-				snprintf(name, sizeof(name), "%lld.%s", (long long)vc[i].num, ext);
-				fill(buf, name, NULL, 0, 0);
-				snprintf(name, sizeof(name), "%lld.log", (long long)vc[i].num);
-				fill(buf, name, NULL, 0, 0);
-			}
-		}
-		free(vc);
-		return 0;
-	}
 	default:
 		return -ENOTDIR;
 	}
@@ -612,21 +757,11 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 		return rc;
 	int acc = fi->flags & O_ACCMODE;
 	struct handle *h = NULL;
+	enum cache_mode mode = CACHE_DIRECT;
 	if (node_is_dir(n.type))
 		return -EISDIR;
-	if (n.type == NODE_MENU_CTL)
-		n.type = NODE_CTL;   /* kid says whose: the menus' */
-	if (n.type == NODE_CTL && acc == O_RDONLY) {
-		h = handle_new(H_BLOB);
-		if (!h)
-			return -ENOMEM;
-		h->blob = render_ctl(c, kid);
-		if (!h->blob) {
-			handle_free(h);
-			return -ENOMEM;
-		}
-		h->kid = kid;
-	} else if (n.type == NODE_CTL) {
+	/* reading ctl shows its commands and the state: a generated file */
+	if ((n.type == NODE_CTL || n.type == NODE_MENU_CTL) && acc != O_RDONLY) {
 		h = handle_new(H_CTL);
 		if (!h)
 			return -ENOMEM;
@@ -647,25 +782,34 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 		if (acc != O_RDONLY)
 			return -EACCES;
 		struct blob *b = NULL;
-		if (is_root_file(n.type))
-			rc = render_root(c, n.type, &b);
-		else if (n.type == NODE_LOG)
-			rc = 0;
-		else
-			rc = view_render(c->view, kid, &n, &b);
+		struct centry *paged = NULL;
+		if (n.type != NODE_LOG) {
+			enum cache_scope scope = scope_of(&n);
+			rc = cache_open(c->cache, path, scope == CACHE_ROOT ? -1 : kid, scope, n.num,
+			                &b, &mode, &paged);
+		}
 		if (rc)
 			return rc;
 		h = handle_new(n.type == NODE_LOG ? H_LOG : H_BLOB);
 		if (!h) {
+			cache_close(c->cache, paged, b);
 			blob_put(b);
 			return -ENOMEM;
 		}
 		h->blob = b;
+		h->paged = paged;
 		h->kid = kid;
 	}
 	fi->fh = (uint64_t)(uintptr_t)h;
-	fi->direct_io = 1;
-	fi->keep_cache = 0;
+	/* a snapshot whose content has settled is read through the kernel's
+	 * page cache (cache.h says when); the log and user files always come
+	 * here, and so does a snapshot that may differ from what the kernel
+	 * holds */
+	fi->direct_io = mode == CACHE_DIRECT;
+	fi->keep_cache = mode == CACHE_PAGES_KEEP;
+	/* a read-only handle has nothing to store at close: no flush request
+	 * (close(2) then costs no round trip) */
+	fi->noflush = acc == O_RDONLY;
 	return 0;
 }
 
@@ -700,6 +844,7 @@ static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	h->created = true;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = 1;
+	changed(c, kid);
 	return 0;
 }
 
@@ -710,9 +855,11 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off,
 	if (!h)
 		return -EBADF;
 	if (h->kind == H_LOG)
-		return (int)view_log_read(ctx()->view, h->kid, buf, size, (size_t)off);
+		return (int)cache_log_read(ctx()->cache, h->kid, buf, size, (size_t)off);
 	if (h->kind == H_CTL)
 		return -EACCES;
+	if (h->paged)
+		cache_paged_read(ctx()->cache, h->paged, h->blob);
 	pthread_mutex_lock(&h->lock);
 	const char *data = h->kind == H_BLOB ? h->blob->data : h->buf.buf;
 	size_t len = h->kind == H_BLOB ? h->blob->len : h->buf.len;
@@ -796,6 +943,7 @@ static int fs_write(const char *path, const char *data, size_t size, off_t off,
 			at = nl ? (size_t)(nl - data) + 1 : size;
 		}
 		int rc = at < size ? engine_ctl(c->e, h->kid, data + at, size - at) : 0;
+		changed(c, h->kid);
 		return rc ? rc : (int)size;
 	}
 	if (h->kind != H_USER)
@@ -890,6 +1038,8 @@ static int fs_flush(const char *path, struct fuse_file_info *fi)
 			engine_file_stored(c->e, f.kernel_id, f.name);
 		file_row_clear(&f);
 	}
+	if (h->wrote)
+		changed(c, h->kid);
 	return rc;
 }
 
@@ -917,7 +1067,11 @@ static int fs_release(const char *path, struct fuse_file_info *fi)
 				engine_file_changed(c->e, f.kernel_id, f.name);
 			file_row_clear(&f);
 		}
+		if (h->wrote)
+			changed(c, h->kid);
 	}
+	if (h->paged)
+		cache_close(c->cache, h->paged, h->blob);
 	handle_free(h);
 	fi->fh = 0;
 	return 0;
@@ -969,6 +1123,7 @@ static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	handle_free(h);
 	if (!rc && n.type == NODE_USER_FILE)
 		engine_file_changed(c->e, kid, n.file);
+	changed(c, kid);
 	return rc;
 }
 
@@ -1002,6 +1157,7 @@ static int fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 		return rc > 0 ? 0 : rc;
 	rc = store_file_set_mode(engine_writer(c->e), fid, (int)(mode & 07777));
 	engine_touch(c->e, kid);
+	changed(c, kid);
 	return rc;
 }
 
@@ -1029,6 +1185,7 @@ static int fs_utimens(const char *path, const struct timespec tv[2], struct fuse
 		t = (int64_t)tv[1].tv_sec * 1000000000 + tv[1].tv_nsec;
 	rc = store_file_set_times(engine_writer(c->e), fid, t);
 	engine_touch(c->e, kid);
+	changed(c, kid);
 	return rc;
 }
 
@@ -1052,6 +1209,7 @@ static int fs_unlink(const char *path)
 		 * status must not keep showing the old run's failure */
 		if (!rc && n.type == NODE_USER_FILE)
 			engine_file_changed(c->e, kid, n.file);
+		changed(c, kid);
 		return rc;
 	}
 	if (is_root_file(n.type))
@@ -1077,6 +1235,7 @@ static int fs_mkdir(const char *path, mode_t mode)
 		                    (int)(mode & 07777) | 0700, now_ns());
 		if (!rc)
 			engine_touch(c->e, STORE_MENUS_KERNEL);
+		changed(c, STORE_MENUS_KERNEL);
 		return rc;
 	}
 	if (n.type == NODE_MENU_FILE || n.type == NODE_MENU_CTL || n.type == NODE_MENUS)
@@ -1084,6 +1243,7 @@ static int fs_mkdir(const char *path, mode_t mode)
 	if (n.type != NODE_KERNEL)
 		return n.type == NODE_USER_FILE ? -EPERM : -EEXIST;
 	rc = engine_kernel_create(c->e, n.kernel);
+	changed(c, -1);
 	if (rc == -EINVAL)
 		fprintf(stderr, "autocompfs: \"%s\" cannot be a kernel name (use letters, digits, "
 		        ". _ - +; at most 64; not starting with a dot)\n", n.kernel);
@@ -1098,8 +1258,11 @@ static int fs_rmdir(const char *path)
 	int rc = route(c, path, &n, &kid);
 	if (rc)
 		return rc;
-	if (n.type == NODE_KERNEL)
-		return engine_kernel_delete(c->e, n.kernel);
+	if (n.type == NODE_KERNEL) {
+		rc = engine_kernel_delete(c->e, n.kernel);
+		changed(c, -1);
+		return rc;
+	}
 	if (n.type == NODE_PLANS || n.type == NODE_CANDIDATES)
 		return 0;
 	if (n.type == NODE_MENU_DIR) {
@@ -1113,6 +1276,7 @@ static int fs_rmdir(const char *path)
 		if (rc && rc != -ENOENT)
 			return rc;
 		engine_touch(c->e, STORE_MENUS_KERNEL);
+		changed(c, STORE_MENUS_KERNEL);
 		return 0;
 	}
 	return node_is_dir(n.type) ? -EPERM : -ENOTDIR;
@@ -1137,7 +1301,9 @@ static int fs_rename(const char *from, const char *to, unsigned int flags)
 		int64_t other;
 		if ((flags & RENAME_NOREPLACE) && engine_kernel_id(c->e, b.kernel, &other) == 0)
 			return -EEXIST;
-		return engine_kernel_rename(c->e, a.kernel, b.kernel);
+		rc = engine_kernel_rename(c->e, a.kernel, b.kernel);
+		changed(c, -1);
+		return rc;
 	}
 	if (b.type >= NODE_KERNEL) {
 		rc = engine_kernel_id(c->e, b.kernel, &kb);
@@ -1168,6 +1334,7 @@ static int fs_rename(const char *from, const char *to, unsigned int flags)
 	engine_touch(c->e, ka);
 	if (b.type == NODE_USER_FILE)
 		engine_file_changed(c->e, kb, b.file);
+	changed(c, ka);
 	return 0;
 }
 
@@ -1206,6 +1373,13 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	/* attributes are cached for a second and invalidated when they change
 	 * (inval.c): ls -l of thousands of candidates stays one readdir */
 	cfg->attr_timeout = 1.0;
+	/* every readdir brings the attributes along (readdirplus), not only
+	 * the first batch: ls -l of 2,000 candidates is then ~100 requests,
+	 * not one lookup per name */
+	if (conn->capable & FUSE_CAP_READDIRPLUS) {
+		conn->want |= FUSE_CAP_READDIRPLUS;
+		conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+	}
 	cfg->entry_timeout = 1.0;
 	cfg->negative_timeout = 0;
 	cfg->direct_io = 0;
@@ -1214,7 +1388,7 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	int rc = engine_start(c->e);
 	if (rc)
 		fprintf(stderr, "autocompfs: cannot start the engine: %s\n", strerror(-rc));
-	c->inval = inval_start(fuse_get_context()->fuse, c->e, c->view);
+	c->inval = inval_start(fuse_get_context()->fuse, c->e, c->cache);
 	return c;
 }
 
@@ -1230,7 +1404,9 @@ static const struct fuse_operations ops = {
 	.init = fs_init,
 	.destroy = fs_destroy,
 	.getattr = fs_getattr,
+	.opendir = fs_opendir,
 	.readdir = fs_readdir,
+	.releasedir = fs_releasedir,
 	.open = fs_open,
 	.create = fs_create,
 	.read = fs_read,

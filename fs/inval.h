@@ -1,11 +1,12 @@
 /*
- * inval.h - tells the kernel when generated files change.
+ * inval.h - the refresher: keeps the mount's cache current and tells the
+ * kernel what changed.
  *
- * The mount lets the kernel cache attributes for a second (so `ls -l` of
- * thousands of candidates costs one readdir, not thousands of getattr
- * calls); a thread watches the engine's versions and invalidates exactly
- * the paths that changed, so stat still tells the truth at once. It runs
- * outside every request handler, as libfuse requires for notifications.
+ * One thread waits for the engine to change something, brings the cache
+ * (cache.h) up to date, and invalidates in the kernel exactly the paths
+ * whose attributes or content moved, so the kernel may keep attributes,
+ * entries and pages of everything else. It runs outside every request
+ * handler, as libfuse requires for notifications.
  */
 #ifndef AC_INVAL_H
 #define AC_INVAL_H
@@ -14,15 +15,15 @@
 #include <fuse.h>
 
 #include "engine/engine.h"
-#include "fs/render.h"
+#include "fs/cache.h"
 
 struct inval;
 
-/* Starts the watcher for fuse f. NULL on failure (the mount still works,
- * only staler for up to the attribute timeout). */
-struct inval *inval_start(struct fuse *f, struct engine *e, struct view *v);
+/* Starts the refresher for fuse f. NULL on failure (the mount still works,
+ * only staler, for up to the attribute timeout). */
+struct inval *inval_start(struct fuse *f, struct engine *e, struct cache *c);
 
-/* Stops and joins the watcher; accepts NULL. */
+/* Stops and joins the refresher; accepts NULL. */
 void inval_stop(struct inval *w);
 
 #endif

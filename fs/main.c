@@ -24,6 +24,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -44,6 +45,9 @@
 #include "fs/fs.h"
 
 #include <fuse_lowlevel.h>
+
+/* FUSE worker threads: at most, and kept once made. */
+#define MAX_THREADS 16
 
 struct options {
 	char *state;
@@ -746,10 +750,13 @@ static int serve(struct daemon_state *d)
 	} else {
 		struct fuse_loop_config *lc = fuse_loop_cfg_create();
 		fuse_loop_cfg_set_clone_fd(lc, cmd->clone_fd);
-		fuse_loop_cfg_set_max_threads(lc, 16);
+		fuse_loop_cfg_set_max_threads(lc, MAX_THREADS);
+		/* a worker that exits after a burst is made again by the next:
+		 * each comes with its 1 MiB request buffer and, here, its own
+		 * store connection; keep those made (at most MAX_THREADS) */
 		fuse_loop_cfg_set_idle_threads(lc, cmd->max_idle_threads > 0 &&
 		                                   cmd->max_idle_threads < 1000
-		                                   ? cmd->max_idle_threads : 10);
+		                                   ? cmd->max_idle_threads : MAX_THREADS);
 		loop = fuse_loop_mt(d->f, lc);
 		fuse_loop_cfg_destroy(lc);
 	}
@@ -781,8 +788,25 @@ static int shut_down(struct daemon_state *d, int loop)
 	return status;
 }
 
+/* How malloc keeps the daemon's memory flat over days (README, "What the
+ * daemon's memory grows with"). glibc raises its mmap threshold whenever
+ * a large block is freed; from then on libfuse's 1 MiB request buffers
+ * and large renderings come from the heap, whose freed pages stay
+ * resident and fragment. A fixed threshold (which also fixes the trim
+ * threshold) keeps them mapped and gives them back when freed; a few
+ * arenas for the many short-lived engine threads keep the heaps few. */
+static void malloc_policy(void)
+{
+#ifdef M_MMAP_THRESHOLD
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 256 * 1024);
+	mallopt(M_ARENA_MAX, 4);
+#endif
+}
+
 int main(int argc, char *argv[])
 {
+	malloc_policy();
 	struct daemon_state d = {.args = FUSE_ARGS_INIT(argc, argv), .notify = -1};
 	int status = read_options(&d, argv[0]);
 	if (status == GO_ON)

@@ -144,6 +144,21 @@ void view_free(struct view *v)
 	free(v);
 }
 
+void view_drop(struct view *v, int64_t kid)
+{
+	pthread_mutex_lock(&v->lock);
+	for (int i = 0; i < v->n; i++) {
+		if (v->k[i]->kid != kid)
+			continue;
+		kc_drop(v->k[i]);
+		sb_release(&v->k[i]->log);
+		free(v->k[i]);
+		v->k[i] = v->k[--v->n];
+		break;
+	}
+	pthread_mutex_unlock(&v->lock);
+}
+
 static struct kcache *kc_find(struct view *v, int64_t kid)
 {
 	for (int i = 0; i < v->n; i++)
@@ -214,7 +229,9 @@ static void log_line(void *arg, int64_t id, int64_t ts, const char *line)
 
 static void kc_log_refresh(struct view *v, struct kcache *kc)
 {
-	uint64_t ver = engine_kernel_version(v->e, kc->kid);
+	/* both only grow: their sum moves whenever either does */
+	uint64_t ver = engine_kernel_version(v->e, kc->kid) +
+	               engine_kernel_log_version(v->e, kc->kid);
 	if (kc->log_loaded && kc->log_version == ver)
 		return;
 	kc->log_version = ver;
@@ -256,6 +273,7 @@ int view_candidates(struct view *v, int64_t kid, struct view_cand **out, int *n)
 			(*out)[i].log_len = kc->cands[i].log_len;
 			(*out)[i].created_ns = kc->cands[i].created_ns;
 			(*out)[i].evaluated_ns = kc->cands[i].evaluated_ns;
+			(*out)[i].retime_ns = kc->cands[i].retime_ns;
 		}
 		if (*out)
 			*n = kc->ncands;

@@ -36,6 +36,9 @@ struct view;
 
 struct view *view_new(struct engine *e);
 void view_free(struct view *v);
+/* Forgets what the view keeps of kernel kid (deleted, or not looked at
+ * lately); it is loaded again when asked for. */
+void view_drop(struct view *v, int64_t kid);
 
 /* The content of a generated node (n->type generated, kernel id resolved by
  * the caller in kid). Returns 0 with a blob reference the caller puts, or
@@ -72,6 +75,7 @@ struct view_cand {
 	size_t log_len;
 	int64_t created_ns;
 	int64_t evaluated_ns;
+	int64_t retime_ns;
 };
 
 /* The candidates of the kernel's latest run (a copy the caller frees). */

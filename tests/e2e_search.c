@@ -4,11 +4,14 @@
  * faster GEMMs, broken ones).
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/support.h"
@@ -115,6 +118,114 @@ Test(search, whole_search_meets_every_fault_and_gets_faster)
 	char *probe = sh_out("grep -r -a -s -l 'sk-test' %s/kernels %s; true", m.dir, m.state);
 	cr_assert_str_eq(probe, "", "%s", probe);
 	free(probe);
+}
+
+/* What best.c showed right after the log said "best: #num". */
+struct sighting {
+	long num;
+	char *content;
+	long st_size;    /* stat's size just before the read */
+};
+
+/* A whole read of path (caller frees), its length in *len; NULL if it
+ * cannot be opened. */
+static char *read_whole(const char *path, long *len)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap + 1);
+	ssize_t got;
+	while (buf && (got = read(fd, buf + n, cap - n)) > 0) {
+		n += (size_t)got;
+		if (n == cap)
+			buf = realloc(buf, (cap *= 2) + 1);
+	}
+	close(fd);
+	if (buf)
+		buf[n] = '\0';
+	*len = (long)n;
+	return buf;
+}
+
+/* The order of events when the best changes: by the time the log says
+ * "best: #N", best.c is candidate N (or a newer best), and stat's size is
+ * what a read gives. The log is followed as tail -f would, but every few
+ * milliseconds; best.c is looked at the moment a line arrives. (How soon
+ * a change reaches stat: tools/bench-fs, figure (d).) */
+Test(search, the_log_never_runs_ahead_of_best_c)
+{
+	start();
+	add_gemm("b", "{\"iterations\": 2, \"beam\": 2, \"plans\": 2, \"implementations\": 2, "
+	              "\"seed\": 7}");
+	char logp[400], bestp[400];
+	snprintf(logp, sizeof(logp), "%s/kernels/b/log", m.dir);
+	snprintf(bestp, sizeof(bestp), "%s/kernels/b/best.c", m.dir);
+	struct sighting seen[256];
+	int nseen = 0;
+	char line[4096];
+	size_t linelen = 0;
+	off_t off = 0;
+	time_t end = time(NULL) + 500;
+	bool done = false;
+	while (!done && time(NULL) < end) {
+		char *st = slurpf("%s/kernels/b/status", m.dir);
+		done = st && (!strncmp(st, "done", 4) || !strncmp(st, "failed", 6) ||
+		              !strncmp(st, "stopped", 7));
+		free(st);
+		int fd = open(logp, O_RDONLY);
+		char buf[8192];
+		ssize_t got;
+		while (fd >= 0 && (got = pread(fd, buf, sizeof(buf), off)) > 0) {
+			off += got;
+			for (ssize_t i = 0; i < got; i++) {
+				if (buf[i] != '\n') {
+					if (linelen < sizeof(line) - 1)
+						line[linelen++] = buf[i];
+					continue;
+				}
+				line[linelen] = '\0';
+				linelen = 0;
+				const char *b = strstr(line, " best: #");
+				if (!b || nseen == (int)(sizeof(seen) / sizeof(seen[0])))
+					continue;
+				struct stat sb;
+				cr_assert_eq(stat(bestp, &sb), 0);
+				long len = 0;
+				seen[nseen].num = atol(b + 8);
+				seen[nseen].content = read_whole(bestp, &len);
+				seen[nseen].st_size = (long)sb.st_size;
+				cr_assert(seen[nseen].content);
+				nseen++;
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+		usleep(3000);
+	}
+	cr_assert(done, "the search did not end");
+	cr_assert_gt(nseen, 0, "the log never named a new best");
+	char *final = slurp(bestp);
+	for (int i = 0; i < nseen; i++) {
+		char *src = slurpf("%s/kernels/b/candidates/%ld.c", m.dir, seen[i].num);
+		cr_assert(src);
+		bool ok = !strcmp(seen[i].content, src) &&
+		          seen[i].st_size == (long)strlen(seen[i].content);
+		/* or it had moved on already: a later best, or the final one */
+		for (int j = i + 1; !ok && j < nseen; j++) {
+			char *later = slurpf("%s/kernels/b/candidates/%ld.c", m.dir, seen[j].num);
+			ok = later && !strcmp(seen[i].content, later);
+			free(later);
+		}
+		ok = ok || !strcmp(seen[i].content, final);
+		cr_assert(ok, "the log said best: #%ld, best.c showed %ld bytes (stat: %ld) of "
+		          "something else:\n%s", seen[i].num, (long)strlen(seen[i].content),
+		          seen[i].st_size, seen[i].content);
+		free(src);
+		free(seen[i].content);
+	}
+	free(final);
 }
 
 Test(search, no_model_says_what_to_set)

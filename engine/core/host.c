@@ -103,7 +103,12 @@ void host_vlog(struct run_host *h, int64_t kid, const char *fmt, va_list ap)
 	/* one that cannot be stored (a full disk) is counted by the store,
 	 * which stops the runs (run_cancelled) */
 	host_stored(store_log_add(h->writer, kid, now_ns(), line), "a log line");
-	host_touch(h, kid);
+	/* only the log changed: what the mount renders from the kernel's
+	 * state stays valid */
+	if (h->touch_log)
+		h->touch_log(h->arg, kid);
+	else
+		host_touch(h, kid);
 }
 
 int host_stored(int err, const char *what)

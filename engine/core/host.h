@@ -85,6 +85,7 @@ struct run_host {
 	/* The engine's side: a kernel changed (the mount's caches), and the
 	 * `targets` text (a new string, caller frees). */
 	void (*touch)(void *arg, int64_t kid);
+	void (*touch_log)(void *arg, int64_t kid);   /* its log only grew */
 	char *(*targets_text)(void *arg);
 	void *arg;
 };

@@ -582,6 +582,16 @@ int store_rollback(struct store *s)
 	return rc;
 }
 
+int store_cache_limit(struct store *s, int kib)
+{
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib > 0 ? kib : 1);
+	lock(s);
+	int rc = exec(s, sql);
+	unlock(s);
+	return rc;
+}
+
 /* Ends the transaction store_begin opened: commits when rc is 0, else rolls
  * back and returns rc (the failure that stopped it, not the rollback's). */
 static int tx_end(struct store *s, int rc)
@@ -1409,4 +1419,23 @@ int store_log_since(struct store *s, int64_t kid, int64_t after,
 {
 	struct log_reader r = {fn, arg};
 	return sql_rows(s, SQL_LOG_SINCE, BINDS(INT(kid), INT(after)), log_read, &r);
+}
+
+static const char SQL_LOG_LAST[] =
+	"SELECT coalesce(max(id), 0) FROM log WHERE kernel_id = ?";
+
+int store_log_last(struct store *s, int64_t kid, int64_t *id)
+{
+	return sql_row(s, SQL_LOG_LAST, BINDS(INT(kid)), read_int64, id);
+}
+
+static const char SQL_LOG_PAGE[] =
+	"SELECT id, ts_ns, line FROM log WHERE kernel_id = ? AND id > ? ORDER BY id LIMIT ?";
+
+int store_log_page(struct store *s, int64_t kid, int64_t after, int limit,
+                   void (*fn)(void *arg, int64_t id, int64_t ts, const char *line),
+                   void *arg)
+{
+	struct log_reader r = {fn, arg};
+	return sql_rows(s, SQL_LOG_PAGE, BINDS(INT(kid), INT(after), INT(limit)), log_read, &r);
 }

@@ -56,6 +56,10 @@ STORE_WRITE int store_begin(struct store *s);
 STORE_WRITE int store_commit(struct store *s);
 STORE_WRITE int store_rollback(struct store *s);
 
+/* Caps the connection's page cache at kib KiB (SQLite's default: 2 MiB
+ * per connection). 0 or -errno. */
+int store_cache_limit(struct store *s, int kib);
+
 /* "ok" or the first problem PRAGMA integrity_check reports (caller frees). */
 char *store_integrity(struct store *s);
 
@@ -277,5 +281,11 @@ STORE_WRITE int store_log_add(struct store *s, int64_t kid, int64_t ts, const ch
 int store_log_since(struct store *s, int64_t kid, int64_t after,
                     void (*fn)(void *arg, int64_t id, int64_t ts, const char *line),
                     void *arg);
+/* store_log_since, at most limit lines (a page of a long log). */
+int store_log_page(struct store *s, int64_t kid, int64_t after, int limit,
+                   void (*fn)(void *arg, int64_t id, int64_t ts, const char *line),
+                   void *arg);
+/* The id of kernel kid's newest line (0: none) into *id. */
+int store_log_last(struct store *s, int64_t kid, int64_t *id);
 
 #endif
