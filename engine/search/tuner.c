@@ -843,11 +843,13 @@ int tuner_set_donor(struct tuner *t, const int *donor)
 		/* every point is tried anyway: the donor's first, then its
 		 * neighbours, so that a search cut short has seen them */
 		int *list = t->enum_list;
+		memcpy(t->scratch, t->start, (size_t)t->k * sizeof(int));
 		memcpy(t->start, donor, (size_t)t->k * sizeof(int));
 		t->enum_list = NULL;
 		if (build_enumeration(t) < 0) {
 			free(t->enum_list);
 			t->enum_list = list;
+			memcpy(t->start, t->scratch, (size_t)t->k * sizeof(int));
 			free(d);
 			return -ENOMEM;
 		}
