@@ -75,13 +75,14 @@
  * from the first descent. Why not simply start from the donor's point
  * (the earlier rule): when that point is a local optimum of the new space
  * and better than anything the exploration finds, every descent and
- * restart goes back to it and the search never leaves its basin; the
- * suite's conv2d pair showed it (reuse / free 0.87), and test_tuner's
- * two-basin space shows it (at 24 points the earlier rule ended 18% slower
- * than a free run, this one 6%: the donor's point and one sweep). Why not give the
- * donor a fixed share of the budget instead: a share large enough to
- * follow a donor that transfers is wasted on one that does not, and the
- * first sweep around it tells which case it is. On the suite's measured
+ * restart goes back to it and the search never leaves its basin. The
+ * suite's pairs showed it (conv2d once at 0.87 of a free run's speedup,
+ * transpose at 0.88), and test_tuner's two-basin space shows it every
+ * time (at 24 points the earlier rule ends 18% slower than a free run,
+ * this one 6%: the donor's point and one sweep). Why not give the donor a
+ * fixed share of the budget instead: a share large enough to follow a
+ * donor that transfers is wasted on one that does not, and the first
+ * sweep around it tells which case it is. On the suite's measured
  * pairs (tests/kernels/tune-*-b, the donor's point from a 24-point run of
  * the first kernel), at 12 points: gemm 1.26x the free run's speedup,
  * conv2d 1.18x, transpose 0.99x (its donor's micro-tile is wrong for the
