@@ -55,6 +55,9 @@ Test(config, every_kind_of_value)
 	cr_assert_eq(c.seed, 42);
 	cr_assert_str_eq(c.command[1], "{candidate}");
 	cr_assert_str_eq(c.strategy, "tune");
+	cr_assert_eq(strv_len(c.reuse), 1);
+	cr_assert_str_eq(c.reuse[0], "other");
+	cr_assert_not(c.reuse_any);
 	cr_assert_float_eq(c.timeout_s, 2.5, 1e-9);
 	config_clear(&c);
 	cr_assert_null(c.models);
@@ -91,6 +94,10 @@ Test(config, refusals_name_the_key)
 		{"{\"models\": \"opnai::gpt-4.1\"}", "unknown provider \"opnai\""},
 		{"{\"models\": [\"openai::gpt-4.1\", \"gpt-4.1\"]}", "expected provider::model"},
 		{"{\"code_models\": \"anthropic::\"}", "no model name after"},
+		{"{\"reuse\": 3}", "\"reuse\" must be a kernel name, a list of kernel names or true"},
+		{"{\"reuse\": []}", "\"reuse\" must be a kernel name"},
+		{"{\"reuse\": [\"a\", 2]}", "\"reuse\" must be a kernel name"},
+		{"{\"reuse\": \"\"}", "\"reuse\" must be a kernel name"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ac_config c;
@@ -140,6 +147,33 @@ Test(config, executor_and_slurm_args)
 	cr_assert_null(c.executor);
 	cr_assert_eq(parse("{}", &c, err), 0);
 	cr_assert_null(c.executor, "the mount's executor unless config.json says");
+	config_clear(&c);
+}
+
+/* One donor by name (a comma is part of a name), several to choose
+ * from, or any earlier kernel. */
+Test(config, reuse_names_a_donor_several_or_any)
+{
+	struct ac_config c;
+	char err[256];
+
+	cr_assert_eq(parse("{\"reuse\": \"gemm,512\"}", &c, err), 0, "%s", err);
+	cr_assert_eq(strv_len(c.reuse), 1);
+	cr_assert_str_eq(c.reuse[0], "gemm,512");
+	cr_assert_not(c.reuse_any);
+	config_clear(&c);
+	cr_assert_eq(parse("{\"reuse\": [\"gemm-512\", \"gemm-1024\"]}", &c, err), 0, "%s", err);
+	cr_assert_eq(strv_len(c.reuse), 2);
+	cr_assert_str_eq(c.reuse[1], "gemm-1024");
+	config_clear(&c);
+	cr_assert_eq(parse("{\"reuse\": true}", &c, err), 0, "%s", err);
+	cr_assert_null(c.reuse);
+	cr_assert(c.reuse_any);
+	config_clear(&c);
+	cr_assert_not(c.reuse_any, "cleared");
+	cr_assert_eq(parse("{\"reuse\": false}", &c, err), 0, "%s", err);
+	cr_assert_null(c.reuse);
+	cr_assert_not(c.reuse_any);
 	config_clear(&c);
 }
 

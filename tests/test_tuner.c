@@ -12,9 +12,17 @@
  * measurement of each suite kernel (tools/tune-exhaustive), and checks the
  * claim on real timings: within 5% on the spaces of several hundred points,
  * better than random everywhere (see replay() for the small spaces).
+ * Schedule reuse (the reuse_* tests): the donor's point comes first and
+ * the free run's exploration after it, whole; the donor is followed only
+ * while it leads; a donor that does not transfer costs at most its point
+ * and one line sweep (a two-basin space where starting from the donor
+ * fences the search in); on the suite's measured pairs (tune-X ->
+ * tune-X-b) reuse gains where the donor transfers and costs about one
+ * point where it does not.
  * Everything is seeded: no flakiness.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -798,4 +806,314 @@ Test(tuner, suite_has_large_spaces)
 		free(src);
 	}
 	cr_assert_geq(big, 2);
+}
+
+/*
+ * Schedule reuse: the donor's point is a head start, never a fence
+ * (tuner.c). The engine's flow throughout: the start (the input) was
+ * timed already and is reported before the first tuner_next.
+ */
+
+/* One run with an optional donor; returns the best time, and what became
+ * of the donor in *state (may be NULL). */
+static int64_t run_reuse(const struct space *sp, const int *start, const int *donor,
+                         size_t budget, uint64_t seed, enum tuner_donor *state)
+{
+	struct knob_set set = { 0 };
+	int c[4 * MAXK];
+	int64_t bt = 0;
+	int n;
+
+	make_set(sp, &set);
+	struct tuner *t = tuner_new(&set, start, budget, seed);
+	cr_assert_not_null(t);
+	if (donor)
+		cr_assert_eq(tuner_set_donor(t, donor), 0);
+	tuner_report(t, start, sp->cost(sp, start));
+	while ((n = tuner_next(t, c, 4)) > 0)
+		for (int j = 0; j < n; j++)
+			tuner_report(t, c + j * sp->k, sp->cost(sp, c + j * sp->k));
+	cr_assert_eq(tuner_evaluated(t), budget < space_size(sp) ? budget : space_size(sp));
+	cr_assert_not_null(tuner_best(t, &bt));
+	if (state)
+		*state = tuner_donor_state(t);
+	tuner_free(t);
+	knob_set_clear(&set);
+	return bt;
+}
+
+/* The geometric mean over seeds 1..seeds of the best time. */
+static double gm_best(const struct space *sp, const int *start, const int *donor,
+                      size_t budget, int seeds)
+{
+	double l = 0;
+
+	for (int s = 1; s <= seeds; s++)
+		l += log((double)run_reuse(sp, start, donor, budget, (uint64_t)s, NULL));
+	return exp(l / seeds);
+}
+
+Test(tuner, reuse_set_donor_contract)
+{
+	struct knob_set set = { 0 };
+	int start[] = { 1, 1, 1, 1 };
+	int donor[] = { 5, 5, 4, 3 };
+	int bad[] = { 6, 0, 0, 0 };
+	int c[MAXK];
+	struct tuner *t;
+
+	make_set(&separable, &set);
+	t = tuner_new(&set, start, 50, 1);
+	cr_assert_eq(tuner_set_donor(t, bad), -EINVAL, "out of range");
+	cr_assert_eq(tuner_set_donor(t, NULL), -EINVAL);
+	cr_assert_eq(tuner_donor_state(t), TUNER_DONOR_NONE);
+	cr_assert_eq(tuner_set_donor(t, start), 0, "the start itself: nothing to add");
+	cr_assert_eq(tuner_donor_state(t), TUNER_DONOR_NONE);
+	cr_assert_eq(tuner_set_donor(t, donor), 0);
+	cr_assert_eq(tuner_donor_state(t), TUNER_DONOR_QUEUED);
+	cr_assert_eq(tuner_set_donor(t, start), -EINVAL, "one donor");
+	cr_assert_eq(tuner_next(t, c, 1), 1);
+	cr_assert_arr_eq(c, donor, sizeof(donor), "the donor's point comes first");
+	tuner_free(t);
+	t = tuner_new(&set, start, 50, 1);
+	cr_assert_eq(tuner_next(t, c, 1), 1);
+	cr_assert_eq(tuner_set_donor(t, donor), -EINVAL, "too late");
+	tuner_free(t);
+	/* a point reported already (a resumed run) adds nothing */
+	t = tuner_new(&set, start, 50, 1);
+	tuner_report(t, donor, 100);
+	cr_assert_eq(tuner_set_donor(t, donor), 0);
+	cr_assert_eq(tuner_donor_state(t), TUNER_DONOR_NONE);
+	tuner_free(t);
+	knob_set_clear(&set);
+}
+
+/* The exploration is a free run's, whole: the same points in the same
+ * order, after the donor's. */
+Test(tuner, reuse_keeps_the_free_exploration)
+{
+	struct knob_set set = { 0 };
+	int start[MAXK];
+	int donor[] = { 3, 0, 2, 1, 0 };
+	int free_pts[64 * MAXK], reuse_pts[64 * MAXK];
+	const size_t budget = 48;
+	const int explore = (int)(budget / 3);
+	struct space sp = { "gemm-like-512", 5, { 4, 4, 4, 4, 2 }, cost_gemm512, NULL };
+
+	make_set(&sp, &set);
+	mediocre_start(&sp, start);
+	for (int arm = 0; arm < 2; arm++) {
+		int *pts = arm ? reuse_pts : free_pts;
+		int got = 0;
+		struct tuner *t = tuner_new(&set, start, budget, 7);
+		if (arm)
+			cr_assert_eq(tuner_set_donor(t, donor), 0);
+		tuner_report(t, start, sp.cost(&sp, start));
+		while (got < explore + arm) {
+			int n = tuner_next(t, pts + got * sp.k, 4);
+			cr_assert_gt(n, 0);
+			for (int j = 0; j < n; j++)
+				tuner_report(t, pts + (got + j) * sp.k,
+				             sp.cost(&sp, pts + (got + j) * sp.k));
+			got += n;
+		}
+		tuner_free(t);
+	}
+	cr_assert_arr_eq(reuse_pts, donor, sizeof(donor), "the donor's point first");
+	cr_assert_arr_eq(reuse_pts + sp.k, free_pts, (size_t)explore * (size_t)sp.k * sizeof(int),
+	                 "then the free run's exploration");
+	knob_set_clear(&set);
+}
+
+/* Followed when it leads, passed over when the exploration beats it or it
+ * fails; and never worse than its own point. */
+Test(tuner, reuse_donor_followed_only_when_it_leads)
+{
+	struct space sp = { "gemm-like-512", 5, { 4, 4, 4, 4, 2 }, cost_gemm512, NULL };
+	int start[MAXK];
+	int opt[MAXK], worst[MAXK], failing[MAXK];
+	int64_t best = INT64_MAX, bad = 0;
+
+	mediocre_start(&sp, start);
+	for (size_t x = 0; x < space_size(&sp); x++) {
+		int c[MAXK];
+		space_point(&sp, x, c);
+		int64_t t = sp.cost(&sp, c);
+		if (t > 0 && t < best) {
+			best = t;
+			memcpy(opt, c, sizeof(c));
+		}
+		if (t > bad) {
+			bad = t;
+			memcpy(worst, c, sizeof(c));
+		}
+		if (t <= 0)
+			memcpy(failing, c, sizeof(c));
+	}
+	for (int seed = 1; seed <= 10; seed++) {
+		enum tuner_donor st;
+		int64_t bt = run_reuse(&sp, start, opt, 32, (uint64_t)seed, &st);
+		cr_assert_eq(bt, best, "a donor that transfers is kept");
+		cr_assert(st == TUNER_DONOR_FOLLOWED || st == TUNER_DONOR_LEFT, "%d", st);
+		run_reuse(&sp, start, worst, 32, (uint64_t)seed, &st);
+		cr_assert_eq(st, TUNER_DONOR_BEATEN);
+		run_reuse(&sp, start, failing, 32, (uint64_t)seed, &st);
+		cr_assert_eq(st, TUNER_DONOR_BEATEN);
+	}
+}
+
+/*
+ * Two basins: the donor's point is the optimum of the shallow one (1.6),
+ * better than anything the exploration finds; the deep one (1.0) is where
+ * a free run's descent goes. Starting from the donor (the earlier rule)
+ * fences the search into the shallow basin; the head start leaves it after
+ * one line sweep and costs at most the donor's point and that sweep: a
+ * free run with that many points fewer does no better.
+ */
+static int64_t cost_two_basins(const struct space *sp, const int *c)
+{
+	double da = 0, db = 0;
+
+	for (int i = 0; i < sp->k; i++) {
+		da += abs(c[i] - 1);
+		db += abs(c[i] - 4);
+	}
+	double a = 1.6 * (1 + 0.15 * da), b = 1.0 * (1 + 0.15 * db);
+	return (int64_t)(1e6 * (a < b ? a : b));
+}
+
+Test(tuner, reuse_leaves_a_donor_that_does_not_transfer)
+{
+	struct space sp = { "two-basins", 4, { 6, 6, 6, 6 }, cost_two_basins, NULL };
+	int start[] = { 0, 0, 5, 0 };
+	int donor[] = { 1, 1, 1, 1 };
+	const size_t budget = 24;
+	const int seeds = 300;
+	const size_t cost = 1 + 5;   /* the donor's point and one line sweep */
+	double g_free = gm_best(&sp, start, NULL, budget, seeds);
+	double g_less = gm_best(&sp, start, NULL, budget - cost, seeds);
+	double g_reuse = gm_best(&sp, start, donor, budget, seeds);
+	double g_old = 0;
+	int left = 0;
+
+	for (int s = 1; s <= seeds; s++) {
+		enum tuner_donor st;
+		/* the earlier rule: the donor's point as the start */
+		g_old += log((double)run_reuse(&sp, donor, NULL, budget, (uint64_t)s, NULL));
+		run_reuse(&sp, start, donor, budget, (uint64_t)s, &st);
+		left += st == TUNER_DONOR_LEFT;
+	}
+	g_old = exp(g_old / seeds);
+	cr_log_info("two basins, %zu points: free %.3f, free with %zu fewer %.3f, reuse %.3f, "
+	            "starting from the donor %.3f (best time, optimum 1.000); left %d of %d",
+	            budget, g_free / 1e6, cost, g_less / 1e6, g_reuse / 1e6, g_old / 1e6, left,
+	            seeds);
+	cr_assert_gt(left, 0, "followed, then left");
+	cr_assert_leq(g_reuse, g_less, "reuse %.3f, free with %zu points fewer %.3f",
+	              g_reuse / 1e6, cost, g_less / 1e6);
+	cr_assert_gt(g_old, g_free * 1.1, "the fence this rule removes is there");
+}
+
+/*
+ * The suite's measured pairs: the donor's point is where a 24-point run
+ * of the first kernel ended (seeded), the second kernel is tuned with 12
+ * points (tools/bench-search part 4) with and without it. A pair whose
+ * donor transfers gains; one whose donor does not (transpose: the second
+ * shape wants another micro-tile) loses at most about one point's worth.
+ */
+static void load_pair_space(const char *name, struct space *sp, struct knob_set *set,
+                            int *start)
+{
+	const char *root = getenv("AC_SOURCE_DIR");
+	char dir[2048];
+
+	if (!root)
+		root = AC_SOURCE_DIR;
+	snprintf(dir, sizeof(dir), "%s/tests/kernels/%s", root, name);
+	sp->name = name;
+	load_space(dir, sp, set, start);
+}
+
+static double replay_pair(const char *donor_name, const char *name, int seeds)
+{
+	struct space ds = { 0 }, sp = { 0 };
+	struct knob_set dset = { 0 }, set = { 0 };
+	int dstart[MAXK], start[MAXK];
+	double l = 0, lf = 0, lr = 0;
+
+	load_pair_space(donor_name, &ds, &dset, dstart);
+	load_pair_space(name, &sp, &set, start);
+	cr_assert_eq(ds.k, sp.k, "the same knobs");
+	for (int s = 1; s <= seeds; s++) {
+		/* the donor's run: as the engine tunes (the input reported first) */
+		int c[4 * MAXK];
+		int donor[MAXK];
+		int64_t bt;
+		int n;
+		struct tuner *t = tuner_new(&dset, dstart, 24, (uint64_t)s * 7919 + 1);
+		tuner_report(t, dstart, ds.cost(&ds, dstart));
+		while ((n = tuner_next(t, c, 4)) > 0)
+			for (int j = 0; j < n; j++)
+				tuner_report(t, c + j * ds.k, ds.cost(&ds, c + j * ds.k));
+		memcpy(donor, tuner_best(t, &bt), (size_t)ds.k * sizeof(int));
+		tuner_free(t);
+		int64_t f = run_reuse(&sp, start, NULL, 12, (uint64_t)s * 31, NULL);
+		int64_t r = run_reuse(&sp, start, donor, 12, (uint64_t)s * 31, NULL);
+		l += log((double)f / (double)r);
+		lf += log((double)f);
+		lr += log((double)r);
+	}
+	cr_log_info("reuse %s -> %s, 12 points, %d seeds: free %.3f ms, reuse %.3f ms (geometric "
+	            "means); reuse / free %.3f", donor_name, name, seeds, exp(lf / seeds) / 1e6,
+	            exp(lr / seeds) / 1e6, exp(l / seeds));
+	free(ds.table);
+	free(sp.table);
+	knob_set_clear(&dset);
+	knob_set_clear(&set);
+	return exp(l / seeds);
+}
+
+Test(tuner, reuse_replay_gemm_pair)
+{
+	cr_assert_geq(replay_pair("tune-gemm", "tune-gemm-b", 200), 1.15);
+}
+
+Test(tuner, reuse_replay_conv2d_pair)
+{
+	cr_assert_geq(replay_pair("tune-conv2d", "tune-conv2d-b", 200), 1.08);
+}
+
+Test(tuner, reuse_replay_transpose_pair)
+{
+	cr_assert_geq(replay_pair("tune-transpose", "tune-transpose-b", 200), 0.96);
+}
+
+/* A space that fits the budget is tried whole: the donor's point first,
+ * then its neighbours. */
+Test(tuner, reuse_exhaustive_donor_first)
+{
+	struct knob_set set = { 0 };
+	int start[] = { 0, 0, 0, 0 };
+	int donor[] = { 2, 1, 3, 0 };
+	int c[4];
+	int last = 0;
+	struct tuner *t;
+
+	make_set(&separable, &set);
+	t = tuner_new(&set, start, 10000, 5);
+	cr_assert_eq(tuner_set_donor(t, donor), 0);
+	tuner_report(t, start, 100);
+	while (tuner_next(t, c, 1) == 1) {
+		int d = 0;
+		for (int i = 0; i < 4; i++)
+			d += c[i] != donor[i];
+		if (tuner_evaluated(t) == 1)
+			cr_assert_eq(d, 0, "the donor's point first");
+		cr_assert_geq(d, last, "then by distance from it");
+		last = d;
+		tuner_report(t, c, 100);
+	}
+	cr_assert_eq(tuner_evaluated(t), 720);
+	tuner_free(t);
+	knob_set_clear(&set);
 }

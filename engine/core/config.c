@@ -19,7 +19,7 @@
 #include "engine/llm/llm.h"
 #include "targets/target.h"
 
-enum kind { K_INT, K_LONG, K_NUM, K_BOOL, K_STR, K_STRV, K_U64, K_PRICES };
+enum kind { K_INT, K_LONG, K_NUM, K_BOOL, K_STR, K_STRV, K_U64, K_PRICES, K_REUSE };
 
 struct key {
 	const char *name;
@@ -52,7 +52,7 @@ static const struct key keys[] = {
 	{"edits", K_BOOL, OFF(edits), 0, 0},
 	{"tune", K_BOOL, OFF(tune), 0, 0},
 	{"strategy", K_STR, OFF(strategy), 0, 0},
-	{"reuse", K_STR, OFF(reuse), 0, 0},
+	{"reuse", K_REUSE, OFF(reuse), 0, 0},
 	{"seed", K_U64, OFF(seed), 0, 9007199254740992.0},
 	{"timeout_s", K_NUM, OFF(timeout_s), 0.01, 86400},
 	{"recheck", K_NUM, OFF(recheck), 0, 1e9},
@@ -143,7 +143,7 @@ void config_clear(struct ac_config *c)
 		void *f = (char *)c + keys[i].off;
 		if (keys[i].kind == K_STR || keys[i].kind == K_PRICES)
 			free(*(char **)f);
-		else if (keys[i].kind == K_STRV)
+		else if (keys[i].kind == K_STRV || keys[i].kind == K_REUSE)
 			strv_free(*(char ***)f);
 	}
 	config_defaults(c);
@@ -253,6 +253,40 @@ static int set_key(struct ac_config *c, const struct key *k, const cJSON *v,
 		}
 		free(*(char **)f);
 		*(char **)f = text;
+		return 0;
+	}
+	case K_REUSE: {
+		/* a kernel name (never split: a name may hold a comma), a list
+		 * of names, or true for any earlier kernel */
+		if (cJSON_IsBool(v)) {
+			c->reuse_any = cJSON_IsTrue(v);
+			strv_free(*(char ***)f);
+			*(char ***)f = NULL;
+			return 0;
+		}
+		const char *bad = "config.json: \"%s\" must be a kernel name, a list of kernel "
+		                  "names or true";
+		int n = cJSON_IsString(v) ? 1 : cJSON_IsArray(v) ? cJSON_GetArraySize(v) : 0;
+		if (n == 0)
+			return fail(err, errlen, bad, k->name);
+		char **sv = calloc((size_t)n + 1, sizeof(*sv));
+		if (!sv)
+			return -ENOMEM;
+		const cJSON *it = cJSON_IsString(v) ? v : v->child;
+		for (int i = 0; i < n; i++, it = it->next) {
+			if (!cJSON_IsString(it) || !it->valuestring[0]) {
+				strv_free(sv);
+				return fail(err, errlen, bad, k->name);
+			}
+			sv[i] = strdup(it->valuestring);
+			if (!sv[i]) {
+				strv_free(sv);
+				return -ENOMEM;
+			}
+		}
+		strv_free(*(char ***)f);
+		*(char ***)f = sv;
+		c->reuse_any = false;
 		return 0;
 	}
 	case K_STRV: {

@@ -39,7 +39,10 @@ struct ac_config {
 	bool edits;
 	bool tune;               /* tune knobs of new beam members: true */
 	char *strategy;          /* "auto" | "llm" | "tune" */
-	char *reuse;             /* kernel whose schedule steers early iterations */
+	char **reuse;            /* schedule reuse: the kernels that may serve as donor
+	                            ("reuse": "NAME" or ["A", "B"]), NULL-terminated;
+	                            NULL: none named */
+	bool reuse_any;          /* "reuse": true: any earlier kernel of the mount */
 	uint64_t seed;           /* 0: derived from the run id */
 	double timeout_s;        /* per candidate run: 60 */
 	double recheck;          /* a candidate this many times faster than its parent is

@@ -421,13 +421,19 @@ static int add_failed(struct search *s, struct cand_row *c, const char *why)
 	return err;
 }
 
-/* Schedule reuse (engine/search/reuse.c): iteration i's plan prompts are
- * steered to step i of the donor's schedule. */
+/* Schedule reuse (engine/search/reuse.c): in iteration i, one plan prompt
+ * in REUSE_SHARE is steered to step i of the donor's schedule; the others
+ * plan as usual, so a step that does not transfer costs only its share. */
 static void load_steps(struct search *s)
 {
 	s->nsteps = reuse_steps(s->rc, &s->steps);
-	if (s->nsteps)
-		run_log(s->rc, "reuse: %d steps steer the first iterations", s->nsteps);
+	if (s->nsteps == 1)
+		run_log(s->rc, "reuse: 1 step steers one plan prompt in %d of iteration 1; "
+		        "the others plan as usual", REUSE_SHARE);
+	else if (s->nsteps > 1)
+		run_log(s->rc, "reuse: %d steps steer one plan prompt in %d of iterations 1 to %d, "
+		        "step i in iteration i; the others plan as usual", s->nsteps, REUSE_SHARE,
+		        s->nsteps);
 }
 
 struct slot_task {
@@ -697,8 +703,9 @@ static void plan_task(void *arg, int i)
 	const struct llm_model *pm = s->models[t->index % s->nmodels];
 	int impls = rc->cfg.implementations;
 	char steer[1200];
-	if (s->iteration <= s->nsteps) {
-		snprintf(steer, sizeof(steer), "%s", s->steps[s->iteration - 1]);
+	int step = t->partner > 0 ? -1 : reuse_steer_step(s->iteration, s->nsteps, t->index);
+	if (step >= 0) {
+		snprintf(steer, sizeof(steer), "%s", s->steps[step]);
 		ctx.steer = steer;
 		ctx.invent = false;
 	}

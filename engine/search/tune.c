@@ -36,6 +36,7 @@ struct point_batch {
 	const int *base;           /* the parent's choices */
 	const int *points;         /* n points of ks->count ints */
 	int64_t *times;            /* out: time or 0 */
+	int64_t *nums;             /* out: candidate number or -1 */
 	int iteration;
 	size_t done_before;        /* points the tuner had before this batch */
 	int budget;
@@ -65,6 +66,7 @@ static void eval_point(void *arg, int i)
 	struct run_ctx *rc = b->rc;
 	const int *p = b->points + (size_t)i * (size_t)b->ks->count;
 	b->times[i] = 0;
+	b->nums[i] = -1;
 	if (run_cancelled(rc))
 		return;
 	char *src = knob_apply(b->parent_src, b->ks, p);
@@ -82,6 +84,7 @@ static void eval_point(void *arg, int i)
 	c.source = src;
 	if (run_add_candidate(rc, &c) == 0) {
 		struct ac_result r;
+		b->nums[i] = c.num;
 		if (run_evaluate(rc, c.num, &r) == 0 && r.outcome == AC_OK) {
 			b->times[i] = r.time_ns;
 			host_stored(run_offer_best(rc, c.num, r.time_ns, r.spread), "the best so far");
@@ -156,6 +159,59 @@ static int stored_evaluated(struct run_ctx *rc)
 	return done;
 }
 
+/* The donor's point: base with the knob values the reused steps end
+ * with. Returns how many knobs the steps set (0: no donor point), and
+ * logs which. */
+static int donor_point(struct run_ctx *rc, const struct knob_set *ks, const int *base,
+                       char *const *steps, int *donor)
+{
+	int set = reuse_knob_values(steps, ks, donor);
+	if (set <= 0)
+		return 0;
+	struct strbuf sb = {0};
+	bool moved = false;
+	for (int i = 0; i < ks->count; i++) {
+		if (donor[i] < 0)
+			donor[i] = base[i];
+		if (donor[i] != base[i]) {
+			sb_addf(&sb, "%s%s %s", moved ? ", " : "", ks->knobs[i].name,
+			        ks->knobs[i].values[donor[i]]);
+			moved = true;
+		}
+	}
+	if (moved)
+		run_log(rc, "reuse: the tuner tries the donor's values first (%s), beside the "
+		        "exploration of a free run", sb.buf ? sb.buf : "");
+	else
+		run_log(rc, "reuse: the donor's values are this kernel's own: a free run");
+	sb_release(&sb);
+	return moved ? set : 0;
+}
+
+/* Says in the log what became of the donor's point (#num). */
+static void say_donor(struct run_ctx *rc, enum tuner_donor state, int64_t num)
+{
+	char at[32] = "";
+	if (num >= 0)
+		snprintf(at, sizeof(at), " (#%lld)", (long long)num);
+	switch (state) {
+	case TUNER_DONOR_FOLLOWED:
+		run_log(rc, "reuse: the donor's point%s is the best so far: the search goes on "
+		        "around it", at);
+		break;
+	case TUNER_DONOR_BEATEN:
+		run_log(rc, "reuse: the exploration found better than the donor's point%s: the "
+		        "search goes on as a free run", at);
+		break;
+	case TUNER_DONOR_LEFT:
+		run_log(rc, "reuse: the donor's neighbours stopped improving: the search goes on "
+		        "from the best point outside its region");
+		break;
+	default:
+		break;
+	}
+}
+
 int tune_candidate(struct run_ctx *rc, int64_t num, int budget)
 {
 	return tune_candidate_from(rc, num, budget, NULL);
@@ -180,24 +236,21 @@ int tune_candidate_from(struct run_ctx *rc, int64_t num, int budget, char *const
 	int batch = run_parallel(rc);
 	int *points = calloc((size_t)batch * (size_t)ks.count, sizeof(int));
 	int64_t *times = calloc((size_t)batch, sizeof(int64_t));
+	int64_t *nums = calloc((size_t)batch, sizeof(int64_t));
+	int *donor = calloc((size_t)ks.count, sizeof(int));
 	struct tuner *t = NULL;
-	if (base && points && times) {
+	if (base && points && times && nums && donor) {
 		for (int i = 0; i < ks.count; i++)
 			base[i] = ks.knobs[i].current;
-		/* schedule reuse: start where the donor's tuning ended */
-		int *start = calloc((size_t)ks.count, sizeof(int));
-		if (start) {
-			memcpy(start, base, (size_t)ks.count * sizeof(int));
-			int set = steps ? reuse_knob_values(steps, &ks, start) : 0;
-			for (int i = 0; i < ks.count; i++)
-				if (start[i] < 0)
-					start[i] = base[i];
-			if (set)
-				run_log(rc, "reuse: the tuner starts from the donor's values of %d knobs", set);
-		}
-		t = tuner_new(&ks, start ? start : base, (size_t)budget,
+		t = tuner_new(&ks, base, (size_t)budget,
 		              rc->cfg.seed ? rc->cfg.seed : (uint64_t)rc->rid * 31 + (uint64_t)num);
-		free(start);
+		/* schedule reuse: the donor's values are tried first, a head
+		 * start beside the free search (tuner.c) */
+		if (!t || !steps || donor_point(rc, &ks, base, steps, donor) <= 0 ||
+		    tuner_set_donor(t, donor) < 0) {
+			free(donor);
+			donor = NULL;
+		}
 	}
 	if (t) {
 		size_t space = knob_space_size(&ks);
@@ -209,6 +262,8 @@ int tune_candidate_from(struct run_ctx *rc, int64_t num, int budget, char *const
 			base_valid = base_valid && base[i] >= 0;
 		if (base_valid)
 			tuner_report(t, base, c.time_ns);
+		enum tuner_donor said = tuner_donor_state(t);
+		int64_t donor_num = -1;
 		int64_t kept_best = 0;
 		int kept = replay_points(rc, num, &ks, t, &kept_best);
 		if (kept > 0) {
@@ -236,12 +291,19 @@ int tune_candidate_from(struct run_ctx *rc, int64_t num, int budget, char *const
 			int n = tuner_next(t, points, batch);
 			if (n <= 0)
 				break;
-			struct point_batch b = {rc, &ks, c.source, num, base, points, times, c.iteration,
-			                        tuner_evaluated(t), budget, 0};
+			struct point_batch b = {rc, &ks, c.source, num, base, points, times, nums,
+			                        c.iteration, tuner_evaluated(t), budget, 0};
 			run_tasks(n, n, eval_point, &b);
-			for (int i = 0; i < n; i++)
-				tuner_report(t, points + (size_t)i * (size_t)ks.count,
-				             times[i] > 0 ? times[i] : -1);
+			for (int i = 0; i < n; i++) {
+				const int *p = points + (size_t)i * (size_t)ks.count;
+				tuner_report(t, p, times[i] > 0 ? times[i] : -1);
+				if (donor && !memcmp(p, donor, (size_t)ks.count * sizeof(int)))
+					donor_num = nums[i];
+			}
+			if (tuner_donor_state(t) != said) {
+				said = tuner_donor_state(t);
+				say_donor(rc, said, donor_num);
+			}
 			evaluated += n;
 			double sp = rc->best_time_ns > 0 ? (double)rc->input_time_ns / rc->best_time_ns : 1;
 			run_progress(rc, RS_TUNING, "tuning #%lld: %zu/%d points, best %.2fx (#%lld)",
@@ -252,6 +314,8 @@ int tune_candidate_from(struct run_ctx *rc, int64_t num, int budget, char *const
 	free(base);
 	free(points);
 	free(times);
+	free(nums);
+	free(donor);
 	knob_set_clear(&ks);
 	cand_row_clear(&c);
 	return run_cancelled(rc) ? -ECANCELED : evaluated;
