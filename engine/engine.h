@@ -82,6 +82,15 @@ int engine_kernel_create(struct engine *e, const char *name);
 int engine_kernel_delete(struct engine *e, const char *name);
 int engine_kernel_rename(struct engine *e, const char *from, const char *to);
 
+/* Checks a config.json text for kernel kid (its write is refused when this
+ * fails): what config_parse checks, and what needs the engine's
+ * knowledge: "strategy": "llm" with no model anywhere, and a "call" the
+ * kernel's input cannot take (when a run has already read the input's
+ * prototypes, engine/core/sigcache.h). Returns 0 or -EINVAL with the
+ * reason in err ("config.json: ..."). */
+int engine_config_check(struct engine *e, int64_t kid, const char *text, size_t len,
+                        char *err, size_t errlen);
+
 /* A handle that wrote name was released, or a file was renamed onto name:
  * when name is the input, the harness or config.json, a run starts once
  * things are quiet for the debounce time. */

@@ -38,7 +38,7 @@ struct ac_config {
 	bool reimplement_failed;
 	bool edits;
 	bool tune;               /* tune knobs of new beam members: true */
-	char *strategy;          /* "auto" | "llm" | "tune" */
+	char *strategy;          /* "auto" | "llm" | "tune" | "none" (the baseline only) */
 	char *reuse;             /* kernel whose schedule steers early iterations */
 	uint64_t seed;           /* 0: derived from the run id */
 	double timeout_s;        /* per candidate run: 60 */
@@ -58,12 +58,16 @@ struct ac_config {
 	                            instead of being built and timed: true */
 	char *executor;          /* where timed runs go: "local" | "slurm"; NULL: the mount's */
 	char **slurm_args;       /* extra srun arguments ("--partition=gpu"), NULL-terminated */
+	char *call;              /* "call": the description of the call a generated harness
+	                            makes, checked (engine/core/calldesc.h), as compact
+	                            JSON text; NULL: none */
 };
 
 /* Fills the defaults (no allocation). */
 void config_defaults(struct ac_config *c);
 
-/* Parses and validates text (len bytes, need not be NUL-terminated). On
+/* Parses and validates text (len bytes, need not be NUL-terminated; // and
+ * slash-star comments are allowed, as in the draft the engine writes). On
  * success returns 0 with *c filled (free with config_clear). On failure
  * returns -EINVAL, leaves *c with defaults and writes the reason into err
  * ("config.json: unknown key \"beams\""). */

@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "engine/core/sigcache.h"
 #include "engine/core/store.h"
 #include "engine/util/util.h"
 
@@ -36,10 +37,13 @@ void host_init(struct run_host *h, int build_jobs, int slots)
 	if (h->build_jobs < 1)
 		h->build_jobs = 1;
 	h->builds_free = h->build_jobs;
+	h->sigs = sigcache_new();
 }
 
 void host_destroy(struct run_host *h)
 {
+	sigcache_free(h->sigs);
+	h->sigs = NULL;
 	pthread_mutex_destroy(&h->build_lock);
 	pthread_cond_destroy(&h->build_cond);
 	pthread_mutex_destroy(&h->timing_lock);
