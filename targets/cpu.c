@@ -1,24 +1,18 @@
 /*
  * cpu.c - the cpu target: C candidates compiled with the system compiler
- * and timed on this machine.
+ * and timed on this machine by the judge (targets/judge/judge.h).
  *
- * build compiles, in the job's scratch directory, the harness (harness.c),
- * the reference (the run's original input with its globals renamed ref_;
- * both objects are cached per run), the candidate (input.c), and links them into
- * ./candidate with -lm. run executes ./candidate in the sandbox, pinned to
- * one core, with the report pipe, and reads the harness's JSON report from
- * it: only that pipe counts, never stdout.
+ * build compiles, in the job's scratch directory, the judge (the harness,
+ * generated stubs, and the reference: the run's original input with its
+ * globals renamed ref_) and the candidate's loader once per run, and the
+ * candidate (input.c) into candidate.so (cpu_build says the steps). run
+ * executes ./candidate in the sandbox, pinned to the kernel's cores, with
+ * the report pipe, and reads the harness's JSON report from it: only that
+ * pipe counts, never stdout. The judge starts ./candidate.worker, which
+ * loads candidate.so once it is locked in, and times every call.
  *
  * Extra user files (headers, data) are written next to the sources and so
  * are visible to #include; extra .c files are not compiled or linked.
- *
- *     $ cc -O3 -march=native -I.../targets/include -c harness.c -o .ac_harness.o
- *     $ cc -O3 -march=native -I.../targets/include -c .ac_reference.c -o .ac_reference.raw.o
- *     $ nm -P --defined-only -g .ac_reference.raw.o
- *     $ objcopy --redefine-syms=.ac_redefine.syms .ac_reference.raw.o .ac_reference.o
- *     $ cc -O3 -march=native -I.../targets/include -c input.c -o .ac_candidate.o
- *     $ cc -O3 -march=native .ac_candidate.o .ac_harness.o .ac_reference.o -o candidate -lm
- *     $ ./candidate        (cpu 1, timeout 60 s)
  */
 #include "targets/toolchain/argv.h"
 #include "targets/toolchain/harness_run.h"
@@ -119,11 +113,14 @@ static int cpu_probe(char *buf, size_t len)
 	return rc;
 }
 
-/* Starts a compiler command line: CC CFLAGS [-I include]. */
+/* Starts a compiler command line: CC CFLAGS -fopenmp [-I include].
+ * OpenMP is always on: a kernel's pragmas work without editing cflags,
+ * and OMP_NUM_THREADS (the kernel's cores) decides how many threads run. */
 static void compiler(struct ac_argv *a, const struct ac_job *job, bool include)
 {
 	ac_argv_add_split(a, cpu_cc(job->opts));
 	ac_argv_add_split(a, cpu_cflags(job->opts));
+	ac_argv_add(a, "-fopenmp");
 	if (include) {
 		ac_argv_add(a, "-I");
 		ac_argv_add(a, ac_target_include_dir());
@@ -191,18 +188,29 @@ static int build_protos(const struct ac_job *job, const struct ac_ref_spec *spec
 	return step(job, &a, r, ok);
 }
 
-/* The judge: the harness with the stubs, linked with the reference. */
+/* The judge: the harness and the stubs (the input's copy in them made
+ * local), linked with the reference. The same for every candidate of a
+ * run, so it is built once (refcache.h). */
 static int build_judge(const struct ac_job *job, const struct ac_ref_spec *spec,
                        struct ac_result *r, bool *ok)
 {
+	const struct ac_names *keep = spec->arg;
 	struct ac_argv a = { 0 };
 	int rc;
 
 	rc = compile(job, ".ac_judge.c", ".ac_judge.o", r, ok);
 	if (rc < 0 || !*ok)
 		return rc;
+	rc = compile(job, ".ac_stubs.c", ".ac_stubs.raw.o", r, ok);
+	if (rc < 0 || !*ok)
+		return rc;
+	rc = ac_toolchain_keep_globals(job->scratch_dir, keep, ".ac_stubs.raw.o", ".ac_stubs.o",
+	                               job->cancel, r, ok);
+	if (rc < 0 || !*ok)
+		return rc;
 	compiler(&a, job, false);
 	ac_argv_add(&a, ".ac_judge.o");
+	ac_argv_add(&a, ".ac_stubs.o");
 	ac_argv_add(&a, ".ac_reference.o");
 	ac_argv_add(&a, "-o");
 	ac_argv_add(&a, spec->obj_name);
@@ -210,10 +218,19 @@ static int build_judge(const struct ac_job *job, const struct ac_ref_spec *spec,
 	return step(job, &a, r, ok);
 }
 
-static int build_worker(const struct ac_job *job, const struct ac_ref_spec *spec,
+/* The candidate's loader (autocomp_worker.h): trusted, the same for every
+ * candidate of a run. */
+static int build_loader(const struct ac_job *job, const struct ac_ref_spec *spec,
                         struct ac_result *r, bool *ok)
 {
-	return compile(job, ".ac_worker.c", spec->obj_name, r, ok);
+	struct ac_argv a = { 0 };
+
+	compiler(&a, job, true);
+	ac_argv_add(&a, ".ac_worker.c");
+	ac_argv_add(&a, "-o");
+	ac_argv_add(&a, spec->obj_name);
+	ac_argv_add(&a, "-lm");
+	return step(job, &a, r, ok);
 }
 
 /* Sets a build error with message; returns rc (0 for a normal build error). */
@@ -301,7 +318,7 @@ static struct ac_runtime_names runtime = AC_RUNTIME_NAMES_INIT;
  * the next time; the check then runs against what there is). */
 static void list_runtime(const struct ac_job *job)
 {
-	static const char *const libs[] = { "libc.so.6", "libm.so.6", NULL };
+	static const char *const libs[] = { "libc.so.6", "libm.so.6", "libgomp.so.1", NULL };
 
 	pthread_mutex_lock(&runtime.lock);
 	if (!runtime.listed) {
@@ -311,22 +328,30 @@ static void list_runtime(const struct ac_job *job)
 	pthread_mutex_unlock(&runtime.lock);
 }
 
-/* Checks what the candidate's object defines (symcheck.h). 0 and *ok;
- * *ok false sets the build error. */
-static int check_candidate(const struct ac_job *job, struct ac_result *r, bool *ok)
+/* The stub file's refusal, from the compiler's words about a static
+ * assertion in .ac_stubs.c ("f: parameter p (pair p) cannot be forwarded
+ * ..."), or NULL. */
+static char *stub_refusal(const char *log)
 {
-	*ok = false;
-	list_runtime(job);
-	return ac_check_candidate(job, &runtime, NULL, NULL, r, ok);
+	const char *p = log ? strstr(log, "static assertion failed: \"") : NULL;
+	const char *e;
+
+	if (!p)
+		return NULL;
+	p += strlen("static assertion failed: \"");
+	e = strchr(p, '"');
+	return e ? strndup(p, (size_t)(e - p)) : NULL;
 }
 
-/* Writes the judge's and the worker's generated sources from the input's
- * prototypes. 0 and *ok; *ok false: the input cannot be forwarded (r says
- * why). */
-static int generate(const struct ac_job *job, struct ac_result *r, bool *ok)
+/* Writes the generated sources (stubs, judge, loader) from the input's
+ * prototypes, and gives back the input's function names (sorted): what
+ * the candidate must define, and all it may define as globals. 0 and
+ * *ok; *ok false: the input cannot be forwarded (r says why). */
+static int generate(const struct ac_job *job, struct ac_names *names, struct ac_result *r,
+                    bool *ok)
 {
 	struct ac_protos protos;
-	char *aux = NULL, *judge = NULL, *worker = NULL, why[512];
+	char *aux = NULL, *stubs = NULL, *judge = NULL, *worker = NULL, why[512];
 	int rc;
 
 	*ok = false;
@@ -343,28 +368,76 @@ static int generate(const struct ac_job *job, struct ac_result *r, bool *ok)
 	}
 	if (rc < 0)
 		return rc;
-	judge = ac_judge_source(&protos, "harness.c");
+	for (int i = 0; i < protos.n && rc == 0; i++) {
+		char **v = realloc(names->v, sizeof *v * (names->n + 1));
+
+		if (!v || !(v[names->n] = strdup(protos.v[i].name)))
+			rc = -ENOMEM;
+		if (v)
+			names->v = v;
+		if (rc == 0)
+			names->n++;
+	}
+	ac_names_sort(names);
+	stubs = ac_stubs_source(&protos, ".ac_reference.c");
+	judge = ac_judge_source("harness.c");
 	worker = ac_worker_source(&protos);
 	ac_protos_free(&protos);
-	if (!judge || !worker) {
+	if (rc == 0 && (!stubs || !judge || !worker))
 		rc = -ENOMEM;
-	} else {
+	if (rc == 0)
+		rc = ac_toolchain_write_scratch(job->scratch_dir, ".ac_stubs.c", stubs, strlen(stubs));
+	if (rc == 0)
 		rc = ac_toolchain_write_scratch(job->scratch_dir, ".ac_judge.c", judge, strlen(judge));
-		if (rc == 0)
-			rc = ac_toolchain_write_scratch(job->scratch_dir, ".ac_worker.c", worker,
-			                                strlen(worker));
-	}
+	if (rc == 0)
+		rc = ac_toolchain_write_scratch(job->scratch_dir, ".ac_worker.c", worker,
+		                                strlen(worker));
+	free(stubs);
 	free(judge);
 	free(worker);
 	*ok = rc == 0;
 	return rc;
 }
 
+/* Places a built program as name, read-only and (as root) root's: no
+ * process of an evaluation, running as the sandbox user, can change it. */
+static int place(const char *dir, const char *built, const char *name)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+
+	snprintf(from, sizeof from, "%s/%s", dir, built);
+	snprintf(to, sizeof to, "%s/%s", dir, name);
+	if (rename(from, to) != 0)
+		return -errno;
+	if (geteuid() == 0 && chown(to, 0, 0) != 0)
+		return -errno;
+	return chmod(to, 0555) != 0 ? -errno : 0;
+}
+
+/*
+ * The build, in the job's scratch directory (every step sandboxed):
+ *
+ *     once per run (refcache.h): the reference (the input, globals renamed
+ *       ref_), the input's prototypes (-aux-info), from them the stubs, the
+ *       judge (harness + stubs + reference) and the loader
+ *     per candidate:
+ *     $ cc CFLAGS -fopenmp -fPIC -fno-semantic-interposition -ftls-model=initial-exec \
+ *          -c input.c -o .ac_candidate.o
+ *     $ nm -P .ac_candidate.o; readelf -SW .ac_candidate.o   (what it may define)
+ *     $ cc -shared -fopenmp -Wl,-Bsymbolic -Wl,--no-undefined .ac_candidate.o -o candidate.so -lm
+ *
+ * -fno-semantic-interposition and -Bsymbolic let the candidate's calls to
+ * its own functions inline and bind directly, and the linker turn its own
+ * data's GOT loads into direct addresses: the code runs as the input would
+ * in a program, from a shared object the loader opens only once it is
+ * locked in.
+ */
 static int cpu_build(const struct ac_job *job, struct ac_result *r)
 {
 	struct ac_ref_spec spec;
+	struct ac_names names = { NULL, 0 };
 	struct ac_argv a = { 0 };
-	char key[1024], path[PATH_MAX], exe[PATH_MAX];
+	char key[1024];
 	bool ok;
 	int rc;
 
@@ -381,7 +454,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 		return failed(r, rc, "cannot write the sources");
 
 	memset(&spec, 0, sizeof spec);
-	snprintf(key, sizeof key, "cc=%s\ncflags=%s\ninclude=%s\n", cpu_cc(job->opts),
+	snprintf(key, sizeof key, "cc=%s\ncflags=%s\ninclude=%s\njudge=3\n", cpu_cc(job->opts),
 	         cpu_cflags(job->opts), ac_target_include_dir());
 	spec.src_name = ".ac_reference.c";
 	spec.obj_name = ".ac_reference.o";
@@ -397,48 +470,83 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	rc = ac_toolchain_reference(job, &spec, r, &ok);
 	if (rc < 0 || !ok)
 		return step_failed(job, r, rc, cpu_cc(job->opts), "input does not compile");
-	rc = generate(job, r, &ok);
-	if (rc < 0 || !ok)
+	rc = generate(job, &names, r, &ok);
+	if (rc < 0 || !ok) {
+		ac_names_free(&names);
 		return r->outcome == AC_BUILD_ERROR ? rc : failed(r, rc, "cannot write the judge");
+	}
 
 	spec.src_name = NULL;
 	spec.obj_name = ".ac_judge";
 	spec.build = build_judge;
+	spec.arg = &names;
 	spec.what = "judge (harness and stubs)";
 	rc = ac_toolchain_cached_object(job, &spec, r, &ok);
-	if (rc < 0 || !ok)
+	if (rc == 0 && !ok) {
+		char *why = stub_refusal(r->log);
+
+		if (why) {
+			r->outcome = AC_BUILD_ERROR;
+			ac_result_set_message(r, "the judge cannot call the input's functions: %s", why);
+			free(why);
+			ac_names_free(&names);
+			return 0;
+		}
+	}
+	if (rc < 0 || !ok) {
+		ac_names_free(&names);
 		return step_failed(job, r, rc, cpu_cc(job->opts), "harness does not compile");
+	}
 
-	spec.obj_name = ".ac_worker.o";
-	spec.build = build_worker;
-	spec.what = "worker";
+	spec.obj_name = ".ac_loader";
+	spec.build = build_loader;
+	spec.what = "loader";
 	rc = ac_toolchain_cached_object(job, &spec, r, &ok);
-	if (rc < 0 || !ok)
-		return step_failed(job, r, rc, cpu_cc(job->opts), "the worker does not compile");
+	if (rc < 0 || !ok) {
+		ac_names_free(&names);
+		return step_failed(job, r, rc, cpu_cc(job->opts), "the loader does not compile");
+	}
 
-	rc = compile(job, "input.c", AC_CANDIDATE_OBJ, r, &ok);
-	if (rc < 0 || !ok)
+	compiler(&a, job, true);
+	ac_argv_add(&a, "-fPIC");
+	ac_argv_add(&a, "-fno-semantic-interposition");
+	ac_argv_add(&a, "-ftls-model=initial-exec");
+	ac_argv_add(&a, "-c");
+	ac_argv_add(&a, "input.c");
+	ac_argv_add(&a, "-o");
+	ac_argv_add(&a, AC_CANDIDATE_OBJ);
+	rc = step(job, &a, r, &ok);
+	if (rc < 0 || !ok) {
+		ac_names_free(&names);
 		return step_failed(job, r, rc, cpu_cc(job->opts), "candidate does not compile");
-	rc = check_candidate(job, r, &ok);
+	}
+	list_runtime(job);
+	rc = ac_check_candidate(job, &runtime, NULL, NULL, &names, r, &ok);
+	ac_names_free(&names);
 	if (r->outcome == AC_BUILD_ERROR)
 		return rc;
 	if (rc < 0 || !ok)
 		return step_failed(job, r, rc, "nm", "cannot list the candidate's symbols");
 
-	/* the candidate's process: its object and the function table only */
+	/* the candidate's object alone, as the loader opens it */
 	compiler(&a, job, false);
+	ac_argv_add(&a, "-shared");
+	ac_argv_add(&a, "-Wl,-Bsymbolic");
+	ac_argv_add(&a, "-Wl,--no-undefined");
 	ac_argv_add(&a, AC_CANDIDATE_OBJ);
-	ac_argv_add(&a, ".ac_worker.o");
 	ac_argv_add(&a, "-o");
-	ac_argv_add(&a, "candidate.worker");
+	ac_argv_add(&a, ".ac_candidate.so");
 	ac_argv_add(&a, "-lm");
 	rc = step(job, &a, r, &ok);
 	if (rc < 0 || !ok)
 		return step_failed(job, r, rc, cpu_cc(job->opts), "does not link");
-	snprintf(path, sizeof path, "%s/.ac_judge", job->scratch_dir);
-	snprintf(exe, sizeof exe, "%s/candidate", job->scratch_dir);
-	if (rename(path, exe) != 0 || chmod(exe, 0755) != 0)
-		return failed(r, -errno, "cannot place the judge");
+	rc = place(job->scratch_dir, ".ac_candidate.so", "candidate.so");
+	if (rc == 0)
+		rc = place(job->scratch_dir, ".ac_loader", "candidate.worker");
+	if (rc == 0)
+		rc = place(job->scratch_dir, ".ac_judge", "candidate");
+	if (rc < 0)
+		return failed(r, rc, "cannot place the judge");
 	r->outcome = AC_OK;
 	free(r->message);
 	r->message = NULL;
@@ -453,17 +561,20 @@ static void log_judge(struct ac_result *r)
 	const cJSON *sets = cJSON_GetObjectItemCaseSensitive(j, "sets");
 	const cJSON *checked = cJSON_GetObjectItemCaseSensitive(j, "checked");
 	const cJSON *procs = cJSON_GetObjectItemCaseSensitive(j, "processes");
+	const cJSON *cores = cJSON_GetObjectItemCaseSensitive(j, "cores");
 	const cJSON *rot = cJSON_GetObjectItemCaseSensitive(j, "rotation");
+	bool rotated = !cJSON_IsString(rot) || !strcmp(rot->valuestring, "on");
 
 	if (cJSON_IsNumber(fw) && cJSON_IsNumber(sets) && cJSON_IsNumber(checked) &&
 	    cJSON_IsNumber(procs))
-		ac_result_logf(r, "# judge: forwarding round trip %.1f us (taken off every call), "
-		               "%d input sets, %d timed repetitions checked, %d candidate processes"
-		               "%s%s\n", fw->valuedouble / 1e3, sets->valueint, checked->valueint,
-		               procs->valueint, cJSON_IsString(rot) && strcmp(rot->valuestring, "on")
-		                                    ? "; inputs not rotated: " : "",
-		               cJSON_IsString(rot) && strcmp(rot->valuestring, "on") ? rot->valuestring
-		                                                                    : "");
+		ac_result_logf(r, "# judge: round trip %.1f us (the running median of an empty "
+		               "call's, taken off every call), %d input sets, %d timed repetitions "
+		               "checked, %d candidate processes, timed on %d core%s%s%s\n",
+		               fw->valuedouble / 1e3, sets->valueint, checked->valueint,
+		               procs->valueint, cJSON_IsNumber(cores) ? cores->valueint : 1,
+		               cJSON_IsNumber(cores) && cores->valueint == 1 ? "" : "s",
+		               rotated ? "" : "; inputs not rotated: ",
+		               rotated ? "" : rot->valuestring);
 	cJSON_Delete(j);
 }
 
@@ -472,27 +583,36 @@ static int cpu_run(const struct ac_job *job, struct ac_result *r)
 	const struct ac_target_opts *o = job->opts;
 	char *argv[] = { "./candidate", NULL };
 	/* what the run needs where it happens (executor.h); absent names are skipped */
-	static const char *const ship[] = { "candidate", "candidate.worker", NULL };
-	char min_time[64];
-	char *env[] = { min_time, NULL };
+	static const char *const ship[] = { "candidate", "candidate.worker", "candidate.so", NULL };
+	char min_time[64], threads[64], where[64];
+	char *env[] = { threads, NULL, NULL };
 	struct ac_sandbox_opts so;
+	int cores = o && o->cores > 1 ? o->cores : 1;
 	int rc;
 
 	memset(&so, 0, sizeof so);
 	so.dir = job->scratch_dir;
 	so.argv = argv;
+	so.env = env;
 	so.timeout_s = o && o->timeout_s > 0 ? o->timeout_s : DEFAULT_RUN_TIMEOUT_S;
 	so.output_cap = RUN_OUTPUT_CAP;
 	so.nproc = RUN_NPROC;
 	so.cpu = o && o->cpu >= 0 ? o->cpu : last_cpu();
+	so.ncpus = cores;
 	so.isolate_net = true;
 	so.report = true;
 	so.cancel = job->cancel;
+	/* the candidate's OpenMP threads: one per core it has */
+	snprintf(threads, sizeof threads, "OMP_NUM_THREADS=%d", cores);
 	if (o && o->min_time_s > 0) {
 		snprintf(min_time, sizeof min_time, "AC_MIN_TIME_S=%g", o->min_time_s);
-		so.env = env;
+		env[1] = min_time;
 	}
-	ac_result_logf(r, "$ ./candidate        (cpu %d, timeout %.1f s)\n", so.cpu, so.timeout_s);
+	if (cores > 1)
+		snprintf(where, sizeof where, "cpus %d-%d", so.cpu - cores + 1, so.cpu);
+	else
+		snprintf(where, sizeof where, "cpu %d", so.cpu);
+	ac_result_logf(r, "$ ./candidate        (%s, timeout %.1f s)\n", where, so.timeout_s);
 	rc = ac_harness_run(job, &so, ship, AC_HARNESS_SANDBOX_WORDS, r);
 	if (rc < 0)
 		return rc;

@@ -430,7 +430,7 @@ static int check_candidate(const struct cuda_build *b, struct ac_result *r, bool
 		return 0;
 	}
 	return ac_check_candidate(b->job, &runtime, "the C, C++ or CUDA runtime",
-	                          nvcc_init_entries, r, ok);
+	                          nvcc_init_entries, NULL, r, ok);
 }
 
 static int step(const struct cuda_build *b, struct ac_argv *a, struct ac_result *r, bool *ok)

@@ -83,6 +83,8 @@ struct ac_target_opts {
 	char *const *command;    /* command target: argv, "{candidate}" substituted; NULL-terminated */
 	double timeout_s;        /* wall-clock limit for one run; <= 0: default 60 s */
 	int cpu;                 /* core timed runs are pinned to; < 0: the target chooses */
+	int cores;               /* cores a timed run has to itself, ending at cpu (the cpu
+	                            target: its OpenMP threads); <= 1: one */
 	double min_time_s;       /* a run's timing lasts at least this long (the harness's
 	                            AC_MIN_TIME_S); <= 0: the harness's default (0.3 s) */
 };

@@ -1,7 +1,10 @@
 /*
- * test_judge.c - the stub generator (targets/judge/judge.c): reading gcc
- * -aux-info, refusing what cannot be forwarded with the function and the
- * parameter named, and generated sources that a real compiler builds and
+ * test_judge.c - the judge's source generator (targets/judge/judge.c):
+ * reading gcc -aux-info, every parameter shape real kernels use (arrays of
+ * any rank, typedef'd scalars, structs and tables of pointers) taken as an
+ * address or a scalar, refusing what cannot be forwarded with the
+ * function and the parameter named, and generated sources that a real
+ * compiler builds (tools/judge-build, the cpu target's steps by hand) and
  * that forward calls of every argument class correctly.
  */
 #include <criterion/criterion.h>
@@ -39,12 +42,14 @@ Test(judge, parses_definitions_only)
 	cr_assert_eq(p.v[0].line, 5);
 	cr_assert_eq(p.v[0].nparams, 6);
 	cr_assert_str_eq(p.v[0].pname[3], "A");
-	cr_assert_str_eq(p.v[0].ptype[3], "const float *");
-	cr_assert(p.v[0].pconst[3] && p.v[0].pconst[4] && !p.v[0].pconst[5] && !p.v[0].pconst[0]);
+	cr_assert_str_eq(p.v[0].ptype[3], "void *", "every pointer is an address");
+	cr_assert_str_eq(p.v[0].pdecl[3], "const float *A");
+	cr_assert(p.v[0].paddr[3] && p.v[0].paddr[4] && p.v[0].paddr[5] && !p.v[0].paddr[0]);
+	cr_assert_str_eq(p.v[0].ptype[0], "int");
 	cr_assert_str_eq(p.v[1].name, "dot");
 	cr_assert_str_eq(p.v[1].ret, "double");
 	cr_assert_str_eq(p.v[1].ptype[0], "size_t");
-	cr_assert(p.v[1].pconst[1] && p.v[1].pconst[2], "\"double const *\" is const too");
+	cr_assert(p.v[1].paddr[1] && p.v[1].paddr[2]);
 	cr_assert_eq(p.v[2].nparams, 0);
 	ac_protos_free(&p);
 	ac_protos_free(&p);   /* twice is harmless */
@@ -60,8 +65,10 @@ Test(judge, refusals_name_function_and_parameter)
 		{ "extern void bv (struct s x); /* (x) struct s x; */", "parameter x", "by value" },
 		{ "extern void fp (void (*cb) (int)); /* (cb) void (*cb)(); */", "parameter cb",
 		  "function pointer" },
-		{ "extern void pp (const float *const *rows); /* (rows) const float *const *rows; */",
-		  "parameter rows", "pointer to pointers" },
+		{ "extern void bu (const union u x); /* (x) const union u x; */", "parameter x",
+		  "by value" },
+		{ "extern void fq (int n, double (*f)(double)); /* (n, f) int n; double (*f)(); */",
+		  "parameter f", "function pointer" },
 		{ "extern struct s rs (int n); /* (n) int n; */", "rs: its return type", "by value" },
 		{ "extern void ld (long double x); /* (x) long double x; */", "parameter x",
 		  "long double" },
@@ -77,6 +84,52 @@ Test(judge, refusals_name_function_and_parameter)
 		          cases[i].line, why);
 		cr_assert_null(p.v);
 	}
+}
+
+/* Every shape real kernels use: arrays of any rank, variable or fixed,
+ * pointers to arrays, structs and tables of pointers are addresses; typedef'd
+ * and qualified scalars keep their type without the qualifier. */
+Test(judge, every_parameter_shape_is_an_address_or_a_scalar)
+{
+	static const char aux[] =
+		"/* " SRC ":7:NF */ extern void kernel_gemm (int ni, int nj, int nk, DATA_TYPE alpha, "
+		"DATA_TYPE beta, DATA_TYPE (*C)[], DATA_TYPE (*A)[], const DATA_TYPE (*B)[]); /* (ni, "
+		"nj, nk, alpha, beta, C, A, B) int ni; int nj; int nk; DATA_TYPE alpha; DATA_TYPE beta; "
+		"DATA_TYPE (*C)[]; DATA_TYPE (*A)[]; const DATA_TYPE (*B)[]; */\n"
+		"/* " SRC ":8:NF */ extern void fixed (const float (*A)[128], float (*B)[128], double "
+		"(*X)[5][6], int n, double (*Y)[][]); /* (A, B, X, n, Y) const float (*A)[128]; float "
+		"(*B)[128]; double (*X)[5][6]; int n; double (*Y)[][]; */\n"
+		"/* " SRC ":9:NF */ extern int64_t ret64 (size_t n, _Bool b, enum mode m, const int k, "
+		"long long int ll, const uint8_t *img); /* (n, b, m, k, ll, img) size_t n; _Bool b; enum "
+		"mode m; const int k; long long int ll; const uint8_t *img; */\n"
+		"/* " SRC ":10:NF */ extern void axpy (struct args *p); /* (p) struct args *p; */\n"
+		"/* " SRC ":11:NF */ extern void rows (float **rows, double **cols, int n); /* (rows, "
+		"cols, n) float **rows; double **cols; int n; */\n"
+		"/* " SRC ":12:NF */ extern void vol (volatile float *x, float *const const y); /* (x, "
+		"y) volatile float *x; float *const const y; */\n"
+		"/* " SRC ":13:NF */ extern const float *pick (const float *a, int i); /* (a, i) const "
+		"float *a; int i; */\n";
+	struct ac_protos p;
+	char why[256];
+
+	cr_assert_eq(ac_protos_parse(aux, SRC, &p, why, sizeof why), 0, "%s", why);
+	cr_assert_eq(p.n, 7);
+	cr_assert_str_eq(p.v[0].pname[5], "C");
+	cr_assert(p.v[0].paddr[5] && p.v[0].paddr[6] && p.v[0].paddr[7]);
+	cr_assert_str_eq(p.v[0].ptype[3], "DATA_TYPE");
+	cr_assert_str_eq(p.v[0].pdecl[7], "const DATA_TYPE (*B)[]");
+	for (int k = 0; k < 5; k++)
+		cr_assert_eq(p.v[1].paddr[k], k != 3, "fixed: parameter %d", k);
+	cr_assert_str_eq(p.v[1].pname[4], "Y");
+	cr_assert_str_eq(p.v[2].ret, "int64_t");
+	cr_assert_str_eq(p.v[2].ptype[1], "_Bool");
+	cr_assert_str_eq(p.v[2].ptype[2], "enum mode");
+	cr_assert_str_eq(p.v[2].ptype[3], "int", "a const scalar is copied: no qualifier");
+	cr_assert_str_eq(p.v[2].ptype[4], "long long int");
+	cr_assert(p.v[3].paddr[0] && p.v[4].paddr[0] && p.v[4].paddr[1] && !p.v[4].paddr[2]);
+	cr_assert(p.v[5].paddr[0] && p.v[5].paddr[1]);
+	cr_assert_str_eq(p.v[6].ret, "void *");
+	ac_protos_free(&p);
 }
 
 Test(judge, no_function_is_an_error)
@@ -134,7 +187,7 @@ Test(judge, generated_sources_forward_every_class, .timeout = 120)
 		"{ for (int i = 0; i < n; i++) out[i] = in[i] * k; }\n";
 	static const char harness[] =
 		"#include <autocomp.h>\n#include <stdint.h>\n"
-		"#define N 64\n"   /* a macro named like a parameter must not matter */
+		"#define N 65536\n"   /* a macro named like a parameter must not matter */
 		"typedef float real;\n"
 		"double mix(char, short, int, long, unsigned char, float, double, real, size_t,\n"
 		"           int64_t, float, double, float, double, float, double, float, double,\n"
@@ -188,23 +241,9 @@ Test(judge, generated_sources_forward_every_class, .timeout = 120)
 	cr_assert_eq(ac_protos_parse(aux, SRC, &p, why, sizeof why), 0, "%s", why);
 	free(aux);
 	cr_assert_eq(p.n, 5);
-	char *judge = ac_judge_source(&p, "harness.c"), *worker = ac_worker_source(&p);
-	cr_assert(judge && worker);
-	snprintf(cmd, sizeof cmd, "%s/.ac_judge.c", dir);
-	write_file(cmd, judge);
-	snprintf(cmd, sizeof cmd, "%s/.ac_worker.c", dir);
-	write_file(cmd, worker);
-	free(judge);
-	free(worker);
 	ac_protos_free(&p);
-	snprintf(cmd, sizeof cmd,
-	         "cd %s && I=%s/targets/include && cc -O2 -Wall -Wextra -Werror -I$I -c .ac_judge.c && "
-	         "cc -O2 -c .ac_reference.c -o raw.o && "
-	         "nm -P --defined-only -g raw.o | awk '{print $1\" ref_\"$1}' > syms && "
-	         "objcopy --redefine-syms=syms raw.o ref.o && cc .ac_judge.o ref.o -o candidate -lm && "
-	         "cc -O2 -Wall -Wextra -Werror -I$I -c .ac_worker.c && cc -O2 -c input.c && "
-	         "cc input.o .ac_worker.o -o candidate.worker -lm && AC_MIN_TIME_S=0.01 ./candidate",
-	         dir, AC_SOURCE_DIR);
+	snprintf(cmd, sizeof cmd, "cd %s && JUDGE_GEN=%s/judge-gen %s/tools/judge-build -O2 >&2 && "
+	         "AC_MIN_TIME_S=0.01 ./candidate", dir, AC_BUILD_DIR, AC_SOURCE_DIR);
 	char *out = run(cmd);
 	cr_assert(strstr(out, "\"correct\":true"), "%s", out);
 	cr_assert(strstr(out, "\"rotation\":\"on\""), "%s", out);
@@ -216,29 +255,32 @@ Test(judge, generated_sources_forward_every_class, .timeout = 120)
  * which names the function and the parameter. */
 Test(judge, typedef_struct_by_value_is_a_named_build_error, .timeout = 60)
 {
-	static const char aux[] =
-		"/* .ac_reference.c:3:NF */ extern void f (pair p, int n); /* (p, n) pair p; int n; */\n";
-	char dir[] = "/tmp/ac-test-judge-XXXXXX", cmd[2048], why[256];
+	static const char input[] = "typedef struct { int a, b; } pair;\n"
+	                            "int f(pair p, int n) { return p.a + p.b + n; }\n";
+	char dir[] = "/tmp/ac-test-judge-XXXXXX", cmd[2048], why[256], *aux;
 	struct ac_protos p;
 
-	cr_assert_eq(ac_protos_parse(aux, SRC, &p, why, sizeof why), 0, "%s", why);
 	cr_assert_not_null(mkdtemp(dir));
-	char *judge = ac_judge_source(&p, "harness.c");
-	snprintf(cmd, sizeof cmd, "%s/.ac_judge.c", dir);
-	write_file(cmd, judge);
-	snprintf(cmd, sizeof cmd, "%s/harness.c", dir);
-	write_file(cmd, "#include <autocomp.h>\ntypedef struct { int a, b; } pair;\n"
-	                "void f(pair p, int n);\nint main(void) { return 0; }\n");
-	free(judge);
+	snprintf(cmd, sizeof cmd, "%s/.ac_reference.c", dir);
+	write_file(cmd, input);
+	snprintf(cmd, sizeof cmd, "cd %s && cc -fsyntax-only -aux-info .ac_protos.aux "
+	         ".ac_reference.c && cat .ac_protos.aux", dir);
+	aux = strdup(run(cmd));
+	cr_assert_eq(ac_protos_parse(aux, SRC, &p, why, sizeof why), 0, "%s", why);
+	free(aux);
+	char *stubs = ac_stubs_source(&p, SRC);
+	snprintf(cmd, sizeof cmd, "%s/.ac_stubs.c", dir);
+	write_file(cmd, stubs);
+	free(stubs);
 	ac_protos_free(&p);
-	snprintf(cmd, sizeof cmd, "cd %s && cc -I%s/targets/include -c .ac_judge.c 2>&1; rm -rf %s",
+	snprintf(cmd, sizeof cmd, "cd %s && cc -I%s/targets/include -c .ac_stubs.c 2>&1; rm -rf %s",
 	         dir, AC_SOURCE_DIR, dir);
 	FILE *pp = popen(cmd, "r");
 	static char out[8192];
 	size_t n = fread(out, 1, sizeof out - 1, pp);
 	out[n] = '\0';
 	pclose(pp);
-	cr_assert(strstr(out, "f: parameter p (pair) cannot be forwarded"), "%s", out);
+	cr_assert(strstr(out, "f: parameter p (pair p) cannot be forwarded"), "%s", out);
 }
 
 /*
@@ -275,21 +317,15 @@ Test(judge, a_returned_value_is_checked_every_repetition, .timeout = 120)
 		char dir[] = "/tmp/ac-test-judge-XXXXXX", cmd[4096], path[600];
 
 		cr_assert_not_null(mkdtemp(dir));
-		snprintf(path, sizeof path, "%s/.ac_reference.c", dir);
+		snprintf(path, sizeof path, "%s/reference.c", dir);
 		write_file(path, honest);
 		snprintf(path, sizeof path, "%s/input.c", dir);
 		write_file(path, which ? cached : honest);
 		snprintf(path, sizeof path, "%s/harness.c", dir);
 		write_file(path, harness);
-		snprintf(cmd, sizeof cmd,
-		         "cd %s && I=%s/targets/include && cc -fsyntax-only -aux-info .ac_protos.aux "
-		         ".ac_reference.c && %s/judge-gen .ac_protos.aux .ac_reference.c harness.c && "
-		         "cc -O2 -Werror -I$I -c .ac_judge.c && cc -O2 -c .ac_reference.c -o raw.o && "
-		         "nm -P --defined-only -g raw.o | awk '{print $1\" ref_\"$1}' > syms && "
-		         "objcopy --redefine-syms=syms raw.o ref.o && cc .ac_judge.o ref.o -o candidate -lm && "
-		         "cc -O2 -I$I -c .ac_worker.c && cc -O2 -c input.c && "
-		         "cc input.o .ac_worker.o -o candidate.worker -lm && AC_MIN_TIME_S=0.01 ./candidate",
-		         dir, AC_SOURCE_DIR, AC_BUILD_DIR);
+		snprintf(cmd, sizeof cmd, "cd %s && REFERENCE=reference.c JUDGE_GEN=%s/judge-gen "
+		         "%s/tools/judge-build -O2 >&2 && AC_MIN_TIME_S=0.01 ./candidate", dir,
+		         AC_BUILD_DIR, AC_SOURCE_DIR);
 		char *out = run(cmd);
 		if (which == 0) {
 			cr_assert(strstr(out, "\"correct\":true") && strstr(out, "\"rotation\":\"on\""),

@@ -1,17 +1,18 @@
 /*
- * judge-gen.c - the cpu target's stub generator as a command, for building
- * a judged harness by hand (README "Building a harness by hand") and for
- * tools/bench-judge:
+ * judge-gen.c - the cpu target's source generator as a command, for
+ * building a judged harness by hand (README "Building and running a
+ * harness by hand") and for tools/bench-judge:
  *
  *     $ cp input.c .ac_reference.c
  *     $ cc -fsyntax-only -aux-info .ac_protos.aux .ac_reference.c
  *     $ judge-gen .ac_protos.aux .ac_reference.c harness.c
- *     $ ls .ac_judge.c .ac_worker.c
+ *     $ ls .ac_stubs.c .ac_stubs.keep .ac_judge.c .ac_worker.c
  *
- * Writes .ac_judge.c (the harness with a stub per function) and
- * .ac_worker.c (the candidate's function table) into the current
- * directory. Exit status 0, 1 on I/O errors, 2 when the input's functions
- * cannot be forwarded (the reason on stderr).
+ * Writes into the current directory .ac_stubs.c (the input, then a stub
+ * per function), .ac_stubs.keep (the stubs' names, for objcopy
+ * --keep-global-symbols), .ac_judge.c (the harness, judged) and
+ * .ac_worker.c (the candidate's loader). Exit status 0, 1 on I/O errors,
+ * 2 when the input's functions cannot be forwarded (the reason on stderr).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -35,7 +36,7 @@ int main(int argc, char **argv)
 {
 	struct ac_protos p;
 	char why[512];
-	char *aux = NULL, *judge, *worker;
+	char *aux = NULL, *stubs, *keep, *judge, *worker;
 	size_t cap = 0;
 	FILE *f;
 	int rc;
@@ -56,10 +57,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "judge-gen: %s\n", rc == -EINVAL ? why : "out of memory");
 		return 2;
 	}
-	judge = ac_judge_source(&p, argv[3]);
+	stubs = ac_stubs_source(&p, argv[2]);
+	keep = ac_protos_keep(&p);
+	judge = ac_judge_source(argv[3]);
 	worker = ac_worker_source(&p);
 	ac_protos_free(&p);
-	rc = !judge || !worker || write_file(".ac_judge.c", judge) || write_file(".ac_worker.c", worker);
+	rc = !stubs || !keep || !judge || !worker || write_file(".ac_stubs.c", stubs) ||
+	     write_file(".ac_stubs.keep", keep) || write_file(".ac_judge.c", judge) ||
+	     write_file(".ac_worker.c", worker);
+	free(stubs);
+	free(keep);
 	free(judge);
 	free(worker);
 	return rc;

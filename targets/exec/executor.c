@@ -247,6 +247,7 @@ static char *manifest_text(const struct ac_sandbox_opts *so)
 	cJSON_AddNumberToObject(m, "timeout_s", so->timeout_s);
 	add_size(m, "output_cap", so->output_cap);
 	cJSON_AddBoolToObject(m, "pin", so->cpu >= 0);
+	cJSON_AddNumberToObject(m, "ncpus", so->ncpus > 1 ? so->ncpus : 1);
 	cJSON_AddBoolToObject(m, "isolate_net", so->isolate_net);
 	cJSON_AddBoolToObject(m, "report", so->report);
 	add_size(m, "mem_bytes", so->mem_bytes);

@@ -361,6 +361,7 @@ static void sandbox_opts_of(struct ac_sandbox_opts *so, const cJSON *m, const ch
 	so->timeout_s = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(m, "timeout_s"));
 	so->output_cap = size_of(m, "output_cap");
 	so->cpu = bool_of(m, "pin") ? last_cpu() : -1;
+	so->ncpus = (int)size_of(m, "ncpus");
 	so->isolate_net = bool_of(m, "isolate_net");
 	so->report = bool_of(m, "report");
 	so->mem_bytes = size_of(m, "mem_bytes");

@@ -431,7 +431,8 @@ static rlim_t count_tasks(uid_t uid)
 
 static void fill_limits(struct sandbox_plan *p, const struct ac_sandbox_opts *o, double timeout)
 {
-	rlim_t cpu_s = o->cpu_s ? o->cpu_s : (rlim_t)timeout + 5;
+	rlim_t cores = o->cpu >= 0 && o->ncpus > 1 ? (rlim_t)o->ncpus : 1;
+	rlim_t cpu_s = o->cpu_s ? o->cpu_s : (rlim_t)timeout * cores + 5;
 	rlim_t nofile = o->nofile ? o->nofile : DEFAULT_NOFILE;
 
 	if (nofile < MIN_NOFILE)
@@ -501,6 +502,7 @@ static void plan_init(struct sandbox_plan *p, const struct ac_sandbox_opts *o, c
 	p->argv = o->argv;
 	p->parent = getpid();
 	p->cpu = o->cpu;
+	p->ncpus = o->ncpus;
 	p->isolate_net = o->isolate_net;
 	p->pidns = geteuid() == 0;
 	p->uid = sandbox_uid;
@@ -694,7 +696,8 @@ int ac_sandbox_run(const struct ac_sandbox_opts *o, struct ac_proc_result *res)
 	int rc;
 
 	memset(res, 0, sizeof *res);
-	if (!o || !o->dir || !o->argv || !o->argv[0] || o->cpu >= CPU_SETSIZE)
+	if (!o || !o->dir || !o->argv || !o->argv[0] || o->cpu >= CPU_SETSIZE ||
+	    (o->cpu >= 0 && (o->ncpus < 0 || o->ncpus > o->cpu + 1)))
 		return -EINVAL;
 	pthread_once(&once, init_once);
 	rc = find_command(o, dir, search, exe);

@@ -25,12 +25,14 @@ struct ac_sandbox_opts {
 	double timeout_s;         /* wall clock; <= 0 means 60 s */
 	size_t output_cap;        /* bytes of stdout+stderr kept; 0 means 64 KiB */
 	int cpu;                  /* pin to this core; < 0: no pinning */
+	int ncpus;                /* with cpu >= 0: the ncpus cores ending at cpu
+	                             (cpu - ncpus + 1 .. cpu); 0 or 1: cpu alone */
 	bool isolate_net;         /* try a new network namespace (best effort) */
 	bool report;              /* open a report pipe; its fd number is put in
 	                             the child's AC_REPORT_FD */
 	/* rlimits; 0 means the default in brackets */
 	size_t mem_bytes;         /* RLIMIT_AS [8 GiB] */
-	unsigned cpu_s;           /* RLIMIT_CPU [timeout + 5 s] */
+	unsigned cpu_s;           /* RLIMIT_CPU [timeout x the cores pinned to + 5 s] */
 	unsigned nproc;           /* processes the group may make [256, builds need some];
 	                             RLIMIT_NPROC is set this far above the tasks the
 	                             user it runs as already has */

@@ -199,7 +199,8 @@ void ac_sandbox_child_main(const struct sandbox_plan *p)
 		cpu_set_t set;
 
 		CPU_ZERO(&set);
-		CPU_SET(p->cpu, &set);
+		for (int c = p->cpu; c >= 0 && c > p->cpu - (p->ncpus > 1 ? p->ncpus : 1); c--)
+			CPU_SET(c, &set);
 		if (sched_setaffinity(0, sizeof set, &set) != 0)
 			child_fail(p, REC_SETUP_ERR, errno);
 	}

@@ -40,7 +40,7 @@ struct sandbox_plan {
 	pid_t parent;
 	int devnull, out_w, rep_w, st_w;   /* parent's descriptors (rep_w may be -1) */
 	int rep_fd, st_fd;                 /* numbers they get in the child */
-	int cpu;
+	int cpu, ncpus;
 	bool isolate_net;
 	bool pidns;
 	bool drop;

@@ -1,26 +1,32 @@
 /*
  * autocomp_worker.h - the candidate's process: the main() of
- * ./candidate.worker, which the judge (./candidate) starts and calls.
+ * ./candidate.worker, a trusted loader the judge (./candidate) starts.
  *
- * The cpu target links the candidate's object with a generated file that
- * names the functions the input defines and includes this header:
+ * The cpu target builds the candidate as a shared object (candidate.so,
+ * its functions and data only) and this loader once per run, from a
+ * generated file that names the input's functions:
  *
- *     extern void gemm(void);                    // only its address is used
- *     static void (*const ac__fns[])(void) = { gemm };
+ *     static const char *const ac__names[] = { "gemm" };
  *     #define AC__NFNS 1
  *     #include <autocomp_worker.h>
  *
- * The worker holds nothing of the judge's: no report descriptor, no
- * reference, no clock that matters, only the socket it was started with
- * and, during one call, the buffers of that call (inputs mapped read-only
- * from read-only descriptors). Before it serves the first message it locks
- * itself in with seccomp: no new processes, no exec, no ptrace or reading
- * other processes' memory, no sockets, no timers or asynchronous signals
- * that could run code between calls, no file writes, nothing that outlives
- * the process (System V IPC, message queues, keys). What stays is what a
- * kernel needs: memory, threads, reading files, writing to stdout/stderr.
+ * The loader maps the harness's buffers at the judge's addresses, locks
+ * itself in with seccomp and only then loads candidate.so (dlopen). So no
+ * code of the candidate runs unconfined, not even code the C runtime would
+ * run before main (constructors, _init, __gmon_start__, TM clone tables):
+ * by the time the object's own initializers run, the filter is in place.
+ * The filter is an allow-list (ac__w_lock says why each call is there):
+ * what a kernel needs (memory, threads, reading files, stdout/stderr, the
+ * judge's socket), nothing that reaches another process, outlives this
+ * one, or moves it off its cores.
  *
- * It does not decide anything: every figure and every check is the judge's.
+ * Started as `candidate.worker 3 echo`, it loads nothing and every
+ * function is empty: the judge times the round trip to it, interleaved
+ * with the candidate's calls, as the overhead to take off. It runs the
+ * same code as the worker; only the candidate is missing.
+ *
+ * The loader decides nothing: every figure and every check is the judge's,
+ * and its messages are codes (autocomp_wire.h).
  */
 #ifndef AUTOCOMP_WORKER_H
 #define AUTOCOMP_WORKER_H
@@ -31,6 +37,7 @@
 
 #include "autocomp_wire.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -48,11 +55,13 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <unistd.h>
 
 #if defined(__x86_64__)
 #define AC__ARCH AUDIT_ARCH_X86_64
 #define AC__NG 6   /* integer argument registers */
+#include <asm/prctl.h>
 #elif defined(__aarch64__)
 #define AC__ARCH AUDIT_ARCH_AARCH64
 #define AC__NG 8
@@ -61,6 +70,10 @@
 #endif
 #define AC__NF 8    /* floating-point argument registers */
 #define AC__NS 24   /* stack slots: AC__W_MAXARGS - AC__NG at most */
+
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#endif
 
 /* --- calling a function whose prototype is known only at run time ---- */
 
@@ -91,7 +104,7 @@
 typedef uint64_t (*ac__wifn)(AC__GPARAMS, AC__FPARAMS, AC__SPARAMS);
 typedef double (*ac__wdfn)(AC__GPARAMS, AC__FPARAMS, AC__SPARAMS);
 
-/* Calls f with m's arguments; returns the return value's bits. -1 in *bad
+/* Calls f with m's arguments; returns the return value's bits. *bad set
  * when the arguments do not fit the canonical prototype. */
 static uint64_t ac__w_call(void (*f)(void), const struct ac__wmsg *m, int *bad)
 {
@@ -137,126 +150,216 @@ static uint64_t ac__w_call(void (*f)(void), const struct ac__wmsg *m, int *bad)
 	return ret;
 }
 
-/* --- the lock: seccomp ------------------------------------------------ */
+/* The echo's functions: nothing, through the same path. */
+static uint64_t ac__w_nothing(void)
+{
+	return 0;
+}
+
+/* --- the lock: an allow-list -------------------------------------------- */
+
+#define AC__WBPF_MAX 512
 
 struct ac__wbpf {
-	struct sock_filter f[256];
+	struct sock_filter f[AC__WBPF_MAX];
 	unsigned short n;
+	unsigned short allow_jumps[160];   /* JEQ instructions that jump to ALLOW */
+	unsigned short nallow;
 };
 
 static void ac__wbpf_put(struct ac__wbpf *p, struct sock_filter s)
 {
-	if (p->n < 256)
+	if (p->n < AC__WBPF_MAX)
 		p->f[p->n++] = s;
 }
 
 #define AC__LD_NR BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
 #define AC__LD_ARG(k) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, \
 	offsetof(struct seccomp_data, args) + 8 * (k))
+#define AC__LD_ARGHI(k) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, \
+	offsetof(struct seccomp_data, args) + 8 * (k) + 4)
+#define AC__RET(v) BPF_STMT(BPF_RET | BPF_K, (v))
+#define AC__ALLOW AC__RET(SECCOMP_RET_ALLOW)
+#define AC__EPERM AC__RET(SECCOMP_RET_ERRNO | EPERM)
 
-/* nr -> fail with err */
-static void ac__wbpf_deny(struct ac__wbpf *p, long nr, int err)
+/* nr -> allowed (a jump to the shared ALLOW at the end). */
+static void ac__wbpf_allow(struct ac__wbpf *p, long nr)
+{
+	if (p->nallow < sizeof p->allow_jumps / sizeof p->allow_jumps[0])
+		p->allow_jumps[p->nallow++] = p->n;
+	ac__wbpf_put(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 0));
+}
+
+/* nr -> fails with err. */
+static void ac__wbpf_errno(struct ac__wbpf *p, long nr, int err)
 {
 	ac__wbpf_put(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 1));
-	ac__wbpf_put(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-	                                             SECCOMP_RET_ERRNO | (err & SECCOMP_RET_DATA)));
+	ac__wbpf_put(p, (struct sock_filter)AC__RET(SECCOMP_RET_ERRNO | (err & SECCOMP_RET_DATA)));
 }
 
-/* nr with (arg k & mask) != 0 -> EPERM; when clear is set, the opposite:
- * nr with (arg k & mask) == 0 -> EPERM. */
-static void ac__wbpf_deny_bits(struct ac__wbpf *p, long nr, int k, uint32_t mask, int clear)
+/* nr allowed only when (arg k & mask) is 0 (clear) or not 0 (!clear). */
+static void ac__wbpf_allow_bits(struct ac__wbpf *p, long nr, int k, uint32_t mask, int clear)
 {
 	ac__wbpf_put(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 4));
 	ac__wbpf_put(p, (struct sock_filter)AC__LD_ARG(k));
-	if (clear)
-		ac__wbpf_put(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, mask, 1, 0));
-	else
-		ac__wbpf_put(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, mask, 0, 1));
-	ac__wbpf_put(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
-	ac__wbpf_put(p, (struct sock_filter)AC__LD_NR);
+	ac__wbpf_put(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, mask,
+	                                             clear ? 0 : 1, clear ? 1 : 0));
+	ac__wbpf_put(p, (struct sock_filter)AC__EPERM);
+	ac__wbpf_put(p, (struct sock_filter)AC__ALLOW);
 }
 
-/* nr with arg k equal to v -> EPERM (or, with ne, not equal to v). */
-static void ac__wbpf_deny_eq(struct ac__wbpf *p, long nr, int k, uint32_t v, int ne)
+/* nr allowed only when arg k (its low 32 bits) is one of v[0..nv). */
+static void ac__wbpf_allow_in(struct ac__wbpf *p, long nr, int k, const uint32_t *v, int nv)
 {
-	ac__wbpf_put(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 4));
+	int i;
+
+	ac__wbpf_put(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0,
+	                                             (uint8_t)(nv + 3)));
 	ac__wbpf_put(p, (struct sock_filter)AC__LD_ARG(k));
-	if (ne)
-		ac__wbpf_put(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, v, 1, 0));
-	else
-		ac__wbpf_put(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, v, 0, 1));
-	ac__wbpf_put(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
-	ac__wbpf_put(p, (struct sock_filter)AC__LD_NR);
+	for (i = 0; i < nv; i++)
+		ac__wbpf_put(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, v[i],
+		                                             (uint8_t)(nv - i), 0));
+	ac__wbpf_put(p, (struct sock_filter)AC__EPERM);
+	ac__wbpf_put(p, (struct sock_filter)AC__ALLOW);
 }
 
-/* Installs the filter; 0 or -errno. */
-static int ac__w_lock(void)
+/* Installs the filter; 0 or -errno. self is this process's pid as it sees
+ * it (signals may go only there). */
+static int ac__w_lock(pid_t self)
 {
-	static const long denied[] = {
-		SYS_ptrace, SYS_process_vm_readv, SYS_process_vm_writev, SYS_kcmp,
-		SYS_execve, SYS_execveat, SYS_socket, SYS_socketpair, SYS_connect, SYS_bind,
-		SYS_listen, SYS_accept, SYS_accept4, SYS_bpf, SYS_perf_event_open,
-		SYS_userfaultfd, SYS_setitimer, SYS_timer_create, SYS_renameat, SYS_renameat2,
-		SYS_unlinkat, SYS_mkdirat, SYS_linkat, SYS_symlinkat, SYS_fchmod, SYS_fchmodat,
-		SYS_fchown, SYS_fchownat, SYS_mknodat, SYS_truncate, SYS_mount, SYS_umount2,
-		SYS_setns, SYS_unshare, SYS_personality, SYS_io_uring_setup, SYS_io_uring_enter,
-		SYS_io_uring_register, SYS_pidfd_open, SYS_pidfd_getfd, SYS_pidfd_send_signal,
-		/* nothing that outlives the process: a cache for the next one */
-		SYS_shmget, SYS_shmat, SYS_msgget, SYS_semget, SYS_mq_open, SYS_add_key,
-		SYS_request_key, SYS_keyctl,
-#ifdef SYS_fork
-		SYS_fork, SYS_vfork, SYS_rename, SYS_unlink, SYS_mkdir, SYS_rmdir, SYS_link,
-		SYS_symlink, SYS_chmod, SYS_chown, SYS_lchown, SYS_mknod, SYS_creat, SYS_alarm,
+	/*
+	 * Allowed as they are, and why:
+	 *  - memory: mmap, munmap, mprotect, mremap, madvise, brk, msync
+	 *    (a kernel allocates; mappings die with the process);
+	 *  - threads: futex, set_robust_list, rseq, set_tid_address, gettid,
+	 *    exit, sched_yield, sched_getaffinity (to count its cores), getcpu,
+	 *    restart_syscall; clone below;
+	 *  - signals of its own: rt_sigaction, rt_sigprocmask, rt_sigreturn,
+	 *    sigaltstack (fault handlers; signals to others are below);
+	 *  - reading: read, pread64, readv, lseek, close, fstat, newfstatat,
+	 *    statx, getdents64, readlinkat, faccessat, getcwd, statfs, fstatfs
+	 *    (data files and dlopen; every open is read-only, below);
+	 *  - the judge's socket: recvmsg, recvfrom, sendmsg, sendto (the only
+	 *    socket it has; it may create none);
+	 *  - clocks and facts: clock_gettime, clock_getres, clock_nanosleep,
+	 *    nanosleep, gettimeofday, getrandom, uname, sysinfo, getrusage,
+	 *    times, getpid, getppid, getuid, geteuid, getgid, getegid,
+	 *    getpriority, sched_getparam, sched_getscheduler;
+	 *  - exit_group.
+	 * Allowed with a condition: write/writev to stdout and stderr only;
+	 * openat/open read-only; clone for threads only (CLONE_THREAD);
+	 * kill/tgkill/rt_sigqueueinfo/rt_tgsigqueueinfo to this process only;
+	 * fcntl's descriptor flags (no F_SETOWN, F_SETSIG, F_NOTIFY, O_ASYNC:
+	 * nothing may run between calls); ioctl TCGETS/TIOCGWINSZ (isatty);
+	 * prctl naming threads and mappings; prlimit64 reading this process's
+	 * limits; arch_prctl (x86-64: reading and setting its own TLS base).
+	 * Everything else fails with EPERM: other processes (ptrace,
+	 * process_vm_*, kcmp, pidfd_*), new processes and programs (fork,
+	 * execve), sockets and pipes, timers and asynchronous I/O (setitimer,
+	 * timer_create, io_uring, eventfd, signalfd), writing or changing any
+	 * file (creat, write-opens, rename, unlink, chmod, utimensat,
+	 * truncate, fallocate, setxattr...), state that outlives it (System V
+	 * IPC, message queues, keys, memfd_create), moving off its cores or
+	 * rising in priority (sched_setaffinity, setpriority,
+	 * sched_setscheduler, sched_setattr), and anything else not named.
+	 * clone3 and openat2 fail with ENOSYS (their arguments are out of a
+	 * filter's sight) so glibc falls back to clone and openat.
+	 */
+	static const long plain[] = {
+		SYS_mmap, SYS_munmap, SYS_mprotect, SYS_mremap, SYS_madvise, SYS_brk, SYS_msync,
+		SYS_futex, SYS_set_robust_list, SYS_rseq, SYS_set_tid_address, SYS_gettid,
+		SYS_exit, SYS_sched_yield, SYS_sched_getaffinity, SYS_getcpu, SYS_restart_syscall,
+		SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_rt_sigreturn, SYS_sigaltstack,
+		SYS_read, SYS_pread64, SYS_readv, SYS_lseek, SYS_close, SYS_fstat, SYS_newfstatat,
+		SYS_statx, SYS_getdents64, SYS_readlinkat, SYS_faccessat, SYS_getcwd, SYS_statfs,
+		SYS_fstatfs, SYS_recvmsg, SYS_recvfrom, SYS_sendmsg, SYS_sendto,
+		SYS_clock_gettime, SYS_clock_getres, SYS_clock_nanosleep, SYS_nanosleep,
+		SYS_gettimeofday, SYS_getrandom, SYS_uname, SYS_sysinfo, SYS_getrusage, SYS_times,
+		SYS_getpid, SYS_getppid, SYS_getuid, SYS_geteuid, SYS_getgid, SYS_getegid,
+		SYS_getpriority, SYS_sched_getparam, SYS_sched_getscheduler, SYS_exit_group,
+#ifdef SYS_futex_waitv
+		SYS_futex_waitv,
+#endif
+#if defined(__x86_64__)
+		SYS_stat, SYS_lstat, SYS_access, SYS_readlink, SYS_getdents, SYS_time,
+		SYS_getrlimit, SYS_arch_prctl,
 #endif
 	};
+	static const uint32_t std_fds[] = { 1, 2 };
+	static const uint32_t tty_ioctls[] = { TCGETS, TIOCGWINSZ };
+	static const uint32_t prctls[] = { PR_SET_NAME, PR_GET_NAME, PR_SET_VMA };
+	static const uint32_t fcntls[] = { F_GETFD, F_SETFD, F_GETFL, F_DUPFD, F_DUPFD_CLOEXEC };
 	const uint32_t writes = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND;
-	struct ac__wbpf p;
+	const uint32_t me = (uint32_t)self;
+	static struct ac__wbpf p;
 	struct sock_fprog prog;
 	size_t i;
 
-	p.n = 0;
+	memset(&p, 0, sizeof p);
 	ac__wbpf_put(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 	                                              offsetof(struct seccomp_data, arch)));
 	ac__wbpf_put(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AC__ARCH, 1, 0));
-	ac__wbpf_put(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+	ac__wbpf_put(&p, (struct sock_filter)AC__RET(SECCOMP_RET_KILL_PROCESS));
 	ac__wbpf_put(&p, (struct sock_filter)AC__LD_NR);
 #if defined(__x86_64__)
 	/* the x32 numbers are another door to the same calls */
 	ac__wbpf_put(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1));
-	ac__wbpf_put(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
+	ac__wbpf_put(&p, (struct sock_filter)AC__EPERM);
 #endif
-	for (i = 0; i < sizeof denied / sizeof denied[0]; i++)
-		ac__wbpf_deny(&p, denied[i], EPERM);
-	/* newer calls whose arguments a filter cannot see: glibc falls back */
-	ac__wbpf_deny(&p, SYS_clone3, ENOSYS);
-	ac__wbpf_deny(&p, SYS_openat2, ENOSYS);
+	for (i = 0; i < sizeof plain / sizeof plain[0]; i++)
+		ac__wbpf_allow(&p, plain[i]);
+	ac__wbpf_errno(&p, SYS_clone3, ENOSYS);
+	ac__wbpf_errno(&p, SYS_openat2, ENOSYS);
 	/* threads yes, processes no */
-	ac__wbpf_deny_bits(&p, SYS_clone, 0, CLONE_THREAD, 1);
+	ac__wbpf_allow_bits(&p, SYS_clone, 0, CLONE_THREAD, 0);
 	/* files open for reading only */
-	ac__wbpf_deny_bits(&p, SYS_openat, 2, writes, 0);
+	ac__wbpf_allow_bits(&p, SYS_openat, 2, writes, 1);
 #ifdef SYS_open
-	ac__wbpf_deny_bits(&p, SYS_open, 1, writes, 0);
+	ac__wbpf_allow_bits(&p, SYS_open, 1, writes, 1);
 #endif
-	/* no signal-driven I/O: nothing may run between calls */
-	ac__wbpf_deny_eq(&p, SYS_fcntl, 1, F_SETOWN, 0);
-	ac__wbpf_deny_eq(&p, SYS_fcntl, 1, F_SETOWN_EX, 0);
-	ac__wbpf_deny_eq(&p, SYS_fcntl, 1, F_SETSIG, 0);
-	ac__wbpf_deny_eq(&p, SYS_ioctl, 1, FIOASYNC, 0);
-	ac__wbpf_deny_eq(&p, SYS_ioctl, 1, FIOSETOWN, 0);
-	ac__wbpf_deny_eq(&p, SYS_ioctl, 1, SIOCSPGRP, 0);
-	/* F_SETFL with O_ASYNC: the flag check needs the command first */
-	ac__wbpf_put(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fcntl, 0, 6));
+	/* printing; the socket is spoken to with sendmsg */
+	ac__wbpf_allow_in(&p, SYS_write, 0, std_fds, 2);
+	ac__wbpf_allow_in(&p, SYS_writev, 0, std_fds, 2);
+	/* signals to itself only: raise, abort, pthread_kill */
+	ac__wbpf_allow_in(&p, SYS_kill, 0, &me, 1);
+	ac__wbpf_allow_in(&p, SYS_tgkill, 0, &me, 1);
+	ac__wbpf_allow_in(&p, SYS_rt_sigqueueinfo, 0, &me, 1);
+	ac__wbpf_allow_in(&p, SYS_rt_tgsigqueueinfo, 0, &me, 1);
+	ac__wbpf_allow_in(&p, SYS_ioctl, 1, tty_ioctls, 2);
+	ac__wbpf_allow_in(&p, SYS_prctl, 0, prctls, 3);
+	/* F_SETFL without O_ASYNC (signal-driven I/O would run code between calls) */
+	ac__wbpf_put(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fcntl, 0, 7));
 	ac__wbpf_put(&p, (struct sock_filter)AC__LD_ARG(1));
-	ac__wbpf_put(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETFL, 0, 3));
+	ac__wbpf_put(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETFL, 0, 4));
 	ac__wbpf_put(&p, (struct sock_filter)AC__LD_ARG(2));
 	ac__wbpf_put(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_ASYNC, 0, 1));
-	ac__wbpf_put(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
+	ac__wbpf_put(&p, (struct sock_filter)AC__EPERM);
+	ac__wbpf_put(&p, (struct sock_filter)AC__ALLOW);
 	ac__wbpf_put(&p, (struct sock_filter)AC__LD_NR);
-	/* limits of this process only */
-	ac__wbpf_deny_eq(&p, SYS_prlimit64, 0, 0, 1);
-	ac__wbpf_put(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
-	if (p.n >= 256)
+	ac__wbpf_allow_in(&p, SYS_fcntl, 1, fcntls, 5);
+	/* prlimit64(0 or self, resource, NULL, old): reading its own limits */
+	ac__wbpf_put(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_prlimit64, 0, 9));
+	ac__wbpf_put(&p, (struct sock_filter)AC__LD_ARG(2));
+	ac__wbpf_put(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 5));
+	ac__wbpf_put(&p, (struct sock_filter)AC__LD_ARGHI(2));
+	ac__wbpf_put(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 3));
+	ac__wbpf_put(&p, (struct sock_filter)AC__LD_ARG(0));
+	ac__wbpf_put(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, 0));
+	ac__wbpf_put(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, me, 1, 0));
+	ac__wbpf_put(&p, (struct sock_filter)AC__EPERM);
+	ac__wbpf_put(&p, (struct sock_filter)AC__ALLOW);
+	/* everything else */
+	ac__wbpf_put(&p, (struct sock_filter)AC__EPERM);
+	ac__wbpf_put(&p, (struct sock_filter)AC__ALLOW);
+	if (p.n >= AC__WBPF_MAX)
 		return -E2BIG;
+	for (i = 0; i < p.nallow; i++) {
+		unsigned at = p.allow_jumps[i], to = (unsigned)p.n - 1;
+
+		if (to - at - 1 > 255)
+			return -E2BIG;
+		p.f[at].jt = (uint8_t)(to - at - 1);
+	}
 	prog.len = p.n;
 	prog.filter = p.f;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
@@ -269,12 +372,12 @@ static int ac__w_lock(void)
 /* --- serving the judge ------------------------------------------------ */
 
 static int ac__w_sock = -1;
-static struct ac__wmap ac__w_maps[AC__W_MAXMAPS];
-static uint32_t ac__w_nmaps;
-static volatile sig_atomic_t ac__w_in_call;
+static void (*ac__w_fns[AC__NFNS > 0 ? AC__NFNS : 1])(void);
+static uint64_t ac__w_map_failed;   /* an address that did not map (reported with CALL) */
 
-/* A fault while the candidate runs: tell the judge where, then die of it
- * (SA_RESETHAND: returning re-runs the access with the default action). */
+/* A fault: tell the judge the signal and the address, then die of it
+ * (SA_RESETHAND: returning re-runs the access with the default action).
+ * The judge knows its own buffers and says what the address was. */
 static void ac__w_fault(int sig, siginfo_t *si, void *uc)
 {
 	struct ac__wreply rep;
@@ -284,17 +387,10 @@ static void ac__w_fault(int sig, siginfo_t *si, void *uc)
 	rep.kind = AC__W_CRASH;
 	rep.status = sig;
 	rep.ret_bits = (uint64_t)(uintptr_t)si->si_addr;
-	/* in a call or not; the address mapped read-only, read-write or not */
-	rep.text[0] = ac__w_in_call ? 'c' : 'w';
-	rep.text[1] = 'u';
-	for (uint32_t i = 0; i < ac__w_nmaps; i++)
-		if (rep.ret_bits >= ac__w_maps[i].addr &&
-		    rep.ret_bits < ac__w_maps[i].addr + ac__w_maps[i].len)
-			rep.text[1] = ac__w_maps[i].writable ? 'w' : 'r';
 	send(ac__w_sock, &rep, sizeof rep, MSG_NOSIGNAL);
 }
 
-static void ac__w_reply(uint32_t kind, int status, uint64_t bits, const char *text)
+static void ac__w_reply(uint32_t kind, int status, uint64_t bits, uint64_t nonce, const char *text)
 {
 	struct ac__wreply rep;
 
@@ -302,28 +398,17 @@ static void ac__w_reply(uint32_t kind, int status, uint64_t bits, const char *te
 	rep.kind = kind;
 	rep.status = status;
 	rep.ret_bits = bits;
+	rep.nonce = nonce;
 	if (text)
 		snprintf(rep.text, sizeof rep.text, "%s", text);
 	send(ac__w_sock, &rep, sizeof rep, MSG_NOSIGNAL);
 }
 
-static void ac__w_unmap(void)
-{
-	uint32_t i;
-
-	for (i = 0; i < ac__w_nmaps; i++)
-		munmap((void *)(uintptr_t)ac__w_maps[i].addr, (size_t)ac__w_maps[i].len);
-	ac__w_nmaps = 0;
-}
-
-/* Maps the buffers of the next call at the judge's addresses. */
+/* Maps (or maps again, read-only or read-write) the blocks of a MAP. */
 static void ac__w_map(const struct ac__wmsg *m, const int *fds, int nfds)
 {
-	char why[200] = "";
 	uint32_t i;
-	int err = 0;
 
-	ac__w_unmap();
 	for (i = 0; i < m->nmaps && i < AC__W_MAXMAPS; i++) {
 		const struct ac__wmap *w = &m->maps[i];
 		int prot = PROT_READ | (w->writable ? PROT_WRITE : 0);
@@ -331,25 +416,90 @@ static void ac__w_map(const struct ac__wmsg *m, const int *fds, int nfds)
 		void *got;
 
 		if ((int)i >= nfds) {
-			err = EBADF;
-			snprintf(why, sizeof why, "buffer %u came without its descriptor", i);
+			ac__w_map_failed = w->addr;
 			break;
 		}
-		got = mmap(want, (size_t)w->len, prot,
-		           MAP_SHARED | MAP_FIXED_NOREPLACE | MAP_POPULATE, fds[i], 0);
+		munmap(want, (size_t)w->len);
+		got = mmap(want, (size_t)w->len, prot, MAP_SHARED | MAP_FIXED_NOREPLACE | MAP_POPULATE,
+		           fds[i], 0);
 		if (got != want) {
-			err = got == MAP_FAILED ? errno : EEXIST;
 			if (got != MAP_FAILED)
 				munmap(got, (size_t)w->len);
-			snprintf(why, sizeof why, "cannot map a buffer of %llu bytes at %p: %s",
-			         (unsigned long long)w->len, want, strerror(err));
-			break;
+			ac__w_map_failed = w->addr;
 		}
-		ac__w_maps[ac__w_nmaps++] = *w;
 	}
-	for (i = 0; (int)i < nfds; i++)
-		close(fds[i]);
-	ac__w_reply(AC__W_MAP, err, 0, why);
+}
+
+static void ac__w_unmap(const struct ac__wmsg *m)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->nmaps && i < AC__W_MAXMAPS; i++)
+		munmap((void *)(uintptr_t)m->maps[i].addr, (size_t)m->maps[i].len);
+}
+
+/* Receives one message and the descriptors that came with it. <= 0: the
+ * judge is gone. */
+static ssize_t ac__w_recv(struct ac__wmsg *m, int *fds, int *nfds)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * AC__W_MAXMAPS)];
+	struct iovec iov = { m, sizeof *m };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	ssize_t n;
+
+	for (;;) {
+		memset(&mh, 0, sizeof mh);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof cbuf;
+		n = recvmsg(ac__w_sock, &mh, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	*nfds = 0;
+	for (c = CMSG_FIRSTHDR(&mh); n > 0 && c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int)), j;
+
+			for (j = 0; j < k && *nfds < AC__W_MAXMAPS; j++)
+				memcpy(&fds[(*nfds)++], CMSG_DATA(c) + j * sizeof(int), sizeof(int));
+		}
+	}
+	if (n > 0 && (size_t)n != sizeof *m)
+		m->kind = 0;   /* not a message of ours: ignored */
+	return n;
+}
+
+/* Loads candidate.so (beside this program) and finds the functions. */
+static int ac__w_load(const char *self_path, char *why, size_t whylen, uint64_t *which)
+{
+	char path[4200];
+	const char *slash = strrchr(self_path, '/');
+	void *h;
+	int i;
+
+	snprintf(path, sizeof path, "%.*scandidate.so", slash ? (int)(slash - self_path + 1) : 0,
+	         self_path);
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		const char *e = dlerror();
+
+		snprintf(why, whylen, "%s", e ? e : "dlopen failed");
+		return AC__WS_LOAD;
+	}
+	for (i = 0; i < AC__NFNS; i++) {
+		void *f = dlsym(h, ac__names[i]);
+
+		if (!f) {
+			*which = (uint64_t)i;
+			return AC__WS_SYM;
+		}
+		memcpy(&ac__w_fns[i], &f, sizeof f);
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -357,13 +507,19 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	stack_t ss;
 	static char altstack[64 * 1024];
-	int rc;
+	char self_path[4096], why[160] = "";
+	int echo = argc == 3 && !strcmp(argv[2], "echo");
+	uint64_t which = 0;
+	ssize_t n;
+	int rc, i;
 
-	if (argc != 2 || strcmp(argv[1], "3") != 0 || fcntl(3, F_GETFD) < 0) {
+	if ((argc != 2 && !echo) || strcmp(argv[1], "3") != 0 || fcntl(3, F_GETFD) < 0) {
 		fprintf(stderr, "%s: the candidate's process; ./candidate starts it\n", argv[0]);
 		return 2;
 	}
 	ac__w_sock = 3;
+	n = readlink("/proc/self/exe", self_path, sizeof self_path - 1);
+	self_path[n > 0 ? n : 0] = '\0';
 	ss.ss_sp = altstack;
 	ss.ss_size = sizeof altstack;
 	ss.ss_flags = 0;
@@ -375,67 +531,65 @@ int main(int argc, char **argv)
 	sigaction(SIGBUS, &sa, NULL);
 	sigaction(SIGFPE, &sa, NULL);
 	sigaction(SIGILL, &sa, NULL);
-	rc = ac__w_lock();
-	if (rc < 0) {
-		/* refuse to run unlocked: the judge reports why */
-		ac__w_reply(AC__W_CRASH, 0, 0, "cannot lock the candidate's process (seccomp)");
-		return 3;
-	}
+	for (i = 0; i < AC__NFNS; i++)
+		ac__w_fns[i] = (void (*)(void))(void *)ac__w_nothing;
+
+	/* the buffers, then the lock, then the candidate */
 	for (;;) {
 		struct ac__wmsg m;
-		char cbuf[CMSG_SPACE(sizeof(int) * AC__W_MAXMAPS)];
-		struct iovec iov = { &m, sizeof m };
-		struct msghdr mh;
-		struct cmsghdr *c;
-		int fds[AC__W_MAXMAPS];
-		int nfds = 0;
-		ssize_t n;
+		int fds[AC__W_MAXMAPS], nfds = 0;
 
-		memset(&mh, 0, sizeof mh);
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof cbuf;
-		n = recvmsg(ac__w_sock, &mh, MSG_CMSG_CLOEXEC);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return 0;   /* the judge is done */
-		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-				int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-				int j;
-
-				for (j = 0; j < k && nfds < AC__W_MAXMAPS; j++)
-					memcpy(&fds[nfds++], CMSG_DATA(c) + j * sizeof(int), sizeof(int));
-			}
-		}
-		if ((size_t)n != sizeof m)
-			continue;
-		switch (m.kind) {
-		case AC__W_PING:
-			ac__w_reply(AC__W_PING, 0, 0, NULL);
+		if (ac__w_recv(&m, fds, &nfds) <= 0)
+			return 0;
+		if (m.kind == AC__W_MAP)
+			ac__w_map(&m, fds, nfds);
+		while (nfds > 0)
+			close(fds[--nfds]);
+		if (m.kind == AC__W_START)
 			break;
+	}
+	if (ac__w_map_failed) {
+		ac__w_reply(AC__W_START, AC__WS_MAP, ac__w_map_failed, 0, NULL);
+		return 3;
+	}
+	rc = ac__w_lock(getpid());
+	if (rc < 0) {
+		/* refuse to run unlocked: the judge reports why */
+		ac__w_reply(AC__W_START, AC__WS_LOCK, (uint64_t)-rc, 0, NULL);
+		return 3;
+	}
+	rc = echo ? 0 : ac__w_load(self_path, why, sizeof why, &which);
+	ac__w_reply(AC__W_START, rc, which, 0, rc ? why : NULL);
+	if (rc)
+		return 3;
+
+	for (;;) {
+		struct ac__wmsg m;
+		int fds[AC__W_MAXMAPS], nfds = 0;
+
+		if (ac__w_recv(&m, fds, &nfds) <= 0)
+			return 0;   /* the judge is done */
+		switch (m.kind) {
 		case AC__W_MAP:
 			ac__w_map(&m, fds, nfds);
-			nfds = 0;
 			break;
 		case AC__W_UNMAP:
-			ac__w_unmap();
+			ac__w_unmap(&m);
 			break;
 		case AC__W_CALL: {
 			int bad = 0;
 			uint64_t ret = 0;
 
-			if (m.fn >= AC__NFNS) {
-				ac__w_reply(AC__W_CALL, EINVAL, 0, "no such function");
+			if (ac__w_map_failed) {
+				ac__w_reply(AC__W_CALL, AC__WS_MAP, ac__w_map_failed, m.nonce, NULL);
 				break;
 			}
-			ac__w_in_call = 1;
-			ret = ac__w_call(ac__fns[m.fn], &m, &bad);
-			ac__w_in_call = 0;
-			ac__w_reply(AC__W_CALL, bad ? E2BIG : 0, ret,
-			            bad ? "too many arguments for the registers and stack slots" : NULL);
+			if (m.fn >= AC__NFNS) {
+				ac__w_reply(AC__W_CALL, AC__WS_FN, 0, m.nonce, NULL);
+				break;
+			}
+			ret = ac__w_call(ac__w_fns[m.fn], &m, &bad);
+			ac__w_reply(AC__W_CALL, bad ? AC__WS_ARGS : 0, ret, m.nonce, NULL);
 			break;
 		}
 		default:

@@ -1,20 +1,22 @@
 /*
- * judge.c - generate the judge's stubs and the worker's function table
- * from the input's prototypes, as gcc -aux-info prints them:
+ * judge.c - the judge's generated sources, from the input's prototypes as
+ * gcc -aux-info prints them:
  *
- *     /+ .ac_reference.c:5:NF +/ extern void gemm (int M, const float *A, float *C);
- *         /+ (M, A, C) int M; const float *A; float *C; +/
+ *     /+ .ac_reference.c:5:NF +/ extern void gemm (int M, double (*C)[]);
+ *         /+ (M, C) int M; double (*C)[]; +/
  *
- * (one line each; "F" marks a definition). The per-parameter declarations
- * in the trailing comment give each parameter's type and name; the stubs
- * use the types as written and their own parameter names (a harness's
- * `#define N 256` must not rename a stub's parameter).
+ * (one line each; "F" marks a definition). The trailing comment lists the
+ * parameters' names, then each one's declaration; a declaration holding a
+ * '*' or a '[' is an address whatever its shape, one whose name is
+ * followed by "(" is a function pointer, any other is a scalar of the
+ * type written around the name. The text printed for arrays of unknown
+ * bound (double (*A)[][]) is not valid C to repeat, and need not be: a
+ * stub takes every address as void *.
  *
  * What cannot be forwarded is refused here, naming the function and the
- * parameter: varargs, a struct or union by value, a function pointer, a
- * pointer to pointers (the judge shares a buffer, not what it points to).
- * A typedef the text does not reveal (a typedef'd struct by value) is
- * refused by a static assertion in the stub, which names both too.
+ * parameter; a typedef whose text does not reveal what it is (a struct by
+ * value behind a name) is refused by a static assertion in the stub, which
+ * names both too.
  */
 #include "targets/judge/judge.h"
 
@@ -31,6 +33,7 @@ static void proto_clear(struct ac_proto *f)
 	for (int k = 0; k < f->nparams; k++) {
 		free(f->ptype[k]);
 		free(f->pname[k]);
+		free(f->pdecl[k]);
 	}
 	memset(f, 0, sizeof *f);
 }
@@ -69,15 +72,6 @@ static bool ident_char(char c)
 	return isalnum((unsigned char)c) || c == '_';
 }
 
-static int count_char(const char *s, char c)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == c;
-	return n;
-}
-
 /* Does the type text start with the keyword kw (struct, union)? */
 static bool starts_kw(const char *s, const char *kw)
 {
@@ -85,96 +79,124 @@ static bool starts_kw(const char *s, const char *kw)
 
 	while (*s == ' ')
 		s++;
-	if (!strncmp(s, "const ", 6) || !strncmp(s, "volatile ", 9))
+	while (!strncmp(s, "const ", 6) || !strncmp(s, "volatile ", 9))
 		s = strchr(s, ' ') + 1;
 	return !strncmp(s, kw, n) && s[n] == ' ';
 }
 
-/* Is "const" a word of the text before the last '*'? */
-static bool const_pointee(const char *type)
-{
-	const char *star = strrchr(type, '*');
-
-	for (const char *p = type; p && p < star; p++) {
-		if (!strncmp(p, "const", 5) && (p == type || !ident_char(p[-1])) && !ident_char(p[5]))
-			return true;
-	}
-	return false;
-}
-
-/* Why a type cannot travel, or NULL. */
+/* Why a scalar type cannot travel, or NULL (what the text shows; the
+ * stub's static assertion catches what a typedef hides). */
 static const char *unforwardable(const char *type)
 {
-	int stars = count_char(type, '*');
-
-	if (strchr(type, '('))
-		return "is a function pointer: the candidate's process cannot call the judge's code";
-	if (stars >= 2)
-		return "is a pointer to pointers: the judge shares the buffer, not what it points to";
-	if (stars == 0 && (starts_kw(type, "struct") || starts_kw(type, "union")))
+	if (starts_kw(type, "struct") || starts_kw(type, "union"))
 		return "is a struct or union passed by value: pass a pointer to it";
-	if (stars == 0 && strstr(type, "long double"))
+	if (strstr(type, "long double"))
 		return "is a long double: only integers, pointers, float and double travel";
-	if (stars == 0 && strstr(type, "_Complex"))
+	if (strstr(type, "_Complex"))
 		return "is complex: only integers, pointers, float and double travel";
+	if (strstr(type, "__int128"))
+		return "is a 128-bit integer: only integers of up to 64 bits travel";
 	return NULL;
 }
 
-/* Parses one "TYPE NAME" declaration of the K&R comment. */
-static int parse_param(struct ac_proto *f, const char *d, size_t n, char *why, size_t whylen)
+/* Takes the words const and volatile out of a scalar's type: the stub
+ * copies the value into a struct of its own. */
+static void strip_qualifiers(char *t)
 {
-	size_t end = n, start;
+	static const char *const words[] = { "const", "volatile" };
+
+	for (size_t w = 0; w < 2; w++) {
+		size_t len = strlen(words[w]);
+		char *at = t;
+
+		while ((at = strstr(at, words[w]))) {
+			if ((at == t || !ident_char(at[-1])) && !ident_char(at[len]))
+				memmove(at, at + len, strlen(at + len) + 1);
+			else
+				at += len;
+		}
+	}
+}
+
+/* Where the identifier name stands as a whole word in d[0..n), or NULL. */
+static const char *find_word(const char *d, size_t n, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; len && i + len <= n; i++) {
+		if (memcmp(d + i, name, len) == 0 && (i == 0 || !ident_char(d[i - 1])) &&
+		    (i + len == n || !ident_char(d[i + len])))
+			return d + i;
+	}
+	return NULL;
+}
+
+/* Parses one declaration "TYPE NAME" of the K&R comment, whose name the
+ * comment's list gave. */
+static int parse_param(struct ac_proto *f, const char *name, const char *d, size_t n, char *why,
+                       size_t whylen)
+{
 	int k = f->nparams;
+	const char *at = find_word(d, n, name), *after;
 	const char *bad;
 
-	while (end > 0 && isspace((unsigned char)d[end - 1]))
-		end--;
-	start = end;
-	while (start > 0 && ident_char(d[start - 1]))
-		start--;
 	if (f->nparams >= AC_PROTO_MAXPARAMS) {
 		snprintf(why, whylen, "%s: more than %d parameters cannot be forwarded", f->name,
 		         AC_PROTO_MAXPARAMS);
 		return -EINVAL;
 	}
-	if (memchr(d, '(', n)) {
-		/* "void (*cb)();" */
-		const char *star = memchr(d, '*', n);
-		size_t a = star ? (size_t)(star - d) + 1 : 0, b = a;
-
-		while (b < n && ident_char(d[b]))
-			b++;
-		snprintf(why, whylen, "%s: parameter %.*s is a function pointer: the candidate's "
-		         "process cannot call the judge's code", f->name, (int)(b - a), d + a);
-		return -EINVAL;
-	}
-	if (start == end || start == 0) {
+	if (!at) {
 		snprintf(why, whylen, "%s: a parameter has no name in its definition", f->name);
 		return -EINVAL;
 	}
-	f->pname[k] = dup_range(d + start, end - start);
-	f->ptype[k] = dup_range(d, start);
-	if (!f->pname[k] || !f->ptype[k]) {
-		free(f->pname[k]);
-		free(f->ptype[k]);
-		return -ENOMEM;
-	}
+	f->pname[k] = strdup(name);
+	f->pdecl[k] = dup_range(d, n);
+	if (!f->pname[k] || !f->pdecl[k])
+		goto oom;
 	f->nparams++;
-	bad = unforwardable(f->ptype[k]);
-	if (bad) {
-		snprintf(why, whylen, "%s: parameter %s (%s) %s", f->name, f->pname[k], f->ptype[k],
-		         bad);
+	after = at + strlen(name);
+	while (after < d + n && (*after == ')' || *after == ' '))
+		after++;
+	if (after < d + n && *after == '(') {
+		snprintf(why, whylen, "%s: parameter %s (%s) is a function pointer: the candidate's "
+		         "process cannot call the judge's code", f->name, name, f->pdecl[k]);
 		return -EINVAL;
 	}
-	f->pconst[k] = count_char(f->ptype[k], '*') == 1 && const_pointee(f->ptype[k]);
+	if (memchr(d, '*', n) || memchr(d, '[', n)) {
+		/* an address, whatever it points to */
+		f->paddr[k] = true;
+		f->ptype[k] = strdup("void *");
+	} else {
+		/* the type is the declaration without its name */
+		size_t pre = (size_t)(at - d), len = strlen(name);
+		char *t = malloc(n + 1);
+
+		if (!t)
+			goto oom;
+		memcpy(t, d, pre);
+		memcpy(t + pre, at + len, n - pre - len);
+		t[n - len] = '\0';
+		strip_qualifiers(t);
+		f->ptype[k] = dup_range(t, strlen(t));
+		free(t);
+	}
+	if (!f->ptype[k])
+		goto oom;
+	bad = f->paddr[k] ? NULL : unforwardable(f->ptype[k]);
+	if (bad) {
+		snprintf(why, whylen, "%s: parameter %s (%s) %s", f->name, name, f->pdecl[k], bad);
+		return -EINVAL;
+	}
 	return 0;
+oom:
+	return -ENOMEM;
 }
 
 /* Parses the declaration part "extern RET NAME (PARAMS);" and the comment. */
 static int parse_line(struct ac_proto *f, const char *decl, size_t n, char *why, size_t whylen)
 {
 	const char *semi = memchr(decl, ';', n), *open = NULL, *close = NULL, *name;
-	const char *cm, *cm_end, *p;
+	const char *cm, *cm_end, *p, *list_end;
 	int depth = 0;
 	const char *bad;
 
@@ -216,7 +238,12 @@ static int parse_line(struct ac_proto *f, const char *decl, size_t n, char *why,
 		         "forwarded", f->name);
 		return -EINVAL;
 	}
-	if (strcmp(f->ret, "void") != 0) {
+	if (strchr(f->ret, '*')) {
+		free(f->ret);
+		f->ret = strdup("void *");
+		if (!f->ret)
+			return -ENOMEM;
+	} else if (strcmp(f->ret, "void") != 0) {
 		bad = unforwardable(f->ret);
 		if (bad) {
 			snprintf(why, whylen, "%s: its return type (%s) %s", f->name, f->ret, bad);
@@ -228,18 +255,35 @@ static int parse_line(struct ac_proto *f, const char *decl, size_t n, char *why,
 	cm_end = cm ? strstr(cm, "*/") : NULL;
 	if (!cm || !cm_end)
 		return -EAGAIN;
-	p = memchr(cm, ')', (size_t)(cm_end - cm));
-	if (!p)
+	p = memchr(cm, '(', (size_t)(cm_end - cm));
+	list_end = p ? memchr(p, ')', (size_t)(cm_end - p)) : NULL;
+	if (!p || !list_end)
 		return -EAGAIN;
-	for (p++; p < cm_end;) {
-		const char *e = memchr(p, ';', (size_t)(cm_end - p));
+	p++;
+	for (const char *d = list_end + 1; p < list_end;) {
+		const char *comma = memchr(p, ',', (size_t)(list_end - p));
+		const char *e = comma ? comma : list_end;
+		char pname[256];
+		const char *semi2;
 		int rc;
+		size_t len;
 
-		if (!e)
-			break;
-		rc = parse_param(f, p, (size_t)(e - p), why, whylen);
+		while (p < e && *p == ' ')
+			p++;
+		len = (size_t)(e - p);
+		while (len > 0 && p[len - 1] == ' ')
+			len--;
+		if (len == 0 || len >= sizeof pname)
+			return -EAGAIN;
+		memcpy(pname, p, len);
+		pname[len] = '\0';
+		semi2 = memchr(d, ';', (size_t)(cm_end - d));
+		if (!semi2)
+			return -EAGAIN;
+		rc = parse_param(f, pname, d, (size_t)(semi2 - d), why, whylen);
 		if (rc)
 			return rc;
+		d = semi2 + 1;
 		p = e + 1;
 	}
 	return 0;
@@ -335,7 +379,91 @@ static char *finish(FILE *o, char **buf)
 	return *buf;
 }
 
-char *ac_judge_source(const struct ac_protos *p, const char *harness)
+/* "T0 ac__p0, T1 ac__p1" or "void". */
+static void put_params(FILE *o, const struct ac_proto *f)
+{
+	for (int k = 0; k < f->nparams; k++)
+		fprintf(o, "%s%s ac__p%d", k ? ", " : "", f->ptype[k], k);
+	if (!f->nparams)
+		fprintf(o, "void");
+}
+
+static void put_stub(FILE *o, const struct ac_proto *f, int index)
+{
+	bool is_void = !strcmp(f->ret, "void");
+
+	fprintf(o, "/* %s, from the input's line %d */\n", f->name, f->line);
+	/* the reference (its own object, the same ABI) */
+	fprintf(o, "extern %s ref_%s(", f->ret, f->name);
+	put_params(o, f);
+	fprintf(o, ");\n");
+	fprintf(o, "struct ac__args_%s {", f->name);
+	for (int k = 0; k < f->nparams; k++)
+		fprintf(o, " %s ac__p%d;", f->ptype[k], k);
+	fprintf(o, "%s };\n", f->nparams ? "" : " char ac__none;");
+	fprintf(o, "static void ac__ref_%s(const void *ac__v, void *ac__r)\n{\n"
+	           "\tconst struct ac__args_%s *ac__a = (const struct ac__args_%s *)ac__v;\n\n"
+	           "\t(void)ac__a;\n\t(void)ac__r;\n\t",
+	        f->name, f->name, f->name);
+	if (!is_void)
+		fprintf(o, "*(%s *)ac__r = ", f->ret);
+	fprintf(o, "ref_%s(", f->name);
+	for (int k = 0; k < f->nparams; k++)
+		fprintf(o, "%sac__a->ac__p%d", k ? ", " : "", k);
+	fprintf(o, ");\n}\n");
+	fprintf(o, "static const struct ac__jfn ac__fn_%s = { \"%s\", %d };\n", f->name, f->name,
+	        index);
+	fprintf(o, "%s %s(", f->ret, f->name);
+	put_params(o, f);
+	fprintf(o, ")\n{\n");
+	for (int k = 0; k < f->nparams; k++) {
+		if (f->paddr[k])
+			continue;
+		fprintf(o, "\t_Static_assert(AC__FWD_OK(ac__p%d), \"%s: parameter ", k, f->name);
+		put_cstr(o, f->pname[k]);
+		fprintf(o, " (");
+		put_cstr(o, f->pdecl[k]);
+		fprintf(o, ") cannot be forwarded to the candidate's process: only integers, "
+		           "pointers, float and double can (a struct or union by value: pass a "
+		           "pointer to it)\");\n");
+	}
+	if (!is_void) {
+		fprintf(o, "\t%s ac__out;\n", f->ret);
+		fprintf(o, "\t_Static_assert(AC__FWD_OK(ac__out), \"%s: its return type (", f->name);
+		put_cstr(o, f->ret);
+		fprintf(o, ") cannot be forwarded: only integers, pointers, float and double "
+		           "can\");\n");
+	}
+	/* zeroed whole, padding too: the judge compares it between calls */
+	fprintf(o, "\tstruct ac__args_%s ac__a;\n", f->name);
+	fprintf(o, "\tstruct ac__farg ac__v[%d] = {\n", f->nparams ? f->nparams : 1);
+	for (int k = 0; k < f->nparams; k++) {
+		fprintf(o, "\t\t{ \"");
+		put_cstr(o, f->pname[k]);
+		fprintf(o, "\", __builtin_classify_type(ac__p%d), (int)sizeof(ac__p%d), "
+		           "AC__BITS(ac__p%d) },\n", k, k, k);
+	}
+	if (!f->nparams)
+		fprintf(o, "\t\t{ \"\", 0, 0, 0 },\n");
+	fprintf(o, "\t};\n");
+	fprintf(o, "\tuint64_t ac__r;\n\n\tmemset(&ac__a, 0, sizeof ac__a);\n");
+	for (int k = 0; k < f->nparams; k++)
+		fprintf(o, "\tac__a.ac__p%d = ac__p%d;\n", k, k);
+	fprintf(o, "\tac__r = ac__j_stub_ext(&ac__fn_%s, ac__v, %d, %s, %s, &ac__a, sizeof ac__a, "
+	           "ac__ref_%s);\n", f->name, f->nparams, is_void ? "0" : "AC__WCLS(ac__out)",
+	        is_void ? "0" : "(int)sizeof ac__out", f->name);
+	if (is_void) {
+		fprintf(o, "\t(void)ac__r;\n");
+	} else {
+		fprintf(o, "\tif (__builtin_classify_type(ac__out) == 8)\n"
+		           "\t\tmemcpy(&ac__out, &ac__r, sizeof ac__out);\n"
+		           "\telse\n\t\tac__out = (%s)(uintptr_t)ac__r;\n"
+		           "\treturn ac__out;\n", f->ret);
+	}
+	fprintf(o, "}\n\n");
+}
+
+char *ac_stubs_source(const struct ac_protos *p, const char *input)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -343,92 +471,37 @@ char *ac_judge_source(const struct ac_protos *p, const char *harness)
 
 	if (!o)
 		return NULL;
-	fprintf(o, "/* The judge: the harness, and a stub per function of the input that\n"
-	           " * forwards the call to the candidate's process (generated). */\n"
-	           "#ifndef _GNU_SOURCE\n#define _GNU_SOURCE 1\n#endif\n"
-	           "#define AC_JUDGE 1\n#include \"%s\"\n\n", harness);
-	fprintf(o, "#define AC__WCLS(x) (__builtin_classify_type(x) == 8 ? "
-	           "(sizeof(x) == 4 ? 2 : 3) : 1)\n"
-	           "#define AC__FWD_OK(x) ((__builtin_classify_type(x) >= 1 && "
-	           "__builtin_classify_type(x) <= 5 && sizeof(x) <= 8) || "
-	           "(__builtin_classify_type(x) == 8 && (sizeof(x) == 4 || sizeof(x) == 8)))\n"
-	           "static inline uint64_t ac__fbits(const void *p, size_t n)\n"
-	           "{\n\tuint64_t b = 0;\n\n\tmemcpy(&b, p, n);\n\treturn b;\n}\n"
-	           "#define AC__BITS(x) __builtin_choose_expr(__builtin_classify_type(x) == 8, "
-	           "ac__fbits(&(x), sizeof(x)), (uint64_t)(x))\n\n");
-	for (int i = 0; i < p->n; i++) {
-		const struct ac_proto *f = &p->v[i];
-		bool is_void = !strcmp(f->ret, "void");
+	fprintf(o, "/* The stubs: a function of the judge per function of the input, which\n"
+	           " * forwards the call to the candidate's process (generated). The input\n"
+	           " * comes first, its functions renamed out of the way, so that its types\n"
+	           " * mean here what they mean there. */\n"
+	           "#ifndef _GNU_SOURCE\n#define _GNU_SOURCE 1\n#endif\n");
+	for (int i = 0; i < p->n; i++)
+		fprintf(o, "#define %s ac__in_%s\n", p->v[i].name, p->v[i].name);
+	fprintf(o, "#include \"");
+	put_cstr(o, input);
+	fprintf(o, "\"\n");
+	for (int i = 0; i < p->n; i++)
+		fprintf(o, "#undef %s\n", p->v[i].name);
+	fprintf(o, "#include <autocomp_stub.h>\n\n");
+	for (int i = 0; i < p->n; i++)
+		put_stub(o, &p->v[i], i);
+	return finish(o, &buf);
+}
 
-		fprintf(o, "/* %s, from the input's line %d */\n", f->name, f->line);
-		/* the reference, declared here in case the harness does not */
-		fprintf(o, "extern %s ref_%s(", f->ret, f->name);
-		for (int k = 0; k < f->nparams; k++)
-			fprintf(o, "%s%s ac__p%d", k ? ", " : "", f->ptype[k], k);
-		fprintf(o, "%s);\n", f->nparams ? "" : "void");
-		fprintf(o, "struct ac__args_%s {", f->name);
-		for (int k = 0; k < f->nparams; k++)
-			fprintf(o, " %s ac__p%d;", f->ptype[k], k);
-		fprintf(o, "%s };\n", f->nparams ? "" : " char ac__none;");
-		fprintf(o, "static void ac__ref_%s(const void *ac__v, void *ac__r)\n{\n"
-		           "\tconst struct ac__args_%s *ac__a = (const struct ac__args_%s *)ac__v;\n\n"
-		           "\t(void)ac__a;\n\t(void)ac__r;\n\t",
-		        f->name, f->name, f->name);
-		if (!is_void)
-			fprintf(o, "*(%s *)ac__r = ", f->ret);
-		fprintf(o, "ref_%s(", f->name);
-		for (int k = 0; k < f->nparams; k++)
-			fprintf(o, "%sac__a->ac__p%d", k ? ", " : "", k);
-		fprintf(o, ");\n}\n");
-		fprintf(o, "static const struct ac__jfn ac__fn_%s = { \"%s\", %d };\n", f->name,
-		        f->name, i);
-		fprintf(o, "%s %s(", f->ret, f->name);
-		for (int k = 0; k < f->nparams; k++)
-			fprintf(o, "%s%s ac__p%d", k ? ", " : "", f->ptype[k], k);
-		fprintf(o, "%s)\n{\n", f->nparams ? "" : "void");
-		for (int k = 0; k < f->nparams; k++) {
-			fprintf(o, "\t_Static_assert(AC__FWD_OK(ac__p%d), \"%s: parameter ", k, f->name);
-			put_cstr(o, f->pname[k]);
-			fprintf(o, " (");
-			put_cstr(o, f->ptype[k]);
-			fprintf(o, ") cannot be forwarded to the candidate's process: only integers, "
-			           "pointers, float and double can\");\n");
-		}
-		if (!is_void) {
-			fprintf(o, "\t%s ac__out;\n", f->ret);
-			fprintf(o, "\t_Static_assert(AC__FWD_OK(ac__out), \"%s: its return type (", f->name);
-			put_cstr(o, f->ret);
-			fprintf(o, ") cannot be forwarded: only integers, pointers, float and double "
-			           "can\");\n");
-		}
-		/* zeroed whole, padding too: the judge compares it between calls */
-		fprintf(o, "\tstruct ac__args_%s ac__a;\n", f->name);
-		fprintf(o, "\tstruct ac__farg ac__v[%d] = {\n", f->nparams ? f->nparams : 1);
-		for (int k = 0; k < f->nparams; k++) {
-			fprintf(o, "\t\t{ \"");
-			put_cstr(o, f->pname[k]);
-			fprintf(o, "\", __builtin_classify_type(ac__p%d), (int)sizeof(ac__p%d), %d, "
-			           "AC__BITS(ac__p%d) },\n", k, k, f->pconst[k] ? 1 : 0, k);
-		}
-		if (!f->nparams)
-			fprintf(o, "\t\t{ \"\", 0, 0, 0, 0 },\n");
-		fprintf(o, "\t};\n");
-		fprintf(o, "\tuint64_t ac__r;\n\n\tmemset(&ac__a, 0, sizeof ac__a);\n");
-		for (int k = 0; k < f->nparams; k++)
-			fprintf(o, "\tac__a.ac__p%d = ac__p%d;\n", k, k);
-		fprintf(o, "\tac__r = ac__j_stub(&ac__fn_%s, ac__v, %d, %s, %s, &ac__a, sizeof ac__a, "
-		           "ac__ref_%s);\n", f->name, f->nparams, is_void ? "0" : "AC__WCLS(ac__out)",
-		        is_void ? "0" : "(int)sizeof ac__out", f->name);
-		if (is_void) {
-			fprintf(o, "\t(void)ac__r;\n");
-		} else {
-			fprintf(o, "\tif (__builtin_classify_type(ac__out) == 8)\n"
-			           "\t\tmemcpy(&ac__out, &ac__r, sizeof ac__out);\n"
-			           "\telse\n\t\tac__out = (%s)(uintptr_t)ac__r;\n"
-			           "\treturn ac__out;\n", f->ret);
-		}
-		fprintf(o, "}\n\n");
-	}
+char *ac_judge_source(const char *harness)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+
+	if (!o)
+		return NULL;
+	fprintf(o, "/* The judge: the harness, with the judge's half of <autocomp.h>\n"
+	           " * (generated). */\n#ifndef _GNU_SOURCE\n#define _GNU_SOURCE 1\n#endif\n"
+	           "#define AC_JUDGE 1\n#include \"");
+	put_cstr(o, harness);
+	fprintf(o, "\"\n");
 	return finish(o, &buf);
 }
 
@@ -440,13 +513,24 @@ char *ac_worker_source(const struct ac_protos *p)
 
 	if (!o)
 		return NULL;
-	fprintf(o, "/* The candidate's process: the input's functions, by address only\n"
-	           " * (generated). */\n#ifndef _GNU_SOURCE\n#define _GNU_SOURCE 1\n#endif\n\n");
+	fprintf(o, "/* The candidate's loader: the input's functions, by name (generated). */\n"
+	           "#ifndef _GNU_SOURCE\n#define _GNU_SOURCE 1\n#endif\n\n"
+	           "static const char *const ac__names[] = {\n");
 	for (int i = 0; i < p->n; i++)
-		fprintf(o, "extern void %s(void);\n", p->v[i].name);
-	fprintf(o, "\nstatic void (*const ac__fns[])(void) = {\n");
-	for (int i = 0; i < p->n; i++)
-		fprintf(o, "\t%s,\n", p->v[i].name);
+		fprintf(o, "\t\"%s\",\n", p->v[i].name);
 	fprintf(o, "};\n#define AC__NFNS %d\n#include <autocomp_worker.h>\n", p->n);
+	return finish(o, &buf);
+}
+
+char *ac_protos_keep(const struct ac_protos *p)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+
+	if (!o)
+		return NULL;
+	for (int i = 0; i < p->n; i++)
+		fprintf(o, "%s\n", p->v[i].name);
 	return finish(o, &buf);
 }

@@ -108,6 +108,12 @@ static const char *owner_of(const char *name)
 			return "the program";
 	if (!strncmp(name, "ac_", 3) || !strncmp(name, "AC_", 3))
 		return "the harness library";
+	/* identifiers C reserves for the implementation: __gmon_start__ and
+	 * _ITM_registerTMCloneTable are called by the C runtime before main
+	 * when they are defined */
+	if (name[0] == '_' && (name[1] == '_' || (name[1] >= 'A' && name[1] <= 'Z')) &&
+	    strncmp(name, "_Z", 2) != 0)
+		return "the C runtime (a reserved name)";
 	return NULL;
 }
 
@@ -119,6 +125,7 @@ static bool startup_section(const char *line, size_t len, char *name, size_t cap
 	static const char *const types[] = { " INIT_ARRAY ", " FINI_ARRAY ", " PREINIT_ARRAY " };
 	static const char *const names[] = {
 		".init_array", ".fini_array", ".preinit_array", ".ctors", ".dtors",
+		".tm_clone_table", ".jcr",
 	};
 	const char *rb = memchr(line, ']', len);
 	const char *p, *e;
@@ -176,9 +183,10 @@ int ac_symcheck_ex(const char *nm_out, const char *sections, const struct ac_nam
 
 		if (startup_section(line, len, name, sizeof name, &entries) &&
 		    !(!strncmp(name, ".init_array", 11) && entries <= init_entries)) {
-			snprintf(why, whylen, "the candidate has a %s section: constructors and "
-			         "destructors run outside the calls the judge times; do the work "
-			         "in the function", name);
+			snprintf(why, whylen, "the candidate has a %s section: code the C runtime "
+			         "runs before or after main (constructors, destructors, clone "
+			         "tables) runs outside the calls the judge times; do the work in "
+			         "the function", name);
 			return -EPERM;
 		}
 		line = eol ? eol + 1 : NULL;
@@ -219,5 +227,51 @@ int ac_symcheck_ex(const char *nm_out, const char *sections, const struct ac_nam
 		}
 		line = eol ? eol + 1 : NULL;
 	}
+	return 0;
+}
+
+int ac_symcheck_only(const char *nm_out, const struct ac_names *only, struct ac_names *extra,
+                     char *why, size_t whylen)
+{
+	bool found[256] = { false };
+	const char *line;
+
+	why[0] = '\0';
+	if (!nm_out || !only || only->n > 256)
+		return -EINVAL;
+	for (line = nm_out; *line;) {
+		const char *eol = strchr(line, '\n');
+		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+		const char *sp = memchr(line, ' ', len);
+
+		/* "NAME TYPE VALUE SIZE": a global definition has an upper-case type */
+		if (sp && sp + 1 < line + len && strchr("TDBRCGSV", sp[1]) && sp > line) {
+			char *name = strndup(line, (size_t)(sp - line));
+			char **hit;
+
+			if (!name)
+				return -ENOMEM;
+			hit = only->n ? bsearch(&name, only->v, only->n, sizeof only->v[0], cmp_str) : NULL;
+			if (hit && sp[1] == 'T') {
+				found[hit - only->v] = true;
+				free(name);
+			} else if (names_push(extra, name, strlen(name)) != 0) {
+				free(name);
+				return -ENOMEM;
+			} else {
+				free(name);
+			}
+		}
+		line = eol ? eol + 1 : NULL;
+	}
+	for (size_t i = 0; i < only->n; i++) {
+		if (!found[i]) {
+			snprintf(why, whylen, "the candidate does not define %s, a function of the "
+			         "input the harness calls: keep every function of the input, with its "
+			         "name and parameters", only->v[i]);
+			return -EPERM;
+		}
+	}
+	ac_names_sort(extra);
 	return 0;
 }

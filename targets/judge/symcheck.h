@@ -56,4 +56,14 @@ int ac_symcheck_ex(const char *nm_out, const char *sections, const struct ac_nam
                    const char *runtime_label, unsigned long init_entries, char *why,
                    size_t whylen);
 
+/* The candidate may define as globals only the input's functions (only,
+ * sorted), and must define each of them as a function: -EPERM with why
+ * naming the first one missing. Every other global it defines (a helper
+ * left non-static, a table) is added to *extra, sorted, for the caller to
+ * make local (objcopy --localize-symbols), so that the object as linked
+ * defines nothing else. nm_out is `nm -P` of the object. Returns 0,
+ * -EPERM, -EINVAL (no text, or more than 256 names) or -ENOMEM. */
+int ac_symcheck_only(const char *nm_out, const struct ac_names *only, struct ac_names *extra,
+                     char *why, size_t whylen);
+
 #endif

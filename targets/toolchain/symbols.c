@@ -350,14 +350,64 @@ void ac_toolchain_runtime_names(const struct ac_job *job, const char *cc,
 
 /* --- what the candidate defines ----------------------------------------- */
 
+/* Writes names (one per line) to dir/list_name and runs `objcopy
+ * --OPTION=list_name in out` (out NULL: in place). */
+static int objcopy_names(const char *dir, const char *option, const char *list_name,
+                         const struct ac_names *names, const char *in, const char *out,
+                         const atomic_int *cancel, struct ac_result *r, bool *ok)
+{
+	struct ac_tool_run t = { .dir = dir, .cancel = cancel, .timeout_s = 60 };
+	struct ac_argv argv = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	int rc;
+
+	*ok = false;
+	if (!mem)
+		return -ENOMEM;
+	for (size_t i = 0; i < names->n; i++)
+		fprintf(mem, "%s\n", names->v[i]);
+	if (fclose(mem) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	rc = ac_toolchain_write_scratch(dir, list_name, text, len);
+	free(text);
+	if (rc < 0)
+		return rc;
+	ac_argv_add(&argv, "objcopy");
+	ac_argv_addf(&argv, "--%s=%s", option, list_name);
+	ac_argv_add(&argv, in);
+	if (out)
+		ac_argv_add(&argv, out);
+	if (argv.oom) {
+		ac_argv_free(&argv);
+		return -ENOMEM;
+	}
+	t.argv = argv.v;
+	rc = ac_toolchain_run(&t, r, ok);
+	ac_argv_free(&argv);
+	return rc;
+}
+
+int ac_toolchain_keep_globals(const char *dir, const struct ac_names *keep, const char *in,
+                              const char *out, const atomic_int *cancel, struct ac_result *r,
+                              bool *ok)
+{
+	return objcopy_names(dir, "keep-global-symbols", ".ac_keep.syms", keep, in, out, cancel,
+	                     r, ok);
+}
+
 int ac_check_candidate(const struct ac_job *job, struct ac_runtime_names *rt,
                        const char *runtime_words,
                        unsigned long (*init_entries)(const char *nm_out),
-                       struct ac_result *r, bool *ok)
+                       const struct ac_names *only, struct ac_result *r, bool *ok)
 {
 	static const char *const nm_argv[] = { "nm", "-P", AC_CANDIDATE_OBJ, NULL };
 	static const char *const re_argv[] = { "readelf", "-SW", AC_CANDIDATE_OBJ, NULL };
 	struct ac_tool_run t = { .dir = job->scratch_dir, .cancel = job->cancel };
+	struct ac_names extra = { NULL, 0 };
 	char *syms = NULL, *secs = NULL, why[512];
 	size_t len;
 	int rc;
@@ -376,6 +426,8 @@ int ac_check_candidate(const struct ac_job *job, struct ac_runtime_names *rt,
 		pthread_mutex_lock(&rt->lock);
 		rc = ac_symcheck_ex(syms, secs, &rt->names, runtime_words, allowed, why, sizeof why);
 		pthread_mutex_unlock(&rt->lock);
+		if (rc == 0 && only)
+			rc = ac_symcheck_only(syms, only, &extra, why, sizeof why);
 		if (rc == -EPERM) {
 			ac_result_logf(r, "refused: %s\n", why);
 			ac_result_set_message(r, "%s", why);
@@ -384,8 +436,16 @@ int ac_check_candidate(const struct ac_job *job, struct ac_runtime_names *rt,
 			rc = 0;
 		} else if (rc < 0) {
 			*ok = false;
+		} else if (extra.n) {
+			/* helpers left global: local, so that the object defines the
+			 * input's functions and nothing else */
+			ac_result_logf(r, "# made local: %zu global%s the input does not define\n",
+			               extra.n, extra.n == 1 ? "" : "s");
+			rc = objcopy_names(job->scratch_dir, "localize-symbols", ".ac_localize.syms",
+			                   &extra, AC_CANDIDATE_OBJ, NULL, job->cancel, r, ok);
 		}
 	}
+	ac_names_free(&extra);
 	free(syms);
 	free(secs);
 	return rc;

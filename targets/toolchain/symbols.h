@@ -87,10 +87,20 @@ struct ac_runtime_names {
  * r->outcome = AC_BUILD_ERROR and r->message the refusal in words (also
  * logged as "refused: ...") when it may not; 0 with *ok false and the
  * outcome untouched when a tool failed (its output logged); else -errno
- * with *ok false. */
+ * with *ok false. With only (the input's function names, sorted), the
+ * object must define each of them and every other global it defines is
+ * made local in place (ac_symcheck_only). */
 int ac_check_candidate(const struct ac_job *job, struct ac_runtime_names *rt,
                        const char *runtime_words,
                        unsigned long (*init_entries)(const char *nm_out),
-                       struct ac_result *r, bool *ok);
+                       const struct ac_names *only, struct ac_result *r, bool *ok);
+
+/* Runs `objcopy --keep-global-symbols` on dir/in into dir/out: only the
+ * names in keep (sorted or not) stay global defined symbols, every other
+ * definition becomes local (undefined references are untouched). *ok
+ * false when objcopy failed (logged). Returns 0 or -errno. */
+int ac_toolchain_keep_globals(const char *dir, const struct ac_names *keep, const char *in,
+                              const char *out, const atomic_int *cancel, struct ac_result *r,
+                              bool *ok);
 
 #endif
