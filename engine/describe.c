@@ -219,7 +219,7 @@ static int missing(struct run_ctx *rc, const struct ac_job *job, const struct ac
 	if (run_cancelled(rc))
 		return -ECANCELED;
 	run_status(rc, RS_WAITING, "waiting: no harness.c, and the engine cannot write one: %s%s",
-	           why, draft ? " (" DESCRIBE_DRAFT " is a draft to check and write to config.json)"
+	           why, draft ? "; " DESCRIBE_DRAFT " is a draft to check and write to config.json"
 	                      : "");
 	host_stored(run_set_state(rc, RS_FAILED), "a run's state");
 	return -ENOEXEC;

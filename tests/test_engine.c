@@ -184,8 +184,8 @@ Test(engine, a_missing_harness_waits_in_words)
 	put(e, kid, "input.c", in);
 	/* gemm's pointers say no length: the engine cannot write a harness
 	 * alone, and says what is missing in one line, with a draft to edit */
-	static const char want[] = "waiting: no harness.c, and the engine cannot write one: gemm's "
-	                           "pointer parameter A is left out";
+	static const char want[] = "waiting: no harness.c, and the engine cannot write one: the "
+	                           "prototype of gemm does not say how long A, B and C are";
 	char *line = NULL;
 	for (int i = 0; i < 600; i++) {
 		free(line);

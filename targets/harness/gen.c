@@ -281,7 +281,9 @@ static void put_call(FILE *o, const struct ac_plan *p, const struct names *nm, b
 /* "812 us", "12.3 ms", "1.24 s" */
 static const char *fmt_ns(double ns, char *buf, size_t len)
 {
-	if (ns < 1e6)
+	if (ns < 1e3)
+		snprintf(buf, len, "%.0f ns", ns);
+	else if (ns < 1e6)
 		snprintf(buf, len, "%.0f us", ns / 1e3);
 	else if (ns < 1e9)
 		snprintf(buf, len, "%.3g ms", ns / 1e6);

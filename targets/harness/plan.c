@@ -349,10 +349,8 @@ static int make_buffer(struct ac_plan *p, struct ac_plan_arg *a, const struct ac
 			return rc;
 		a->how = AC_HOW_GUESS;
 	} else {
-		snprintf(why, whylen, "%s's pointer parameter %s is left out and its prototype "
-		         "does not say how long it is: describe it (\"%s\": {\"length\": \"n\"}, the "
-		         "length an expression of the integer parameters)", p->fn->name, sp->name,
-		         sp->name);
+		/* make() named every such pointer before this */
+		snprintf(why, whylen, "%s's pointer parameter %s has no length", p->fn->name, sp->name);
 		return -EINVAL;
 	}
 	if (d && d->access != AC_ACCESS_UNSET) {
@@ -511,6 +509,45 @@ static int make(const struct ac_sig *sig, const struct ac_call *call, bool guess
 			snprintf(why, whylen, "%s is a pointer in %s's prototype: give its length "
 			         "(\"%s\": \"n\" or {\"length\": \"n\", ...})", d->name, p->fn->name,
 			         d->name);
+			return -EINVAL;
+		}
+	}
+	/* the pointers whose length nobody says, all of them in one message */
+	if (!guess) {
+		char names[400];
+		size_t at = 0;
+		int missing = 0;
+		const char *first = NULL;
+
+		names[0] = '\0';
+		for (int k = 0; k < p->nargs; k++) {
+			const struct ac_sig_param *sp = &p->fn->params[k];
+			bool said = false;
+
+			for (int i = 0; i < call->nargs; i++)
+				said |= !strcmp(call->args[i].name, sp->name) && call->args[i].length;
+			if (sp->kind != AC_PK_BUFFER || said || sp->declared)
+				continue;
+			first = first ? first : sp->name;
+			missing++;
+			if (at < sizeof names)
+				at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", missing > 1 ?
+				                       ", " : "", sp->name);
+		}
+		if (missing) {
+			/* "x, y" reads "x and y" */
+			char *comma = strrchr(names, ',');
+			char list[420];
+
+			if (comma)
+				snprintf(list, sizeof list, "%.*s and%s", (int)(comma - names), names,
+				         comma + 1);
+			else
+				snprintf(list, sizeof list, "%s", names);
+			snprintf(why, whylen, "the prototype of %s does not say how long %s %s: give %s "
+			         "in config.json's \"call\" (\"args\": {\"%s\": \"n\"}, an expression of "
+			         "the integer parameters)", p->fn->name, list, missing > 1 ? "are" : "is",
+			         missing > 1 ? "their lengths" : "its length", first);
 			return -EINVAL;
 		}
 	}
