@@ -149,7 +149,7 @@ static char *draft_text(const char *config, const char *desc, const char *needs)
 	return marked;
 }
 
-/* The chosen sizes in a few words: "ni = nj = nk = 256: a call takes 2.78 ms". */
+/* The chosen sizes in a few words: "ni = nj = nk = 256" ("" none). */
 static void sizes_words(const struct ac_plan *p, char *buf, size_t len)
 {
 	size_t at = 0;
@@ -161,13 +161,7 @@ static void sizes_words(const struct ac_plan *p, char *buf, size_t len)
 			at += (size_t)snprintf(buf + at, len - at, "%s%s", picked++ ? " = " : "",
 			                       p->args[k].p->name);
 	if (picked && at < len)
-		at += (size_t)snprintf(buf + at, len - at, " = %lld", (long long)p->picked);
-	if (p->call_ns > 0 && at < len) {
-		char d[32];
-
-		snprintf(buf + at, len - at, "%sa call takes %s", picked ? ": " : "",
-		         fmt_duration((int64_t)p->call_ns, d, sizeof d));
-	}
+		snprintf(buf + at, len - at, " = %lld", (long long)p->picked);
 }
 
 /* Measures a plan holding the timing slot: 0 and *ok, or -errno. */
@@ -218,9 +212,8 @@ static int missing(struct run_ctx *rc, const struct ac_job *job, const struct ac
 	}
 	if (run_cancelled(rc))
 		return -ECANCELED;
-	run_status(rc, RS_WAITING, "waiting: no harness.c, and the engine cannot write one: %s%s",
-	           why, draft ? "; " DESCRIBE_DRAFT " is a draft to check and write to config.json"
-	                      : "");
+	run_status(rc, RS_WAITING, "waiting: no harness.c, and %s%s", why,
+	           draft ? "; " DESCRIBE_DRAFT " is a draft of it to check" : "");
 	host_stored(run_set_state(rc, RS_FAILED), "a run's state");
 	return -ENOEXEC;
 }
@@ -346,7 +339,7 @@ int describe_run(struct run_ctx *rc)
 	struct ac_sig sig = {0};
 	struct ac_plan plan = {0};
 	struct ac_job job;
-	char dir[PATH_MAX + 16], why[600], sizes[300];
+	char dir[PATH_MAX + 16], why[600], d[32];
 	int err;
 
 	if (!describe_supported(rc->target->name))
@@ -390,12 +383,13 @@ int describe_run(struct run_ctx *rc)
 		if (!err) {
 			put_kernel_file(rc, "harness.c", text);
 			put_kernel_file(rc, DESCRIBE_DRAFT, draft);
-			sizes_words(&plan, sizes, sizeof sizes);
+			sizes_words(&plan, rc->call_sizes, sizeof rc->call_sizes);
 			run_log(rc, "harness: wrote harness.c for %s (%s)", rc->call_words,
 			        plan.note[0] ? plan.note : "as config.json describes it");
-			if (sizes[0])
-				snprintf(rc->call_note, sizeof rc->call_note, "harness written for %s",
-				         sizes);
+			if (rc->call_sizes[0] && plan.call_ns > 0)
+				snprintf(rc->call_note, sizeof rc->call_note, "harness written for %s: a call "
+				         "takes %s", rc->call_sizes, fmt_duration((int64_t)plan.call_ns, d,
+				                                                  sizeof d));
 			else
 				snprintf(rc->call_note, sizeof rc->call_note, "harness written from %s",
 				         rc->cfg.call ? "config.json's \"call\"" : "the prototype");

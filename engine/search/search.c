@@ -1256,14 +1256,18 @@ int search_phase(struct run_ctx *rc)
 	bool have_models = strv_len(models) > 0;
 	const char *strategy = rc->cfg.strategy ? rc->cfg.strategy : "auto";
 	bool knobs = has_knobs(rc->row.input);
-	char d[32];
+	char d[192];
 
 	fmt_duration(rc->input_time_ns, d, sizeof(d));
+	/* the sizes a generated harness chose stay in the line */
+	if (rc->call_sizes[0]) {
+		size_t n = strlen(d);
+		snprintf(d + n, sizeof(d) - n, " (%s)", rc->call_sizes);
+	}
 	/* the baseline only: asked for, or nothing else asked for */
 	if (!strcmp(strategy, "none") || (rc->cfg.iterations == 0 && strcmp(strategy, "tune")) ||
 	    (!strcmp(strategy, "auto") && !have_models && !rc->cfg.tune)) {
-		run_status(rc, RS_DONE, "done: baseline %s%s%s (%s)", d,
-		           rc->call_note[0] ? "; " : "", rc->call_note,
+		run_status(rc, RS_DONE, "done: baseline %s; %s", d,
 		           !strcmp(strategy, "none") ? "strategy \"none\": the input only" :
 		           rc->cfg.iterations == 0 ? "iterations is 0: the input only" :
 		           "no model, and \"tune\" is false: nothing to search");

@@ -6,11 +6,11 @@
  * the compiler and flags the cpu target uses, each command logged into
  * the result as a build step is.
  *
- *     $ cc -O3 -march=native -I.../include -E input.c -o .ac_hg_pre.i
- *     $ cc -O3 -march=native -I.../include -w -c .ac_hg_probe.c -o .ac_hg_probe.o
+ *     $ cc -O3 -march=native -fopenmp -I.../include -E input.c -o .ac_hg_pre.i
+ *     $ cc -O3 -march=native -fopenmp -I.../include -w -c .ac_hg_probe.c -o .ac_hg_probe.o
  *     $ nm -P -S .ac_hg_probe.o
- *     $ cc -O3 -march=native -I.../include .ac_hg_measure.c input.c -o .ac_hg_measure -lm
- *     $ ./.ac_hg_measure        (cpu 1, timeout 60.0 s)
+ *     $ cc -O3 -march=native -fopenmp -I.../include .ac_hg_measure.c input.c -o .ac_hg_measure -lm
+ *     $ ./.ac_hg_measure        (cpu 1, timeout 60.0 s; OMP_NUM_THREADS as the kernel's cores)
  *
  * The input's code runs here as it does in a baseline: untrusted, in the
  * sandbox, pinned to the core timed runs use (the caller holds the
@@ -68,10 +68,13 @@ static int run_tool(const struct ac_job *job, struct ac_argv *a, struct ac_resul
 	return rc;
 }
 
+/* CC CFLAGS -fopenmp -I include, as the cpu target compiles (an OpenMP
+ * kernel's pragmas and omp_* calls mean there what they mean here). */
 static void compiler(struct ac_argv *a, const struct ac_job *job)
 {
 	ac_argv_add_split(a, cc_of(job));
 	ac_argv_add_split(a, cflags_of(job));
+	ac_argv_add(a, "-fopenmp");
 	ac_argv_add(a, "-I");
 	ac_argv_add(a, ac_target_include_dir());
 }
@@ -243,7 +246,9 @@ int ac_plan_measure(const struct ac_job *job, struct ac_plan *p, struct ac_resul
 	struct ac_proc_result pr;
 	char *src, how[96], why[256];
 	char *argv[] = { "./.ac_hg_measure", NULL };
-	char *env[] = { "AC_SEED=1", NULL };
+	char threads[64];
+	char *env[] = { "AC_SEED=1", threads, NULL };
+	int cores = job->opts && job->opts->cores > 1 ? job->opts->cores : 1;
 	int rc;
 
 	*ok = false;
@@ -278,6 +283,9 @@ int ac_plan_measure(const struct ac_job *job, struct ac_plan *p, struct ac_resul
 	so.env = env;
 	so.timeout_s = job->opts && job->opts->timeout_s > 0 ? job->opts->timeout_s : 60;
 	so.cpu = job->opts && job->opts->cpu >= 0 ? job->opts->cpu : last_cpu();
+	so.ncpus = cores;
+	/* as many OpenMP threads as a timed run of the kernel gets */
+	snprintf(threads, sizeof threads, "OMP_NUM_THREADS=%d", cores);
 	so.isolate_net = true;
 	so.nproc = 64;
 	so.cancel = job->cancel;

@@ -545,8 +545,8 @@ static int make(const struct ac_sig *sig, const struct ac_call *call, bool guess
 			else
 				snprintf(list, sizeof list, "%s", names);
 			snprintf(why, whylen, "the prototype of %s does not say how long %s %s: give %s "
-			         "in config.json's \"call\" (\"args\": {\"%s\": \"n\"}, an expression of "
-			         "the integer parameters)", p->fn->name, list, missing > 1 ? "are" : "is",
+			         "in config.json's \"call\" (\"%s\": \"n\", an expression of the integer "
+			         "parameters)", p->fn->name, list, missing > 1 ? "are" : "is",
 			         missing > 1 ? "their lengths" : "its length", first);
 			return -EINVAL;
 		}
@@ -809,7 +809,7 @@ static void arg_comment(FILE *o, const struct ac_plan *p, const struct ac_plan_a
 		else if (a->how == AC_HOW_PICKED)
 			fprintf(o, "  // chosen: %s", p->note[0] ? p->note : "by the engine");
 		else if (a->how == AC_HOW_DEFAULT)
-			fprintf(o, "  // default: set it");
+			fprintf(o, "  // default");
 		return;
 	}
 	if (a->how == AC_HOW_GUESS) {

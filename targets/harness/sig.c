@@ -213,7 +213,7 @@ static char *join(const struct toks *t, int a, int b)
 			bool pword = prev->kind != T_PUNCT;
 			bool space = (pword && word) || (pword && is_punct(c, '*')) ||
 			             is_punct(prev, ',') || (pword && is_punct(c, '(')) ||
-			             (is_punct(prev, ')') && word) || (is_punct(prev, '*') && keyword(c));
+			             (is_punct(prev, ')') && word);
 
 			if (space)
 				fputc(' ', o);
