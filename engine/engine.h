@@ -9,8 +9,9 @@
  * timed runs by one mutex (alone, so they do not disturb each other).
  *
  * Where each part lives: engine.c is this facade, sched.c the scheduler,
- * driver.c one run's course, run.c the services a strategy uses, search.c
- * and tune.c the strategies; state.h draws the states a run goes through.
+ * driver.c one run's course, describe.c the harness a run gets when the
+ * user brings none, run.c the services a strategy uses, search.c and
+ * tune.c the strategies; state.h draws the states a run goes through.
  * Below the facade nothing includes this header: a run reaches the engine
  * through its struct run_host (host.h).
  *

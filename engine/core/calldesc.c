@@ -81,6 +81,15 @@ static int buffer(const cJSON *v, struct ac_call_arg *a, char *err, size_t errle
 			free(a->length);
 			if (end_text(it, &a->length))
 				return -ENOMEM;
+		} else if (!strcmp(k, "rows")) {
+			if (!cJSON_IsString(it) && !cJSON_IsNumber(it)) {
+				snprintf(err, errlen, PREFIX "%s\"rows\" must be an expression such as \"n\"",
+				         who);
+				return -EINVAL;
+			}
+			free(a->rows);
+			if (end_text(it, &a->rows))
+				return -ENOMEM;
 		} else if (!strcmp(k, "access")) {
 			int w = cJSON_IsString(it) ? ac_access_parse(it->valuestring) : -1;
 
@@ -121,7 +130,8 @@ static int buffer(const cJSON *v, struct ac_call_arg *a, char *err, size_t errle
 				return rc;
 		} else {
 			snprintf(err, errlen, PREFIX "%sunknown key \"%s\" (a pointer takes \"length\", "
-			         "\"access\", \"range\", \"values\" and \"tolerance\")", who, k);
+			         "\"access\", \"range\", \"values\" and \"tolerance\"; a table of rows "
+			         "\"rows\" too)", who, k);
 			return -EINVAL;
 		}
 	}

@@ -49,6 +49,12 @@ static bool is_float(enum ac_etype t)
 	return t == AC_ET_F32 || t == AC_ET_F64;
 }
 
+/* A buffer or a table: what has elements to fill and check. */
+static bool is_array(const struct ac_plan_arg *a)
+{
+	return a->p->kind == AC_PK_BUFFER || a->p->kind == AC_PK_TABLE;
+}
+
 /* An integer output's poison: a value the call is unlikely to write. */
 static const char *pattern(enum ac_etype t)
 {
@@ -106,11 +112,13 @@ static struct names pick_names(const struct ac_plan *p)
 
 	for (int k = 0; k < p->nargs; k++) {
 		const char *n = p->args[k].p->name;
-		static const char *const sfxs[] = { "_want", "_n", "_start", "_f1", NULL };
+		static const char *const sfxs[] = { "_want", "_n", "_start", "_f1", "_data", "_rows",
+			                            "_cols", "_data_want", "_data_start", "_data_f1",
+			                            NULL };
 
 		if (reserved(n))
 			nm.pre = "v_";
-		for (int j = 0; p->args[k].p->kind == AC_PK_BUFFER && sfxs[j]; j++) {
+		for (int j = 0; is_array(&p->args[k]) && sfxs[j]; j++) {
 			snprintf(buf, sizeof buf, "%s%s", n, sfxs[j]);
 			if (taken(p, buf))
 				nm.pre = "v_";
@@ -154,6 +162,29 @@ static void put_expr(FILE *o, const struct ac_expr *e, const struct names *nm)
 	free(buf);
 }
 
+/* The variable of an argument's elements, with suffix: NAME for a
+ * buffer, NAME_data for a table (whose NAME is the table of rows). */
+static const char *dvar(char *buf, size_t len, const struct names *nm,
+                        const struct ac_plan_arg *a, const char *suffix)
+{
+	snprintf(buf, len, "%s%s%s%s", nm->pre, a->p->name, a->p->kind == AC_PK_TABLE ? "_data" : "",
+	         suffix);
+	return buf;
+}
+
+/* Makes table (a table of a's rows pointing into data) and protects it. */
+static void put_table(FILE *o, const struct ac_plan_arg *a, const struct names *nm,
+                      const char *table, const char *data)
+{
+	const char *t = ctype(a->p->etype);
+
+	fprintf(o, "\t%s **%s = (%s **)ac_alloc(%s%s_rows * sizeof(%s *));\n", t, table, t, nm->pre,
+	        a->p->name, t);
+	fprintf(o, "\tfor (size_t i = 0; i < %s%s_rows; i++)\n\t\t%s[i] = %s + i * %s%s_cols;\n",
+	        nm->pre, a->p->name, table, data, nm->pre, a->p->name);
+	fprintf(o, "\tac_protect(%s);\n", table);
+}
+
 /* ---- shared pieces ---- */
 
 static void put_prototypes(FILE *o, const struct ac_plan *p, bool with_ref)
@@ -190,6 +221,15 @@ static void put_sizes(FILE *o, const struct ac_plan *p, const struct names *nm, 
 	for (int k = 0; k < p->nargs; k++) {
 		const struct ac_plan_arg *a = &p->args[k];
 
+		if (a->p->kind == AC_PK_TABLE) {
+			fprintf(o, "\tconst size_t %s%s_rows = (size_t)(", nm->pre, a->p->name);
+			put_expr(o, a->rows, nm);
+			fprintf(o, ");\n\tconst size_t %s%s_cols = (size_t)(", nm->pre, a->p->name);
+			put_expr(o, a->len, nm);
+			fprintf(o, ");\n\tconst size_t %s%s_n = %s%s_rows * %s%s_cols;\n", nm->pre,
+			        a->p->name, nm->pre, a->p->name, nm->pre, a->p->name);
+			continue;
+		}
 		if (a->p->kind != AC_PK_BUFFER)
 			continue;
 		fprintf(o, "\tconst size_t %s%s_n = (size_t)(", nm->pre, a->p->name);
@@ -356,8 +396,7 @@ static void put_untouched(FILE *o, const struct ac_plan *p)
 		const struct ac_plan_arg *a = &p->args[k];
 		enum ac_etype t = a->p->etype;
 
-		if (a->p->kind != AC_PK_BUFFER || a->access != AC_ACCESS_WRITE || t == AC_ET_BOOL ||
-		    done[t])
+		if (!is_array(a) || a->access != AC_ACCESS_WRITE || t == AC_ET_BOOL || done[t])
 			continue;
 		done[t] = true;
 		fprintf(o, "/* An output the reference left as poisoned as it was: the call does not "
@@ -380,14 +419,17 @@ static void put_check(FILE *o, const struct ac_plan *p, const struct ac_plan_arg
 {
 	double rtol, atol;
 
+	char got[300], want[300];
+
+	dvar(got, sizeof got, nm, a, "");
+	dvar(want, sizeof want, nm, a, "_want");
 	ac_plan_tolerance(p, a, &rtol, &atol);
 	if (!is_float(a->p->etype) && rtol == 0 && atol == 0)
-		fprintf(o, "\tac_check_equal_%s(\"%s\", %s%s, %s%s_want, %s%s_n);\n", sfx(a->p->etype),
-		        a->p->name, nm->pre, a->p->name, nm->pre, a->p->name, nm->pre, a->p->name);
+		fprintf(o, "\tac_check_equal_%s(\"%s\", %s, %s, %s%s_n);\n", sfx(a->p->etype),
+		        a->p->name, got, want, nm->pre, a->p->name);
 	else
-		fprintf(o, "\tac_check_close_%s(\"%s\", %s%s, %s%s_want, %s%s_n, %.3g, %.3g);\n",
-		        sfx(a->p->etype), a->p->name, nm->pre, a->p->name, nm->pre, a->p->name,
-		        nm->pre, a->p->name, rtol, atol);
+		fprintf(o, "\tac_check_close_%s(\"%s\", %s, %s, %s%s_n, %.3g, %.3g);\n",
+		        sfx(a->p->etype), a->p->name, got, want, nm->pre, a->p->name, rtol, atol);
 }
 
 static void put_ret_check(FILE *o, const struct ac_plan *p)
@@ -406,7 +448,7 @@ static void put_ret_check(FILE *o, const struct ac_plan *p)
 static void put_checks(FILE *o, const struct ac_plan *p, const struct names *nm)
 {
 	for (int k = 0; k < p->nargs; k++)
-		if (p->args[k].p->kind == AC_PK_BUFFER && p->args[k].access != AC_ACCESS_READ)
+		if (is_array(&p->args[k]) && p->args[k].access != AC_ACCESS_READ)
 			put_check(o, p, &p->args[k], nm);
 	if (p->fn->ret_etype != AC_ET_NONE)
 		put_ret_check(o, p);
@@ -444,7 +486,7 @@ static void put_header(FILE *o, const struct ac_plan *p)
 	bool declared = true;
 
 	for (int k = 0; k < p->nargs; k++)
-		declared &= p->args[k].p->kind != AC_PK_BUFFER || p->args[k].how == AC_HOW_DECLARED;
+		declared &= !is_array(&p->args[k]) || p->args[k].how == AC_HOW_DECLARED;
 	fprintf(o, "/*\n");
 	if (asprintf(&line, "harness.c - written by autocompfs for %s, from %s.", p->fn->name,
 	             !p->described ? "the bounds its array parameters declare" : declared ?
@@ -483,32 +525,42 @@ char *ac_plan_harness(const struct ac_plan *p)
 	for (int k = 0; k < p->nargs; k++) {
 		const struct ac_plan_arg *a = &p->args[k];
 		const char *t = ctype(a->p->etype), *n = a->p->name, *pre = nm.pre;
-		char var[300], want[300];
+		char var[300], want[300], count[300], table[300];
 
-		if (a->p->kind != AC_PK_BUFFER)
+		if (!is_array(a))
 			continue;
-		snprintf(var, sizeof var, "%s%s", pre, n);
-		snprintf(want, sizeof want, "%s%s_want", pre, n);
+		dvar(var, sizeof var, &nm, a, "");
+		dvar(want, sizeof want, &nm, a, "_want");
+		snprintf(count, sizeof count, "%s%s_n", pre, n);
 		if (a->access == AC_ACCESS_READ) {
 			fprintf(o, "\t/* %s: read */\n", n);
-			fprintf(o, "\t%s *%s = (%s *)ac_alloc(%s_n * sizeof(%s));\n", t, var, t, var, t);
+			fprintf(o, "\t%s *%s = (%s *)ac_alloc(%s * sizeof(%s));\n", t, var, t, count, t);
 			put_fill(o, p, a, var, &nm);
 			fprintf(o, "\tac_protect(%s);\n", var);
 		} else if (a->access == AC_ACCESS_WRITE) {
 			fprintf(o, "\t/* %s: written; the reference and the candidate each get "
 			           "one, poisoned */\n", n);
-			fprintf(o, "\t%s *%s = (%s *)ac_alloc(%s_n * sizeof(%s));\n", t, want, t, var, t);
-			fprintf(o, "\t%s *%s = (%s *)ac_alloc(%s_n * sizeof(%s));\n", t, var, t, var, t);
+			fprintf(o, "\t%s *%s = (%s *)ac_alloc(%s * sizeof(%s));\n", t, want, t, count, t);
+			fprintf(o, "\t%s *%s = (%s *)ac_alloc(%s * sizeof(%s));\n", t, var, t, count, t);
 			put_poison(o, a, want, &nm);
 			put_poison(o, a, var, &nm);
 		} else {
 			fprintf(o, "\t/* %s: read and written: restored before every timed call, and "
 			           "copied\n\t * for the reference */\n", n);
-			fprintf(o, "\t%s *%s = (%s *)ac_alloc(%s_n * sizeof(%s));\n", t, var, t, var, t);
-			fprintf(o, "\t%s *%s = (%s *)ac_alloc(%s_n * sizeof(%s));\n", t, want, t, var, t);
+			fprintf(o, "\t%s *%s = (%s *)ac_alloc(%s * sizeof(%s));\n", t, var, t, count, t);
+			fprintf(o, "\t%s *%s = (%s *)ac_alloc(%s * sizeof(%s));\n", t, want, t, count, t);
 			put_fill(o, p, a, var, &nm);
 			fprintf(o, "\tac_inout(%s);\n", var);
-			fprintf(o, "\tmemcpy(%s, %s, %s_n * sizeof(%s));\n", want, var, var, t);
+			fprintf(o, "\tmemcpy(%s, %s, %s * sizeof(%s));\n", want, var, count, t);
+		}
+		if (a->p->kind == AC_PK_TABLE) {
+			fprintf(o, "\t/* %s: a table of %s%s_rows row pointers into it */\n", n, pre, n);
+			snprintf(table, sizeof table, "%s%s", pre, n);
+			put_table(o, a, &nm, table, var);
+			if (a->access != AC_ACCESS_READ) {
+				snprintf(table, sizeof table, "%s%s_want", pre, n);
+				put_table(o, a, &nm, table, want);
+			}
 		}
 	}
 	if (ret) {
@@ -522,12 +574,15 @@ char *ac_plan_harness(const struct ac_plan *p)
 	for (int k = 0; k < p->nargs; k++) {
 		const struct ac_plan_arg *a = &p->args[k];
 
-		if (a->p->kind != AC_PK_BUFFER || a->access == AC_ACCESS_READ)
+		char want[300];
+
+		if (!is_array(a) || a->access == AC_ACCESS_READ)
 			continue;
-		fprintf(o, "\tac_protect(%s%s_want);\n", nm.pre, a->p->name);
+		dvar(want, sizeof want, &nm, a, "_want");
+		fprintf(o, "\tac_protect(%s);\n", want);
 		if (a->access == AC_ACCESS_WRITE && a->p->etype != AC_ET_BOOL)
-			fprintf(o, "\tuntouched_%s(\"%s\", %s%s_want, %s%s_n);\n", sfx(a->p->etype),
-			        a->p->name, nm.pre, a->p->name, nm.pre, a->p->name);
+			fprintf(o, "\tuntouched_%s(\"%s\", %s, %s%s_n);\n", sfx(a->p->etype),
+			        a->p->name, want, nm.pre, a->p->name);
 	}
 	fprintf(o, "\t");
 	put_call(o, p, &nm, false, ret ? "r_got = " : NULL);
@@ -536,11 +591,10 @@ char *ac_plan_harness(const struct ac_plan *p)
 	fprintf(o, "\n\t/* timed: every repetition's outputs are checked by the judge, and the "
 	           "last\n\t * one's again here */\n");
 	for (int k = 0; k < p->nargs; k++)
-		if (p->args[k].p->kind == AC_PK_BUFFER && p->args[k].access == AC_ACCESS_WRITE) {
+		if (is_array(&p->args[k]) && p->args[k].access == AC_ACCESS_WRITE) {
 			char var[300];
 
-			snprintf(var, sizeof var, "%s%s", nm.pre, p->args[k].p->name);
-			put_poison(o, &p->args[k], var, &nm);
+			put_poison(o, &p->args[k], dvar(var, sizeof var, &nm, &p->args[k], ""), &nm);
 		}
 	fprintf(o, "\tAC_TIME(");
 	put_call(o, p, &nm, false, ret ? "r_got = " : NULL);
@@ -566,13 +620,13 @@ char *ac_plan_harness(const struct ac_plan *p)
 /* Whether buffer a's access is to be measured. */
 static bool probed(const struct ac_plan_arg *a)
 {
-	return a->p->kind == AC_PK_BUFFER && a->access_how == AC_HOW_DEFAULT && !a->p->is_const;
+	return is_array(a) && a->access_how == AC_HOW_DEFAULT && !a->p->is_const;
 }
 
 /* The buffers a non-const parameter gets: a start copy to restore. */
 static bool restored(const struct ac_plan_arg *a)
 {
-	return a->p->kind == AC_PK_BUFFER && a->access != AC_ACCESS_READ;
+	return is_array(a) && a->access != AC_ACCESS_READ;
 }
 
 char *ac_plan_measure_source(const struct ac_plan *p)
@@ -601,7 +655,7 @@ char *ac_plan_measure_source(const struct ac_plan *p)
 	for (int k = 0; k < p->nargs; k++) {
 		const struct ac_plan_arg *a = &p->args[k];
 
-		if (a->p->kind == AC_PK_BUFFER)
+		if (is_array(a))
 			fprintf(o, "\tmsr_bytes += (double)%s%s_n * sizeof(%s);\n", pre, a->p->name,
 			        ctype(a->p->etype));
 	}
@@ -609,16 +663,23 @@ char *ac_plan_measure_source(const struct ac_plan *p)
 	for (int k = 0; k < p->nargs; k++) {
 		const struct ac_plan_arg *a = &p->args[k];
 		const char *t = ctype(a->p->etype);
-		char var[300];
+		char var[300], table[300];
 
-		if (a->p->kind != AC_PK_BUFFER)
+		if (!is_array(a))
 			continue;
-		snprintf(var, sizeof var, "%s%s", pre, a->p->name);
-		fprintf(o, "\t%s *%s = (%s *)ac_alloc(%s_n * sizeof(%s));\n", t, var, t, var, t);
+		dvar(var, sizeof var, &nm, a, "");
+		fprintf(o, "\t%s *%s = (%s *)ac_alloc(%s%s_n * sizeof(%s));\n", t, var, t, pre,
+		        a->p->name, t);
 		put_fill(o, p, a, var, &nm);
 		if (restored(a)) {
-			fprintf(o, "\t%s *%s_start = (%s *)malloc(%s_n * sizeof(%s));\n", t, var, t, var, t);
-			fprintf(o, "\tmemcpy(%s_start, %s, %s_n * sizeof(%s));\n", var, var, var, t);
+			fprintf(o, "\t%s *%s_start = (%s *)malloc(%s%s_n * sizeof(%s));\n", t, var, t, pre,
+			        a->p->name, t);
+			fprintf(o, "\tmemcpy(%s_start, %s, %s%s_n * sizeof(%s));\n", var, var, pre,
+			        a->p->name, t);
+		}
+		if (a->p->kind == AC_PK_TABLE) {
+			snprintf(table, sizeof table, "%s%s", pre, a->p->name);
+			put_table(o, a, &nm, table, var);
 		}
 	}
 	if (ret)
@@ -630,18 +691,25 @@ char *ac_plan_measure_source(const struct ac_plan *p)
 
 		if (!probed(a))
 			continue;
-		snprintf(var, sizeof var, "%s%s", pre, a->p->name);
+		dvar(var, sizeof var, &nm, a, "");
 		fprintf(o, "\tif (msr_probe) {\n\t\tint msr_written, msr_read = 0;\n");
-		for (int j = 0; j < p->nargs; j++)
+		for (int j = 0; j < p->nargs; j++) {
+			char jv[300];
+
 			if (restored(&p->args[j]))
-				fprintf(o, "\t\tvoid *%s%s_f1 = malloc(%s%s_n * sizeof(%s));\n", pre,
-				        p->args[j].p->name, pre, p->args[j].p->name, ctype(p->args[j].p->etype));
+				fprintf(o, "\t\tvoid *%s_f1 = malloc(%s%s_n * sizeof(%s));\n",
+				        dvar(jv, sizeof jv, &nm, &p->args[j], ""), pre, p->args[j].p->name,
+				        ctype(p->args[j].p->etype));
+		}
 		for (int pass = 0; pass < 2; pass++) {
-			for (int j = 0; j < p->nargs; j++)
+			for (int j = 0; j < p->nargs; j++) {
+				char jv[300];
+
 				if (restored(&p->args[j]))
-					fprintf(o, "\t\tmemcpy(%s%s, %s%s_start, %s%s_n * sizeof(%s));\n", pre,
-					        p->args[j].p->name, pre, p->args[j].p->name, pre,
+					fprintf(o, "\t\tmemcpy(%s, %s_start, %s%s_n * sizeof(%s));\n",
+					        dvar(jv, sizeof jv, &nm, &p->args[j], ""), jv, pre,
 					        p->args[j].p->name, ctype(p->args[j].p->etype));
+			}
 			if (pass == 1) {
 				fprintf(o, "\t");
 				put_fill(o, p, a, var, &nm);
@@ -651,36 +719,44 @@ char *ac_plan_measure_source(const struct ac_plan *p)
 			fprintf(o, ";\n");
 			for (int j = 0; j < p->nargs; j++) {
 				const char *jn = p->args[j].p->name, *jt = ctype(p->args[j].p->etype);
+				char jv[300];
 
 				if (!restored(&p->args[j]))
 					continue;
+				dvar(jv, sizeof jv, &nm, &p->args[j], "");
 				if (pass == 0)
-					fprintf(o, "\t\tmemcpy(%s%s_f1, %s%s, %s%s_n * sizeof(%s));\n", pre, jn,
-					        pre, jn, pre, jn, jt);
+					fprintf(o, "\t\tmemcpy(%s_f1, %s, %s%s_n * sizeof(%s));\n", jv, jv, pre, jn,
+					        jt);
 				else
-					fprintf(o, "\t\tmsr_read |= memcmp(%s%s_f1, %s%s, %s%s_n * sizeof(%s)) != 0;\n",
-					        pre, jn, pre, jn, pre, jn, jt);
+					fprintf(o, "\t\tmsr_read |= memcmp(%s_f1, %s, %s%s_n * sizeof(%s)) != 0;\n",
+					        jv, jv, pre, jn, jt);
 			}
 			if (pass == 0)
-				fprintf(o, "\t\tmsr_written = memcmp(%s_f1, %s_start, %s_n * sizeof(%s)) != 0;\n",
-				        var, var, var, ctype(a->p->etype));
+				fprintf(o, "\t\tmsr_written = memcmp(%s_f1, %s_start, %s%s_n * sizeof(%s)) != 0;\n",
+				        var, var, pre, a->p->name, ctype(a->p->etype));
 		}
 		if (ret)
 			fprintf(o, "\t\tmsr_read |= memcmp(&msr_r_one, &r_got, sizeof r_got) != 0;\n");
 		fprintf(o, "\t\tprintf(\"ac-measure: access %s %%s\\n\", msr_written && msr_read ? \"both\" : "
 		           "msr_written ? \"write\" : \"read\");\n", a->p->name);
-		for (int j = 0; j < p->nargs; j++)
+		for (int j = 0; j < p->nargs; j++) {
+			char jv[300];
+
 			if (restored(&p->args[j]))
-				fprintf(o, "\t\tfree(%s%s_f1);\n", pre, p->args[j].p->name);
+				fprintf(o, "\t\tfree(%s_f1);\n", dvar(jv, sizeof jv, &nm, &p->args[j], ""));
+		}
 		fprintf(o, "\t}\n");
 	}
 	/* the time: the best of three calls, or of what fits in 0.3 s */
 	fprintf(o, "\tfor (int msr_i = 0; msr_i < 3; msr_i++) {\n");
-	for (int j = 0; j < p->nargs; j++)
+	for (int j = 0; j < p->nargs; j++) {
+		char jv[300];
+
 		if (restored(&p->args[j]))
-			fprintf(o, "\t\tmemcpy(%s%s, %s%s_start, %s%s_n * sizeof(%s));\n", pre,
-			        p->args[j].p->name, pre, p->args[j].p->name, pre, p->args[j].p->name,
+			fprintf(o, "\t\tmemcpy(%s, %s_start, %s%s_n * sizeof(%s));\n",
+			        dvar(jv, sizeof jv, &nm, &p->args[j], ""), jv, pre, p->args[j].p->name,
 			        ctype(p->args[j].p->etype));
+	}
 	fprintf(o, "\t\tmsr_t0 = now();\n\t\t");
 	put_call(o, p, &nm, false, ret ? "r_got = " : NULL);
 	fprintf(o, ";\n\t\tmsr_t0 = now() - msr_t0;\n\t\tif (msr_t0 < msr_best)\n\t\t\tmsr_best = msr_t0;\n"
@@ -689,12 +765,15 @@ char *ac_plan_measure_source(const struct ac_plan *p)
 		fprintf(o, "\t(void)r_got;\n");
 	for (int k = 0; k < p->nargs; k++) {
 		const struct ac_plan_arg *a = &p->args[k];
+		char var[300];
 
-		if (a->p->kind != AC_PK_BUFFER)
+		if (!is_array(a))
 			continue;
-		fprintf(o, "\tac_free(%s%s);\n", pre, a->p->name);
+		fprintf(o, "\tac_free(%s);\n", dvar(var, sizeof var, &nm, a, ""));
+		if (a->p->kind == AC_PK_TABLE)
+			fprintf(o, "\tac_free(%s%s);\n", pre, a->p->name);
 		if (restored(a))
-			fprintf(o, "\tfree(%s%s_start);\n", pre, a->p->name);
+			fprintf(o, "\tfree(%s_start);\n", var);
 	}
 	fprintf(o, "\treturn msr_best;\n}\n\n");
 	fprintf(o, "int main(int argc, char **argv)\n{\n"

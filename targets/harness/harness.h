@@ -79,7 +79,9 @@ struct ac_call_arg {
 	double value;
 	bool integral;         /* the value was written as a whole number */
 	/* a buffer */
-	char *length;          /* element count, an expression; NULL: the declared bounds */
+	char *length;          /* element count, an expression; NULL: the declared bounds
+	                          (a table: the count of each row) */
+	char *rows;            /* a table: how many row pointers; NULL: the declared bound */
 	enum ac_access access;
 	char *lo, *hi;         /* the range of its values, numbers or expressions as
 	                          written; NULL: the element type's default */
@@ -128,7 +130,8 @@ enum ac_etype {
 enum ac_pkind {
 	AC_PK_SCALAR,          /* a number passed by value: integer, bool, enum, float, double */
 	AC_PK_BUFFER,          /* a pointer to numbers: float *x, double A[n][m], float (*A)[N] */
-	AC_PK_OTHER,           /* anything else (a struct, a table of pointers, void *): why says */
+	AC_PK_TABLE,           /* a table of row pointers: float **rows, double *cols[n] */
+	AC_PK_OTHER,           /* anything else (a struct, a function pointer, void *): why says */
 };
 
 #define AC_SIG_MAXDIMS 8
@@ -144,7 +147,8 @@ struct ac_sig_param {
 	int size;              /* its sizeof */
 	bool is_const;         /* a buffer of const elements */
 	bool declared;         /* a buffer whose every dimension has a bound the
-	                          harness can compute (double A[n][m], const float x[N]) */
+	                          harness can compute (double A[n][m], const float x[N]);
+	                          a table whose row count has one (double *cols[n]) */
 	int ndims;             /* array dimensions written after the name */
 	char *bound[AC_SIG_MAXDIMS]; /* each as written ("" when left empty) */
 	char *why;             /* AC_PK_OTHER: what it is, in words */
@@ -215,7 +219,9 @@ struct ac_plan_arg {
 	int64_t ival;
 	double fval;
 	/* a buffer */
-	struct ac_expr *len;   /* element count */
+	struct ac_expr *len;   /* element count (a table: of each row) */
+	struct ac_expr *rows;  /* a table: how many rows; NULL otherwise */
+	enum ac_how rows_how;
 	enum ac_access access;
 	enum ac_how access_how;
 	enum ac_values values;
@@ -224,7 +230,7 @@ struct ac_plan_arg {
 	double flo, fhi;       /* float elements' range */
 	bool has_tol;
 	double rtol, atol;
-	int64_t n;             /* the length's value (ac_plan_eval) */
+	int64_t n;             /* the elements' count (ac_plan_eval; a table: all rows') */
 };
 
 struct ac_plan {
@@ -250,7 +256,9 @@ struct ac_plan {
  * length or range that names something other than an integer parameter,
  * a value the parameter's type cannot hold, a structured fill the element
  * type has no generator for, a parameter the engine cannot describe (a
- * struct, a table of pointers: write harness.c). Integers a length or
+ * struct, a function pointer, void *: write harness.c). A table of row
+ * pointers (float **m) is one block of rows x length elements and a table
+ * of pointers into it. Integers a length or
  * bound uses and the description leaves out are PICKED; other integers
  * default to 10 (bool: true), floats to 0.5. -ENOMEM. plan keeps pointers into sig. */
 int ac_plan_make(const struct ac_sig *sig, const struct ac_call *call, struct ac_plan *out,

@@ -64,6 +64,7 @@ void ac_call_clear(struct ac_call *c)
 	for (int i = 0; i < c->nargs; i++) {
 		free(c->args[i].name);
 		free(c->args[i].length);
+		free(c->args[i].rows);
 		free(c->args[i].lo);
 		free(c->args[i].hi);
 	}
@@ -131,6 +132,8 @@ int ac_call_check(const struct ac_call *c, char *why, size_t whylen)
 			}
 		if (a->length && (rc = check_expr("length", a->name, a->length, why, whylen)))
 			return rc;
+		if (a->rows && (rc = check_expr("rows", a->name, a->rows, why, whylen)))
+			return rc;
 		if (a->lo && !number(a->lo, &lo) && (rc = check_expr("range", a->name, a->lo, why, whylen)))
 			return rc;
 		if (a->hi && !number(a->hi, &hi) && (rc = check_expr("range", a->name, a->hi, why, whylen)))
@@ -161,6 +164,7 @@ void ac_plan_free(struct ac_plan *p)
 		return;
 	for (int i = 0; i < p->nargs; i++) {
 		ac_expr_free(p->args[i].len);
+		ac_expr_free(p->args[i].rows);
 		ac_expr_free(p->args[i].ilo);
 		ac_expr_free(p->args[i].ihi);
 	}
@@ -317,6 +321,24 @@ static int values_ok(const struct ac_plan_arg *a, char *why, size_t whylen)
 	return 0;
 }
 
+/* A guessed size for a draft: the function's which-th integer parameter
+ * (the first when there is no such one), else 1024. */
+static const char *guess_size(const struct ac_plan *p, int which)
+{
+	const char *first = NULL;
+	int seen = 0;
+
+	for (int k = 0; k < p->fn->nparams; k++) {
+		if (!is_int_scalar(&p->fn->params[k]) || p->fn->params[k].etype == AC_ET_BOOL)
+			continue;
+		if (!first)
+			first = p->fn->params[k].name;
+		if (seen++ == which)
+			return p->fn->params[k].name;
+	}
+	return first ? first : "1024";
+}
+
 /* Sets one buffer argument from its description (d may be NULL). */
 static int make_buffer(struct ac_plan *p, struct ac_plan_arg *a, const struct ac_call_arg *d,
                        bool guess, char *why, size_t whylen)
@@ -325,6 +347,33 @@ static int make_buffer(struct ac_plan *p, struct ac_plan_arg *a, const struct ac
 	char what[160];
 	int rc;
 
+	bool table = sp->kind == AC_PK_TABLE;
+
+	if (table) {
+		/* how many rows: given, declared (double *cols[n]), or guessed */
+		if (d && d->rows) {
+			snprintf(what, sizeof what, "the rows of %s", sp->name);
+			rc = parse_for(what, d->rows, &a->rows, why, whylen);
+			if (!rc)
+				rc = names_ok(p, a->rows, what, d->rows, why, whylen);
+			if (rc)
+				return rc;
+			a->rows_how = AC_HOW_GIVEN;
+		} else if (sp->declared) {
+			rc = parse_for("a declared bound", sp->bound[0], &a->rows, why, whylen);
+			if (rc)
+				return rc;
+			a->rows_how = AC_HOW_DECLARED;
+		} else if (guess) {
+			rc = parse_for("a guess", guess_size(p, 0), &a->rows, why, whylen);
+			if (rc)
+				return rc;
+			a->rows_how = AC_HOW_GUESS;
+		} else {
+			snprintf(why, whylen, "%s's table %s has no row count", p->fn->name, sp->name);
+			return -EINVAL;
+		}
+	}
 	if (d && d->length) {
 		snprintf(what, sizeof what, "the length of %s", sp->name);
 		rc = parse_for(what, d->length, &a->len, why, whylen);
@@ -333,18 +382,13 @@ static int make_buffer(struct ac_plan *p, struct ac_plan_arg *a, const struct ac
 		if (rc)
 			return rc;
 		a->how = AC_HOW_GIVEN;
-	} else if (sp->declared) {
+	} else if (sp->declared && !table) {
 		rc = declared_length(sp, &a->len, why, whylen);
 		if (rc)
 			return rc;
 		a->how = AC_HOW_DECLARED;
 	} else if (guess) {
-		const char *n = NULL;
-
-		for (int k = 0; k < p->fn->nparams && !n; k++)
-			if (is_int_scalar(&p->fn->params[k]) && p->fn->params[k].etype != AC_ET_BOOL)
-				n = p->fn->params[k].name;
-		rc = parse_for("a guess", n ? n : "1024", &a->len, why, whylen);
+		rc = parse_for("a guess", guess_size(p, table ? 1 : 0), &a->len, why, whylen);
 		if (rc)
 			return rc;
 		a->how = AC_HOW_GUESS;
@@ -375,6 +419,11 @@ static int make_buffer(struct ac_plan *p, struct ac_plan_arg *a, const struct ac
 	rc = values_ok(a, why, whylen);
 	if (rc)
 		return rc;
+	if (table && a->values != AC_VALUES_UNIFORM && a->values != AC_VALUES_NONZERO) {
+		snprintf(why, whylen, "%s: a table's rows take \"uniform\" or \"nonzero\" values",
+		         sp->name);
+		return -EINVAL;
+	}
 	if (d && (d->lo || d->hi)) {
 		a->has_range = true;
 		if (is_float(sp->etype)) {
@@ -438,14 +487,15 @@ static int make_scalar(struct ac_plan *p, struct ac_plan_arg *a, const struct ac
 /* Does any length, integer range or the reduction use name? */
 static bool used_by_lengths(const struct ac_plan *p, const char *name)
 {
-	const struct ac_expr *es[3];
+	const struct ac_expr *es[4];
 	const char *names[32];
 
 	for (int i = 0; i < p->nargs; i++) {
 		es[0] = p->args[i].len;
 		es[1] = p->args[i].ilo;
 		es[2] = p->args[i].ihi;
-		for (int e = 0; e < 3; e++) {
+		es[3] = p->args[i].rows;
+		for (int e = 0; e < 4; e++) {
 			int n = es[e] ? ac_expr_names(es[e], names, 32) : 0;
 
 			for (int k = 0; k < n && k < 32; k++)
@@ -505,7 +555,8 @@ static int make(const struct ac_sig *sig, const struct ac_call *call, bool guess
 			         "(\"%s\": 100)", d->name, p->fn->name, d->name);
 			return -EINVAL;
 		}
-		if (p->fn->params[k].kind == AC_PK_BUFFER && !d->buffer) {
+		if ((p->fn->params[k].kind == AC_PK_BUFFER || p->fn->params[k].kind == AC_PK_TABLE) &&
+		    !d->buffer) {
 			snprintf(why, whylen, "%s is a pointer in %s's prototype: give its length "
 			         "(\"%s\": \"n\" or {\"length\": \"n\", ...})", d->name, p->fn->name,
 			         d->name);
@@ -518,6 +569,7 @@ static int make(const struct ac_sig *sig, const struct ac_call *call, bool guess
 		size_t at = 0;
 		int missing = 0;
 		const char *first = NULL;
+		bool first_table = false;
 
 		names[0] = '\0';
 		for (int k = 0; k < p->nargs; k++) {
@@ -525,9 +577,13 @@ static int make(const struct ac_sig *sig, const struct ac_call *call, bool guess
 			bool said = false;
 
 			for (int i = 0; i < call->nargs; i++)
-				said |= !strcmp(call->args[i].name, sp->name) && call->args[i].length;
-			if (sp->kind != AC_PK_BUFFER || said || sp->declared)
+				said |= !strcmp(call->args[i].name, sp->name) && call->args[i].length &&
+				        (sp->kind != AC_PK_TABLE || sp->declared || call->args[i].rows);
+			if ((sp->kind != AC_PK_BUFFER && sp->kind != AC_PK_TABLE) || said ||
+			    (sp->declared && sp->kind == AC_PK_BUFFER))
 				continue;
+			if (!first)
+				first_table = sp->kind == AC_PK_TABLE;
 			first = first ? first : sp->name;
 			missing++;
 			if (at < sizeof names)
@@ -545,9 +601,11 @@ static int make(const struct ac_sig *sig, const struct ac_call *call, bool guess
 			else
 				snprintf(list, sizeof list, "%s", names);
 			snprintf(why, whylen, "the prototype of %s does not say how long %s %s: give %s "
-			         "in config.json's \"call\" (\"%s\": \"n\", an expression of the integer "
-			         "parameters)", p->fn->name, list, missing > 1 ? "are" : "is",
-			         missing > 1 ? "their lengths" : "its length", first);
+			         "in config.json's \"call\" (\"%s\": %s, %s of the integer parameters)",
+			         p->fn->name, list, missing > 1 ? "are" : "is",
+			         missing > 1 ? "their lengths" : "its length", first,
+			         first_table ? "{\"rows\": \"n\", \"length\": \"m\"}" : "\"n\"",
+			         first_table ? "expressions" : "an expression");
 			return -EINVAL;
 		}
 	}
@@ -564,7 +622,7 @@ static int make(const struct ac_sig *sig, const struct ac_call *call, bool guess
 			         "a harness\")", p->fn->name, sp->name, sp->why ? sp->why : "unknown");
 			return -EINVAL;
 		}
-		if (sp->kind == AC_PK_BUFFER)
+		if (sp->kind == AC_PK_BUFFER || sp->kind == AC_PK_TABLE)
 			rc = make_buffer(p, &p->args[k], d, guess, why, whylen);
 		else
 			rc = make_scalar(p, &p->args[k], d, why, whylen);
@@ -651,11 +709,24 @@ int ac_plan_eval(struct ac_plan *p, char *why, size_t whylen)
 		struct ac_plan_arg *a = &p->args[k];
 		int64_t n, lo, hi;
 
-		if (a->p->kind != AC_PK_BUFFER)
+		if (a->p->kind != AC_PK_BUFFER && a->p->kind != AC_PK_TABLE)
 			continue;
 		if (ac_expr_eval(a->len, lookup_int, p, &n, w, sizeof w)) {
 			snprintf(why, whylen, "the length of %s: %s", a->p->name, w);
 			return -EINVAL;
+		}
+		if (a->rows) {
+			int64_t r;
+
+			if (ac_expr_eval(a->rows, lookup_int, p, &r, w, sizeof w)) {
+				snprintf(why, whylen, "the rows of %s: %s", a->p->name, w);
+				return -EINVAL;
+			}
+			if (r < 1 || n < 1 || __builtin_mul_overflow(r, n, &n)) {
+				snprintf(why, whylen, "%s has %lld rows of %lld with these sizes: both must "
+				         "be at least 1", a->p->name, (long long)r, (long long)n);
+				return -EINVAL;
+			}
 		}
 		if (n < 1 || (uint64_t)n > ((uint64_t)1 << 40) / esize(a->p->etype)) {
 			snprintf(why, whylen, "the length of %s is %lld with these sizes: it must be at "
@@ -778,10 +849,15 @@ char *ac_plan_words(const struct ac_plan *p)
 			continue;
 		}
 		fprintf(o, ": ");
-		if (a->n > 0)
-			fprintf(o, "%lld", (long long)a->n);
-		else
+		if (a->rows) {
+			ac_expr_print(a->rows, o);
+			fprintf(o, " rows of ");
 			ac_expr_print(a->len, o);
+		} else if (a->n > 0) {
+			fprintf(o, "%lld", (long long)a->n);
+		} else {
+			ac_expr_print(a->len, o);
+		}
 		fprintf(o, " %s %s", etype_word(a->p->etype), access_words_long(a->access));
 		if (a->values != AC_VALUES_UNIFORM)
 			fprintf(o, ", %s", ac_values_name(a->values));
@@ -812,8 +888,9 @@ static void arg_comment(FILE *o, const struct ac_plan *p, const struct ac_plan_a
 			fprintf(o, "  // default");
 		return;
 	}
-	if (a->how == AC_HOW_GUESS) {
-		fprintf(o, "  // guess: the prototype does not say how long %s is", a->p->name);
+	if (a->how == AC_HOW_GUESS || a->rows_how == AC_HOW_GUESS) {
+		fprintf(o, "  // guess: the prototype does not say how %s %s is", a->rows ?
+		        "large a table" : "long", a->p->name);
 		any = true;
 	} else if (a->how == AC_HOW_DECLARED) {
 		fprintf(o, "  // length: as the prototype declares");
@@ -837,7 +914,13 @@ static void arg_json(FILE *o, const struct ac_plan_arg *a)
 		put_value(o, a);
 		return;
 	}
-	fprintf(o, "{\"length\": \"");
+	fprintf(o, "{");
+	if (a->rows) {
+		fprintf(o, "\"rows\": \"");
+		ac_expr_print(a->rows, o);
+		fprintf(o, "\", ");
+	}
+	fprintf(o, "\"length\": \"");
 	ac_expr_print(a->len, o);
 	fprintf(o, "\", \"access\": \"%s\"", ac_access_name(a->access));
 	if (a->values != AC_VALUES_UNIFORM)
@@ -915,7 +998,7 @@ char *ac_plan_description(const struct ac_plan *p, int indent)
 		const struct ac_plan_arg *a = &p->args[k];
 		int64_t big = 1;
 
-		if (a->p->kind != AC_PK_BUFFER || a->access == AC_ACCESS_READ || a->has_tol)
+		if (a->p->kind == AC_PK_SCALAR || a->access == AC_ACCESS_READ || a->has_tol)
 			continue;
 		ac_plan_tolerance(p, a, &rtol, &atol);
 		pad(o, in);

@@ -17,7 +17,7 @@
  * The scanner reads only the top level of the input's own lines (the line
  * markers of cc -E say which), finds NAME ( ... ) { and splits the
  * parameter list at its top-level commas. It does not type anything: a
- * declarator it cannot read (a function pointer, a table of pointers) is
+ * declarator it cannot read (a function pointer, three levels of pointers) is
  * named as what it is and left to the harness writer.
  */
 #include "targets/harness/harness.h"
@@ -368,9 +368,14 @@ static int read_param(const struct toks *t, int a, int b, struct ac_sig_param *p
 			p->kind = AC_PK_OTHER;
 			p->why = strdup("a pointer to void");
 		}
+	} else if (stars_in == 0 && ((stars_out == 2 && p->ndims == 0) ||
+	                             (stars_out == 1 && p->ndims == 1))) {
+		/* float **rows, double *cols[n]: row pointers (their rows' count
+		 * is the one bound there can be) */
+		p->kind = AC_PK_TABLE;
 	} else {
 		p->kind = AC_PK_OTHER;
-		p->why = strdup("a table of pointers");
+		p->why = strdup("a pointer to pointers to pointers");
 	}
 	if (p->kind == AC_PK_OTHER && !p->why)
 		return -ENOMEM;
@@ -664,6 +669,8 @@ static void elem_expr(FILE *o, const struct ac_sig_param *p)
 	if (p->kind == AC_PK_BUFFER)
 		for (int d = 0; d < (p->ndims ? p->ndims : 1); d++)
 			fputs("[0]", o);
+	else if (p->kind == AC_PK_TABLE)
+		fputs("[0][0]", o);
 }
 
 static void probe_vars(FILE *o, const char *id, const char *expr, bool is_type)
@@ -873,7 +880,7 @@ static int settle_decl(const struct ac_sig_fn *f, struct ac_sig_param *p)
 
 	for (int d = 0; d < p->ndims; d++)
 		all &= bound_ok(f, p->bound[d]);
-	p->declared = p->kind == AC_PK_BUFFER && all;
+	p->declared = (p->kind == AC_PK_BUFFER || p->kind == AC_PK_TABLE) && all;
 	for (int d = 0; d < p->ndims; d++) {
 		if (!p->bound[d][0] || bound_ok(f, p->bound[d]))
 			continue;
@@ -963,7 +970,7 @@ int ac_sig_apply_nm(struct ac_sig *s, const char *nm, char *why, size_t whylen)
 			p->cls = pf.c - 1;
 			p->size = pf.s - 1;
 			p->etype = etype_of(p->cls, p->size, pf.b - 1);
-			if (p->kind == AC_PK_BUFFER) {
+			if (p->kind != AC_PK_SCALAR) {
 				/* const elements: the word before the declarator */
 				p->is_const = false;
 				for (const char *q = p->decl; *q && *q != '*' && *q != '[' && *q != '(';
@@ -980,9 +987,10 @@ int ac_sig_apply_nm(struct ac_sig *s, const char *nm, char *why, size_t whylen)
 					rc = -ENOMEM;
 					goto out;
 				}
-				if (p->kind == AC_PK_BUFFER && p->cls == 12) {
+				if (p->kind != AC_PK_SCALAR && p->cls == 12) {
 					free(p->why);
-					p->why = strdup("a pointer to a struct");
+					p->why = strdup(p->kind == AC_PK_TABLE ? "a table of pointers to structs" :
+					                "a pointer to a struct");
 				}
 				p->kind = AC_PK_OTHER;
 			}
