@@ -48,6 +48,12 @@ static int driver_load(struct run_ctx *rc)
 	rc->topts.command = rc->cfg.command;
 	rc->topts.timeout_s = rc->cfg.timeout_s;
 	rc->topts.cpu = -1;
+	rc->topts.cores = rc->cfg.cores > 0 ? rc->cfg.cores : h->cores;
+	if (rc->executor == &ac_executor_local && rc->topts.cores > host_cores_max()) {
+		run_status(rc, RS_FAILED, "failed: cores is %d, and this machine has %d: a timed run "
+		           "gets at most every core", rc->topts.cores, host_cores_max());
+		return -EINVAL;
+	}
 	err = store_run_files(h->writer, rc->rid, &rc->files, &rc->nfiles);
 	if (err)
 		return err;

@@ -298,6 +298,7 @@ int engine_open(const struct engine_opts *o, struct engine **out, char *err, siz
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->wake, NULL);
 	host_init(&e->host, o->build_jobs, o->slots);
+	e->host.cores = o->cores > 0 ? o->cores : 1;
 	e->host.executor = ac_executor_find(o->executor);
 	if (!e->host.executor)
 		e->host.executor = &ac_executor_local;

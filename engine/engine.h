@@ -47,6 +47,8 @@ struct engine_opts {
 	const char *executor;      /* where timed runs go unless config.json says:
 	                              "local" (NULL) or "slurm" */
 	int slots;                 /* slurm: timed runs at once; <= 0: the nodes up */
+	int cores;                 /* cores a timed run has to itself unless config.json
+	                              says; <= 0: 1 */
 };
 
 /* Locks the state directory (a second daemon on it gets -EBUSY and a clear

@@ -59,6 +59,7 @@ struct options {
 	char *log_file;
 	char *executor;      /* local | slurm */
 	int slots;
+	int cores;
 	char *pos[2];        /* [SOURCE] MOUNTPOINT */
 	int npos;
 	bool allow_other;
@@ -84,6 +85,7 @@ static const struct fuse_opt spec[] = {
 	OPT("log_file=%s", log_file),
 	OPT("executor=%s", executor),
 	OPT("slots=%d", slots),
+	OPT("cores=%d", cores),
 	/* both match "--log-file=P"; the second, which gets it right, wins */
 	OPT("--log-file %s", log_file),
 	OPT("--log-file=%s", log_file),
@@ -270,6 +272,8 @@ static void usage(const char *prog)
 	       "                           default local (this machine, one run at a time)\n"
 	       "    -o slots=N             with slurm: timed runs at once (default: the nodes up\n"
 	       "                           in the partition, as sinfo reports them)\n"
+	       "    -o cores=N             cores a timed run has to itself (default 1): OpenMP\n"
+	       "                           and threads run on N cores, builds keep off them\n"
 	       "    -o allow_other         let other users see the mount (private by default)\n"
 	       "    -o log=LEVEL           error, info (the default) or debug (adds a line per\n"
 	       "                           FUSE request)\n"
@@ -483,6 +487,8 @@ static const char *options_problem(const struct options *o)
 		bad = "executor=NAME: say local or slurm";
 	if (o->slots < 0 || o->slots > 100000)
 		bad = "slots=N: N is a number of timed runs at once, 1 to 100000";
+	if (o->cores < 0 || o->cores > 1024)
+		bad = "cores=N: N is a number of cores, 1 to 1024";
 	if (o->npos > 2)
 		bad = "too many arguments";
 	if (o->npos == 0)
@@ -643,6 +649,7 @@ static int open_engine(struct daemon_state *d, char *err, size_t len)
 		.debounce_s = -1,
 		.executor = d->o.executor,
 		.slots = d->o.slots,
+		.cores = d->o.cores,
 	};
 	return engine_open(&eo, &d->e, err, len);
 }

@@ -304,7 +304,7 @@ Test(judge, a_returned_value_is_checked_every_repetition, .timeout = 120)
 		"double dot(int n, const double *x, const double *y);\n"
 		"double ref_dot(int n, const double *x, const double *y);\n"
 		"int main(int argc, char **argv)\n{\n"
-		"  const int n = 4096;\n  double got, want;\n"
+		"  const int n = 65536;\n  double got, want;\n"
 		"  ac_init(argc, argv);\n"
 		"  double *x = ac_alloc_f64(n), *y = ac_alloc_f64(n);\n"
 		"  ac_fill_f64(x, n, -1, 1);\n  ac_fill_f64(y, n, -1, 1);\n"

@@ -408,3 +408,29 @@ Test(prompt, examples_in_plan_and_implement)
 	cr_assert(strstr(p, "### Examples"), "%s", p);
 	free(p);
 }
+
+/* Menus and notes for one core or several: marked lines kept or left out,
+ * the number filled in. */
+Test(prompt, text_for_cores_keeps_the_lines_of_its_case)
+{
+	static const char text[] = "# cpu\n"
+	                           "Tile the loops\n"
+	                           "@one-core Single thread only\n"
+	                           "@cores Parallelize the outer loop over {cores} cores\n"
+	                           "timed on {cores} core(s)";
+	char *one = text_for_cores(text, 1), *two = text_for_cores(text, 2);
+
+	cr_assert_str_eq(one, "# cpu\nTile the loops\nSingle thread only\ntimed on 1 core(s)");
+	cr_assert_str_eq(two, "# cpu\nTile the loops\nParallelize the outer loop over 2 cores\n"
+	                      "timed on 2 core(s)");
+	free(one);
+	free(two);
+	cr_assert_null(text_for_cores(NULL, 2));
+	struct menu m;
+	char *menu = text_for_cores("a\n@cores b\n@one-core c\n", 4);
+	cr_assert_eq(menu_parse(menu, &m), 0);
+	cr_assert_eq(m.count, 2);
+	cr_assert_str_eq(m.options[1], "b");
+	menu_clear(&m);
+	free(menu);
+}

@@ -620,3 +620,35 @@ Test(sandbox, bad_arguments)
 		cr_expect_eq(ac_sandbox_run(&o, &res), -ENOENT);
 	}
 }
+
+/* Pinning: one core, or the last ncpus ending at cpu; more than there are
+ * below cpu is refused. */
+Test(sandbox, pinned_to_one_core_or_several)
+{
+	struct ac_proc_result res;
+	struct ac_sandbox_opts o;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	char want[64];
+
+	memset(&o, 0, sizeof o);
+	o.timeout_s = 10;
+	o.cpu = (int)n - 1;
+	cr_assert_eq(run_sh("grep Cpus_allowed_list /proc/self/status", &o, &res), 0);
+	snprintf(want, sizeof want, "Cpus_allowed_list:\t%ld\n", n - 1);
+	cr_expect_str_eq(res.output, want);
+	ac_proc_result_clear(&res);
+	if (n < 2)
+		return;
+	memset(&o, 0, sizeof o);
+	o.timeout_s = 10;
+	o.cpu = (int)n - 1;
+	o.ncpus = 2;
+	cr_assert_eq(run_sh("grep Cpus_allowed_list /proc/self/status", &o, &res), 0);
+	snprintf(want, sizeof want, "Cpus_allowed_list:\t%ld-%ld\n", n - 2, n - 1);
+	cr_expect_str_eq(res.output, want);
+	ac_proc_result_clear(&res);
+	memset(&o, 0, sizeof o);
+	o.cpu = 0;
+	o.ncpus = 2;
+	cr_expect_eq(run_sh("true", &o, &res), -EINVAL);
+}

@@ -67,6 +67,7 @@ static const struct key keys[] = {
 	{"reuse_duplicates", K_BOOL, OFF(reuse_duplicates), 0, 0},
 	{"examples_max_bytes", K_INT, OFF(examples_max_bytes), 0, 1000000},
 	{"executor", K_STR, OFF(executor), 0, 0},
+	{"cores", K_INT, OFF(cores), 1, 1024},
 	{"slurm_args", K_STRV, OFF(slurm_args), 0, 0},
 	{"call", K_CALL, OFF(call), 0, 0},
 };

@@ -57,6 +57,7 @@ struct ac_config {
 	bool reuse_duplicates;   /* the same code as an earlier candidate reuses its result
 	                            instead of being built and timed: true */
 	char *executor;          /* where timed runs go: "local" | "slurm"; NULL: the mount's */
+	int cores;               /* cores a timed run has to itself; 0: the mount's (1) */
 	char **slurm_args;       /* extra srun arguments ("--partition=gpu"), NULL-terminated */
 	char *call;              /* "call": the description of the call a generated harness
 	                            makes, checked (engine/core/calldesc.h), as compact

@@ -3,9 +3,11 @@
  * the build slots.
  *
  * Build slots are a counting semaphore under build_lock; a thread that
- * holds one keeps off the last core (timed runs are pinned there) and runs
- * at a lower priority, so a compile never shares a core with a measurement
- * nor makes the mount wait.
+ * holds one keeps off the cores timed runs are pinned to (the last one, or
+ * the last N while a run of N cores holds them) and runs at a lower
+ * priority, so a compile never shares a core with a measurement nor makes
+ * the mount wait. A run of N cores waits until the builds already on its
+ * cores are done; on a machine with no core left over, builds wait for it.
  */
 #include "engine/core/host.h"
 
@@ -15,6 +17,7 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -38,6 +41,15 @@ void host_init(struct run_host *h, int build_jobs, int slots)
 		h->build_jobs = 1;
 	h->builds_free = h->build_jobs;
 	h->sigs = sigcache_new();
+	h->cores = 1;
+	h->builds_on = calloc((size_t)host_cores_max(), sizeof *h->builds_on);
+}
+
+int host_cores_max(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (int)n : 1;
 }
 
 void host_destroy(struct run_host *h)
@@ -49,6 +61,8 @@ void host_destroy(struct run_host *h)
 	pthread_mutex_destroy(&h->timing_lock);
 	pthread_mutex_destroy(&h->slurm.lock);
 	pthread_cond_destroy(&h->slurm.cond);
+	free(h->builds_on);
+	h->builds_on = NULL;
 }
 
 void host_touch(struct run_host *h, int64_t kid)
@@ -115,44 +129,97 @@ void host_add_cost(struct run_host *h, double dollars)
 		atomic_fetch_add(&h->cost_microdollars, (long long)llround(dollars * 1e6));
 }
 
-/* Builds keep off the core timed runs are pinned to (the last one), so a
- * compile never shares a core with a measurement. The calling thread's
- * affinity is what the build's processes inherit. */
-static void build_affinity(bool building)
+/* The highest core a build may use now, or -1 when none is free of timed
+ * runs (a run holds them all). Call with build_lock held. */
+static int build_top(const struct run_host *h)
 {
-	/* builds also yield to the mount's request threads: a compile must
-	 * not make `cat best.c` wait (the thread's nice value is inherited by
-	 * the compiler; lowering it back needs CAP_SYS_NICE, else it stays) */
+	int n = host_cores_max();
+
+	if (n < 2)
+		return 0;   /* one core: builds and runs share it, as they must */
+	return n - 1 - (h->reserved > 1 ? h->reserved : 1);
+}
+
+/* A build thread's affinity (its compilers inherit it) and priority:
+ * cores 0..top, and below the mount's request threads (a compile must
+ * not make `cat best.c` wait; the thread's nice value is inherited by
+ * the compiler; lowering it back needs CAP_SYS_NICE, else it stays). */
+static void build_affinity(bool building, int top)
+{
+	int n = host_cores_max();
+	cpu_set_t set;
+
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), building ? 10 : 0);
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 2)
 		return;
-	cpu_set_t set;
 	CPU_ZERO(&set);
-	for (long i = 0; i < n; i++)
-		if (!building || i != n - 1)
-			CPU_SET((int)i, &set);
+	for (int i = 0; i < n; i++)
+		if (!building || i <= top)
+			CPU_SET(i, &set);
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+/* The top core of the calling build thread, between acquire and release. */
+static __thread int build_thread_top = -1;
+
 void host_build_acquire(struct run_host *h)
 {
-	build_affinity(true);
+	int top;
+
 	atomic_fetch_add(&h->builds_waiting, 1);
 	pthread_mutex_lock(&h->build_lock);
-	while (h->builds_free == 0)
+	while (h->builds_free == 0 || build_top(h) < 0)
 		pthread_cond_wait(&h->build_cond, &h->build_lock);
 	h->builds_free--;
+	top = build_top(h);
+	if (h->builds_on)
+		h->builds_on[top]++;
 	pthread_mutex_unlock(&h->build_lock);
 	atomic_fetch_sub(&h->builds_waiting, 1);
+	build_thread_top = top;
+	build_affinity(true, top);
 }
 
 void host_build_release(struct run_host *h)
 {
-	build_affinity(false);
+	build_affinity(false, 0);
 	pthread_mutex_lock(&h->build_lock);
 	h->builds_free++;
+	if (h->builds_on && build_thread_top >= 0)
+		h->builds_on[build_thread_top]--;
+	build_thread_top = -1;
 	assert(h->builds_free <= h->build_jobs);
-	pthread_cond_signal(&h->build_cond);
+	pthread_cond_broadcast(&h->build_cond);
+	pthread_mutex_unlock(&h->build_lock);
+}
+
+/* Running builds that may use a core at or above from. */
+static int builds_from(const struct run_host *h, int from)
+{
+	int n = host_cores_max(), busy = 0;
+
+	for (int t = from > 0 ? from : 0; h->builds_on && t < n; t++)
+		busy += h->builds_on[t];
+	return busy;
+}
+
+void host_cores_reserve(struct run_host *h, int cores)
+{
+	int n = host_cores_max();
+
+	if (cores < 2 || n < 2)
+		return;
+	pthread_mutex_lock(&h->build_lock);
+	h->reserved = cores < n ? cores : n;
+	while (builds_from(h, n - h->reserved) > 0)
+		pthread_cond_wait(&h->build_cond, &h->build_lock);
+	pthread_mutex_unlock(&h->build_lock);
+}
+
+void host_cores_release(struct run_host *h)
+{
+	pthread_mutex_lock(&h->build_lock);
+	h->reserved = 0;
+	pthread_cond_broadcast(&h->build_cond);
 	pthread_mutex_unlock(&h->build_lock);
 }

@@ -66,6 +66,11 @@ struct run_host {
 	int build_jobs;              /* >= 1 */
 	atomic_int builds_waiting;
 	pthread_mutex_t timing_lock; /* local timed runs one at a time */
+	int cores;                   /* cores a timed run has by default (-o cores=) */
+	int reserved;                /* under build_lock: the cores (the last ones) a local
+	                                timed run holds or waits for; builds keep off them */
+	int *builds_on;              /* under build_lock: running builds by the highest core
+	                                they may use */
 	atomic_int timing_waiting;
 	const struct ac_executor *executor; /* the mount's default */
 	struct sigcache *sigs;       /* each kernel's input's signature, once a run
@@ -117,9 +122,20 @@ void host_add_tokens(struct run_host *h, long n);
 void host_add_reasoning_tokens(struct run_host *h, long n);
 void host_add_cost(struct run_host *h, double dollars);
 
-/* Takes and gives back a build slot; the calling thread keeps off the core
- * timed runs are pinned to meanwhile. */
+/* Takes and gives back a build slot; the calling thread keeps off the
+ * cores timed runs are pinned to meanwhile: the last one, or the last N a
+ * run of N cores holds (with no core left, the build waits for the run). */
 void host_build_acquire(struct run_host *h);
 void host_build_release(struct run_host *h);
+
+/* A local timed run of cores cores (> 1) takes the last cores cores from
+ * the builds: new builds keep off them, and this waits until the builds
+ * already running there have finished. host_cores_release gives them
+ * back. Call with the timing lock held (one timed run at a time). */
+void host_cores_reserve(struct run_host *h, int cores);
+void host_cores_release(struct run_host *h);
+
+/* The cores this machine lets a local timed run have (the online CPUs). */
+int host_cores_max(void);
 
 #endif

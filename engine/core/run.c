@@ -105,6 +105,7 @@ static void slot_acquire(struct run_ctx *rc)
 	if (rc->executor != &ac_executor_slurm) {
 		atomic_fetch_add(&h->timing_waiting, 1);
 		pthread_mutex_lock(&h->timing_lock);
+		host_cores_reserve(h, rc->topts.cores);
 		atomic_fetch_sub(&h->timing_waiting, 1);
 		return;
 	}
@@ -145,6 +146,7 @@ static void slot_acquire(struct run_ctx *rc)
 static void slot_release(struct run_ctx *rc)
 {
 	if (rc->executor != &ac_executor_slurm) {
+		host_cores_release(rc->host);
 		pthread_mutex_unlock(&rc->host->timing_lock);
 		return;
 	}

@@ -39,6 +39,47 @@ double prompt_rng_unit(uint64_t *state)
 	return (double)(prompt_rng_next(state) >> 11) * 0x1.0p-53;
 }
 
+char *text_for_cores(const char *text, int cores)
+{
+	struct strbuf sb = {0};
+	int rc = 0;
+
+	if (!text)
+		return NULL;
+	for (const char *p = text; *p && !rc;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		const char *line = p;
+
+		p += len;
+		if (!strncmp(line, "@one-core ", 10)) {
+			if (cores > 1)
+				continue;
+			line += 10;
+			len -= 10;
+		} else if (!strncmp(line, "@cores ", 7)) {
+			if (cores <= 1)
+				continue;
+			line += 7;
+			len -= 7;
+		}
+		for (size_t i = 0; i < len && !rc;) {
+			const char *mark = memmem(line + i, len - i, "{cores}", 7);
+			size_t upto = mark ? (size_t)(mark - line) : len;
+
+			rc |= sb_add(&sb, line + i, upto - i);
+			if (mark)
+				rc |= sb_addf(&sb, "%d", cores);
+			i = mark ? upto + 7 : len;
+		}
+	}
+	if (rc) {
+		sb_release(&sb);
+		return NULL;
+	}
+	return sb.len ? sb_detach(&sb) : strdup("");
+}
+
 void menu_clear(struct menu *m)
 {
 	if (!m)

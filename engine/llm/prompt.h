@@ -31,6 +31,13 @@ struct menu {
 int menu_parse(const char *text, struct menu *out); /* 0 or -ENOMEM */
 void menu_clear(struct menu *m);
 
+/* A menu's or notes' text for a kernel whose timed runs have cores cores:
+ * a line that starts with "@one-core " is kept (without the mark) only
+ * when cores is 1, one that starts with "@cores " only when it is more,
+ * and "{cores}" becomes the number. Other lines stay as they are. Returns
+ * a new string (the caller frees), NULL on OOM; text NULL gives NULL. */
+char *text_for_cores(const char *text, int cores);
+
 struct prompt_ctx {
 	const char *kernel;        /* kernel name */
 	const char *target;        /* target name */

@@ -1079,14 +1079,19 @@ static void load_material(struct search *s)
 	char name[300];
 	const char *menu_name = rc->cfg.menu ? rc->cfg.menu : rc->target->name;
 	snprintf(name, sizeof(name), "%s.menu", menu_name);
-	char *menu_text = menus_read(rc->host->writer, name);
+	char *menu_raw = menus_read(rc->host->writer, name);
+	/* options and notes for one core or for several (text_for_cores) */
+	char *menu_text = text_for_cores(menu_raw, rc->topts.cores);
 	menu_parse(menu_text ? menu_text : "", &s->menu);
+	free(menu_raw);
 	free(menu_text);
 	if (!s->menu.count)
 		run_log(rc, "search: no menu %s (set \"menu\" in config.json); plans choose freely",
 		        name);
 	snprintf(name, sizeof(name), "%s.md", menu_name);
-	s->notes = menus_read(rc->host->writer, name);
+	char *notes_raw = menus_read(rc->host->writer, name);
+	s->notes = text_for_cores(notes_raw, rc->topts.cores);
+	free(notes_raw);
 	fill_gpu(rc, &s->notes);
 	if (rc->cfg.examples_max_bytes > 0) {
 		int shown = 0, left = 0;

@@ -52,7 +52,7 @@ const struct ac_executor *ac_executor_find(const char *name)
 
 static int local_probe(char *const *args, char *buf, size_t len)
 {
-	snprintf(buf, len, "timed runs on this machine, one at a time, on one core");
+	snprintf(buf, len, "timed runs on this machine, one at a time, each on its kernel's cores (one by default)");
 	return 0;
 }
 

@@ -52,8 +52,8 @@
  *    verdict. The one text it may send (why candidate.so did not load) is
  *    quoted, capped and marked as the loader's.
  *
- * Environment: AC_SETS (input sets, 1 to 16; default from the reference's
- * cost, 2 to 16; 1 turns rotation off), OMP_NUM_THREADS (passed on).
+ * Environment: AC_SETS (input sets, 1 to 64; default from the reference's
+ * cost, 2 to 64; 1 turns rotation off), OMP_NUM_THREADS (passed on).
  */
 #ifndef AUTOCOMP_JUDGE_H
 #define AUTOCOMP_JUDGE_H
@@ -73,10 +73,14 @@
 #define AC__J_MAXBLOCKS 128
 #define AC__J_MAXFILLS 8
 #define AC__J_MAXRULES 8
-#define AC__J_MAXSETS 17         /* 16 timed, one to warm a new process up */
+#define AC__J_MAXSETS 65         /* 64 timed, one to warm a new process up */
+#define AC__J_SETS_BYTES (256u << 20)   /* input sets' memory, at most */
 #define AC__J_GAP_MAX_S 100e-6   /* CPU between two timed calls that is a run error */
 #define AC__J_GAP_FREE_S 1e-6    /* ... and below which it is measurement grain */
 #define AC__J_MAXRT 4096         /* round-trip samples kept */
+#define AC__J_WARM_S 1e-3        /* a fresh process warms up this long ... */
+#define AC__J_WARM_MAX 64        /* ... in at most this many calls */
+#define AC__J_PRIME_BELOW_S 1e-3 /* a call shorter than this is primed before it is timed */
 
 struct ac__jfillrec {
 	size_t off;         /* bytes from the block's start */
@@ -160,6 +164,8 @@ static struct ac__judge {
 	double cpu_rest;
 	double gap_max_s;           /* the most CPU charged for a gap */
 	int threads_watched;        /* its threads could be read in /proc */
+	int short_call;             /* the last timed call was short: prime the next */
+	int files_confined;         /* the worker said Landlock holds it to its directory */
 	/* rotation */
 	int captured;
 	struct ac__jcall cap;
@@ -169,6 +175,8 @@ static struct ac__judge {
 	double ref_s;
 	uint64_t set_seed;
 	uint64_t set_ret[AC__J_MAXSETS];
+	/* where the judge's own time goes, for the report (seconds) */
+	double t_spawn, t_sets, t_install, t_check, t_echo, t_calls;
 	int has_scalar;             /* a check on memory outside ac_alloc: a returned value's rule */
 	struct ac__jrule scalar;
 	int check_ret;              /* the rotated call's return value is checked too */
@@ -473,9 +481,9 @@ static inline char ac__j_stat(const struct ac__jproc *p, int *threads)
 }
 
 /* Counts the process's threads other than its main one that are
- * running (R). With parked, also checks that every other thread waits on
- * a futex: returns -1 and sets *bad_tid/*bad_call for the first that does
- * not (its system call, or -1 when it is not in one). */
+ * running (R). With parked, also checks that every other thread that is
+ * not running waits on a futex: returns -1 and sets *bad_tid/*bad_call for
+ * the first that does not (its system call). */
 static inline int ac__j_others(const struct ac__jproc *p, int parked, int *bad_tid, long *bad_call)
 {
 	char path[96], buf[512];
@@ -520,6 +528,10 @@ static inline int ac__j_others(const struct ac__jproc *p, int parked, int *bad_t
 				continue;
 			}
 			buf[n] = '\0';
+			if (!strncmp(buf, "running", 7)) {
+				running++;   /* it woke up meanwhile: still at work */
+				continue;
+			}
 			if (buf[0] >= '0' && buf[0] <= '9')
 				call = strtol(buf, NULL, 10);
 #ifdef SYS_futex_waitv
@@ -760,15 +772,20 @@ static inline double ac__j_settle(struct ac__jproc *p, double t_reply, const cha
 				int tid = 0;
 				long call = 0;
 
-				if (ac__j_others(p, 1, &tid, &call) < 0) {
+				others = ac__j_others(p, 1, &tid, &call);
+				if (others > 0) {
+					end = ac__now_s();
+					continue;   /* one woke up: it is the call's work too */
+				}
+				if (others < 0) {
 					if (call == SYS_nanosleep || call == SYS_clock_nanosleep)
 						ac__j_fatal("the candidate left a thread sleeping after %s returned, "
 						            "to work later: a call's work must end before it returns",
 						            fname);
-					ac__j_fatal("the candidate left a thread %s after %s returned (system "
-					            "call %ld): a call's work must end before it returns; a "
-					            "thread pool's threads must wait (on a futex, as OpenMP's "
-					            "do)", call < 0 ? "running" : "waiting", fname, call);
+					ac__j_fatal("the candidate left a thread waiting in system call %ld "
+					            "after %s returned: a call's work must end before it "
+					            "returns; a thread pool's threads must wait on a futex, as "
+					            "OpenMP's do", call, fname);
 				}
 			}
 			return end;
@@ -796,6 +813,7 @@ static inline void ac__j_spawn(struct ac__jproc *p, int echo)
 	int sv[2], i;
 	ssize_t n;
 	pid_t pid;
+	double t0 = ac__now_s();
 
 	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (n <= 0)
@@ -880,7 +898,10 @@ static inline void ac__j_spawn(struct ac__jproc *p, int echo)
 	}
 	if (rep.status != 0)
 		ac__j_fatal("the candidate's process could not start (code %d)", (int)rep.status);
+	if (!echo)
+		ac__j.files_confined = rep.ret_bits == 1;
 	ac__j_settle(p, ac__now_s(), "start-up", 0);
+	ac__j.t_spawn += ac__now_s() - t0;
 }
 
 /* Adds one round-trip sample, keeping them sorted. */
@@ -911,7 +932,7 @@ static inline double ac__j_rt(void)
 static inline void ac__j_echo(struct ac__wmsg *m)
 {
 	struct ac__wreply rep;
-	double t0, t1;
+	double t0, t1, te = ac__now_s();
 
 	m->nonce = ac__splitmix(&ac__j.nonce_state);
 	ac__j_nothing_pending(&ac__j.e, "the echo");
@@ -921,6 +942,7 @@ static inline void ac__j_echo(struct ac__wmsg *m)
 	t1 = ac__now_s();
 	ac__j_settle(&ac__j.e, t1, "the echo", 0);
 	ac__j_rt_add(t1 - t0);
+	ac__j.t_echo += ac__now_s() - te;
 }
 
 /* Starts the echo and the first worker, and warms the round trip up. */
@@ -952,9 +974,12 @@ static inline void ac__j_restart(void)
 	ac__j.cpu_rest = ac__j_cpu(&ac__j.w);
 }
 
-/* Forwards one call; returns its time in seconds, the round trip taken off
- * (timed: a call in AC_TIME, whose gaps are charged and which the echo
- * follows). */
+/* How a call is forwarded: outside AC_TIME, in AC_TIME (its gaps
+ * charged, the echo after it), or to prime a short one in AC_TIME (gaps
+ * charged, no echo). */
+enum { AC__J_UNTIMED = 0, AC__J_TIMED = 1, AC__J_PRIME = 2 };
+
+/* Forwards one call; returns its time in seconds, the round trip taken off. */
 static inline double ac__j_forward(const struct ac__jcall *c, uint64_t *ret, int timed)
 {
 	struct ac__wmsg m;
@@ -999,6 +1024,7 @@ static inline double ac__j_forward(const struct ac__jcall *c, uint64_t *ret, int
 	t_reply = ac__now_s();
 	t1 = ac__j_settle(&ac__j.w, t_reply, c->fn->name, 1);
 	ac__j.cpu_rest = ac__j_cpu(&ac__j.w);
+	ac__j.t_calls += ac__now_s() - t0;
 	if (rep.status == AC__WS_MAP)
 		ac__j_fatal("cannot share the harness's buffers with the candidate's process (the "
 		            "one at %#llx did not map)", (unsigned long long)rep.ret_bits);
@@ -1009,7 +1035,7 @@ static inline double ac__j_forward(const struct ac__jcall *c, uint64_t *ret, int
 	if (ret)
 		*ret = rep.ret_bits;
 	ac__j_now_fn = NULL;
-	if (timed)
+	if (timed == AC__J_TIMED)
 		ac__j_echo(&m);
 	dt = t1 - t0 + charge - ac__j_rt();
 	return dt > 0 ? dt : 0;
@@ -1057,11 +1083,13 @@ static inline int ac__j_randomized(int i)
 /* Puts set s's inputs in place. */
 static inline void ac__j_install(int s)
 {
+	double t0 = ac__now_s();
 	int i;
 
 	for (i = 0; i < ac__j.nblocks; i++)
 		if (ac__j.b[i].kept && ac__j.b[i].set_in[s])
 			ac__j_write(i, ac__j.b[i].set_in[s]);
+	ac__j.t_install += ac__now_s() - t0;
 }
 
 /* A 64-bit hash of block i's bytes: did a call change it? */
@@ -1104,7 +1132,17 @@ static inline void ac__j_answer(int s)
 }
 
 /* Makes the input sets and their answers (after the warm-up). */
+static inline void ac__j_plan_sets(void);
+
 static inline void ac__j_plan(void)
+{
+	double t0 = ac__now_s();
+
+	ac__j_plan_sets();
+	ac__j.t_sets += ac__now_s() - t0;
+}
+
+static inline void ac__j_plan_sets(void)
 {
 	struct ac__jcall *c = &ac__j.cap;
 	const char *env = getenv("AC_SETS");
@@ -1183,13 +1221,23 @@ static inline void ac__j_plan(void)
 		return;
 	}
 	if (want < 2 || want > AC__J_MAXSETS - 1) {
-		want = 1 + (int)(0.05 / (ac__j.ref_s > 1e-6 ? ac__j.ref_s : 1e-6));
+		size_t per_set = 0;
+
+		/* as many as 25 ms of the reference allows: a cheap kernel gets
+		 * long rounds (a fresh process's first calls weigh little), within
+		 * the memory the sets may take */
+		want = 1 + (int)(0.025 / (ac__j.ref_s > 1e-6 ? ac__j.ref_s : 1e-6));
+		if (want > AC__J_MAXSETS - 1)
+			want = AC__J_MAXSETS - 1;
+		for (i = 0; i < ac__j.nblocks; i++)
+			per_set += ac__j.b[i].kept ? ac__j.b[i].len * (ac__j.b[i].output ? 2 : 1) : 0;
+		while (want > 2 && (size_t)want * per_set > AC__J_SETS_BYTES)
+			want--;
 		if (want < 2)
 			want = 2;
-		if (want > 16)
-			want = 16;   /* fewer fresh processes for a cheap kernel */
 	}
-	/* sets 1..want-1 are timed, set want warms each new process up */
+	/* sets 1..want-1 are timed, set want warms each new process up (it
+	 * needs no answer: nothing of it is timed or kept) */
 	for (s = 1; s <= want; s++) {
 		for (i = 0; i < ac__j.nblocks; i++) {
 			struct ac__jblock *b = &ac__j.b[i];
@@ -1199,8 +1247,10 @@ static inline void ac__j_plan(void)
 			b->set_in[s] = ac__j_copy(b->set_in[0], b->len);
 			ac__j_refill(i, s, b->set_in[s]);
 		}
-		ac__j_install(s);
-		ac__j_answer(s);
+		if (s < want) {
+			ac__j_install(s);
+			ac__j_answer(s);
+		}
 	}
 	ac__j.nsets = want;
 	ac__j_install(0);
@@ -1233,10 +1283,11 @@ static inline double ac__j_ret_value(uint64_t bits, int cls, int size)
 static inline void ac__j_check_rep(int s, uint64_t ret)
 {
 	const struct ac__jcall *c = &ac__j.cap;
-	const char *when = s == ac__j.nsets ? "the warm-up call of a fresh process"
-	                                    : "a timed repetition";
+	double t0 = ac__now_s();
 	int i, k, checked = 0;
 
+	if (s == ac__j.nsets)
+		return;   /* the warm-up set: not timed, its outputs not kept */
 	if (ac__j.check_ret) {
 		int cls = c->ret_cls;
 		double got = ac__j_ret_value(ret, cls, c->ret_size);
@@ -1244,8 +1295,8 @@ static inline void ac__j_check_rep(int s, uint64_t ret)
 
 		checked = 1;
 		if (!ac__close(got, want, ac__j.scalar.rtol, ac__j.scalar.atol))
-			ac_fail("%s returned %.9g, want %.9g in %s (input set %d of %d): the answer must "
-			        "follow this call's inputs", c->fn->name, got, want, when, s + 1,
+			ac_fail("%s returned %.9g, want %.9g in a timed repetition (input set %d of %d): "
+			        "the answer must follow this call's inputs", c->fn->name, got, want, s + 1,
 			        ac__j.nsets);
 	}
 	for (i = 0; i < ac__j.nblocks; i++) {
@@ -1264,13 +1315,7 @@ static inline void ac__j_check_rep(int s, uint64_t ret)
 				if (!ac__elem_close(got, want, r->etype, e, r->rtol, r->atol) && bad++ == 0)
 					first = e;
 			checked = 1;
-			if (!bad)
-				continue;
-			if (s == ac__j.nsets)
-				ac_fail("%s[%zu]: got %.9g, want %.9g in %s; %zu of %zu elements differ",
-				        r->what, first, ac__get(got, r->etype, first),
-				        ac__get(want, r->etype, first), when, bad, r->n);
-			else
+			if (bad)
 				ac_fail("%s[%zu]: got %.9g, want %.9g in timed repetition %d (input set %d of "
 				        "%d); %zu of %zu elements differ: the answer must follow this call's "
 				        "inputs", r->what, first, ac__get(got, r->etype, first),
@@ -1278,8 +1323,8 @@ static inline void ac__j_check_rep(int s, uint64_t ret)
 				        r->n);
 		}
 	}
-	if (s < ac__j.nsets)
-		ac__j.checked += checked;
+	ac__j.checked += checked;
+	ac__j.t_check += ac__now_s() - t0;
 }
 
 /* --- what the stubs and AC_TIME call ---------------------------------- */
@@ -1356,18 +1401,34 @@ static inline uint64_t ac__j_stub(const struct ac__jfn *fn, const struct ac__far
 			ac__j_fatal("harness: the timed statement changed its call to %s between "
 			            "repetitions", fn->name);
 		if (r == 0) {
-			/* a round: a fresh process that sees every set once, after one
-			 * untimed call on a set of its own (page faults, thread pools) */
+			/* a round: a fresh process that sees every set once, after
+			 * untimed calls on a set of its own (page faults, thread pools,
+			 * caches and branch predictors): at least one, and for a short
+			 * call as many as fill AC__J_WARM_S */
+			double w0 = ac__now_s();
+			int k = 0;
+
 			ac__j_restart();
+			do {
+				ac__j_install(ac__j.nsets);
+				ac__j_forward(&call, &ret, AC__J_PRIME);
+			} while (++k < AC__J_WARM_MAX && ac__now_s() - w0 < AC__J_WARM_S);
+			ac__j.short_call = ac__now_s() - w0 < k * AC__J_PRIME_BELOW_S;
+		}
+		if (ac__j.short_call) {
+			/* a short call is preceded by an untimed one on the warm-up
+			 * set, so that it starts as warm (code, branch predictors) as
+			 * a call in a loop of the harness's own would: what came in
+			 * between (the judge's checks, the echo) is not its cost */
 			ac__j_install(ac__j.nsets);
-			ac__j_forward(&call, &ret, 1);
-			ac__j_check_rep(ac__j.nsets, ret);
+			ac__j_forward(&call, &ret, AC__J_PRIME);
 		}
 		ac__j_install(s);
-		t = ac__j_forward(&call, &ret, 1);
+		t = ac__j_forward(&call, &ret, AC__J_TIMED);
+		ac__j.short_call = t < AC__J_PRIME_BELOW_S;
 		ac__j_check_rep(s, ret);
 	} else {
-		t = ac__j_forward(&call, &ret, ac__j.phase != 0);
+		t = ac__j_forward(&call, &ret, ac__j.phase != 0 ? AC__J_TIMED : AC__J_UNTIMED);
 	}
 	if (ac__j.phase == 2) {
 		ac__j.rep_s += t;
@@ -1452,10 +1513,15 @@ static inline size_t ac__j_report(char *out, size_t cap)
 	int n = snprintf(out, cap,
 	                 ",\"judge\":{\"forward_ns\":%.0f,\"sets\":%d,\"checked\":%d,"
 	                 "\"processes\":%d,\"threads_watched\":%s,\"ref_ns\":%.0f,"
-	                 "\"cores\":%d,\"gap_ns\":%.0f,\"rotation\":\"",
+	                 "\"cores\":%d,\"gap_ns\":%.0f,\"files_confined\":%s,\"spent_ms\":{\"starts\":%.1f,"
+	                 "\"answers\":%.1f,\"installs\":%.1f,\"calls\":%.1f,\"echo\":%.1f,"
+	                 "\"checks\":%.1f},\"rotation\":\"",
 	                 ac__j_rt() * 1e9, ac__j.nsets, ac__j.checked, ac__j.workers,
 	                 ac__j.w.procpid > 0 && ac__j.threads_watched ? "true" : "false",
-	                 ac__j.ref_s * 1e9, ac__j_cores(), ac__j.gap_max_s * 1e9);
+	                 ac__j.ref_s * 1e9, ac__j_cores(), ac__j.gap_max_s * 1e9,
+	                 ac__j.files_confined ? "true" : "false",
+	                 ac__j.t_spawn * 1e3, ac__j.t_sets * 1e3, ac__j.t_install * 1e3,
+	                 ac__j.t_calls * 1e3, ac__j.t_echo * 1e3, ac__j.t_check * 1e3);
 	size_t len = n > 0 && (size_t)n < cap ? (size_t)n : 0;
 
 	len = ac__json_escape(out, cap - 3, len,

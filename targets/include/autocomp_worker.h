@@ -42,6 +42,7 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
@@ -148,6 +149,25 @@ static uint64_t ac__w_call(void (*f)(void), const struct ac__wmsg *m, int *bad)
 		ret = ((ac__wifn)(void *)f)(AC__GARGS(g), AC__FARGS(x), AC__SARGS(s));
 	}
 	return ret;
+}
+
+/* Puts the vector registers' state back to its initial configuration after
+ * a call: the kernel then saves and restores none of it when it switches
+ * to the judge and back, as for the echo, whose empty calls never touch
+ * it. Otherwise a candidate's AVX-512 registers (2 KiB a switch) would
+ * make its round trips longer than the echo's, and read as its time. */
+static void ac__w_vector_rest(void)
+{
+#if defined(__x86_64__) && defined(__AVX__)
+	__asm__ volatile("vzeroupper" ::: "memory");
+#endif
+#if defined(__x86_64__) && defined(__AVX512F__)
+	/* XRSTOR of opmask, ZMM_Hi256 and Hi16_ZMM (XCR0 bits 5-7) from a
+	 * header that says they are in their initial state */
+	static char area[4096] __attribute__((aligned(64)));
+
+	__asm__ volatile("xrstor64 %0" : : "m"(area), "a"(0xe0u), "d"(0u) : "memory");
+#endif
 }
 
 /* The echo's functions: nothing, through the same path. */
@@ -369,6 +389,82 @@ static int ac__w_lock(pid_t self)
 	return 0;
 }
 
+/* --- what it may read: Landlock -------------------------------------- */
+
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_add_rule 445
+#define SYS_landlock_restrict_self 446
+#endif
+
+/* Allows access under path (best effort: a path that does not exist is
+ * left out). */
+static void ac__w_ll_allow(int ruleset, const char *path, uint64_t access)
+{
+	struct landlock_path_beneath_attr pb;
+	int fd = open(path, O_PATH | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	pb.allowed_access = access;
+	pb.parent_fd = fd;
+	if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) != 0 &&
+	    errno == EINVAL) {
+		/* a file takes no directory rights */
+		pb.allowed_access = access & (LANDLOCK_ACCESS_FS_READ_FILE |
+		                              LANDLOCK_ACCESS_FS_EXECUTE);
+		syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
+	}
+	close(fd);
+}
+
+/* Confines what the process may open to its own directory (the
+ * evaluation's: candidate.so and the kernel's files), the system's
+ * libraries and the few files the C and OpenMP runtimes read: no other
+ * evaluation's files, no /proc of other processes. Returns 1 when the
+ * kernel applied it, 0 when it has no Landlock (the filter still keeps
+ * every file read-only). */
+static int ac__w_confine(const char *self_path)
+{
+	const uint64_t read = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
+	                      LANDLOCK_ACCESS_FS_EXECUTE;
+	struct landlock_ruleset_attr attr;
+	char dir[4096];
+	const char *slash = strrchr(self_path, '/');
+	int rs;
+
+	memset(&attr, 0, sizeof attr);
+	/* every right of ABI 1, so that nothing but the rules below is allowed */
+	attr.handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+	                         LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
+	                         LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+	                         LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |
+	                         LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
+	                         LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+	                         LANDLOCK_ACCESS_FS_MAKE_SYM;
+	rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+	if (rs < 0)
+		return 0;
+	snprintf(dir, sizeof dir, "%.*s", slash && slash > self_path ? (int)(slash - self_path) : 1,
+	         slash ? self_path : ".");
+	ac__w_ll_allow(rs, dir, read);
+	ac__w_ll_allow(rs, "/usr", read);
+	ac__w_ll_allow(rs, "/lib", read);
+	ac__w_ll_allow(rs, "/lib64", read);
+	ac__w_ll_allow(rs, "/etc/ld.so.cache", read);
+	ac__w_ll_allow(rs, "/etc/localtime", read);
+	ac__w_ll_allow(rs, "/sys/devices/system/cpu", read);
+	ac__w_ll_allow(rs, "/proc/cpuinfo", read);
+	ac__w_ll_allow(rs, "/dev/null", read);
+	ac__w_ll_allow(rs, "/dev/urandom", read);
+	if (syscall(SYS_landlock_restrict_self, rs, 0) != 0) {
+		close(rs);
+		return 0;
+	}
+	close(rs);
+	return 1;
+}
+
 /* --- serving the judge ------------------------------------------------ */
 
 static int ac__w_sock = -1;
@@ -404,6 +500,29 @@ static void ac__w_reply(uint32_t kind, int status, uint64_t bits, uint64_t nonce
 	send(ac__w_sock, &rep, sizeof rep, MSG_NOSIGNAL);
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+static int ac__w_started;   /* START came: the judge may write the blocks any time */
+
+/* Makes every page of a writable shared mapping writable in the page
+ * tables (a kernel without MADV_POPULATE_WRITE: each page's first byte
+ * written back as it is, which only before START, while the judge writes
+ * nothing, is safe). */
+static void ac__w_writable(char *p, size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), off;
+
+	if (madvise(p, len, MADV_POPULATE_WRITE) == 0 || ac__w_started)
+		return;
+	for (off = 0; off < len; off += page) {
+		volatile char *b = p + off;
+
+		*b = *b;
+	}
+}
+
 /* Maps (or maps again, read-only or read-write) the blocks of a MAP. */
 static void ac__w_map(const struct ac__wmsg *m, const int *fds, int nfds)
 {
@@ -426,6 +545,10 @@ static void ac__w_map(const struct ac__wmsg *m, const int *fds, int nfds)
 			if (got != MAP_FAILED)
 				munmap(got, (size_t)w->len);
 			ac__w_map_failed = w->addr;
+		} else if (w->writable) {
+			/* MAP_POPULATE maps a shared page read-only until its first
+			 * write: fault them writable now, not in the first calls */
+			ac__w_writable((char *)want, (size_t)w->len);
 		}
 	}
 }
@@ -511,7 +634,7 @@ int main(int argc, char **argv)
 	int echo = argc == 3 && !strcmp(argv[2], "echo");
 	uint64_t which = 0;
 	ssize_t n;
-	int rc, i;
+	int rc, i, confined;
 
 	if ((argc != 2 && !echo) || strcmp(argv[1], "3") != 0 || fcntl(3, F_GETFD) < 0) {
 		fprintf(stderr, "%s: the candidate's process; ./candidate starts it\n", argv[0]);
@@ -548,10 +671,12 @@ int main(int argc, char **argv)
 		if (m.kind == AC__W_START)
 			break;
 	}
+	ac__w_started = 1;
 	if (ac__w_map_failed) {
 		ac__w_reply(AC__W_START, AC__WS_MAP, ac__w_map_failed, 0, NULL);
 		return 3;
 	}
+	confined = ac__w_confine(self_path);
 	rc = ac__w_lock(getpid());
 	if (rc < 0) {
 		/* refuse to run unlocked: the judge reports why */
@@ -559,7 +684,7 @@ int main(int argc, char **argv)
 		return 3;
 	}
 	rc = echo ? 0 : ac__w_load(self_path, why, sizeof why, &which);
-	ac__w_reply(AC__W_START, rc, which, 0, rc ? why : NULL);
+	ac__w_reply(AC__W_START, rc, rc ? which : (uint64_t)confined, 0, rc ? why : NULL);
 	if (rc)
 		return 3;
 
@@ -589,6 +714,7 @@ int main(int argc, char **argv)
 				break;
 			}
 			ret = ac__w_call(ac__w_fns[m.fn], &m, &bad);
+			ac__w_vector_rest();
 			ac__w_reply(AC__W_CALL, bad ? AC__WS_ARGS : 0, ret, m.nonce, NULL);
 			break;
 		}

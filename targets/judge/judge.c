@@ -474,8 +474,7 @@ char *ac_stubs_source(const struct ac_protos *p, const char *input)
 	fprintf(o, "/* The stubs: a function of the judge per function of the input, which\n"
 	           " * forwards the call to the candidate's process (generated). The input\n"
 	           " * comes first, its functions renamed out of the way, so that its types\n"
-	           " * mean here what they mean there. */\n"
-	           "#ifndef _GNU_SOURCE\n#define _GNU_SOURCE 1\n#endif\n");
+	           " * mean here what they mean there. */\n");
 	for (int i = 0; i < p->n; i++)
 		fprintf(o, "#define %s ac__in_%s\n", p->v[i].name, p->v[i].name);
 	fprintf(o, "#include \"");

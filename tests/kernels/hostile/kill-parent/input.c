@@ -1,7 +1,9 @@
 /* Hostile: kills its parent, the daemon (by the pid in the state
  * directory's lock file, and by name through /proc), every process it may
- * signal, and finally its own process group. Expected: only itself dies:
- * outcome run_error (SIGKILL), the daemon and the other kernels go on.
+ * signal, and finally its own process group. Expected: the candidate's
+ * process may signal only itself, so every kill fails with EPERM and it
+ * computes on: outcome ok ("kill(parent, SIGKILL) = -1"), the daemon and
+ * the other kernels go on.
  * kill(-1) is sent only from inside a fresh PID namespace (pid 2), where it
  * cannot reach anything outside; from anywhere else it would hit the
  * machine rather than test the sandbox. */

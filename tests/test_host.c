@@ -1,0 +1,96 @@
+/*
+ * test_host.c - what the engine lends every run (engine/core/host.c): the
+ * build slots and the cores a timed run takes from the builds. With more
+ * than one core, a run of N cores waits for the builds already on its
+ * cores, new builds keep off them, and where no core is left over builds
+ * wait for the run.
+ */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include "engine/core/host.h"
+
+static struct run_host h;
+static atomic_int stage;
+
+static void setup(void)
+{
+	memset(&h, 0, sizeof h);
+	host_init(&h, 2, 0);
+	atomic_store(&stage, 0);
+}
+
+static void teardown(void)
+{
+	host_destroy(&h);
+}
+
+TestSuite(host, .init = setup, .fini = teardown, .timeout = 30);
+
+/* Polls until stage reaches want (or 10 s pass). */
+static bool reached(int want)
+{
+	for (int i = 0; i < 10000 && atomic_load(&stage) < want; i++)
+		usleep(1000);
+	return atomic_load(&stage) >= want;
+}
+
+static void *timed_run(void *arg)
+{
+	(void)arg;
+	host_cores_reserve(&h, host_cores_max());
+	atomic_store(&stage, 1);
+	return NULL;
+}
+
+static void *build(void *arg)
+{
+	cpu_set_t set;
+
+	(void)arg;
+	host_build_acquire(&h);
+	/* a build never runs on the last core (a timed run's) */
+	pthread_getaffinity_np(pthread_self(), sizeof set, &set);
+	cr_expect(!CPU_ISSET(host_cores_max() - 1, &set));
+	atomic_store(&stage, 3);
+	host_build_release(&h);
+	return NULL;
+}
+
+Test(host, a_run_of_every_core_waits_for_builds_and_holds_them_off)
+{
+	pthread_t run, b;
+
+	if (host_cores_max() < 2)
+		cr_skip_test("one CPU: builds and timed runs share it, as they must");
+	/* a build holds a slot: the run waits for it */
+	host_build_acquire(&h);
+	cr_assert_eq(pthread_create(&run, NULL, timed_run, NULL), 0);
+	usleep(50000);
+	cr_expect_eq(atomic_load(&stage), 0, "the run did not wait for the build on its cores");
+	host_build_release(&h);
+	cr_assert(reached(1), "the run never got its cores");
+	pthread_join(run, NULL);
+	/* the run holds every core: a new build waits until it gives them back */
+	atomic_store(&stage, 2);
+	cr_assert_eq(pthread_create(&b, NULL, build, NULL), 0);
+	usleep(50000);
+	cr_expect_eq(atomic_load(&stage), 2, "a build ran while the run held every core");
+	host_cores_release(&h);
+	cr_assert(reached(3), "the build never ran after the run");
+	pthread_join(b, NULL);
+}
+
+Test(host, one_core_runs_leave_the_other_cores_to_builds)
+{
+	host_cores_reserve(&h, 1);   /* the default: nothing to take */
+	host_build_acquire(&h);
+	host_build_acquire(&h);
+	host_build_release(&h);
+	host_build_release(&h);
+	host_cores_release(&h);
+	cr_assert_eq(h.builds_free, 2);
+}
