@@ -168,10 +168,14 @@ static void sizes_words(const struct ac_plan *p, char *buf, size_t len)
 static int measure(struct run_ctx *rc, const struct ac_job *job, struct ac_plan *plan,
                    struct ac_result *r, bool *ok)
 {
+	/* always here, on this machine's timing cores: sizes are chosen for
+	 * the local target (a Slurm node may be faster or slower) */
 	atomic_fetch_add(&rc->host->timing_waiting, 1);
 	pthread_mutex_lock(&rc->host->timing_lock);
+	host_cores_reserve(rc->host, rc->topts.cores);
 	atomic_fetch_sub(&rc->host->timing_waiting, 1);
 	int err = ac_plan_measure(job, plan, r, ok);
+	host_cores_release(rc->host);
 	pthread_mutex_unlock(&rc->host->timing_lock);
 	return err;
 }

@@ -177,9 +177,9 @@ Test(sig, scan_reads_the_input_s_own_definitions_only)
 	cr_assert_str_eq(f->params[4].bound[1], "8");
 	cr_assert_eq(f->params[5].kind, AC_PK_BUFFER);
 	cr_assert_eq(f->params[5].ndims, 0);
-	cr_assert_eq(f->params[6].kind, AC_PK_OTHER);
-	cr_assert_str_eq(f->params[6].why, "a table of pointers");
-	cr_assert_eq(f->params[7].kind, AC_PK_OTHER);
+	cr_assert_eq(f->params[6].kind, AC_PK_TABLE, "float **rows");
+	cr_assert_eq(f->params[7].kind, AC_PK_TABLE, "double *cols[]");
+	cr_assert_eq(f->params[7].ndims, 1);
 	cr_assert_str_eq(f->params[8].name, "cb");
 	cr_assert_str_eq(f->params[8].why, "a function pointer");
 	cr_assert_str_eq(f->params[9].why, "a pointer to void");
@@ -490,7 +490,7 @@ Test(plan, what_cannot_be_described_is_said)
 	cr_assert(strstr(why, "parameter p is a pointer to a struct"), "%s", why);
 	cr_assert(strstr(why, "write harness.c"), "%s", why);
 	cr_assert_eq(ac_plan_make(&s, NULL, &p, why, sizeof why), -EINVAL);
-	cr_assert(strstr(why, "a table of pointers"), "%s", why);
+	cr_assert(strstr(why, "(\"r\": {\"rows\": \"n\", \"length\": \"m\"}"), "a table: %s", why);
 	c.function = "nothing";
 	cr_assert_eq(ac_plan_make(&s, &c, &p, why, sizeof why), -EINVAL);
 	cr_assert(strstr(why, "no global function nothing (it defines axpy, rows)"), "%s", why);
@@ -744,6 +744,9 @@ Test(gen, generated_harnesses_pass_the_input_in_process, .timeout = 120)
 		" A[i][i] = sqrt(A[i][i]); } }\n",
 		"float dot(int n, const float x[n], const float y[n])\n"
 		"{ float s = 0; for (int i = 0; i < n; i++) s += x[i] * y[i]; return s; }\n",
+		"void row_dot(int rows, int cols, float **m, const float *w, float *out)\n"
+		"{ for (int r = 0; r < rows; r++) { float s = 0;\n"
+		"  for (int c = 0; c < cols; c++) s += m[r][c] * w[c]; out[r] = s; } }\n",
 		NULL
 	};
 	for (int i = 0; srcs[i]; i++) {
@@ -754,6 +757,9 @@ Test(gen, generated_harnesses_pass_the_input_in_process, .timeout = 120)
 		char why[400];
 
 		learn(srcs[i], &s);
+		struct ac_call_arg t[3] = { arg_len("m", "cols"), arg_len("w", "cols"),
+			                    arg_len("out", "rows") };
+
 		if (i == 1) {
 			a.name = "A";
 			a.buffer = true;
@@ -761,6 +767,12 @@ Test(gen, generated_harnesses_pass_the_input_in_process, .timeout = 120)
 			a.access = AC_ACCESS_BOTH;
 			c.args = &a;
 			c.nargs = 1;
+		}
+		if (i == 3) {
+			t[0].rows = "rows";
+			t[0].access = AC_ACCESS_READ;
+			c.args = t;
+			c.nargs = 3;
 		}
 		cr_assert_eq(ac_plan_make(&s, &c, &p, why, sizeof why), 0, "%s", why);
 		for (int k = 0; k < p.nargs; k++) {
@@ -771,6 +783,10 @@ Test(gen, generated_harnesses_pass_the_input_in_process, .timeout = 120)
 		}
 		cr_assert_eq(ac_plan_eval(&p, why, sizeof why), 0, "%s", why);
 		char *h = ac_plan_harness(&p);
+		if (i == 3)
+			cr_assert(strstr(h, "float **m = (float **)ac_alloc(m_rows * sizeof(float *));\n"
+			                    "\tfor (size_t i = 0; i < m_rows; i++)\n"
+			                    "\t\tm[i] = m_data + i * m_cols;\n\tac_protect(m);"), "%s", h);
 		char *report = run_in_process(srcs[i], h);
 		cr_assert(strstr(report, "\"correct\":true"), "%s\n%s", report, h);
 		free(report);

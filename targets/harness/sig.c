@@ -970,6 +970,19 @@ int ac_sig_apply_nm(struct ac_sig *s, const char *nm, char *why, size_t whylen)
 			p->cls = pf.c - 1;
 			p->size = pf.s - 1;
 			p->etype = etype_of(p->cls, p->size, pf.b - 1);
+			/* an enum's type needs its definition; the harness declares the
+			 * integer type it is compatible with (the compiler's choice) */
+			if (p->kind == AC_PK_SCALAR && strstr(p->decl, "enum ") && pf.b - 1 >= 1 &&
+			    builtins[pf.b - 2]) {
+				char *nd = NULL;
+
+				if (asprintf(&nd, "%s %s", builtins[pf.b - 2], p->name) < 0) {
+					rc = -ENOMEM;
+					goto out;
+				}
+				free(p->decl);
+				p->decl = nd;
+			}
 			if (p->kind != AC_PK_SCALAR) {
 				/* const elements: the word before the declarator */
 				p->is_const = false;
