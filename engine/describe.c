@@ -46,7 +46,10 @@ static char *call_line(const char *text)
 	size_t len = 0;
 	FILE *o;
 
-	if (!p || !(o = open_memstream(&out, &len)))
+	if (!p)
+		return NULL;
+	o = open_memstream(&out, &len);
+	if (!o)
 		return NULL;
 	p += sizeof tag - 1;
 	for (;;) {

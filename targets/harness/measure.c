@@ -90,10 +90,15 @@ static int read_scratch(const char *dir, const char *name, char **out)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
-	    !(*out = malloc((size_t)n + 1))) {
+	n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+	if (n < 0 || fseek(f, 0, SEEK_SET) != 0) {
 		fclose(f);
 		return -EIO;
+	}
+	*out = malloc((size_t)n + 1);
+	if (!*out) {
+		fclose(f);
+		return -ENOMEM;
 	}
 	if (fread(*out, 1, (size_t)n, f) != (size_t)n) {
 		fclose(f);

@@ -130,13 +130,14 @@ int ac_call_check(const struct ac_call *c, char *why, size_t whylen)
 				snprintf(why, whylen, "%s is described twice", a->name);
 				return -EINVAL;
 			}
-		if (a->length && (rc = check_expr("length", a->name, a->length, why, whylen)))
-			return rc;
-		if (a->rows && (rc = check_expr("rows", a->name, a->rows, why, whylen)))
-			return rc;
-		if (a->lo && !number(a->lo, &lo) && (rc = check_expr("range", a->name, a->lo, why, whylen)))
-			return rc;
-		if (a->hi && !number(a->hi, &hi) && (rc = check_expr("range", a->name, a->hi, why, whylen)))
+		rc = a->length ? check_expr("length", a->name, a->length, why, whylen) : 0;
+		if (!rc && a->rows)
+			rc = check_expr("rows", a->name, a->rows, why, whylen);
+		if (!rc && a->lo && !number(a->lo, &lo))
+			rc = check_expr("range", a->name, a->lo, why, whylen);
+		if (!rc && a->hi && !number(a->hi, &hi))
+			rc = check_expr("range", a->name, a->hi, why, whylen);
+		if (rc)
 			return rc;
 		if (a->lo && a->hi && number(a->lo, &lo) && number(a->hi, &hi) && hi < lo) {
 			snprintf(why, whylen, "the range of %s must go from low to high", a->name);
@@ -147,7 +148,8 @@ int ac_call_check(const struct ac_call *c, char *why, size_t whylen)
 			return -EINVAL;
 		}
 	}
-	if (c->reduction && (rc = check_expr("reduction", "the call", c->reduction, why, whylen)))
+	rc = c->reduction ? check_expr("reduction", "the call", c->reduction, why, whylen) : 0;
+	if (rc)
 		return rc;
 	if (c->has_tol && (c->rtol < 0 || c->atol < 0)) {
 		snprintf(why, whylen, "the tolerance must not be negative");

@@ -632,13 +632,16 @@ static void add_word(void *arg, const char *kw, const char *word)
 		if (!strcmp(w->v[i], buf))
 			return;
 	char **v = realloc(w->v, sizeof *v * (size_t)(w->n + 1));
-	if (!v || !(v[w->n] = strdup(buf))) {
-		if (v)
-			w->v = v;
+	if (!v) {
 		w->oom = true;
 		return;
 	}
 	w->v = v;
+	v[w->n] = strdup(buf);
+	if (!v[w->n]) {
+		w->oom = true;
+		return;
+	}
 	w->n++;
 }
 
