@@ -292,6 +292,8 @@ Test(sig, the_compiler_resolves_every_scalar_and_element_type)
 		                 AC_ET_F64, AC_ET_F32, AC_ET_U16, AC_ET_F32 };
 	for (int k = 0; k < 10; k++)
 		cr_assert_eq(f->params[k].etype, want[k], "parameter %s", f->params[k].name);
+	cr_assert_str_eq(f->params[5].decl, "unsigned int m",
+	                 "an enum is declared as the integer type the compiler gave it");
 	cr_assert(f->params[9].declared, "const float A[N][N]: N is a number after cc -E");
 	cr_assert(f->params[9].is_const);
 	cr_assert_eq(f->params[10].kind, AC_PK_OTHER);
