@@ -371,6 +371,7 @@ int describe_run(struct run_ctx *rc)
 	if (!err)
 		err = plan_call(rc, &job, &sig, rc->cfg.call ? &call : NULL, &plan);
 	if (err) {
+		ac_plan_free(&plan);
 		/* a signature learned is still worth keeping for config.json's check */
 		if (sig.nfn > 0)
 			sigcache_put(rc->host->sigs, rc->kid, sigcache_hash(rc->row.input,
