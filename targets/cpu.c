@@ -18,6 +18,7 @@
 #include "targets/toolchain/harness_run.h"
 #include "targets/judge/judge.h"
 #include "targets/toolchain/refcache.h"
+#include "targets/exec/fileio.h"
 #include "targets/exec/sandbox.h"
 #include "targets/toolchain/symbols.h"
 #include "targets/targets.h"
@@ -130,21 +131,7 @@ static void compiler(struct ac_argv *a, const struct ac_job *job, bool include)
 /* Runs one compile step; returns 0 or -errno, *ok as ac_toolchain_run. */
 static int step(const struct ac_job *job, struct ac_argv *a, struct ac_result *r, bool *ok)
 {
-	struct ac_tool_run t;
-	int rc;
-
-	*ok = false;
-	if (a->oom) {
-		ac_argv_free(a);
-		return -ENOMEM;
-	}
-	memset(&t, 0, sizeof t);
-	t.dir = job->scratch_dir;
-	t.argv = a->v;
-	t.cancel = job->cancel;
-	rc = ac_toolchain_run(&t, r, ok);
-	ac_argv_free(a);
-	return rc;
+	return ac_toolchain_step(job, a, 0, r, ok);
 }
 
 static int compile(const struct ac_job *job, const char *src, const char *obj,
@@ -170,7 +157,7 @@ static int build_reference(const struct ac_job *job, const struct ac_ref_spec *s
 	rc = compile(job, spec->src_name, raw, r, ok);
 	if (rc < 0 || !*ok)
 		return rc;
-	return ac_toolchain_rename_object(job->scratch_dir, raw, spec->obj_name, job->cancel,
+	return ac_symbols_rename_object(job->scratch_dir, raw, spec->obj_name, job->cancel,
 	                                  r, ok);
 }
 
@@ -204,7 +191,7 @@ static int build_judge(const struct ac_job *job, const struct ac_ref_spec *spec,
 	rc = compile(job, ".ac_stubs.c", ".ac_stubs.raw.o", r, ok);
 	if (rc < 0 || !*ok)
 		return rc;
-	rc = ac_toolchain_keep_globals(job->scratch_dir, keep, ".ac_stubs.raw.o", ".ac_stubs.o",
+	rc = ac_symbols_keep_globals(job->scratch_dir, keep, ".ac_stubs.raw.o", ".ac_stubs.o",
 	                               job->cancel, r, ok);
 	if (rc < 0 || !*ok)
 		return rc;
@@ -233,14 +220,6 @@ static int build_loader(const struct ac_job *job, const struct ac_ref_spec *spec
 	return step(job, &a, r, ok);
 }
 
-/* Sets a build error with message; returns rc (0 for a normal build error). */
-static int failed(struct ac_result *r, int rc, const char *message)
-{
-	r->outcome = AC_BUILD_ERROR;
-	ac_result_set_message(r, "%s", message);
-	return rc;
-}
-
 /* Can argv[0] of the command line cmd be run (as the sandbox's PATH finds it)? */
 static bool on_path(const char *cmd)
 {
@@ -265,13 +244,13 @@ static bool on_path(const char *cmd)
 	return false;
 }
 
-/* failed() for a step that ran tool (NULL: one of several): when the tool
+/* ac_build_error() for a step that ran tool (NULL: one of several): when the tool
  * is missing (-ENOENT), that is the message, not the code's fault. */
 static int step_failed(const struct ac_job *job, struct ac_result *r, int rc,
                        const char *tool, const char *message)
 {
 	if (rc != -ENOENT)
-		return failed(r, rc, message);
+		return ac_build_error(r, rc, message);
 	r->outcome = AC_BUILD_ERROR;
 	if (!tool && !on_path(cpu_cc(job->opts)))
 		tool = cpu_cc(job->opts);   /* the step's first tool is the compiler */
@@ -287,28 +266,9 @@ static int step_failed(const struct ac_job *job, struct ac_result *r, int rc,
 static int read_scratch(const char *dir, const char *name, char **out)
 {
 	char path[PATH_MAX];
-	FILE *f;
-	long n;
 
-	*out = NULL;
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
-	    !(*out = malloc((size_t)n + 1))) {
-		fclose(f);
-		return -EIO;
-	}
-	if (fread(*out, 1, (size_t)n, f) != (size_t)n) {
-		fclose(f);
-		free(*out);
-		*out = NULL;
-		return -EIO;
-	}
-	(*out)[n] = '\0';
-	fclose(f);
-	return 0;
+	return ac_read_file(path, out, NULL);
 }
 
 /* The names the C runtime exports, listed once per process. */
@@ -322,7 +282,7 @@ static void list_runtime(const struct ac_job *job)
 
 	pthread_mutex_lock(&runtime.lock);
 	if (!runtime.listed) {
-		ac_toolchain_runtime_names(job, cpu_cc(job->opts), libs, &runtime.names);
+		ac_symbols_runtime_names(job, cpu_cc(job->opts), libs, &runtime.names);
 		runtime.listed = runtime.names.n > 0;
 	}
 	pthread_mutex_unlock(&runtime.lock);
@@ -446,12 +406,12 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	r->samples = 0;
 	r->spread = 0;
 	if (!ac_toolchain_find_file(job, "harness.c"))
-		return failed(r, 0, "no harness.c");
+		return ac_build_error(r, 0, "no harness.c");
 	rc = ac_toolchain_write_job(job, "input.c", r);
 	if (rc == -EINVAL)
 		return 0;   /* a refused file name: r says which */
 	if (rc < 0)
-		return failed(r, rc, "cannot write the sources");
+		return ac_build_error(r, rc, "cannot write the sources");
 
 	memset(&spec, 0, sizeof spec);
 	snprintf(key, sizeof key, "cc=%s\ncflags=%s\ninclude=%s\njudge=3\n", cpu_cc(job->opts),
@@ -460,20 +420,20 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	spec.obj_name = ".ac_reference.o";
 	spec.key = key;
 	spec.build = build_reference;
-	rc = ac_toolchain_reference(job, &spec, r, &ok);
+	rc = ac_refcache_reference(job, &spec, r, &ok);
 	if (rc < 0 || !ok)
 		return step_failed(job, r, rc, NULL, "input does not compile");
 
 	spec.obj_name = ".ac_protos.aux";
 	spec.build = build_protos;
 	spec.what = "prototypes";
-	rc = ac_toolchain_reference(job, &spec, r, &ok);
+	rc = ac_refcache_reference(job, &spec, r, &ok);
 	if (rc < 0 || !ok)
 		return step_failed(job, r, rc, cpu_cc(job->opts), "input does not compile");
 	rc = generate(job, &names, r, &ok);
 	if (rc < 0 || !ok) {
 		ac_names_free(&names);
-		return r->outcome == AC_BUILD_ERROR ? rc : failed(r, rc, "cannot write the judge");
+		return r->outcome == AC_BUILD_ERROR ? rc : ac_build_error(r, rc, "cannot write the judge");
 	}
 
 	spec.src_name = NULL;
@@ -481,7 +441,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	spec.build = build_judge;
 	spec.arg = &names;
 	spec.what = "judge (harness and stubs)";
-	rc = ac_toolchain_cached_object(job, &spec, r, &ok);
+	rc = ac_refcache_object(job, &spec, r, &ok);
 	if (rc == 0 && !ok) {
 		char *why = stub_refusal(r->log);
 
@@ -501,7 +461,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	spec.obj_name = ".ac_loader";
 	spec.build = build_loader;
 	spec.what = "loader";
-	rc = ac_toolchain_cached_object(job, &spec, r, &ok);
+	rc = ac_refcache_object(job, &spec, r, &ok);
 	if (rc < 0 || !ok) {
 		ac_names_free(&names);
 		return step_failed(job, r, rc, cpu_cc(job->opts), "the loader does not compile");
@@ -546,7 +506,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	if (rc == 0)
 		rc = place(job->scratch_dir, ".ac_judge", "candidate");
 	if (rc < 0)
-		return failed(r, rc, "cannot place the judge");
+		return ac_build_error(r, rc, "cannot place the judge");
 	r->outcome = AC_OK;
 	free(r->message);
 	r->message = NULL;

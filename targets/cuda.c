@@ -18,7 +18,7 @@
  * function and variable renamed ref_NAME. C++ mangles names, so objcopy
  * renaming (the cpu target's way) would have to re-mangle them; instead
  * the names are listed from a first compile (demangled base names, see
- * ac_toolchain_global_names) and the source is compiled again with
+ * ac_symbols_global_names) and the source is compiled again with
  * -DNAME=ref_NAME for each. That renames the definition and every use
  * inside the reference alike: host launchers, __global__ kernels (their
  * host-side launch functions), namespaced functions, global variables.
@@ -409,10 +409,10 @@ static int check_candidate(const struct cuda_build *b, struct ac_result *r, bool
 		size_t before;
 
 		if (find_cudart(b, cudart, sizeof cudart) == 0) {
-			ac_toolchain_runtime_names(b->job, "cc", cudart_lib, &runtime.names);
+			ac_symbols_runtime_names(b->job, "cc", cudart_lib, &runtime.names);
 			before = runtime.names.n;
 			if (before > 0) {
-				ac_toolchain_runtime_names(b->job, "cc", libs, &runtime.names);
+				ac_symbols_runtime_names(b->job, "cc", libs, &runtime.names);
 				runtime.listed = runtime.names.n > before;
 			}
 		}
@@ -435,28 +435,13 @@ static int check_candidate(const struct cuda_build *b, struct ac_result *r, bool
 
 static int step(const struct cuda_build *b, struct ac_argv *a, struct ac_result *r, bool *ok)
 {
-	struct ac_tool_run t;
-	int rc;
-
-	*ok = false;
-	if (a->oom) {
-		ac_argv_free(a);
-		return -ENOMEM;
-	}
-	memset(&t, 0, sizeof t);
-	t.dir = b->job->scratch_dir;
-	t.argv = a->v;
-	t.timeout_s = NVCC_TIMEOUT_S;
-	t.cancel = b->job->cancel;
-	rc = ac_toolchain_run(&t, r, ok);
-	ac_argv_free(a);
-	return rc;
+	return ac_toolchain_step(b->job, a, NVCC_TIMEOUT_S, r, ok);
 }
 
 /* nvcc -c src -o obj, with the include directory when include is set and
  * -DNAME=ref_NAME for each of renames (may be NULL). */
 static int compile(const struct cuda_build *b, const char *src, const char *obj, bool include,
-                   char *const *renames, struct ac_result *r, bool *ok)
+                   const struct ac_names *renames, struct ac_result *r, bool *ok)
 {
 	struct ac_argv a = { 0 };
 
@@ -465,8 +450,8 @@ static int compile(const struct cuda_build *b, const char *src, const char *obj,
 		ac_argv_add(&a, "-I");
 		ac_argv_add(&a, ac_target_include_dir());
 	}
-	for (char *const *n = renames; n && *n; n++)
-		ac_argv_addf(&a, "-D%s=ref_%s", *n, *n);
+	for (size_t i = 0; renames && i < renames->n; i++)
+		ac_argv_addf(&a, "-D%s=ref_%s", renames->v[i], renames->v[i]);
 	ac_argv_add(&a, "-c");
 	ac_argv_add(&a, src);
 	ac_argv_add(&a, "-o");
@@ -489,30 +474,19 @@ static int build_reference(const struct ac_job *job, const struct ac_ref_spec *s
 {
 	static const char raw[] = ".ac_reference.raw.o";
 	const struct cuda_build *b = spec->arg;
-	char **names = NULL;
-	size_t count = 0;
+	struct ac_names names = { NULL, 0 };
 	int rc;
 
 	rc = compile(b, spec->src_name, raw, true, NULL, r, ok);
 	if (rc < 0 || !*ok)
 		return rc;
-	rc = ac_toolchain_global_names(job->scratch_dir, raw, job->cancel, r, ok, &names);
+	rc = ac_symbols_global_names(job->scratch_dir, raw, job->cancel, r, ok, &names);
 	if (rc < 0 || !*ok)
 		return rc;
-	for (char **n = names; *n; n++)
-		count++;
-	ac_result_logf(r, "# renaming %zu global name%s to ref_NAME\n", count,
-	               count == 1 ? "" : "s");
-	rc = compile(b, spec->src_name, spec->obj_name, true, names, r, ok);
-	ac_toolchain_names_free(names);
-	return rc;
-}
-
-/* Sets a build error with message; returns rc (0 for a normal build error). */
-static int failed(struct ac_result *r, int rc, const char *message)
-{
-	r->outcome = AC_BUILD_ERROR;
-	ac_result_set_message(r, "%s", message);
+	ac_result_logf(r, "# renaming %zu global name%s to ref_NAME\n", names.n,
+	               names.n == 1 ? "" : "s");
+	rc = compile(b, spec->src_name, spec->obj_name, true, &names, r, ok);
+	ac_names_free(&names);
 	return rc;
 }
 
@@ -530,7 +504,7 @@ static int cuda_build(const struct ac_job *job, struct ac_result *r)
 	r->samples = 0;
 	r->spread = 0;
 	if (!ac_toolchain_find_file(job, "harness.cu"))
-		return failed(r, 0, "no harness.cu");
+		return ac_build_error(r, 0, "no harness.cu");
 	memset(&b, 0, sizeof b);
 	b.job = job;
 	find_nvcc(job->opts, b.nvcc, sizeof b.nvcc);
@@ -541,19 +515,19 @@ static int cuda_build(const struct ac_job *job, struct ac_result *r)
 	if (rc == -EINVAL)
 		return 0;   /* a refused file name: r says which */
 	if (rc < 0)
-		return failed(r, rc, "cannot write the sources");
+		return ac_build_error(r, rc, "cannot write the sources");
 
 	/* The candidate first: it is the step most likely to fail, and nvcc
 	 * takes seconds per file. */
 	rc = compile(&b, "input.cu", AC_CANDIDATE_OBJ, true, NULL, r, &ok);
 	if (rc < 0 || !ok)
-		return failed(r, rc == -ENOENT ? 0 : rc,
+		return ac_build_error(r, rc == -ENOENT ? 0 : rc,
 		              rc == -ENOENT ? "nvcc not found" : "candidate does not compile");
 	rc = check_candidate(&b, r, &ok);
 	if (r->outcome == AC_BUILD_ERROR)
 		return rc;
 	if (rc < 0 || !ok)
-		return failed(r, rc, "cannot list the candidate's symbols");
+		return ac_build_error(r, rc, "cannot list the candidate's symbols");
 
 	memset(&spec, 0, sizeof spec);
 	snprintf(key, sizeof key, "nvcc=%s\ncflags=%s\narch=%s\ninclude=%s\n", b.nvcc, b.cflags,
@@ -563,9 +537,9 @@ static int cuda_build(const struct ac_job *job, struct ac_result *r)
 	spec.build = build_harness;
 	spec.arg = &b;
 	spec.what = "harness";
-	rc = ac_toolchain_cached_object(job, &spec, r, &ok);
+	rc = ac_refcache_object(job, &spec, r, &ok);
 	if (rc < 0 || !ok)
-		return failed(r, rc, "harness does not compile");
+		return ac_build_error(r, rc, "harness does not compile");
 
 	spec.what = NULL;
 	spec.src_name = ".ac_reference.cu";
@@ -573,9 +547,9 @@ static int cuda_build(const struct ac_job *job, struct ac_result *r)
 	spec.key = key;
 	spec.build = build_reference;
 	spec.arg = &b;
-	rc = ac_toolchain_reference(job, &spec, r, &ok);
+	rc = ac_refcache_reference(job, &spec, r, &ok);
 	if (rc < 0 || !ok)
-		return failed(r, rc, "input does not compile");
+		return ac_build_error(r, rc, "input does not compile");
 
 
 	nvcc_cmd(&b, &a);
@@ -586,7 +560,7 @@ static int cuda_build(const struct ac_job *job, struct ac_result *r)
 	ac_argv_add(&a, "candidate");
 	rc = step(&b, &a, r, &ok);
 	if (rc < 0 || !ok)
-		return failed(r, rc, "does not link");
+		return ac_build_error(r, rc, "does not link");
 	r->outcome = AC_OK;
 	free(r->message);
 	r->message = NULL;

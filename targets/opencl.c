@@ -320,14 +320,6 @@ static int harness_env(const struct ac_job *job, bool build_only, struct ac_argv
 	return a->oom ? -ENOMEM : 0;
 }
 
-/* Sets a build error with message; returns rc (0 for a normal build error). */
-static int failed(struct ac_result *r, int rc, const char *message)
-{
-	r->outcome = AC_BUILD_ERROR;
-	ac_result_set_message(r, "%s", message);
-	return rc;
-}
-
 /* Runs the harness with AC_CL_BUILD_ONLY: both kernel sources through the
  * device compiler. Returns 0 and sets r on a verdict, -errno otherwise. */
 static int check_kernels(const struct ac_job *job, struct ac_result *r, bool *ok)
@@ -359,7 +351,7 @@ static int check_kernels(const struct ac_job *job, struct ac_result *r, bool *ok
 	ac_argv_free(&env);
 	if (rc < 0) {
 		ac_result_logf(r, "cannot run the harness: %s\n", strerror(-rc));
-		return failed(r, rc, "cannot run the harness");
+		return ac_build_error(r, rc, "cannot run the harness");
 	}
 	if (pr.output_len > 0)
 		ac_result_logf(r, "%s%s", pr.output,
@@ -369,21 +361,21 @@ static int check_kernels(const struct ac_job *job, struct ac_result *r, bool *ok
 	if (pr.cancelled)
 		rc = -ECANCELED;
 	else if (pr.timed_out)
-		failed(r, 0, "kernel compilation timed out");
+		ac_build_error(r, 0, "kernel compilation timed out");
 	else if (pr.signal)
-		failed(r, 0, "the OpenCL compiler crashed");
+		ac_build_error(r, 0, "the OpenCL compiler crashed");
 	else if (pr.exit_code == EXIT_CANDIDATE)
-		failed(r, 0, "candidate does not compile");
+		ac_build_error(r, 0, "candidate does not compile");
 	else if (pr.exit_code == EXIT_REFERENCE)
-		failed(r, 0, "input does not compile");
+		ac_build_error(r, 0, "input does not compile");
 	else if (pr.exit_code == EXIT_SETUP)
-		failed(r, 0, "no OpenCL device found");
+		ac_build_error(r, 0, "no OpenCL device found");
 	else if (pr.exit_code != 0)
-		failed(r, 0, "harness failed while building the kernels");
+		ac_build_error(r, 0, "harness failed while building the kernels");
 	else
 		*ok = true;
 	ac_proc_result_clear(&pr);
-	return rc == -ECANCELED ? failed(r, rc, "cancelled") : 0;
+	return rc == -ECANCELED ? ac_build_error(r, rc, "cancelled") : 0;
 }
 
 static int opencl_build(const struct ac_job *job, struct ac_result *r)
@@ -399,18 +391,18 @@ static int opencl_build(const struct ac_job *job, struct ac_result *r)
 	r->samples = 0;
 	r->spread = 0;
 	if (!ac_toolchain_find_file(job, "harness.c"))
-		return failed(r, 0, "no harness.c");
+		return ac_build_error(r, 0, "no harness.c");
 	rc = ac_toolchain_write_job(job, "input.cl", r);
 	if (rc == -EINVAL)
 		return 0;   /* a refused file name: r says which */
 	if (rc < 0)
-		return failed(r, rc, "cannot write the sources");
+		return ac_build_error(r, rc, "cannot write the sources");
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", job->scratch_dir, REF_NAME) >=
 	    sizeof path)
-		return failed(r, -ENAMETOOLONG, "cannot write the sources");
+		return ac_build_error(r, -ENAMETOOLONG, "cannot write the sources");
 	rc = ac_write_file(AT_FDCWD, path, job->reference, job->reference_size, 0644);
 	if (rc < 0)
-		return failed(r, rc, "cannot write the reference");
+		return ac_build_error(r, rc, "cannot write the reference");
 
 	ac_argv_add_split(&a, host_cc(job->opts));
 	ac_argv_add_split(&a, HOST_CFLAGS);
@@ -423,7 +415,7 @@ static int opencl_build(const struct ac_job *job, struct ac_result *r)
 	ac_argv_add(&a, "-lm");
 	if (a.oom) {
 		ac_argv_free(&a);
-		return failed(r, -ENOMEM, "out of memory");
+		return ac_build_error(r, -ENOMEM, "out of memory");
 	}
 	memset(&t, 0, sizeof t);
 	t.dir = job->scratch_dir;
@@ -432,7 +424,7 @@ static int opencl_build(const struct ac_job *job, struct ac_result *r)
 	rc = ac_toolchain_run(&t, r, &ok);
 	ac_argv_free(&a);
 	if (rc < 0 || !ok)
-		return failed(r, rc == -ENOENT ? 0 : rc,
+		return ac_build_error(r, rc == -ENOENT ? 0 : rc,
 		              rc == -ENOENT ? "C compiler not found" : "harness does not compile");
 
 	rc = check_kernels(job, r, &ok);

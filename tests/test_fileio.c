@@ -151,3 +151,42 @@ Test(fileio, make_dir_makes_keeps_and_refuses)
 	cr_expect_eq(ac_make_dir(file, 0755), -ENOTDIR);
 	umask(old);
 }
+
+Test(fileio, read_file_whole_and_missing)
+{
+	char path[256], *text = NULL, big[10000];
+	size_t len = 0;
+
+	memset(big, 'x', sizeof big);
+	snprintf(path, sizeof path, "%s/big", dir);
+	cr_assert_eq(ac_write_file(AT_FDCWD, path, big, sizeof big, 0644), 0);
+	cr_assert_eq(ac_read_file(path, &text, &len), 0);
+	cr_expect_eq(len, sizeof big, "past the first buffer's size");
+	cr_expect_eq(text[len], '\0');
+	cr_expect_eq(memcmp(text, big, len), 0);
+	free(text);
+	snprintf(path, sizeof path, "%s/none", dir);
+	cr_expect_eq(ac_read_file(path, &text, NULL), -ENOENT);
+	cr_expect_null(text);
+}
+
+Test(fileio, remove_tree_removes_everything_but_what_links_point_to)
+{
+	char top[256], path[300], outside[256];
+	struct stat st;
+
+	snprintf(top, sizeof top, "%s/tree", dir);
+	snprintf(outside, sizeof outside, "%s/outside", dir);
+	cr_assert_eq(ac_make_dir(top, 0755), 0);
+	snprintf(path, sizeof path, "%s/sub", top);
+	cr_assert_eq(ac_make_dir(path, 0700), 0);
+	snprintf(path, sizeof path, "%s/sub/f", top);
+	cr_assert_eq(ac_write_file(AT_FDCWD, path, "f", 1, 0400), 0);
+	cr_assert_eq(ac_make_dir(outside, 0755), 0);
+	snprintf(path, sizeof path, "%s/link", top);
+	cr_assert_eq(symlink(outside, path), 0);
+	cr_expect_eq(ac_remove_tree(top), 0);
+	cr_expect_neq(stat(top, &st), 0);
+	cr_expect_eq(stat(outside, &st), 0, "a link's target stays");
+	cr_expect_eq(ac_remove_tree(top), 0, "a tree that is gone is fine");
+}

@@ -901,7 +901,7 @@ Test(toolchain, rename_object)
 	memset(&r, 0, sizeof r);
 	cr_assert_eq(ac_toolchain_write_file(root, "k.c", src, strlen(src)), 0);
 	cr_assert(run_tool(cc, &r), "%s", r.log);
-	cr_assert_eq(ac_toolchain_rename_object(root, "k.o", "k.ref.o", NULL, &r, &ok), 0);
+	cr_assert_eq(ac_symbols_rename_object(root, "k.o", "k.ref.o", NULL, &r, &ok), 0);
 	cr_assert(ok, "%s", r.log);
 	cr_expect_not_null(strstr(r.log, "renaming 4 global symbols"), "%s", r.log);
 	memset(&t, 0, sizeof t);
@@ -934,7 +934,7 @@ Test(toolchain, global_names_demangled)
 		"int main() { std::vector<int> v(3); return (int)v.size() + counter; }\n";
 	char *cxx[] = { "g++", "-O1", "-c", "k.cc", "-o", "k.o", NULL };
 	struct ac_result r;
-	char **names = NULL;
+	struct ac_names names = { NULL, 0 };
 	bool ok;
 	char all[512] = "";
 
@@ -945,12 +945,12 @@ Test(toolchain, global_names_demangled)
 		teardown();   /* a skipped test does not get its .fini */
 		cr_skip_test("no C++ compiler");
 	}
-	cr_assert_eq(ac_toolchain_global_names(root, "k.o", NULL, &r, &ok, &names), 0);
+	cr_assert_eq(ac_symbols_global_names(root, "k.o", NULL, &r, &ok, &names), 0);
 	cr_assert(ok, "%s", r.log);
-	for (char **p = names; *p; p++) {
+	for (size_t i = 0; i < names.n; i++) {
 		size_t used = strlen(all);
 
-		snprintf(all + used, sizeof all - used, "%s ", *p);
+		snprintf(all + used, sizeof all - used, "%s ", names.v[i]);
 	}
 	cr_expect_not_null(strstr(all, "gemm "), "%s", all);
 	cr_expect_not_null(strstr(all, "table "), "%s", all);
@@ -964,8 +964,8 @@ Test(toolchain, global_names_demangled)
 	cr_expect_null(strstr(all, "Box "), "vtables and typeinfo are left out: %s", all);
 	cr_expect_null(strstr(all, "vector"), "%s", all);
 	cr_expect_null(strstr(all, "("), "%s", all);
-	ac_toolchain_names_free(names);
-	ac_toolchain_names_free(NULL);
+	ac_names_free(&names);
+	ac_names_free(NULL);
 	ac_result_clear(&r);
 }
 
@@ -983,7 +983,7 @@ static int copy_c_reference(const struct ac_job *job, const struct ac_ref_spec *
 	if (rc < 0 || !*ok)
 		return rc;
 	(*(int *)spec->arg)++;
-	return ac_toolchain_rename_object(job->scratch_dir, ".raw.o", spec->obj_name, NULL, r, ok);
+	return ac_symbols_rename_object(job->scratch_dir, ".raw.o", spec->obj_name, NULL, r, ok);
 }
 
 Test(toolchain, reference_without_run_dir_and_cancel)
@@ -1006,13 +1006,13 @@ Test(toolchain, reference_without_run_dir_and_cancel)
 	memset(&r, 0, sizeof r);
 
 	f.job.run_dir = NULL;   /* no cache: builds each time */
-	cr_assert_eq(ac_toolchain_reference(&f.job, &spec, &r, &ok), 0);
+	cr_assert_eq(ac_refcache_reference(&f.job, &spec, &r, &ok), 0);
 	cr_expect(ok, "%s", r.log);
-	cr_assert_eq(ac_toolchain_reference(&f.job, &spec, &r, &ok), 0);
+	cr_assert_eq(ac_refcache_reference(&f.job, &spec, &r, &ok), 0);
 	cr_expect_eq(builds, 2);
 
 	spec.obj_name = "visible.o";   /* must be a toolchain (dot) name */
-	cr_expect_eq(ac_toolchain_reference(&f.job, &spec, &r, &ok), -EINVAL);
+	cr_expect_eq(ac_refcache_reference(&f.job, &spec, &r, &ok), -EINVAL);
 	spec.obj_name = ".ref.o";
 
 	/* Someone else holds the run's lock; the job is cancelled meanwhile. */
@@ -1023,11 +1023,11 @@ Test(toolchain, reference_without_run_dir_and_cancel)
 	cr_assert_eq(flock(lock, LOCK_EX), 0);
 	atomic_init(&cancel, 1);
 	f.job.cancel = &cancel;
-	cr_expect_eq(ac_toolchain_reference(&f.job, &spec, &r, &ok), -ECANCELED);
+	cr_expect_eq(ac_refcache_reference(&f.job, &spec, &r, &ok), -ECANCELED);
 	cr_expect(!ok);
 	close(lock);
 	atomic_store(&cancel, 0);
-	cr_assert_eq(ac_toolchain_reference(&f.job, &spec, &r, &ok), 0);
+	cr_assert_eq(ac_refcache_reference(&f.job, &spec, &r, &ok), 0);
 	cr_expect(ok);
 	cr_expect_eq(builds, 3);
 	ac_result_clear(&r);
@@ -1220,4 +1220,76 @@ Test(harness_lib, seed_memory_and_report_fd)
 		/* sh reports a signal death as 128 + the signal. */
 		cr_expect_eq(WEXITSTATUS(st), 128 + SIGSEGV, "status %d", st);
 	}
+}
+
+/* Every fill keeps its promise (ranges inclusive for integers, sorted,
+ * permutations, matrices symmetric and dominant, never zero), integer
+ * checks compare exactly or within a tolerance, a special value is matched
+ * only by itself, and AC_TIME puts an ac_inout buffer back before every
+ * call. */
+static const char lib_fills[] =
+	"#include <autocomp.h>\n"
+	"#define FAIL(code) return code\n"
+	"int main(int argc, char **argv)\n"
+	"{\n"
+	"	ac_init(argc, argv);\n"
+	"	uint8_t *u8 = ac_alloc(4096); int16_t *i16 = ac_alloc(2 * 4096);\n"
+	"	uint64_t *u64 = ac_alloc(8 * 64); char *ch = ac_alloc(4096);\n"
+	"	int32_t *perm = ac_alloc(4 * 1000), *srt = ac_alloc(4 * 1000);\n"
+	"	double *spd = ac_alloc_f64(50 * 50), *dd = ac_alloc_f64(50 * 50);\n"
+	"	float *nz = ac_alloc_f32(4096), *fs = ac_alloc_f32(1000), *io = ac_alloc_f32(16);\n"
+	"	int seen_lo = 0, seen_hi = 0, count[1000] = {0};\n"
+	"	ac_fill_u8(u8, 4096, 250, 255);\n"
+	"	for (int i = 0; i < 4096; i++) { if (u8[i] < 250) FAIL(10); seen_lo |= u8[i] == 250; seen_hi |= u8[i] == 255; }\n"
+	"	if (!seen_lo || !seen_hi) FAIL(11);\n"
+	"	ac_fill_i16(i16, 4096, -3, 3);\n"
+	"	for (int i = 0; i < 4096; i++) if (i16[i] < -3 || i16[i] > 3) FAIL(12);\n"
+	"	ac_fill_u64(u64, 64, 0, UINT64_MAX);\n"
+	"	ac_fill_char(ch, 4096, 'a', 'z');\n"
+	"	for (int i = 0; i < 4096; i++) if (ch[i] < 'a' || ch[i] > 'z') FAIL(13);\n"
+	"	ac_fill_perm_i32(perm, 1000);\n"
+	"	for (int i = 0; i < 1000; i++) { if (perm[i] < 0 || perm[i] >= 1000 || count[perm[i]]++) FAIL(14); }\n"
+	"	ac_fill_sorted_i32(srt, 1000, -50, 50);\n"
+	"	for (int i = 1; i < 1000; i++) if (srt[i] < srt[i - 1] || srt[i] < -50 || srt[i] > 50) FAIL(15);\n"
+	"	ac_fill_sorted_f32(fs, 1000, 1, 2);\n"
+	"	for (int i = 1; i < 1000; i++) if (fs[i] < fs[i - 1] || fs[i] < 1 || fs[i] >= 2) FAIL(16);\n"
+	"	ac_fill_nonzero_f32(nz, 4096, -1, 1);\n"
+	"	for (int i = 0; i < 4096; i++) if (fabsf(nz[i]) < 0.125f || nz[i] < -1 || nz[i] > 1) FAIL(17);\n"
+	"	ac_fill_spd_f64(spd, 50, -1, 1);\n"
+	"	ac_fill_diag_dominant_f64(dd, 50, -1, 1);\n"
+	"	for (int i = 0; i < 50; i++) {\n"
+	"		double s = 0, t = 0;\n"
+	"		for (int j = 0; j < 50; j++) {\n"
+	"			if (spd[i * 50 + j] != spd[j * 50 + i]) FAIL(18);\n"
+	"			if (j != i) { s += fabs(spd[i * 50 + j]); t += fabs(dd[i * 50 + j]); }\n"
+	"		}\n"
+	"		if (spd[i * 50 + i] <= s || dd[i * 50 + i] <= t) FAIL(19);\n"
+	"	}\n"
+	"	uint8_t a[3] = { 1, 2, 3 }, b[3] = { 1, 2, 4 };\n"
+	"	if (ac_check_equal_u8(\"eq\", a, a, 3) != 1 || ac_check_close_u8(\"close\", b, a, 3, 0, 1) != 1) FAIL(20);\n"
+	"	double inf[2] = { 1.0 / 0.0, nan(\"\") }, fin[2] = { 1e308, 0 }, nans[2] = { 1.0 / 0.0, nan(\"\") };\n"
+	"	if (ac_check_close_f64(\"special\", nans, inf, 2, 0, 0) != 1) FAIL(21);\n"
+	"	ac_fill_f32(io, 16, -1, 1);\n"
+	"	float first = io[0];\n"
+	"	ac_inout(io);\n"
+	"	AC_TIME(io[0] += 1.0f);\n"
+	"	if (io[0] != first + 1.0f) FAIL(22);\n"
+	"	ac_check_equal_u8(\"b\", b, a, 3);\n"
+	"	ac_check_close_f64(\"fin\", fin, inf, 2, 1, 1);\n"
+	"	return ac_report();\n"
+	"}\n";
+
+Test(harness_lib, fills_checks_and_inout)
+{
+	char out[4096];
+	struct ac_result r;
+	int rc = harness_program("cc", lib_fills, NULL, out, sizeof out);
+
+	cr_assert_eq(rc, 0, "exit status %d: %s", WEXITSTATUS(rc), out);
+	memset(&r, 0, sizeof r);
+	cr_assert_eq(ac_report_parse(out, strlen(out), &r), 0, "%s", out);
+	cr_expect_eq(r.outcome, AC_WRONG);
+	/* the first failure: an integer exact check, in the integers' words */
+	cr_expect_str_eq(r.message, "b[2]: got 4, want 3; 1 of 3 elements differ");
+	ac_result_clear(&r);
 }

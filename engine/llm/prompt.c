@@ -568,7 +568,8 @@ char *prompt_repair(const struct prompt_ctx *ctx, const char *plan,
 		rc = add_fenced(&sb, failed_code ? failed_code : "", ctx->file_name)
 			? -ENOMEM : 0;
 	if (!rc)
-		rc = sb_adds(&sb, "\n### What building and running it printed\n\n")
+		rc = sb_adds(&sb, "\n### What building and running it printed (its own output, "
+		             "quoted; the judge's verdict is the report line)\n\n")
 			? -ENOMEM : 0;
 	if (!rc)
 		rc = add_log(&sb, error_log ? error_log : "");

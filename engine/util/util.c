@@ -122,37 +122,7 @@ int64_t mono_ns(void)
 
 int read_file(const char *path, char **out, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	struct strbuf sb = {0};
-	int rc = sb_grow(&sb, 4096);
-	while (rc == 0) {
-		if (sb_grow(&sb, sb.len + 4096)) {
-			rc = -ENOMEM;
-			break;
-		}
-		ssize_t n = read(fd, sb.buf + sb.len, sb.cap - sb.len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		sb.len += (size_t)n;
-		sb.buf[sb.len] = '\0';
-	}
-	close(fd);
-	if (rc) {
-		sb_release(&sb);
-		return rc;
-	}
-	if (len)
-		*len = sb.len;
-	*out = sb_detach(&sb);
-	return 0;
+	return ac_read_file(path, out, len);
 }
 
 int write_file_atomic(const char *path, const void *data, size_t len, int mode)
@@ -199,31 +169,7 @@ int mkdir_p(const char *path, int mode)
 
 int remove_tree(const char *path)
 {
-	DIR *d = opendir(path);
-	if (!d)
-		return errno == ENOENT ? 0 : (unlink(path) < 0 ? -errno : 0);
-	int rc = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		char sub[4096];
-		int n = snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-		if (n < 0 || (size_t)n >= sizeof(sub))
-			continue;
-		struct stat st;
-		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode)) {
-			int r = remove_tree(sub);
-			if (r)
-				rc = r;
-		} else if (unlink(sub) < 0) {
-			rc = -errno;
-		}
-	}
-	closedir(d);
-	if (rmdir(path) < 0 && errno != ENOENT)
-		rc = -errno;
-	return rc;
+	return ac_remove_tree(path);
 }
 
 bool kernel_name_valid(const char *name)

@@ -10,6 +10,10 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <string.h>
+#include <stdio.h>
+#include <dirent.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -65,4 +69,81 @@ int ac_make_dir(const char *path, mode_t mode)
 	if ((st.st_mode & 07777) != mode && chmod(path, mode) != 0)
 		return -errno;
 	return 0;
+}
+
+int ac_read_file(const char *path, char **out, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+	*out = NULL;
+	if (fd < 0 || !buf) {
+		rc = fd < 0 ? -errno : -ENOMEM;
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	for (;;) {
+		ssize_t got;
+
+		if (n + 1 >= cap) {
+			char *grown = realloc(buf, cap * 2);
+
+			if (!grown) {
+				rc = -ENOMEM;
+				break;
+			}
+			buf = grown;
+			cap *= 2;
+		}
+		got = read(fd, buf + n, cap - n - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			rc = -errno;
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int ac_remove_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : (unlink(path) < 0 ? -errno : 0);
+	int rc = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char sub[4096];
+		int n = snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+		if (n < 0 || (size_t)n >= sizeof(sub))
+			continue;
+		struct stat st;
+		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode)) {
+			int r = ac_remove_tree(sub);
+			if (r)
+				rc = r;
+		} else if (unlink(sub) < 0) {
+			rc = -errno;
+		}
+	}
+	closedir(d);
+	if (rmdir(path) < 0 && errno != ENOENT)
+		rc = -errno;
+	return rc;
 }

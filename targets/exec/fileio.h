@@ -1,7 +1,7 @@
 /*
- * fileio.h - writing files whole: the write loop every writer in targets/
- * shares, and the files and directories a sandboxed command must be able
- * to read whatever the daemon's umask (077).
+ * fileio.h - files whole: the write loop every writer shares, the one
+ * whole-file reader, and the files and directories a sandboxed command must
+ * be able to read whatever the daemon's umask (077).
  */
 #ifndef AC_FILEIO_H
 #define AC_FILEIO_H
@@ -22,6 +22,16 @@ int ac_write_all(int fd, const void *data, size_t n);
  * user must be able to read what a target writes for it). Returns 0 or
  * -errno; on failure the file may be left partly written. */
 int ac_write_file(int dirfd, const char *path, const void *data, size_t size, mode_t mode);
+
+/* Reads the file at path whole: *out a malloc'd, NUL-terminated buffer the
+ * caller frees, *len its length (len may be NULL). Returns 0 or -errno
+ * (*out NULL). */
+int ac_read_file(const char *path, char **out, size_t *len);
+
+/* Removes path and, when it is a directory, everything below it (symbolic
+ * links as links, never followed). A path that does not exist is fine.
+ * Returns 0 or the last -errno met (the rest is removed all the same). */
+int ac_remove_tree(const char *path);
 
 /* Makes the directory path (or keeps the one there) with exactly mode,
  * whatever the umask. -ENOTDIR when path is something else (a symbolic

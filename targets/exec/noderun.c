@@ -29,13 +29,13 @@
  * command, which is why the sandbox is here.
  */
 #include "targets/exec/executor.h"
+#include "targets/exec/fileio.h"
 #include "targets/exec/sandbox.h"
 
 #include <cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -64,20 +64,6 @@ static double wall_now(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-static void remove_tree(const char *dir)
-{
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* What a run killed outright (SIGKILL after scancel, its node's step
@@ -116,7 +102,7 @@ static void sweep(const char *dir)
 		if (st.st_uid != geteuid() && geteuid() != 0)
 			continue;
 		if (S_ISDIR(st.st_mode))
-			remove_tree(path);
+			ac_remove_tree(path);
 		else if (S_ISREG(st.st_mode))
 			unlink(path);
 	}
@@ -337,7 +323,7 @@ static int unpack_run(const char *self, const char *dir, char **manifest, const 
 		unlink(self);
 	if (rc >= 0)
 		return 0;
-	remove_tree(dir);
+	ac_remove_tree(dir);
 	if (rc == -ENOEXEC) {
 		fprintf(stderr, "autocompfs-run: runs one timed run that autocompfs sends "
 		        "to a cluster node (srun --bcast); it has nothing to do when "
@@ -426,7 +412,7 @@ int main(void)
 	m = cJSON_Parse(manifest);
 	from = m ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "dir")) : NULL;
 	if (!m || !from) {
-		remove_tree(dir);
+		ac_remove_tree(dir);
 		print_failure("autocompfs-run: the manifest is unreadable\n", start);
 		return 1;
 	}
@@ -436,7 +422,7 @@ int main(void)
 	/* the sandbox user must pass through to the directory */
 	chmod(dir, 0711);
 	run_and_report(&so, node, start);
-	remove_tree(dir);
+	ac_remove_tree(dir);
 	free_strings(run_argv);
 	free_strings(run_env);
 	cJSON_Delete(m);

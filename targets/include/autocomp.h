@@ -233,6 +233,26 @@ static inline AC__PRINTF(1, 2) void ac_fail(const char *fmt, ...)
 	va_end(ap);
 }
 
+static inline int ac_report(void);
+
+/* Records a fatal harness error (stderr and the report), writes the report
+ * and exits 1: the target turns that into a run error whose message
+ * carries this text (the cuda and opencl headers' setup failures). */
+static inline AC__PRINTF(1, 2) void ac_die(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "autocomp: %s\n", msg);
+	fflush(stderr);
+	ac_fail("%s", msg);
+	ac_report();
+	exit(1);
+}
+
 /* Reports a hardware figure (utilization, cache misses, instructions...)
  * with the result; a second call with the same name replaces the value.
  * A bad name, a value that is not finite or a 33rd name is left out with a
@@ -635,28 +655,25 @@ AC__FILL_INT(u32, uint32_t, AC__E_U32, uint64_t)
 AC__FILL_INT(u64, uint64_t, AC__E_U64, uint64_t)
 AC__FILL_INT(char, char, AC__E_CHAR, int64_t)
 
-/* Values that are never zero (divisors, scales): uniform in [lo, hi),
- * redrawn while within (hi - lo) / 16 of zero. */
-static inline void ac_fill_nonzero_f32(float *p, size_t n, float lo, float hi)
-{
-	ac__fill(p, AC__E_F32, AC__F_NONZERO, n, lo, hi, 0, 0);
-}
+/* The float fills of a shape: ac_fill_SHAPE_f32 and ac_fill_SHAPE_f64. */
+#define AC__FILL_FLOATS(shape, E)                                                    \
+	static inline void ac_fill_##shape##_f32(float *p, size_t n, float lo, float hi) \
+	{                                                                              \
+		ac__fill(p, AC__E_F32, E, n, lo, hi, 0, 0);                            \
+	}                                                                              \
+	static inline void ac_fill_##shape##_f64(double *p, size_t n, double lo,      \
+	                                         double hi)                            \
+	{                                                                              \
+		ac__fill(p, AC__E_F64, E, n, lo, hi, 0, 0);                            \
+	}
 
-static inline void ac_fill_nonzero_f64(double *p, size_t n, double lo, double hi)
-{
-	ac__fill(p, AC__E_F64, AC__F_NONZERO, n, lo, hi, 0, 0);
-}
+/* ac_fill_nonzero_f32/f64: values that are never zero (divisors, scales):
+ * uniform in [lo, hi), redrawn while within (hi - lo) / 16 of zero. */
+AC__FILL_FLOATS(nonzero, AC__F_NONZERO)
 
-/* Ascending values in [lo, hi) (a search's table, bin edges). */
-static inline void ac_fill_sorted_f32(float *p, size_t n, float lo, float hi)
-{
-	ac__fill(p, AC__E_F32, AC__F_SORTED, n, lo, hi, 0, 0);
-}
-
-static inline void ac_fill_sorted_f64(double *p, size_t n, double lo, double hi)
-{
-	ac__fill(p, AC__E_F64, AC__F_SORTED, n, lo, hi, 0, 0);
-}
+/* ac_fill_sorted_f32/f64: ascending values in [lo, hi) (a search's table,
+ * bin edges); ac_fill_sorted_i32/i64 the same for integers in [lo, hi]. */
+AC__FILL_FLOATS(sorted, AC__F_SORTED)
 
 static inline void ac_fill_sorted_i32(int32_t *p, size_t n, int64_t lo, int64_t hi)
 {
@@ -679,31 +696,15 @@ static inline void ac_fill_perm_i64(int64_t *p, size_t n)
 	ac__fill(p, AC__E_I64, AC__F_PERM, n, 0, 0, 0, 0);
 }
 
-/* An n x n row-major matrix whose diagonal dominates each row: off the
- * diagonal uniform in [lo, hi), on it the sum of the row's magnitudes plus
- * one. Well conditioned: triangular solves and LU without pivoting stay
- * accurate on it. */
-static inline void ac_fill_diag_dominant_f32(float *a, size_t n, float lo, float hi)
-{
-	ac__fill(a, AC__E_F32, AC__F_DIAGDOM, n, lo, hi, 0, 0);
-}
+/* ac_fill_diag_dominant_f32/f64(A, n, lo, hi): an n x n row-major matrix
+ * whose diagonal dominates each row: off the diagonal uniform in [lo, hi),
+ * on it the sum of the row's magnitudes plus one. Well conditioned:
+ * triangular solves and LU without pivoting stay accurate on it. */
+AC__FILL_FLOATS(diag_dominant, AC__F_DIAGDOM)
 
-static inline void ac_fill_diag_dominant_f64(double *a, size_t n, double lo, double hi)
-{
-	ac__fill(a, AC__E_F64, AC__F_DIAGDOM, n, lo, hi, 0, 0);
-}
-
-/* An n x n symmetric positive definite matrix (Cholesky's input): the
- * same as ac_fill_diag_dominant_*, mirrored across the diagonal. */
-static inline void ac_fill_spd_f32(float *a, size_t n, float lo, float hi)
-{
-	ac__fill(a, AC__E_F32, AC__F_SPD, n, lo, hi, 0, 0);
-}
-
-static inline void ac_fill_spd_f64(double *a, size_t n, double lo, double hi)
-{
-	ac__fill(a, AC__E_F64, AC__F_SPD, n, lo, hi, 0, 0);
-}
+/* ac_fill_spd_f32/f64(A, n, lo, hi): an n x n symmetric positive definite
+ * matrix (Cholesky's input): the same, mirrored across the diagonal. */
+AC__FILL_FLOATS(spd, AC__F_SPD)
 
 /* --- memory ---------------------------------------------------------- */
 

@@ -57,29 +57,12 @@
 
 #include <cuda_runtime.h>
 
-/* Records a fatal harness error (stderr and the report), writes the report
- * and exits 1. */
-static inline AC__PRINTF(1, 2) void ac_cuda_die(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "autocomp: %s\n", msg);
-	fflush(stderr);
-	ac_fail("%s", msg);
-	ac_report();
-	exit(1);
-}
-
 /* Checks a CUDA runtime call (anything returning cudaError_t). */
 #define AC_CUDA_CHECK(call)                                                    \
 	do {                                                                   \
 		cudaError_t ac__e = (call);                                    \
 		if (ac__e != cudaSuccess)                                      \
-			ac_cuda_die("%s:%d: %s: %s", __FILE__, __LINE__, #call, \
+			ac_die("%s:%d: %s: %s", __FILE__, __LINE__, #call, \
 			            cudaGetErrorString(ac__e));                 \
 	} while (0)
 
@@ -96,10 +79,10 @@ static inline void ac_cuda_init(int argc, char **argv)
 	ac_init(argc, argv);
 	err = cudaGetDeviceCount(&count);
 	if (err != cudaSuccess || count == 0)
-		ac_cuda_die("no GPU found (%s)",
+		ac_die("no GPU found (%s)",
 		            err != cudaSuccess ? cudaGetErrorString(err) : "no devices");
 	if (dev >= count)
-		ac_cuda_die("AC_CUDA_DEVICE=%d but there are %d devices", dev, count);
+		ac_die("AC_CUDA_DEVICE=%d but there are %d devices", dev, count);
 	AC_CUDA_CHECK(cudaSetDevice(dev));
 	AC_CUDA_CHECK(cudaFree(0));
 	if (cudaGetDeviceProperties(&prop, dev) == cudaSuccess)
@@ -147,7 +130,7 @@ static inline void ac_cuda_fill_f32(float *dev, size_t n, float lo, float hi, fl
 	float *tmp = host ? host : (float *)malloc((n ? n : 1) * sizeof(float));
 
 	if (!tmp)
-		ac_cuda_die("out of host memory for %zu floats", n);
+		ac_die("out of host memory for %zu floats", n);
 	ac_fill_f32(tmp, n, lo, hi);
 	ac_cuda_upload_f32(dev, tmp, n);
 	if (!host)
@@ -161,7 +144,7 @@ static inline void ac_cuda_fill_nan_f32(float *dev, size_t n)
 	float *tmp = (float *)malloc((n ? n : 1) * sizeof(float));
 
 	if (!tmp)
-		ac_cuda_die("out of host memory for %zu floats", n);
+		ac_die("out of host memory for %zu floats", n);
 	ac_fill_nan_f32(tmp, n);
 	ac_cuda_upload_f32(dev, tmp, n);
 	free(tmp);
@@ -176,7 +159,7 @@ static inline int ac_cuda_check_unchanged_f32(const char *what, const float *dev
 	int ok;
 
 	if (!got)
-		ac_cuda_die("out of host memory for %zu floats", n);
+		ac_die("out of host memory for %zu floats", n);
 	ac_cuda_download_f32(got, dev, n);
 	ok = memcmp(got, want, n * sizeof(float)) == 0;
 	if (!ok)

@@ -596,20 +596,26 @@ static inline void ac__j_send(struct ac__jproc *p, const struct ac__wmsg *m, con
 static inline void ac__j_worker_gone(const struct ac__jproc *p, const char *during,
                                      const struct ac__wreply *crash)
 {
-	int status = 0, in_call = ac__j_now_fn != NULL;
+	int status = 0, in_call = ac__j_now_fn != NULL, died_of = 0;
 	char how[96];
 
 	if (p == &ac__j.e)
 		ac__j_fatal("the judge's echo process stopped answering during %s", during);
 	if (ac__j.w.pid > 0 && waitpid(ac__j.w.pid, &status, 0) == ac__j.w.pid) {
-		if (WIFSIGNALED(status))
-			snprintf(how, sizeof how, "was killed by %s", strsignal(WTERMSIG(status)));
-		else
+		if (WIFSIGNALED(status)) {
+			died_of = WTERMSIG(status);
+			snprintf(how, sizeof how, "was killed by %s", strsignal(died_of));
+		} else {
 			snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(status));
+		}
 	} else {
 		snprintf(how, sizeof how, "stopped answering");
 	}
 	ac__j.w.pid = 0;
+	/* a crash report counts only when the process died of that signal:
+	 * anything else is the candidate's own message, not a fact */
+	if (crash && crash->status != died_of)
+		crash = NULL;
 	if (crash && (crash->status == SIGSEGV || crash->status == SIGBUS)) {
 		uintptr_t a = (uintptr_t)crash->ret_bits;
 		int bl = ac__j_block_near(a);

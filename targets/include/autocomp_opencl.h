@@ -145,30 +145,12 @@ static inline const char *ac_cl_error_name(cl_int err)
 	}
 }
 
-/* Records a fatal harness error (stderr and the report), writes the report
- * and exits 1: the target turns that into a run error whose message
- * carries this text. */
-static inline AC__PRINTF(1, 2) void ac_cl_die(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "autocomp: %s\n", msg);
-	fflush(stderr);
-	ac_fail("%s", msg);
-	ac_report();
-	exit(1);
-}
-
 /* Checks an OpenCL call that returns cl_int. */
 #define AC_CL_CHECK(call)                                                      \
 	do {                                                                   \
 		cl_int ac__e = (call);                                         \
 		if (ac__e != CL_SUCCESS)                                       \
-			ac_cl_die("%s:%d: %s: %s (%d)", __FILE__, __LINE__,    \
+			ac_die("%s:%d: %s: %s (%d)", __FILE__, __LINE__,    \
 			          #call, ac_cl_error_name(ac__e), (int)ac__e);  \
 	} while (0)
 
@@ -334,24 +316,24 @@ static inline void ac_cl_init(struct ac_cl *cl, int argc, char **argv)
 			fprintf(stderr, "autocomp: no OpenCL device found\n");
 			exit(AC_CL_EXIT_SETUP);
 		}
-		ac_cl_die("no OpenCL device found");
+		ac_die("no OpenCL device found");
 	}
 	clGetDeviceInfo(cl->device, CL_DEVICE_NAME, sizeof cl->device_name, cl->device_name, NULL);
 	clGetPlatformInfo(cl->platform, CL_PLATFORM_NAME, sizeof cl->platform_name,
 	                  cl->platform_name, NULL);
 	cl->context = clCreateContext(NULL, 1, &cl->device, NULL, NULL, &err);
 	if (err != CL_SUCCESS)
-		ac_cl_die("clCreateContext: %s", ac_cl_error_name(err));
+		ac_die("clCreateContext: %s", ac_cl_error_name(err));
 	cl->queue = clCreateCommandQueue(cl->context, cl->device, CL_QUEUE_PROFILING_ENABLE, &err);
 	if (err != CL_SUCCESS)
-		ac_cl_die("clCreateCommandQueue: %s", ac_cl_error_name(err));
+		ac_die("clCreateCommandQueue: %s", ac_cl_error_name(err));
 	cl->reference = ac__cl_build(cl, ref, "reference", why, sizeof why);
 	if (!cl->reference) {
 		if (cl->build_only) {
 			fprintf(stderr, "autocomp: %s\n", why);
 			exit(AC_CL_EXIT_REFERENCE);
 		}
-		ac_cl_die("%s", why);
+		ac_die("%s", why);
 	}
 	cl->candidate = ac__cl_build(cl, cand, "candidate", why, sizeof why);
 	if (!cl->candidate) {
@@ -359,7 +341,7 @@ static inline void ac_cl_init(struct ac_cl *cl, int argc, char **argv)
 			fprintf(stderr, "autocomp: %s\n", why);
 			exit(AC_CL_EXIT_CANDIDATE);
 		}
-		ac_cl_die("%s", why);
+		ac_die("%s", why);
 	}
 	if (cl->build_only) {
 		printf("autocomp: built %s and %s for %s (%s)\n", cand, ref, cl->device_name,
@@ -375,7 +357,7 @@ static inline cl_kernel ac_cl_kernel(struct ac_cl *cl, cl_program prog, const ch
 	cl_kernel k = clCreateKernel(prog, name, &err);
 
 	if (err != CL_SUCCESS)
-		ac_cl_die("kernel %s of the %s: %s", name,
+		ac_die("kernel %s of the %s: %s", name,
 		          prog == cl->candidate ? "candidate" : "reference", ac_cl_error_name(err));
 	return k;
 }
@@ -387,7 +369,7 @@ static inline cl_mem ac_cl_buffer(struct ac_cl *cl, cl_mem_flags flags, size_t b
 	cl_mem m = clCreateBuffer(cl->context, flags, bytes ? bytes : 1, NULL, &err);
 
 	if (err != CL_SUCCESS)
-		ac_cl_die("clCreateBuffer of %zu bytes: %s", bytes, ac_cl_error_name(err));
+		ac_die("clCreateBuffer of %zu bytes: %s", bytes, ac_cl_error_name(err));
 	return m;
 }
 
@@ -415,7 +397,7 @@ static inline void ac_cl_fill_f32(struct ac_cl *cl, cl_mem dst, size_t n, float 
 	float *tmp = host ? host : (float *)malloc((n ? n : 1) * sizeof(float));
 
 	if (!tmp)
-		ac_cl_die("out of host memory for %zu floats", n);
+		ac_die("out of host memory for %zu floats", n);
 	ac_fill_f32(tmp, n, lo, hi);
 	ac_cl_write_f32(cl, dst, tmp, n);
 	if (!host)
@@ -428,7 +410,7 @@ static inline void ac_cl_fill_nan_f32(struct ac_cl *cl, cl_mem dst, size_t n)
 	float *tmp = (float *)malloc((n ? n : 1) * sizeof(float));
 
 	if (!tmp)
-		ac_cl_die("out of host memory for %zu floats", n);
+		ac_die("out of host memory for %zu floats", n);
 	ac_fill_nan_f32(tmp, n);
 	ac_cl_write_f32(cl, dst, tmp, n);
 	free(tmp);
@@ -443,7 +425,7 @@ static inline int ac_cl_check_unchanged_f32(struct ac_cl *cl, const char *what, 
 	int ok;
 
 	if (!got)
-		ac_cl_die("out of host memory for %zu floats", n);
+		ac_die("out of host memory for %zu floats", n);
 	ac_cl_read_f32(cl, got, buf, n);
 	ok = memcmp(got, want, n * sizeof(float)) == 0;
 	if (!ok)

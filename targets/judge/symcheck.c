@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int names_push(struct ac_names *set, const char *s, size_t n)
+int ac_names_add(struct ac_names *set, const char *s, size_t n)
 {
 	char **v;
 	char *d;
@@ -50,7 +50,7 @@ int ac_names_add_nm_dynamic(struct ac_names *set, const char *nm_out)
 		    type[0] != 'v') {
 			size_t nlen = strcspn(name, "@");
 
-			if (nlen > 0 && names_push(set, name, nlen) != 0)
+			if (nlen > 0 && ac_names_add(set, name, nlen) != 0)
 				return -ENOMEM;
 		}
 		line = eol ? eol + 1 : NULL;
@@ -255,7 +255,7 @@ int ac_symcheck_only(const char *nm_out, const struct ac_names *only, struct ac_
 			if (hit && sp[1] == 'T') {
 				found[hit - only->v] = true;
 				free(name);
-			} else if (names_push(extra, name, strlen(name)) != 0) {
+			} else if (ac_names_add(extra, name, strlen(name)) != 0) {
 				free(name);
 				return -ENOMEM;
 			} else {

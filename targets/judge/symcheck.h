@@ -29,6 +29,10 @@ struct ac_names {
  * ac_names_sort before looking anything up. */
 int ac_names_add_nm_dynamic(struct ac_names *set, const char *nm_out);
 
+/* Adds the n bytes at s as a name (a copy). Returns 0 or -ENOMEM. Call
+ * ac_names_sort before looking anything up. */
+int ac_names_add(struct ac_names *set, const char *s, size_t n);
+
 /* Sorts and deduplicates. */
 void ac_names_sort(struct ac_names *set);
 

@@ -46,8 +46,11 @@ int ac_harness_run(const struct ac_job *job, const struct ac_sandbox_opts *so,
 		ac_result_logf(r, "cannot run: %s\n", strerror(-rc));
 		return rc;
 	}
+	/* what the programs printed is theirs, the candidate's included: it
+	 * is marked as such, and only the report below is the verdict */
 	if (pr.output_len > 0)
-		ac_result_logf(r, "%s%s", pr.output,
+		ac_result_logf(r, "# printed by the program (the harness's and the candidate's own "
+		               "words, not the judge's):\n%s%s", pr.output,
 		               pr.output[pr.output_len - 1] == '\n' ? "" : "\n");
 	if (pr.truncated)
 		ac_result_logf(r, "[output cut at %zu bytes]\n", pr.output_len);

@@ -8,6 +8,7 @@
  * renaming the reference's globals is symbols.c's.
  */
 #include "targets/toolchain/refcache.h"
+#include "targets/exec/fileio.h"
 #include "targets/toolchain/toolchain.h"
 
 #include <assert.h>
@@ -57,43 +58,6 @@ static uint64_t cache_key(const struct ac_job *job, const struct ac_ref_spec *sp
 	return h;
 }
 
-/* Reads a whole file; returns 0 and a malloc'd buffer (NUL-terminated),
- * or -errno. */
-static int read_all(const char *path, char **data, size_t *len)
-{
-	struct stat st;
-	char *buf;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	*data = NULL;
-	*len = 0;
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0) {
-		close(fd);
-		return -errno;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	*data = buf;
-	*len = got;
-	return 0;
-}
 
 /* Stores data as dir/name through a temporary and a rename, so a reader
  * never sees half of it. */
@@ -163,7 +127,7 @@ static int cache_lookup(const struct ac_job *job, const struct ac_ref_spec *spec
 	size_t len;
 	int rc;
 
-	rc = read_all(obj_path, &data, &len);
+	rc = ac_read_file(obj_path, &data, &len);
 	if (rc == 0) {
 		rc = ac_toolchain_write_scratch(job->scratch_dir, spec->obj_name, data, len);
 		free(data);
@@ -175,7 +139,7 @@ static int cache_lookup(const struct ac_job *job, const struct ac_ref_spec *spec
 	}
 	if (rc != -ENOENT)
 		return rc;
-	rc = read_all(fail_path, &data, &len);
+	rc = ac_read_file(fail_path, &data, &len);
 	if (rc == 0) {
 		ac_result_logf(r, "# %s: failed before (cached log follows)\n%s", what(spec), data);
 		free(data);
@@ -256,7 +220,7 @@ static int build_and_cache(const struct ac_job *job, const struct ac_ref_spec *s
 		return store_file(job->run_dir, name, log, strlen(log));
 	}
 	snprintf(obj_path, sizeof obj_path, "%s/%s", job->scratch_dir, spec->obj_name);
-	rc = read_all(obj_path, &data, &len);
+	rc = ac_read_file(obj_path, &data, &len);
 	if (rc < 0)
 		return rc;
 	snprintf(name, sizeof name, "obj-%s", hex);
@@ -270,7 +234,7 @@ static bool dot_name(const char *name)
 	return name && name[0] == '.' && name[1] && !strchr(name, '/');
 }
 
-int ac_toolchain_cached_object(const struct ac_job *job, const struct ac_ref_spec *spec,
+int ac_refcache_object(const struct ac_job *job, const struct ac_ref_spec *spec,
                                struct ac_result *r, bool *ok)
 {
 	char hex[17];
@@ -306,11 +270,11 @@ int ac_toolchain_cached_object(const struct ac_job *job, const struct ac_ref_spe
 	return rc < 0 ? rc : 0;
 }
 
-int ac_toolchain_reference(const struct ac_job *job, const struct ac_ref_spec *spec,
+int ac_refcache_reference(const struct ac_job *job, const struct ac_ref_spec *spec,
                            struct ac_result *r, bool *ok)
 {
 	*ok = false;
 	if (!spec || !dot_name(spec->src_name))
 		return -EINVAL;
-	return ac_toolchain_cached_object(job, spec, r, ok);
+	return ac_refcache_object(job, spec, r, ok);
 }

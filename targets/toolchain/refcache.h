@@ -10,9 +10,9 @@
  * A target's build typically reads:
  *
  *     ac_toolchain_write_job(job, "input.c", r)          sources in place
- *     ac_toolchain_cached_object(job, &harness_spec, r, &ok)
+ *     ac_refcache_object(job, &harness_spec, r, &ok)
  *         !ok -> AC_BUILD_ERROR "harness does not compile"
- *     ac_toolchain_reference(job, &spec, r, &ok)         cached ref object
+ *     ac_refcache_reference(job, &spec, r, &ok)         cached ref object
  *         !ok -> AC_BUILD_ERROR "input does not compile"
  *     ac_toolchain_run(... candidate ...), ac_toolchain_run(... link ...)
  *
@@ -29,7 +29,7 @@
 
 struct ac_ref_spec;
 
-/* Builds a cached object: for ac_toolchain_reference, job->reference has
+/* Builds a cached object: for ac_refcache_reference, job->reference has
  * been written into job->scratch_dir as spec->src_name. The callback must
  * leave the object there as spec->obj_name and set *ok (false: it does
  * not compile; the output is in r->log). Returns 0 or -errno. */
@@ -39,7 +39,7 @@ typedef int (*ac_ref_build_fn)(const struct ac_job *job, const struct ac_ref_spe
 struct ac_ref_spec {
 	const char *src_name;   /* e.g. ".ac_reference.c", where job->reference is
 	                           written (must start with '.'); NULL for
-	                           ac_toolchain_cached_object: write nothing */
+	                           ac_refcache_object: write nothing */
 	const char *obj_name;   /* e.g. ".ac_reference.o": must start with '.' */
 	const char *key;        /* whatever else the object depends on (compiler,
 	                           flags, arch), mixed into the cache key; may be NULL */
@@ -50,8 +50,8 @@ struct ac_ref_spec {
 
 /* Leaves the reference object in job->scratch_dir as spec->obj_name and
  * sets *ok: writes job->reference as spec->src_name, then as
- * ac_toolchain_cached_object. -EINVAL without a src_name. */
-int ac_toolchain_reference(const struct ac_job *job, const struct ac_ref_spec *spec,
+ * ac_refcache_object. -EINVAL without a src_name. */
+int ac_refcache_reference(const struct ac_job *job, const struct ac_ref_spec *spec,
                            struct ac_result *r, bool *ok);
 
 /* Leaves an object that is the same for every candidate of a run (the
@@ -71,7 +71,7 @@ int ac_toolchain_reference(const struct ac_job *job, const struct ac_ref_spec *s
  * Without job->run_dir it just builds. Returns 0 or -errno (-ECANCELED
  * when the job is cancelled while waiting for the lock; -EINVAL for a bad
  * spec). */
-int ac_toolchain_cached_object(const struct ac_job *job, const struct ac_ref_spec *spec,
+int ac_refcache_object(const struct ac_job *job, const struct ac_ref_spec *spec,
                                struct ac_result *r, bool *ok);
 
 #endif

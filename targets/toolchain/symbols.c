@@ -21,36 +21,6 @@
 
 /* --- symbol names ----------------------------------------------------- */
 
-static int add_name(char ***list, size_t *n, const char *s, size_t len)
-{
-	char **grown;
-	char *copy;
-
-	for (size_t i = 0; i < *n; i++)
-		if (strlen((*list)[i]) == len && memcmp((*list)[i], s, len) == 0)
-			return 0;
-	copy = strndup(s, len);
-	if (!copy)
-		return -ENOMEM;
-	grown = realloc(*list, (*n + 2) * sizeof *grown);
-	if (!grown) {
-		free(copy);
-		return -ENOMEM;
-	}
-	*list = grown;
-	(*list)[(*n)++] = copy;
-	(*list)[*n] = NULL;
-	return 0;
-}
-
-void ac_toolchain_names_free(char **names)
-{
-	if (!names)
-		return;
-	for (char **p = names; *p; p++)
-		free(*p);
-	free(names);
-}
 
 /* Splits one line of `nm` output ("ADDRESS TYPE NAME" or, for -P,
  * "NAME TYPE ADDRESS SIZE") into its type and name. */
@@ -176,16 +146,16 @@ static bool generated_name(const char *s, size_t len)
  * reduces them to base names. */
 static int list_symbols(const char *dir, const char *obj, bool demangle,
                         const atomic_int *cancel, struct ac_result *r, bool *ok,
-                        char ***names)
+                        struct ac_names *names)
 {
 	struct ac_tool_run t;
 	char *argv[6];
 	char *out = NULL;
 	size_t out_len = 0;
-	size_t n = 0;
 	int rc;
 
-	*names = NULL;
+	names->v = NULL;
+	names->n = 0;
 	argv[0] = "nm";
 	argv[1] = demangle ? "-C" : "-P";
 	argv[2] = "--defined-only";
@@ -202,11 +172,6 @@ static int list_symbols(const char *dir, const char *obj, bool demangle,
 		free(out);
 		return rc;
 	}
-	*names = calloc(1, sizeof **names);
-	if (!*names) {
-		free(out);
-		return -ENOMEM;
-	}
 	for (size_t i = 0; i < out_len && rc == 0;) {
 		size_t e = i;
 		const char *name;
@@ -218,41 +183,40 @@ static int list_symbols(const char *dir, const char *obj, bool demangle,
 		if (nm_line(out + i, e - i, !demangle, &type, &name, &name_len) &&
 		    renamable_type(type)) {
 			if (!demangle) {
-				rc = add_name(names, &n, name, name_len);
+				rc = ac_names_add(names, name, name_len);
 			} else {
 				const char *base;
 				size_t blen = base_name(name, name_len, &base);
 
 				if (blen && !generated_name(base, blen))
-					rc = add_name(names, &n, base, blen);
+					rc = ac_names_add(names, base, blen);
 			}
 		}
 		i = e + 1;
 	}
 	free(out);
-	if (rc < 0) {
-		ac_toolchain_names_free(*names);
-		*names = NULL;
-	}
+	if (rc < 0)
+		ac_names_free(names);
+	else
+		ac_names_sort(names);
 	return rc;
 }
 
-int ac_toolchain_global_names(const char *dir, const char *obj, const atomic_int *cancel,
-                              struct ac_result *r, bool *ok, char ***names)
+int ac_symbols_global_names(const char *dir, const char *obj, const atomic_int *cancel,
+                            struct ac_result *r, bool *ok, struct ac_names *names)
 {
 	return list_symbols(dir, obj, true, cancel, r, ok, names);
 }
 
-int ac_toolchain_rename_object(const char *dir, const char *raw_obj, const char *out_obj,
+int ac_symbols_rename_object(const char *dir, const char *raw_obj, const char *out_obj,
                                const atomic_int *cancel, struct ac_result *r, bool *ok)
 {
 	static const char syms_name[] = ".ac_redefine.syms";
 	struct ac_tool_run t;
 	struct ac_argv argv = { 0 };
-	char **names = NULL;
+	struct ac_names names = { NULL, 0 };
 	char *map = NULL;
 	size_t map_len = 0;
-	size_t count = 0;
 	FILE *mem;
 	int rc;
 
@@ -261,21 +225,19 @@ int ac_toolchain_rename_object(const char *dir, const char *raw_obj, const char 
 		return rc;
 	mem = open_memstream(&map, &map_len);
 	if (!mem) {
-		ac_toolchain_names_free(names);
+		ac_names_free(&names);
 		return -ENOMEM;
 	}
-	for (char **p = names; *p; p++) {
-		fprintf(mem, "%s ref_%s\n", *p, *p);
-		count++;
-	}
+	for (size_t i = 0; i < names.n; i++)
+		fprintf(mem, "%s ref_%s\n", names.v[i], names.v[i]);
 	if (fclose(mem) != 0) {
 		free(map);
-		ac_toolchain_names_free(names);
+		ac_names_free(&names);
 		return -ENOMEM;
 	}
-	ac_result_logf(r, "# renaming %zu global symbol%s to ref_NAME\n", count,
-	               count == 1 ? "" : "s");
-	ac_toolchain_names_free(names);
+	ac_result_logf(r, "# renaming %zu global symbol%s to ref_NAME\n", names.n,
+	               names.n == 1 ? "" : "s");
+	ac_names_free(&names);
 	rc = ac_toolchain_write_scratch(dir, syms_name, map, map_len);
 	free(map);
 	if (rc < 0)
@@ -300,7 +262,7 @@ int ac_toolchain_rename_object(const char *dir, const char *raw_obj, const char 
 
 /* --- what the runtime provides ---------------------------------------- */
 
-void ac_toolchain_runtime_names(const struct ac_job *job, const char *cc,
+void ac_symbols_runtime_names(const struct ac_job *job, const char *cc,
                                 const char *const *libs, struct ac_names *out)
 {
 	struct ac_result quiet = { 0 };
@@ -391,7 +353,7 @@ static int objcopy_names(const char *dir, const char *option, const char *list_n
 	return rc;
 }
 
-int ac_toolchain_keep_globals(const char *dir, const struct ac_names *keep, const char *in,
+int ac_symbols_keep_globals(const char *dir, const struct ac_names *keep, const char *in,
                               const char *out, const atomic_int *cancel, struct ac_result *r,
                               bool *ok)
 {

@@ -7,11 +7,11 @@
  *
  * Two ways to rename the reference's globals, chosen in the reference's
  * build callback (refcache.h):
- *  - objcopy (C): compile normally, then ac_toolchain_rename_object() -
+ *  - objcopy (C): compile normally, then ac_symbols_rename_object() -
  *    `nm --defined-only -g` lists every defined global (functions and data)
  *    and `objcopy --redefine-syms` renames each NAME to ref_NAME.
  *  - macros (C++, CUDA, where symbols are mangled): compile once, ask
- *    ac_toolchain_global_names() for the demangled base names, then
+ *    ac_symbols_global_names() for the demangled base names, then
  *    compile again with -DNAME=ref_NAME for each.
  *
  * Every tool runs through toolchain.h (sandboxed, in the given directory).
@@ -31,7 +31,7 @@
  * and writes dir/out_obj with each NAME renamed ref_NAME by `objcopy
  * --redefine-syms`. Both tools run sandboxed and are logged into r.
  * *ok false when a tool failed. Returns 0 or -errno. */
-int ac_toolchain_rename_object(const char *dir, const char *raw_obj, const char *out_obj,
+int ac_symbols_rename_object(const char *dir, const char *raw_obj, const char *out_obj,
                                const atomic_int *cancel, struct ac_result *r, bool *ok);
 
 /* The macro renaming's input, for C++ and CUDA objects: the base names of
@@ -42,25 +42,22 @@ int ac_toolchain_rename_object(const char *dir, const char *raw_obj, const char 
  * __cudaRegisterLinkedBinary_, _GLOBAL__sub_I_), "main", operators,
  * vtables and other names with spaces are left out; duplicates once.
  * Recompile the reference with -DNAME=ref_NAME for each name.
- * *names is NULL-terminated and owned by the caller: free it with
- * ac_toolchain_names_free. Returns 0 (with *ok true), or 0 with *ok false
- * when nm failed (logged), or -errno (*names NULL). */
-int ac_toolchain_global_names(const char *dir, const char *obj, const atomic_int *cancel,
-                              struct ac_result *r, bool *ok, char ***names);
-
-/* Frees a list from ac_toolchain_global_names; accepts NULL. */
-void ac_toolchain_names_free(char **names);
+ * *names is a sorted set the caller owns: free it with ac_names_free.
+ * Returns 0 (with *ok true), or 0 with *ok false when nm failed (logged),
+ * or -errno (*names empty). */
+int ac_symbols_global_names(const char *dir, const char *obj, const atomic_int *cancel,
+                            struct ac_result *r, bool *ok, struct ac_names *names);
 
 /* Adds to *out the names the libraries export, for ac_symcheck: each of
  * libs is a path, or a name the compiler cc finds (cc -print-file-name);
  * shared objects are read with `nm -D --defined-only`, archives with
  * `nm --defined-only -g`, run in job->scratch_dir and not logged. A
  * library that cannot be found or read is left out. Sorts *out. */
-void ac_toolchain_runtime_names(const struct ac_job *job, const char *cc,
+void ac_symbols_runtime_names(const struct ac_job *job, const char *cc,
                                 const char *const *libs, struct ac_names *out);
 
 /* The names a target's runtime exports, listed once per process (by the
- * target, with ac_toolchain_runtime_names) and shared by all its builds.
+ * target, with ac_symbols_runtime_names) and shared by all its builds.
  * A static one starts as AC_RUNTIME_NAMES_INIT; lock guards names and
  * listed. */
 struct ac_runtime_names {
@@ -99,7 +96,7 @@ int ac_check_candidate(const struct ac_job *job, struct ac_runtime_names *rt,
  * names in keep (sorted or not) stay global defined symbols, every other
  * definition becomes local (undefined references are untouched). *ok
  * false when objcopy failed (logged). Returns 0 or -errno. */
-int ac_toolchain_keep_globals(const char *dir, const struct ac_names *keep, const char *in,
+int ac_symbols_keep_globals(const char *dir, const struct ac_names *keep, const char *in,
                               const char *out, const atomic_int *cancel, struct ac_result *r,
                               bool *ok);
 

@@ -201,3 +201,31 @@ int ac_toolchain_capture(const struct ac_tool_run *t, struct ac_result *r, bool 
 	ac_proc_result_clear(&pr);
 	return 0;
 }
+
+int ac_toolchain_step(const struct ac_job *job, struct ac_argv *a, double timeout_s,
+                      struct ac_result *r, bool *ok)
+{
+	struct ac_tool_run t;
+	int rc;
+
+	*ok = false;
+	if (a->oom) {
+		ac_argv_free(a);
+		return -ENOMEM;
+	}
+	memset(&t, 0, sizeof t);
+	t.dir = job->scratch_dir;
+	t.argv = a->v;
+	t.timeout_s = timeout_s;
+	t.cancel = job->cancel;
+	rc = ac_toolchain_run(&t, r, ok);
+	ac_argv_free(a);
+	return rc;
+}
+
+int ac_build_error(struct ac_result *r, int rc, const char *message)
+{
+	r->outcome = AC_BUILD_ERROR;
+	ac_result_set_message(r, "%s", message);
+	return rc;
+}

@@ -26,6 +26,7 @@
 #include <stddef.h>
 
 #include "targets/target.h"
+#include "targets/toolchain/argv.h"
 
 #define AC_TOOL_TIMEOUT_S 120.0
 
@@ -83,5 +84,16 @@ int ac_toolchain_run(const struct ac_tool_run *t, struct ac_result *r, bool *ok)
  * the tool fails. The caller frees *output (NULL on a negative return). */
 int ac_toolchain_capture(const struct ac_tool_run *t, struct ac_result *r, bool *ok,
                          char **output, size_t *output_len);
+
+/* One build step: runs a's command line in job's scratch directory
+ * (ac_toolchain_run, with the job's cancel flag), then frees a. timeout_s
+ * <= 0: AC_TOOL_TIMEOUT_S. Returns as ac_toolchain_run, or -ENOMEM when a
+ * ran out of memory while it was built (*ok false). */
+int ac_toolchain_step(const struct ac_job *job, struct ac_argv *a, double timeout_s,
+                      struct ac_result *r, bool *ok);
+
+/* Marks r a build error with message; returns rc, which the build passes
+ * up (0 for an ordinary build error). */
+int ac_build_error(struct ac_result *r, int rc, const char *message);
 
 #endif

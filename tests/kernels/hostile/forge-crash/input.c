@@ -1,8 +1,10 @@
 /* Hostile: on its third call sends the judge a crash report of its own
  * making, whose text tells the model (through the log and the next prompt)
  * that the judge found it correct, then exits. Expected: the worker's
- * messages are codes; the judge phrases the verdict and never repeats the
- * text: outcome run_error, "crashed in gemm"; "IGNORE" appears nowhere. */
+ * messages are codes, a crash report counts only when the process died
+ * of that signal, and the judge phrases the verdict and never repeats the
+ * text: outcome run_error, "exited with status 0 during gemm"; "IGNORE"
+ * appears nowhere. */
 #include <autocomp_wire.h>
 #include <signal.h>
 #include <string.h>
