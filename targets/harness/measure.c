@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "targets/exec/fileio.h"
 #include "targets/exec/sandbox.h"
 #include "targets/targets.h"
 #include "targets/toolchain/argv.h"
@@ -48,26 +49,6 @@ static const char *cflags_of(const struct ac_job *job)
 	return job->opts && job->opts->cflags ? job->opts->cflags : DEFAULT_CFLAGS;
 }
 
-/* Runs a prepared command line; 0 or -errno, *ok as ac_toolchain_run. */
-static int run_tool(const struct ac_job *job, struct ac_argv *a, struct ac_result *r, bool *ok)
-{
-	struct ac_tool_run t;
-	int rc;
-
-	*ok = false;
-	if (a->oom) {
-		ac_argv_free(a);
-		return -ENOMEM;
-	}
-	memset(&t, 0, sizeof t);
-	t.dir = job->scratch_dir;
-	t.argv = a->v;
-	t.cancel = job->cancel;
-	rc = ac_toolchain_run(&t, r, ok);
-	ac_argv_free(a);
-	return rc;
-}
-
 /* CC CFLAGS -fopenmp -I include, as the cpu target compiles (an OpenMP
  * kernel's pragmas and omp_* calls mean there what they mean here). */
 static void compiler(struct ac_argv *a, const struct ac_job *job)
@@ -79,36 +60,13 @@ static void compiler(struct ac_argv *a, const struct ac_job *job)
 	ac_argv_add(a, ac_target_include_dir());
 }
 
+/* dir/name whole (ac_read_file). */
 static int read_scratch(const char *dir, const char *name, char **out)
 {
 	char path[PATH_MAX];
-	FILE *f;
-	long n;
 
-	*out = NULL;
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-	if (n < 0 || fseek(f, 0, SEEK_SET) != 0) {
-		fclose(f);
-		return -EIO;
-	}
-	*out = malloc((size_t)n + 1);
-	if (!*out) {
-		fclose(f);
-		return -ENOMEM;
-	}
-	if (fread(*out, 1, (size_t)n, f) != (size_t)n) {
-		fclose(f);
-		free(*out);
-		*out = NULL;
-		return -EIO;
-	}
-	(*out)[n] = '\0';
-	fclose(f);
-	return 0;
+	return ac_read_file(path, out, NULL);
 }
 
 static void failed(struct ac_result *r, const char *fmt, const char *detail)
@@ -138,7 +96,7 @@ int ac_sig_learn(const struct ac_job *job, struct ac_sig *out, struct ac_result 
 	ac_argv_add(&a, INPUT);
 	ac_argv_add(&a, "-o");
 	ac_argv_add(&a, ".ac_hg_pre.i");
-	rc = run_tool(job, &a, r, ok);
+	rc = ac_toolchain_step(job, &a, 0, r, ok);
 	if (rc < 0 || !*ok) {
 		if (rc >= 0)
 			failed(r, "%s does not compile", INPUT);
@@ -179,7 +137,7 @@ int ac_sig_learn(const struct ac_job *job, struct ac_sig *out, struct ac_result 
 	ac_argv_add(&a, ".ac_hg_probe.c");
 	ac_argv_add(&a, "-o");
 	ac_argv_add(&a, ".ac_hg_probe.o");
-	rc = run_tool(job, &a, r, ok);
+	rc = ac_toolchain_step(job, &a, 0, r, ok);
 	if (rc < 0 || !*ok) {
 		if (rc >= 0)
 			failed(r, "%s", "the compiler could not say what the input's parameter types "
@@ -273,7 +231,7 @@ int ac_plan_measure(const struct ac_job *job, struct ac_plan *p, struct ac_resul
 	ac_argv_add(&a, "-o");
 	ac_argv_add(&a, ".ac_hg_measure");
 	ac_argv_add(&a, "-lm");
-	rc = run_tool(job, &a, r, ok);
+	rc = ac_toolchain_step(job, &a, 0, r, ok);
 	if (rc < 0 || !*ok) {
 		if (rc >= 0)
 			failed(r, "%s", "the program that measures the call does not build "
