@@ -34,7 +34,11 @@
  * after it. The tolerance, unless described: exact for integers; for
  * floats rtol = atol = 16 * eps * K, at least 64 * eps and at most 1e-3
  * (float) or 1e-9 (double), K the reduction length ("reduction", else the
- * largest integer argument of the call).
+ * largest integer argument of the call). A structured fill autocomp.h has
+ * no generator for (never-zero integers, a permutation of unsigned
+ * indices) is refused, saying what to write instead. A table of row
+ * pointers is one ac_alloc block of the rows and a table made by hand
+ * (ac_protect'ed), the same in every input set the judge makes.
  *
  * Folder targets/harness/: this (sig.c: the signature; plan.c: the plan
  * and its words; gen.c: the C text; measure.c: the tools it runs) and
