@@ -57,19 +57,88 @@ static int put(const char *dir, const char *name, const char *text)
 	return 0;
 }
 
+/* Learns, plans, measures and writes; the exit status. */
+static int run(const struct ac_job *job, const struct ac_call *call, const char *outdir,
+               struct ac_result *r)
+{
+	struct ac_sig sig;
+	struct ac_plan plan;
+	char err[600], *text, *desc, *words;
+	bool ok;
+	int rc;
+
+	rc = ac_sig_learn(job, &sig, r, &ok);
+	if (rc < 0 || !ok) {
+		fprintf(stderr, "%sharness-gen: %s\n", r->log ? r->log : "",
+		        r->message ? r->message : strerror(-rc));
+		return 2;
+	}
+	rc = ac_plan_make(&sig, call, &plan, err, sizeof err);
+	if (rc == -EINVAL) {
+		/* what the mount shows then: a draft with the guesses marked */
+		fprintf(stderr, "harness-gen: %s\n", err);
+		if (ac_plan_guess(&sig, call, &plan, err, sizeof err) == 0) {
+			desc = ac_plan_description(&plan, 2);
+			if (desc)
+				fprintf(stderr, "a draft:\n{\n  \"call\": %s\n}\n", desc);
+			free(desc);
+			ac_plan_free(&plan);
+		}
+		ac_sig_free(&sig);
+		return 2;
+	}
+	if (rc) {
+		ac_sig_free(&sig);
+		return 1;
+	}
+	rc = 0;
+	if (plan.to_pick || plan.to_probe) {
+		int e = ac_plan_measure(job, &plan, r, &ok);
+
+		if (e < 0 || !ok) {
+			fprintf(stderr, "%sharness-gen: %s\n", r->log ? r->log : "",
+			        r->message ? r->message : strerror(-e));
+			rc = 2;
+		}
+	}
+	if (!rc && ac_plan_eval(&plan, err, sizeof err)) {
+		fprintf(stderr, "harness-gen: %s\n", err);
+		rc = 2;
+	}
+	if (!rc) {
+		words = ac_plan_words(&plan);
+		fprintf(stderr, "harness-gen: %s\n", words ? words : "");
+		if (plan.note[0])
+			fprintf(stderr, "harness-gen: sizes: %s\n", plan.note);
+		free(words);
+		text = ac_plan_harness(&plan);
+		desc = ac_plan_description(&plan, 2);
+		rc = 1;
+		if (text && desc) {
+			char *draft = NULL;
+
+			if (asprintf(&draft, "{\n  \"call\": %s\n}\n", desc) > 0)
+				rc = put(outdir, "harness.c", text) | put(outdir, "config.draft.json", draft);
+			free(draft);
+		}
+		free(text);
+		free(desc);
+	}
+	ac_plan_free(&plan);
+	ac_sig_free(&sig);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *config = NULL, *input, *outdir = ".";
 	struct ac_config cfg;
 	struct ac_call call;
-	struct ac_sig sig;
-	struct ac_plan plan;
 	struct ac_result r;
 	struct ac_target_opts opts;
 	struct ac_job job;
 	char err[600], scratch[] = "/tmp/harness-gen-XXXXXX";
-	char *src, *text, *desc, *words;
-	bool ok;
+	char *src, *text;
 	int rc, i = 1;
 
 	if (argc > 2 && !strcmp(argv[1], "--config")) {
@@ -116,59 +185,7 @@ int main(int argc, char **argv)
 	job.candidate_size = job.reference_size = strlen(src);
 	job.opts = &opts;
 	memset(&r, 0, sizeof r);
-	rc = ac_sig_learn(&job, &sig, &r, &ok);
-	if (rc < 0 || !ok) {
-		fprintf(stderr, "%sharness-gen: %s\n", r.log ? r.log : "",
-		        r.message ? r.message : strerror(-rc));
-		return 2;
-	}
-	rc = ac_plan_make(&sig, config ? &call : NULL, &plan, err, sizeof err);
-	if (rc == -EINVAL) {
-		/* what the mount shows then: a draft with the guesses marked */
-		fprintf(stderr, "harness-gen: %s\n", err);
-		if (ac_plan_guess(&sig, config ? &call : NULL, &plan, err, sizeof err) == 0) {
-			desc = ac_plan_description(&plan, 2);
-			if (desc)
-				fprintf(stderr, "a draft:\n{\n  \"call\": %s\n}\n", desc);
-			free(desc);
-			ac_plan_free(&plan);
-		}
-		return 2;
-	}
-	if (rc)
-		return 1;
-	if (plan.to_pick || plan.to_probe) {
-		rc = ac_plan_measure(&job, &plan, &r, &ok);
-		if (rc < 0 || !ok) {
-			fprintf(stderr, "%sharness-gen: %s\n", r.log ? r.log : "",
-			        r.message ? r.message : strerror(-rc));
-			return 2;
-		}
-	}
-	rc = ac_plan_eval(&plan, err, sizeof err);
-	if (rc) {
-		fprintf(stderr, "harness-gen: %s\n", err);
-		return 2;
-	}
-	words = ac_plan_words(&plan);
-	fprintf(stderr, "harness-gen: %s\n", words ? words : "");
-	if (plan.note[0])
-		fprintf(stderr, "harness-gen: sizes: %s\n", plan.note);
-	free(words);
-	text = ac_plan_harness(&plan);
-	desc = ac_plan_description(&plan, 2);
-	rc = 1;
-	if (text && desc) {
-		char *draft = NULL;
-
-		if (asprintf(&draft, "{\n  \"call\": %s\n}\n", desc) > 0)
-			rc = put(outdir, "harness.c", text) | put(outdir, "config.draft.json", draft);
-		free(draft);
-	}
-	free(text);
-	free(desc);
-	ac_plan_free(&plan);
-	ac_sig_free(&sig);
+	rc = run(&job, config ? &call : NULL, outdir, &r);
 	ac_call_clear(&call);
 	config_clear(&cfg);
 	ac_result_clear(&r);
