@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "engine/core/config.h"
+#include "engine/describe.h"
 #include "engine/core/host.h"
 #include "engine/search/search.h"
 #include "engine/core/state.h"
@@ -138,6 +139,20 @@ static void baseline_failure(const struct run_ctx *rc, const struct ac_result *r
 	}
 }
 
+/* Refuses, before any build, a configuration that cannot run: config.json
+ * was checked when written, but the mount's models may have changed since
+ * (a daemon started without -o models). */
+static int driver_check(struct run_ctx *rc)
+{
+	char *const *models = rc->cfg.models ? rc->cfg.models : rc->host->models;
+	if (!rc->cfg.strategy || strcmp(rc->cfg.strategy, "llm") || strv_len(models) > 0)
+		return 0;
+	run_status(rc, RS_FAILED, "failed: strategy \"llm\" needs a model (set \"models\" in "
+	           "config.json, -o models=... or AUTOCOMP_MODELS)");
+	run_set_state(rc, RS_FAILED);
+	return -EINVAL;
+}
+
 static int driver_baseline(struct run_ctx *rc)
 {
 	struct cand_row c;
@@ -161,8 +176,8 @@ static int driver_baseline(struct run_ctx *rc)
 	struct ac_result r = {0};
 	if (pending) {
 		cand_row_clear(&c);
-		run_status(rc, RS_BASELINE, "baseline: building and timing the input (%s target)",
-		           rc->target->name);
+		run_status(rc, RS_BASELINE, "baseline: building and timing the input (%s target%s%s)",
+		           rc->target->name, rc->call_note[0] ? "; " : "", rc->call_note);
 		err = run_evaluate(rc, 0, &r);
 		if (err) {
 			ac_result_clear(&r);
@@ -195,6 +210,8 @@ static void driver_free(struct run_ctx *rc)
 	config_clear(&rc->cfg);
 	file_rows_free(rc->files, rc->nfiles);
 	free(rc->afiles);
+	free(rc->call_words);
+	rc->call_words = NULL;
 	rc->files = NULL;
 	rc->afiles = NULL;
 	if (rc->run_dir[0])
@@ -210,7 +227,11 @@ enum run_cancel driver_run(struct run_ctx *rc)
 		driver_restore(rc);
 		run_set_state(rc, RS_BASELINE);
 		/* a disk still full shows here, before anything is asked or built */
-		err = run_cancelled(rc) ? -ECANCELED : driver_baseline(rc);
+		err = run_cancelled(rc) ? -ECANCELED : driver_check(rc);
+		if (!err)
+			err = run_cancelled(rc) ? -ECANCELED : describe_run(rc);
+		if (!err)
+			err = run_cancelled(rc) ? -ECANCELED : driver_baseline(rc);
 	}
 	if (!err && !run_cancelled(rc)) {
 		run_set_state(rc, RS_SEARCHING);

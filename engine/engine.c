@@ -26,11 +26,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/core/calldesc.h"
 #include "engine/core/config.h"
 #include "engine/llm/llm.h"
 #include "engine/search/menubuild.h"
 #include "engine/core/run.h"
 #include "engine/core/scratch.h"
+#include "engine/core/sigcache.h"
 
 /* ---- what the mount and the host ask ---- */
 
@@ -694,6 +696,7 @@ int engine_kernel_delete(struct engine *e, const char *name)
 	changed(e);
 	pthread_cond_broadcast(&e->wake);
 	pthread_mutex_unlock(&e->lock);
+	sigcache_forget(e->host.sigs, kid);
 	return store_kernel_delete(e->host.writer, kid);
 }
 
@@ -756,6 +759,44 @@ const char *engine_input_name_for(const char *config_text, size_t len,
 	}
 	config_clear(&cfg);
 	return name;
+}
+
+int engine_config_check(struct engine *e, int64_t kid, const char *text, size_t len,
+                        char *err, size_t errlen)
+{
+	struct ac_config cfg;
+	int rc = config_parse(text, len, &cfg, err, errlen);
+	if (rc)
+		return rc;
+	/* what cannot run is refused now, not after a baseline */
+	char *const *models = cfg.models ? cfg.models : e->models;
+	if (cfg.strategy && !strcmp(cfg.strategy, "llm") && strv_len(models) == 0) {
+		snprintf(err, errlen, "config.json: \"strategy\": \"llm\" needs a model: set "
+		         "\"models\" here, or mount with -o models=... (or AUTOCOMP_MODELS)");
+		rc = -EINVAL;
+	}
+	if (!rc && cfg.call && kid > 0) {
+		struct file_row *files = NULL, f;
+		int n = 0;
+		if (store_file_list(e->host.reader, kid, false, &files, &n) == 0) {
+			const char *input = engine_input_name_for(text, len, files, n);
+			if (store_file_get(e->host.reader, kid, input, true, &f) == 0 && f.data) {
+				struct ac_call call;
+				char why[600];
+				if (calldesc_parse_text(cfg.call, &call, why, sizeof(why)) == 0 &&
+				    sigcache_check(e->host.sigs, kid, sigcache_hash(f.data, f.size), &call,
+				                   why, sizeof(why)) == -EINVAL) {
+					snprintf(err, errlen, "config.json: \"call\": %s", why);
+					rc = -EINVAL;
+				}
+				ac_call_clear(&call);
+			}
+			file_row_clear(&f);
+			file_rows_free(files, n);
+		}
+	}
+	config_clear(&cfg);
+	return rc;
 }
 
 static bool is_trigger(const char *name)

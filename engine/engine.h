@@ -9,8 +9,9 @@
  * timed runs by one mutex (alone, so they do not disturb each other).
  *
  * Where each part lives: engine.c is this facade, sched.c the scheduler,
- * driver.c one run's course, run.c the services a strategy uses, search.c
- * and tune.c the strategies; state.h draws the states a run goes through.
+ * driver.c one run's course, describe.c the harness a run gets when the
+ * user brings none, run.c the services a strategy uses, search.c and
+ * tune.c the strategies; state.h draws the states a run goes through.
  * Below the facade nothing includes this header: a run reaches the engine
  * through its struct run_host (host.h).
  *
@@ -99,6 +100,15 @@ int engine_kernel_create(struct engine *e, const char *name);
 /* rmdir / rm -r: stops the kernel's run and deletes everything it owns. */
 int engine_kernel_delete(struct engine *e, const char *name);
 int engine_kernel_rename(struct engine *e, const char *from, const char *to);
+
+/* Checks a config.json text for kernel kid (its write is refused when this
+ * fails): what config_parse checks, and what needs the engine's
+ * knowledge: "strategy": "llm" with no model anywhere, and a "call" the
+ * kernel's input cannot take (when a run has already read the input's
+ * prototypes, engine/core/sigcache.h). Returns 0 or -EINVAL with the
+ * reason in err ("config.json: ..."). */
+int engine_config_check(struct engine *e, int64_t kid, const char *text, size_t len,
+                        char *err, size_t errlen);
 
 /* A handle that wrote name was released, or a file was renamed onto name:
  * when name is the input, the harness or config.json, a run starts once

@@ -22,16 +22,24 @@
 #include <time.h>
 
 #include "engine/core/config.h"
+#include "engine/describe.h"
+#include "targets/harness/harness.h"
 #include "engine/driver.h"
 #include "engine/core/run.h"
 
-/* Files a run snapshots: everything but the input, config.json and hidden
- * or backup files (editor swap files must not go into a build). */
-static bool goes_into_build(const char *name, const char *input_name)
+/* Files a run snapshots: everything but the input, config.json, the
+ * engine's draft description, a harness.c the engine wrote (the run
+ * writes its own, engine/describe.h) and hidden or backup files (editor
+ * swap files must not go into a build). */
+static bool goes_into_build(const struct file_row *f, const char *input_name)
 {
+	const char *name = f->name;
 	if (name[0] == '.' || name[strlen(name) - 1] == '~')
 		return false;
-	if (!strcmp(name, input_name) || !strcmp(name, "config.json"))
+	if (!strcmp(name, input_name) || !strcmp(name, "config.json") ||
+	    !strcmp(name, DESCRIBE_DRAFT))
+		return false;
+	if (!strcmp(name, "harness.c") && ac_harness_generated(f->data, f->size))
 		return false;
 	return true;
 }
@@ -47,7 +55,8 @@ static bool files_complete(const struct ac_config *cfg, const struct file_row *f
 	     : cfg->input ? ac_target_find("cpu") : engine_implied_target(files, n);
 	*input_name = cfg->input ? cfg->input : (*t)->input_name;
 	bool have_input = false;
-	bool have_harness = (*t)->harness_name == NULL;
+	/* the cpu target's runs write a harness when the user brings none */
+	bool have_harness = (*t)->harness_name == NULL || describe_supported((*t)->name);
 	for (int i = 0; i < n; i++) {
 		if (!strcmp(files[i].name, *input_name))
 			have_input = true;
@@ -66,7 +75,8 @@ static bool files_complete(const struct ac_config *cfg, const struct file_row *f
 	else if (!have_input)
 		snprintf(line, len, "waiting: %s is missing%s", *input_name, hint);
 	else
-		snprintf(line, len, "waiting: %s is missing (the %s target needs a harness)",
+		snprintf(line, len, "waiting: %s is missing (the %s target needs a harness of "
+		         "yours; the engine writes one for the cpu target only)",
 		         (*t)->harness_name, (*t)->name);
 	return false;
 }
@@ -162,7 +172,7 @@ static int create_run(struct engine *e, int64_t kid, int64_t *rid)
 	struct ac_file *af = calloc((size_t)n + 1, sizeof(*af));
 	size_t naf = 0;
 	for (int i = 0; af && i < n; i++) {
-		if (!goes_into_build(files[i].name, input_name))
+		if (!goes_into_build(&files[i], input_name))
 			continue;
 		af[naf].name = files[i].name;
 		af[naf].data = files[i].data;

@@ -910,10 +910,9 @@ static int check_config(struct fs_ctx *c, struct handle *h, bool complete_only)
 {
 	if (!is_config(h))
 		return 0;
-	struct ac_config cfg;
-	char err[512];
-	int rc = config_parse(h->buf.buf ? h->buf.buf : "", h->buf.len, &cfg, err, sizeof(err));
-	config_clear(&cfg);
+	char err[768];
+	int rc = engine_config_check(c->e, h->kid, h->buf.buf ? h->buf.buf : "", h->buf.len, err,
+	                             sizeof(err));
 	if (rc == 0)
 		return 0;
 	if (complete_only && strstr(err, "invalid JSON"))
@@ -1327,6 +1326,23 @@ static int fs_rename(const char *from, const char *to, unsigned int flags)
 		file_row_clear(&f);
 		if (e2 == 0)
 			return -EEXIST;
+	}
+	if (b.type == NODE_USER_FILE && !strcmp(b.file, "config.json")) {
+		/* mv draft config.json: checked as a write of config.json is */
+		struct file_row f;
+		char err[768];
+		rc = store_file_get(engine_reader(c->e), ka, a.file, true, &f);
+		if (!rc)
+			rc = engine_config_check(c->e, kb, f.data ? f.data : "", f.size, err,
+			                         sizeof(err));
+		file_row_clear(&f);
+		if (rc == -EINVAL) {
+			engine_log(c->e, kb, "%s; the rename of %s was refused and the previous "
+			           "config.json stays", err, a.file);
+			refused_in_status(c, kb, err);
+		}
+		if (rc)
+			return rc;
 	}
 	rc = store_file_rename(engine_writer(c->e), ka, a.file, b.file);
 	if (rc)

@@ -16,7 +16,9 @@
  * running harnesses), judge/ (judge.h: the judge's parts) and exec/
  * (executor.h: processes and files). Modules may call all three;
  * toolchain/ may call judge/ and exec/; judge/ may call exec/; exec/
- * calls none of them.
+ * calls none of them. A fourth folder, harness/ (harness.h: harnesses
+ * written from the input's prototypes and a description of the call), is
+ * called by the engine, not by a module; it may call toolchain/ and exec/.
  */
 #ifndef AC_TARGET_H
 #define AC_TARGET_H

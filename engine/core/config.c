@@ -15,11 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/calldesc.h"
 #include "engine/llm/cost.h"
 #include "engine/llm/llm.h"
 #include "targets/target.h"
 
-enum kind { K_INT, K_LONG, K_NUM, K_BOOL, K_STR, K_STRV, K_U64, K_PRICES, K_REUSE };
+enum kind { K_INT, K_LONG, K_NUM, K_BOOL, K_STR, K_STRV, K_U64, K_PRICES, K_REUSE, K_CALL };
 
 struct key {
 	const char *name;
@@ -69,6 +70,7 @@ static const struct key keys[] = {
 	{"executor", K_STR, OFF(executor), 0, 0},
 	{"cores", K_INT, OFF(cores), 1, 1024},
 	{"slurm_args", K_STRV, OFF(slurm_args), 0, 0},
+	{"call", K_CALL, OFF(call), 0, 0},
 };
 
 void config_defaults(struct ac_config *c)
@@ -141,7 +143,7 @@ void config_clear(struct ac_config *c)
 		return;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		void *f = (char *)c + keys[i].off;
-		if (keys[i].kind == K_STR || keys[i].kind == K_PRICES)
+		if (keys[i].kind == K_STR || keys[i].kind == K_PRICES || keys[i].kind == K_CALL)
 			free(*(char **)f);
 		else if (keys[i].kind == K_STRV || keys[i].kind == K_REUSE)
 			strv_free(*(char ***)f);
@@ -289,6 +291,19 @@ static int set_key(struct ac_config *c, const struct key *k, const cJSON *v,
 		c->reuse_any = false;
 		return 0;
 	}
+	case K_CALL: {
+		struct ac_call call;
+		int rc = calldesc_parse(v, &call, err, errlen);
+		ac_call_clear(&call);
+		if (rc)
+			return rc;
+		char *text = cJSON_PrintUnformatted(v);
+		if (!text)
+			return -ENOMEM;
+		free(*(char **)f);
+		*(char **)f = text;
+		return 0;
+	}
 	case K_STRV: {
 		if (cJSON_IsString(v)) {
 			char **sv = strv_split(v->valuestring, ',');
@@ -337,11 +352,27 @@ int config_parse(const char *text, size_t len, struct ac_config *c,
 		err[0] = '\0';
 	if (blank(text, len))
 		return 0;
+	/* comments (the engine's draft marks its guesses with them) go first */
+	char *plain = NULL;
+	if (memmem(text, len, "//", 2) || memmem(text, len, "/*", 2)) {
+		plain = strndup(text, len);
+		if (!plain)
+			return -ENOMEM;
+		cJSON_Minify(plain);
+		text = plain;
+		len = strlen(plain);
+		if (blank(text, len)) {
+			free(plain);
+			return 0;
+		}
+	}
 	const char *end = NULL;
 	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!root) {
 		size_t at = end && end >= text ? (size_t)(end - text) : 0;
-		snprintf(err, errlen, "config.json: invalid JSON near byte %zu", at);
+		snprintf(err, errlen, "config.json: invalid JSON near byte %zu%s", at,
+		         plain ? " (comments left out)" : "");
+		free(plain);
 		return -EINVAL;
 	}
 	int rc = 0;
@@ -377,8 +408,9 @@ int config_parse(const char *text, size_t len, struct ac_config *c,
 		goto out;
 	}
 	if (c->strategy && strcmp(c->strategy, "auto") && strcmp(c->strategy, "llm") &&
-	    strcmp(c->strategy, "tune")) {
-		snprintf(err, errlen, "config.json: \"strategy\" must be \"auto\", \"llm\" or \"tune\"");
+	    strcmp(c->strategy, "tune") && strcmp(c->strategy, "none")) {
+		snprintf(err, errlen, "config.json: \"strategy\" must be \"auto\", \"llm\", \"tune\" "
+		         "or \"none\" (the baseline only)");
 		rc = -EINVAL;
 		goto out;
 	}
@@ -417,6 +449,7 @@ int config_parse(const char *text, size_t len, struct ac_config *c,
 	}
 out:
 	cJSON_Delete(root);
+	free(plain);
 	if (rc)
 		config_clear(c);
 	return rc;

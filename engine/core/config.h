@@ -38,7 +38,7 @@ struct ac_config {
 	bool reimplement_failed;
 	bool edits;
 	bool tune;               /* tune knobs of new beam members: true */
-	char *strategy;          /* "auto" | "llm" | "tune" */
+	char *strategy;          /* "auto" | "llm" | "tune" | "none" (the baseline only) */
 	char **reuse;            /* schedule reuse: the kernels that may serve as donor
 	                            ("reuse": "NAME" or ["A", "B"]), NULL-terminated;
 	                            NULL: none named */
@@ -62,12 +62,16 @@ struct ac_config {
 	char *executor;          /* where timed runs go: "local" | "slurm"; NULL: the mount's */
 	int cores;               /* cores a timed run has to itself; 0: the mount's (1) */
 	char **slurm_args;       /* extra srun arguments ("--partition=gpu"), NULL-terminated */
+	char *call;              /* "call": the description of the call a generated harness
+	                            makes, checked (engine/core/calldesc.h), as compact
+	                            JSON text; NULL: none */
 };
 
 /* Fills the defaults (no allocation). */
 void config_defaults(struct ac_config *c);
 
-/* Parses and validates text (len bytes, need not be NUL-terminated). On
+/* Parses and validates text (len bytes, need not be NUL-terminated; // and
+ * slash-star comments are allowed, as in the draft the engine writes). On
  * success returns 0 with *c filled (free with config_clear). On failure
  * returns -EINVAL, leaves *c with defaults and writes the reason into err
  * ("config.json: unknown key \"beams\""). */

@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "engine/core/sigcache.h"
 #include "engine/core/store.h"
 #include "engine/util/util.h"
 
@@ -49,6 +50,7 @@ void host_init(struct run_host *h, int build_jobs, int slots)
 	if (h->build_jobs < 1)
 		h->build_jobs = 1;
 	h->builds_free = h->build_jobs;
+	h->sigs = sigcache_new();
 	h->cores = 1;
 	errno = 0;
 	h->nice = getpriority(PRIO_PROCESS, 0);
@@ -67,6 +69,8 @@ int host_cores_max(void)
 
 void host_destroy(struct run_host *h)
 {
+	sigcache_free(h->sigs);
+	h->sigs = NULL;
 	pthread_mutex_destroy(&h->build_lock);
 	pthread_cond_destroy(&h->build_cond);
 	pthread_mutex_destroy(&h->timing_lock);

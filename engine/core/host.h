@@ -23,6 +23,7 @@
 #include "targets/exec/executor.h"
 
 struct llm_client;
+struct sigcache;
 struct store;
 
 /* A count of timed runs that may go at once to one executor. */
@@ -74,6 +75,8 @@ struct run_host {
 	                                they may use */
 	atomic_int timing_waiting;
 	const struct ac_executor *executor; /* the mount's default */
+	struct sigcache *sigs;       /* each kernel's input's signature, once a run
+	                                learned it (sigcache.h); NULL: none kept */
 	struct slot_pool slurm;      /* Slurm timed runs at once */
 
 	atomic_long tokens;

@@ -71,6 +71,10 @@ struct run_ctx {
 	int evaluated;               /* candidates evaluated by this run */
 	int64_t started_mono_ns;
 	long full_mark;              /* store_full_count() when the run started */
+	char *call_words;            /* a generated harness's call in words, for the
+	                                prompts (engine/describe.h); NULL: none */
+	char call_note[256];         /* what describing did, for the baseline's status ("" none) */
+	char call_sizes[128];        /* the sizes it chose ("ni = nj = nk = 512"; "" none) */
 };
 
 /* True when the run should stop what it is doing. A store write that

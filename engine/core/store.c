@@ -947,6 +947,12 @@ int store_run_create(struct store *s, int64_t kid, const char *target,
 	return rc;
 }
 
+int store_run_file_put(struct store *s, int64_t rid, const char *name, const void *data,
+                       size_t len)
+{
+	return sql_write(s, SQL_RUN_FILE_ADD, BINDS(INT(rid), TEXT(name), BLOB(data, len)));
+}
+
 #define RUN_COLS "id, kernel_id, state, target, input_name, input, config, best, best_ns, " \
 	"created_ns, finished_ns, iteration, tokens, verdict"
 

@@ -159,6 +159,10 @@ STORE_WRITE int store_run_set_progress(struct store *s, int64_t rid, int iterati
 STORE_WRITE int store_run_set_verdict(struct store *s, int64_t rid, const char *json);
 /* Ids of the runs that were not finished (for resuming after a restart). */
 int store_runs_unfinished(struct store *s, int64_t **rids, int *n);
+/* Adds (or replaces) a file of the run: a harness the engine wrote for it
+ * goes into every build of the run, and stays with it when it resumes. */
+STORE_WRITE int store_run_file_put(struct store *s, int64_t rid, const char *name,
+                                   const void *data, size_t len);
 /* The files the run was started with (harness and extras), data loaded. */
 int store_run_files(struct store *s, int64_t rid, struct file_row **rows, int *n);
 

@@ -222,6 +222,8 @@ static int add_parent(struct strbuf *sb, const struct prompt_ctx *ctx)
 	} else {
 		rc |= sb_adds(sb, "This version has not been timed yet.\n\n");
 	}
+	if (ctx->call && *ctx->call)
+		rc |= sb_addf(sb, "The call that is timed: %s.\n\n", ctx->call);
 	rc |= add_fenced(sb, ctx->parent_code ? ctx->parent_code : "", ctx->file_name);
 	rc |= sb_adds(sb, "\n");
 	return rc ? -ENOMEM : 0;

@@ -63,6 +63,9 @@ struct prompt_ctx {
 	const char *parent_plan;   /* the plan that produced the parent */
 	int64_t parent_num;
 	double other_time_ns;
+	/* the call the harness times, in words, when the engine wrote the
+	 * harness (its sizes are nowhere else for the model to see), or NULL */
+	const char *call;
 };
 
 /* The plan prompt. Dropout is drawn from *rng; the options kept are

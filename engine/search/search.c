@@ -514,6 +514,7 @@ static int parent_ctx(struct search *s, const struct slot_task *task, struct pro
 	ctx->iteration = s->iteration;
 	ctx->iterations = rc->cfg.iterations;
 	ctx->edits = rc->cfg.edits;
+	ctx->call = rc->call_words;
 	cand_row_clear(&p);
 	return 0;
 }
@@ -1276,12 +1277,26 @@ int search_phase(struct run_ctx *rc)
 	bool have_models = strv_len(models) > 0;
 	const char *strategy = rc->cfg.strategy ? rc->cfg.strategy : "auto";
 	bool knobs = has_knobs(rc->row.input);
+	char d[192];
 
+	fmt_duration(rc->input_time_ns, d, sizeof(d));
+	/* the sizes a generated harness chose stay in the line */
+	if (rc->call_sizes[0]) {
+		size_t n = strlen(d);
+		snprintf(d + n, sizeof(d) - n, " (%s)", rc->call_sizes);
+	}
+	/* the baseline only: asked for, or nothing else asked for */
+	if (!strcmp(strategy, "none") || (rc->cfg.iterations == 0 && strcmp(strategy, "tune")) ||
+	    (!strcmp(strategy, "auto") && !have_models && !rc->cfg.tune)) {
+		run_status(rc, RS_DONE, "done: baseline %s; %s", d,
+		           !strcmp(strategy, "none") ? "strategy \"none\": the input only" :
+		           rc->cfg.iterations == 0 ? "iterations is 0: the input only" :
+		           "no model, and \"tune\" is false: nothing to search");
+		return 0;
+	}
 	if (!strcmp(strategy, "tune") || (!strcmp(strategy, "auto") && !have_models)) {
 		if (knobs)
 			return tune_phase(rc);
-		char d[32];
-		fmt_duration(rc->input_time_ns, d, sizeof(d));
 		if (!strcmp(strategy, "tune"))
 			run_status(rc, RS_DONE, "done: baseline %s; strategy \"tune\" but the input has no "
 			           "knobs (#define NAME VALUE // autocomp-tune: V1 V2 ...)", d);
@@ -1296,10 +1311,6 @@ int search_phase(struct run_ctx *rc)
 		           "config.json, -o models=... or AUTOCOMP_MODELS)");
 		run_set_state(rc, RS_FAILED);
 		return -EINVAL;
-	}
-	if (rc->cfg.iterations == 0) {
-		run_status(rc, RS_DONE, "done: iterations is 0: baseline only");
-		return 0;
 	}
 	return llm_search(rc, models, code_models);
 }
