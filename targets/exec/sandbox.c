@@ -748,6 +748,18 @@ out:
 	return rc;
 }
 
+int ac_sandbox_last_cpu(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof set, &set) != 0)
+		return -1;
+	for (int c = CPU_SETSIZE - 1; c >= 0; c--)
+		if (CPU_ISSET(c, &set))
+			return c;
+	return -1;
+}
+
 void ac_proc_result_clear(struct ac_proc_result *res)
 {
 	if (!res)

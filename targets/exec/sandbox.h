@@ -86,6 +86,11 @@ struct ac_proc_result {
  * process ignore SIGPIPE (the command gets default signal handling). */
 int ac_sandbox_run(const struct ac_sandbox_opts *opts, struct ac_proc_result *res);
 
+/* The highest CPU this process may run on, or -1 when the affinity
+ * cannot be read: a timed run pinned there is away from CPU 0, where
+ * interrupts and the daemon's other threads tend to land. */
+int ac_sandbox_last_cpu(void);
+
 /* Frees what a result holds and zeroes it; accepts NULL. */
 void ac_proc_result_clear(struct ac_proc_result *res);
 
