@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
-#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -36,8 +35,6 @@
 #include <string.h>
 
 #define DEFAULT_CFLAGS "-O3 -march=native"
-#define DEFAULT_RUN_TIMEOUT_S 60.0
-#define RUN_OUTPUT_CAP (64u * 1024u)
 /* Processes a timed run may add, well under a build's (the sandbox's
  * default, 256): all of them count against the one sandbox user, so a
  * candidate that forks without end must stop long before the builds that
@@ -45,39 +42,14 @@
  * is pinned to one core; more threads than this would not help it. */
 #define RUN_NPROC 64u
 
-static const char *cpu_cc(const struct ac_target_opts *o)
-{
-	const char *env = getenv("CC");
-
-	if (o && o->cc && *o->cc)
-		return o->cc;
-	if (env && *env)
-		return env;
-	return "cc";
-}
-
 static const char *cpu_cflags(const struct ac_target_opts *o)
 {
 	return o && o->cflags ? o->cflags : DEFAULT_CFLAGS;
 }
 
-/* The highest CPU this process may run on: timed runs go there, away from
- * CPU 0 where interrupts and the daemon's other threads tend to land. */
-static int last_cpu(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof set, &set) != 0)
-		return -1;
-	for (int c = CPU_SETSIZE - 1; c >= 0; c--)
-		if (CPU_ISSET(c, &set))
-			return c;
-	return -1;
-}
-
 static int cpu_probe(char *buf, size_t len)
 {
-	const char *cc = cpu_cc(NULL);
+	const char *cc = ac_toolchain_cc(NULL);
 	struct ac_sandbox_opts so;
 	struct ac_proc_result pr;
 	struct ac_argv argv = { 0 };
@@ -119,18 +91,20 @@ static int cpu_probe(char *buf, size_t len)
  * and OMP_NUM_THREADS (the kernel's cores) decides how many threads run. */
 static void compiler(struct ac_argv *a, const struct ac_job *job, bool include)
 {
-	ac_argv_add_split(a, cpu_cc(job->opts));
+	ac_argv_add_split(a, ac_toolchain_cc(job->opts));
 	ac_argv_add_split(a, cpu_cflags(job->opts));
 	ac_argv_add(a, "-fopenmp");
-	if (include) {
-		ac_argv_add(a, "-I");
-		ac_argv_add(a, ac_target_include_dir());
-	}
+	if (include)
+		ac_toolchain_add_include(a);
 }
 
-/* Runs one compile step; returns 0 or -errno, *ok as ac_toolchain_run. */
-static int step(const struct ac_job *job, struct ac_argv *a, struct ac_result *r, bool *ok)
+/* Ends a command line with "-o out -lm" and runs it (a link). */
+static int link_to(const struct ac_job *job, struct ac_argv *a, const char *out,
+                   struct ac_result *r, bool *ok)
 {
+	ac_argv_add(a, "-o");
+	ac_argv_add(a, out);
+	ac_argv_add(a, "-lm");
 	return ac_toolchain_step(job, a, 0, r, ok);
 }
 
@@ -140,11 +114,7 @@ static int compile(const struct ac_job *job, const char *src, const char *obj,
 	struct ac_argv a = { 0 };
 
 	compiler(&a, job, true);
-	ac_argv_add(&a, "-c");
-	ac_argv_add(&a, src);
-	ac_argv_add(&a, "-o");
-	ac_argv_add(&a, obj);
-	return step(job, &a, r, ok);
+	return ac_toolchain_compile(job, &a, src, obj, 0, r, ok);
 }
 
 /* The reference's build callback: compile, then rename with objcopy. */
@@ -172,7 +142,7 @@ static int build_protos(const struct ac_job *job, const struct ac_ref_spec *spec
 	ac_argv_add(&a, "-aux-info");
 	ac_argv_add(&a, spec->obj_name);
 	ac_argv_add(&a, spec->src_name);
-	return step(job, &a, r, ok);
+	return ac_toolchain_step(job, &a, 0, r, ok);
 }
 
 /* The judge: the harness and the stubs (the input's copy in them made
@@ -199,10 +169,7 @@ static int build_judge(const struct ac_job *job, const struct ac_ref_spec *spec,
 	ac_argv_add(&a, ".ac_judge.o");
 	ac_argv_add(&a, ".ac_stubs.o");
 	ac_argv_add(&a, ".ac_reference.o");
-	ac_argv_add(&a, "-o");
-	ac_argv_add(&a, spec->obj_name);
-	ac_argv_add(&a, "-lm");
-	return step(job, &a, r, ok);
+	return link_to(job, &a, spec->obj_name, r, ok);
 }
 
 /* The candidate's loader (autocomp_worker.h): trusted, the same for every
@@ -214,10 +181,7 @@ static int build_loader(const struct ac_job *job, const struct ac_ref_spec *spec
 
 	compiler(&a, job, true);
 	ac_argv_add(&a, ".ac_worker.c");
-	ac_argv_add(&a, "-o");
-	ac_argv_add(&a, spec->obj_name);
-	ac_argv_add(&a, "-lm");
-	return step(job, &a, r, ok);
+	return link_to(job, &a, spec->obj_name, r, ok);
 }
 
 /* Can argv[0] of the command line cmd be run (as the sandbox's PATH finds it)? */
@@ -252,13 +216,13 @@ static int step_failed(const struct ac_job *job, struct ac_result *r, int rc,
 	if (rc != -ENOENT)
 		return ac_build_error(r, rc, message);
 	r->outcome = AC_BUILD_ERROR;
-	if (!tool && !on_path(cpu_cc(job->opts)))
-		tool = cpu_cc(job->opts);   /* the step's first tool is the compiler */
+	if (!tool && !on_path(ac_toolchain_cc(job->opts)))
+		tool = ac_toolchain_cc(job->opts);   /* the step's first tool is the compiler */
 	if (tool)
 		ac_result_set_message(r, "compiler %s not found", tool);
 	else
 		ac_result_set_message(r, "a build tool was not found (compiler %s, nm, objcopy)",
-		                      cpu_cc(job->opts));
+		                      ac_toolchain_cc(job->opts));
 	return rc;
 }
 
@@ -282,7 +246,7 @@ static void list_runtime(const struct ac_job *job)
 
 	pthread_mutex_lock(&runtime.lock);
 	if (!runtime.listed) {
-		ac_symbols_runtime_names(job, cpu_cc(job->opts), libs, &runtime.names);
+		ac_symbols_runtime_names(job, ac_toolchain_cc(job->opts), libs, &runtime.names);
 		runtime.listed = runtime.names.n > 0;
 	}
 	pthread_mutex_unlock(&runtime.lock);
@@ -401,20 +365,12 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	bool ok;
 	int rc;
 
-	r->outcome = AC_PENDING;
-	r->time_ns = 0;
-	r->samples = 0;
-	r->spread = 0;
-	if (!ac_toolchain_find_file(job, "harness.c"))
-		return ac_build_error(r, 0, "no harness.c");
-	rc = ac_toolchain_write_job(job, "input.c", r);
-	if (rc == -EINVAL)
-		return 0;   /* a refused file name: r says which */
-	if (rc < 0)
-		return ac_build_error(r, rc, "cannot write the sources");
+	rc = ac_toolchain_begin(job, &ac_target_cpu, r, &ok);
+	if (rc < 0 || !ok)
+		return rc;
 
 	memset(&spec, 0, sizeof spec);
-	snprintf(key, sizeof key, "cc=%s\ncflags=%s\ninclude=%s\njudge=3\n", cpu_cc(job->opts),
+	snprintf(key, sizeof key, "cc=%s\ncflags=%s\ninclude=%s\njudge=3\n", ac_toolchain_cc(job->opts),
 	         cpu_cflags(job->opts), ac_target_include_dir());
 	spec.src_name = ".ac_reference.c";
 	spec.obj_name = ".ac_reference.o";
@@ -429,7 +385,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	spec.what = "prototypes";
 	rc = ac_refcache_reference(job, &spec, r, &ok);
 	if (rc < 0 || !ok)
-		return step_failed(job, r, rc, cpu_cc(job->opts), "input does not compile");
+		return step_failed(job, r, rc, ac_toolchain_cc(job->opts), "input does not compile");
 	rc = generate(job, &names, r, &ok);
 	if (rc < 0 || !ok) {
 		ac_names_free(&names);
@@ -455,7 +411,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	}
 	if (rc < 0 || !ok) {
 		ac_names_free(&names);
-		return step_failed(job, r, rc, cpu_cc(job->opts), "harness does not compile");
+		return step_failed(job, r, rc, ac_toolchain_cc(job->opts), "harness does not compile");
 	}
 
 	spec.obj_name = ".ac_loader";
@@ -464,21 +420,17 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	rc = ac_refcache_object(job, &spec, r, &ok);
 	if (rc < 0 || !ok) {
 		ac_names_free(&names);
-		return step_failed(job, r, rc, cpu_cc(job->opts), "the loader does not compile");
+		return step_failed(job, r, rc, ac_toolchain_cc(job->opts), "the loader does not compile");
 	}
 
 	compiler(&a, job, true);
 	ac_argv_add(&a, "-fPIC");
 	ac_argv_add(&a, "-fno-semantic-interposition");
 	ac_argv_add(&a, "-ftls-model=initial-exec");
-	ac_argv_add(&a, "-c");
-	ac_argv_add(&a, "input.c");
-	ac_argv_add(&a, "-o");
-	ac_argv_add(&a, AC_CANDIDATE_OBJ);
-	rc = step(job, &a, r, &ok);
+	rc = ac_toolchain_compile(job, &a, "input.c", AC_CANDIDATE_OBJ, 0, r, &ok);
 	if (rc < 0 || !ok) {
 		ac_names_free(&names);
-		return step_failed(job, r, rc, cpu_cc(job->opts), "candidate does not compile");
+		return step_failed(job, r, rc, ac_toolchain_cc(job->opts), "candidate does not compile");
 	}
 	list_runtime(job);
 	rc = ac_check_candidate(job, &runtime, NULL, NULL, &names, r, &ok);
@@ -494,12 +446,9 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	ac_argv_add(&a, "-Wl,-Bsymbolic");
 	ac_argv_add(&a, "-Wl,--no-undefined");
 	ac_argv_add(&a, AC_CANDIDATE_OBJ);
-	ac_argv_add(&a, "-o");
-	ac_argv_add(&a, ".ac_candidate.so");
-	ac_argv_add(&a, "-lm");
-	rc = step(job, &a, r, &ok);
+	rc = link_to(job, &a, ".ac_candidate.so", r, &ok);
 	if (rc < 0 || !ok)
-		return step_failed(job, r, rc, cpu_cc(job->opts), "does not link");
+		return step_failed(job, r, rc, ac_toolchain_cc(job->opts), "does not link");
 	rc = place(job->scratch_dir, ".ac_candidate.so", "candidate.so");
 	if (rc == 0)
 		rc = place(job->scratch_dir, ".ac_loader", "candidate.worker");
@@ -507,10 +456,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 		rc = place(job->scratch_dir, ".ac_judge", "candidate");
 	if (rc < 0)
 		return ac_build_error(r, rc, "cannot place the judge");
-	r->outcome = AC_OK;
-	free(r->message);
-	r->message = NULL;
-	return 0;
+	return ac_build_ok(r);
 }
 
 /* One line in words for the log: how the judge reached the verdict. */
@@ -541,7 +487,6 @@ static void log_judge(struct ac_result *r)
 static int cpu_run(const struct ac_job *job, struct ac_result *r)
 {
 	const struct ac_target_opts *o = job->opts;
-	char *argv[] = { "./candidate", NULL };
 	/* what the run needs where it happens (executor.h); absent names are skipped */
 	static const char *const ship[] = { "candidate", "candidate.worker", "candidate.so", NULL };
 	char min_time[64], threads[64], where[64];
@@ -550,18 +495,12 @@ static int cpu_run(const struct ac_job *job, struct ac_result *r)
 	int cores = o && o->cores > 1 ? o->cores : 1;
 	int rc;
 
-	memset(&so, 0, sizeof so);
-	so.dir = job->scratch_dir;
-	so.argv = argv;
+	ac_harness_opts(job, &so);
 	so.env = env;
-	so.timeout_s = o && o->timeout_s > 0 ? o->timeout_s : DEFAULT_RUN_TIMEOUT_S;
-	so.output_cap = RUN_OUTPUT_CAP;
 	so.nproc = RUN_NPROC;
-	so.cpu = o && o->cpu >= 0 ? o->cpu : last_cpu();
+	if (so.cpu < 0)
+		so.cpu = ac_sandbox_last_cpu();
 	so.ncpus = cores;
-	so.isolate_net = true;
-	so.report = true;
-	so.cancel = job->cancel;
 	/* the candidate's OpenMP threads: one per core it has */
 	snprintf(threads, sizeof threads, "OMP_NUM_THREADS=%d", cores);
 	if (o && o->min_time_s > 0) {

@@ -76,8 +76,6 @@
 #include <unistd.h>
 
 #define DEFAULT_CFLAGS "-O3"
-#define DEFAULT_RUN_TIMEOUT_S 60.0
-#define RUN_OUTPUT_CAP (64u * 1024u)
 #define PROBE_TIMEOUT_S 20.0
 #define NVCC_TIMEOUT_S 300.0
 
@@ -433,11 +431,6 @@ static int check_candidate(const struct cuda_build *b, struct ac_result *r, bool
 	                          nvcc_init_entries, NULL, r, ok);
 }
 
-static int step(const struct cuda_build *b, struct ac_argv *a, struct ac_result *r, bool *ok)
-{
-	return ac_toolchain_step(b->job, a, NVCC_TIMEOUT_S, r, ok);
-}
-
 /* nvcc -c src -o obj, with the include directory when include is set and
  * -DNAME=ref_NAME for each of renames (may be NULL). */
 static int compile(const struct cuda_build *b, const char *src, const char *obj, bool include,
@@ -446,17 +439,11 @@ static int compile(const struct cuda_build *b, const char *src, const char *obj,
 	struct ac_argv a = { 0 };
 
 	nvcc_cmd(b, &a);
-	if (include) {
-		ac_argv_add(&a, "-I");
-		ac_argv_add(&a, ac_target_include_dir());
-	}
+	if (include)
+		ac_toolchain_add_include(&a);
 	for (size_t i = 0; renames && i < renames->n; i++)
 		ac_argv_addf(&a, "-D%s=ref_%s", renames->v[i], renames->v[i]);
-	ac_argv_add(&a, "-c");
-	ac_argv_add(&a, src);
-	ac_argv_add(&a, "-o");
-	ac_argv_add(&a, obj);
-	return step(b, &a, r, ok);
+	return ac_toolchain_compile(b->job, &a, src, obj, NVCC_TIMEOUT_S, r, ok);
 }
 
 /* The harness's build callback (its object is cached per run too). */
@@ -499,23 +486,14 @@ static int cuda_build(const struct ac_job *job, struct ac_result *r)
 	bool ok;
 	int rc;
 
-	r->outcome = AC_PENDING;
-	r->time_ns = 0;
-	r->samples = 0;
-	r->spread = 0;
-	if (!ac_toolchain_find_file(job, "harness.cu"))
-		return ac_build_error(r, 0, "no harness.cu");
+	rc = ac_toolchain_begin(job, &ac_target_cuda, r, &ok);
+	if (rc < 0 || !ok)
+		return rc;
 	memset(&b, 0, sizeof b);
 	b.job = job;
 	find_nvcc(job->opts, b.nvcc, sizeof b.nvcc);
 	pick_arch(job->opts, b.arch, sizeof b.arch);
 	b.cflags = job->opts && job->opts->cflags ? job->opts->cflags : DEFAULT_CFLAGS;
-
-	rc = ac_toolchain_write_job(job, "input.cu", r);
-	if (rc == -EINVAL)
-		return 0;   /* a refused file name: r says which */
-	if (rc < 0)
-		return ac_build_error(r, rc, "cannot write the sources");
 
 	/* The candidate first: it is the step most likely to fail, and nvcc
 	 * takes seconds per file. */
@@ -551,20 +529,16 @@ static int cuda_build(const struct ac_job *job, struct ac_result *r)
 	if (rc < 0 || !ok)
 		return ac_build_error(r, rc, "input does not compile");
 
-
 	nvcc_cmd(&b, &a);
 	ac_argv_add(&a, AC_CANDIDATE_OBJ);
 	ac_argv_add(&a, ".ac_harness.o");
 	ac_argv_add(&a, ".ac_reference.o");
 	ac_argv_add(&a, "-o");
 	ac_argv_add(&a, "candidate");
-	rc = step(&b, &a, r, &ok);
+	rc = ac_toolchain_step(job, &a, NVCC_TIMEOUT_S, r, &ok);
 	if (rc < 0 || !ok)
 		return ac_build_error(r, rc, "does not link");
-	r->outcome = AC_OK;
-	free(r->message);
-	r->message = NULL;
-	return 0;
+	return ac_build_ok(r);
 }
 
 /* CUDA_VISIBLE_DEVICES and CUDA_DEVICE_ORDER from the daemon's environment,
@@ -588,8 +562,6 @@ static void gpu_env(char *env[3], char bufs[2][256])
 
 static int cuda_run(const struct ac_job *job, struct ac_result *r)
 {
-	const struct ac_target_opts *o = job->opts;
-	char *argv[] = { "./candidate", NULL };
 	static const char *const ship[] = { "candidate", "candidate.worker", NULL };
 	char *env[3];
 	char envbuf[2][256];
@@ -607,17 +579,9 @@ static int cuda_run(const struct ac_job *job, struct ac_result *r)
 		return 0;
 	}
 	gpu_env(env, envbuf);
-	memset(&so, 0, sizeof so);
-	so.dir = job->scratch_dir;
-	so.argv = argv;
+	ac_harness_opts(job, &so);
 	so.env = env;
-	so.timeout_s = o && o->timeout_s > 0 ? o->timeout_s : DEFAULT_RUN_TIMEOUT_S;
-	so.output_cap = RUN_OUTPUT_CAP;
-	so.cpu = o ? o->cpu : -1;
-	so.isolate_net = true;
-	so.report = true;
 	so.mem_bytes = (size_t)RLIM_INFINITY;
-	so.cancel = job->cancel;
 	ac_result_logf(r, "$ ./candidate        (timeout %.1f s)\n", so.timeout_s);
 	return ac_harness_run(job, &so, ship, AC_HARNESS_REPORT_MESSAGE, r);
 }
