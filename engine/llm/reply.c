@@ -74,37 +74,39 @@ static int split_lines(const char *text, struct line **out)
 	return (int)n;
 }
 
+/* The two spellings of a reasoning section's tags. */
+static const char *const think_open[2] = { "<think>", "<thinking>" };
+static const char *const think_close[2] = { "</think>", "</thinking>" };
+
+/* The first of the two tags at or after p (the first spelling on a tie):
+ * its position, and its index in *which; NULL when neither is there. */
+static const char *find_tag(const char *p, const char *const tags[2], int *which)
+{
+	const char *a = strstr(p, tags[0]);
+	const char *b = strstr(p, tags[1]);
+	*which = a && (!b || a <= b) ? 0 : 1;
+	return *which == 0 ? a : b;
+}
+
 /* Finds the first occurrence of one of the opening tags at or after p.
  * Returns its position (and its closing tag in *close) or NULL. */
 static const char *find_think_open(const char *p, const char **close)
 {
-	const char *a = strstr(p, "<think>");
-	const char *b = strstr(p, "<thinking>");
-	if (a && (!b || a <= b)) {
-		*close = "</think>";
-		return a;
-	}
-	if (b) {
-		*close = "</thinking>";
-		return b;
-	}
-	return NULL;
+	int which;
+	const char *t = find_tag(p, think_open, &which);
+	if (t)
+		*close = think_close[which];
+	return t;
 }
 
 /* The first closing tag (either spelling) at or after p; its length in *len. */
 static const char *find_think_close(const char *p, size_t *len)
 {
-	const char *a = strstr(p, "</think>");
-	const char *b = strstr(p, "</thinking>");
-	if (a && (!b || a <= b)) {
-		*len = strlen("</think>");
-		return a;
-	}
-	if (b) {
-		*len = strlen("</thinking>");
-		return b;
-	}
-	return NULL;
+	int which;
+	const char *t = find_tag(p, think_close, &which);
+	if (t)
+		*len = strlen(think_close[which]);
+	return t;
 }
 
 /* The text with reasoning sections removed (not trimmed). A closing tag
