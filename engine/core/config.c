@@ -179,19 +179,43 @@ int config_check_reasoning(const char *name, const char *effort, long budget, lo
 	return 0;
 }
 
-int config_check_models(const char *name, char *const *specs, char *err, size_t errlen)
+int config_models(char *const *specs, struct llm_model ***out, int *n, char *err,
+                  size_t errlen)
 {
-	for (int i = 0; specs && specs[i]; i++) {
-		struct llm_model *m = NULL;
-		char why[400];
-		int rc = llm_model_parse(specs[i], &m, why, sizeof(why));
-		llm_model_free(m);
-		if (rc == -EINVAL)
-			snprintf(err, errlen, "%s: %s", name, why);
-		if (rc)
+	int cnt = strv_len(specs);
+	*out = calloc((size_t)cnt + 1, sizeof(**out));
+	*n = 0;
+	if (!*out)
+		return -ENOMEM;
+	for (int i = 0; i < cnt; i++) {
+		int rc = llm_model_parse(specs[i], &(*out)[i], err, errlen);
+		if (rc) {
+			config_models_free(*out, i);
+			*out = NULL;
 			return rc;
+		}
+		*n = i + 1;
 	}
 	return 0;
+}
+
+void config_models_free(struct llm_model **models, int n)
+{
+	for (int i = 0; models && i < n; i++)
+		llm_model_free(models[i]);
+	free(models);
+}
+
+int config_check_models(const char *name, char *const *specs, char *err, size_t errlen)
+{
+	struct llm_model **models;
+	char why[400];
+	int n;
+	int rc = config_models(specs, &models, &n, why, sizeof(why));
+	if (rc == -EINVAL)
+		snprintf(err, errlen, "%s: %s", name, why);
+	config_models_free(models, n);
+	return rc;
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, const char *key)

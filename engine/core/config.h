@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct llm_model;
+
 struct ac_config {
 	char *target;            /* "cpu" */
 	char *input;             /* input file name; NULL: the target's (input.c...) */
@@ -20,7 +22,7 @@ struct ac_config {
 	char **models;           /* NULL-terminated or NULL: the mount's models */
 	char **code_models;      /* NULL: same as models */
 	int iterations;          /* 8 */
-	int beam;                /* 4 */
+	int beam;                /* the beam's width, members kept an iteration: 4 */
 	int plans;               /* 4 plans per parent */
 	int implementations;     /* 2 per plan */
 	double dropout;          /* probability a menu option is kept: 0.25 */
@@ -81,6 +83,16 @@ int config_parse(const char *text, size_t len, struct ac_config *c,
  * how the caller calls where they come from ("config.json", "-o"). */
 int config_check_reasoning(const char *name, const char *effort, long budget, long cap,
                            const char **word, char *err, size_t errlen);
+
+/* Parses a list of model strings (provider::model, provider@URL::model;
+ * llm_model_parse, the one parser of a model string): 0 and *out, *n
+ * models (free with config_models_free), or -EINVAL with the reason in
+ * err (*out NULL), or -ENOMEM. */
+int config_models(char *const *specs, struct llm_model ***out, int *n, char *err,
+                  size_t errlen);
+
+/* Frees n models of config_models; accepts NULL. */
+void config_models_free(struct llm_model **models, int n);
 
 /* Checks a list of model strings (provider::model, provider@URL::model):
  * every provider known, every name present. 0, or -EINVAL with the reason

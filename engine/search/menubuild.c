@@ -507,13 +507,17 @@ static void *build_main(void *arg)
 {
 	struct job *j = arg;
 	struct run_host *e = j->e;
-	char *const *models = e->models;
-	struct llm_model *m = NULL;
-	char err[300];
-	if (!models || !models[0] || llm_model_parse(models[0], &m, err, sizeof(err))) {
+	struct llm_model **models = NULL;
+	int nmodels = 0;
+	char err[300] = "out of memory";
+	if (!e->models || !e->models[0]) {
 		fail(e, j->name ? j->name : "menus",
-		     models && models[0] ? err : "no model configured (-o models=... or AUTOCOMP_MODELS)");
+		     "no model configured (-o models=... or AUTOCOMP_MODELS)");
+	} else if (config_models(e->models, &models, &nmodels, err, sizeof(err))) {
+		fail(e, j->name ? j->name : "menus", err);
 	} else {
+		/* the mount's first model writes the notes and menus */
+		const struct llm_model *m = models[0];
 		char **names = j->name ? NULL : docs_names(e);
 		if (j->name)
 			build_one(e, m, j->name);
@@ -521,7 +525,7 @@ static void *build_main(void *arg)
 			build_one(e, m, names[i]);
 		strv_free(names);
 	}
-	llm_model_free(m);
+	config_models_free(models, nmodels);
 	free(j->name);
 	free(j);
 	pthread_mutex_lock(&lock);
