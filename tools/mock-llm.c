@@ -341,6 +341,16 @@ static bool reasoning_name(const char *name)
 	       !strncmp(n, "reasoner-", 9);
 }
 
+/* Sets the refusal: message in words, body the error reply (freed here). */
+static void set_refusal(struct request *r, const char *message, cJSON *body)
+{
+	char *s = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	snprintf(r->refuse, sizeof(r->refuse), "%s", message);
+	snprintf(r->refuse_json, sizeof(r->refuse_json), "%s", s ? s : "{}");
+	free(s);
+}
+
 /* Sets the refusal an OpenAI-shaped API gives for param. */
 static void refuse_openai(struct request *r, const char *param, const char *code,
                           const char *message)
@@ -354,11 +364,7 @@ static void refuse_openai(struct request *r, const char *param, const char *code
 	else
 		cJSON_AddNullToObject(err, "param");
 	cJSON_AddStringToObject(err, "code", code);
-	char *s = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	snprintf(r->refuse, sizeof(r->refuse), "%s", message);
-	snprintf(r->refuse_json, sizeof(r->refuse_json), "%s", s ? s : "{}");
-	free(s);
+	set_refusal(r, message, root);
 }
 
 /* Sets the refusal a pydantic-based compatible server (older vLLM) gives. */
@@ -373,11 +379,7 @@ static void refuse_extra(struct request *r, const char *field)
 	cJSON_AddStringToObject(root, "type", "BadRequestError");
 	cJSON_AddNullToObject(root, "param");
 	cJSON_AddNumberToObject(root, "code", 400);
-	char *s = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	snprintf(r->refuse, sizeof(r->refuse), "%s", msg);
-	snprintf(r->refuse_json, sizeof(r->refuse_json), "%s", s ? s : "{}");
-	free(s);
+	set_refusal(r, msg, root);
 }
 
 /* Reads the parameters of the request and decides what today's API of
