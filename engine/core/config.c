@@ -88,53 +88,6 @@ void config_defaults(struct ac_config *c)
 	c->reuse_duplicates = true;
 }
 
-int strv_len(char *const *v)
-{
-	int n = 0;
-	while (v && v[n])
-		n++;
-	return n;
-}
-
-void strv_free(char **v)
-{
-	for (int i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
-char **strv_split(const char *s, char sep)
-{
-	int cap = 1;
-	for (const char *p = s; *p; p++)
-		cap += *p == sep;
-	char **v = calloc((size_t)cap + 1, sizeof(*v));
-	if (!v)
-		return NULL;
-	int n = 0;
-	const char *p = s;
-	while (*p) {
-		const char *e = strchr(p, sep);
-		if (!e)
-			e = p + strlen(p);
-		const char *a = p, *b = e;
-		while (a < b && (*a == ' ' || *a == '\t'))
-			a++;
-		while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\n'))
-			b--;
-		if (b > a) {
-			v[n] = strndup(a, (size_t)(b - a));
-			if (!v[n]) {
-				strv_free(v);
-				return NULL;
-			}
-			n++;
-		}
-		p = *e ? e + 1 : e;
-	}
-	return v;
-}
-
 void config_clear(struct ac_config *c)
 {
 	if (!c)
@@ -224,6 +177,28 @@ static int fail(char *err, size_t errlen, const char *fmt, const char *key)
 	return -EINVAL;
 }
 
+/* The strings of the JSON array v (a lone string: itself) as a new strv
+ * in *out: 0, -EINVAL when an item is not a string (or, with nonempty, is
+ * empty), or -ENOMEM. */
+static int strings_of(const cJSON *v, bool nonempty, char ***out)
+{
+	char **sv = calloc(1, sizeof(*sv));
+	const cJSON *it = cJSON_IsString(v) ? v : v->child;
+	int rc = sv ? 0 : -ENOMEM;
+	for (; it && !rc; it = cJSON_IsString(v) ? NULL : it->next) {
+		if (!cJSON_IsString(it) || (nonempty && !it->valuestring[0]))
+			rc = -EINVAL;
+		else
+			rc = strv_addn(&sv, it->valuestring, strlen(it->valuestring));
+	}
+	if (rc) {
+		strv_free(sv);
+		sv = NULL;
+	}
+	*out = sv;
+	return rc;
+}
+
 static int set_key(struct ac_config *c, const struct key *k, const cJSON *v,
                    char *err, size_t errlen)
 {
@@ -290,24 +265,14 @@ static int set_key(struct ac_config *c, const struct key *k, const cJSON *v,
 		}
 		const char *bad = "config.json: \"%s\" must be a kernel name, a list of kernel "
 		                  "names or true";
-		int n = cJSON_IsString(v) ? 1 : cJSON_IsArray(v) ? cJSON_GetArraySize(v) : 0;
-		if (n == 0)
+		if (!cJSON_IsString(v) && !(cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0))
 			return fail(err, errlen, bad, k->name);
-		char **sv = calloc((size_t)n + 1, sizeof(*sv));
-		if (!sv)
-			return -ENOMEM;
-		const cJSON *it = cJSON_IsString(v) ? v : v->child;
-		for (int i = 0; i < n; i++, it = it->next) {
-			if (!cJSON_IsString(it) || !it->valuestring[0]) {
-				strv_free(sv);
-				return fail(err, errlen, bad, k->name);
-			}
-			sv[i] = strdup(it->valuestring);
-			if (!sv[i]) {
-				strv_free(sv);
-				return -ENOMEM;
-			}
-		}
+		char **sv;
+		int rc = strings_of(v, true, &sv);
+		if (rc == -EINVAL)
+			return fail(err, errlen, bad, k->name);
+		if (rc)
+			return rc;
 		strv_free(*(char ***)f);
 		*(char ***)f = sv;
 		c->reuse_any = false;
@@ -322,21 +287,12 @@ static int set_key(struct ac_config *c, const struct key *k, const cJSON *v,
 			*(char ***)f = sv;
 			return 0;
 		}
-		if (!cJSON_IsArray(v))
+		char **sv;
+		int rc = cJSON_IsArray(v) ? strings_of(v, false, &sv) : -EINVAL;
+		if (rc == -EINVAL)
 			return fail(err, errlen, "config.json: \"%s\" must be a list of strings", k->name);
-		int n = cJSON_GetArraySize(v);
-		char **sv = calloc((size_t)n + 1, sizeof(*sv));
-		if (!sv)
-			return -ENOMEM;
-		int i = 0;
-		const cJSON *it;
-		cJSON_ArrayForEach(it, v) {
-			if (!cJSON_IsString(it)) {
-				strv_free(sv);
-				return fail(err, errlen, "config.json: \"%s\" must be a list of strings", k->name);
-			}
-			sv[i++] = strdup(it->valuestring);
-		}
+		if (rc)
+			return rc;
 		strv_free(*(char ***)f);
 		*(char ***)f = sv;
 		return 0;

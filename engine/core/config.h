@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/util/util.h"   /* the lists below are strv */
+
 struct llm_model;
 
 struct ac_config {
@@ -101,11 +103,5 @@ int config_check_models(const char *name, char *const *specs, char *err, size_t 
 
 /* Frees what config_parse allocated and resets to defaults; accepts NULL. */
 void config_clear(struct ac_config *c);
-
-/* Number of entries of a NULL-terminated string list (0 for NULL). */
-int strv_len(char *const *v);
-void strv_free(char **v);
-/* Splits "a,b , c" into a NULL-terminated list of trimmed, non-empty items. */
-char **strv_split(const char *s, char sep);
 
 #endif

@@ -84,9 +84,7 @@ void menu_clear(struct menu *m)
 {
 	if (!m)
 		return;
-	for (int i = 0; i < m->count; i++)
-		free(m->options[i]);
-	free(m->options);
+	strv_free(m->options);
 	m->options = NULL;
 	m->count = 0;
 }
@@ -95,7 +93,6 @@ int menu_parse(const char *text, struct menu *out)
 {
 	out->options = NULL;
 	out->count = 0;
-	int cap = 0;
 	const char *p = text ? text : "";
 	while (*p) {
 		const char *nl = strchr(p, '\n');
@@ -108,23 +105,13 @@ int menu_parse(const char *text, struct menu *out)
 			end--;
 		if (s == end || *s == '#')
 			continue;
-		if (out->count == cap) {
-			int ncap = cap ? cap * 2 : 32;
-			char **nw = realloc(out->options, (size_t)ncap * sizeof(*nw));
-			if (!nw)
-				goto oom;
-			out->options = nw;
-			cap = ncap;
+		if (strv_addn(&out->options, s, (size_t)(end - s))) {
+			menu_clear(out);
+			return -ENOMEM;
 		}
-		char *opt = strndup(s, (size_t)(end - s));
-		if (!opt)
-			goto oom;
-		out->options[out->count++] = opt;
+		out->count++;
 	}
 	return 0;
-oom:
-	menu_clear(out);
-	return -ENOMEM;
 }
 
 /* The language tag of a code fence for a file name ("input.cu" -> "cuda"). */

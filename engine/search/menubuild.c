@@ -70,8 +70,7 @@ char *menubuild_state(struct run_host *e)
 int menubuild_split(const char *text, size_t max, char ***parts)
 {
 	size_t len = strlen(text);
-	size_t cap = len / (max ? max : 1) + 2;
-	char **v = calloc(cap + 1, sizeof(*v));
+	char **v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	int n = 0;
@@ -94,21 +93,11 @@ int menubuild_split(const char *text, size_t max, char ***parts)
 			if (cut)
 				end = cut;
 		}
-		if ((size_t)n + 1 >= cap) {
-			char **p = realloc(v, (cap * 2 + 1) * sizeof(*v));
-			if (!p) {
-				strv_free(v);
-				return -ENOMEM;
-			}
-			v = p;
-			cap *= 2;
-		}
-		v[n] = strndup(text + at, end - at);
-		if (!v[n]) {
+		if (strv_addn(&v, text + at, end - at)) {
 			strv_free(v);
 			return -ENOMEM;
 		}
-		v[++n] = NULL;
+		n++;
 		at = end;
 	}
 	*parts = v;
