@@ -29,6 +29,7 @@
 #include "engine/core/host.h"
 #include "engine/core/noise.h"
 #include "engine/util/util.h"
+#include "targets/exec/fileio.h"
 
 /* ---- log and status ---- */
 
@@ -366,7 +367,7 @@ static int eval_prepare(struct run_ctx *rc, int64_t num, const char *what, struc
 	if (err)
 		return err;
 	snprintf(ev->dir, sizeof(ev->dir), "%s/%s-%lld", rc->run_dir, what, (long long)num);
-	remove_tree(ev->dir);
+	ac_remove_tree(ev->dir);
 	err = mkdir_p(ev->dir, 0700);
 	if (err)
 		return err;
@@ -400,7 +401,7 @@ static int eval_build(struct run_ctx *rc, struct eval *ev, struct ac_result *r)
 static void eval_clean(struct eval *ev)
 {
 	if (ev->dir[0])
-		remove_tree(ev->dir);
+		ac_remove_tree(ev->dir);
 	ev->dir[0] = '\0';
 }
 

@@ -29,6 +29,7 @@
 #include "engine/core/store.h"
 #include "engine/llm/llm.h"
 #include "engine/util/util.h"
+#include "targets/exec/fileio.h"
 
 #define PDF_TIMEOUT_S 120
 #define DOC_MAX_BYTES (4 * 1024 * 1024)
@@ -288,7 +289,7 @@ static int pdf_text(const char *data, size_t size, char **out, char *why, size_t
 		         WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 		rc = -EINVAL;
 	} else {
-		rc = read_file(txt, out, NULL);
+		rc = ac_read_file(txt, out, NULL);
 		if (rc)
 			snprintf(why, len, "pdftotext wrote nothing");
 	}

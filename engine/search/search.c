@@ -32,6 +32,7 @@
 #include "engine/llm/cost.h"
 #include "engine/core/host.h"
 #include "engine/util/util.h"
+#include "targets/exec/fileio.h"
 #include "engine/search/examples.h"
 #include "engine/search/knob.h"
 #include "engine/llm/llm.h"
@@ -957,7 +958,7 @@ static int load_prices(struct search *s, char *err, size_t errlen)
 	snprintf(path, sizeof(path), "%s/prices.json", rc->host->state_dir);
 	char *text = NULL;
 	size_t len = 0;
-	if (read_file(path, &text, &len) == 0) {
+	if (ac_read_file(path, &text, &len) == 0) {
 		e = cost_table_parse(text, len, path, &s->prices_file, err, errlen);
 		free(text);
 		if (e)
