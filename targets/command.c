@@ -54,7 +54,7 @@
  * target interface carries no input name, and the adapters accept any
  * file name.
  */
-#include "targets/toolchain/argv.h"
+#include "targets/exec/argv.h"
 #include "targets/exec/executor.h"
 #include "targets/exec/fileio.h"
 #include "targets/judge/report.h"

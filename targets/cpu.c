@@ -14,7 +14,7 @@
  * Extra user files (headers, data) are written next to the sources and so
  * are visible to #include; extra .c files are not compiled or linked.
  */
-#include "targets/toolchain/argv.h"
+#include "targets/exec/argv.h"
 #include "targets/toolchain/harness_run.h"
 #include "targets/judge/judge.h"
 #include "targets/toolchain/refcache.h"
@@ -151,7 +151,7 @@ static int build_protos(const struct ac_job *job, const struct ac_ref_spec *spec
 static int build_judge(const struct ac_job *job, const struct ac_ref_spec *spec,
                        struct ac_result *r, bool *ok)
 {
-	const struct ac_names *keep = spec->arg;
+	const struct ac_argv *keep = spec->arg;
 	struct ac_argv a = { 0 };
 	int rc;
 
@@ -271,7 +271,7 @@ static char *stub_refusal(const char *log)
  * prototypes, and gives back the input's function names (sorted): what
  * the candidate must define, and all it may define as globals. 0 and
  * *ok; *ok false: the input cannot be forwarded (r says why). */
-static int generate(const struct ac_job *job, struct ac_names *names, struct ac_result *r,
+static int generate(const struct ac_job *job, struct ac_argv *names, struct ac_result *r,
                     bool *ok)
 {
 	struct ac_protos protos;
@@ -292,17 +292,11 @@ static int generate(const struct ac_job *job, struct ac_names *names, struct ac_
 	}
 	if (rc < 0)
 		return rc;
-	for (int i = 0; i < protos.n && rc == 0; i++) {
-		char **v = realloc(names->v, sizeof *v * (names->n + 1));
-
-		if (!v || !(v[names->n] = strdup(protos.v[i].name)))
-			rc = -ENOMEM;
-		if (v)
-			names->v = v;
-		if (rc == 0)
-			names->n++;
-	}
-	ac_names_sort(names);
+	for (int i = 0; i < protos.n; i++)
+		ac_argv_add(names, protos.v[i].name);
+	if (names->oom)
+		rc = -ENOMEM;
+	ac_argv_sort(names);
 	stubs = ac_stubs_source(&protos, ".ac_reference.c");
 	judge = ac_judge_source("harness.c");
 	worker = ac_worker_source(&protos);
@@ -359,7 +353,7 @@ static int place(const char *dir, const char *built, const char *name)
 static int cpu_build(const struct ac_job *job, struct ac_result *r)
 {
 	struct ac_ref_spec spec;
-	struct ac_names names = { NULL, 0 };
+	struct ac_argv names = { 0 };
 	struct ac_argv a = { 0 };
 	char key[1024];
 	bool ok;
@@ -388,7 +382,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 		return step_failed(job, r, rc, ac_toolchain_cc(job->opts), "input does not compile");
 	rc = generate(job, &names, r, &ok);
 	if (rc < 0 || !ok) {
-		ac_names_free(&names);
+		ac_argv_free(&names);
 		return r->outcome == AC_BUILD_ERROR ? rc : ac_build_error(r, rc, "cannot write the judge");
 	}
 
@@ -405,12 +399,12 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 			r->outcome = AC_BUILD_ERROR;
 			ac_result_set_message(r, "the judge cannot call the input's functions: %s", why);
 			free(why);
-			ac_names_free(&names);
+			ac_argv_free(&names);
 			return 0;
 		}
 	}
 	if (rc < 0 || !ok) {
-		ac_names_free(&names);
+		ac_argv_free(&names);
 		return step_failed(job, r, rc, ac_toolchain_cc(job->opts), "harness does not compile");
 	}
 
@@ -419,7 +413,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	spec.what = "loader";
 	rc = ac_refcache_object(job, &spec, r, &ok);
 	if (rc < 0 || !ok) {
-		ac_names_free(&names);
+		ac_argv_free(&names);
 		return step_failed(job, r, rc, ac_toolchain_cc(job->opts), "the loader does not compile");
 	}
 
@@ -429,12 +423,12 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	ac_argv_add(&a, "-ftls-model=initial-exec");
 	rc = ac_toolchain_compile(job, &a, "input.c", AC_CANDIDATE_OBJ, 0, r, &ok);
 	if (rc < 0 || !ok) {
-		ac_names_free(&names);
+		ac_argv_free(&names);
 		return step_failed(job, r, rc, ac_toolchain_cc(job->opts), "candidate does not compile");
 	}
 	list_runtime(job);
 	rc = ac_check_candidate(job, &runtime, NULL, NULL, &names, r, &ok);
-	ac_names_free(&names);
+	ac_argv_free(&names);
 	if (r->outcome == AC_BUILD_ERROR)
 		return rc;
 	if (rc < 0 || !ok)

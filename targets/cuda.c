@@ -55,7 +55,7 @@
  * side is pinned to; < 0: not pinned). GPUs are found with nvidia-smi, or
  * where it is missing (some containers) from /proc/driver/nvidia/gpus.
  */
-#include "targets/toolchain/argv.h"
+#include "targets/exec/argv.h"
 #include "targets/exec/executor.h"
 #include "targets/toolchain/harness_run.h"
 #include "targets/toolchain/refcache.h"
@@ -415,7 +415,7 @@ static int check_candidate(const struct cuda_build *b, struct ac_result *r, bool
 			}
 		}
 		if (!runtime.listed)
-			ac_names_free(&runtime.names);
+			ac_argv_free(&runtime.names);
 	}
 	listed = runtime.listed;
 	pthread_mutex_unlock(&runtime.lock);
@@ -434,7 +434,7 @@ static int check_candidate(const struct cuda_build *b, struct ac_result *r, bool
 /* nvcc -c src -o obj, with the include directory when include is set and
  * -DNAME=ref_NAME for each of renames (may be NULL). */
 static int compile(const struct cuda_build *b, const char *src, const char *obj, bool include,
-                   const struct ac_names *renames, struct ac_result *r, bool *ok)
+                   const struct ac_argv *renames, struct ac_result *r, bool *ok)
 {
 	struct ac_argv a = { 0 };
 
@@ -461,7 +461,7 @@ static int build_reference(const struct ac_job *job, const struct ac_ref_spec *s
 {
 	static const char raw[] = ".ac_reference.raw.o";
 	const struct cuda_build *b = spec->arg;
-	struct ac_names names = { NULL, 0 };
+	struct ac_argv names = { 0 };
 	int rc;
 
 	rc = compile(b, spec->src_name, raw, true, NULL, r, ok);
@@ -473,7 +473,7 @@ static int build_reference(const struct ac_job *job, const struct ac_ref_spec *s
 	ac_result_logf(r, "# renaming %zu global name%s to ref_NAME\n", names.n,
 	               names.n == 1 ? "" : "s");
 	rc = compile(b, spec->src_name, spec->obj_name, true, &names, r, ok);
-	ac_names_free(&names);
+	ac_argv_free(&names);
 	return rc;
 }
 

@@ -46,7 +46,7 @@
  * which sets the mode whatever the daemon's umask (077): a file left 0600
  * and root's is one the harness cannot read.
  */
-#include "targets/toolchain/argv.h"
+#include "targets/exec/argv.h"
 #include "targets/exec/fileio.h"
 #include "targets/toolchain/harness_run.h"
 #include "targets/exec/sandbox.h"

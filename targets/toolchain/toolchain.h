@@ -4,10 +4,10 @@
  * run compiler steps in the sandbox with their command lines and output
  * going into the result's log.
  *
- * Beside it: argv.h builds the command lines, symbols.h does the nm and
- * objcopy work (the reference's renaming, the candidate's check),
- * refcache.h builds the reference and other per-run objects once, and
- * fileio.h writes files with an exact mode.
+ * Beside it: symbols.h does the nm and objcopy work (the reference's
+ * renaming, the candidate's check) and refcache.h builds the reference and
+ * other per-run objects once; exec/argv.h builds the command lines and
+ * exec/fileio.h writes files with an exact mode.
  *
  * Every command runs through ac_sandbox_run (own process group, rlimits,
  * clean environment, no network, the sandbox uid when root), in the
@@ -15,7 +15,7 @@
  * that start with '.' belong to the toolchain (".ac_reference.o"); user
  * files may not start with '.', so they never collide.
  *
- * Folder targets/toolchain/: this, argv.c, symbols.c, refcache.c and
+ * Folder targets/toolchain/: this, symbols.c, refcache.c and
  * harness_run.c. It may call targets/judge/ and targets/exec/.
  */
 #ifndef AC_TOOLCHAIN_H
@@ -26,7 +26,7 @@
 #include <stddef.h>
 
 #include "targets/target.h"
-#include "targets/toolchain/argv.h"
+#include "targets/exec/argv.h"
 
 #define AC_TOOL_TIMEOUT_S 120.0
 
