@@ -297,6 +297,17 @@ static void add_content(struct buf *b, const cJSON *content)
 	}
 }
 
+/* The rest of the line at v, blanks at both ends left out, into out. */
+static void line_value(const char *v, char *out, size_t outlen)
+{
+	while (*v == ' ' || *v == '\t')
+		v++;
+	size_t n = strcspn(v, "\r\n");
+	while (n > 0 && isspace((unsigned char)v[n - 1]))
+		n--;
+	snprintf(out, outlen, "%.*s", (int)n, v);
+}
+
 /* The rest of the line after marker at a line start, trimmed, into out. */
 static void marker_value(const char *text, const char *marker, char *out, size_t outlen)
 {
@@ -305,13 +316,7 @@ static void marker_value(const char *text, const char *marker, char *out, size_t
 	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
 		if (strncmp(p, marker, ml))
 			continue;
-		const char *v = p + ml;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		size_t n = strcspn(v, "\r\n");
-		while (n > 0 && isspace((unsigned char)v[n - 1]))
-			n--;
-		snprintf(out, outlen, "%.*s", (int)n, v);
+		line_value(p + ml, out, outlen);
 		return;
 	}
 }
@@ -1183,13 +1188,7 @@ static bool header_value(const char *headers, const char *name, char *out, size_
 	for (const char *p = headers; p && *p; p = strstr(p, "\r\n"), p = p ? p + 2 : NULL) {
 		if (strncasecmp(p, name, nl) || p[nl] != ':')
 			continue;
-		const char *v = p + nl + 1;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		size_t n = strcspn(v, "\r\n");
-		while (n > 0 && isspace((unsigned char)v[n - 1]))
-			n--;
-		snprintf(out, outlen, "%.*s", (int)n, v);
+		line_value(p + nl + 1, out, outlen);
 		return true;
 	}
 	return false;
