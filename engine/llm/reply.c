@@ -545,33 +545,30 @@ char *reply_plan(const char *text)
 /* The marker line kinds of an edit block. */
 enum marker { M_NONE, M_SEARCH, M_DIVIDER, M_REPLACE };
 
+/* Is s (len bytes, trailing blanks gone) seven or more c's, then c's or
+ * spaces, then word: "<<<<<<< SEARCH"? */
+static bool arrow_line(const char *s, size_t len, char c, const char *word)
+{
+	size_t wl = strlen(word);
+	size_t i = 0;
+	while (i < len && s[i] == c)
+		i++;
+	if (i < 7)
+		return false;
+	while (i < len && (s[i] == c || s[i] == ' '))
+		i++;
+	return len - i == wl && !strncmp(s + i, word, wl);
+}
+
 static enum marker marker_of(const struct line *l)
 {
 	size_t len = l->len;
 	while (len > 0 && isspace((unsigned char)l->start[len - 1]))
 		len--;
-	if (len >= 7 && !strncmp(l->start, "<<<<<<<", 7)) {
-		const char *p = l->start + 7;
-		size_t left = len - 7;
-		while (left > 0 && (*p == '<' || *p == ' ')) {
-			p++;
-			left--;
-		}
-		if (left == 6 && !strncmp(p, "SEARCH", 6))
-			return M_SEARCH;
-		return M_NONE;
-	}
-	if (len >= 7 && !strncmp(l->start, ">>>>>>>", 7)) {
-		const char *p = l->start + 7;
-		size_t left = len - 7;
-		while (left > 0 && (*p == '>' || *p == ' ')) {
-			p++;
-			left--;
-		}
-		if (left == 7 && !strncmp(p, "REPLACE", 7))
-			return M_REPLACE;
-		return M_NONE;
-	}
+	if (arrow_line(l->start, len, '<', "SEARCH"))
+		return M_SEARCH;
+	if (arrow_line(l->start, len, '>', "REPLACE"))
+		return M_REPLACE;
 	if (len == 7 && !strncmp(l->start, "=======", 7))
 		return M_DIVIDER;
 	return M_NONE;
