@@ -80,8 +80,6 @@
 #define OUTPUT_CAP ((size_t)4 << 20)
 #define EVAL_NPROC 4096u
 #define EVAL_FSIZE ((size_t)4 << 30)
-/* The sandbox's PATH (sandbox.c): where a bare command name is looked up. */
-#define SANDBOX_PATH "/usr/local/bin:/usr/bin:/bin:/usr/local/cuda/bin"
 
 /* Variables an evaluator may need from the daemon's environment: names
  * that match exactly, or start with a prefix ending in '_'. Never keys. */
@@ -146,18 +144,7 @@ static int check_evaluator(const char *dir, const char *cmd)
 			return 0;
 		return exists ? -EACCES : -ENOENT;
 	}
-	for (const char *p = SANDBOX_PATH; *p;) {
-		size_t n = strcspn(p, ":");
-
-		if (n > 0 && (size_t)snprintf(path, sizeof path, "%.*s/%s", (int)n, p, cmd) <
-		                 sizeof path &&
-		    executable_file(path, &exists))
-			return 0;
-		p += n;
-		if (*p == ':')
-			p++;
-	}
-	return -ENOENT;
+	return ac_sandbox_which(cmd, NULL, path, sizeof path);
 }
 
 /* A kernel file the command names ("./eval.sh" or "eval.sh" among the

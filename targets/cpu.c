@@ -187,8 +187,7 @@ static int build_loader(const struct ac_job *job, const struct ac_ref_spec *spec
 /* Can argv[0] of the command line cmd be run (as the sandbox's PATH finds it)? */
 static bool on_path(const char *cmd)
 {
-	char name[PATH_MAX], path[PATH_MAX * 2];
-	const char *dirs = getenv("PATH");
+	char name[PATH_MAX], path[PATH_MAX];
 	size_t n = strcspn(cmd, " \t");
 
 	if (n == 0 || n >= sizeof name)
@@ -197,15 +196,7 @@ static bool on_path(const char *cmd)
 	name[n] = '\0';
 	if (strchr(name, '/'))
 		return access(name, X_OK) == 0;
-	for (const char *d = dirs ? dirs : "/usr/bin:/bin"; *d;) {
-		size_t k = strcspn(d, ":");
-
-		snprintf(path, sizeof path, "%.*s/%s", (int)k, d, name);
-		if (access(path, X_OK) == 0)
-			return true;
-		d += k + (d[k] == ':');
-	}
-	return false;
+	return ac_sandbox_which(name, NULL, path, sizeof path) == 0;
 }
 
 /* ac_build_error() for a step that ran tool (NULL: one of several): when the tool

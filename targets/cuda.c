@@ -99,22 +99,6 @@ static bool is_exec(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-/* Finds name in a colon-separated search path; 0 and out filled, or -ENOENT. */
-static int search_path(const char *search, const char *name, char *out, size_t len)
-{
-	for (const char *p = search; p && *p;) {
-		size_t n = strcspn(p, ":");
-
-		if (n > 0 && (size_t)snprintf(out, len, "%.*s/%s", (int)n, p, name) < len &&
-		    is_exec(out))
-			return 0;
-		p += n;
-		if (*p == ':')
-			p++;
-	}
-	return -ENOENT;
-}
-
 /* The nvcc to use (see the top of the file), into out. */
 static void find_nvcc(const struct ac_target_opts *o, char *out, size_t len)
 {
@@ -124,7 +108,7 @@ static void find_nvcc(const struct ac_target_opts *o, char *out, size_t len)
 		snprintf(out, len, "%s", o->cc);
 		return;
 	}
-	if (search_path(getenv("PATH"), "nvcc", out, len) == 0)
+	if (getenv("PATH") && ac_sandbox_which("nvcc", getenv("PATH"), out, len) == 0)
 		return;
 	for (size_t i = 0; i < sizeof homes / sizeof homes[0]; i++) {
 		const char *h = getenv(homes[i]);
