@@ -346,6 +346,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	struct ac_ref_spec spec;
 	struct ac_argv names = { 0 };
 	struct ac_argv a = { 0 };
+	const char *cc = ac_toolchain_cc(job->opts);
 	char key[1024];
 	bool ok;
 	int rc;
@@ -355,7 +356,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 		return rc;
 
 	memset(&spec, 0, sizeof spec);
-	snprintf(key, sizeof key, "cc=%s\ncflags=%s\ninclude=%s\njudge=3\n", ac_toolchain_cc(job->opts),
+	snprintf(key, sizeof key, "cc=%s\ncflags=%s\ninclude=%s\njudge=3\n", cc,
 	         cpu_cflags(job->opts), ac_target_include_dir());
 	spec.src_name = ".ac_reference.c";
 	spec.obj_name = ".ac_reference.o";
@@ -370,7 +371,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	spec.what = "prototypes";
 	rc = ac_refcache_reference(job, &spec, r, &ok);
 	if (rc < 0 || !ok)
-		return step_failed(job, r, rc, ac_toolchain_cc(job->opts), "input does not compile");
+		return step_failed(job, r, rc, cc, "input does not compile");
 	rc = generate(job, &names, r, &ok);
 	if (rc < 0 || !ok) {
 		ac_argv_free(&names);
@@ -396,7 +397,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	}
 	if (rc < 0 || !ok) {
 		ac_argv_free(&names);
-		return step_failed(job, r, rc, ac_toolchain_cc(job->opts), "harness does not compile");
+		return step_failed(job, r, rc, cc, "harness does not compile");
 	}
 
 	spec.obj_name = ".ac_loader";
@@ -405,7 +406,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	rc = ac_refcache_object(job, &spec, r, &ok);
 	if (rc < 0 || !ok) {
 		ac_argv_free(&names);
-		return step_failed(job, r, rc, ac_toolchain_cc(job->opts), "the loader does not compile");
+		return step_failed(job, r, rc, cc, "the loader does not compile");
 	}
 
 	compiler(&a, job, true);
@@ -415,7 +416,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	rc = ac_toolchain_compile(job, &a, "input.c", AC_CANDIDATE_OBJ, 0, r, &ok);
 	if (rc < 0 || !ok) {
 		ac_argv_free(&names);
-		return step_failed(job, r, rc, ac_toolchain_cc(job->opts), "candidate does not compile");
+		return step_failed(job, r, rc, cc, "candidate does not compile");
 	}
 	list_runtime(job);
 	rc = ac_check_candidate(job, &runtime, NULL, NULL, &names, r, &ok);
@@ -433,7 +434,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	ac_argv_add(&a, AC_CANDIDATE_OBJ);
 	rc = link_to(job, &a, ".ac_candidate.so", r, &ok);
 	if (rc < 0 || !ok)
-		return step_failed(job, r, rc, ac_toolchain_cc(job->opts), "does not link");
+		return step_failed(job, r, rc, cc, "does not link");
 	rc = place(job->scratch_dir, ".ac_candidate.so", "candidate.so");
 	if (rc == 0)
 		rc = place(job->scratch_dir, ".ac_loader", "candidate.worker");

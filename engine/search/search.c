@@ -834,8 +834,8 @@ static void next_beam(struct search *s)
 	}
 	/* the beam this iteration kept, whichever it is */
 	for (int i = 0; i < s->nmembers; i++)
-		host_stored(store_cand_set_beam(rc->host->writer, rc->rid, s->members[i], s->iteration),
-		            "a beam mark");
+		host_stored(store_cand_set_beam(rc->host->writer, rc->rid, s->members[i],
+		                                s->iteration), "a beam mark");
 	for (int i = 0; i < np; i++)
 		free(sources[i]);
 	free(sources);
@@ -1104,7 +1104,8 @@ static int iterate(struct search *s)
 		run_log(rc, "iteration %d/%d: %d parents in the beam", s->iteration,
 		        rc->cfg.iterations, s->nmembers);
 		int ntasks = s->nmembers * rc->cfg.plans;
-		struct slot_task *tasks = calloc((size_t)ntasks + (size_t)s->nmembers, sizeof(*tasks));
+		struct slot_task *tasks = calloc((size_t)ntasks + (size_t)s->nmembers,
+		                                 sizeof(*tasks));
 		if (!tasks)
 			break;
 		for (int b = 0, k = 0; b < s->nmembers; b++)
