@@ -1,5 +1,6 @@
 /*
- * util.h - small shared helpers: a growable string buffer, clocks, file I/O.
+ * util.h - small shared helpers: a growable string buffer, a string list,
+ * clocks, file I/O.
  *
  * Nothing here knows about kernels or candidates; it is the vocabulary the
  * rest of the engine and the mount are written in.
@@ -34,6 +35,22 @@ int sb_setlen(struct strbuf *sb, size_t len);
 void sb_release(struct strbuf *sb);
 /* Hands the storage to the caller (never NULL unless OOM: an empty string). */
 char *sb_detach(struct strbuf *sb);
+
+/* A strv is the engine's one list of strings: a NULL-terminated array
+ * of malloc'd strings, owned by whoever holds the array (a NULL array is
+ * an empty list). The targets build theirs with struct ac_argv
+ * (targets/exec/argv.h), whose v is one. */
+
+/* Number of entries (0 for NULL). */
+int strv_len(char *const *v);
+/* Frees the strings and the array; accepts NULL. */
+void strv_free(char **v);
+/* Splits "a,b , c" into a new list of trimmed, non-empty items; NULL
+ * when out of memory. */
+char **strv_split(const char *s, char sep);
+/* Appends a copy of the n bytes at s to *v (NULL: an empty list), which
+ * may move. 0, or -ENOMEM with *v as it was. */
+int strv_addn(char ***v, const char *s, size_t n);
 
 /* Wall-clock time in ns since the epoch (what st_mtime shows). */
 int64_t now_ns(void);

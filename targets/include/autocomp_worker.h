@@ -27,6 +27,15 @@
  *
  * The loader decides nothing: every figure and every check is the judge's,
  * and its messages are codes (autocomp_wire.h).
+ *
+ * It includes autocomp_wire.h (the message layout) and nothing else of
+ * ours, on purpose: the candidate's object is loaded into this process,
+ * so every helper here is code a hostile candidate runs beside. The
+ * harness headers' helpers (autocomp.h, autocomp_judge.h) are written for
+ * the judge's process, which trusts them; a loader that shared them would
+ * change with every change to the judge. Where this file builds a struct
+ * the way they do (memset, then the fields), the likeness is kept, not
+ * shared.
  */
 #ifndef AUTOCOMP_WORKER_H
 #define AUTOCOMP_WORKER_H
