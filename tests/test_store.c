@@ -15,6 +15,7 @@
 
 #include "engine/core/store.h"
 #include "engine/util/util.h"
+#include "targets/exec/fileio.h"
 
 static char dir[64];
 static char path[128];
@@ -32,7 +33,7 @@ static void setup(void)
 static void teardown(void)
 {
 	store_close(s);
-	remove_tree(dir);
+	ac_remove_tree(dir);
 }
 
 TestSuite(store, .init = setup, .fini = teardown);

@@ -183,11 +183,6 @@ int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int read_file(const char *path, char **out, size_t *len)
-{
-	return ac_read_file(path, out, len);
-}
-
 int write_file_atomic(const char *path, const void *data, size_t len, int mode)
 {
 	char tmp[4096];
@@ -228,11 +223,6 @@ int mkdir_p(const char *path, int mode)
 	if (mkdir(buf, mode) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
-}
-
-int remove_tree(const char *path)
-{
-	return ac_remove_tree(path);
 }
 
 bool kernel_name_valid(const char *name)

@@ -57,19 +57,12 @@ int64_t now_ns(void);
 /* Monotonic time in ns (for timeouts and latencies). */
 int64_t mono_ns(void);
 
-/* Reads a whole file. Returns 0 and a new NUL-terminated buffer in *out
- * (length in *len if len is not NULL), or a negative errno. */
-int read_file(const char *path, char **out, size_t *len);
-
 /* Writes data to path through a temporary file and rename(2), so a reader
  * sees the old or the new content, never half. Returns 0 or -errno. */
 int write_file_atomic(const char *path, const void *data, size_t len, int mode);
 
 /* mkdir -p with mode; 0 or -errno. */
 int mkdir_p(const char *path, int mode);
-
-/* rm -rf of a directory tree we own; 0 or -errno (best effort). */
-int remove_tree(const char *path);
 
 /* A kernel name: 1..64 chars of [A-Za-z0-9._+-], not starting with '.' */
 bool kernel_name_valid(const char *name);
