@@ -113,6 +113,7 @@ void cache_free(struct cache *c)
 
 static struct centry *find(struct cache *c, const char *path, uint64_t h)
 {
+	assert_held(&c->lock);
 	for (struct centry *x = c->buckets[h % c->nbuckets]; x; x = x->chain)
 		if (x->hash == h && !strcmp(x->path, path))
 			return x;
@@ -140,6 +141,7 @@ static void lru_touch(struct cache *c, struct centry *x)
  * queued twice is invalidated twice: cheaper than looking for it. */
 void cache_queue(struct cache *c, const char *path, uint64_t gen)
 {
+	assert_held(&c->lock);
 	if (c->nq == c->capq) {
 		int cap = c->capq ? 2 * c->capq : 64;
 		struct cache_inval *p = realloc(c->q, (size_t)cap * sizeof(*p));
@@ -173,6 +175,7 @@ static void unhash(struct cache *c, struct centry *x)
  * (a later entry for it starts from nothing known). */
 void cache_drop(struct cache *c, struct centry *x)
 {
+	assert_held(&c->lock);
 	unhash(c, x);
 	cache_queue(c, x->path, 0);
 	cache_entry_put(x);
@@ -195,6 +198,7 @@ static void evict(struct cache *c)
  * Called with c->lock held. */
 struct ckernel *cache_record(struct cache *c, int64_t kid)
 {
+	assert_held(&c->lock);
 	struct ckernel *k = NULL;
 	for (int i = 0; i < c->nk && !k; i++)
 		if (c->k[i]->kid == kid)
@@ -220,6 +224,7 @@ struct ckernel *cache_record(struct cache *c, int64_t kid)
  * generation when the bytes differ, queued for invalidation. */
 void cache_publish(struct cache *c, struct centry *x, struct blob *b, uint64_t dep, uint64_t key)
 {
+	assert_held(&c->lock);
 	x->dep = dep;
 	x->key = key;
 	if (x->blob && x->blob->len == b->len && !memcmp(x->blob->data, b->data, b->len)) {
@@ -265,6 +270,7 @@ uint64_t cache_cand_key(const struct view_cand *idx, int n, int64_t num)
  * the cache knows it now (0: none). Called with c->lock held. */
 static uint64_t entry_key(struct cache *c, int64_t kid, int64_t num)
 {
+	assert_held(&c->lock);
 	for (int i = 0; i < c->nk; i++)
 		if (c->k[i]->kid == kid && c->k[i]->loaded)
 			return cache_cand_key(c->k[i]->idx, c->k[i]->nidx, num);

@@ -149,6 +149,7 @@ static void rerender(struct cache *c, int64_t kid, uint64_t dep, const struct vi
  * returns whether there was one. */
 static bool missed(struct cache *c, int64_t kid, uint64_t dep)
 {
+	assert_held(&c->lock);
 	for (struct centry *x = c->lru.newer; x != &c->lru; x = x->newer) {
 		bool mine = kid < 0 ? x->scope == CACHE_ROOT : x->kid == kid && x->scope != CACHE_ROOT;
 		if (mine && x->dep != dep)
@@ -249,6 +250,7 @@ static void refresh_kernel(struct cache *c, struct ckernel *k, const char *name,
  * moved. Called with c->lock held. Returns whether it queued. */
 static bool show_log(struct cache *c, struct ckernel *k)
 {
+	assert_held(&c->lock);
 	k->show_pending = false;
 	if (!k->log || !logfile_show(k->log))
 		return false;

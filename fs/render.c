@@ -187,6 +187,7 @@ static const char *ext_of(const char *name)
 /* Brings kc up to the kernel's current version. Called with v->lock held. */
 static void kc_refresh(struct view *v, struct kcache *kc)
 {
+	assert_held(&v->lock);
 	uint64_t ver = engine_kernel_version(v->e, kc->kid);
 	if (kc->loaded && kc->version == ver)
 		return;
@@ -713,6 +714,7 @@ static struct blob *render_index(struct view *v, struct kcache *kc);
  * when the version changed. Called with v->lock held. */
 static struct blob *kc_blob(struct view *v, struct kcache *kc, enum node_type t)
 {
+	assert_held(&v->lock);
 	switch (t) {
 	case NODE_STATUS:
 		return kc->status ? blob_get(kc->status) : cached(&kc->status, render_status(v, kc));

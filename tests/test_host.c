@@ -17,12 +17,14 @@
 
 static struct run_host h;
 static atomic_int stage;
+static atomic_int give_back;
 
 static void setup(void)
 {
 	memset(&h, 0, sizeof h);
 	host_init(&h, 2, 0);
 	atomic_store(&stage, 0);
+	atomic_store(&give_back, 0);
 }
 
 static void teardown(void)
@@ -40,11 +42,18 @@ static bool reached(int want)
 	return atomic_load(&stage) >= want;
 }
 
+/* A timed run as the engine makes one: the timing lock, then every core,
+ * held until the test says. */
 static void *timed_run(void *arg)
 {
 	(void)arg;
+	pthread_mutex_lock(&h.timing_lock);
 	host_cores_reserve(&h, host_cores_max());
 	atomic_store(&stage, 1);
+	while (!atomic_load(&give_back))
+		usleep(1000);
+	host_cores_release(&h);
+	pthread_mutex_unlock(&h.timing_lock);
 	return NULL;
 }
 
@@ -75,25 +84,27 @@ Test(host, a_run_of_every_core_waits_for_builds_and_holds_them_off)
 	cr_expect_eq(atomic_load(&stage), 0, "the run did not wait for the build on its cores");
 	host_build_release(&h);
 	cr_assert(reached(1), "the run never got its cores");
-	pthread_join(run, NULL);
 	/* the run holds every core: a new build waits until it gives them back */
 	atomic_store(&stage, 2);
 	cr_assert_eq(pthread_create(&b, NULL, build, NULL), 0);
 	usleep(50000);
 	cr_expect_eq(atomic_load(&stage), 2, "a build ran while the run held every core");
-	host_cores_release(&h);
+	atomic_store(&give_back, 1);
 	cr_assert(reached(3), "the build never ran after the run");
+	pthread_join(run, NULL);
 	pthread_join(b, NULL);
 }
 
 Test(host, one_core_runs_leave_the_other_cores_to_builds)
 {
+	pthread_mutex_lock(&h.timing_lock);
 	host_cores_reserve(&h, 1);   /* the default: nothing to take */
 	host_build_acquire(&h);
 	host_build_acquire(&h);
 	host_build_release(&h);
 	host_build_release(&h);
 	host_cores_release(&h);
+	pthread_mutex_unlock(&h.timing_lock);
 	cr_assert_eq(h.builds_free, 2);
 }
 

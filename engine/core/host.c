@@ -153,6 +153,7 @@ void host_add_cost(struct run_host *h, double dollars)
  * runs (a run holds them all). Call with build_lock held. */
 static int build_top(const struct run_host *h)
 {
+	assert_held(&h->build_lock);
 	int n = host_cores_max();
 
 	if (n < 2)
@@ -231,6 +232,7 @@ void host_cores_reserve(struct run_host *h, int cores)
 {
 	int n = host_cores_max();
 
+	assert_held(&h->timing_lock);
 	if (cores < 2 || n < 2)
 		return;
 	pthread_mutex_lock(&h->build_lock);
@@ -242,6 +244,7 @@ void host_cores_reserve(struct run_host *h, int cores)
 
 void host_cores_release(struct run_host *h)
 {
+	assert_held(&h->timing_lock);
 	pthread_mutex_lock(&h->build_lock);
 	h->reserved = 0;
 	pthread_cond_broadcast(&h->build_cond);

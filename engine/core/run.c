@@ -224,6 +224,7 @@ int run_add_candidate(struct run_ctx *rc, struct cand_row *c)
  * rc->lock held. */
 static int candidates_left_locked(struct run_ctx *rc)
 {
+	assert_held(&rc->lock);
 	if (!rc->candidates_known) {
 		struct cand_row *rows;
 		int n;

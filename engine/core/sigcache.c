@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/util/util.h"
+
 struct entry {
 	int64_t kid;
 	uint64_t hash;
@@ -56,6 +58,7 @@ uint64_t sigcache_hash(const char *text, size_t len)
 /* The entry of kid, or NULL. Call with c->lock held. */
 static struct entry *find(struct sigcache *c, int64_t kid)
 {
+	assert_held(&c->lock);
 	for (int i = 0; i < c->n; i++)
 		if (c->v[i].kid == kid)
 			return &c->v[i];

@@ -880,6 +880,7 @@ static void restore_beam(struct search *s)
 /* " (N reasoning)" when the run's models reasoned, else "". Call with s->lock held. */
 static void reasoning_words(const struct search *s, char *buf, size_t len)
 {
+	assert_held(&s->lock);
 	if (s->reasoning_tokens > 0)
 		snprintf(buf, len, " (%ld reasoning)", s->reasoning_tokens);
 	else if (len)
@@ -890,6 +891,7 @@ static void reasoning_words(const struct search *s, char *buf, size_t len)
  * else "". Call with s->lock held. */
 static void cost_words(const struct search *s, char *buf, size_t len)
 {
+	assert_held(&s->lock);
 	if (s->rc->cfg.max_cost > 0)
 		snprintf(buf, len, ", $%.4f of $%.2f", s->spent, s->rc->cfg.max_cost);
 	else if (s->prices.n || s->prices_file.n)

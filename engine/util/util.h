@@ -11,9 +11,25 @@
 #ifndef AC_UTIL_H
 #define AC_UTIL_H
 
+#include <assert.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
+
+/* Whether the calling thread holds mutex m: glibc keeps the holder's
+ * thread id in every mutex it locks (0 when nobody holds it). For the
+ * functions whose comment says "call with ... held": assert_held. */
+static inline bool mutex_held(const pthread_mutex_t *m)
+{
+	static __thread pid_t self;
+
+	if (!self)
+		self = gettid();
+	return m->__data.__owner == self;
+}
+#define assert_held(m) assert(mutex_held(m))
 
 /* A growable byte buffer, always NUL-terminated when buf is not NULL.
  * Zero-initialised ({0}) is a valid empty buffer. */
