@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,19 +188,6 @@ int ac_sig_learn(const struct ac_job *job, struct ac_sig *out, struct ac_result 
 	return 0;
 }
 
-/* The highest CPU this process may run on: where timed runs go. */
-static int last_cpu(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof set, &set) != 0)
-		return -1;
-	for (int c = CPU_SETSIZE - 1; c >= 0; c--)
-		if (CPU_ISSET(c, &set))
-			return c;
-	return -1;
-}
-
 int ac_plan_measure(const struct ac_job *job, struct ac_plan *p, struct ac_result *r, bool *ok)
 {
 	struct ac_argv a = { 0 };
@@ -245,7 +231,7 @@ int ac_plan_measure(const struct ac_job *job, struct ac_plan *p, struct ac_resul
 	so.argv = argv;
 	so.env = env;
 	so.timeout_s = job->opts && job->opts->timeout_s > 0 ? job->opts->timeout_s : 60;
-	so.cpu = job->opts && job->opts->cpu >= 0 ? job->opts->cpu : last_cpu();
+	so.cpu = job->opts && job->opts->cpu >= 0 ? job->opts->cpu : ac_sandbox_last_cpu();
 	so.ncpus = cores;
 	/* as many OpenMP threads as a timed run of the kernel gets */
 	snprintf(threads, sizeof threads, "OMP_NUM_THREADS=%d", cores);
