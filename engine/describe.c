@@ -231,23 +231,7 @@ static int missing(struct run_ctx *rc, const struct ac_job *job, const struct ac
 static int make_job(struct run_ctx *rc, char *dir, size_t dirlen, struct ac_job *job)
 {
 	snprintf(dir, dirlen, "%s/harness", rc->run_dir);
-	ac_remove_tree(dir);
-	int err = mkdir_p(dir, 0700);
-	if (err)
-		return err;
-	*job = (struct ac_job){
-		.scratch_dir = dir,
-		.run_dir = rc->run_dir,
-		.candidate = rc->row.input,
-		.candidate_size = strlen(rc->row.input),
-		.reference = rc->row.input,
-		.reference_size = strlen(rc->row.input),
-		.files = rc->afiles,
-		.nfiles = (size_t)rc->nfiles,
-		.opts = &rc->topts,
-		.cancel = &rc->cancel,
-	};
-	return 0;
+	return run_job(rc, dir, rc->row.input, job);
 }
 
 /* Adds harness.c to the run's files (stored first: a resumed run finds it). */
