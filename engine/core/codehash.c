@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "engine/util/util.h"
+#include "targets/harness/harness.h"
 
 static bool c_family(const char *file_name)
 {
@@ -129,17 +130,11 @@ static char *normalize_c(const char *src)
 		line_start = false;
 		space = false;
 		if (*p == '"' || *p == '\'') {
-			char q = *p;
-			const char *s = p++;
-			while (*p && *p != q && *p != '\n') {
-				if (*p == '\\' && p[1])
-					p++;
-				p++;
-			}
-			if (*p == q)
-				p++;
+			const char *s = p;
+
+			p = ac_c_literal_end(p);
 			sb_add(&sb, s, (size_t)(p - s));
-			last = q;
+			last = *s;
 			continue;
 		}
 		sb_add(&sb, p, 1);
