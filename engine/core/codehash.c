@@ -18,6 +18,7 @@
 
 #include "engine/util/util.h"
 #include "targets/harness/harness.h"
+#include "targets/exec/fileio.h"
 
 static bool c_family(const char *file_name)
 {
@@ -160,11 +161,7 @@ int codehash(const char *src, const char *file_name, char *out, size_t len)
 	char *norm = codehash_normalize(src, file_name);
 	if (!norm)
 		return -ENOMEM;
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (const char *p = norm; *p; p++) {
-		h ^= (unsigned char)*p;
-		h *= 1099511628211ULL;
-	}
+	uint64_t h = ac_fnv1a(AC_FNV1A_START, norm, strlen(norm));
 	/* the length too, so that a collision needs the same size */
 	snprintf(out, len, "%016llx", (unsigned long long)(h ^ (uint64_t)strlen(norm) * 0x9e3779b97f4a7c15ULL));
 	free(norm);

@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "targets/exec/fileio.h"
+
 #define MARKER "/* autocompfs-generated harness "
 #define MARKER_DRAFT "// autocompfs-generated draft "
 
@@ -330,17 +332,6 @@ static char *finish(FILE *o, char **buf)
 
 /* ---- the marker ---- */
 
-static uint64_t fnv(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 bool ac_harness_generated(const char *text, size_t len)
 {
 	size_t m = strlen(MARKER);
@@ -358,7 +349,7 @@ bool ac_harness_generated(const char *text, size_t len)
 	h = strtoull(text + m, &end, 16);
 	if (end != text + m + 16)
 		return false;
-	return h == fnv(nl + 1, len - (size_t)(nl + 1 - text));
+	return h == ac_fnv1a(AC_FNV1A_START, nl + 1, len - (size_t)(nl + 1 - text));
 }
 
 char *ac_mark_draft(const char *body)
@@ -366,7 +357,7 @@ char *ac_mark_draft(const char *body)
 	char *buf = NULL;
 
 	if (asprintf(&buf, MARKER_DRAFT "%016" PRIx64 ": edit it, and it is yours\n%s",
-	             fnv(body, strlen(body)), body) < 0)
+	             ac_fnv1a(AC_FNV1A_START, body, strlen(body)), body) < 0)
 		return NULL;
 	return buf;
 }
@@ -596,7 +587,7 @@ char *ac_plan_harness(const struct ac_plan *p)
 		return NULL;
 	}
 	fprintf(o, MARKER "%016" PRIx64 ": edit it, and it is yours */\n%s",
-	        fnv(body, strlen(body)), body);
+	        ac_fnv1a(AC_FNV1A_START, body, strlen(body)), body);
 	free(body);
 	return finish(o, &buf);
 }
