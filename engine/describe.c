@@ -231,23 +231,7 @@ static int missing(struct run_ctx *rc, const struct ac_job *job, const struct ac
 static int make_job(struct run_ctx *rc, char *dir, size_t dirlen, struct ac_job *job)
 {
 	snprintf(dir, dirlen, "%s/harness", rc->run_dir);
-	ac_remove_tree(dir);
-	int err = mkdir_p(dir, 0700);
-	if (err)
-		return err;
-	*job = (struct ac_job){
-		.scratch_dir = dir,
-		.run_dir = rc->run_dir,
-		.candidate = rc->row.input,
-		.candidate_size = strlen(rc->row.input),
-		.reference = rc->row.input,
-		.reference_size = strlen(rc->row.input),
-		.files = rc->afiles,
-		.nfiles = (size_t)rc->nfiles,
-		.opts = &rc->topts,
-		.cancel = &rc->cancel,
-	};
-	return 0;
+	return run_job(rc, dir, rc->row.input, job);
 }
 
 /* Adds harness.c to the run's files (stored first: a resumed run finds it). */
@@ -283,6 +267,20 @@ static int add_run_file(struct run_ctx *rc, const char *text)
 	return 0;
 }
 
+/* Ends the run after a describing step failed (err, or 0 with the step's
+ * refusal in r): the step's log into the run's, the status "failed: no
+ * harness.c, and WHAT: why", r cleared. Returns err, or -ENOEXEC for a
+ * refusal. */
+static int step_failed(struct run_ctx *rc, struct ac_result *r, int err, const char *what)
+{
+	log_lines(rc, r->log);
+	run_status(rc, RS_FAILED, "failed: no harness.c, and %s: %s", what,
+	           r->message ? r->message : strerror(-err));
+	host_stored(run_set_state(rc, RS_FAILED), "a run's state");
+	ac_result_clear(r);
+	return err ? err : -ENOEXEC;
+}
+
 /* Learns, plans, measures: 0 with *plan made (sig its owner's), or the
  * run's end (-ENOEXEC, status set), or -errno. */
 static int plan_call(struct run_ctx *rc, const struct ac_job *job, struct ac_sig *sig,
@@ -301,14 +299,8 @@ static int plan_call(struct run_ctx *rc, const struct ac_job *job, struct ac_sig
 			ac_sig_free(sig);
 		return -ECANCELED;
 	}
-	if (err || !ok) {
-		log_lines(rc, r.log);
-		run_status(rc, RS_FAILED, "failed: no harness.c, and the engine could not read the "
-		           "input's prototypes: %s", r.message ? r.message : strerror(-err));
-		host_stored(run_set_state(rc, RS_FAILED), "a run's state");
-		ac_result_clear(&r);
-		return err ? err : -ENOEXEC;
-	}
+	if (err || !ok)
+		return step_failed(rc, &r, err, "the engine could not read the input's prototypes");
 	ac_result_clear(&r);
 	err = ac_plan_make(sig, call, plan, why, sizeof why);
 	if (err == -EINVAL)
@@ -323,14 +315,8 @@ static int plan_call(struct run_ctx *rc, const struct ac_job *job, struct ac_sig
 			ac_result_clear(&r);
 			return -ECANCELED;
 		}
-		if (err || !ok) {
-			log_lines(rc, r.log);
-			run_status(rc, RS_FAILED, "failed: no harness.c, and measuring the call to write "
-			           "one failed: %s", r.message ? r.message : strerror(-err));
-			host_stored(run_set_state(rc, RS_FAILED), "a run's state");
-			ac_result_clear(&r);
-			return err ? err : -ENOEXEC;
-		}
+		if (err || !ok)
+			return step_failed(rc, &r, err, "measuring the call to write one failed");
 		ac_result_clear(&r);
 	}
 	err = ac_plan_eval(plan, why, sizeof why);

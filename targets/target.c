@@ -98,6 +98,19 @@ void ac_result_set_message(struct ac_result *r, const char *fmt, ...)
 	r->message = msg;
 }
 
+const char *ac_fmt_duration(double ns, char *buf, size_t len)
+{
+	if (ns < 1e3)
+		snprintf(buf, len, "%.0f ns", ns);
+	else if (ns < 1e6)
+		snprintf(buf, len, "%.0f us", ns / 1e3);
+	else if (ns < 1e9)
+		snprintf(buf, len, "%.3g ms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.3g s", ns / 1e9);
+	return buf;
+}
+
 const struct ac_target *ac_target_find(const char *name)
 {
 	if (!name)

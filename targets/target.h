@@ -70,6 +70,10 @@ void ac_result_logf(struct ac_result *r, const char *fmt, ...)
 void ac_result_set_message(struct ac_result *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Formats a time in ns (ac_result.time_ns, a call's time) for people into
+ * buf: "640 ns", "812 us", "12.3 ms", "1.24 s". Returns buf. */
+const char *ac_fmt_duration(double ns, char *buf, size_t len);
+
 /* A file that goes into every build: the harness and the user's extra files. */
 struct ac_file {
 	const char *name;

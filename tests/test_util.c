@@ -69,6 +69,7 @@ Test(util, durations_and_times_for_people)
 	char b[32];
 
 	cr_expect_str_eq(fmt_duration(-1, b, sizeof b), "-");
+	cr_expect_str_eq(fmt_duration(640, b, sizeof b), "640 ns");
 	cr_expect_str_eq(fmt_duration(812000, b, sizeof b), "812 us");
 	cr_expect_str_eq(fmt_duration(12300000, b, sizeof b), "12.3 ms");
 	cr_expect_str_eq(fmt_duration(1240000000, b, sizeof b), "1.24 s");

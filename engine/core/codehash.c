@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "engine/util/util.h"
+#include "targets/harness/harness.h"
+#include "targets/exec/fileio.h"
 
 static bool c_family(const char *file_name)
 {
@@ -129,17 +131,11 @@ static char *normalize_c(const char *src)
 		line_start = false;
 		space = false;
 		if (*p == '"' || *p == '\'') {
-			char q = *p;
-			const char *s = p++;
-			while (*p && *p != q && *p != '\n') {
-				if (*p == '\\' && p[1])
-					p++;
-				p++;
-			}
-			if (*p == q)
-				p++;
+			const char *s = p;
+
+			p = ac_c_literal_end(p);
 			sb_add(&sb, s, (size_t)(p - s));
-			last = q;
+			last = *s;
 			continue;
 		}
 		sb_add(&sb, p, 1);
@@ -165,11 +161,7 @@ int codehash(const char *src, const char *file_name, char *out, size_t len)
 	char *norm = codehash_normalize(src, file_name);
 	if (!norm)
 		return -ENOMEM;
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (const char *p = norm; *p; p++) {
-		h ^= (unsigned char)*p;
-		h *= 1099511628211ULL;
-	}
+	uint64_t h = ac_fnv1a(AC_FNV1A_START, norm, strlen(norm));
 	/* the length too, so that a collision needs the same size */
 	snprintf(out, len, "%016llx", (unsigned long long)(h ^ (uint64_t)strlen(norm) * 0x9e3779b97f4a7c15ULL));
 	free(norm);

@@ -358,6 +358,27 @@ struct eval {
 	struct ac_job job;
 };
 
+int run_job(struct run_ctx *rc, const char *dir, const char *candidate, struct ac_job *job)
+{
+	ac_remove_tree(dir);
+	int err = mkdir_p(dir, 0700);
+	if (err)
+		return err;
+	*job = (struct ac_job){
+		.scratch_dir = dir,
+		.run_dir = rc->run_dir,
+		.candidate = candidate,
+		.candidate_size = strlen(candidate),
+		.reference = rc->row.input,
+		.reference_size = strlen(rc->row.input),
+		.files = rc->afiles,
+		.nfiles = (size_t)rc->nfiles,
+		.opts = &rc->topts,
+		.cancel = &rc->cancel,
+	};
+	return 0;
+}
+
 /* Loads candidate num and makes run_dir/WHAT-NUM afresh for it. 0 or
  * -errno; either way eval_free cleans up. */
 static int eval_prepare(struct run_ctx *rc, int64_t num, const char *what, struct eval *ev)
@@ -368,23 +389,7 @@ static int eval_prepare(struct run_ctx *rc, int64_t num, const char *what, struc
 	if (err)
 		return err;
 	snprintf(ev->dir, sizeof(ev->dir), "%s/%s-%lld", rc->run_dir, what, (long long)num);
-	ac_remove_tree(ev->dir);
-	err = mkdir_p(ev->dir, 0700);
-	if (err)
-		return err;
-	ev->job = (struct ac_job){
-		.scratch_dir = ev->dir,
-		.run_dir = rc->run_dir,
-		.candidate = ev->c.source,
-		.candidate_size = strlen(ev->c.source),
-		.reference = rc->row.input,
-		.reference_size = strlen(rc->row.input),
-		.files = rc->afiles,
-		.nfiles = (size_t)rc->nfiles,
-		.opts = &rc->topts,
-		.cancel = &rc->cancel,
-	};
-	return 0;
+	return run_job(rc, ev->dir, ev->c.source, &ev->job);
 }
 
 /* Builds the prepared candidate holding a build slot; r gets the build's

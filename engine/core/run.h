@@ -140,6 +140,12 @@ void run_best_words(struct run_ctx *rc, char *buf, size_t len);
  * 0, or the store's -errno (then nothing changed). */
 int run_set_best(struct run_ctx *rc, int64_t num, int64_t time_ns);
 
+/* Makes dir afresh (what was there is removed) and fills job to build
+ * candidate in it against the run's input, with the run's files, target
+ * options and cancel flag. job borrows dir, candidate and the run's
+ * storage: keep them until the job is done. 0 or -errno. */
+int run_job(struct run_ctx *rc, const char *dir, const char *candidate, struct ac_job *job);
+
 /* Builds (in parallel with others) and times (alone) candidate num, stores
  * the result and logs one line. On return r holds the result (caller clears).
  * Returns 0, or -ECANCELED when the run was cancelled (nothing stored), or

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/util/util.h"
+#include "targets/exec/fileio.h"
 
 struct entry {
 	int64_t kid;
@@ -46,13 +47,7 @@ void sigcache_free(struct sigcache *c)
 
 uint64_t sigcache_hash(const char *text, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)text[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
+	return ac_fnv1a(AC_FNV1A_START, text, len);
 }
 
 /* The entry of kid, or NULL. Call with c->lock held. */

@@ -31,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "targets/harness/harness.h"
+
 /* One line of a text: [start, start + len), without the '\n' and without a
  * trailing '\r'. */
 struct line {
@@ -272,15 +274,8 @@ static const char *skip_lexeme(const char *p)
 		const char *e = strstr(p + 2, "*/");
 		return e ? e + 2 : p + strlen(p);
 	}
-	if (*p == '"' || *p == '\'') {
-		char q = *p++;
-		while (*p && *p != q && *p != '\n') {
-			if (*p == '\\' && p[1])
-				p++;
-			p++;
-		}
-		return *p == q ? p + 1 : p;
-	}
+	if (*p == '"' || *p == '\'')
+		return ac_c_literal_end(p);
 	return p;
 }
 

@@ -79,13 +79,7 @@ struct search {
 /* A stable 64-bit hash (FNV-1a) for seeding per-slot generators. */
 static uint64_t hash_str(uint64_t h, const char *s)
 {
-	if (!h)
-		h = 1469598103934665603ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
+	return ac_fnv1a(h ? h : AC_FNV1A_START, s, strlen(s));
 }
 
 static bool tokens_spent(struct search *s)

@@ -7,6 +7,7 @@
  */
 #include "engine/util/util.h"
 #include "targets/exec/fileio.h"
+#include "targets/target.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -253,15 +254,11 @@ bool file_name_valid(const char *name)
 
 const char *fmt_duration(int64_t ns, char *buf, size_t len)
 {
-	if (ns < 0)
+	if (ns < 0) {
 		snprintf(buf, len, "-");
-	else if (ns < 1000000)
-		snprintf(buf, len, "%.0f us", ns / 1e3);
-	else if (ns < 1000000000)
-		snprintf(buf, len, "%.3g ms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.3g s", ns / 1e9);
-	return buf;
+		return buf;
+	}
+	return ac_fmt_duration((double)ns, buf, len);
 }
 
 const char *fmt_time(int64_t ns, char *buf, size_t len)

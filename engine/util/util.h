@@ -86,7 +86,9 @@ bool kernel_name_valid(const char *name);
 /* A user file name: 1..255 bytes, no '/', not "." or "..". */
 bool file_name_valid(const char *name);
 
-/* Formats a duration in ns for people: "812 us", "12.3 ms", "1.24 s". */
+/* Formats a duration in ns for people as ac_fmt_duration (target.h) does
+ * ("640 ns", "812 us", "12.3 ms", "1.24 s"); "-" for a negative one (no
+ * time). Returns buf. */
 const char *fmt_duration(int64_t ns, char *buf, size_t len);
 
 /* Formats a wall-clock time in ns as "2026-11-24 22:40:01.123" (UTC). */

@@ -147,3 +147,14 @@ int ac_remove_tree(const char *path)
 		rc = -errno;
 	return rc;
 }
+
+uint64_t ac_fnv1a(uint64_t h, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}

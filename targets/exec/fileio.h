@@ -7,6 +7,7 @@
 #define AC_FILEIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Writes all n bytes of data to fd, retrying after EINTR and short
@@ -37,5 +38,13 @@ int ac_remove_tree(const char *path);
  * whatever the umask. -ENOTDIR when path is something else (a symbolic
  * link included). Returns 0 or -errno. */
 int ac_make_dir(const char *path, mode_t mode);
+
+/* The one content hash: FNV-1a of data[0..n), continued from h (start
+ * with AC_FNV1A_START; feed pieces one after another). Stable across
+ * runs and builds: the reference cache's key, a generated harness's
+ * marker and the engine's code and signature hashes are kept in files.
+ * Not for anything an adversary picks collisions against. */
+#define AC_FNV1A_START 0xcbf29ce484222325ULL
+uint64_t ac_fnv1a(uint64_t h, const void *data, size_t n);
 
 #endif

@@ -161,64 +161,49 @@ static int unary(struct parser *ps, struct ac_expr **out)
 	return primary(ps, out);
 }
 
-static int product(struct parser *ps, struct ac_expr **out)
+/* One level of left-associative operators: next (op next)*, where op is
+ * a character of chars and ops[i] the operator chars[i] stands for. On
+ * failure *out is NULL and what was parsed so far is freed. */
+static int chain(struct parser *ps, struct ac_expr **out,
+                 int (*next)(struct parser *, struct ac_expr **),
+                 const char *chars, const enum op *ops)
 {
-	int rc = unary(ps, out);
+	int rc = next(ps, out);
 
 	while (!rc) {
-		enum op op;
+		const char *c;
 		struct ac_expr *r;
 
 		skip(ps);
-		if (*ps->p == '*')
-			op = OP_MUL;
-		else if (*ps->p == '/')
-			op = OP_DIV;
-		else if (*ps->p == '%')
-			op = OP_MOD;
-		else
+		c = *ps->p ? strchr(chars, *ps->p) : NULL;
+		if (!c)
 			break;
 		ps->p++;
-		rc = unary(ps, &r);
+		rc = next(ps, &r);
 		if (rc) {
 			ac_expr_free(*out);
 			*out = NULL;
 			break;
 		}
-		*out = node(op, *out, r);
+		*out = node(ops[c - chars], *out, r);
 		if (!*out)
 			rc = -ENOMEM;
 	}
 	return rc;
 }
 
+static int product(struct parser *ps, struct ac_expr **out)
+{
+	static const enum op ops[] = { OP_MUL, OP_DIV, OP_MOD };
+
+	return chain(ps, out, unary, "*/%", ops);
+}
+
 static int sum(struct parser *ps, struct ac_expr **out)
 {
-	int rc = product(ps, out);
+	static const enum op ops[] = { OP_ADD, OP_SUB };
 
-	while (!rc) {
-		enum op op;
-		struct ac_expr *r;
-
-		skip(ps);
-		if (*ps->p == '+')
-			op = OP_ADD;
-		else if (*ps->p == '-')
-			op = OP_SUB;
-		else
-			break;
-		ps->p++;
-		rc = product(ps, &r);
-		if (rc) {
-			ac_expr_free(*out);
-			*out = NULL;
-			break;
-		}
-		*out = node(op, *out, r);
-		if (!*out)
-			rc = -ENOMEM;
-	}
-	return rc;
+	return chain(ps, out, product, "+-", ops);
 }
 
 int ac_expr_parse(const char *text, struct ac_expr **out, char *why, size_t whylen)

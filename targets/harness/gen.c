@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "targets/exec/fileio.h"
+
 #define MARKER "/* autocompfs-generated harness "
 #define MARKER_DRAFT "// autocompfs-generated draft "
 
@@ -318,20 +320,6 @@ static void put_call(FILE *o, const struct ac_plan *p, const struct names *nm, b
 	fprintf(o, ")");
 }
 
-/* "812 us", "12.3 ms", "1.24 s" */
-static const char *fmt_ns(double ns, char *buf, size_t len)
-{
-	if (ns < 1e3)
-		snprintf(buf, len, "%.0f ns", ns);
-	else if (ns < 1e6)
-		snprintf(buf, len, "%.0f us", ns / 1e3);
-	else if (ns < 1e9)
-		snprintf(buf, len, "%.3g ms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.3g s", ns / 1e9);
-	return buf;
-}
-
 /* Closes an open_memstream stream: only then is *buf final. */
 static char *finish(FILE *o, char **buf)
 {
@@ -343,17 +331,6 @@ static char *finish(FILE *o, char **buf)
 }
 
 /* ---- the marker ---- */
-
-static uint64_t fnv(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
 
 bool ac_harness_generated(const char *text, size_t len)
 {
@@ -372,7 +349,7 @@ bool ac_harness_generated(const char *text, size_t len)
 	h = strtoull(text + m, &end, 16);
 	if (end != text + m + 16)
 		return false;
-	return h == fnv(nl + 1, len - (size_t)(nl + 1 - text));
+	return h == ac_fnv1a(AC_FNV1A_START, nl + 1, len - (size_t)(nl + 1 - text));
 }
 
 char *ac_mark_draft(const char *body)
@@ -380,7 +357,7 @@ char *ac_mark_draft(const char *body)
 	char *buf = NULL;
 
 	if (asprintf(&buf, MARKER_DRAFT "%016" PRIx64 ": edit it, and it is yours\n%s",
-	             fnv(body, strlen(body)), body) < 0)
+	             ac_fnv1a(AC_FNV1A_START, body, strlen(body)), body) < 0)
 		return NULL;
 	return buf;
 }
@@ -610,7 +587,7 @@ char *ac_plan_harness(const struct ac_plan *p)
 		return NULL;
 	}
 	fprintf(o, MARKER "%016" PRIx64 ": edit it, and it is yours */\n%s",
-	        fnv(body, strlen(body)), body);
+	        ac_fnv1a(AC_FNV1A_START, body, strlen(body)), body);
 	free(body);
 	return finish(o, &buf);
 }
@@ -865,7 +842,7 @@ int ac_plan_measure_read(struct ac_plan *p, const char *output, char *why, size_
 		}
 		p->call_ns = zero_t;
 		snprintf(p->note, sizeof p->note, "as described; a call takes %s",
-		         fmt_ns(zero_t, dur, sizeof dur));
+		         ac_fmt_duration(zero_t, dur, sizeof dur));
 		return 0;
 	}
 	if (best_s < 0 && last_small < 0 && first < 0) {
@@ -876,18 +853,18 @@ int ac_plan_measure_read(struct ac_plan *p, const char *output, char *why, size_
 		p->picked = best_s;
 		p->call_ns = best_t;
 		snprintf(p->note, sizeof p->note, "a call takes %s (sizes doubled from 16 until the "
-		         "input's call took at least 1 ms)", fmt_ns(best_t, dur, sizeof dur));
+		         "input's call took at least 1 ms)", ac_fmt_duration(best_t, dur, sizeof dur));
 	} else if (last_small > 0) {
 		p->picked = last_small;
 		p->call_ns = small_t;
-		snprintf(p->note, sizeof p->note, "a call takes %s, the longest %s", fmt_ns(small_t,
+		snprintf(p->note, sizeof p->note, "a call takes %s, the longest %s", ac_fmt_duration(small_t,
 		         dur, sizeof dur), too_large ? "within 256 MiB of buffers" :
 		         "measured under 100 ms");
 	} else {
 		p->picked = first;
 		p->call_ns = first_t;
 		snprintf(p->note, sizeof p->note, "a call takes %s already at the smallest size tried",
-		         fmt_ns(first_t, dur, sizeof dur));
+		         ac_fmt_duration(first_t, dur, sizeof dur));
 	}
 	for (int k = 0; k < p->nargs; k++)
 		if (p->args[k].how == AC_HOW_PICKED)

@@ -191,6 +191,13 @@ const struct ac_sig_fn *ac_sig_function(const struct ac_sig *s, const char *name
  * Returns 0 or -errno. *out is the caller's when *ok. */
 int ac_sig_learn(const struct ac_job *job, struct ac_sig *out, struct ac_result *r, bool *ok);
 
+/* Where the C string or character literal opening at p (a quote) ends:
+ * just past its closing quote, or at the newline or the end of text that
+ * leaves it unclosed; a backslash escapes the character after it. The one
+ * reader of literals: the signature scanner, the engine's code hash and
+ * its reply reader all skip them so. */
+const char *ac_c_literal_end(const char *p);
+
 /* The pure parts of ac_sig_learn, for tests: scans preprocessed text (the
  * output of cc -E on a file named input) for the functions that file
  * defines, with their parameters' declarations and bounds. 0, -EINVAL

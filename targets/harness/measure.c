@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,8 +77,34 @@ static void failed(struct ac_result *r, const char *fmt, const char *detail)
 	ac_result_logf(r, "\n");
 }
 
+/* One compile in the scratch directory: compiler() then args (NULL-
+ * terminated). A compile that fails makes r the build error why. Returns
+ * 0 with *ok true when it built, 0 with *ok false when it did not (or no
+ * compiler was found), or -errno. */
+static int compile_step(const struct ac_job *job, const char *const *args, const char *why,
+                        struct ac_result *r, bool *ok)
+{
+	struct ac_argv a = { 0 };
+	int rc;
+
+	compiler(&a, job);
+	for (; *args; args++)
+		ac_argv_add(&a, *args);
+	rc = ac_toolchain_step(job, &a, 0, r, ok);
+	if (rc < 0 || !*ok) {
+		if (rc >= 0)
+			failed(r, "%s", why);
+		*ok = false;
+		return rc == -ENOENT ? 0 : rc;
+	}
+	return 0;
+}
+
 int ac_sig_learn(const struct ac_job *job, struct ac_sig *out, struct ac_result *r, bool *ok)
 {
+	static const char *const preprocess[] = { "-E", INPUT, "-o", ".ac_hg_pre.i", NULL };
+	static const char *const probe_object[] = { "-w", "-c", ".ac_hg_probe.c",
+	                                            "-o", ".ac_hg_probe.o", NULL };
 	struct ac_argv a = { 0 };
 	char *pre = NULL, *probe = NULL, *nm = NULL, why[512];
 	size_t nmlen = 0;
@@ -91,18 +116,9 @@ int ac_sig_learn(const struct ac_job *job, struct ac_sig *out, struct ac_result 
 	if (rc < 0)
 		return rc == -EINVAL ? 0 : rc;
 
-	compiler(&a, job);
-	ac_argv_add(&a, "-E");
-	ac_argv_add(&a, INPUT);
-	ac_argv_add(&a, "-o");
-	ac_argv_add(&a, ".ac_hg_pre.i");
-	rc = ac_toolchain_step(job, &a, 0, r, ok);
-	if (rc < 0 || !*ok) {
-		if (rc >= 0)
-			failed(r, "%s does not compile", INPUT);
-		*ok = false;
-		return rc == -ENOENT ? 0 : rc;
-	}
+	rc = compile_step(job, preprocess, INPUT " does not compile", r, ok);
+	if (rc < 0 || !*ok)
+		return rc;
 	*ok = false;
 	rc = read_scratch(job->scratch_dir, ".ac_hg_pre.i", &pre);
 	if (rc < 0)
@@ -131,21 +147,13 @@ int ac_sig_learn(const struct ac_job *job, struct ac_sig *out, struct ac_result 
 		ac_sig_free(out);
 		return rc;
 	}
-	compiler(&a, job);
-	ac_argv_add(&a, "-w");
-	ac_argv_add(&a, "-c");
-	ac_argv_add(&a, ".ac_hg_probe.c");
-	ac_argv_add(&a, "-o");
-	ac_argv_add(&a, ".ac_hg_probe.o");
-	rc = ac_toolchain_step(job, &a, 0, r, ok);
+	rc = compile_step(job, probe_object, "the compiler could not say what the input's parameter "
+	                  "types are (.ac_hg_probe.c did not compile; see the log)", r, ok);
 	if (rc < 0 || !*ok) {
-		if (rc >= 0)
-			failed(r, "%s", "the compiler could not say what the input's parameter types "
-			       "are (.ac_hg_probe.c did not compile; see the log)");
-		*ok = false;
 		ac_sig_free(out);
-		return rc == -ENOENT ? 0 : rc;
+		return rc;
 	}
+	*ok = false;
 	ac_argv_add(&a, "nm");
 	ac_argv_add(&a, "-P");
 	ac_argv_add(&a, "-S");
@@ -189,22 +197,10 @@ int ac_sig_learn(const struct ac_job *job, struct ac_sig *out, struct ac_result 
 	return 0;
 }
 
-/* The highest CPU this process may run on: where timed runs go. */
-static int last_cpu(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof set, &set) != 0)
-		return -1;
-	for (int c = CPU_SETSIZE - 1; c >= 0; c--)
-		if (CPU_ISSET(c, &set))
-			return c;
-	return -1;
-}
-
 int ac_plan_measure(const struct ac_job *job, struct ac_plan *p, struct ac_result *r, bool *ok)
 {
-	struct ac_argv a = { 0 };
+	static const char *const measure_program[] = { ".ac_hg_measure.c", INPUT, "-o",
+	                                               ".ac_hg_measure", "-lm", NULL };
 	struct ac_sandbox_opts so;
 	struct ac_proc_result pr;
 	char *src, how[96], why[256];
@@ -225,27 +221,17 @@ int ac_plan_measure(const struct ac_job *job, struct ac_plan *p, struct ac_resul
 	free(src);
 	if (rc < 0)
 		return rc;
-	compiler(&a, job);
-	ac_argv_add(&a, ".ac_hg_measure.c");
-	ac_argv_add(&a, INPUT);
-	ac_argv_add(&a, "-o");
-	ac_argv_add(&a, ".ac_hg_measure");
-	ac_argv_add(&a, "-lm");
-	rc = ac_toolchain_step(job, &a, 0, r, ok);
-	if (rc < 0 || !*ok) {
-		if (rc >= 0)
-			failed(r, "%s", "the program that measures the call does not build "
-			       "(.ac_hg_measure.c; see the log)");
-		*ok = false;
-		return rc == -ENOENT ? 0 : rc;
-	}
+	rc = compile_step(job, measure_program, "the program that measures the call does not "
+	                  "build (.ac_hg_measure.c; see the log)", r, ok);
+	if (rc < 0 || !*ok)
+		return rc;
 	*ok = false;
 	memset(&so, 0, sizeof so);
 	so.dir = job->scratch_dir;
 	so.argv = argv;
 	so.env = env;
 	so.timeout_s = job->opts && job->opts->timeout_s > 0 ? job->opts->timeout_s : 60;
-	so.cpu = job->opts && job->opts->cpu >= 0 ? job->opts->cpu : last_cpu();
+	so.cpu = job->opts && job->opts->cpu >= 0 ? job->opts->cpu : ac_sandbox_last_cpu();
 	so.ncpus = cores;
 	/* as many OpenMP threads as a timed run of the kernel gets */
 	snprintf(threads, sizeof threads, "OMP_NUM_THREADS=%d", cores);

@@ -25,12 +25,18 @@ static const char *const values_words[] = {
 	"uniform", "nonzero", "sorted", "permutation", "diagonally dominant", "positive definite"
 };
 
-int ac_access_parse(const char *word)
+/* The index of word in words[from..n), or -1. */
+static int word_index(const char *const *words, int from, int n, const char *word)
 {
-	for (int i = 1; i < 4; i++)
-		if (!strcmp(word, access_words[i]))
+	for (int i = from; i < n; i++)
+		if (!strcmp(word, words[i]))
 			return i;
 	return -1;
+}
+
+int ac_access_parse(const char *word)
+{
+	return word_index(access_words, AC_ACCESS_READ, 4, word);
 }
 
 const char *ac_access_name(enum ac_access a)
@@ -40,10 +46,7 @@ const char *ac_access_name(enum ac_access a)
 
 int ac_values_parse(const char *word)
 {
-	for (int i = 0; i < 6; i++)
-		if (!strcmp(word, values_words[i]))
-			return i;
-	return -1;
+	return word_index(values_words, 0, 6, word);
 }
 
 const char *ac_values_name(enum ac_values v)
@@ -266,23 +269,62 @@ static int parse_for(const char *what, const char *text, struct ac_expr **out, c
 	return rc;
 }
 
-/* The product of a buffer's declared bounds. */
-static int declared_length(const struct ac_sig_param *sp, struct ac_expr **out, char *why,
-                           size_t whylen)
+/* An expression the description gives for what (text): parsed, and every
+ * name it uses an integer parameter of the call. -EINVAL says why. */
+static int given_expr(const struct ac_plan *p, const char *what, const char *text,
+                      struct ac_expr **out, char *why, size_t whylen)
 {
-	char text[1024];
+	int rc = parse_for(what, text, out, why, whylen);
+
+	if (!rc)
+		rc = names_ok(p, *out, what, text, why, whylen);
+	return rc;
+}
+
+/* The product of a buffer's declared bounds, as text in text[len]. */
+static const char *declared_length(const struct ac_sig_param *sp, char *text, size_t len)
+{
 	size_t at = 0;
 
 	text[0] = '\0';
-	for (int d = 0; d < sp->ndims && at < sizeof text; d++) {
+	for (int d = 0; d < sp->ndims && at < len; d++) {
 		bool simple = strspn(sp->bound[d], "abcdefghijklmnopqrstuvwxyz"
 		                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
 		              strlen(sp->bound[d]);
 
-		at += (size_t)snprintf(text + at, sizeof text - at, "%s%s%s%s", d ? " * " : "",
+		at += (size_t)snprintf(text + at, len - at, "%s%s%s%s", d ? " * " : "",
 		                       simple ? "" : "(", sp->bound[d], simple ? "" : ")");
 	}
-	return parse_for("a declared bound", text, out, why, whylen);
+	return text;
+}
+
+/* One size of a buffer (its length, or a table's rows), from the first
+ * that has it: the description (given, called what in messages), the
+ * prototype (declared), a guess (guessed, when guessing). None: -EINVAL
+ * with missing as the reason. Sets *out and, on success, *how. */
+static int size_from(const struct ac_plan *p, const char *given, const char *what,
+                     const char *declared, const char *guessed, const char *missing,
+                     struct ac_expr **out, enum ac_how *how, char *why, size_t whylen)
+{
+	enum ac_how h;
+	int rc;
+
+	if (given) {
+		rc = given_expr(p, what, given, out, why, whylen);
+		h = AC_HOW_GIVEN;
+	} else if (declared) {
+		rc = parse_for("a declared bound", declared, out, why, whylen);
+		h = AC_HOW_DECLARED;
+	} else if (guessed) {
+		rc = parse_for("a guess", guessed, out, why, whylen);
+		h = AC_HOW_GUESS;
+	} else {
+		snprintf(why, whylen, "%s", missing);
+		return -EINVAL;
+	}
+	if (!rc)
+		*how = h;
+	return rc;
 }
 
 /* Checks a structured fill against the element type. */
@@ -346,59 +388,32 @@ static int make_buffer(struct ac_plan *p, struct ac_plan_arg *a, const struct ac
                        bool guess, char *why, size_t whylen)
 {
 	const struct ac_sig_param *sp = a->p;
-	char what[160];
+	char what[160], missing[300], declared[1024];
 	int rc;
 
 	bool table = sp->kind == AC_PK_TABLE;
 
 	if (table) {
 		/* how many rows: given, declared (double *cols[n]), or guessed */
-		if (d && d->rows) {
-			snprintf(what, sizeof what, "the rows of %s", sp->name);
-			rc = parse_for(what, d->rows, &a->rows, why, whylen);
-			if (!rc)
-				rc = names_ok(p, a->rows, what, d->rows, why, whylen);
-			if (rc)
-				return rc;
-			a->rows_how = AC_HOW_GIVEN;
-		} else if (sp->declared) {
-			rc = parse_for("a declared bound", sp->bound[0], &a->rows, why, whylen);
-			if (rc)
-				return rc;
-			a->rows_how = AC_HOW_DECLARED;
-		} else if (guess) {
-			rc = parse_for("a guess", guess_size(p, 0), &a->rows, why, whylen);
-			if (rc)
-				return rc;
-			a->rows_how = AC_HOW_GUESS;
-		} else {
-			snprintf(why, whylen, "%s's table %s has no row count", p->fn->name, sp->name);
-			return -EINVAL;
-		}
+		snprintf(what, sizeof what, "the rows of %s", sp->name);
+		snprintf(missing, sizeof missing, "%s's table %s has no row count", p->fn->name,
+		         sp->name);
+		rc = size_from(p, d ? d->rows : NULL, what, sp->declared ? sp->bound[0] : NULL,
+		               guess ? guess_size(p, 0) : NULL, missing, &a->rows, &a->rows_how,
+		               why, whylen);
+		if (rc)
+			return rc;
 	}
-	if (d && d->length) {
-		snprintf(what, sizeof what, "the length of %s", sp->name);
-		rc = parse_for(what, d->length, &a->len, why, whylen);
-		if (!rc)
-			rc = names_ok(p, a->len, what, d->length, why, whylen);
-		if (rc)
-			return rc;
-		a->how = AC_HOW_GIVEN;
-	} else if (sp->declared && !table) {
-		rc = declared_length(sp, &a->len, why, whylen);
-		if (rc)
-			return rc;
-		a->how = AC_HOW_DECLARED;
-	} else if (guess) {
-		rc = parse_for("a guess", guess_size(p, table ? 1 : 0), &a->len, why, whylen);
-		if (rc)
-			return rc;
-		a->how = AC_HOW_GUESS;
-	} else {
-		/* make() named every such pointer before this */
-		snprintf(why, whylen, "%s's pointer parameter %s has no length", p->fn->name, sp->name);
-		return -EINVAL;
-	}
+	snprintf(what, sizeof what, "the length of %s", sp->name);
+	/* fill() named every such pointer before this */
+	snprintf(missing, sizeof missing, "%s's pointer parameter %s has no length", p->fn->name,
+	         sp->name);
+	rc = size_from(p, d ? d->length : NULL, what,
+	               sp->declared && !table ? declared_length(sp, declared, sizeof declared) : NULL,
+	               guess ? guess_size(p, table ? 1 : 0) : NULL, missing, &a->len, &a->how,
+	               why, whylen);
+	if (rc)
+		return rc;
 	if (d && d->access != AC_ACCESS_UNSET) {
 		a->access = d->access;
 		a->access_how = AC_HOW_GIVEN;
@@ -439,13 +454,9 @@ static int make_buffer(struct ac_plan *p, struct ac_plan_arg *a, const struct ac
 				a->fhi = 1;
 		} else {
 			snprintf(what, sizeof what, "the range of %s", sp->name);
-			rc = parse_for(what, d->lo ? d->lo : "0", &a->ilo, why, whylen);
+			rc = given_expr(p, what, d->lo ? d->lo : "0", &a->ilo, why, whylen);
 			if (!rc)
-				rc = parse_for(what, d->hi ? d->hi : "100", &a->ihi, why, whylen);
-			if (!rc)
-				rc = names_ok(p, a->ilo, what, d->lo ? d->lo : "0", why, whylen);
-			if (!rc)
-				rc = names_ok(p, a->ihi, what, d->hi ? d->hi : "100", why, whylen);
+				rc = given_expr(p, what, d->hi ? d->hi : "100", &a->ihi, why, whylen);
 			if (rc)
 				return rc;
 		}
@@ -508,7 +519,9 @@ static bool used_by_lengths(const struct ac_plan *p, const char *name)
 	return false;
 }
 
-static int make(const struct ac_sig *sig, const struct ac_call *call, bool guess,
+/* Fills p for call on sig (guess: lengths nobody says are guessed); on
+ * failure p may hold part of a plan (make frees it). */
+static int fill(const struct ac_sig *sig, const struct ac_call *call, bool guess,
                 struct ac_plan *p, char *why, size_t whylen)
 {
 	static const struct ac_call none;
@@ -632,9 +645,7 @@ static int make(const struct ac_sig *sig, const struct ac_call *call, bool guess
 			return rc;
 	}
 	if (call->reduction) {
-		rc = parse_for("the reduction", call->reduction, &p->reduction, why, whylen);
-		if (!rc)
-			rc = names_ok(p, p->reduction, "the reduction", call->reduction, why, whylen);
+		rc = given_expr(p, "the reduction", call->reduction, &p->reduction, why, whylen);
 		if (rc)
 			return rc;
 	}
@@ -661,24 +672,27 @@ static int make(const struct ac_sig *sig, const struct ac_call *call, bool guess
 	return 0;
 }
 
-int ac_plan_make(const struct ac_sig *sig, const struct ac_call *call, struct ac_plan *out,
-                 char *why, size_t whylen)
+/* fill, with what it made freed when it fails (*out zeroed then). */
+static int make(const struct ac_sig *sig, const struct ac_call *call, bool guess,
+                struct ac_plan *out, char *why, size_t whylen)
 {
-	int rc = make(sig, call, false, out, why, whylen);
+	int rc = fill(sig, call, guess, out, why, whylen);
 
 	if (rc)
 		ac_plan_free(out);
 	return rc;
 }
 
+int ac_plan_make(const struct ac_sig *sig, const struct ac_call *call, struct ac_plan *out,
+                 char *why, size_t whylen)
+{
+	return make(sig, call, false, out, why, whylen);
+}
+
 int ac_plan_guess(const struct ac_sig *sig, const struct ac_call *call, struct ac_plan *out,
                   char *why, size_t whylen)
 {
-	int rc = make(sig, call, true, out, why, whylen);
-
-	if (rc)
-		ac_plan_free(out);
-	return rc;
+	return make(sig, call, true, out, why, whylen);
 }
 
 static int lookup_int(void *arg, const char *name, int64_t *v)

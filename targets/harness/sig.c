@@ -22,6 +22,7 @@
  */
 #include "targets/harness/harness.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -73,6 +74,19 @@ static bool marker_is_input(const char *s, const char *input)
 	return (size_t)(e - q - 1) == n && !strncmp(q + 1, input, n);
 }
 
+const char *ac_c_literal_end(const char *p)
+{
+	char q = *p++;
+
+	assert(q == '"' || q == '\'');
+	while (*p && *p != q && *p != '\n') {
+		if (*p == '\\' && p[1])
+			p++;
+		p++;
+	}
+	return *p == q ? p + 1 : p;
+}
+
 static int tokenize(const char *pre, const char *input, struct toks *out)
 {
 	const char *p = pre;
@@ -120,15 +134,8 @@ static int tokenize(const char *pre, const char *input, struct toks *out)
 				return -ENOMEM;
 		} else if (*p == '"' || *p == '\'') {
 			const char *a = p;
-			char q = *p++;
 
-			while (*p && *p != q && *p != '\n') {
-				if (*p == '\\' && p[1])
-					p++;
-				p++;
-			}
-			if (*p == q)
-				p++;
+			p = ac_c_literal_end(p);
 			if (push(out, T_STR, a, (int)(p - a), in_input))
 				return -ENOMEM;
 		} else {

@@ -24,37 +24,26 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t fnv(uint64_t h, const void *data, size_t n)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 static uint64_t cache_key(const struct ac_job *job, const struct ac_ref_spec *spec)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = AC_FNV1A_START;
 	static const char sep[1] = { 0 };
 
-	h = fnv(h, job->reference, job->reference_size);
-	h = fnv(h, sep, 1);
+	h = ac_fnv1a(h, job->reference, job->reference_size);
+	h = ac_fnv1a(h, sep, 1);
 	for (size_t i = 0; i < job->nfiles; i++) {
 		uint64_t size = job->files[i].size;
 
-		h = fnv(h, job->files[i].name, strlen(job->files[i].name) + 1);
-		h = fnv(h, &size, sizeof size);
-		h = fnv(h, job->files[i].data, job->files[i].size);
+		h = ac_fnv1a(h, job->files[i].name, strlen(job->files[i].name) + 1);
+		h = ac_fnv1a(h, &size, sizeof size);
+		h = ac_fnv1a(h, job->files[i].data, job->files[i].size);
 	}
 	if (spec->key)
-		h = fnv(h, spec->key, strlen(spec->key));
-	h = fnv(h, sep, 1);
-	h = fnv(h, spec->obj_name, strlen(spec->obj_name) + 1);
+		h = ac_fnv1a(h, spec->key, strlen(spec->key));
+	h = ac_fnv1a(h, sep, 1);
+	h = ac_fnv1a(h, spec->obj_name, strlen(spec->obj_name) + 1);
 	if (spec->src_name)
-		h = fnv(h, spec->src_name, strlen(spec->src_name));
+		h = ac_fnv1a(h, spec->src_name, strlen(spec->src_name));
 	return h;
 }
 
