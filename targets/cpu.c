@@ -357,7 +357,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 
 	memset(&spec, 0, sizeof spec);
 	snprintf(key, sizeof key, "cc=%s\ncflags=%s\ninclude=%s\njudge=3\n", cc,
-	         cpu_cflags(job->opts), ac_target_include_dir());
+	         cpu_cflags(job->opts), ac_toolchain_include_dir());
 	spec.src_name = ".ac_reference.c";
 	spec.obj_name = ".ac_reference.o";
 	spec.key = key;

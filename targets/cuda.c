@@ -493,7 +493,7 @@ static int cuda_build(const struct ac_job *job, struct ac_result *r)
 
 	memset(&spec, 0, sizeof spec);
 	snprintf(key, sizeof key, "nvcc=%s\ncflags=%s\narch=%s\ninclude=%s\n", b.nvcc, b.cflags,
-	         b.arch, ac_target_include_dir());
+	         b.arch, ac_toolchain_include_dir());
 	spec.obj_name = ".ac_harness.o";
 	spec.key = key;
 	spec.build = build_harness;

@@ -134,23 +134,3 @@ const struct ac_target *const *ac_target_all(void)
 {
 	return registry;
 }
-
-static int is_dir(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-const char *ac_target_include_dir(void)
-{
-	const char *env = getenv("AUTOCOMP_INCLUDE_DIR");
-	static const char source[] = AC_SOURCE_DIR "/targets/include";
-	static const char data[] = AC_DATA_DIR "/include";
-
-	if (env && *env)
-		return env;
-	if (!is_dir(source) && is_dir(data))
-		return data;
-	return source;
-}

@@ -20,7 +20,7 @@
 
 #include "engine/util/util.h"
 #include "targets/harness/harness.h"
-#include "targets/targets.h"
+#include "targets/toolchain/toolchain.h"
 #include "targets/exec/fileio.h"
 
 /* ---- expressions ---- */
@@ -725,7 +725,7 @@ static char *run_in_process(const char *src, const char *harness)
 	         "nm --defined-only -g ref.o | awk '$2 ~ /[TDBR]/ {print $3, \"ref_\" $3}' > ref.syms && "
 	         "objcopy --redefine-syms=ref.syms ref.o && "
 	         "cc -O2 -I %s harness.c input.c ref.o -o h -lm 2>&1 && "
-	         "AC_MIN_TIME_S=0.01 AC_MIN_REPS=2 ./h > report 2>&1", dir, ac_target_include_dir());
+	         "AC_MIN_TIME_S=0.01 AC_MIN_REPS=2 ./h > report 2>&1", dir, ac_toolchain_include_dir());
 	int rc = system(cmd);
 	snprintf(path, sizeof path, "%s/report", dir);
 	ac_read_file(path, &report, NULL);

@@ -11,6 +11,7 @@
 
 #include "ac_config.h"
 #include "targets/targets.h"
+#include "targets/toolchain/toolchain.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -734,10 +735,10 @@ Test(cpu, include_dir)
 	char path[512];
 
 	unsetenv("AUTOCOMP_INCLUDE_DIR");
-	snprintf(path, sizeof path, "%s/autocomp.h", ac_target_include_dir());
+	snprintf(path, sizeof path, "%s/autocomp.h", ac_toolchain_include_dir());
 	cr_expect_eq(stat(path, &st), 0, "%s", path);
 	setenv("AUTOCOMP_INCLUDE_DIR", "/elsewhere", 1);
-	cr_expect_str_eq(ac_target_include_dir(), "/elsewhere");
+	cr_expect_str_eq(ac_toolchain_include_dir(), "/elsewhere");
 	unsetenv("AUTOCOMP_INCLUDE_DIR");
 }
 
@@ -746,7 +747,6 @@ Test(cpu, include_dir)
 #include "targets/exec/argv.h"
 #include "targets/toolchain/refcache.h"
 #include "targets/toolchain/symbols.h"
-#include "targets/toolchain/toolchain.h"
 
 #include <sys/file.h>
 
@@ -1059,7 +1059,7 @@ static int harness_program(const char *compiler, const char *src, const char *en
 	fclose(p);
 	snprintf(cmd, sizeof cmd,
 	         "%s -O2 -Wall -Wextra -Werror -I %s %s/h.c -o %s/h -lm >&2 && cd %s && %s ./h",
-	         compiler, ac_target_include_dir(), root, root, root, env ? env : "");
+	         compiler, ac_toolchain_include_dir(), root, root, root, env ? env : "");
 	p = popen(cmd, "r");
 	cr_assert_not_null(p);
 	n = fread(out, 1, outlen - 1, p);

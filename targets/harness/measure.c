@@ -26,7 +26,6 @@
 
 #include "targets/exec/fileio.h"
 #include "targets/exec/sandbox.h"
-#include "targets/targets.h"
 #include "targets/exec/argv.h"
 #include "targets/toolchain/toolchain.h"
 
@@ -56,7 +55,7 @@ static void compiler(struct ac_argv *a, const struct ac_job *job)
 	ac_argv_add_split(a, cflags_of(job));
 	ac_argv_add(a, "-fopenmp");
 	ac_argv_add(a, "-I");
-	ac_argv_add(a, ac_target_include_dir());
+	ac_argv_add(a, ac_toolchain_include_dir());
 }
 
 /* dir/name whole (ac_read_file). */

@@ -12,7 +12,8 @@
 #include "targets/toolchain/toolchain.h"
 #include "targets/exec/fileio.h"
 #include "targets/exec/sandbox.h"
-#include "targets/targets.h"
+
+#include "ac_config.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define CAPTURE_CAP ((size_t)16 << 20)
 #define LOG_OUTPUT_CAP ((size_t)256 << 10)
@@ -238,7 +240,7 @@ int ac_toolchain_compile(const struct ac_job *job, struct ac_argv *a, const char
 void ac_toolchain_add_include(struct ac_argv *a)
 {
 	ac_argv_add(a, "-I");
-	ac_argv_add(a, ac_target_include_dir());
+	ac_argv_add(a, ac_toolchain_include_dir());
 }
 
 const char *ac_toolchain_cc(const struct ac_target_opts *opts)
@@ -292,4 +294,24 @@ int ac_build_ok(struct ac_result *r)
 	free(r->message);
 	r->message = NULL;
 	return 0;
+}
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *ac_toolchain_include_dir(void)
+{
+	const char *env = getenv("AUTOCOMP_INCLUDE_DIR");
+	static const char source[] = AC_SOURCE_DIR "/targets/include";
+	static const char data[] = AC_DATA_DIR "/include";
+
+	if (env && *env)
+		return env;
+	if (!is_dir(source) && is_dir(data))
+		return data;
+	return source;
 }

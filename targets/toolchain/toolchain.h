@@ -98,7 +98,14 @@ int ac_toolchain_step(const struct ac_job *job, struct ac_argv *a, double timeou
 int ac_toolchain_compile(const struct ac_job *job, struct ac_argv *a, const char *src,
                          const char *obj, double timeout_s, struct ac_result *r, bool *ok);
 
-/* Appends "-I DIR" for the harness headers (ac_target_include_dir). */
+/* The directory holding autocomp.h (the harness library), for -I: the
+ * environment's AUTOCOMP_INCLUDE_DIR if set, else the source tree's
+ * targets/include, else the installed DATADIR/autocompfs/include when the
+ * source tree is gone. Never NULL; the string is static or the
+ * environment's (do not free, do not keep across setenv). */
+const char *ac_toolchain_include_dir(void);
+
+/* Appends "-I DIR" for the harness headers (ac_toolchain_include_dir). */
 void ac_toolchain_add_include(struct ac_argv *a);
 
 /* The host C compiler's command line: opts->cc when set (opts may be
