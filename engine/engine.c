@@ -236,7 +236,7 @@ void engine_log(struct engine *e, int64_t kid, const char *fmt, ...)
 
 void engine_set_status(struct engine *e, int64_t kid, enum run_state state, const char *line)
 {
-	host_set_status(&e->host, kid, run_state_name(state), line, true);
+	host_set_status(&e->host, kid, state, line, true);
 }
 
 /* The host's side (host.h): what a run tells the engine. */
@@ -436,9 +436,7 @@ int engine_open(const struct engine_opts *o, struct engine **out, char *err, siz
 		pthread_mutex_destroy(&e->readers_lock);
 	host_init(&e->host, o->build_jobs, o->slots);
 	e->host.cores = o->cores > 0 ? o->cores : 1;
-	e->host.executor = ac_executor_find(o->executor);
-	if (!e->host.executor)
-		e->host.executor = &ac_executor_local;
+	e->host.executor = config_executor(o->executor, &ac_executor_local);
 	e->host.touch = host_touched;
 	e->host.touch_log = host_log_touched;
 	e->host.targets_text = host_targets_text;
@@ -770,7 +768,7 @@ int engine_config_check(struct engine *e, int64_t kid, const char *text, size_t 
 		return rc;
 	/* what cannot run is refused now, not after a baseline */
 	char *const *models = cfg.models ? cfg.models : e->models;
-	if (cfg.strategy && !strcmp(cfg.strategy, "llm") && strv_len(models) == 0) {
+	if (cfg.strategy == STRATEGY_LLM && strv_len(models) == 0) {
 		snprintf(err, errlen, "config.json: \"strategy\": \"llm\" needs a model: set "
 		         "\"models\" here, or mount with -o models=... (or AUTOCOMP_MODELS)");
 		rc = -EINVAL;
@@ -890,7 +888,7 @@ int engine_ctl(struct engine *e, int64_t kid, const char *cmd, size_t len)
 			/* resume a stopped or unfinished run; otherwise start anew */
 			struct run_row r;
 			if (store_run_latest(e->host.writer, kid, &r) == 0 &&
-			    (run_state_parse(r.state) == RS_STOPPED || r.finished_ns == 0))
+			    (r.state == RS_STOPPED || r.finished_ns == 0))
 				k->resume_rid = r.id;
 			else
 				k->resume_rid = 0;

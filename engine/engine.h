@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/core/config.h"
 #include "engine/core/figures.h"
 #include "engine/core/store.h"
 #include "engine/util/util.h"
@@ -45,8 +46,8 @@ struct engine_opts {
 	const char *reasoning_effort; /* NULL: none; must outlive the engine */
 	int thinking_budget;       /* 0: off */
 	int max_output_tokens;     /* 0: the default cap */
-	const char *executor;      /* where timed runs go unless config.json says:
-	                              "local" (NULL) or "slurm" */
+	enum executor_choice executor; /* where timed runs go unless config.json says
+	                              (EXECUTOR_MOUNT: local) */
 	int slots;                 /* slurm: timed runs at once; <= 0: the nodes up */
 	int cores;                 /* cores a timed run has to itself unless config.json
 	                              says; <= 0: 1 */

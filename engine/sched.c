@@ -87,9 +87,9 @@ void sched_note_written(struct engine *e, int64_t kid)
 	struct kernel_row k;
 	if (store_kernel_get(s, kid, &k))
 		return;
-	int state = run_state_parse(k.state);
+	enum run_state state = k.state;
 	kernel_row_clear(&k);
-	if (state < 0 || !run_state_idle(state))
+	if (!run_state_idle(state))
 		return;
 	struct file_row *files, cfgrow;
 	int n;
@@ -105,7 +105,7 @@ void sched_note_written(struct engine *e, int64_t kid)
 	                 sizeof(err)) == 0) {
 		if (files_complete(&cfg, files, n, &t, &input_name, line, sizeof(line))) {
 			word = RS_QUEUED;
-			snprintf(line, sizeof(line), "queued");
+			snprintf(line, sizeof(line), "%s", run_state_name(RS_QUEUED));
 		} else if (state == RS_WAITING) {
 			word = RS_WAITING;
 		}
@@ -124,7 +124,7 @@ void sched_note_written(struct engine *e, int64_t kid)
 	struct kernel *kk = engine_find_kernel(e, kid);
 	bool idle = kk && !kk->run && !kk->deleted;
 	if (idle)
-		host_stored(store_kernel_set_status(s, kid, run_state_name(word), line, now_ns()),
+		host_stored(store_kernel_set_status(s, kid, word, line, now_ns()),
 		            "a status line");
 	pthread_mutex_unlock(&e->lock);
 	if (idle)
@@ -186,7 +186,7 @@ static int create_run(struct engine *e, int64_t kid, int64_t *rid)
 	config_clear(&cfg);
 	file_rows_free(files, n);
 	if (!rc)
-		engine_set_status(e, kid, RS_QUEUED, "queued");
+		engine_set_status(e, kid, RS_QUEUED, run_state_name(RS_QUEUED));
 	return rc;
 }
 
@@ -288,8 +288,7 @@ static void *scheduler_main(void *arg)
 			int rc = 0;
 			if (rid) {
 				/* the driver says so again as it starts: not worth stopping for */
-				host_stored(store_run_set_state(e->host.writer, rid,
-				                                run_state_name(RS_QUEUED), false),
+				host_stored(store_run_set_state(e->host.writer, rid, RS_QUEUED, false),
 				            "a resumed run's state");
 			} else {
 				rc = create_run(e, kid, &rid);

@@ -260,7 +260,7 @@ static struct blob *render_ctl(struct fs_ctx *c, int64_t kid)
 	}
 	sb_adds(&sb, "# ctl: write one command: start, stop or restart\n");
 	if (store_kernel_get(engine_reader(c->e), kid, &k) == 0) {
-		sb_addf(&sb, "# state: %s\n", k.status[0] ? k.status : k.state);
+		sb_addf(&sb, "# state: %s\n", k.status[0] ? k.status : run_state_name(k.state));
 		t = k.status_ns > k.created_ns ? k.status_ns : k.created_ns;
 	}
 	kernel_row_clear(&k);
@@ -888,10 +888,9 @@ static void refused_in_status(struct fs_ctx *c, int64_t kid, const char *err)
 	static const char mark[] = "; config.json refused: ";
 	struct kernel_row k;
 	struct store *w = engine_writer(c->e);
-	int state = store_kernel_get(w, kid, &k) == 0 ? run_state_parse(k.state) : -1;
-	if (state >= 0 && run_state_idle(state)) {
+	if (store_kernel_get(w, kid, &k) == 0 && run_state_idle(k.state)) {
 		char line[1024];
-		const char *old = k.status[0] ? k.status : k.state;
+		const char *old = k.status[0] ? k.status : run_state_name(k.state);
 		const char *prev = strstr(old, mark);
 		int keep = prev ? (int)(prev - old) : (int)strlen(old);
 		snprintf(line, sizeof(line), "%.*s%s%s", keep, old, mark, err);

@@ -337,7 +337,7 @@ static struct blob *render_status(struct view *v, struct kcache *kc)
 	if (store_kernel_get(engine_reader(v->e), kc->kid, &k))
 		return NULL;
 	struct strbuf sb = {0};
-	sb_addf(&sb, "%s\n", k.status[0] ? k.status : k.state);
+	sb_addf(&sb, "%s\n", k.status[0] ? k.status : run_state_name(k.state));
 	struct blob *b = blob_sb(&sb, k.status_ns);
 	kernel_row_clear(&k);
 	return b;
@@ -383,13 +383,13 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 	int64_t mtime = 0;
 	if (store_kernel_get(engine_reader(v->e), kc->kid, &k) == 0) {
 		cJSON_AddStringToObject(root, "kernel", k.name);
-		cJSON_AddStringToObject(root, "state", k.state);
+		cJSON_AddStringToObject(root, "state", run_state_name(k.state));
 		cJSON_AddStringToObject(root, "status", k.status);
 		mtime = k.created_ns;
 	}
 	kernel_row_clear(&k);
 	const struct cand_row *in = kc->have_run ? cand_at(kc, 0) : NULL;
-	bool in_ok = in && ac_outcome_parse(in->outcome) == AC_OK;
+	bool in_ok = in && in->outcome == AC_OK;
 	int builds_saved = 0, runs_saved = 0;
 	cJSON *arr = cJSON_CreateArray();
 	for (int i = 0; i < kc->ncands; i++) {
@@ -398,14 +398,14 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		cJSON_AddNumberToObject(o, "id", (double)c->num);
 		json_num_or_null(o, "parent", (double)c->parent, c->parent >= 0);
 		json_num_or_null(o, "parent2", (double)c->parent2, c->parent2 > 0);
-		json_num_or_null(o, "same_as", (double)c->same_as, c->same_as >= 0);
+		json_num_or_null(o, "same_as", (double)c->same_as, cand_is_duplicate(c));
 		cJSON_AddNumberToObject(o, "iteration", c->iteration);
-		cJSON_AddStringToObject(o, "origin", c->origin);
+		cJSON_AddStringToObject(o, "origin", cand_origin_name(c->origin));
 		cJSON_AddStringToObject(o, "plan", c->plan);
 		cJSON_AddStringToObject(o, "option", c->option);
 		cJSON_AddStringToObject(o, "model", c->model);
-		cJSON_AddStringToObject(o, "outcome", c->outcome);
-		bool ok = ac_outcome_parse(c->outcome) == AC_OK;
+		cJSON_AddStringToObject(o, "outcome", ac_outcome_name(c->outcome));
+		bool ok = c->outcome == AC_OK;
 		json_num_or_null(o, "time_ns", (double)c->time_ns, ok);
 		json_num_or_null(o, "retime_ns", (double)c->retime_ns, ok && c->retime_ns > 0);
 		json_num_or_null(o, "speedup", speedup_of(kc, c), ok && in_ok);
@@ -432,11 +432,11 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		else
 			cJSON_AddNullToObject(o, "node");
 		cJSON_AddItemToArray(arr, o);
-		if (c->same_as >= 0) {
+		if (cand_is_duplicate(c)) {
 			/* a duplicate was neither built nor timed; its original was
 			 * timed only if it built */
 			builds_saved++;
-			runs_saved += ac_outcome_parse(c->outcome) != AC_BUILD_ERROR;
+			runs_saved += c->outcome != AC_BUILD_ERROR;
 		}
 		if (c->evaluated_ns > mtime)
 			mtime = c->evaluated_ns;
@@ -446,7 +446,7 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 	if (kc->have_run) {
 		cJSON *run = cJSON_CreateObject();
 		cJSON_AddNumberToObject(run, "id", (double)kc->run.id);
-		cJSON_AddStringToObject(run, "state", kc->run.state);
+		cJSON_AddStringToObject(run, "state", run_state_name(kc->run.state));
 		cJSON_AddStringToObject(run, "target", kc->run.target);
 		cJSON_AddStringToObject(run, "input", kc->run.input_name);
 		const struct cand_row *b = kc->run.best >= 0 ? cand_at(kc, kc->run.best) : NULL;
@@ -474,13 +474,10 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		cand_tally(kc->cands, kc->ncands, &t);
 		cJSON_AddNumberToObject(run, "candidates", t.candidates);
 		cJSON_AddNumberToObject(run, "evaluated", t.evaluated);
-		cJSON_AddNumberToObject(run, "ok", t.outcome[AC_OK]);
-		cJSON_AddNumberToObject(run, "wrong", t.outcome[AC_WRONG]);
-		cJSON_AddNumberToObject(run, "build_error", t.outcome[AC_BUILD_ERROR]);
-		cJSON_AddNumberToObject(run, "run_error", t.outcome[AC_RUN_ERROR]);
-		cJSON_AddNumberToObject(run, "timeout", t.outcome[AC_TIMEOUT]);
-		cJSON_AddNumberToObject(run, "failed", t.outcome[AC_FAILED]);
-		cJSON_AddNumberToObject(run, "pending", t.outcome[AC_PENDING]);
+		/* a count per outcome, pending last */
+		for (int i = 1; i <= AC_OUTCOMES; i++)
+			cJSON_AddNumberToObject(run, ac_outcome_name(i % AC_OUTCOMES),
+			                        t.outcome[i % AC_OUTCOMES]);
 		cJSON_AddNumberToObject(run, "tokens", (double)kc_tokens(kc));
 		cJSON_AddNumberToObject(run, "reasoning_tokens", (double)kc->reasoning);
 		cJSON_AddNumberToObject(run, "llm_calls", (double)kc->calls);
@@ -660,18 +657,18 @@ static struct blob *render_plan(struct kcache *kc, int64_t num)
 	if (c->parent2 > 0)
 		sb_addf(&sb, "- second parent: #%lld (combined with #%lld)\n", (long long)c->parent2,
 		        (long long)c->parent);
-	if (c->same_as >= 0)
+	if (cand_is_duplicate(c))
 		sb_addf(&sb, "- same code as #%lld: its result was reused\n", (long long)c->same_as);
-	sb_addf(&sb, "- iteration: %d\n- origin: %s\n", c->iteration, c->origin);
+	sb_addf(&sb, "- iteration: %d\n- origin: %s\n", c->iteration, cand_origin_name(c->origin));
 	if (c->option[0])
 		sb_addf(&sb, "- menu option: %s\n", c->option);
 	if (c->model[0])
 		sb_addf(&sb, "- model: %s\n", c->model);
-	if (ac_outcome_parse(c->outcome) == AC_OK)
+	if (c->outcome == AC_OK)
 		sb_addf(&sb, "- outcome: ok, %s (%.2fx)\n", fmt_duration(cand_time(c), d, sizeof(d)),
 		        speedup_of(kc, c));
 	else
-		sb_addf(&sb, "- outcome: %s%s%s\n", c->outcome, c->message[0] ? ": " : "",
+		sb_addf(&sb, "- outcome: %s%s%s\n", ac_outcome_name(c->outcome), c->message[0] ? ": " : "",
 		        c->message);
 	if (c->tokens)
 		sb_addf(&sb, "- tokens: %ld\n", c->tokens);
@@ -687,7 +684,7 @@ static struct blob *render_prompt(struct view *v, struct kcache *kc, int64_t num
 	struct strbuf sb = {0};
 	if (!c.plan_prompt[0] && !c.code_prompt[0])
 		sb_addf(&sb, "Candidate %lld (%s) was not written by a model: no prompt.\n",
-		        (long long)num, c.origin);
+		        (long long)num, cand_origin_name(c.origin));
 	if (c.plan_prompt[0])
 		sb_addf(&sb, "=== plan prompt ===\n%s\n", c.plan_prompt);
 	if (c.code_prompt[0])
@@ -740,7 +737,7 @@ static void kc_html(const struct kcache *kc, const struct kernel_row *k, struct 
 	memset(h, 0, sizeof(*h));
 	h->name = k->name;
 	h->state = k->state;
-	h->status = k->status[0] ? k->status : k->state;
+	h->status = k->status[0] ? k->status : run_state_name(k->state);
 	h->cands = kc->cands;
 	h->ncands = kc->ncands;
 	h->best = kc->have_run ? kc->run.best : -1;
@@ -818,8 +815,8 @@ int view_root_status(struct view *v, struct blob **out)
 	struct strbuf sb = {0};
 	struct engine_sums sum = {0};
 	for (int i = 0; i < n; i++) {
-		sb_addf(&sb, "%s: %s\n", rows[i].name, rows[i].status[0] ? rows[i].status
-		                                                            : rows[i].state);
+		sb_addf(&sb, "%s: %s\n", rows[i].name,
+		        rows[i].status[0] ? rows[i].status : run_state_name(rows[i].state));
 		if (!kcs[i])
 			continue;
 		struct cand_tally t;

@@ -147,6 +147,12 @@ int run_evaluate(struct run_ctx *rc, int64_t num, struct ac_result *r);
 /* Adds a candidate (c->run_id is set here); 0 and c->num, or -errno. */
 int run_add_candidate(struct run_ctx *rc, struct cand_row *c);
 
+/* The candidate whose result a candidate with code hash made after the
+ * others (before is its number) may reuse: the first with that hash that
+ * is reusable (figures.h: cand_reusable). 0 and *num, -ENOENT when there
+ * is none, or the store's -errno. */
+int run_cand_original(struct run_ctx *rc, const char *hash, int64_t before, int64_t *num);
+
 /* Considers candidate num with time t (relative spread spread) for best:
  * when it is faster than the best so far beyond both measurements' noise
  * (noise_first_beats), best.c changes (and its mtime). 0, or the store's
