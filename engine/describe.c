@@ -30,6 +30,7 @@
 #include "engine/core/sigcache.h"
 #include "engine/util/util.h"
 #include "targets/harness/harness.h"
+#include "targets/exec/fileio.h"
 
 bool describe_supported(const char *target)
 {
@@ -230,7 +231,7 @@ static int missing(struct run_ctx *rc, const struct ac_job *job, const struct ac
 static int make_job(struct run_ctx *rc, char *dir, size_t dirlen, struct ac_job *job)
 {
 	snprintf(dir, dirlen, "%s/harness", rc->run_dir);
-	remove_tree(dir);
+	ac_remove_tree(dir);
 	int err = mkdir_p(dir, 0700);
 	if (err)
 		return err;
@@ -377,7 +378,7 @@ int describe_run(struct run_ctx *rc)
 			sigcache_put(rc->host->sigs, rc->kid, sigcache_hash(rc->row.input,
 			             strlen(rc->row.input)), &sig);
 		ac_call_clear(&call);
-		remove_tree(dir);
+		ac_remove_tree(dir);
 		return err;
 	}
 	char *text = ac_plan_harness(&plan);
@@ -410,6 +411,6 @@ int describe_run(struct run_ctx *rc)
 	sigcache_put(rc->host->sigs, rc->kid, sigcache_hash(rc->row.input, strlen(rc->row.input)),
 	             &sig);
 	ac_call_clear(&call);
-	remove_tree(dir);
+	ac_remove_tree(dir);
 	return err;
 }

@@ -21,6 +21,7 @@
 #include "engine/search/search.h"
 #include "engine/core/state.h"
 #include "engine/util/util.h"
+#include "targets/exec/fileio.h"
 
 /* Loads what the run needs: row, config, target, file snapshot. */
 static int driver_load(struct run_ctx *rc)
@@ -212,7 +213,7 @@ static void driver_free(struct run_ctx *rc)
 	rc->files = NULL;
 	rc->afiles = NULL;
 	if (rc->run_dir[0])
-		remove_tree(rc->run_dir);
+		ac_remove_tree(rc->run_dir);
 }
 
 enum run_cancel driver_run(struct run_ctx *rc)

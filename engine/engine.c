@@ -33,6 +33,7 @@
 #include "engine/core/run.h"
 #include "engine/core/scratch.h"
 #include "engine/core/sigcache.h"
+#include "targets/exec/fileio.h"
 
 /* ---- what the mount and the host ask ---- */
 
@@ -380,7 +381,7 @@ static int open_scratch(struct engine *e, char *err, size_t errlen)
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/scratch", e->state_dir);
-	remove_tree(path);
+	ac_remove_tree(path);
 	if (geteuid() != 0) {
 		snprintf(e->scratch_dir, sizeof(e->scratch_dir), "%s", path);
 		return mkdir_p(path, 0700);
@@ -396,7 +397,7 @@ static int open_scratch(struct engine *e, char *err, size_t errlen)
 	/* only a directory we made: a note edited to name another is ignored */
 	if (!strncmp(old, prefix, sizeof(prefix) - 1) && !strstr(old, "/..") &&
 	    lstat(old, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0)
-		remove_tree(old);
+		ac_remove_tree(old);
 	/* and those of daemons that died with their state directory */
 	scratch_sweep("/tmp", "autocompfs-scratch-");
 	snprintf(e->scratch_dir, sizeof(e->scratch_dir), "%sXXXXXX", prefix);
@@ -954,7 +955,7 @@ void engine_free(struct engine *e)
 	llm_client_free(e->host.llm);
 	free(e->targets_text);
 	if (e->scratch_own)
-		remove_tree(e->scratch_dir);
+		ac_remove_tree(e->scratch_dir);
 	if (e->lock_fd >= 0)
 		close(e->lock_fd);
 	pthread_mutex_destroy(&e->lock);

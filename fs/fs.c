@@ -39,6 +39,7 @@
 #include "fs/inval.h"
 #include "fs/path.h"
 #include "fs/render.h"
+#include "targets/exec/fileio.h"
 
 struct fs_ctx {
 	struct engine *e;
@@ -722,7 +723,7 @@ static int open_user(struct fs_ctx *c, const struct node *n, int64_t kid, bool t
 		shipped_path(n->file, p, sizeof(p));
 		char *data;
 		size_t len;
-		rc = read_file(p, &data, &len);
+		rc = ac_read_file(p, &data, &len);
 		if (rc == 0) {
 			if (!trunc)
 				rc = sb_add(&h->buf, data, len);

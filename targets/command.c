@@ -54,11 +54,12 @@
  * target interface carries no input name, and the adapters accept any
  * file name.
  */
-#include "targets/toolchain/argv.h"
+#include "targets/exec/argv.h"
 #include "targets/exec/executor.h"
 #include "targets/exec/fileio.h"
 #include "targets/judge/report.h"
 #include "targets/exec/sandbox.h"
+#include "targets/exec/subst.h"
 #include "targets/targets.h"
 #include "targets/toolchain/toolchain.h"
 
@@ -79,8 +80,6 @@
 #define OUTPUT_CAP ((size_t)4 << 20)
 #define EVAL_NPROC 4096u
 #define EVAL_FSIZE ((size_t)4 << 30)
-/* The sandbox's PATH (sandbox.c): where a bare command name is looked up. */
-#define SANDBOX_PATH "/usr/local/bin:/usr/bin:/bin:/usr/local/cuda/bin"
 
 /* Variables an evaluator may need from the daemon's environment: names
  * that match exactly, or start with a prefix ending in '_'. Never keys. */
@@ -145,18 +144,7 @@ static int check_evaluator(const char *dir, const char *cmd)
 			return 0;
 		return exists ? -EACCES : -ENOENT;
 	}
-	for (const char *p = SANDBOX_PATH; *p;) {
-		size_t n = strcspn(p, ":");
-
-		if (n > 0 && (size_t)snprintf(path, sizeof path, "%.*s/%s", (int)n, p, cmd) <
-		                 sizeof path &&
-		    executable_file(path, &exists))
-			return 0;
-		p += n;
-		if (*p == ':')
-			p++;
-	}
-	return -ENOENT;
+	return ac_sandbox_which(cmd, NULL, path, sizeof path);
 }
 
 /* A kernel file the command names ("./eval.sh" or "eval.sh" among the
@@ -213,41 +201,31 @@ static int command_build(const struct ac_job *job, struct ac_result *r)
 		return build_error(r, 0, "evaluator not found: %s", cmd);
 	ac_result_logf(r, "# wrote %s and %s/%s; evaluator %s\n", INPUT_NAME, REF_DIR,
 	               INPUT_NAME, cmd);
-	r->outcome = AC_OK;
-	free(r->message);
-	r->message = NULL;
-	return 0;
+	return ac_build_ok(r);
 }
 
-/* Returns a copy of arg with every {candidate}, {reference} and {dir}
- * replaced, or NULL when out of memory. */
-static char *substitute(const char *arg, const char *dir)
+/* The evaluator's command line: o->command with every {candidate},
+ * {reference} and {dir} replaced by the paths in dir, into argv (check
+ * argv->oom). */
+static void evaluator_argv(const struct ac_target_opts *o, const char *dir,
+                           struct ac_argv *argv)
 {
-	char *out = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&out, &len);
+	static const char *const from[] = { "{candidate}", "{reference}", "{dir}" };
+	char candidate[PATH_MAX], reference[PATH_MAX];
+	const char *to[] = { candidate, reference, dir };
 
-	if (!m)
-		return NULL;
-	for (const char *p = arg; *p;) {
-		if (strncmp(p, "{candidate}", 11) == 0) {
-			fprintf(m, "%s/%s", dir, INPUT_NAME);
-			p += 11;
-		} else if (strncmp(p, "{reference}", 11) == 0) {
-			fprintf(m, "%s/%s/%s", dir, REF_DIR, INPUT_NAME);
-			p += 11;
-		} else if (strncmp(p, "{dir}", 5) == 0) {
-			fputs(dir, m);
-			p += 5;
-		} else {
-			fputc(*p++, m);
+	snprintf(candidate, sizeof candidate, "%s/%s", dir, INPUT_NAME);
+	snprintf(reference, sizeof reference, "%s/%s/%s", dir, REF_DIR, INPUT_NAME);
+	for (char *const *a = o->command; *a; a++) {
+		char *s = ac_subst(*a, 3, from, to);
+
+		if (!s) {
+			argv->oom = true;
+			return;
 		}
+		ac_argv_add(argv, s);
+		free(s);
 	}
-	if (fclose(m) != 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
 }
 
 /* Is the environment entry e one of the passthrough names? */
@@ -333,16 +311,7 @@ static int command_run(const struct ac_job *job, struct ac_result *r)
 		ac_result_set_message(r, "no evaluator configured");
 		return 0;
 	}
-	for (char *const *a = o->command; *a; a++) {
-		char *s = substitute(*a, job->scratch_dir);
-
-		if (!s) {
-			ac_argv_free(&argv);
-			return -ENOMEM;
-		}
-		ac_argv_add(&argv, s);
-		free(s);
-	}
+	evaluator_argv(o, job->scratch_dir, &argv);
 	env = evaluator_env();
 	if (argv.oom || !env) {
 		ac_argv_free(&argv);

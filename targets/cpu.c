@@ -14,7 +14,7 @@
  * Extra user files (headers, data) are written next to the sources and so
  * are visible to #include; extra .c files are not compiled or linked.
  */
-#include "targets/toolchain/argv.h"
+#include "targets/exec/argv.h"
 #include "targets/toolchain/harness_run.h"
 #include "targets/judge/judge.h"
 #include "targets/toolchain/refcache.h"
@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
-#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -36,8 +35,6 @@
 #include <string.h>
 
 #define DEFAULT_CFLAGS "-O3 -march=native"
-#define DEFAULT_RUN_TIMEOUT_S 60.0
-#define RUN_OUTPUT_CAP (64u * 1024u)
 /* Processes a timed run may add, well under a build's (the sandbox's
  * default, 256): all of them count against the one sandbox user, so a
  * candidate that forks without end must stop long before the builds that
@@ -45,39 +42,14 @@
  * is pinned to one core; more threads than this would not help it. */
 #define RUN_NPROC 64u
 
-static const char *cpu_cc(const struct ac_target_opts *o)
-{
-	const char *env = getenv("CC");
-
-	if (o && o->cc && *o->cc)
-		return o->cc;
-	if (env && *env)
-		return env;
-	return "cc";
-}
-
 static const char *cpu_cflags(const struct ac_target_opts *o)
 {
 	return o && o->cflags ? o->cflags : DEFAULT_CFLAGS;
 }
 
-/* The highest CPU this process may run on: timed runs go there, away from
- * CPU 0 where interrupts and the daemon's other threads tend to land. */
-static int last_cpu(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof set, &set) != 0)
-		return -1;
-	for (int c = CPU_SETSIZE - 1; c >= 0; c--)
-		if (CPU_ISSET(c, &set))
-			return c;
-	return -1;
-}
-
 static int cpu_probe(char *buf, size_t len)
 {
-	const char *cc = cpu_cc(NULL);
+	const char *cc = ac_toolchain_cc(NULL);
 	struct ac_sandbox_opts so;
 	struct ac_proc_result pr;
 	struct ac_argv argv = { 0 };
@@ -119,18 +91,20 @@ static int cpu_probe(char *buf, size_t len)
  * and OMP_NUM_THREADS (the kernel's cores) decides how many threads run. */
 static void compiler(struct ac_argv *a, const struct ac_job *job, bool include)
 {
-	ac_argv_add_split(a, cpu_cc(job->opts));
+	ac_argv_add_split(a, ac_toolchain_cc(job->opts));
 	ac_argv_add_split(a, cpu_cflags(job->opts));
 	ac_argv_add(a, "-fopenmp");
-	if (include) {
-		ac_argv_add(a, "-I");
-		ac_argv_add(a, ac_target_include_dir());
-	}
+	if (include)
+		ac_toolchain_add_include(a);
 }
 
-/* Runs one compile step; returns 0 or -errno, *ok as ac_toolchain_run. */
-static int step(const struct ac_job *job, struct ac_argv *a, struct ac_result *r, bool *ok)
+/* Ends a command line with "-o out -lm" and runs it (a link). */
+static int link_to(const struct ac_job *job, struct ac_argv *a, const char *out,
+                   struct ac_result *r, bool *ok)
 {
+	ac_argv_add(a, "-o");
+	ac_argv_add(a, out);
+	ac_argv_add(a, "-lm");
 	return ac_toolchain_step(job, a, 0, r, ok);
 }
 
@@ -140,11 +114,7 @@ static int compile(const struct ac_job *job, const char *src, const char *obj,
 	struct ac_argv a = { 0 };
 
 	compiler(&a, job, true);
-	ac_argv_add(&a, "-c");
-	ac_argv_add(&a, src);
-	ac_argv_add(&a, "-o");
-	ac_argv_add(&a, obj);
-	return step(job, &a, r, ok);
+	return ac_toolchain_compile(job, &a, src, obj, 0, r, ok);
 }
 
 /* The reference's build callback: compile, then rename with objcopy. */
@@ -172,7 +142,7 @@ static int build_protos(const struct ac_job *job, const struct ac_ref_spec *spec
 	ac_argv_add(&a, "-aux-info");
 	ac_argv_add(&a, spec->obj_name);
 	ac_argv_add(&a, spec->src_name);
-	return step(job, &a, r, ok);
+	return ac_toolchain_step(job, &a, 0, r, ok);
 }
 
 /* The judge: the harness and the stubs (the input's copy in them made
@@ -181,7 +151,7 @@ static int build_protos(const struct ac_job *job, const struct ac_ref_spec *spec
 static int build_judge(const struct ac_job *job, const struct ac_ref_spec *spec,
                        struct ac_result *r, bool *ok)
 {
-	const struct ac_names *keep = spec->arg;
+	const struct ac_argv *keep = spec->arg;
 	struct ac_argv a = { 0 };
 	int rc;
 
@@ -199,10 +169,7 @@ static int build_judge(const struct ac_job *job, const struct ac_ref_spec *spec,
 	ac_argv_add(&a, ".ac_judge.o");
 	ac_argv_add(&a, ".ac_stubs.o");
 	ac_argv_add(&a, ".ac_reference.o");
-	ac_argv_add(&a, "-o");
-	ac_argv_add(&a, spec->obj_name);
-	ac_argv_add(&a, "-lm");
-	return step(job, &a, r, ok);
+	return link_to(job, &a, spec->obj_name, r, ok);
 }
 
 /* The candidate's loader (autocomp_worker.h): trusted, the same for every
@@ -214,17 +181,13 @@ static int build_loader(const struct ac_job *job, const struct ac_ref_spec *spec
 
 	compiler(&a, job, true);
 	ac_argv_add(&a, ".ac_worker.c");
-	ac_argv_add(&a, "-o");
-	ac_argv_add(&a, spec->obj_name);
-	ac_argv_add(&a, "-lm");
-	return step(job, &a, r, ok);
+	return link_to(job, &a, spec->obj_name, r, ok);
 }
 
 /* Can argv[0] of the command line cmd be run (as the sandbox's PATH finds it)? */
 static bool on_path(const char *cmd)
 {
-	char name[PATH_MAX], path[PATH_MAX * 2];
-	const char *dirs = getenv("PATH");
+	char name[PATH_MAX], path[PATH_MAX];
 	size_t n = strcspn(cmd, " \t");
 
 	if (n == 0 || n >= sizeof name)
@@ -233,15 +196,7 @@ static bool on_path(const char *cmd)
 	name[n] = '\0';
 	if (strchr(name, '/'))
 		return access(name, X_OK) == 0;
-	for (const char *d = dirs ? dirs : "/usr/bin:/bin"; *d;) {
-		size_t k = strcspn(d, ":");
-
-		snprintf(path, sizeof path, "%.*s/%s", (int)k, d, name);
-		if (access(path, X_OK) == 0)
-			return true;
-		d += k + (d[k] == ':');
-	}
-	return false;
+	return ac_sandbox_which(name, NULL, path, sizeof path) == 0;
 }
 
 /* ac_build_error() for a step that ran tool (NULL: one of several): when the tool
@@ -252,13 +207,13 @@ static int step_failed(const struct ac_job *job, struct ac_result *r, int rc,
 	if (rc != -ENOENT)
 		return ac_build_error(r, rc, message);
 	r->outcome = AC_BUILD_ERROR;
-	if (!tool && !on_path(cpu_cc(job->opts)))
-		tool = cpu_cc(job->opts);   /* the step's first tool is the compiler */
+	if (!tool && !on_path(ac_toolchain_cc(job->opts)))
+		tool = ac_toolchain_cc(job->opts);   /* the step's first tool is the compiler */
 	if (tool)
 		ac_result_set_message(r, "compiler %s not found", tool);
 	else
 		ac_result_set_message(r, "a build tool was not found (compiler %s, nm, objcopy)",
-		                      cpu_cc(job->opts));
+		                      ac_toolchain_cc(job->opts));
 	return rc;
 }
 
@@ -282,7 +237,7 @@ static void list_runtime(const struct ac_job *job)
 
 	pthread_mutex_lock(&runtime.lock);
 	if (!runtime.listed) {
-		ac_symbols_runtime_names(job, cpu_cc(job->opts), libs, &runtime.names);
+		ac_symbols_runtime_names(job, ac_toolchain_cc(job->opts), libs, &runtime.names);
 		runtime.listed = runtime.names.n > 0;
 	}
 	pthread_mutex_unlock(&runtime.lock);
@@ -307,7 +262,7 @@ static char *stub_refusal(const char *log)
  * prototypes, and gives back the input's function names (sorted): what
  * the candidate must define, and all it may define as globals. 0 and
  * *ok; *ok false: the input cannot be forwarded (r says why). */
-static int generate(const struct ac_job *job, struct ac_names *names, struct ac_result *r,
+static int generate(const struct ac_job *job, struct ac_argv *names, struct ac_result *r,
                     bool *ok)
 {
 	struct ac_protos protos;
@@ -328,17 +283,11 @@ static int generate(const struct ac_job *job, struct ac_names *names, struct ac_
 	}
 	if (rc < 0)
 		return rc;
-	for (int i = 0; i < protos.n && rc == 0; i++) {
-		char **v = realloc(names->v, sizeof *v * (names->n + 1));
-
-		if (!v || !(v[names->n] = strdup(protos.v[i].name)))
-			rc = -ENOMEM;
-		if (v)
-			names->v = v;
-		if (rc == 0)
-			names->n++;
-	}
-	ac_names_sort(names);
+	for (int i = 0; i < protos.n; i++)
+		ac_argv_add(names, protos.v[i].name);
+	if (names->oom)
+		rc = -ENOMEM;
+	ac_argv_sort(names);
 	stubs = ac_stubs_source(&protos, ".ac_reference.c");
 	judge = ac_judge_source("harness.c");
 	worker = ac_worker_source(&protos);
@@ -395,26 +344,19 @@ static int place(const char *dir, const char *built, const char *name)
 static int cpu_build(const struct ac_job *job, struct ac_result *r)
 {
 	struct ac_ref_spec spec;
-	struct ac_names names = { NULL, 0 };
+	struct ac_argv names = { 0 };
 	struct ac_argv a = { 0 };
+	const char *cc = ac_toolchain_cc(job->opts);
 	char key[1024];
 	bool ok;
 	int rc;
 
-	r->outcome = AC_PENDING;
-	r->time_ns = 0;
-	r->samples = 0;
-	r->spread = 0;
-	if (!ac_toolchain_find_file(job, "harness.c"))
-		return ac_build_error(r, 0, "no harness.c");
-	rc = ac_toolchain_write_job(job, "input.c", r);
-	if (rc == -EINVAL)
-		return 0;   /* a refused file name: r says which */
-	if (rc < 0)
-		return ac_build_error(r, rc, "cannot write the sources");
+	rc = ac_toolchain_begin(job, &ac_target_cpu, r, &ok);
+	if (rc < 0 || !ok)
+		return rc;
 
 	memset(&spec, 0, sizeof spec);
-	snprintf(key, sizeof key, "cc=%s\ncflags=%s\ninclude=%s\njudge=3\n", cpu_cc(job->opts),
+	snprintf(key, sizeof key, "cc=%s\ncflags=%s\ninclude=%s\njudge=3\n", cc,
 	         cpu_cflags(job->opts), ac_target_include_dir());
 	spec.src_name = ".ac_reference.c";
 	spec.obj_name = ".ac_reference.o";
@@ -429,10 +371,10 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	spec.what = "prototypes";
 	rc = ac_refcache_reference(job, &spec, r, &ok);
 	if (rc < 0 || !ok)
-		return step_failed(job, r, rc, cpu_cc(job->opts), "input does not compile");
+		return step_failed(job, r, rc, cc, "input does not compile");
 	rc = generate(job, &names, r, &ok);
 	if (rc < 0 || !ok) {
-		ac_names_free(&names);
+		ac_argv_free(&names);
 		return r->outcome == AC_BUILD_ERROR ? rc : ac_build_error(r, rc, "cannot write the judge");
 	}
 
@@ -449,13 +391,13 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 			r->outcome = AC_BUILD_ERROR;
 			ac_result_set_message(r, "the judge cannot call the input's functions: %s", why);
 			free(why);
-			ac_names_free(&names);
+			ac_argv_free(&names);
 			return 0;
 		}
 	}
 	if (rc < 0 || !ok) {
-		ac_names_free(&names);
-		return step_failed(job, r, rc, cpu_cc(job->opts), "harness does not compile");
+		ac_argv_free(&names);
+		return step_failed(job, r, rc, cc, "harness does not compile");
 	}
 
 	spec.obj_name = ".ac_loader";
@@ -463,26 +405,22 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	spec.what = "loader";
 	rc = ac_refcache_object(job, &spec, r, &ok);
 	if (rc < 0 || !ok) {
-		ac_names_free(&names);
-		return step_failed(job, r, rc, cpu_cc(job->opts), "the loader does not compile");
+		ac_argv_free(&names);
+		return step_failed(job, r, rc, cc, "the loader does not compile");
 	}
 
 	compiler(&a, job, true);
 	ac_argv_add(&a, "-fPIC");
 	ac_argv_add(&a, "-fno-semantic-interposition");
 	ac_argv_add(&a, "-ftls-model=initial-exec");
-	ac_argv_add(&a, "-c");
-	ac_argv_add(&a, "input.c");
-	ac_argv_add(&a, "-o");
-	ac_argv_add(&a, AC_CANDIDATE_OBJ);
-	rc = step(job, &a, r, &ok);
+	rc = ac_toolchain_compile(job, &a, "input.c", AC_CANDIDATE_OBJ, 0, r, &ok);
 	if (rc < 0 || !ok) {
-		ac_names_free(&names);
-		return step_failed(job, r, rc, cpu_cc(job->opts), "candidate does not compile");
+		ac_argv_free(&names);
+		return step_failed(job, r, rc, cc, "candidate does not compile");
 	}
 	list_runtime(job);
 	rc = ac_check_candidate(job, &runtime, NULL, NULL, &names, r, &ok);
-	ac_names_free(&names);
+	ac_argv_free(&names);
 	if (r->outcome == AC_BUILD_ERROR)
 		return rc;
 	if (rc < 0 || !ok)
@@ -494,12 +432,9 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 	ac_argv_add(&a, "-Wl,-Bsymbolic");
 	ac_argv_add(&a, "-Wl,--no-undefined");
 	ac_argv_add(&a, AC_CANDIDATE_OBJ);
-	ac_argv_add(&a, "-o");
-	ac_argv_add(&a, ".ac_candidate.so");
-	ac_argv_add(&a, "-lm");
-	rc = step(job, &a, r, &ok);
+	rc = link_to(job, &a, ".ac_candidate.so", r, &ok);
 	if (rc < 0 || !ok)
-		return step_failed(job, r, rc, cpu_cc(job->opts), "does not link");
+		return step_failed(job, r, rc, cc, "does not link");
 	rc = place(job->scratch_dir, ".ac_candidate.so", "candidate.so");
 	if (rc == 0)
 		rc = place(job->scratch_dir, ".ac_loader", "candidate.worker");
@@ -507,10 +442,7 @@ static int cpu_build(const struct ac_job *job, struct ac_result *r)
 		rc = place(job->scratch_dir, ".ac_judge", "candidate");
 	if (rc < 0)
 		return ac_build_error(r, rc, "cannot place the judge");
-	r->outcome = AC_OK;
-	free(r->message);
-	r->message = NULL;
-	return 0;
+	return ac_build_ok(r);
 }
 
 /* One line in words for the log: how the judge reached the verdict. */
@@ -541,7 +473,6 @@ static void log_judge(struct ac_result *r)
 static int cpu_run(const struct ac_job *job, struct ac_result *r)
 {
 	const struct ac_target_opts *o = job->opts;
-	char *argv[] = { "./candidate", NULL };
 	/* what the run needs where it happens (executor.h); absent names are skipped */
 	static const char *const ship[] = { "candidate", "candidate.worker", "candidate.so", NULL };
 	char min_time[64], threads[64], where[64];
@@ -550,18 +481,12 @@ static int cpu_run(const struct ac_job *job, struct ac_result *r)
 	int cores = o && o->cores > 1 ? o->cores : 1;
 	int rc;
 
-	memset(&so, 0, sizeof so);
-	so.dir = job->scratch_dir;
-	so.argv = argv;
+	ac_harness_opts(job, &so);
 	so.env = env;
-	so.timeout_s = o && o->timeout_s > 0 ? o->timeout_s : DEFAULT_RUN_TIMEOUT_S;
-	so.output_cap = RUN_OUTPUT_CAP;
 	so.nproc = RUN_NPROC;
-	so.cpu = o && o->cpu >= 0 ? o->cpu : last_cpu();
+	if (so.cpu < 0)
+		so.cpu = ac_sandbox_last_cpu();
 	so.ncpus = cores;
-	so.isolate_net = true;
-	so.report = true;
-	so.cancel = job->cancel;
 	/* the candidate's OpenMP threads: one per core it has */
 	snprintf(threads, sizeof threads, "OMP_NUM_THREADS=%d", cores);
 	if (o && o->min_time_s > 0) {

@@ -55,7 +55,7 @@
  * side is pinned to; < 0: not pinned). GPUs are found with nvidia-smi, or
  * where it is missing (some containers) from /proc/driver/nvidia/gpus.
  */
-#include "targets/toolchain/argv.h"
+#include "targets/exec/argv.h"
 #include "targets/exec/executor.h"
 #include "targets/toolchain/harness_run.h"
 #include "targets/toolchain/refcache.h"
@@ -76,8 +76,6 @@
 #include <unistd.h>
 
 #define DEFAULT_CFLAGS "-O3"
-#define DEFAULT_RUN_TIMEOUT_S 60.0
-#define RUN_OUTPUT_CAP (64u * 1024u)
 #define PROBE_TIMEOUT_S 20.0
 #define NVCC_TIMEOUT_S 300.0
 
@@ -101,22 +99,6 @@ static bool is_exec(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-/* Finds name in a colon-separated search path; 0 and out filled, or -ENOENT. */
-static int search_path(const char *search, const char *name, char *out, size_t len)
-{
-	for (const char *p = search; p && *p;) {
-		size_t n = strcspn(p, ":");
-
-		if (n > 0 && (size_t)snprintf(out, len, "%.*s/%s", (int)n, p, name) < len &&
-		    is_exec(out))
-			return 0;
-		p += n;
-		if (*p == ':')
-			p++;
-	}
-	return -ENOENT;
-}
-
 /* The nvcc to use (see the top of the file), into out. */
 static void find_nvcc(const struct ac_target_opts *o, char *out, size_t len)
 {
@@ -126,7 +108,7 @@ static void find_nvcc(const struct ac_target_opts *o, char *out, size_t len)
 		snprintf(out, len, "%s", o->cc);
 		return;
 	}
-	if (search_path(getenv("PATH"), "nvcc", out, len) == 0)
+	if (getenv("PATH") && ac_sandbox_which("nvcc", getenv("PATH"), out, len) == 0)
 		return;
 	for (size_t i = 0; i < sizeof homes / sizeof homes[0]; i++) {
 		const char *h = getenv(homes[i]);
@@ -417,7 +399,7 @@ static int check_candidate(const struct cuda_build *b, struct ac_result *r, bool
 			}
 		}
 		if (!runtime.listed)
-			ac_names_free(&runtime.names);
+			ac_argv_free(&runtime.names);
 	}
 	listed = runtime.listed;
 	pthread_mutex_unlock(&runtime.lock);
@@ -433,30 +415,19 @@ static int check_candidate(const struct cuda_build *b, struct ac_result *r, bool
 	                          nvcc_init_entries, NULL, r, ok);
 }
 
-static int step(const struct cuda_build *b, struct ac_argv *a, struct ac_result *r, bool *ok)
-{
-	return ac_toolchain_step(b->job, a, NVCC_TIMEOUT_S, r, ok);
-}
-
 /* nvcc -c src -o obj, with the include directory when include is set and
  * -DNAME=ref_NAME for each of renames (may be NULL). */
 static int compile(const struct cuda_build *b, const char *src, const char *obj, bool include,
-                   const struct ac_names *renames, struct ac_result *r, bool *ok)
+                   const struct ac_argv *renames, struct ac_result *r, bool *ok)
 {
 	struct ac_argv a = { 0 };
 
 	nvcc_cmd(b, &a);
-	if (include) {
-		ac_argv_add(&a, "-I");
-		ac_argv_add(&a, ac_target_include_dir());
-	}
+	if (include)
+		ac_toolchain_add_include(&a);
 	for (size_t i = 0; renames && i < renames->n; i++)
 		ac_argv_addf(&a, "-D%s=ref_%s", renames->v[i], renames->v[i]);
-	ac_argv_add(&a, "-c");
-	ac_argv_add(&a, src);
-	ac_argv_add(&a, "-o");
-	ac_argv_add(&a, obj);
-	return step(b, &a, r, ok);
+	return ac_toolchain_compile(b->job, &a, src, obj, NVCC_TIMEOUT_S, r, ok);
 }
 
 /* The harness's build callback (its object is cached per run too). */
@@ -474,7 +445,7 @@ static int build_reference(const struct ac_job *job, const struct ac_ref_spec *s
 {
 	static const char raw[] = ".ac_reference.raw.o";
 	const struct cuda_build *b = spec->arg;
-	struct ac_names names = { NULL, 0 };
+	struct ac_argv names = { 0 };
 	int rc;
 
 	rc = compile(b, spec->src_name, raw, true, NULL, r, ok);
@@ -486,7 +457,7 @@ static int build_reference(const struct ac_job *job, const struct ac_ref_spec *s
 	ac_result_logf(r, "# renaming %zu global name%s to ref_NAME\n", names.n,
 	               names.n == 1 ? "" : "s");
 	rc = compile(b, spec->src_name, spec->obj_name, true, &names, r, ok);
-	ac_names_free(&names);
+	ac_argv_free(&names);
 	return rc;
 }
 
@@ -499,23 +470,14 @@ static int cuda_build(const struct ac_job *job, struct ac_result *r)
 	bool ok;
 	int rc;
 
-	r->outcome = AC_PENDING;
-	r->time_ns = 0;
-	r->samples = 0;
-	r->spread = 0;
-	if (!ac_toolchain_find_file(job, "harness.cu"))
-		return ac_build_error(r, 0, "no harness.cu");
+	rc = ac_toolchain_begin(job, &ac_target_cuda, r, &ok);
+	if (rc < 0 || !ok)
+		return rc;
 	memset(&b, 0, sizeof b);
 	b.job = job;
 	find_nvcc(job->opts, b.nvcc, sizeof b.nvcc);
 	pick_arch(job->opts, b.arch, sizeof b.arch);
 	b.cflags = job->opts && job->opts->cflags ? job->opts->cflags : DEFAULT_CFLAGS;
-
-	rc = ac_toolchain_write_job(job, "input.cu", r);
-	if (rc == -EINVAL)
-		return 0;   /* a refused file name: r says which */
-	if (rc < 0)
-		return ac_build_error(r, rc, "cannot write the sources");
 
 	/* The candidate first: it is the step most likely to fail, and nvcc
 	 * takes seconds per file. */
@@ -551,20 +513,16 @@ static int cuda_build(const struct ac_job *job, struct ac_result *r)
 	if (rc < 0 || !ok)
 		return ac_build_error(r, rc, "input does not compile");
 
-
 	nvcc_cmd(&b, &a);
 	ac_argv_add(&a, AC_CANDIDATE_OBJ);
 	ac_argv_add(&a, ".ac_harness.o");
 	ac_argv_add(&a, ".ac_reference.o");
 	ac_argv_add(&a, "-o");
 	ac_argv_add(&a, "candidate");
-	rc = step(&b, &a, r, &ok);
+	rc = ac_toolchain_step(job, &a, NVCC_TIMEOUT_S, r, &ok);
 	if (rc < 0 || !ok)
 		return ac_build_error(r, rc, "does not link");
-	r->outcome = AC_OK;
-	free(r->message);
-	r->message = NULL;
-	return 0;
+	return ac_build_ok(r);
 }
 
 /* CUDA_VISIBLE_DEVICES and CUDA_DEVICE_ORDER from the daemon's environment,
@@ -588,8 +546,6 @@ static void gpu_env(char *env[3], char bufs[2][256])
 
 static int cuda_run(const struct ac_job *job, struct ac_result *r)
 {
-	const struct ac_target_opts *o = job->opts;
-	char *argv[] = { "./candidate", NULL };
 	static const char *const ship[] = { "candidate", "candidate.worker", NULL };
 	char *env[3];
 	char envbuf[2][256];
@@ -607,17 +563,9 @@ static int cuda_run(const struct ac_job *job, struct ac_result *r)
 		return 0;
 	}
 	gpu_env(env, envbuf);
-	memset(&so, 0, sizeof so);
-	so.dir = job->scratch_dir;
-	so.argv = argv;
+	ac_harness_opts(job, &so);
 	so.env = env;
-	so.timeout_s = o && o->timeout_s > 0 ? o->timeout_s : DEFAULT_RUN_TIMEOUT_S;
-	so.output_cap = RUN_OUTPUT_CAP;
-	so.cpu = o ? o->cpu : -1;
-	so.isolate_net = true;
-	so.report = true;
 	so.mem_bytes = (size_t)RLIM_INFINITY;
-	so.cancel = job->cancel;
 	ac_result_logf(r, "$ ./candidate        (timeout %.1f s)\n", so.timeout_s);
 	return ac_harness_run(job, &so, ship, AC_HARNESS_REPORT_MESSAGE, r);
 }

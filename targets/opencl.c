@@ -46,7 +46,7 @@
  * which sets the mode whatever the daemon's umask (077): a file left 0600
  * and root's is one the harness cannot read.
  */
-#include "targets/toolchain/argv.h"
+#include "targets/exec/argv.h"
 #include "targets/exec/fileio.h"
 #include "targets/toolchain/harness_run.h"
 #include "targets/exec/sandbox.h"
@@ -55,7 +55,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -67,11 +66,9 @@
 #include <unistd.h>
 
 #define HOST_CFLAGS "-O2"
-#define DEFAULT_RUN_TIMEOUT_S 60.0
 #define CHECK_TIMEOUT_S 120.0
 #define PROBE_TIMEOUT_S 30.0
 #define PROBE_TTL_S 60.0
-#define RUN_OUTPUT_CAP (64u * 1024u)
 #define REF_NAME ".ac_reference.cl"
 
 /* Exit codes of AC_CL_BUILD_ONLY (autocomp_opencl.h). */
@@ -133,33 +130,6 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The host C compiler: opts->cc, $CC, else cc. */
-static const char *host_cc(const struct ac_target_opts *o)
-{
-	const char *env = getenv("CC");
-
-	if (o && o->cc && *o->cc)
-		return o->cc;
-	if (env && *env)
-		return env;
-	return "cc";
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-/* Removes a directory tree (the probe's), ignoring what cannot go. */
-static void rm_tree(const char *dir)
-{
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Runs argv in dir (sandboxed, as the sandbox user) and fills *pr. */
@@ -228,9 +198,8 @@ static int probe_now(char *buf, size_t len)
 		snprintf(buf, len, "cannot write the probe: %s", strerror(-rc));
 		goto out;
 	}
-	ac_argv_add_split(&cc, host_cc(NULL));
-	ac_argv_add(&cc, "-I");
-	ac_argv_add(&cc, ac_target_include_dir());
+	ac_argv_add_split(&cc, ac_toolchain_cc(NULL));
+	ac_toolchain_add_include(&cc);
 	ac_argv_add(&cc, "probe.c");
 	ac_argv_add(&cc, "-o");
 	ac_argv_add(&cc, "probe");
@@ -280,7 +249,7 @@ static int probe_now(char *buf, size_t len)
 	ac_proc_result_clear(&pr);
 out:
 	ac_argv_free(&cc);
-	rm_tree(dir);
+	ac_remove_tree(dir);
 	return rc;
 }
 
@@ -301,9 +270,9 @@ static int opencl_probe(char *buf, size_t len)
 }
 
 /* The environment of the harness: the two sources, the build options, and
- * the device-selection variables of the daemon's environment. Returns a
- * NULL-terminated list in a (free with ac_argv_free), or -ENOMEM. */
-static int harness_env(const struct ac_job *job, bool build_only, struct ac_argv *a)
+ * the device-selection variables of the daemon's environment. Fills a
+ * NULL-terminated list in a (free with ac_argv_free). */
+static void harness_env(const struct ac_job *job, bool build_only, struct ac_argv *a)
 {
 	static const char *const keep[] = { "CUDA_VISIBLE_DEVICES=", "AC_CL_DEVICE=", "POCL_" };
 
@@ -317,14 +286,29 @@ static int harness_env(const struct ac_job *job, bool build_only, struct ac_argv
 		for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
 			if (strncmp(*e, keep[i], strlen(keep[i])) == 0 && strchr(*e, '='))
 				ac_argv_add(a, *e);
-	return a->oom ? -ENOMEM : 0;
+}
+
+/* The sandbox options of a run of the harness (ac_harness_opts) with its
+ * environment (harness_env, in env: free it with ac_argv_free) and no
+ * address-space limit. Returns 0, or -ENOMEM with env freed. */
+static int harness_opts(const struct ac_job *job, bool build_only, struct ac_argv *env,
+                        struct ac_sandbox_opts *so)
+{
+	harness_env(job, build_only, env);
+	if (env->oom) {
+		ac_argv_free(env);
+		return -ENOMEM;
+	}
+	ac_harness_opts(job, so);
+	so->env = env->v;
+	so->mem_bytes = (size_t)RLIM_INFINITY;
+	return 0;
 }
 
 /* Runs the harness with AC_CL_BUILD_ONLY: both kernel sources through the
  * device compiler. Returns 0 and sets r on a verdict, -errno otherwise. */
 static int check_kernels(const struct ac_job *job, struct ac_result *r, bool *ok)
 {
-	char *argv[] = { "./candidate", NULL };
 	struct ac_argv env = { 0 };
 	struct ac_sandbox_opts so;
 	struct ac_proc_result pr;
@@ -332,20 +316,13 @@ static int check_kernels(const struct ac_job *job, struct ac_result *r, bool *ok
 	int rc;
 
 	*ok = false;
-	rc = harness_env(job, true, &env);
-	if (rc < 0) {
-		ac_argv_free(&env);
+	rc = harness_opts(job, true, &env, &so);
+	if (rc < 0)
 		return rc;
-	}
-	memset(&so, 0, sizeof so);
-	so.dir = job->scratch_dir;
-	so.argv = argv;
-	so.env = env.v;
+	/* untimed: no report, not pinned */
 	so.timeout_s = CHECK_TIMEOUT_S;
+	so.report = false;
 	so.cpu = -1;
-	so.isolate_net = true;
-	so.mem_bytes = (size_t)RLIM_INFINITY;
-	so.cancel = job->cancel;
 	ac_result_logf(r, "$ AC_CL_BUILD_ONLY=1 ./candidate\n");
 	rc = ac_sandbox_run(&so, &pr);
 	ac_argv_free(&env);
@@ -386,17 +363,9 @@ static int opencl_build(const struct ac_job *job, struct ac_result *r)
 	bool ok;
 	int rc;
 
-	r->outcome = AC_PENDING;
-	r->time_ns = 0;
-	r->samples = 0;
-	r->spread = 0;
-	if (!ac_toolchain_find_file(job, "harness.c"))
-		return ac_build_error(r, 0, "no harness.c");
-	rc = ac_toolchain_write_job(job, "input.cl", r);
-	if (rc == -EINVAL)
-		return 0;   /* a refused file name: r says which */
-	if (rc < 0)
-		return ac_build_error(r, rc, "cannot write the sources");
+	rc = ac_toolchain_begin(job, &ac_target_opencl, r, &ok);
+	if (rc < 0 || !ok)
+		return rc;
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", job->scratch_dir, REF_NAME) >=
 	    sizeof path)
 		return ac_build_error(r, -ENAMETOOLONG, "cannot write the sources");
@@ -404,10 +373,9 @@ static int opencl_build(const struct ac_job *job, struct ac_result *r)
 	if (rc < 0)
 		return ac_build_error(r, rc, "cannot write the reference");
 
-	ac_argv_add_split(&a, host_cc(job->opts));
+	ac_argv_add_split(&a, ac_toolchain_cc(job->opts));
 	ac_argv_add_split(&a, HOST_CFLAGS);
-	ac_argv_add(&a, "-I");
-	ac_argv_add(&a, ac_target_include_dir());
+	ac_toolchain_add_include(&a);
 	ac_argv_add(&a, "harness.c");
 	ac_argv_add(&a, "-o");
 	ac_argv_add(&a, "candidate");
@@ -430,16 +398,11 @@ static int opencl_build(const struct ac_job *job, struct ac_result *r)
 	rc = check_kernels(job, r, &ok);
 	if (rc < 0 || !ok)
 		return rc;
-	r->outcome = AC_OK;
-	free(r->message);
-	r->message = NULL;
-	return 0;
+	return ac_build_ok(r);
 }
 
 static int opencl_run(const struct ac_job *job, struct ac_result *r)
 {
-	const struct ac_target_opts *o = job->opts;
-	char *argv[] = { "./candidate", NULL };
 	/* the host program reads both kernel sources at run time */
 	static const char *const ship[] = { "candidate", "input.cl", REF_NAME, NULL };
 	struct ac_argv env = { 0 };
@@ -449,22 +412,9 @@ static int opencl_run(const struct ac_job *job, struct ac_result *r)
 	r->time_ns = 0;
 	r->samples = 0;
 	r->spread = 0;
-	rc = harness_env(job, false, &env);
-	if (rc < 0) {
-		ac_argv_free(&env);
+	rc = harness_opts(job, false, &env, &so);
+	if (rc < 0)
 		return rc;
-	}
-	memset(&so, 0, sizeof so);
-	so.dir = job->scratch_dir;
-	so.argv = argv;
-	so.env = env.v;
-	so.timeout_s = o && o->timeout_s > 0 ? o->timeout_s : DEFAULT_RUN_TIMEOUT_S;
-	so.output_cap = RUN_OUTPUT_CAP;
-	so.cpu = o ? o->cpu : -1;
-	so.isolate_net = true;
-	so.report = true;
-	so.mem_bytes = (size_t)RLIM_INFINITY;
-	so.cancel = job->cancel;
 	ac_result_logf(r, "$ ./candidate        (timeout %.1f s)\n", so.timeout_s);
 	rc = ac_harness_run(job, &so, ship, AC_HARNESS_REPORT_MESSAGE, r);
 	ac_argv_free(&env);

@@ -120,7 +120,8 @@ Test(foreign, a_search_crowns_the_faster_version)
 }
 
 /* An OpenMP kernel with "cores": 2 is timed with its threads on two cores
- * of their own, and says so; with "cores" above the machine's CPUs the
+ * of their own, and says so; one asking for a larger team (num_threads)
+ * than its cores still runs; with "cores" above the machine's CPUs the
  * run fails in words before anything is built. */
 Test(foreign, openmp_on_the_cores_it_is_given)
 {
@@ -132,6 +133,12 @@ Test(foreign, openmp_on_the_cores_it_is_given)
 	cr_assert_eq(sh("mkdir %s/kernels/many && printf '{\"cores\": 1000}' > "
 	                "%s/kernels/many/config.json && cp %s/tests/kernels/foreign/omp-matvec/* "
 	                "%s/kernels/many/", m.dir, m.dir, src_dir(), m.dir), 0);
+	cr_assert_eq(sh("mkdir %s/kernels/team && printf '{\"cores\": 2}' > %s/kernels/team/config.json "
+	                "&& sed 's/omp parallel for/omp parallel for num_threads(4)/' "
+	                "%s/tests/kernels/foreign/omp-matvec/input.c > %s/kernels/team/input.c "
+	                "&& cp %s/tests/kernels/foreign/omp-matvec/harness.c "
+	                "%s/tests/kernels/foreign/omp-matvec/call.json %s/kernels/team/", m.dir, m.dir,
+	                src_dir(), m.dir, src_dir(), src_dir(), m.dir), 0);
 	char *st = wait_final(&m, "omp", 600);
 	char *log = slurpf("%s/kernels/omp/candidates/0.log", m.dir);
 	char *metrics = slurpf("%s/kernels/omp/metrics.json", m.dir);
@@ -144,6 +151,12 @@ Test(foreign, openmp_on_the_cores_it_is_given)
 	free(st);
 	free(log);
 	free(metrics);
+	st = wait_final(&m, "team", 600);
+	log = slurpf("%s/kernels/team/candidates/0.log", m.dir);
+	cr_expect(st && !strncmp(st, "done: baseline", 14), "%s\n%s", st ? st : "(none)",
+	          log ? log : "");
+	free(st);
+	free(log);
 	st = wait_final(&m, "many", 60);
 	cr_expect(st && strstr(st, "failed: cores is 1000"), "%s", st ? st : "(none)");
 	free(st);

@@ -1,13 +1,14 @@
 /*
- * test_argv.c - the growable argument vector (targets/toolchain/argv.c): words,
+ * test_argv.c - the growable argument vector (targets/exec/argv.c): words,
  * formatted words, whitespace splitting of a configured command, growth
- * past the first allocation, and the remembered allocation failure.
+ * past the first allocation, the remembered allocation failure, and the
+ * vector sorted as a set of names.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "targets/toolchain/argv.h"
+#include "targets/exec/argv.h"
 
 Test(argv, starts_empty_and_frees_to_empty)
 {
@@ -107,4 +108,26 @@ Test(argv, a_failed_add_is_remembered)
 	cr_expect_null(a.v[1]);
 	ac_argv_free(&a);
 	cr_expect(!a.oom);
+}
+
+Test(argv, sorted_it_is_a_set_of_names)
+{
+	struct ac_argv a = { 0 };
+
+	cr_expect_eq(ac_argv_find(&a, "gemm"), -1, "an empty set holds nothing");
+	cr_expect_eq(ac_argv_find(NULL, "gemm"), -1);
+	ac_argv_add(&a, "memcpy");
+	ac_argv_addn(&a, "gemm@@V1", 4);
+	ac_argv_add(&a, "abs");
+	ac_argv_add(&a, "memcpy");
+	ac_argv_sort(&a);
+	cr_assert(!a.oom);
+	cr_assert_eq(a.n, 3, "each name once");
+	cr_expect_str_eq(a.v[0], "abs");
+	cr_expect_str_eq(a.v[1], "gemm");
+	cr_expect_str_eq(a.v[2], "memcpy");
+	cr_expect_null(a.v[3], "still NULL-terminated");
+	cr_expect_eq(ac_argv_find(&a, "gemm"), 1);
+	cr_expect_eq(ac_argv_find(&a, "gem"), -1);
+	ac_argv_free(&a);
 }

@@ -21,6 +21,7 @@
 #include "engine/util/util.h"
 #include "targets/harness/harness.h"
 #include "targets/targets.h"
+#include "targets/exec/fileio.h"
 
 /* ---- expressions ---- */
 
@@ -252,7 +253,7 @@ static void learn(const char *src, struct ac_sig *s)
 	cr_assert_eq(ac_sig_learn(&job, s, &r, &ok), 0);
 	cr_assert(ok, "%s\n%s", r.message ? r.message : "", r.log ? r.log : "");
 	ac_result_clear(&r);
-	remove_tree(dir);
+	ac_remove_tree(dir);
 }
 
 static const char gemm_vla[] =
@@ -727,9 +728,9 @@ static char *run_in_process(const char *src, const char *harness)
 	         "AC_MIN_TIME_S=0.01 AC_MIN_REPS=2 ./h > report 2>&1", dir, ac_target_include_dir());
 	int rc = system(cmd);
 	snprintf(path, sizeof path, "%s/report", dir);
-	read_file(path, &report, NULL);
+	ac_read_file(path, &report, NULL);
 	cr_assert_eq(rc, 0, "%s", report ? report : "(no report)");
-	remove_tree(dir);
+	ac_remove_tree(dir);
 	return report;
 }
 
@@ -826,7 +827,7 @@ Test(gen, the_measuring_program_chooses_sizes_and_finds_in_place_buffers, .timeo
 	cr_assert_gt(p.call_ns, 0);
 	cr_assert(p.note[0]);
 	ac_result_clear(&r);
-	remove_tree(dir);
+	ac_remove_tree(dir);
 	ac_plan_free(&p);
 	ac_sig_free(&s);
 }

@@ -4,7 +4,8 @@
  * grandchild that ignores SIGTERM, one that left with setsid), output caps,
  * the clean environment (no API key leaks), the report pipe, no leaked
  * descriptors or zombies, the network namespace, RLIMIT_FSIZE, a fork bomb,
- * the uid drop and CPU pinning, and several runs at once.
+ * the uid drop and CPU pinning, several runs at once, and finding a
+ * command and the last core as the sandbox does.
  *
  * The commands are /bin/sh, bash, coreutils and util-linux programs, so no
  * compiler is needed here.
@@ -20,6 +21,7 @@
 #include <ftw.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -651,4 +653,26 @@ Test(sandbox, pinned_to_one_core_or_several)
 	o.cpu = 0;
 	o.ncpus = 2;
 	cr_expect_eq(run_sh("true", &o, &res), -EINVAL);
+}
+
+/* A bare name is found as the sandbox will find it; a name with '/' is
+ * not looked up; the last core is one this process may run on. */
+Test(sandbox, which_and_last_cpu)
+{
+	char path[4096];
+	cpu_set_t set;
+	int cpu = ac_sandbox_last_cpu();
+
+	cr_assert_eq(ac_sandbox_which("sh", NULL, path, sizeof path), 0);
+	cr_expect(strlen(path) > 3 && !strcmp(path + strlen(path) - 3, "/sh"), "%s", path);
+	cr_assert_eq(ac_sandbox_which("sh", "/nonexistent::/bin", path, sizeof path), 0);
+	cr_expect_str_eq(path, "/bin/sh");
+	cr_expect_eq(ac_sandbox_which("./sh", NULL, path, sizeof path), -ENOENT);
+	cr_expect_eq(ac_sandbox_which("no-such-command-here", NULL, path, sizeof path), -ENOENT);
+	cr_expect_eq(ac_sandbox_which("", NULL, path, sizeof path), -ENOENT);
+	cr_assert(cpu >= 0);
+	cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
+	cr_expect(CPU_ISSET(cpu, &set));
+	for (int c = cpu + 1; c < CPU_SETSIZE; c++)
+		cr_expect(!CPU_ISSET(c, &set), "core %d is after the last", c);
 }

@@ -16,6 +16,7 @@
 #include "engine/core/figures.h"
 #include "engine/core/store.h"
 #include "engine/util/util.h"
+#include "targets/exec/fileio.h"
 
 static char dir[64];
 static char path[128];
@@ -33,7 +34,7 @@ static void setup(void)
 static void teardown(void)
 {
 	store_close(s);
-	remove_tree(dir);
+	ac_remove_tree(dir);
 }
 
 TestSuite(store, .init = setup, .fini = teardown);

@@ -18,28 +18,28 @@ static const char libc_nm[] =
 	"00000000001e0000 D stdout@@GLIBC_2.2.5\n"
 	"                 w __gmon_start__\n";
 
-static struct ac_names runtime(void)
+static struct ac_argv runtime(void)
 {
-	struct ac_names s = { 0 };
+	struct ac_argv s = { 0 };
 
-	cr_assert_eq(ac_names_add_nm_dynamic(&s, libc_nm), 0);
-	cr_assert_eq(ac_names_add_nm_dynamic(&s, libc_nm), 0);
-	ac_names_sort(&s);
+	cr_assert_eq(ac_symcheck_add_dynamic(&s, libc_nm), 0);
+	cr_assert_eq(ac_symcheck_add_dynamic(&s, libc_nm), 0);
+	ac_argv_sort(&s);
 	return s;
 }
 
 Test(symcheck, runtime_names)
 {
-	struct ac_names s = runtime();
+	struct ac_argv s = runtime();
 
 	cr_assert_eq(s.n, 4, "deduplicated, versions dropped, A and w left out");
-	cr_assert(ac_names_has(&s, "memcpy") && ac_names_has(&s, "clock_gettime") &&
-	          ac_names_has(&s, "stdout"));
-	cr_assert(!ac_names_has(&s, "GLIBC_2.2.5") && !ac_names_has(&s, "__gmon_start__") &&
-	          !ac_names_has(&s, "gemm"));
-	ac_names_free(&s);
-	ac_names_free(&s);
-	ac_names_free(NULL);
+	cr_assert(ac_argv_find(&s, "memcpy") >= 0 && ac_argv_find(&s, "clock_gettime") >= 0 &&
+	          ac_argv_find(&s, "stdout") >= 0);
+	cr_assert(ac_argv_find(&s, "GLIBC_2.2.5") < 0 && ac_argv_find(&s, "__gmon_start__") < 0 &&
+	          ac_argv_find(&s, "gemm") < 0);
+	ac_argv_free(&s);
+	ac_argv_free(&s);
+	ac_argv_free(NULL);
 }
 
 static const char plain_sections[] =
@@ -48,7 +48,7 @@ static const char plain_sections[] =
 
 Test(symcheck, own_functions_and_data_pass)
 {
-	struct ac_names s = runtime();
+	struct ac_argv s = runtime();
 	char why[256];
 
 	cr_assert_eq(ac_symcheck("gemm T 0 12\nhelper t 12 7\ntable D 0 400\nbuf B 0 64\n"
@@ -56,7 +56,7 @@ Test(symcheck, own_functions_and_data_pass)
 	             "%s", why);
 	/* a static function may share a libc name: it interposes on nothing */
 	cr_assert_eq(ac_symcheck("memcpy t 0 12\n", plain_sections, &s, why, sizeof why), 0);
-	ac_names_free(&s);
+	ac_argv_free(&s);
 }
 
 Test(symcheck, refusals_say_why)
@@ -85,7 +85,7 @@ Test(symcheck, refusals_say_why)
 		  "  [ 4] .ctors            PROGBITS        0000000000000000 000078 000008 08  WA  0   0  8\n",
 		  "has a .ctors section" },
 	};
-	struct ac_names s = runtime();
+	struct ac_argv s = runtime();
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char why[256];
@@ -94,7 +94,7 @@ Test(symcheck, refusals_say_why)
 		             "%s", cases[i].want);
 		cr_assert(strstr(why, cases[i].want), "%s -> %s", cases[i].want, why);
 	}
-	ac_names_free(&s);
+	ac_argv_free(&s);
 }
 
 /* The same rules on objects gcc really made, and the real libc's names. */
@@ -118,7 +118,7 @@ Test(symcheck, real_objects, .timeout = 60)
 		  "{ char *a = d; const char *b = s; while (n--) *a++ = *b++; return d; }\n",
 		  "defines memcpy" },
 	};
-	struct ac_names rt = { 0 };
+	struct ac_argv rt = { 0 };
 	char cmd[1024], buf[1 << 16];
 	FILE *p;
 	size_t n;
@@ -128,9 +128,9 @@ Test(symcheck, real_objects, .timeout = 60)
 	n = fread(buf, 1, sizeof buf - 1, p);
 	buf[n] = '\0';
 	pclose(p);
-	cr_assert_eq(ac_names_add_nm_dynamic(&rt, buf), 0);
-	ac_names_sort(&rt);
-	cr_assert(ac_names_has(&rt, "clock_gettime") && ac_names_has(&rt, "memcpy"));
+	cr_assert_eq(ac_symcheck_add_dynamic(&rt, buf), 0);
+	ac_argv_sort(&rt);
+	cr_assert(ac_argv_find(&rt, "clock_gettime") >= 0 && ac_argv_find(&rt, "memcpy") >= 0);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char dir[] = "/tmp/ac-test-sym-XXXXXX", nm[8192], secs[8192], why[256];
 
@@ -157,5 +157,5 @@ Test(symcheck, real_objects, .timeout = 60)
 			cr_assert(strstr(why, cases[i].want), "%s -> %s", cases[i].want, why);
 		}
 	}
-	ac_names_free(&rt);
+	ac_argv_free(&rt);
 }

@@ -743,7 +743,7 @@ Test(cpu, include_dir)
 
 /* --- toolchain: the helpers the compiled targets share ---------------- */
 
-#include "targets/toolchain/argv.h"
+#include "targets/exec/argv.h"
 #include "targets/toolchain/refcache.h"
 #include "targets/toolchain/symbols.h"
 #include "targets/toolchain/toolchain.h"
@@ -934,7 +934,7 @@ Test(toolchain, global_names_demangled)
 		"int main() { std::vector<int> v(3); return (int)v.size() + counter; }\n";
 	char *cxx[] = { "g++", "-O1", "-c", "k.cc", "-o", "k.o", NULL };
 	struct ac_result r;
-	struct ac_names names = { NULL, 0 };
+	struct ac_argv names = { 0 };
 	bool ok;
 	char all[512] = "";
 
@@ -964,8 +964,8 @@ Test(toolchain, global_names_demangled)
 	cr_expect_null(strstr(all, "Box "), "vtables and typeinfo are left out: %s", all);
 	cr_expect_null(strstr(all, "vector"), "%s", all);
 	cr_expect_null(strstr(all, "("), "%s", all);
-	ac_names_free(&names);
-	ac_names_free(NULL);
+	ac_argv_free(&names);
+	ac_argv_free(NULL);
 	ac_result_clear(&r);
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/util/util.h"
+#include "targets/exec/fileio.h"
 
 Test(util, strbuf_grows_and_hands_over)
 {
@@ -91,18 +92,18 @@ Test(util, files_are_written_whole_and_trees_removed)
 	snprintf(path, sizeof path, "%s/a/b/note", dir);
 	cr_assert_eq(write_file_atomic(path, "first", 5, 0600), 0);
 	cr_assert_eq(write_file_atomic(path, "second\n", 7, 0640), 0);
-	cr_assert_eq(read_file(path, &text, &len), 0);
+	cr_assert_eq(ac_read_file(path, &text, &len), 0);
 	cr_expect_eq(len, 7);
 	cr_expect_str_eq(text, "second\n");
 	free(text);
 	cr_assert_eq(stat(path, &st), 0);
 	cr_expect_eq(st.st_mode & 0777, 0640, "the mode given (less the umask)");
-	cr_expect_eq(read_file("/nonexistent/x", &text, NULL), -ENOENT);
+	cr_expect_eq(ac_read_file("/nonexistent/x", &text, NULL), -ENOENT);
 	snprintf(path, sizeof path, "%s/a/b/c/file", dir);
 	cr_assert_eq(write_file_atomic(path, "", 0, 0600), 0);
 	cr_expect_eq(write_file_atomic("/nonexistent/dir/x", "x", 1, 0600) < 0, true);
 
-	cr_assert_eq(remove_tree(dir), 0);
+	cr_assert_eq(ac_remove_tree(dir), 0);
 	cr_expect_eq(stat(dir, &st), -1);
 	cr_expect_eq(errno, ENOENT);
 }

@@ -13,11 +13,11 @@
  * outside a temporary directory, which is removed at the end.
  */
 #include "ac_config.h"
+#include "targets/exec/fileio.h"
 #include "targets/targets.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,40 +33,6 @@ struct kernel {
 	size_t nfiles;
 };
 
-static int read_file(const char *path, char **data, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f)
-		return -errno;
-	for (;;) {
-		size_t got;
-
-		if (n + 4096 > cap) {
-			char *nb = realloc(buf, cap ? cap * 2 : 8192);
-
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap = cap ? cap * 2 : 8192;
-		}
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*data = buf;
-	*len = n;
-	return 0;
-}
-
 static int load_kernel(const char *dir, struct kernel *k)
 {
 	char path[4096];
@@ -76,7 +42,7 @@ static int load_kernel(const char *dir, struct kernel *k)
 
 	memset(k, 0, sizeof *k);
 	snprintf(path, sizeof path, "%s/input.c", dir);
-	rc = read_file(path, &k->input, &k->input_len);
+	rc = ac_read_file(path, &k->input, &k->input_len);
 	if (rc < 0) {
 		fprintf(stderr, "bench-timing: %s: %s\n", path, strerror(-rc));
 		return rc;
@@ -95,7 +61,7 @@ static int load_kernel(const char *dir, struct kernel *k)
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
 		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
-		rc = read_file(path, &data, &len);
+		rc = ac_read_file(path, &data, &len);
 		if (rc < 0)
 			continue;
 		f->name = strdup(e->d_name);
@@ -115,14 +81,6 @@ static void free_kernel(struct kernel *k)
 		free((void *)k->files[i].data);
 	}
 	memset(k, 0, sizeof *k);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 int main(int argc, char **argv)
@@ -212,7 +170,7 @@ int main(int argc, char **argv)
 	printf("medians: min %.3f ms, max %.3f ms, max/min %.4f (goal < 1.05: %s)\n", lo, hi,
 	       hi / lo, hi / lo < 1.05 ? "met" : "missed");
 out:
-	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	ac_remove_tree(tmp);
 	free_kernel(&k);
 	return status;
 }

@@ -26,6 +26,7 @@
 #include "engine/core/config.h"
 #include "engine/util/util.h"
 #include "targets/harness/harness.h"
+#include "targets/exec/fileio.h"
 
 static char *slurp(const char *path)
 {
@@ -190,6 +191,6 @@ int main(int argc, char **argv)
 	config_clear(&cfg);
 	ac_result_clear(&r);
 	free(src);
-	remove_tree(scratch);
+	ac_remove_tree(scratch);
 	return rc;
 }

@@ -297,6 +297,17 @@ static void add_content(struct buf *b, const cJSON *content)
 	}
 }
 
+/* The rest of the line at v, blanks at both ends left out, into out. */
+static void line_value(const char *v, char *out, size_t outlen)
+{
+	while (*v == ' ' || *v == '\t')
+		v++;
+	size_t n = strcspn(v, "\r\n");
+	while (n > 0 && isspace((unsigned char)v[n - 1]))
+		n--;
+	snprintf(out, outlen, "%.*s", (int)n, v);
+}
+
 /* The rest of the line after marker at a line start, trimmed, into out. */
 static void marker_value(const char *text, const char *marker, char *out, size_t outlen)
 {
@@ -305,13 +316,7 @@ static void marker_value(const char *text, const char *marker, char *out, size_t
 	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
 		if (strncmp(p, marker, ml))
 			continue;
-		const char *v = p + ml;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		size_t n = strcspn(v, "\r\n");
-		while (n > 0 && isspace((unsigned char)v[n - 1]))
-			n--;
-		snprintf(out, outlen, "%.*s", (int)n, v);
+		line_value(p + ml, out, outlen);
 		return;
 	}
 }
@@ -341,6 +346,16 @@ static bool reasoning_name(const char *name)
 	       !strncmp(n, "reasoner-", 9);
 }
 
+/* Sets the refusal: message in words, body the error reply (freed here). */
+static void set_refusal(struct request *r, const char *message, cJSON *body)
+{
+	char *s = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	snprintf(r->refuse, sizeof(r->refuse), "%s", message);
+	snprintf(r->refuse_json, sizeof(r->refuse_json), "%s", s ? s : "{}");
+	free(s);
+}
+
 /* Sets the refusal an OpenAI-shaped API gives for param. */
 static void refuse_openai(struct request *r, const char *param, const char *code,
                           const char *message)
@@ -354,11 +369,7 @@ static void refuse_openai(struct request *r, const char *param, const char *code
 	else
 		cJSON_AddNullToObject(err, "param");
 	cJSON_AddStringToObject(err, "code", code);
-	char *s = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	snprintf(r->refuse, sizeof(r->refuse), "%s", message);
-	snprintf(r->refuse_json, sizeof(r->refuse_json), "%s", s ? s : "{}");
-	free(s);
+	set_refusal(r, message, root);
 }
 
 /* Sets the refusal a pydantic-based compatible server (older vLLM) gives. */
@@ -373,11 +384,7 @@ static void refuse_extra(struct request *r, const char *field)
 	cJSON_AddStringToObject(root, "type", "BadRequestError");
 	cJSON_AddNullToObject(root, "param");
 	cJSON_AddNumberToObject(root, "code", 400);
-	char *s = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	snprintf(r->refuse, sizeof(r->refuse), "%s", msg);
-	snprintf(r->refuse_json, sizeof(r->refuse_json), "%s", s ? s : "{}");
-	free(s);
+	set_refusal(r, msg, root);
 }
 
 /* Reads the parameters of the request and decides what today's API of
@@ -1181,13 +1188,7 @@ static bool header_value(const char *headers, const char *name, char *out, size_
 	for (const char *p = headers; p && *p; p = strstr(p, "\r\n"), p = p ? p + 2 : NULL) {
 		if (strncasecmp(p, name, nl) || p[nl] != ':')
 			continue;
-		const char *v = p + nl + 1;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		size_t n = strcspn(v, "\r\n");
-		while (n > 0 && isspace((unsigned char)v[n - 1]))
-			n--;
-		snprintf(out, outlen, "%.*s", (int)n, v);
+		line_value(p + nl + 1, out, outlen);
 		return true;
 	}
 	return false;

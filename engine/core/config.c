@@ -149,53 +149,6 @@ void config_defaults(struct ac_config *c)
 	c->reuse_duplicates = true;
 }
 
-int strv_len(char *const *v)
-{
-	int n = 0;
-	while (v && v[n])
-		n++;
-	return n;
-}
-
-void strv_free(char **v)
-{
-	for (int i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
-char **strv_split(const char *s, char sep)
-{
-	int cap = 1;
-	for (const char *p = s; *p; p++)
-		cap += *p == sep;
-	char **v = calloc((size_t)cap + 1, sizeof(*v));
-	if (!v)
-		return NULL;
-	int n = 0;
-	const char *p = s;
-	while (*p) {
-		const char *e = strchr(p, sep);
-		if (!e)
-			e = p + strlen(p);
-		const char *a = p, *b = e;
-		while (a < b && (*a == ' ' || *a == '\t'))
-			a++;
-		while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\n'))
-			b--;
-		if (b > a) {
-			v[n] = strndup(a, (size_t)(b - a));
-			if (!v[n]) {
-				strv_free(v);
-				return NULL;
-			}
-			n++;
-		}
-		p = *e ? e + 1 : e;
-	}
-	return v;
-}
-
 void config_clear(struct ac_config *c)
 {
 	if (!c)
@@ -240,25 +193,71 @@ int config_check_reasoning(const char *name, const char *effort, long budget, lo
 	return 0;
 }
 
-int config_check_models(const char *name, char *const *specs, char *err, size_t errlen)
+int config_models(char *const *specs, struct llm_model ***out, int *n, char *err,
+                  size_t errlen)
 {
-	for (int i = 0; specs && specs[i]; i++) {
-		struct llm_model *m = NULL;
-		char why[400];
-		int rc = llm_model_parse(specs[i], &m, why, sizeof(why));
-		llm_model_free(m);
-		if (rc == -EINVAL)
-			snprintf(err, errlen, "%s: %s", name, why);
-		if (rc)
+	int cnt = strv_len(specs);
+	*out = calloc((size_t)cnt + 1, sizeof(**out));
+	*n = 0;
+	if (!*out)
+		return -ENOMEM;
+	for (int i = 0; i < cnt; i++) {
+		int rc = llm_model_parse(specs[i], &(*out)[i], err, errlen);
+		if (rc) {
+			config_models_free(*out, i);
+			*out = NULL;
 			return rc;
+		}
+		*n = i + 1;
 	}
 	return 0;
+}
+
+void config_models_free(struct llm_model **models, int n)
+{
+	for (int i = 0; models && i < n; i++)
+		llm_model_free(models[i]);
+	free(models);
+}
+
+int config_check_models(const char *name, char *const *specs, char *err, size_t errlen)
+{
+	struct llm_model **models;
+	char why[400];
+	int n;
+	int rc = config_models(specs, &models, &n, why, sizeof(why));
+	if (rc == -EINVAL)
+		snprintf(err, errlen, "%s: %s", name, why);
+	config_models_free(models, n);
+	return rc;
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, const char *key)
 {
 	snprintf(err, errlen, fmt, key);
 	return -EINVAL;
+}
+
+/* The strings of the JSON array v (a lone string: itself) as a new strv
+ * in *out: 0, -EINVAL when an item is not a string (or, with nonempty, is
+ * empty), or -ENOMEM. */
+static int strings_of(const cJSON *v, bool nonempty, char ***out)
+{
+	char **sv = calloc(1, sizeof(*sv));
+	const cJSON *it = cJSON_IsString(v) ? v : v->child;
+	int rc = sv ? 0 : -ENOMEM;
+	for (; it && !rc; it = cJSON_IsString(v) ? NULL : it->next) {
+		if (!cJSON_IsString(it) || (nonempty && !it->valuestring[0]))
+			rc = -EINVAL;
+		else
+			rc = strv_addn(&sv, it->valuestring, strlen(it->valuestring));
+	}
+	if (rc) {
+		strv_free(sv);
+		sv = NULL;
+	}
+	*out = sv;
+	return rc;
 }
 
 static int set_key(struct ac_config *c, const struct key *k, const cJSON *v,
@@ -334,24 +333,14 @@ static int set_key(struct ac_config *c, const struct key *k, const cJSON *v,
 		}
 		const char *bad = "config.json: \"%s\" must be a kernel name, a list of kernel "
 		                  "names or true";
-		int n = cJSON_IsString(v) ? 1 : cJSON_IsArray(v) ? cJSON_GetArraySize(v) : 0;
-		if (n == 0)
+		if (!cJSON_IsString(v) && !(cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0))
 			return fail(err, errlen, bad, k->name);
-		char **sv = calloc((size_t)n + 1, sizeof(*sv));
-		if (!sv)
-			return -ENOMEM;
-		const cJSON *it = cJSON_IsString(v) ? v : v->child;
-		for (int i = 0; i < n; i++, it = it->next) {
-			if (!cJSON_IsString(it) || !it->valuestring[0]) {
-				strv_free(sv);
-				return fail(err, errlen, bad, k->name);
-			}
-			sv[i] = strdup(it->valuestring);
-			if (!sv[i]) {
-				strv_free(sv);
-				return -ENOMEM;
-			}
-		}
+		char **sv;
+		int rc = strings_of(v, true, &sv);
+		if (rc == -EINVAL)
+			return fail(err, errlen, bad, k->name);
+		if (rc)
+			return rc;
 		strv_free(*(char ***)f);
 		*(char ***)f = sv;
 		c->reuse_any = false;
@@ -379,21 +368,12 @@ static int set_key(struct ac_config *c, const struct key *k, const cJSON *v,
 			*(char ***)f = sv;
 			return 0;
 		}
-		if (!cJSON_IsArray(v))
+		char **sv;
+		int rc = cJSON_IsArray(v) ? strings_of(v, false, &sv) : -EINVAL;
+		if (rc == -EINVAL)
 			return fail(err, errlen, "config.json: \"%s\" must be a list of strings", k->name);
-		int n = cJSON_GetArraySize(v);
-		char **sv = calloc((size_t)n + 1, sizeof(*sv));
-		if (!sv)
-			return -ENOMEM;
-		int i = 0;
-		const cJSON *it;
-		cJSON_ArrayForEach(it, v) {
-			if (!cJSON_IsString(it)) {
-				strv_free(sv);
-				return fail(err, errlen, "config.json: \"%s\" must be a list of strings", k->name);
-			}
-			sv[i++] = strdup(it->valuestring);
-		}
+		if (rc)
+			return rc;
 		strv_free(*(char ***)f);
 		*(char ***)f = sv;
 		return 0;

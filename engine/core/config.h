@@ -12,7 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/util/util.h"   /* the lists below are strv */
+
 struct ac_executor;
+struct llm_model;
 
 /* How a run searches ("strategy"), one table of names in config.c. */
 enum strategy {
@@ -51,7 +54,7 @@ struct ac_config {
 	char **models;           /* NULL-terminated or NULL: the mount's models */
 	char **code_models;      /* NULL: same as models */
 	int iterations;          /* 8 */
-	int beam;                /* 4 */
+	int beam;                /* the beam's width, members kept an iteration: 4 */
 	int plans;               /* 4 plans per parent */
 	int implementations;     /* 2 per plan */
 	double dropout;          /* probability a menu option is kept: 0.25 */
@@ -117,6 +120,16 @@ int config_parse(const char *text, size_t len, struct ac_config *c,
 int config_check_reasoning(const char *name, const char *effort, long budget, long cap,
                            const char **word, char *err, size_t errlen);
 
+/* Parses a list of model strings (provider::model, provider@URL::model;
+ * llm_model_parse, the one parser of a model string): 0 and *out, *n
+ * models (free with config_models_free), or -EINVAL with the reason in
+ * err (*out NULL), or -ENOMEM. */
+int config_models(char *const *specs, struct llm_model ***out, int *n, char *err,
+                  size_t errlen);
+
+/* Frees n models of config_models; accepts NULL. */
+void config_models_free(struct llm_model **models, int n);
+
 /* Checks a list of model strings (provider::model, provider@URL::model):
  * every provider known, every name present. 0, or -EINVAL with the reason
  * in err, prefixed by name ("config.json: \"models\"", "-o models="). */
@@ -124,11 +137,5 @@ int config_check_models(const char *name, char *const *specs, char *err, size_t 
 
 /* Frees what config_parse allocated and resets to defaults; accepts NULL. */
 void config_clear(struct ac_config *c);
-
-/* Number of entries of a NULL-terminated string list (0 for NULL). */
-int strv_len(char *const *v);
-void strv_free(char **v);
-/* Splits "a,b , c" into a NULL-terminated list of trimmed, non-empty items. */
-char **strv_split(const char *s, char sep);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "ac_config.h"
 #include "engine/util/util.h"
+#include "targets/exec/fileio.h"
 
 static char dir_buf[PATH_MAX];
 static pthread_once_t dir_once = PTHREAD_ONCE_INIT;
@@ -57,7 +58,7 @@ char *menus_read(struct store *s, const char *name)
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/%s", menus_dir(), name);
 	char *t = NULL;
-	if (read_file(path, &t, NULL))
+	if (ac_read_file(path, &t, NULL))
 		return NULL;
 	return t;
 }

@@ -29,6 +29,7 @@
 #include "engine/core/host.h"
 #include "engine/core/noise.h"
 #include "engine/util/util.h"
+#include "targets/exec/fileio.h"
 
 /* ---- log and status ---- */
 
@@ -234,6 +235,52 @@ int run_cand_original(struct run_ctx *rc, const char *hash, int64_t before, int6
 	return err;
 }
 
+/* The places left in the candidate budget (INT_MAX: no budget), the
+ * candidates made before a restart counted the first time. Call with
+ * rc->lock held. */
+static int candidates_left_locked(struct run_ctx *rc)
+{
+	if (!rc->candidates_known) {
+		struct cand_row *rows;
+		int n;
+		if (store_cand_list(rc->host->writer, rc->rid, &rows, &n) == 0) {
+			rc->candidates = n > 0 ? n - 1 : 0;
+			cand_rows_free(rows, n);
+		}
+		rc->candidates_known = true;
+	}
+	if (rc->cfg.max_candidates <= 0)
+		return INT_MAX;
+	return rc->candidates < rc->cfg.max_candidates ? rc->cfg.max_candidates - rc->candidates
+	                                               : 0;
+}
+
+int run_candidates_left(struct run_ctx *rc)
+{
+	pthread_mutex_lock(&rc->lock);
+	int left = candidates_left_locked(rc);
+	pthread_mutex_unlock(&rc->lock);
+	return left;
+}
+
+bool run_take_candidate(struct run_ctx *rc)
+{
+	pthread_mutex_lock(&rc->lock);
+	bool ok = candidates_left_locked(rc) > 0;
+	if (ok)
+		rc->candidates++;
+	pthread_mutex_unlock(&rc->lock);
+	return ok;
+}
+
+void run_give_back_candidate(struct run_ctx *rc)
+{
+	pthread_mutex_lock(&rc->lock);
+	assert(rc->candidates > 0);
+	rc->candidates--;
+	pthread_mutex_unlock(&rc->lock);
+}
+
 int run_offer_best(struct run_ctx *rc, int64_t num, int64_t time_ns, double spread)
 {
 	int err = 0;
@@ -336,7 +383,7 @@ static int eval_prepare(struct run_ctx *rc, int64_t num, const char *what, struc
 	if (err)
 		return err;
 	snprintf(ev->dir, sizeof(ev->dir), "%s/%s-%lld", rc->run_dir, what, (long long)num);
-	remove_tree(ev->dir);
+	ac_remove_tree(ev->dir);
 	err = mkdir_p(ev->dir, 0700);
 	if (err)
 		return err;
@@ -370,7 +417,7 @@ static int eval_build(struct run_ctx *rc, struct eval *ev, struct ac_result *r)
 static void eval_clean(struct eval *ev)
 {
 	if (ev->dir[0])
-		remove_tree(ev->dir);
+		ac_remove_tree(ev->dir);
 	ev->dir[0] = '\0';
 }
 
@@ -469,9 +516,6 @@ int run_evaluate(struct run_ctx *rc, int64_t num, struct ac_result *r)
 	cJSON_Delete(verdict);
 	if (!err && where.job_id[0])
 		err = store_cand_set_where(rc->host->writer, rc->rid, num, where.job_id, where.node);
-	pthread_mutex_lock(&rc->lock);
-	rc->evaluated++;
-	pthread_mutex_unlock(&rc->lock);
 	atomic_fetch_add(&rc->host->evaluated, 1);
 	char d[32];
 	if (r->outcome == AC_OK) {

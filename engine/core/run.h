@@ -60,7 +60,7 @@ struct run_ctx {
 	char run_dir[PATH_MAX];
 	atomic_int cancel;
 	int64_t input_time_ns;       /* baseline median, 0 before it is known */
-	pthread_mutex_t lock;        /* best_*, evaluated: task threads share them */
+	pthread_mutex_t lock;        /* best_*, candidates: task threads share them */
 	int64_t best_num;
 	int64_t best_time_ns;
 	double best_spread;
@@ -68,7 +68,9 @@ struct run_ctx {
 	int64_t closest;             /* then: the nearest finalist and its ratio */
 	double closest_ratio, closest_lo, closest_hi;
 	long tokens;                 /* LLM tokens spent by this run */
-	int evaluated;               /* candidates evaluated by this run */
+	int candidates;              /* made by the run, the input not counted (what
+	                                max_candidates counts; run_take_candidate) */
+	bool candidates_known;       /* candidates counted from the store */
 	int64_t started_mono_ns;
 	long full_mark;              /* store_full_count() when the run started */
 	char *call_words;            /* a generated harness's call in words, for the
@@ -144,7 +146,8 @@ int run_set_best(struct run_ctx *rc, int64_t num, int64_t time_ns);
  * another negative errno when the store failed. */
 int run_evaluate(struct run_ctx *rc, int64_t num, struct ac_result *r);
 
-/* Adds a candidate (c->run_id is set here); 0 and c->num, or -errno. */
+/* Adds a candidate (c->run_id is set here); 0 and c->num, or -errno.
+ * Take its place in the budget first (run_take_candidate). */
 int run_add_candidate(struct run_ctx *rc, struct cand_row *c);
 
 /* The candidate whose result a candidate with code hash made after the
@@ -152,6 +155,20 @@ int run_add_candidate(struct run_ctx *rc, struct cand_row *c);
  * is reusable (figures.h: cand_reusable). 0 and *num, -ENOENT when there
  * is none, or the store's -errno. */
 int run_cand_original(struct run_ctx *rc, const char *hash, int64_t before, int64_t *num);
+
+/* The candidate budget (config.json "max_candidates"), decided here
+ * alone: every candidate the run makes after the input, whatever makes
+ * it (a model, the tuner), counts, and so does every one made before a
+ * restart (counted from the store the first time). Reserves a place for
+ * one more candidate: true, or false when the budget is spent. Thread
+ * safe. */
+bool run_take_candidate(struct run_ctx *rc);
+
+/* How many more candidates the budget allows (INT_MAX: no budget). */
+int run_candidates_left(struct run_ctx *rc);
+
+/* Gives back a place run_take_candidate reserved and no candidate took. */
+void run_give_back_candidate(struct run_ctx *rc);
 
 /* Considers candidate num with time t (relative spread spread) for best:
  * when it is faster than the best so far beyond both measurements' noise

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "engine/util/util.h"
+#include "targets/exec/fileio.h"
 
 #define OWNER_FILE ".owner"
 #define PROBE_PREFIX "autocompfs-clprobe-"
@@ -35,7 +36,7 @@ static unsigned long long start_time(pid_t pid)
 	char *text = NULL;
 	unsigned long long t = 0;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (read_file(path, &text, NULL))
+	if (ac_read_file(path, &text, NULL))
 		return 0;
 	/* the command name (field 2) may hold spaces: count from its ')' */
 	char *p = strrchr(text, ')');
@@ -67,7 +68,7 @@ static bool owner_gone(const char *dir)
 	char path[PATH_MAX];
 	char *rec = NULL;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, OWNER_FILE) >= sizeof(path) ||
-	    read_file(path, &rec, NULL))
+	    ac_read_file(path, &rec, NULL))
 		return false;
 	int pid = 0;
 	unsigned long long t = 0;
@@ -83,7 +84,7 @@ static bool owner_gone(const char *dir)
 		char note[PATH_MAX + 16];
 		char *noted = NULL;
 		if ((size_t)snprintf(note, sizeof(note), "%s/scratch-dir", state) < sizeof(note) &&
-		    read_file(note, &noted, NULL) == 0) {
+		    ac_read_file(note, &noted, NULL) == 0) {
 			noted[strcspn(noted, "\n")] = '\0';
 			if (!strcmp(noted, dir))
 				gone = false;
@@ -114,7 +115,7 @@ int scratch_sweep(const char *parent, const char *prefix)
 			continue;
 		bool stale = scratch ? owner_gone(path)
 		                     : time(NULL) - st.st_mtime > PROBE_MAX_AGE_S;
-		if (stale && remove_tree(path) == 0)
+		if (stale && ac_remove_tree(path) == 0)
 			removed++;
 	}
 	closedir(d);

@@ -728,6 +728,50 @@ out:
 	return res;
 }
 
+/* ---- building requests ---- */
+
+cJSON *llm_body_start(const struct llm_wire *w)
+{
+	cJSON *root = cJSON_CreateObject();
+	if (root && !cJSON_AddStringToObject(root, "model", w->req->model->name)) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+char *llm_body_end(cJSON *root, bool ok)
+{
+	char *body = ok && root ? cJSON_PrintUnformatted(root) : NULL;
+	cJSON_Delete(root);
+	return body;
+}
+
+bool llm_add_message(cJSON *msgs, const char *role, const char *content)
+{
+	cJSON *m = cJSON_CreateObject();
+	if (!m)
+		return false;
+	if (!cJSON_AddItemToArray(msgs, m)) {
+		cJSON_Delete(m);
+		return false;
+	}
+	return cJSON_AddStringToObject(m, "role", role) &&
+	       cJSON_AddStringToObject(m, "content", content);
+}
+
+bool llm_add_temperature(cJSON *root, const struct llm_wire *w)
+{
+	if ((w->learned & LLM_NO_TEMPERATURE) || llm_reasoning_model(w->req->model->name))
+		return true;
+	return cJSON_AddNumberToObject(root, "temperature", w->req->temperature) != NULL;
+}
+
+void llm_bearer_auth(const char *key, char *line, size_t len)
+{
+	snprintf(line, len, "Authorization: Bearer %s", key);
+}
+
 /* ---- reading replies ---- */
 
 const char *llm_json_str(const cJSON *obj, const char *name)

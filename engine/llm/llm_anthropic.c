@@ -36,9 +36,8 @@ static char *anthropic_build(const struct llm_wire *w)
 {
 	const struct llm_request *req = w->req;
 	bool thinking = req->thinking_budget > 0 && !(w->learned & LLM_NO_THINKING);
-	cJSON *root = cJSON_CreateObject();
+	cJSON *root = llm_body_start(w);
 	bool ok = root != NULL;
-	ok = ok && cJSON_AddStringToObject(root, "model", req->model->name);
 	ok = ok && cJSON_AddNumberToObject(root, "max_tokens", w->cap);
 	if (ok && thinking) {
 		cJSON *t = cJSON_AddObjectToObject(root, "thinking");
@@ -51,16 +50,8 @@ static char *anthropic_build(const struct llm_wire *w)
 	if (ok && req->system && *req->system)
 		ok = cJSON_AddStringToObject(root, "system", req->system) != NULL;
 	cJSON *msgs = ok ? cJSON_AddArrayToObject(root, "messages") : NULL;
-	ok = ok && msgs;
-	if (ok) {
-		cJSON *user = cJSON_CreateObject();
-		ok = user && cJSON_AddItemToArray(msgs, user) &&
-		     cJSON_AddStringToObject(user, "role", "user") &&
-		     cJSON_AddStringToObject(user, "content", req->prompt);
-	}
-	char *body = ok ? cJSON_PrintUnformatted(root) : NULL;
-	cJSON_Delete(root);
-	return body;
+	ok = ok && msgs && llm_add_message(msgs, "user", req->prompt);
+	return llm_body_end(root, ok);
 }
 
 static int anthropic_parse(const cJSON *root, struct llm_reply *r, char *detail, size_t dlen)

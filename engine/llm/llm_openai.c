@@ -26,11 +26,6 @@ static void openai_url(const char *base, char *url, size_t len)
 	snprintf(url, len, "%s/chat/completions", base);
 }
 
-static void bearer_auth(const char *key, char *line, size_t len)
-{
-	snprintf(line, len, "Authorization: Bearer %s", key);
-}
-
 /* Whether max_completion_tokens is the parameter sent under w. */
 static bool completion_cap(const struct llm_wire *w)
 {
@@ -41,32 +36,19 @@ static bool completion_cap(const struct llm_wire *w)
 static char *openai_build(const struct llm_wire *w)
 {
 	const struct llm_request *req = w->req;
-	cJSON *root = cJSON_CreateObject();
+	cJSON *root = llm_body_start(w);
 	bool ok = root != NULL;
-	ok = ok && cJSON_AddStringToObject(root, "model", req->model->name);
 	ok = ok && cJSON_AddNumberToObject(root, completion_cap(w) ? "max_completion_tokens"
 					   : "max_tokens", w->cap);
-	if (ok && !(w->learned & LLM_NO_TEMPERATURE) && !llm_reasoning_model(req->model->name))
-		ok = cJSON_AddNumberToObject(root, "temperature", req->temperature) != NULL;
+	ok = ok && llm_add_temperature(root, w);
 	if (ok && req->reasoning_effort && !(w->learned & LLM_NO_EFFORT))
 		ok = cJSON_AddStringToObject(root, "reasoning_effort", req->reasoning_effort) != NULL;
 	cJSON *msgs = ok ? cJSON_AddArrayToObject(root, "messages") : NULL;
 	ok = ok && msgs;
-	if (ok && req->system && *req->system) {
-		cJSON *sys = cJSON_CreateObject();
-		ok = sys && cJSON_AddItemToArray(msgs, sys) &&
-		     cJSON_AddStringToObject(sys, "role", "system") &&
-		     cJSON_AddStringToObject(sys, "content", req->system);
-	}
-	if (ok) {
-		cJSON *user = cJSON_CreateObject();
-		ok = user && cJSON_AddItemToArray(msgs, user) &&
-		     cJSON_AddStringToObject(user, "role", "user") &&
-		     cJSON_AddStringToObject(user, "content", req->prompt);
-	}
-	char *body = ok ? cJSON_PrintUnformatted(root) : NULL;
-	cJSON_Delete(root);
-	return body;
+	if (ok && req->system && *req->system)
+		ok = llm_add_message(msgs, "system", req->system);
+	ok = ok && llm_add_message(msgs, "user", req->prompt);
+	return llm_body_end(root, ok);
 }
 
 /* Text of a message content: a string or an array of text parts. */
@@ -139,7 +121,7 @@ const struct llm_provider llm_openai = {
 	.key_env = "OPENAI_API_KEY",
 	.effort = true,
 	.url = openai_url,
-	.auth = bearer_auth,
+	.auth = llm_bearer_auth,
 	.build = openai_build,
 	.parse = openai_parse,
 	.params = openai_params,

@@ -88,6 +88,26 @@ const struct llm_provider *llm_provider_find(const char *name);
 
 /* ---- helpers the providers share (llm.c) ---- */
 
+/* A request body's root object with "model" set (w's model), or NULL
+ * when out of memory. Hand it to llm_body_end. */
+cJSON *llm_body_start(const struct llm_wire *w);
+
+/* The body as text (a new string the caller frees), root freed either
+ * way; NULL when !ok or out of memory. */
+char *llm_body_end(cJSON *root, bool ok);
+
+/* Appends {"role": role, "content": content} to the array msgs; false
+ * when out of memory. */
+bool llm_add_message(cJSON *msgs, const char *role, const char *content);
+
+/* Adds w's "temperature" to root, unless the model refused it once or is
+ * an OpenAI reasoning model (those take only the default). False when out
+ * of memory. */
+bool llm_add_temperature(cJSON *root, const struct llm_wire *w);
+
+/* The auth callback of the OpenAI APIs: "Authorization: Bearer KEY". */
+void llm_bearer_auth(const char *key, char *line, size_t len);
+
 /* A string member of obj, or NULL. */
 const char *llm_json_str(const cJSON *obj, const char *name);
 

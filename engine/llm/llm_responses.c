@@ -24,17 +24,11 @@ static void responses_url(const char *base, char *url, size_t len)
 	snprintf(url, len, "%s/responses", base);
 }
 
-static void bearer_auth(const char *key, char *line, size_t len)
-{
-	snprintf(line, len, "Authorization: Bearer %s", key);
-}
-
 static char *responses_build(const struct llm_wire *w)
 {
 	const struct llm_request *req = w->req;
-	cJSON *root = cJSON_CreateObject();
+	cJSON *root = llm_body_start(w);
 	bool ok = root != NULL;
-	ok = ok && cJSON_AddStringToObject(root, "model", req->model->name);
 	if (ok && req->system && *req->system)
 		ok = cJSON_AddStringToObject(root, "instructions", req->system) != NULL;
 	ok = ok && cJSON_AddStringToObject(root, "input", req->prompt);
@@ -43,13 +37,10 @@ static char *responses_build(const struct llm_wire *w)
 		cJSON *r = cJSON_AddObjectToObject(root, "reasoning");
 		ok = r && cJSON_AddStringToObject(r, "effort", req->reasoning_effort);
 	}
-	if (ok && !(w->learned & LLM_NO_TEMPERATURE) && !llm_reasoning_model(req->model->name))
-		ok = cJSON_AddNumberToObject(root, "temperature", req->temperature) != NULL;
+	ok = ok && llm_add_temperature(root, w);
 	if (ok && !(w->learned & LLM_NO_STORE))
 		ok = cJSON_AddBoolToObject(root, "store", 0) != NULL;
-	char *body = ok ? cJSON_PrintUnformatted(root) : NULL;
-	cJSON_Delete(root);
-	return body;
+	return llm_body_end(root, ok);
 }
 
 /* The text parts of one "message" item; a refusal is kept in words. */
@@ -145,7 +136,7 @@ const struct llm_provider llm_responses = {
 	.key_env = "OPENAI_API_KEY",
 	.effort = true,
 	.url = responses_url,
-	.auth = bearer_auth,
+	.auth = llm_bearer_auth,
 	.build = responses_build,
 	.parse = responses_parse,
 	.params = responses_params,

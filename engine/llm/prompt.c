@@ -84,9 +84,7 @@ void menu_clear(struct menu *m)
 {
 	if (!m)
 		return;
-	for (int i = 0; i < m->count; i++)
-		free(m->options[i]);
-	free(m->options);
+	strv_free(m->options);
 	m->options = NULL;
 	m->count = 0;
 }
@@ -95,7 +93,6 @@ int menu_parse(const char *text, struct menu *out)
 {
 	out->options = NULL;
 	out->count = 0;
-	int cap = 0;
 	const char *p = text ? text : "";
 	while (*p) {
 		const char *nl = strchr(p, '\n');
@@ -108,23 +105,13 @@ int menu_parse(const char *text, struct menu *out)
 			end--;
 		if (s == end || *s == '#')
 			continue;
-		if (out->count == cap) {
-			int ncap = cap ? cap * 2 : 32;
-			char **nw = realloc(out->options, (size_t)ncap * sizeof(*nw));
-			if (!nw)
-				goto oom;
-			out->options = nw;
-			cap = ncap;
+		if (strv_addn(&out->options, s, (size_t)(end - s))) {
+			menu_clear(out);
+			return -ENOMEM;
 		}
-		char *opt = strndup(s, (size_t)(end - s));
-		if (!opt)
-			goto oom;
-		out->options[out->count++] = opt;
+		out->count++;
 	}
 	return 0;
-oom:
-	menu_clear(out);
-	return -ENOMEM;
 }
 
 /* The language tag of a code fence for a file name ("input.cu" -> "cuda"). */
@@ -441,6 +428,24 @@ static int add_code_format(struct strbuf *sb, const struct prompt_ctx *ctx, cons
 		"not add other code blocks after it.\n", file) ? -ENOMEM : 0;
 }
 
+/* Ends a prompt: the rules (for planning or for code) and, when code
+ * names what the model rewrites ("the current code"), the format of the
+ * code it returns. rc is the building's so far: the text, or NULL (sb
+ * released) when rc is not 0 or memory ran out. */
+static char *finish_prompt(struct strbuf *sb, int rc, const struct prompt_ctx *ctx,
+                           bool planning, const char *code)
+{
+	if (!rc)
+		rc = add_rules(sb, planning);
+	if (!rc && code)
+		rc = add_code_format(sb, ctx, code);
+	if (rc) {
+		sb_release(sb);
+		return NULL;
+	}
+	return sb_detach(sb);
+}
+
 /* Builds the plan or plan+implement prompt. */
 static char *plan_prompt(const struct prompt_ctx *ctx, uint64_t *rng, char **offered,
                          bool implement)
@@ -469,19 +474,12 @@ static char *plan_prompt(const struct prompt_ctx *ctx, uint64_t *rng, char **off
 	if (!rc && implement)
 		rc = sb_adds(&sb, "Then apply it: after the plan, write the new "
 			     "code.\n\n") ? -ENOMEM : 0;
-	if (!rc)
-		rc = add_rules(&sb, !implement);
-	if (!rc && implement)
-		rc = add_code_format(&sb, ctx, "the current code");
-	if (rc) {
-		sb_release(&sb);
-		if (offered) {
-			free(*offered);
-			*offered = NULL;
-		}
-		return NULL;
+	char *text = finish_prompt(&sb, rc, ctx, !implement, implement ? "the current code" : NULL);
+	if (!text && offered) {
+		free(*offered);
+		*offered = NULL;
 	}
-	return sb_detach(&sb);
+	return text;
 }
 
 char *prompt_plan(const struct prompt_ctx *ctx, uint64_t *rng, char **offered)
@@ -514,15 +512,7 @@ char *prompt_implement(const struct prompt_ctx *ctx, const char *plan)
 		rc = sb_addf(&sb, "### The plan\n\n%s\n\n### Your task\n\n"
 			     "Rewrite the code above to apply this plan.\n\n",
 			     plan ? plan : "") ? -ENOMEM : 0;
-	if (!rc)
-		rc = add_rules(&sb, false);
-	if (!rc)
-		rc = add_code_format(&sb, ctx, "the current code");
-	if (rc) {
-		sb_release(&sb);
-		return NULL;
-	}
-	return sb_detach(&sb);
+	return finish_prompt(&sb, rc, ctx, false, "the current code");
 }
 
 /* Moves a cut point in text back so it does not split a UTF-8 sequence. */
@@ -578,15 +568,7 @@ char *prompt_repair(const struct prompt_ctx *ctx, const char *plan,
 			     "Find the cause of the failure and fix it, keeping the "
 			     "optimization of the plan where you can. If the plan "
 			     "cannot be made correct, undo it.\n\n") ? -ENOMEM : 0;
-	if (!rc)
-		rc = add_rules(&sb, false);
-	if (!rc)
-		rc = add_code_format(&sb, ctx, "the failed code above");
-	if (rc) {
-		sb_release(&sb);
-		return NULL;
-	}
-	return sb_detach(&sb);
+	return finish_prompt(&sb, rc, ctx, false, "the failed code above");
 }
 
 /* Case-insensitive strstr. */

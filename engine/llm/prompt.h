@@ -25,8 +25,8 @@ double prompt_rng_unit(uint64_t *state); /* in [0, 1) */
 
 /* Menu options: non-empty lines of a .menu file without '#' comments. */
 struct menu {
-	char **options;
-	int count;
+	char **options;   /* a strv (util.h), NULL when there are none */
+	int count;        /* its length */
 };
 int menu_parse(const char *text, struct menu *out); /* 0 or -ENOMEM */
 void menu_clear(struct menu *m);

@@ -74,37 +74,39 @@ static int split_lines(const char *text, struct line **out)
 	return (int)n;
 }
 
+/* The two spellings of a reasoning section's tags. */
+static const char *const think_open[2] = { "<think>", "<thinking>" };
+static const char *const think_close[2] = { "</think>", "</thinking>" };
+
+/* The first of the two tags at or after p (the first spelling on a tie):
+ * its position, and its index in *which; NULL when neither is there. */
+static const char *find_tag(const char *p, const char *const tags[2], int *which)
+{
+	const char *a = strstr(p, tags[0]);
+	const char *b = strstr(p, tags[1]);
+	*which = a && (!b || a <= b) ? 0 : 1;
+	return *which == 0 ? a : b;
+}
+
 /* Finds the first occurrence of one of the opening tags at or after p.
  * Returns its position (and its closing tag in *close) or NULL. */
 static const char *find_think_open(const char *p, const char **close)
 {
-	const char *a = strstr(p, "<think>");
-	const char *b = strstr(p, "<thinking>");
-	if (a && (!b || a <= b)) {
-		*close = "</think>";
-		return a;
-	}
-	if (b) {
-		*close = "</thinking>";
-		return b;
-	}
-	return NULL;
+	int which;
+	const char *t = find_tag(p, think_open, &which);
+	if (t)
+		*close = think_close[which];
+	return t;
 }
 
 /* The first closing tag (either spelling) at or after p; its length in *len. */
 static const char *find_think_close(const char *p, size_t *len)
 {
-	const char *a = strstr(p, "</think>");
-	const char *b = strstr(p, "</thinking>");
-	if (a && (!b || a <= b)) {
-		*len = strlen("</think>");
-		return a;
-	}
-	if (b) {
-		*len = strlen("</thinking>");
-		return b;
-	}
-	return NULL;
+	int which;
+	const char *t = find_tag(p, think_close, &which);
+	if (t)
+		*len = strlen(think_close[which]);
+	return t;
 }
 
 /* The text with reasoning sections removed (not trimmed). A closing tag
@@ -543,33 +545,30 @@ char *reply_plan(const char *text)
 /* The marker line kinds of an edit block. */
 enum marker { M_NONE, M_SEARCH, M_DIVIDER, M_REPLACE };
 
+/* Is s (len bytes, trailing blanks gone) seven or more c's, then c's or
+ * spaces, then word: "<<<<<<< SEARCH"? */
+static bool arrow_line(const char *s, size_t len, char c, const char *word)
+{
+	size_t wl = strlen(word);
+	size_t i = 0;
+	while (i < len && s[i] == c)
+		i++;
+	if (i < 7)
+		return false;
+	while (i < len && (s[i] == c || s[i] == ' '))
+		i++;
+	return len - i == wl && !strncmp(s + i, word, wl);
+}
+
 static enum marker marker_of(const struct line *l)
 {
 	size_t len = l->len;
 	while (len > 0 && isspace((unsigned char)l->start[len - 1]))
 		len--;
-	if (len >= 7 && !strncmp(l->start, "<<<<<<<", 7)) {
-		const char *p = l->start + 7;
-		size_t left = len - 7;
-		while (left > 0 && (*p == '<' || *p == ' ')) {
-			p++;
-			left--;
-		}
-		if (left == 6 && !strncmp(p, "SEARCH", 6))
-			return M_SEARCH;
-		return M_NONE;
-	}
-	if (len >= 7 && !strncmp(l->start, ">>>>>>>", 7)) {
-		const char *p = l->start + 7;
-		size_t left = len - 7;
-		while (left > 0 && (*p == '>' || *p == ' ')) {
-			p++;
-			left--;
-		}
-		if (left == 7 && !strncmp(p, "REPLACE", 7))
-			return M_REPLACE;
-		return M_NONE;
-	}
+	if (arrow_line(l->start, len, '<', "SEARCH"))
+		return M_SEARCH;
+	if (arrow_line(l->start, len, '>', "REPLACE"))
+		return M_REPLACE;
 	if (len == 7 && !strncmp(l->start, "=======", 7))
 		return M_DIVIDER;
 	return M_NONE;

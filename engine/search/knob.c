@@ -23,6 +23,7 @@
  * a comment, a string) is not a knob and is ignored.
  */
 #include "engine/search/knob.h"
+#include "engine/util/util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -212,11 +213,9 @@ static int parse_values(const char *src, const struct knob_line *kl,
                         struct knob *k, int lineno, char *err, size_t errlen)
 {
 	size_t i = kl->values_at;
-	int cap = 0;
 
 	while (i < kl->values_end) {
 		size_t at;
-		char *v;
 
 		while (i < kl->values_end && (is_blank(src[i]) || src[i] == ','))
 			i++;
@@ -240,18 +239,9 @@ static int parse_values(const char *src, const struct knob_line *kl,
 				return -EINVAL;
 			}
 		}
-		if (k->nvalues == cap) {
-			int ncap = cap ? cap * 2 : 8;
-			char **nv = realloc(k->values, (size_t)ncap * sizeof(*nv));
-			if (!nv)
-				return -ENOMEM;
-			k->values = nv;
-			cap = ncap;
-		}
-		v = strndup(src + at, i - at);
-		if (!v)
+		if (strv_addn(&k->values, src + at, i - at))
 			return -ENOMEM;
-		k->values[k->nvalues++] = v;
+		k->nvalues++;
 	}
 	if (k->nvalues == 0) {
 		set_err(err, errlen, "line %d: knob %s has no values after the "
@@ -283,9 +273,7 @@ static void knob_clear(struct knob *k)
 {
 	free(k->name);
 	free(k->value);
-	for (int j = 0; j < k->nvalues; j++)
-		free(k->values[j]);
-	free(k->values);
+	strv_free(k->values);
 	memset(k, 0, sizeof(*k));
 }
 

@@ -14,7 +14,7 @@
 struct knob {
 	char *name;
 	char *value;      /* current value as written */
-	char **values;    /* allowed values, in the order given */
+	char **values;    /* allowed values, in the order given (a strv, util.h) */
 	int nvalues;
 	int current;      /* index of value in values, -1 if not among them */
 };

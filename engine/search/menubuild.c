@@ -29,6 +29,7 @@
 #include "engine/core/store.h"
 #include "engine/llm/llm.h"
 #include "engine/util/util.h"
+#include "targets/exec/fileio.h"
 
 #define PDF_TIMEOUT_S 120
 #define DOC_MAX_BYTES (4 * 1024 * 1024)
@@ -70,8 +71,7 @@ char *menubuild_state(struct run_host *e)
 int menubuild_split(const char *text, size_t max, char ***parts)
 {
 	size_t len = strlen(text);
-	size_t cap = len / (max ? max : 1) + 2;
-	char **v = calloc(cap + 1, sizeof(*v));
+	char **v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	int n = 0;
@@ -94,21 +94,11 @@ int menubuild_split(const char *text, size_t max, char ***parts)
 			if (cut)
 				end = cut;
 		}
-		if ((size_t)n + 1 >= cap) {
-			char **p = realloc(v, (cap * 2 + 1) * sizeof(*v));
-			if (!p) {
-				strv_free(v);
-				return -ENOMEM;
-			}
-			v = p;
-			cap *= 2;
-		}
-		v[n] = strndup(text + at, end - at);
-		if (!v[n]) {
+		if (strv_addn(&v, text + at, end - at)) {
 			strv_free(v);
 			return -ENOMEM;
 		}
-		v[++n] = NULL;
+		n++;
 		at = end;
 	}
 	*parts = v;
@@ -299,7 +289,7 @@ static int pdf_text(const char *data, size_t size, char **out, char *why, size_t
 		         WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 		rc = -EINVAL;
 	} else {
-		rc = read_file(txt, out, NULL);
+		rc = ac_read_file(txt, out, NULL);
 		if (rc)
 			snprintf(why, len, "pdftotext wrote nothing");
 	}
@@ -507,13 +497,17 @@ static void *build_main(void *arg)
 {
 	struct job *j = arg;
 	struct run_host *e = j->e;
-	char *const *models = e->models;
-	struct llm_model *m = NULL;
-	char err[300];
-	if (!models || !models[0] || llm_model_parse(models[0], &m, err, sizeof(err))) {
+	struct llm_model **models = NULL;
+	int nmodels = 0;
+	char err[300] = "out of memory";
+	if (!e->models || !e->models[0]) {
 		fail(e, j->name ? j->name : "menus",
-		     models && models[0] ? err : "no model configured (-o models=... or AUTOCOMP_MODELS)");
+		     "no model configured (-o models=... or AUTOCOMP_MODELS)");
+	} else if (config_models(e->models, &models, &nmodels, err, sizeof(err))) {
+		fail(e, j->name ? j->name : "menus", err);
 	} else {
+		/* the mount's first model writes the notes and menus */
+		const struct llm_model *m = models[0];
 		char **names = j->name ? NULL : docs_names(e);
 		if (j->name)
 			build_one(e, m, j->name);
@@ -521,7 +515,7 @@ static void *build_main(void *arg)
 			build_one(e, m, names[i]);
 		strv_free(names);
 	}
-	llm_model_free(m);
+	config_models_free(models, nmodels);
 	free(j->name);
 	free(j);
 	pthread_mutex_lock(&lock);

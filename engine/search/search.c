@@ -32,6 +32,7 @@
 #include "engine/llm/cost.h"
 #include "engine/core/host.h"
 #include "engine/util/util.h"
+#include "targets/exec/fileio.h"
 #include "engine/search/examples.h"
 #include "engine/search/knob.h"
 #include "engine/llm/llm.h"
@@ -52,12 +53,11 @@ struct search {
 	struct menu menu;
 	char *notes;
 	int iteration;
-	int64_t *beam;
-	int nbeam;
+	int64_t *members;          /* the beam: its members' numbers */
+	int nmembers;
 	pthread_mutex_t lock;      /* children, counters */
 	int64_t *children;
 	int nchildren;
-	int candidates;            /* in the run (for max_candidates) */
 	bool out_of_tokens;
 	bool out_of_candidates;
 	int llm_failures;
@@ -88,34 +88,6 @@ static uint64_t hash_str(uint64_t h, const char *s)
 	return h;
 }
 
-static void free_models(struct llm_model **m, int n)
-{
-	for (int i = 0; i < n; i++)
-		llm_model_free(m[i]);
-	free(m);
-}
-
-/* Parses a model list; -EINVAL with the reason in err. */
-static int parse_models(char *const *specs, struct llm_model ***out, int *n, char *err,
-                        size_t errlen)
-{
-	int cnt = strv_len(specs);
-	*out = calloc((size_t)cnt + 1, sizeof(**out));
-	*n = 0;
-	if (!*out)
-		return -ENOMEM;
-	for (int i = 0; i < cnt; i++) {
-		int rc = llm_model_parse(specs[i], &(*out)[i], err, errlen);
-		if (rc) {
-			free_models(*out, i);
-			*out = NULL;
-			return rc;
-		}
-		*n = i + 1;
-	}
-	return 0;
-}
-
 static bool tokens_spent(struct search *s)
 {
 	struct run_ctx *rc = s->rc;
@@ -127,17 +99,16 @@ static bool tokens_spent(struct search *s)
 	return spent;
 }
 
-/* Reserves room for one more candidate; false when max_candidates is reached. */
+/* Reserves room for one more candidate (run_take_candidate); false when
+ * the budget is spent, which ends the search. */
 static bool take_candidate(struct search *s)
 {
-	struct run_ctx *rc = s->rc;
-	pthread_mutex_lock(&s->lock);
-	bool ok = rc->cfg.max_candidates <= 0 || s->candidates < rc->cfg.max_candidates;
-	if (ok)
-		s->candidates++;
-	else
+	bool ok = run_take_candidate(s->rc);
+	if (!ok) {
+		pthread_mutex_lock(&s->lock);
 		s->out_of_candidates = true;
-	pthread_mutex_unlock(&s->lock);
+		pthread_mutex_unlock(&s->lock);
+	}
 	return ok;
 }
 
@@ -571,9 +542,7 @@ static int64_t implement(struct search *s, const struct slot_task *t, const char
 	struct llm_call_row call;
 	if (ask(s, slot, model, prompt, &call)) {
 		/* no call, no candidate: give the place back */
-		pthread_mutex_lock(&s->lock);
-		s->candidates--;
-		pthread_mutex_unlock(&s->lock);
+		run_give_back_candidate(rc);
 		return -1;
 	}
 	struct cand_row c = {0};
@@ -822,7 +791,7 @@ static void next_beam(struct search *s)
 	int np = 0;
 	for (int i = 0; pool && sources && i < n; i++) {
 		const struct cand_row *c = &rows[i];
-		bool incumbent = in_list(s->beam, s->nbeam, c->num) || c->num == 0;
+		bool incumbent = in_list(s->members, s->nmembers, c->num) || c->num == 0;
 		bool child = in_list(s->children, s->nchildren, c->num);
 		if ((!incumbent && !child) || c->outcome != AC_OK || c->time_ns <= 0)
 			continue;
@@ -856,19 +825,19 @@ static void next_beam(struct search *s)
 		};
 		np++;
 	}
-	int64_t *beam = calloc((size_t)rc->cfg.beam + 1, sizeof(*beam));
-	int nb = pool && beam ? beam_choose(pool, np, rc->cfg.beam, s->iteration, beam) : 0;
+	int64_t *members = calloc((size_t)rc->cfg.beam + 1, sizeof(*members));
+	int nb = pool && members ? beam_choose(pool, np, rc->cfg.beam, s->iteration, members) : 0;
 	if (nb > 0) {
-		free(s->beam);
-		s->beam = beam;
-		s->nbeam = nb;
+		free(s->members);
+		s->members = members;
+		s->nmembers = nb;
 	} else {
-		free(beam);   /* nothing eligible: the beam stays as it was */
+		free(members);   /* nothing eligible: the beam stays as it was */
 	}
 	/* the beam this iteration kept, whichever it is */
-	for (int i = 0; i < s->nbeam; i++)
-		host_stored(store_cand_set_beam(rc->host->writer, rc->rid, s->beam[i], s->iteration),
-		            "a beam mark");
+	for (int i = 0; i < s->nmembers; i++)
+		host_stored(store_cand_set_beam(rc->host->writer, rc->rid, s->members[i],
+		                                s->iteration), "a beam mark");
 	for (int i = 0; i < np; i++)
 		free(sources[i]);
 	free(sources);
@@ -883,11 +852,11 @@ static void next_beam(struct search *s)
 static void restore_beam(struct search *s)
 {
 	struct run_ctx *rc = s->rc;
-	s->beam = calloc(1, sizeof(*s->beam));
-	s->nbeam = 1;
-	if (!s->beam)
+	s->members = calloc(1, sizeof(*s->members));
+	s->nmembers = 1;
+	if (!s->members)
 		return;
-	s->beam[0] = 0;
+	s->members[0] = 0;
 	if (rc->row.iteration <= 0)
 		return;
 	struct cand_row *rows;
@@ -900,13 +869,12 @@ static void restore_beam(struct search *s)
 		if (rows[i].beam_iteration == rc->row.iteration)
 			b[nb++] = rows[i].num;
 	if (nb) {
-		free(s->beam);
-		s->beam = b;
-		s->nbeam = nb;
+		free(s->members);
+		s->members = b;
+		s->nmembers = nb;
 	} else {
 		free(b);
 	}
-	s->candidates = n - 1;
 	cand_rows_free(rows, n);
 }
 
@@ -992,7 +960,7 @@ static int load_prices(struct search *s, char *err, size_t errlen)
 	snprintf(path, sizeof(path), "%s/prices.json", rc->host->state_dir);
 	char *text = NULL;
 	size_t len = 0;
-	if (read_file(path, &text, &len) == 0) {
+	if (ac_read_file(path, &text, &len) == 0) {
 		e = cost_table_parse(text, len, path, &s->prices_file, err, errlen);
 		free(text);
 		if (e)
@@ -1065,11 +1033,11 @@ static void input_hash(struct search *s)
 static int combine_tasks(struct search *s, struct slot_task *tasks, int k)
 {
 	int every = s->rc->cfg.combine_every;
-	if (every <= 0 || s->iteration % every || s->nbeam < 2)
+	if (every <= 0 || s->iteration % every || s->nmembers < 2)
 		return k;
 	int first = k;
-	for (int b = 0; b < s->nbeam; b++) {
-		int64_t a = s->beam[b], o = s->beam[(b + 1) % s->nbeam];
+	for (int b = 0; b < s->nmembers; b++) {
+		int64_t a = s->members[b], o = s->members[(b + 1) % s->nmembers];
 		bool seen = a == 0 || o == 0 || a == o;
 		for (int j = first; j < k && !seen; j++)
 			seen = tasks[j].parent == o && tasks[j].partner == a;
@@ -1136,14 +1104,15 @@ static int iterate(struct search *s)
 			break;
 		search_status(s);
 		run_log(rc, "iteration %d/%d: %d parents in the beam", s->iteration,
-		        rc->cfg.iterations, s->nbeam);
-		int ntasks = s->nbeam * rc->cfg.plans;
-		struct slot_task *tasks = calloc((size_t)ntasks + (size_t)s->nbeam, sizeof(*tasks));
+		        rc->cfg.iterations, s->nmembers);
+		int ntasks = s->nmembers * rc->cfg.plans;
+		struct slot_task *tasks = calloc((size_t)ntasks + (size_t)s->nmembers,
+		                                 sizeof(*tasks));
 		if (!tasks)
 			break;
-		for (int b = 0, k = 0; b < s->nbeam; b++)
+		for (int b = 0, k = 0; b < s->nmembers; b++)
 			for (int p = 0; p < rc->cfg.plans; p++, k++) {
-				tasks[k].parent = s->beam[b];
+				tasks[k].parent = s->members[b];
 				tasks[k].index = k;
 				tasks[k].plan = p;
 			}
@@ -1213,16 +1182,16 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 	s.rc = rc;
 	pthread_mutex_init(&s.lock, NULL);
 	char err[512] = "";
-	int rc_ = parse_models(model_specs, &s.models, &s.nmodels, err, sizeof(err));
+	int rc_ = config_models(model_specs, &s.models, &s.nmodels, err, sizeof(err));
 	if (!rc_)
-		rc_ = parse_models(code_specs, &s.code_models, &s.ncode, err, sizeof(err));
+		rc_ = config_models(code_specs, &s.code_models, &s.ncode, err, sizeof(err));
 	if (!rc_)
 		rc_ = model_settings(&s, err, sizeof(err));
 	if (rc_) {
 		run_status(rc, RS_FAILED, "failed: %s", err);
 		run_set_state(rc, RS_FAILED);
-		free_models(s.models, s.nmodels);
-		free_models(s.code_models, s.ncode);
+		config_models_free(s.models, s.nmodels);
+		config_models_free(s.code_models, s.ncode);
 		cost_table_clear(&s.prices);
 		cost_table_clear(&s.prices_file);
 		pthread_mutex_destroy(&s.lock);
@@ -1239,7 +1208,7 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 		run_log(rc, "search: %d candidates had the code of an earlier one: their results were "
 		        "reused, not built or timed again (metrics.json: builds_saved)", s.dups);
 	if (!werr && !run_cancelled(rc) && rc->cfg.tune)
-		tune_beam(rc, s.beam, s.nbeam);
+		tune_beam(rc, s.members, s.nmembers);
 	if (!werr && !run_cancelled(rc))
 		werr = run_finalists(rc, RS_SEARCHING);
 	int perr = store_run_set_progress(rc->host->writer, rc->rid, done_iters, rc->tokens);
@@ -1254,10 +1223,10 @@ static int llm_search(struct run_ctx *rc, char *const *model_specs, char *const 
 	cost_table_clear(&s.prices_file);
 	strv_free(s.steps);
 	free(s.notes);
-	free(s.beam);
+	free(s.members);
 	free(s.children);
-	free_models(s.models, s.nmodels);
-	free_models(s.code_models, s.ncode);
+	config_models_free(s.models, s.nmodels);
+	config_models_free(s.code_models, s.ncode);
 	pthread_mutex_destroy(&s.lock);
 	return result;
 }

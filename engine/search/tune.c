@@ -82,7 +82,13 @@ static void eval_point(void *arg, int i)
 	c.plan = sb_detach(&plan);
 	c.option = strdup("tune knobs");
 	c.source = src;
-	if (run_add_candidate(rc, &c) == 0) {
+	if (!run_take_candidate(rc)) {
+		cand_row_clear(&c);
+		return;
+	}
+	if (run_add_candidate(rc, &c) != 0) {
+		run_give_back_candidate(rc);
+	} else {
 		struct ac_result r;
 		b->nums[i] = c.num;
 		if (run_evaluate(rc, c.num, &r) == 0 && r.outcome == AC_OK) {
@@ -144,19 +150,6 @@ static int replay_points(struct run_ctx *rc, int64_t num, const struct knob_set 
 	cand_rows_free(rows, n);
 	free(choice);
 	return kept;
-}
-
-/* How many candidates of the run have been evaluated (all origins). */
-static int stored_evaluated(struct run_ctx *rc)
-{
-	struct cand_row *rows;
-	int n, done = 0;
-	if (store_cand_list(rc->host->writer, rc->rid, &rows, &n))
-		return 0;
-	for (int i = 0; i < n; i++)
-		done += rows[i].outcome != AC_PENDING;
-	cand_rows_free(rows, n);
-	return done;
 }
 
 /* The donor's point: base with the knob values the reused steps end
@@ -267,12 +260,6 @@ int tune_candidate_from(struct run_ctx *rc, int64_t num, int budget, char *const
 		int64_t kept_best = 0;
 		int kept = replay_points(rc, num, &ks, t, &kept_best);
 		if (kept > 0) {
-			/* the budget counts what was done before the restart */
-			int done = stored_evaluated(rc);
-			pthread_mutex_lock(&rc->lock);
-			if (rc->evaluated < done)
-				rc->evaluated = done;
-			pthread_mutex_unlock(&rc->lock);
 			char d[32] = "-";
 			if (kept_best > 0)
 				fmt_duration(kept_best, d, sizeof(d));
@@ -286,9 +273,9 @@ int tune_candidate_from(struct run_ctx *rc, int64_t num, int budget, char *const
 		for (;;) {
 			if (run_cancelled(rc))
 				break;
-			if (rc->cfg.max_candidates > 0 && rc->evaluated >= rc->cfg.max_candidates)
-				break;
-			int n = tuner_next(t, points, batch);
+			/* the run's budget may end before this candidate's */
+			int left = run_candidates_left(rc);
+			int n = left > 0 ? tuner_next(t, points, batch < left ? batch : left) : 0;
 			if (n <= 0)
 				break;
 			struct point_batch b = {rc, &ks, c.source, num, base, points, times, nums,
@@ -335,12 +322,12 @@ static bool tuned_before(struct run_ctx *rc, int64_t num)
 	return yes;
 }
 
-void tune_beam(struct run_ctx *rc, const int64_t *beam, int n)
+void tune_beam(struct run_ctx *rc, const int64_t *members, int n)
 {
 	for (int i = 0; i < n && !run_cancelled(rc); i++) {
-		if (tuned_before(rc, beam[i]))
+		if (tuned_before(rc, members[i]))
 			continue;
-		tune_candidate(rc, beam[i], TUNE_BEAM_BUDGET);
+		tune_candidate(rc, members[i], TUNE_BEAM_BUDGET);
 	}
 }
 

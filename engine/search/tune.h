@@ -22,8 +22,9 @@
  * finalists and finishes the run's status. 0, or -ECANCELED. */
 int tune_phase(struct run_ctx *rc);
 
-/* Tunes each member of the beam that has knobs and was not tuned before. */
-void tune_beam(struct run_ctx *rc, const int64_t *beam, int n);
+/* Tunes each of the beam's n members (their numbers) that has knobs and
+ * was not tuned before. */
+void tune_beam(struct run_ctx *rc, const int64_t *members, int n);
 
 /* Tunes candidate num with at most budget points (num itself counts).
  * Returns the number of points evaluated, or -ECANCELED. */

@@ -528,6 +528,19 @@ static int random_unseen(struct tuner *t, int *c)
 	return 0;
 }
 
+/* Starts a descent (a new number) at c, whose time may be known. */
+static void new_descent(struct tuner *t, const int *c, int64_t time_ns)
+{
+	t->descent++;
+	memcpy(t->centre, c, (size_t)t->k * sizeof(int));
+	t->centre_time = time_ns;
+	shuffle(&t->rng, t->order, t->k);
+	t->pos = 0;
+	t->improved = 0;
+	t->round_new = 0;
+	t->need_restart = 0;
+}
+
 /* Starts a new descent from the global best with several knobs changed. */
 static void restart(struct tuner *t)
 {
@@ -555,14 +568,7 @@ static void restart(struct tuner *t)
 	}
 	if (!found && !random_unseen(t, c))
 		memcpy(c, t->centre, (size_t)t->k * sizeof(int));
-	t->descent++;
-	memcpy(t->centre, c, (size_t)t->k * sizeof(int));
-	t->centre_time = INT64_MAX;
-	shuffle(&t->rng, t->order, t->k);
-	t->pos = 0;
-	t->improved = 0;
-	t->round_new = 0;
-	t->need_restart = 0;
+	new_descent(t, c, INT64_MAX);
 	enqueue(t, c);
 }
 
@@ -573,19 +579,6 @@ static int pending_in_descent(const struct tuner *t)
 		    t->points[p].descent == t->descent)
 			return 1;
 	return 0;
-}
-
-/* Starts a descent (a new number) at c, whose time may be known. */
-static void new_descent(struct tuner *t, const int *c, int64_t time_ns)
-{
-	t->descent++;
-	memcpy(t->centre, c, (size_t)t->k * sizeof(int));
-	t->centre_time = time_ns;
-	shuffle(&t->rng, t->order, t->k);
-	t->pos = 0;
-	t->improved = 0;
-	t->round_new = 0;
-	t->need_restart = 0;
 }
 
 static int is_donor(const struct tuner *t, size_t p)

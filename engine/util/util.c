@@ -1,7 +1,8 @@
 /*
- * util.c - the string buffer, clocks and file helpers declared in util.h.
+ * util.c - the string buffer, the string list (strv), clocks and file
+ * helpers declared in util.h.
  *
- * Deliberately small: no containers beyond strbuf, no logging. Every
+ * Deliberately small: no containers beyond strbuf and strv, no logging. Every
  * function reports failure as a negative errno, like the rest of the code.
  */
 #include "engine/util/util.h"
@@ -106,6 +107,68 @@ char *sb_detach(struct strbuf *sb)
 	return p;
 }
 
+int strv_len(char *const *v)
+{
+	int n = 0;
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+void strv_free(char **v)
+{
+	for (int i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+char **strv_split(const char *s, char sep)
+{
+	int cap = 1;
+	for (const char *p = s; *p; p++)
+		cap += *p == sep;
+	char **v = calloc((size_t)cap + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	int n = 0;
+	const char *p = s;
+	while (*p) {
+		const char *e = strchr(p, sep);
+		if (!e)
+			e = p + strlen(p);
+		const char *a = p, *b = e;
+		while (a < b && (*a == ' ' || *a == '\t'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\n'))
+			b--;
+		if (b > a) {
+			v[n] = strndup(a, (size_t)(b - a));
+			if (!v[n]) {
+				strv_free(v);
+				return NULL;
+			}
+			n++;
+		}
+		p = *e ? e + 1 : e;
+	}
+	return v;
+}
+
+int strv_addn(char ***v, const char *s, size_t n)
+{
+	int len = strv_len(*v);
+	char *copy = strndup(s, n);
+	char **grown = copy ? realloc(*v, ((size_t)len + 2) * sizeof(**v)) : NULL;
+	if (!grown) {
+		free(copy);
+		return -ENOMEM;
+	}
+	grown[len] = copy;
+	grown[len + 1] = NULL;
+	*v = grown;
+	return 0;
+}
+
 int64_t now_ns(void)
 {
 	struct timespec ts;
@@ -118,11 +181,6 @@ int64_t mono_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int read_file(const char *path, char **out, size_t *len)
-{
-	return ac_read_file(path, out, len);
 }
 
 int write_file_atomic(const char *path, const void *data, size_t len, int mode)
@@ -165,11 +223,6 @@ int mkdir_p(const char *path, int mode)
 	if (mkdir(buf, mode) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
-}
-
-int remove_tree(const char *path)
-{
-	return ac_remove_tree(path);
 }
 
 bool kernel_name_valid(const char *name)

@@ -1,5 +1,6 @@
 /*
- * util.h - small shared helpers: a growable string buffer, clocks, file I/O.
+ * util.h - small shared helpers: a growable string buffer, a string list,
+ * clocks, file I/O.
  *
  * Nothing here knows about kernels or candidates; it is the vocabulary the
  * rest of the engine and the mount are written in.
@@ -35,14 +36,26 @@ void sb_release(struct strbuf *sb);
 /* Hands the storage to the caller (never NULL unless OOM: an empty string). */
 char *sb_detach(struct strbuf *sb);
 
+/* A strv is the engine's one list of strings: a NULL-terminated array
+ * of malloc'd strings, owned by whoever holds the array (a NULL array is
+ * an empty list). The targets build theirs with struct ac_argv
+ * (targets/exec/argv.h), whose v is one. */
+
+/* Number of entries (0 for NULL). */
+int strv_len(char *const *v);
+/* Frees the strings and the array; accepts NULL. */
+void strv_free(char **v);
+/* Splits "a,b , c" into a new list of trimmed, non-empty items; NULL
+ * when out of memory. */
+char **strv_split(const char *s, char sep);
+/* Appends a copy of the n bytes at s to *v (NULL: an empty list), which
+ * may move. 0, or -ENOMEM with *v as it was. */
+int strv_addn(char ***v, const char *s, size_t n);
+
 /* Wall-clock time in ns since the epoch (what st_mtime shows). */
 int64_t now_ns(void);
 /* Monotonic time in ns (for timeouts and latencies). */
 int64_t mono_ns(void);
-
-/* Reads a whole file. Returns 0 and a new NUL-terminated buffer in *out
- * (length in *len if len is not NULL), or a negative errno. */
-int read_file(const char *path, char **out, size_t *len);
 
 /* Writes data to path through a temporary file and rename(2), so a reader
  * sees the old or the new content, never half. Returns 0 or -errno. */
@@ -50,9 +63,6 @@ int write_file_atomic(const char *path, const void *data, size_t len, int mode);
 
 /* mkdir -p with mode; 0 or -errno. */
 int mkdir_p(const char *path, int mode);
-
-/* rm -rf of a directory tree we own; 0 or -errno (best effort). */
-int remove_tree(const char *path);
 
 /* A kernel name: 1..64 chars of [A-Za-z0-9._+-], not starting with '.' */
 bool kernel_name_valid(const char *name);

@@ -30,7 +30,9 @@
  *
  * Folder targets/exec/ owns processes and files: the sandbox
  * (sandbox.c, sandbox_child.c), the executors (executor.c, slurm.c, the
- * node program noderun.c) and writing files whole (fileio.c). It calls
+ * node program noderun.c), writing files whole (fileio.c), the command
+ * lines and lists of names (argv.c) and words replaced in a command line
+ * (subst.c). It calls
  * nothing else of targets/ but the interface, target.h.
  */
 #ifndef AC_EXECUTOR_H

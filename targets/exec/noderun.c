@@ -31,13 +31,13 @@
 #include "targets/exec/executor.h"
 #include "targets/exec/fileio.h"
 #include "targets/exec/sandbox.h"
+#include "targets/exec/subst.h"
 
 #include <cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -109,46 +109,6 @@ static void sweep(const char *dir)
 	closedir(d);
 }
 
-static int last_cpu(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof set, &set) != 0)
-		return -1;
-	for (int c = CPU_SETSIZE - 1; c >= 0; c--)
-		if (CPU_ISSET(c, &set))
-			return c;
-	return -1;
-}
-
-/* s with every occurrence of from replaced by to (malloc'd). */
-static char *remap(const char *s, const char *from, const char *to)
-{
-	size_t fl = strlen(from);
-	char *out = NULL;
-	size_t len = 0;
-	FILE *m;
-
-	if (fl == 0)
-		return strdup(s);
-	m = open_memstream(&out, &len);
-	if (!m)
-		return NULL;
-	for (const char *p = s; *p;) {
-		if (!strncmp(p, from, fl)) {
-			fputs(to, m);
-			p += fl;
-		} else {
-			fputc(*p++, m);
-		}
-	}
-	if (fclose(m) != 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
 /* A NULL-terminated copy of a JSON array of strings, remapped. */
 static char **strings_of(const cJSON *arr, const char *from, const char *to)
 {
@@ -161,7 +121,7 @@ static char **strings_of(const cJSON *arr, const char *from, const char *to)
 		return NULL;
 	cJSON_ArrayForEach(it, arr) {
 		if (cJSON_IsString(it))
-			v[i++] = remap(it->valuestring, from, to);
+			v[i++] = ac_subst(it->valuestring, 1, &from, &to);
 	}
 	return v;
 }
@@ -346,7 +306,7 @@ static void sandbox_opts_of(struct ac_sandbox_opts *so, const cJSON *m, const ch
 	so->env = run_env;
 	so->timeout_s = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(m, "timeout_s"));
 	so->output_cap = size_of(m, "output_cap");
-	so->cpu = bool_of(m, "pin") ? last_cpu() : -1;
+	so->cpu = bool_of(m, "pin") ? ac_sandbox_last_cpu() : -1;
 	so->ncpus = (int)size_of(m, "ncpus");
 	so->isolate_net = bool_of(m, "isolate_net");
 	so->report = bool_of(m, "report");

@@ -143,19 +143,45 @@ static bool may_hand_over(const char *dir, uid_t uid)
 	return st.st_uid == 0 || st.st_uid == uid;
 }
 
+/* Room for the command's PATH: the system's directories, and CUDA's when
+ * it is installed. */
+#define SEARCH_MAX (sizeof BASE_PATH + sizeof CUDA_BIN + 2)
+
+/* The PATH a sandboxed command gets, into search. */
+static void sandbox_search(char search[SEARCH_MAX])
+{
+	struct stat st;
+
+	snprintf(search, SEARCH_MAX, "%s", BASE_PATH);
+	if (stat(CUDA_BIN, &st) == 0 && S_ISDIR(st.st_mode))
+		snprintf(search, SEARCH_MAX, "%s:%s", BASE_PATH, CUDA_BIN);
+}
+
 /* Finds name in the colon-separated search path, the way execvp would.
  * A name with a '/' is used as it is (relative to the child's directory).
  * Returns 0 and fills out, or -ENOENT. */
 static int resolve_exec(const char *name, const char *search, char *out, size_t len)
 {
-	const char *p = search;
-
 	if (!name || !*name)
 		return -ENOENT;
 	if (strchr(name, '/')) {
 		if ((size_t)snprintf(out, len, "%s", name) >= len)
 			return -ENAMETOOLONG;
 		return 0;
+	}
+	return ac_sandbox_which(name, search, out, len);
+}
+
+int ac_sandbox_which(const char *name, const char *search, char *out, size_t len)
+{
+	char own[SEARCH_MAX];
+	const char *p = search;
+
+	if (!name || !*name || strchr(name, '/'))
+		return -ENOENT;
+	if (!p) {
+		sandbox_search(own);
+		p = own;
 	}
 	while (*p) {
 		const char *end = strchr(p, ':');
@@ -471,22 +497,14 @@ static void pick_fds(struct sandbox_plan *p)
 	assert(p->st_fd > 2 && p->rep_fd > 2 && p->st_fd != p->rep_fd);
 }
 
-/* Room for the command's PATH: the system's directories, and CUDA's when
- * it is installed. */
-#define SEARCH_MAX (sizeof BASE_PATH + sizeof CUDA_BIN + 2)
-
 /* Resolves what the command is: dir, the canonical o->dir; search, its
  * PATH; exe, argv[0] found in it. 0 or -errno. */
 static int find_command(const struct ac_sandbox_opts *o, char dir[PATH_MAX],
                         char search[SEARCH_MAX], char exe[PATH_MAX])
 {
-	struct stat st;
-
 	if (!realpath(o->dir, dir))
 		return -errno;
-	snprintf(search, SEARCH_MAX, "%s", BASE_PATH);
-	if (stat(CUDA_BIN, &st) == 0 && S_ISDIR(st.st_mode))
-		snprintf(search, SEARCH_MAX, "%s:%s", BASE_PATH, CUDA_BIN);
+	sandbox_search(search);
 	return resolve_exec(o->argv[0], search, exe, PATH_MAX);
 }
 
@@ -746,6 +764,18 @@ out:
 	free(w.rep.buf);
 	free_env(p.envp);
 	return rc;
+}
+
+int ac_sandbox_last_cpu(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof set, &set) != 0)
+		return -1;
+	for (int c = CPU_SETSIZE - 1; c >= 0; c--)
+		if (CPU_ISSET(c, &set))
+			return c;
+	return -1;
 }
 
 void ac_proc_result_clear(struct ac_proc_result *res)

@@ -86,6 +86,19 @@ struct ac_proc_result {
  * process ignore SIGPIPE (the command gets default signal handling). */
 int ac_sandbox_run(const struct ac_sandbox_opts *opts, struct ac_proc_result *res);
 
+/* Finds name, a bare command name (no '/'), in the colon-separated search
+ * path the way execvp would: the first regular file there with an
+ * execute bit. search NULL: the PATH a sandboxed command gets (the
+ * system's directories, and CUDA's when it is installed), so a command
+ * is found here as ac_sandbox_run will find it. Returns 0 with its path
+ * in out, or -ENOENT. */
+int ac_sandbox_which(const char *name, const char *search, char *out, size_t len);
+
+/* The highest CPU this process may run on, or -1 when the affinity
+ * cannot be read: a timed run pinned there is away from CPU 0, where
+ * interrupts and the daemon's other threads tend to land. */
+int ac_sandbox_last_cpu(void);
+
 /* Frees what a result holds and zeroes it; accepts NULL. */
 void ac_proc_result_clear(struct ac_proc_result *res);
 

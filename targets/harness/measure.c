@@ -28,7 +28,7 @@
 #include "targets/exec/fileio.h"
 #include "targets/exec/sandbox.h"
 #include "targets/targets.h"
-#include "targets/toolchain/argv.h"
+#include "targets/exec/argv.h"
 #include "targets/toolchain/toolchain.h"
 
 #define INPUT "input.c"

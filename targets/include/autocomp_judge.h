@@ -840,13 +840,18 @@ static inline void ac__j_spawn(struct ac__jproc *p, int echo)
 	if (pid == 0) {
 		char *argv[] = { worker, (char *)"3", (char *)(echo ? "echo" : NULL), NULL };
 		char omp[64];
-		char *envp[5];
+		char *envp[7];
 		const char *threads = getenv("OMP_NUM_THREADS");
 		int e = 0;
 
 		envp[e++] = (char *)"LANG=C";
 		/* idle pool threads wait on a futex instead of spinning between calls */
 		envp[e++] = (char *)"OMP_WAIT_POLICY=passive";
+		/* one thread on each core it was given: left to the scheduler, a
+		 * woken pool thread can queue behind the main one on its core and
+		 * a call takes the time of one core */
+		envp[e++] = (char *)"OMP_PROC_BIND=close";
+		envp[e++] = (char *)"OMP_PLACES=threads";
 		if (threads && strlen(threads) < 32) {
 			snprintf(omp, sizeof omp, "OMP_NUM_THREADS=%s", threads);
 			envp[e++] = omp;

@@ -293,6 +293,18 @@ static inline cl_program ac__cl_build(struct ac_cl *cl, const char *path, const 
 	return prog;
 }
 
+/* Ends the harness at a failure of ac_cl_init: under AC_CL_BUILD_ONLY
+ * with why on stderr and exit status code (the build's verdict),
+ * otherwise through ac_die. */
+static inline void ac__cl_fail(const struct ac_cl *cl, int code, const char *why)
+{
+	if (cl->build_only) {
+		fprintf(stderr, "autocomp: %s\n", why);
+		exit(code);
+	}
+	ac_die("%s", why);
+}
+
 /* Starts an OpenCL harness: ac_init, the device, a context, an in-order
  * profiling queue, and both programs built (see the top of the file for
  * where the sources come from). Exits the harness on any failure. */
@@ -311,13 +323,8 @@ static inline void ac_cl_init(struct ac_cl *cl, int argc, char **argv)
 		cand = argc > 1 ? argv[1] : "candidate.cl";
 	if (!ref || !*ref)
 		ref = argc > 2 ? argv[2] : "reference.cl";
-	if (ac__cl_pick(cl) != 0) {
-		if (cl->build_only) {
-			fprintf(stderr, "autocomp: no OpenCL device found\n");
-			exit(AC_CL_EXIT_SETUP);
-		}
-		ac_die("no OpenCL device found");
-	}
+	if (ac__cl_pick(cl) != 0)
+		ac__cl_fail(cl, AC_CL_EXIT_SETUP, "no OpenCL device found");
 	clGetDeviceInfo(cl->device, CL_DEVICE_NAME, sizeof cl->device_name, cl->device_name, NULL);
 	clGetPlatformInfo(cl->platform, CL_PLATFORM_NAME, sizeof cl->platform_name,
 	                  cl->platform_name, NULL);
@@ -328,21 +335,11 @@ static inline void ac_cl_init(struct ac_cl *cl, int argc, char **argv)
 	if (err != CL_SUCCESS)
 		ac_die("clCreateCommandQueue: %s", ac_cl_error_name(err));
 	cl->reference = ac__cl_build(cl, ref, "reference", why, sizeof why);
-	if (!cl->reference) {
-		if (cl->build_only) {
-			fprintf(stderr, "autocomp: %s\n", why);
-			exit(AC_CL_EXIT_REFERENCE);
-		}
-		ac_die("%s", why);
-	}
+	if (!cl->reference)
+		ac__cl_fail(cl, AC_CL_EXIT_REFERENCE, why);
 	cl->candidate = ac__cl_build(cl, cand, "candidate", why, sizeof why);
-	if (!cl->candidate) {
-		if (cl->build_only) {
-			fprintf(stderr, "autocomp: %s\n", why);
-			exit(AC_CL_EXIT_CANDIDATE);
-		}
-		ac_die("%s", why);
-	}
+	if (!cl->candidate)
+		ac__cl_fail(cl, AC_CL_EXIT_CANDIDATE, why);
 	if (cl->build_only) {
 		printf("autocomp: built %s and %s for %s (%s)\n", cand, ref, cl->device_name,
 		       cl->platform_name);

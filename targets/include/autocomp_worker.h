@@ -27,6 +27,15 @@
  *
  * The loader decides nothing: every figure and every check is the judge's,
  * and its messages are codes (autocomp_wire.h).
+ *
+ * It includes autocomp_wire.h (the message layout) and nothing else of
+ * ours, on purpose: the candidate's object is loaded into this process,
+ * so every helper here is code a hostile candidate runs beside. The
+ * harness headers' helpers (autocomp.h, autocomp_judge.h) are written for
+ * the judge's process, which trusts them; a loader that shared them would
+ * change with every change to the judge. Where this file builds a struct
+ * the way they do (memset, then the fields), the likeness is kept, not
+ * shared.
  */
 #ifndef AUTOCOMP_WORKER_H
 #define AUTOCOMP_WORKER_H
@@ -243,6 +252,22 @@ static void ac__wbpf_allow_in(struct ac__wbpf *p, long nr, int k, const uint32_t
 	ac__wbpf_put(p, (struct sock_filter)AC__ALLOW);
 }
 
+/* Starts the OpenMP thread pool (OMP_NUM_THREADS, one thread on each core
+ * the process was given: OMP_PROC_BIND, from the judge) before the lock,
+ * since placing a thread on a core is a sched_setaffinity the filter
+ * refuses. The candidate's parallel regions then reuse these threads;
+ * left to the scheduler, a woken pool thread can queue behind the main one
+ * on its core, and a call on two cores takes the time of one. */
+static void ac__w_pool(void)
+{
+#ifdef _OPENMP
+#pragma omp parallel
+	{
+		__asm__ volatile("" ::: "memory");
+	}
+#endif
+}
+
 /* Installs the filter; 0 or -errno. self is this process's pid as it sees
  * it (signals may go only there). */
 static int ac__w_lock(pid_t self)
@@ -280,8 +305,11 @@ static int ac__w_lock(pid_t self)
 	 * file (creat, write-opens, rename, unlink, chmod, utimensat,
 	 * truncate, fallocate, setxattr...), state that outlives it (System V
 	 * IPC, message queues, keys, memfd_create), moving off its cores or
-	 * rising in priority (sched_setaffinity, setpriority,
-	 * sched_setscheduler, sched_setattr), and anything else not named.
+	 * rising in priority (setpriority, sched_setscheduler, sched_setattr),
+	 * and anything else not named. sched_setaffinity does nothing and
+	 * returns 0: the process stays on its cores, and an OpenMP team larger
+	 * than the pool (num_threads) still starts, its new threads unplaced,
+	 * where a refusal would stop libgomp.
 	 * clone3 and openat2 fail with ENOSYS (their arguments are out of a
 	 * filter's sight) so glibc falls back to clone and openat.
 	 */
@@ -329,6 +357,7 @@ static int ac__w_lock(pid_t self)
 	for (i = 0; i < sizeof plain / sizeof plain[0]; i++)
 		ac__wbpf_allow(&p, plain[i]);
 	ac__wbpf_errno(&p, SYS_clone3, ENOSYS);
+	ac__wbpf_errno(&p, SYS_sched_setaffinity, 0);
 	ac__wbpf_errno(&p, SYS_openat2, ENOSYS);
 	/* threads yes, processes no */
 	ac__wbpf_allow_bits(&p, SYS_clone, 0, CLONE_THREAD, 0);
@@ -677,6 +706,7 @@ int main(int argc, char **argv)
 		return 3;
 	}
 	confined = ac__w_confine(self_path);
+	ac__w_pool();
 	rc = ac__w_lock(getpid());
 	if (rc < 0) {
 		/* refuse to run unlocked: the judge reports why */

@@ -369,16 +369,6 @@ static void put_cstr(FILE *o, const char *s)
 	}
 }
 
-/* Closes an open_memstream stream: only then is *buf final. */
-static char *finish(FILE *o, char **buf)
-{
-	if (fclose(o) != 0) {
-		free(*buf);
-		return NULL;
-	}
-	return *buf;
-}
-
 /* "T0 ac__p0, T1 ac__p1" or "void". */
 static void put_params(FILE *o, const struct ac_proto *f)
 {
@@ -463,7 +453,12 @@ static void put_stub(FILE *o, const struct ac_proto *f, int index)
 	fprintf(o, "}\n\n");
 }
 
-char *ac_stubs_source(const struct ac_protos *p, const char *input)
+/* What one generated file says: p and name are the generator's
+ * arguments (the input's prototypes, a file name to include). */
+typedef void (*put_fn)(FILE *o, const struct ac_protos *p, const char *name);
+
+/* Runs put on a string stream; the text, or NULL when out of memory. */
+static char *generate(put_fn put, const struct ac_protos *p, const char *name)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -471,6 +466,17 @@ char *ac_stubs_source(const struct ac_protos *p, const char *input)
 
 	if (!o)
 		return NULL;
+	put(o, p, name);
+	/* only a closed stream's buffer is final */
+	if (fclose(o) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void put_stubs(FILE *o, const struct ac_protos *p, const char *input)
+{
 	fprintf(o, "/* The stubs: a function of the judge per function of the input, which\n"
 	           " * forwards the call to the candidate's process (generated). The input\n"
 	           " * comes first, its functions renamed out of the way, so that its types\n"
@@ -485,51 +491,52 @@ char *ac_stubs_source(const struct ac_protos *p, const char *input)
 	fprintf(o, "#include <autocomp_stub.h>\n\n");
 	for (int i = 0; i < p->n; i++)
 		put_stub(o, &p->v[i], i);
-	return finish(o, &buf);
 }
 
-char *ac_judge_source(const char *harness)
+static void put_judge(FILE *o, const struct ac_protos *p, const char *harness)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *o = open_memstream(&buf, &len);
-
-	if (!o)
-		return NULL;
+	(void)p;
 	fprintf(o, "/* The judge: the harness, with the judge's half of <autocomp.h>\n"
 	           " * (generated). */\n#ifndef _GNU_SOURCE\n#define _GNU_SOURCE 1\n#endif\n"
 	           "#define AC_JUDGE 1\n#include \"");
 	put_cstr(o, harness);
 	fprintf(o, "\"\n");
-	return finish(o, &buf);
 }
 
-char *ac_worker_source(const struct ac_protos *p)
+static void put_worker(FILE *o, const struct ac_protos *p, const char *name)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *o = open_memstream(&buf, &len);
-
-	if (!o)
-		return NULL;
+	(void)name;
 	fprintf(o, "/* The candidate's loader: the input's functions, by name (generated). */\n"
 	           "#ifndef _GNU_SOURCE\n#define _GNU_SOURCE 1\n#endif\n\n"
 	           "static const char *const ac__names[] = {\n");
 	for (int i = 0; i < p->n; i++)
 		fprintf(o, "\t\"%s\",\n", p->v[i].name);
 	fprintf(o, "};\n#define AC__NFNS %d\n#include <autocomp_worker.h>\n", p->n);
-	return finish(o, &buf);
+}
+
+static void put_keep(FILE *o, const struct ac_protos *p, const char *name)
+{
+	(void)name;
+	for (int i = 0; i < p->n; i++)
+		fprintf(o, "%s\n", p->v[i].name);
+}
+
+char *ac_stubs_source(const struct ac_protos *p, const char *input)
+{
+	return generate(put_stubs, p, input);
+}
+
+char *ac_judge_source(const char *harness)
+{
+	return generate(put_judge, NULL, harness);
+}
+
+char *ac_worker_source(const struct ac_protos *p)
+{
+	return generate(put_worker, p, NULL);
 }
 
 char *ac_protos_keep(const struct ac_protos *p)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *o = open_memstream(&buf, &len);
-
-	if (!o)
-		return NULL;
-	for (int i = 0; i < p->n; i++)
-		fprintf(o, "%s\n", p->v[i].name);
-	return finish(o, &buf);
+	return generate(put_keep, p, NULL);
 }

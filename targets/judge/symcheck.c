@@ -17,25 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ac_names_add(struct ac_names *set, const char *s, size_t n)
-{
-	char **v;
-	char *d;
-
-	if (set->n % 256 == 0) {
-		v = realloc(set->v, sizeof *v * (set->n + 256));
-		if (!v)
-			return -ENOMEM;
-		set->v = v;
-	}
-	d = strndup(s, n);
-	if (!d)
-		return -ENOMEM;
-	set->v[set->n++] = d;
-	return 0;
-}
-
-int ac_names_add_nm_dynamic(struct ac_names *set, const char *nm_out)
+int ac_symcheck_add_dynamic(struct ac_argv *names, const char *nm_out)
 {
 	const char *line = nm_out;
 
@@ -50,49 +32,12 @@ int ac_names_add_nm_dynamic(struct ac_names *set, const char *nm_out)
 		    type[0] != 'v') {
 			size_t nlen = strcspn(name, "@");
 
-			if (nlen > 0 && ac_names_add(set, name, nlen) != 0)
-				return -ENOMEM;
+			if (nlen > 0)
+				ac_argv_addn(names, name, nlen);
 		}
 		line = eol ? eol + 1 : NULL;
 	}
-	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-void ac_names_sort(struct ac_names *set)
-{
-	size_t o = 0;
-
-	if (!set->n)
-		return;
-	qsort(set->v, set->n, sizeof set->v[0], cmp_str);
-	for (size_t i = 0; i < set->n; i++) {
-		if (o && !strcmp(set->v[o - 1], set->v[i]))
-			free(set->v[i]);
-		else
-			set->v[o++] = set->v[i];
-	}
-	set->n = o;
-}
-
-int ac_names_has(const struct ac_names *set, const char *name)
-{
-	return set && set->n && bsearch(&name, set->v, set->n, sizeof set->v[0], cmp_str) != NULL;
-}
-
-void ac_names_free(struct ac_names *set)
-{
-	if (!set)
-		return;
-	for (size_t i = 0; i < set->n; i++)
-		free(set->v[i]);
-	free(set->v);
-	set->v = NULL;
-	set->n = 0;
+	return names->oom ? -ENOMEM : 0;
 }
 
 /* Names the program and the harness library own. */
@@ -162,13 +107,13 @@ static bool startup_section(const char *line, size_t len, char *name, size_t cap
 	return !strcmp(name, ".init") || !strcmp(name, ".fini");
 }
 
-int ac_symcheck(const char *nm_out, const char *sections, const struct ac_names *runtime,
+int ac_symcheck(const char *nm_out, const char *sections, const struct ac_argv *runtime,
                 char *why, size_t whylen)
 {
 	return ac_symcheck_ex(nm_out, sections, runtime, "the C library", 0, why, whylen);
 }
 
-int ac_symcheck_ex(const char *nm_out, const char *sections, const struct ac_names *runtime,
+int ac_symcheck_ex(const char *nm_out, const char *sections, const struct ac_argv *runtime,
                    const char *runtime_label, unsigned long init_entries, char *why,
                    size_t whylen)
 {
@@ -216,7 +161,7 @@ int ac_symcheck_ex(const char *nm_out, const char *sections, const struct ac_nam
 
 			if (strchr("TDBRCVWGSu", type) && !weak_cxx) {
 				owner = owner_of(name);
-				if (!owner && ac_names_has(runtime, name))
+				if (!owner && ac_argv_find(runtime, name) >= 0)
 					owner = runtime_label ? runtime_label : "the C library";
 				if (owner) {
 					snprintf(why, whylen, "the candidate defines %s, which %s provides: "
@@ -230,7 +175,7 @@ int ac_symcheck_ex(const char *nm_out, const char *sections, const struct ac_nam
 	return 0;
 }
 
-int ac_symcheck_only(const char *nm_out, const struct ac_names *only, struct ac_names *extra,
+int ac_symcheck_only(const char *nm_out, const struct ac_argv *only, struct ac_argv *extra,
                      char *why, size_t whylen)
 {
 	bool found[256] = { false };
@@ -247,20 +192,18 @@ int ac_symcheck_only(const char *nm_out, const struct ac_names *only, struct ac_
 		/* "NAME TYPE VALUE SIZE": a global definition has an upper-case type */
 		if (sp && sp + 1 < line + len && strchr("TDBRCGSV", sp[1]) && sp > line) {
 			char *name = strndup(line, (size_t)(sp - line));
-			char **hit;
+			long hit;
 
 			if (!name)
 				return -ENOMEM;
-			hit = only->n ? bsearch(&name, only->v, only->n, sizeof only->v[0], cmp_str) : NULL;
-			if (hit && sp[1] == 'T') {
-				found[hit - only->v] = true;
-				free(name);
-			} else if (ac_names_add(extra, name, strlen(name)) != 0) {
-				free(name);
+			hit = ac_argv_find(only, name);
+			if (hit >= 0 && sp[1] == 'T')
+				found[hit] = true;
+			else
+				ac_argv_add(extra, name);
+			free(name);
+			if (extra->oom)
 				return -ENOMEM;
-			} else {
-				free(name);
-			}
 		}
 		line = eol ? eol + 1 : NULL;
 	}
@@ -272,6 +215,6 @@ int ac_symcheck_only(const char *nm_out, const struct ac_names *only, struct ac_
 			return -EPERM;
 		}
 	}
-	ac_names_sort(extra);
+	ac_argv_sort(extra);
 	return 0;
 }

@@ -18,37 +18,21 @@
 
 #include <stddef.h>
 
-/* A sorted set of names. */
-struct ac_names {
-	char **v;
-	size_t n;
-};
+#include "targets/exec/argv.h"
 
 /* Adds every defined dynamic symbol of `nm -D --defined-only` output
- * (versions after '@' dropped) to *set. Returns 0 or -ENOMEM. Call
- * ac_names_sort before looking anything up. */
-int ac_names_add_nm_dynamic(struct ac_names *set, const char *nm_out);
-
-/* Adds the n bytes at s as a name (a copy). Returns 0 or -ENOMEM. Call
- * ac_names_sort before looking anything up. */
-int ac_names_add(struct ac_names *set, const char *s, size_t n);
-
-/* Sorts and deduplicates. */
-void ac_names_sort(struct ac_names *set);
-
-/* Is name in the sorted set? */
-int ac_names_has(const struct ac_names *set, const char *name);
-
-/* Frees the set; accepts NULL. */
-void ac_names_free(struct ac_names *set);
+ * (versions after '@' dropped) to the set names. Returns 0 or -ENOMEM.
+ * Sort it (ac_argv_sort) before looking anything up. */
+int ac_symcheck_add_dynamic(struct ac_argv *names, const char *nm_out);
 
 /* Checks a candidate object: nm_out is `nm -P` of it, sections is
- * `readelf -SW` of it, runtime the C runtime's names (may be NULL).
+ * `readelf -SW` of it, runtime the C runtime's names (sorted; may be
+ * NULL).
  * Returns 0 when it may be linked, -EPERM with why set to one sentence
  * ("the candidate defines clock_gettime, which the C library provides:
  * make it static or rename it"), or -EINVAL when the text is not nm
  * output. */
-int ac_symcheck(const char *nm_out, const char *sections, const struct ac_names *runtime,
+int ac_symcheck(const char *nm_out, const char *sections, const struct ac_argv *runtime,
                 char *why, size_t whylen);
 
 /* ac_symcheck for objects whose compiler emits constructors of its own
@@ -56,7 +40,7 @@ int ac_symcheck(const char *nm_out, const char *sections, const struct ac_names 
  * .init_array entry): up to init_entries entries of .init_array pass,
  * nothing more; runtime_label names the runtime in a refusal ("the C
  * library", NULL for that). */
-int ac_symcheck_ex(const char *nm_out, const char *sections, const struct ac_names *runtime,
+int ac_symcheck_ex(const char *nm_out, const char *sections, const struct ac_argv *runtime,
                    const char *runtime_label, unsigned long init_entries, char *why,
                    size_t whylen);
 
@@ -67,7 +51,7 @@ int ac_symcheck_ex(const char *nm_out, const char *sections, const struct ac_nam
  * make local (objcopy --localize-symbols), so that the object as linked
  * defines nothing else. nm_out is `nm -P` of the object. Returns 0,
  * -EPERM, -EINVAL (no text, or more than 256 names) or -ENOMEM. */
-int ac_symcheck_only(const char *nm_out, const struct ac_names *only, struct ac_names *extra,
+int ac_symcheck_only(const char *nm_out, const struct ac_argv *only, struct ac_argv *extra,
                      char *why, size_t whylen);
 
 #endif

@@ -3,8 +3,8 @@
  * (harness_run.h): run the harness through the executor, log its output
  * and report, and let report.c decide the outcome.
  *
- * It sets no sandbox option and logs no command line: those differ per
- * target and stay in the target's run.
+ * It sets only the sandbox options every target shares and logs no
+ * command line: the rest differs per target and stays in the target's run.
  */
 #include "targets/toolchain/harness_run.h"
 #include "targets/exec/executor.h"
@@ -28,6 +28,22 @@ static void add_report_message(const struct ac_proc_result *pr, struct ac_result
 		ac_result_set_message(r, "%s: %s", r->message ? r->message : "run error",
 		                      rep.message);
 	ac_result_clear(&rep);
+}
+
+void ac_harness_opts(const struct ac_job *job, struct ac_sandbox_opts *so)
+{
+	static char *const argv[] = { "./candidate", NULL };
+	const struct ac_target_opts *o = job->opts;
+
+	memset(so, 0, sizeof *so);
+	so->dir = job->scratch_dir;
+	so->argv = argv;
+	so->timeout_s = o && o->timeout_s > 0 ? o->timeout_s : AC_HARNESS_TIMEOUT_S;
+	so->output_cap = AC_HARNESS_OUTPUT_CAP;
+	so->cpu = o ? o->cpu : -1;
+	so->isolate_net = true;
+	so->report = true;
+	so->cancel = job->cancel;
 }
 
 int ac_harness_run(const struct ac_job *job, const struct ac_sandbox_opts *so,

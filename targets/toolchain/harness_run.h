@@ -4,10 +4,11 @@
  * run through the job's executor with the report pipe, what it printed and
  * reported logged, and the outcome decided by report.h's rules.
  *
- * A target's run prepares the sandbox options (timeout, pinning, limits,
- * environment), logs the command it runs ("$ ./candidate   (timeout 60.0
- * s)"), calls ac_harness_run, and may add to the log afterwards (the cpu
- * target's judge line).
+ * A target's run starts from the options every run shares
+ * (ac_harness_opts), adds its own (environment, limits, pinning), logs the
+ * command it runs ("$ ./candidate   (timeout 60.0 s)"), calls
+ * ac_harness_run, and may add to the log afterwards (the cpu target's
+ * judge line).
  */
 #ifndef AC_HARNESS_RUN_H
 #define AC_HARNESS_RUN_H
@@ -26,6 +27,17 @@ enum ac_harness_flags {
 	 * "harness exited 1 after reporting: cudaMalloc: out of memory" */
 	AC_HARNESS_REPORT_MESSAGE = 1 << 1,
 };
+
+#define AC_HARNESS_TIMEOUT_S 60.0
+#define AC_HARNESS_OUTPUT_CAP (64u * 1024u)
+
+/* Fills *so with what every compiled target's timed run shares: the
+ * harness ./candidate in job->scratch_dir, the kernel's timeout
+ * (job->opts->timeout_s, else AC_HARNESS_TIMEOUT_S), its output capped at
+ * AC_HARNESS_OUTPUT_CAP, pinned to job->opts->cpu (< 0 or no opts: not
+ * pinned), no network, the report pipe, the job's cancel flag; every
+ * other option zero (the sandbox's default). */
+void ac_harness_opts(const struct ac_job *job, struct ac_sandbox_opts *so);
 
 /* Runs so (the harness; so->report must be set) through ac_exec_run with
  * ship (executor.h), then appends to r->log what it printed ("[output cut

@@ -8,7 +8,7 @@
  * text); compiling anything is the targets' own.
  */
 #include "targets/toolchain/symbols.h"
-#include "targets/toolchain/argv.h"
+#include "targets/exec/argv.h"
 #include "targets/toolchain/toolchain.h"
 
 #include <assert.h>
@@ -146,7 +146,7 @@ static bool generated_name(const char *s, size_t len)
  * reduces them to base names. */
 static int list_symbols(const char *dir, const char *obj, bool demangle,
                         const atomic_int *cancel, struct ac_result *r, bool *ok,
-                        struct ac_names *names)
+                        struct ac_argv *names)
 {
 	struct ac_tool_run t;
 	char *argv[6];
@@ -154,8 +154,7 @@ static int list_symbols(const char *dir, const char *obj, bool demangle,
 	size_t out_len = 0;
 	int rc;
 
-	names->v = NULL;
-	names->n = 0;
+	memset(names, 0, sizeof *names);
 	argv[0] = "nm";
 	argv[1] = demangle ? "-C" : "-P";
 	argv[2] = "--defined-only";
@@ -172,7 +171,7 @@ static int list_symbols(const char *dir, const char *obj, bool demangle,
 		free(out);
 		return rc;
 	}
-	for (size_t i = 0; i < out_len && rc == 0;) {
+	for (size_t i = 0; i < out_len;) {
 		size_t e = i;
 		const char *name;
 		size_t name_len;
@@ -183,27 +182,28 @@ static int list_symbols(const char *dir, const char *obj, bool demangle,
 		if (nm_line(out + i, e - i, !demangle, &type, &name, &name_len) &&
 		    renamable_type(type)) {
 			if (!demangle) {
-				rc = ac_names_add(names, name, name_len);
+				ac_argv_addn(names, name, name_len);
 			} else {
 				const char *base;
 				size_t blen = base_name(name, name_len, &base);
 
 				if (blen && !generated_name(base, blen))
-					rc = ac_names_add(names, base, blen);
+					ac_argv_addn(names, base, blen);
 			}
 		}
 		i = e + 1;
 	}
 	free(out);
-	if (rc < 0)
-		ac_names_free(names);
-	else
-		ac_names_sort(names);
-	return rc;
+	if (names->oom) {
+		ac_argv_free(names);
+		return -ENOMEM;
+	}
+	ac_argv_sort(names);
+	return 0;
 }
 
 int ac_symbols_global_names(const char *dir, const char *obj, const atomic_int *cancel,
-                            struct ac_result *r, bool *ok, struct ac_names *names)
+                            struct ac_result *r, bool *ok, struct ac_argv *names)
 {
 	return list_symbols(dir, obj, true, cancel, r, ok, names);
 }
@@ -214,7 +214,7 @@ int ac_symbols_rename_object(const char *dir, const char *raw_obj, const char *o
 	static const char syms_name[] = ".ac_redefine.syms";
 	struct ac_tool_run t;
 	struct ac_argv argv = { 0 };
-	struct ac_names names = { NULL, 0 };
+	struct ac_argv names = { 0 };
 	char *map = NULL;
 	size_t map_len = 0;
 	FILE *mem;
@@ -225,19 +225,19 @@ int ac_symbols_rename_object(const char *dir, const char *raw_obj, const char *o
 		return rc;
 	mem = open_memstream(&map, &map_len);
 	if (!mem) {
-		ac_names_free(&names);
+		ac_argv_free(&names);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < names.n; i++)
 		fprintf(mem, "%s ref_%s\n", names.v[i], names.v[i]);
 	if (fclose(mem) != 0) {
 		free(map);
-		ac_names_free(&names);
+		ac_argv_free(&names);
 		return -ENOMEM;
 	}
 	ac_result_logf(r, "# renaming %zu global symbol%s to ref_NAME\n", names.n,
 	               names.n == 1 ? "" : "s");
-	ac_names_free(&names);
+	ac_argv_free(&names);
 	rc = ac_toolchain_write_scratch(dir, syms_name, map, map_len);
 	free(map);
 	if (rc < 0)
@@ -263,7 +263,7 @@ int ac_symbols_rename_object(const char *dir, const char *raw_obj, const char *o
 /* --- what the runtime provides ---------------------------------------- */
 
 void ac_symbols_runtime_names(const struct ac_job *job, const char *cc,
-                                const char *const *libs, struct ac_names *out)
+                                const char *const *libs, struct ac_argv *out)
 {
 	struct ac_result quiet = { 0 };
 
@@ -300,13 +300,13 @@ void ac_symbols_runtime_names(const struct ac_job *job, const char *cc,
 			t.argv = nm.v;
 			if (path[0] == '/' && !nm.oom &&
 			    ac_toolchain_capture(&t, &quiet, &ok, &syms, &len) == 0 && ok)
-				ac_names_add_nm_dynamic(out, syms);
+				ac_symcheck_add_dynamic(out, syms);
 			free(syms);
 			ac_argv_free(&nm);
 		}
 		free(path);
 	}
-	ac_names_sort(out);
+	ac_argv_sort(out);
 	ac_result_clear(&quiet);
 }
 
@@ -315,7 +315,7 @@ void ac_symbols_runtime_names(const struct ac_job *job, const char *cc,
 /* Writes names (one per line) to dir/list_name and runs `objcopy
  * --OPTION=list_name in out` (out NULL: in place). */
 static int objcopy_names(const char *dir, const char *option, const char *list_name,
-                         const struct ac_names *names, const char *in, const char *out,
+                         const struct ac_argv *names, const char *in, const char *out,
                          const atomic_int *cancel, struct ac_result *r, bool *ok)
 {
 	struct ac_tool_run t = { .dir = dir, .cancel = cancel, .timeout_s = 60 };
@@ -353,7 +353,7 @@ static int objcopy_names(const char *dir, const char *option, const char *list_n
 	return rc;
 }
 
-int ac_symbols_keep_globals(const char *dir, const struct ac_names *keep, const char *in,
+int ac_symbols_keep_globals(const char *dir, const struct ac_argv *keep, const char *in,
                               const char *out, const atomic_int *cancel, struct ac_result *r,
                               bool *ok)
 {
@@ -364,12 +364,12 @@ int ac_symbols_keep_globals(const char *dir, const struct ac_names *keep, const 
 int ac_check_candidate(const struct ac_job *job, struct ac_runtime_names *rt,
                        const char *runtime_words,
                        unsigned long (*init_entries)(const char *nm_out),
-                       const struct ac_names *only, struct ac_result *r, bool *ok)
+                       const struct ac_argv *only, struct ac_result *r, bool *ok)
 {
 	static const char *const nm_argv[] = { "nm", "-P", AC_CANDIDATE_OBJ, NULL };
 	static const char *const re_argv[] = { "readelf", "-SW", AC_CANDIDATE_OBJ, NULL };
 	struct ac_tool_run t = { .dir = job->scratch_dir, .cancel = job->cancel };
-	struct ac_names extra = { NULL, 0 };
+	struct ac_argv extra = { 0 };
 	char *syms = NULL, *secs = NULL, why[512];
 	size_t len;
 	int rc;
@@ -407,7 +407,7 @@ int ac_check_candidate(const struct ac_job *job, struct ac_runtime_names *rt,
 			                   &extra, AC_CANDIDATE_OBJ, NULL, job->cancel, r, ok);
 		}
 	}
-	ac_names_free(&extra);
+	ac_argv_free(&extra);
 	free(syms);
 	free(secs);
 	return rc;

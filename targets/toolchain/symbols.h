@@ -42,11 +42,11 @@ int ac_symbols_rename_object(const char *dir, const char *raw_obj, const char *o
  * __cudaRegisterLinkedBinary_, _GLOBAL__sub_I_), "main", operators,
  * vtables and other names with spaces are left out; duplicates once.
  * Recompile the reference with -DNAME=ref_NAME for each name.
- * *names is a sorted set the caller owns: free it with ac_names_free.
+ * *names is a sorted set the caller owns: free it with ac_argv_free.
  * Returns 0 (with *ok true), or 0 with *ok false when nm failed (logged),
  * or -errno (*names empty). */
 int ac_symbols_global_names(const char *dir, const char *obj, const atomic_int *cancel,
-                            struct ac_result *r, bool *ok, struct ac_names *names);
+                            struct ac_result *r, bool *ok, struct ac_argv *names);
 
 /* Adds to *out the names the libraries export, for ac_symcheck: each of
  * libs is a path, or a name the compiler cc finds (cc -print-file-name);
@@ -54,7 +54,7 @@ int ac_symbols_global_names(const char *dir, const char *obj, const atomic_int *
  * `nm --defined-only -g`, run in job->scratch_dir and not logged. A
  * library that cannot be found or read is left out. Sorts *out. */
 void ac_symbols_runtime_names(const struct ac_job *job, const char *cc,
-                                const char *const *libs, struct ac_names *out);
+                                const char *const *libs, struct ac_argv *out);
 
 /* The names a target's runtime exports, listed once per process (by the
  * target, with ac_symbols_runtime_names) and shared by all its builds.
@@ -62,11 +62,11 @@ void ac_symbols_runtime_names(const struct ac_job *job, const char *cc,
  * listed. */
 struct ac_runtime_names {
 	pthread_mutex_t lock;
-	struct ac_names names;
+	struct ac_argv names;
 	bool listed;      /* names holds the list; until then a target may retry */
 };
 
-#define AC_RUNTIME_NAMES_INIT { PTHREAD_MUTEX_INITIALIZER, { NULL, 0 }, false }
+#define AC_RUNTIME_NAMES_INIT { PTHREAD_MUTEX_INITIALIZER, { 0 }, false }
 
 /* The candidate's object, as every compiled target names it in the
  * scratch directory. */
@@ -90,13 +90,13 @@ struct ac_runtime_names {
 int ac_check_candidate(const struct ac_job *job, struct ac_runtime_names *rt,
                        const char *runtime_words,
                        unsigned long (*init_entries)(const char *nm_out),
-                       const struct ac_names *only, struct ac_result *r, bool *ok);
+                       const struct ac_argv *only, struct ac_result *r, bool *ok);
 
 /* Runs `objcopy --keep-global-symbols` on dir/in into dir/out: only the
  * names in keep (sorted or not) stay global defined symbols, every other
  * definition becomes local (undefined references are untouched). *ok
  * false when objcopy failed (logged). Returns 0 or -errno. */
-int ac_symbols_keep_globals(const char *dir, const struct ac_names *keep, const char *in,
+int ac_symbols_keep_globals(const char *dir, const struct ac_argv *keep, const char *in,
                               const char *out, const atomic_int *cancel, struct ac_result *r,
                               bool *ok);
 

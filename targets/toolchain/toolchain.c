@@ -4,13 +4,15 @@
  * and running tool steps in the sandbox with their command line and output
  * in the result log.
  *
- * It knows no particular compiler or flags; the targets choose those. It
+ * It knows no particular compiler or flags beyond the host C compiler's
+ * name ($CC, else cc); the targets choose those. It
  * does not run candidates, only tools; argument vectors are argv.c's,
  * symbol work symbols.c's, the per-run object cache refcache.c's.
  */
 #include "targets/toolchain/toolchain.h"
 #include "targets/exec/fileio.h"
 #include "targets/exec/sandbox.h"
+#include "targets/targets.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -223,9 +225,71 @@ int ac_toolchain_step(const struct ac_job *job, struct ac_argv *a, double timeou
 	return rc;
 }
 
+int ac_toolchain_compile(const struct ac_job *job, struct ac_argv *a, const char *src,
+                         const char *obj, double timeout_s, struct ac_result *r, bool *ok)
+{
+	ac_argv_add(a, "-c");
+	ac_argv_add(a, src);
+	ac_argv_add(a, "-o");
+	ac_argv_add(a, obj);
+	return ac_toolchain_step(job, a, timeout_s, r, ok);
+}
+
+void ac_toolchain_add_include(struct ac_argv *a)
+{
+	ac_argv_add(a, "-I");
+	ac_argv_add(a, ac_target_include_dir());
+}
+
+const char *ac_toolchain_cc(const struct ac_target_opts *opts)
+{
+	const char *env = getenv("CC");
+
+	if (opts && opts->cc && *opts->cc)
+		return opts->cc;
+	if (env && *env)
+		return env;
+	return "cc";
+}
+
+/* --- a build's opening and close ------------------------------------- */
+
+int ac_toolchain_begin(const struct ac_job *job, const struct ac_target *t,
+                       struct ac_result *r, bool *ok)
+{
+	char why[300];
+	int rc;
+
+	assert(job != NULL && t != NULL && t->input_name != NULL && r != NULL);
+	*ok = false;
+	r->outcome = AC_PENDING;
+	r->time_ns = 0;
+	r->samples = 0;
+	r->spread = 0;
+	if (t->harness_name && !ac_toolchain_find_file(job, t->harness_name)) {
+		snprintf(why, sizeof why, "no %s", t->harness_name);
+		return ac_build_error(r, 0, why);
+	}
+	rc = ac_toolchain_write_job(job, t->input_name, r);
+	if (rc == -EINVAL)
+		return 0;   /* a refused file name: r says which */
+	if (rc < 0)
+		return ac_build_error(r, rc, "cannot write the sources");
+	*ok = true;
+	return 0;
+}
+
 int ac_build_error(struct ac_result *r, int rc, const char *message)
 {
 	r->outcome = AC_BUILD_ERROR;
 	ac_result_set_message(r, "%s", message);
 	return rc;
+}
+
+int ac_build_ok(struct ac_result *r)
+{
+	r->outcome = AC_OK;
+	free(r->message);
+	r->message = NULL;
+	return 0;
 }

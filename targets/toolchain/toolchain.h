@@ -4,10 +4,10 @@
  * run compiler steps in the sandbox with their command lines and output
  * going into the result's log.
  *
- * Beside it: argv.h builds the command lines, symbols.h does the nm and
- * objcopy work (the reference's renaming, the candidate's check),
- * refcache.h builds the reference and other per-run objects once, and
- * fileio.h writes files with an exact mode.
+ * Beside it: symbols.h does the nm and objcopy work (the reference's
+ * renaming, the candidate's check) and refcache.h builds the reference and
+ * other per-run objects once; exec/argv.h builds the command lines and
+ * exec/fileio.h writes files with an exact mode.
  *
  * Every command runs through ac_sandbox_run (own process group, rlimits,
  * clean environment, no network, the sandbox uid when root), in the
@@ -15,7 +15,7 @@
  * that start with '.' belong to the toolchain (".ac_reference.o"); user
  * files may not start with '.', so they never collide.
  *
- * Folder targets/toolchain/: this, argv.c, symbols.c, refcache.c and
+ * Folder targets/toolchain/: this, symbols.c, refcache.c and
  * harness_run.c. It may call targets/judge/ and targets/exec/.
  */
 #ifndef AC_TOOLCHAIN_H
@@ -26,7 +26,7 @@
 #include <stddef.h>
 
 #include "targets/target.h"
-#include "targets/toolchain/argv.h"
+#include "targets/exec/argv.h"
 
 #define AC_TOOL_TIMEOUT_S 120.0
 
@@ -92,8 +92,38 @@ int ac_toolchain_capture(const struct ac_tool_run *t, struct ac_result *r, bool 
 int ac_toolchain_step(const struct ac_job *job, struct ac_argv *a, double timeout_s,
                       struct ac_result *r, bool *ok);
 
+/* Appends "-c src -o obj" to a (a compiler's command line so far) and
+ * runs it as ac_toolchain_step, which frees a. Returns as
+ * ac_toolchain_step. */
+int ac_toolchain_compile(const struct ac_job *job, struct ac_argv *a, const char *src,
+                         const char *obj, double timeout_s, struct ac_result *r, bool *ok);
+
+/* Appends "-I DIR" for the harness headers (ac_target_include_dir). */
+void ac_toolchain_add_include(struct ac_argv *a);
+
+/* The host C compiler's command line: opts->cc when set (opts may be
+ * NULL), else $CC, else "cc". Not a copy: valid as long as opts and the
+ * environment. */
+const char *ac_toolchain_cc(const struct ac_target_opts *opts);
+
+/* --- a build's opening and close ------------------------------------- */
+
+/* The opening every compiled target's build shares: r's verdict reset
+ * (AC_PENDING, no time), the harness t->harness_name checked among
+ * job->files (when t names one), and the sources written into the scratch
+ * directory (ac_toolchain_write_job, the candidate as t->input_name).
+ * Returns 0 with *ok true: go on; 0 with *ok false: r is a build error
+ * ("no harness.c", a refused file name); -errno with *ok false: r is the
+ * build error "cannot write the sources". The build returns what this
+ * returns unless *ok. */
+int ac_toolchain_begin(const struct ac_job *job, const struct ac_target *t,
+                       struct ac_result *r, bool *ok);
+
 /* Marks r a build error with message; returns rc, which the build passes
  * up (0 for an ordinary build error). */
 int ac_build_error(struct ac_result *r, int rc, const char *message);
+
+/* Marks r built: AC_OK, no message. Returns 0, the build's return. */
+int ac_build_ok(struct ac_result *r);
 
 #endif

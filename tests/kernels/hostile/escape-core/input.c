@@ -1,8 +1,9 @@
 /* Hostile: leaves the core it was put on (affinity to every CPU, two
  * threads), raises its priority, lowers the judge's, and stops the judge
- * with a signal. Expected: affinity only narrows, priority never rises,
- * signals reach only its own process: every call fails with EPERM and it
- * runs where it was put: outcome ok, "escape-core: 0 of 5". */
+ * with a signal. Expected: its cores never widen (the affinity call may
+ * say it worked: what counts is the CPUs it has after), priority never
+ * rises, signals reach only its own process: it runs where it was put:
+ * outcome ok, "escape-core: 0 of 5". */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -28,14 +29,17 @@ void gemm(int M, int N, int K, const float *A, const float *B, float *C)
 	static int done;
 
 	if (CANDIDATE && !done++) {
-		cpu_set_t all;
+		cpu_set_t all, had, has;
 		struct sched_param sp = { 0 };
 		int ok = 0;
 
 		CPU_ZERO(&all);
 		for (int c = 0; c < CPU_SETSIZE; c++)
 			CPU_SET(c, &all);
-		ok += sched_setaffinity(0, sizeof all, &all) == 0;
+		sched_getaffinity(0, sizeof had, &had);
+		sched_setaffinity(0, sizeof all, &all);
+		sched_getaffinity(0, sizeof has, &has);
+		ok += CPU_COUNT(&has) > CPU_COUNT(&had);
 		ok += setpriority(PRIO_PROCESS, 0, -5) == 0;
 		ok += setpriority(PRIO_PROCESS, (id_t)getppid(), 19) == 0;
 		ok += sched_setscheduler(0, SCHED_FIFO, &sp) == 0;

@@ -1,12 +1,12 @@
 /*
  * argv.c - the growable argument vector of argv.h: adding words, adding
  * formatted words, splitting a configured command ("cc -m64") on
- * whitespace.
+ * whitespace, and sorting and searching it as a set of names.
  *
  * It does not quote, expand or run anything: a word is what the caller
  * gave, and running the vector is toolchain.c's or the sandbox's job.
  */
-#include "targets/toolchain/argv.h"
+#include "targets/exec/argv.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -46,6 +46,11 @@ void ac_argv_add(struct ac_argv *a, const char *s)
 	argv_push(a, s ? strdup(s) : NULL);
 }
 
+void ac_argv_addn(struct ac_argv *a, const char *s, size_t n)
+{
+	argv_push(a, s ? strndup(s, n) : NULL);
+}
+
 void ac_argv_addf(struct ac_argv *a, const char *fmt, ...)
 {
 	va_list ap;
@@ -74,6 +79,38 @@ void ac_argv_add_split(struct ac_argv *a, const char *words)
 			argv_push(a, strndup(p, n));
 		p += n;
 	}
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+void ac_argv_sort(struct ac_argv *a)
+{
+	size_t o = 0;
+
+	if (!a->n)
+		return;
+	qsort(a->v, a->n, sizeof a->v[0], cmp_str);
+	for (size_t i = 0; i < a->n; i++) {
+		if (o && !strcmp(a->v[o - 1], a->v[i]))
+			free(a->v[i]);
+		else
+			a->v[o++] = a->v[i];
+	}
+	a->n = o;
+	a->v[o] = NULL;
+}
+
+long ac_argv_find(const struct ac_argv *a, const char *s)
+{
+	char **hit;
+
+	if (!a || !a->n)
+		return -1;
+	hit = bsearch(&s, a->v, a->n, sizeof a->v[0], cmp_str);
+	return hit ? (long)(hit - a->v) : -1;
 }
 
 void ac_argv_free(struct ac_argv *a)

@@ -1,6 +1,8 @@
 /*
- * argv.h - a growable argument vector for the command lines the targets
- * build (compiler steps, nm, objcopy, evaluators).
+ * argv.h - the targets' one list of strings: a growable argument vector
+ * for the command lines they build (compiler steps, nm, objcopy,
+ * evaluators), which sorted is also the set of names the symbol check
+ * reads (a runtime's exports, the input's functions).
  *
  * Calling sequence:
  *
@@ -15,6 +17,12 @@
  * An allocation failure is remembered, not returned, so a command line is
  * built without a check after every word; the caller checks oom once,
  * before it uses v.
+ *
+ * As a set of names:
+ *
+ *     ac_argv_addn(&a, name, len);  ...      in any order, duplicates too
+ *     ac_argv_sort(&a);                      sorted, each name once
+ *     if (ac_argv_find(&a, "memcpy") >= 0) ...
  */
 #ifndef AC_ARGV_H
 #define AC_ARGV_H
@@ -36,6 +44,9 @@ struct ac_argv {
 /* Appends a copy of s (s NULL sets oom). */
 void ac_argv_add(struct ac_argv *a, const char *s);
 
+/* Appends a copy of the n bytes at s. */
+void ac_argv_addn(struct ac_argv *a, const char *s, size_t n);
+
 /* Appends a printf-formatted argument. */
 void ac_argv_addf(struct ac_argv *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -43,6 +54,12 @@ void ac_argv_addf(struct ac_argv *a, const char *fmt, ...)
 /* Appends each whitespace-separated word of words (no shell quoting:
  * "-O3 -march=native" gives two arguments); NULL adds nothing. */
 void ac_argv_add_split(struct ac_argv *a, const char *words);
+
+/* Sorts the strings (strcmp order) and drops repeats: a set of names. */
+void ac_argv_sort(struct ac_argv *a);
+
+/* The index of s in a sorted vector (ac_argv_sort), or -1; a may be NULL. */
+long ac_argv_find(const struct ac_argv *a, const char *s);
 
 /* Frees the strings and the vector and zeroes *a; accepts NULL. */
 void ac_argv_free(struct ac_argv *a);
