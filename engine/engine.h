@@ -102,6 +102,42 @@ int engine_kernel_create(struct engine *e, const char *name);
 int engine_kernel_delete(struct engine *e, const char *name);
 int engine_kernel_rename(struct engine *e, const char *from, const char *to);
 
+/* ---- the user's files: a write is stored and announced in one call ----
+ *
+ * Each call below stores one change to kernel kid's files (kid
+ * STORE_MENUS_KERNEL: the menus directory) and, when it is stored, marks
+ * the kernel changed so the mount's caches render it again. Each returns
+ * 0 or the store's negative errno (store.h): -ENOENT for a file that is
+ * not there, -ENOSPC for a full disk... On failure nothing is marked.
+ * None of them starts a run: engine_file_stored and engine_file_changed
+ * say when a write is complete. */
+
+/* Creates an empty file (or finds the existing one; emptied when
+ * truncate) and its id in *fid. */
+int engine_file_create(struct engine *e, int64_t kid, const char *name, int mode,
+                       bool truncate, int64_t *fid);
+/* Replaces file fid's content (a copy is stored; data stays the
+ * caller's). -ENOENT when it was deleted meanwhile. */
+int engine_file_write(struct engine *e, int64_t kid, int64_t fid, const void *data, size_t len);
+/* Creates or replaces a file by name; its id in *fid when fid is not
+ * NULL (left as it was if the id cannot be read back). */
+int engine_file_put(struct engine *e, int64_t kid, const char *name, const void *data,
+                    size_t len, int mode, int64_t *fid);
+/* chmod and utimens (mtime_ns: the new modification time). */
+int engine_file_set_mode(struct engine *e, int64_t kid, int64_t fid, int mode);
+int engine_file_set_time(struct engine *e, int64_t kid, int64_t fid, int64_t mtime_ns);
+/* Deletes a file by name. */
+int engine_file_delete(struct engine *e, int64_t kid, const char *name);
+/* Renames a file within its kernel, replacing the destination. */
+int engine_file_rename(struct engine *e, int64_t kid, const char *from, const char *to);
+
+/* Says in kernel kid's status line that a config.json write was refused
+ * for err, while the kernel is idle (a run's progress replaces the line;
+ * a second refusal replaces the first's words). The refusal's errno went
+ * back to the writer already: a store that fails here loses only the
+ * words. */
+void engine_config_refused(struct engine *e, int64_t kid, const char *err);
+
 /* Checks a config.json text for kernel kid (its write is refused when this
  * fails): what config_parse checks, and what needs the engine's
  * knowledge: "strategy": "llm" with no model anywhere, and a "call" the

@@ -827,16 +827,10 @@ static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	if (n.type == NODE_MENU_FILE ? !menu_file_name_valid(n.file) : !file_name_valid(n.file))
 		return -EINVAL;
 	int64_t fid = 0;
-	struct store *w = engine_writer(c->e);
-	rc = store_file_create(w, kid, n.file, (int)(mode & 07777), &fid);
+	rc = engine_file_create(c->e, kid, n.file, (int)(mode & 07777), (fi->flags & O_TRUNC) != 0,
+	                        &fid);
 	if (rc)
 		return rc;
-	if (fi->flags & O_TRUNC) {
-		rc = store_file_truncate(w, fid, 0, now_ns());
-		if (rc)
-			return rc;
-	}
-	engine_touch(c->e, kid);
 	struct handle *h = NULL;
 	rc = open_user(c, &n, kid, (fi->flags & O_TRUNC) != 0, &h);
 	if (rc)
@@ -880,32 +874,11 @@ static bool is_config(const struct handle *h)
 	return !h->menu && !strcmp(h->name, "config.json");
 }
 
-/* Says in the kernel's status line that a config.json write was refused,
- * while no run is there to say more (a run's progress replaces the line).
- * bash ignores the error of close(2) on a redirection (`echo x >
- * config.json` exits 0), so status and log are where a user learns it. */
-static void refused_in_status(struct fs_ctx *c, int64_t kid, const char *err)
-{
-	static const char mark[] = "; config.json refused: ";
-	struct kernel_row k;
-	struct store *w = engine_writer(c->e);
-	if (store_kernel_get(w, kid, &k) == 0 && run_state_idle(k.state)) {
-		char line[1024];
-		const char *old = k.status[0] ? k.status : run_state_name(k.state);
-		const char *prev = strstr(old, mark);
-		int keep = prev ? (int)(prev - old) : (int)strlen(old);
-		snprintf(line, sizeof(line), "%.*s%s%s", keep, old, mark, err);
-		/* the refusal's errno went back to the writer already; the
-		 * words are an addition, lost only with a failing store */
-		if (store_kernel_set_status(w, kid, k.state, line, now_ns()) == 0)
-			engine_touch(c->e, kid);
-	}
-	kernel_row_clear(&k);
-}
-
 /* Checks a config.json buffer; logs and returns -EINVAL when invalid. When
  * complete_only, a buffer that is not (yet) valid JSON passes: more writes
- * may be coming. */
+ * may be coming. bash ignores the error of close(2) on a redirection
+ * (`echo x > config.json` exits 0), so the refusal is said in the log and
+ * in status too. */
 static int check_config(struct fs_ctx *c, struct handle *h, bool complete_only)
 {
 	if (!is_config(h))
@@ -920,7 +893,7 @@ static int check_config(struct fs_ctx *c, struct handle *h, bool complete_only)
 	if (!h->rejected) {
 		engine_log(c->e, h->kid, "%s; the write was refused and %s", err,
 		           h->created ? "no config.json is kept" : "the previous config.json stays");
-		refused_in_status(c, h->kid, err);
+		engine_config_refused(c->e, h->kid, err);
 	}
 	h->rejected = true;
 	h->dirty = false;
@@ -978,26 +951,18 @@ static int commit(struct fs_ctx *c, struct handle *h)
 	int rc = check_config(c, h, false);
 	if (rc)
 		return rc;
-	struct store *w = engine_writer(c->e);
 	if (h->menu && !h->menu_stored) {
-		rc = store_file_put(w, STORE_MENUS_KERNEL, h->name, h->buf.buf, h->buf.len, 0644,
-		                    now_ns());
-		if (!rc) {
-			struct file_row f;
-			if (store_file_get(w, STORE_MENUS_KERNEL, h->name, false, &f) == 0)
-				h->fid = f.id;
-			file_row_clear(&f);
+		rc = engine_file_put(c->e, STORE_MENUS_KERNEL, h->name, h->buf.buf, h->buf.len, 0644,
+		                     &h->fid);
+		if (!rc)
 			h->menu_stored = true;
-		}
 	} else {
-		rc = store_file_write(w, h->fid, h->buf.buf, h->buf.len, now_ns());
+		rc = engine_file_write(c->e, h->kid, h->fid, h->buf.buf, h->buf.len);
 		if (rc == -ENOENT)
 			rc = 0; /* removed while open: the data goes with it */
 	}
-	if (!rc) {
+	if (!rc)
 		h->dirty = false;
-		engine_touch(c->e, h->kid);
-	}
 	return rc;
 }
 
@@ -1010,8 +975,8 @@ static void drop_refused(struct fs_ctx *c, struct handle *h)
 	if (!h->rejected || !h->created || !is_config(h) || h->dropped)
 		return;
 	h->dropped = true;
-	if (store_file_unlink(engine_writer(c->e), h->kid, h->name) == 0)
-		engine_touch(c->e, h->kid);
+	/* gone or not, nothing more can be done for it */
+	(void)engine_file_delete(c->e, h->kid, h->name);
 }
 
 static int fs_flush(const char *path, struct fuse_file_info *fi)
@@ -1154,8 +1119,7 @@ static int fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 	int rc = user_file_id(c, path, &kid, &fid, &n);
 	if (rc)
 		return rc > 0 ? 0 : rc;
-	rc = store_file_set_mode(engine_writer(c->e), fid, (int)(mode & 07777));
-	engine_touch(c->e, kid);
+	rc = engine_file_set_mode(c->e, kid, fid, (int)(mode & 07777));
 	changed(c, kid);
 	return rc;
 }
@@ -1182,8 +1146,7 @@ static int fs_utimens(const char *path, const struct timespec tv[2], struct fuse
 		return 0;
 	if (tv && tv[1].tv_nsec != UTIME_NOW)
 		t = (int64_t)tv[1].tv_sec * 1000000000 + tv[1].tv_nsec;
-	rc = store_file_set_times(engine_writer(c->e), fid, t);
-	engine_touch(c->e, kid);
+	rc = engine_file_set_time(c->e, kid, fid, t);
 	changed(c, kid);
 	return rc;
 }
@@ -1199,11 +1162,9 @@ static int fs_unlink(const char *path)
 	if (node_is_dir(n.type))
 		return -EISDIR;
 	if (n.type == NODE_USER_FILE || n.type == NODE_MENU_FILE) {
-		rc = store_file_unlink(engine_writer(c->e), kid, n.file);
+		rc = engine_file_delete(c->e, kid, n.file);
 		if (rc == -ENOENT && n.type == NODE_MENU_FILE)
 			return -EPERM; /* shipped menus cannot be removed, only edited */
-		if (!rc)
-			engine_touch(c->e, kid);
 		/* a removed input (or harness) changes what the kernel waits for:
 		 * status must not keep showing the old run's failure */
 		if (!rc && n.type == NODE_USER_FILE)
@@ -1230,10 +1191,8 @@ static int fs_mkdir(const char *path, mode_t mode)
 			return -EEXIST;
 		char marker[300];
 		snprintf(marker, sizeof(marker), "%s/", n.file);
-		rc = store_file_put(engine_writer(c->e), STORE_MENUS_KERNEL, marker, "", 0,
-		                    (int)(mode & 07777) | 0700, now_ns());
-		if (!rc)
-			engine_touch(c->e, STORE_MENUS_KERNEL);
+		rc = engine_file_put(c->e, STORE_MENUS_KERNEL, marker, "", 0,
+		                     (int)(mode & 07777) | 0700, NULL);
 		changed(c, STORE_MENUS_KERNEL);
 		return rc;
 	}
@@ -1271,10 +1230,9 @@ static int fs_rmdir(const char *path)
 			return -ENOTEMPTY;
 		char marker[300];
 		snprintf(marker, sizeof(marker), "%s/", n.file);
-		int rc = store_file_unlink(engine_writer(c->e), STORE_MENUS_KERNEL, marker);
+		int rc = engine_file_delete(c->e, STORE_MENUS_KERNEL, marker);
 		if (rc && rc != -ENOENT)
 			return rc;
-		engine_touch(c->e, STORE_MENUS_KERNEL);
 		changed(c, STORE_MENUS_KERNEL);
 		return 0;
 	}
@@ -1339,15 +1297,14 @@ static int fs_rename(const char *from, const char *to, unsigned int flags)
 		if (rc == -EINVAL) {
 			engine_log(c->e, kb, "%s; the rename of %s was refused and the previous "
 			           "config.json stays", err, a.file);
-			refused_in_status(c, kb, err);
+			engine_config_refused(c->e, kb, err);
 		}
 		if (rc)
 			return rc;
 	}
-	rc = store_file_rename(engine_writer(c->e), ka, a.file, b.file);
+	rc = engine_file_rename(c->e, ka, a.file, b.file);
 	if (rc)
 		return rc;
-	engine_touch(c->e, ka);
 	if (b.type == NODE_USER_FILE)
 		engine_file_changed(c->e, kb, b.file);
 	changed(c, ka);
