@@ -102,6 +102,45 @@ int engine_kernel_create(struct engine *e, const char *name);
 int engine_kernel_delete(struct engine *e, const char *name);
 int engine_kernel_rename(struct engine *e, const char *from, const char *to);
 
+/* ---- what the mount reads ----
+ *
+ * The store's rows, read on the calling thread's own connection (so a
+ * FUSE handler never waits on the engine's writer). Each call is the
+ * store call of the same name (store.h): it returns 0, -ENOENT for a row
+ * that is not there, or another negative errno; the caller owns the rows
+ * it gets and frees them with the row type's _clear or _free. */
+
+int engine_kernel_get(struct engine *e, int64_t kid, struct kernel_row *k);
+/* Every kernel (not the menus pseudo-kernel), by name. */
+int engine_kernel_list(struct engine *e, struct kernel_row **rows, int *n);
+/* A file of kernel kid (STORE_MENUS_KERNEL: the menus directory) by name
+ * or by id, its content only when with_data; a kernel's files by name. */
+int engine_file_get(struct engine *e, int64_t kid, const char *name, bool with_data,
+                    struct file_row *f);
+int engine_file_get_id(struct engine *e, int64_t fid, bool with_data, struct file_row *f);
+int engine_file_list(struct engine *e, int64_t kid, bool with_data, struct file_row **rows,
+                     int *n);
+/* The kernel's latest run; -ENOENT if it never ran. */
+int engine_run_latest(struct engine *e, int64_t kid, struct run_row *r);
+/* One candidate of run rid with everything (source, log, prompts); all of
+ * them by number, without those texts but with their lengths. */
+int engine_cand_get(struct engine *e, int64_t rid, int64_t num, struct cand_row *c);
+int engine_cand_list(struct engine *e, int64_t rid, struct cand_row **rows, int *n);
+/* Run rid's LLM calls, tokens, wall time and (reasoning may be NULL)
+ * reasoning tokens; the dollars they cost. */
+int engine_call_totals(struct engine *e, int64_t rid, long *calls, long *tokens,
+                       int64_t *wall_ns, long *reasoning);
+int engine_call_cost(struct engine *e, int64_t rid, double *cost);
+
+/* Kernel kid's log lines with id > after, oldest first, fn called for
+ * each (engine_log_page: at most limit of them); the id of its newest
+ * line (0: none). */
+typedef void (*engine_log_fn)(void *arg, int64_t id, int64_t ts, const char *line);
+int engine_log_since(struct engine *e, int64_t kid, int64_t after, engine_log_fn fn, void *arg);
+int engine_log_page(struct engine *e, int64_t kid, int64_t after, int limit, engine_log_fn fn,
+                    void *arg);
+int engine_log_last(struct engine *e, int64_t kid, int64_t *id);
+
 /* ---- the user's files: a write is stored and announced in one call ----
  *
  * Each call below stores one change to kernel kid's files (kid

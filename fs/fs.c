@@ -185,7 +185,7 @@ static bool menu_dir_exists(struct fs_ctx *c, const char *dir)
 {
 	struct file_row *rows;
 	int n;
-	if (store_file_list(engine_reader(c->e), STORE_MENUS_KERNEL, false, &rows, &n))
+	if (engine_file_list(c->e, STORE_MENUS_KERNEL, false, &rows, &n))
 		return false;
 	size_t len = strlen(dir);
 	bool yes = false;
@@ -200,7 +200,7 @@ static int menu_dir_count(struct fs_ctx *c, const char *dir)
 {
 	struct file_row *rows;
 	int n;
-	if (store_file_list(engine_reader(c->e), STORE_MENUS_KERNEL, false, &rows, &n))
+	if (engine_file_list(c->e, STORE_MENUS_KERNEL, false, &rows, &n))
 		return 0;
 	size_t len = strlen(dir);
 	int k = 0;
@@ -260,7 +260,7 @@ static struct blob *render_ctl(struct fs_ctx *c, int64_t kid)
 		return b;
 	}
 	sb_adds(&sb, "# ctl: write one command: start, stop or restart\n");
-	if (store_kernel_get(engine_reader(c->e), kid, &k) == 0) {
+	if (engine_kernel_get(c->e, kid, &k) == 0) {
 		sb_addf(&sb, "# state: %s\n", k.status[0] ? k.status : run_state_name(k.state));
 		t = k.status_ns > k.created_ns ? k.status_ns : k.created_ns;
 	}
@@ -355,7 +355,7 @@ static bool best_exists(struct fs_ctx *c, int64_t kid, const char *ext)
 	struct kernel_row k;
 	char path[600];
 	snprintf(n.ext, sizeof(n.ext), "%s", ext);
-	int rc = store_kernel_get(engine_reader(c->e), kid, &k);
+	int rc = engine_kernel_get(c->e, kid, &k);
 	if (!rc) {
 		snprintf(n.kernel, sizeof(n.kernel), "%s", k.name);
 		snprintf(path, sizeof(path), "/kernels/%s/best.%s", k.name, ext);
@@ -392,7 +392,7 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 	case NODE_CANDIDATES: {
 		struct kernel_row k;
 		int64_t t = c->mount_ns;
-		if (store_kernel_get(engine_reader(c->e), kid, &k) == 0)
+		if (engine_kernel_get(c->e, kid, &k) == 0)
 			t = k.created_ns;
 		kernel_row_clear(&k);
 		fill_stat(c, st, S_IFDIR | 0755, 4096, t);
@@ -450,7 +450,7 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 			return 0;
 		}
 		struct file_row f;
-		rc = store_file_get(engine_reader(c->e), kid, n.file, false, &f);
+		rc = engine_file_get(c->e, kid, n.file, false, &f);
 		if (rc == 0) {
 			fill_stat(c, st, S_IFREG | (f.mode & 07777), f.size, f.mtime_ns);
 			set_time(&st->st_ctim, f.ctime_ns);
@@ -589,7 +589,7 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 	case NODE_KERNELS: {
 		struct kernel_row *rows;
 		int cnt;
-		rc = store_kernel_list(engine_reader(c->e), &rows, &cnt);
+		rc = engine_kernel_list(c->e, &rows, &cnt);
 		for (int i = 0; !rc && i < cnt; i++)
 			fill(buf, rows[i].name, NULL, 0, 0);
 		if (!rc)
@@ -599,7 +599,7 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 	case NODE_MENUS: {
 		struct file_row *rows;
 		int cnt;
-		rc = store_file_list(engine_reader(c->e), STORE_MENUS_KERNEL, false, &rows, &cnt);
+		rc = engine_file_list(c->e, STORE_MENUS_KERNEL, false, &rows, &cnt);
 		if (rc)
 			return rc;
 		fill(buf, "ctl", NULL, 0, 0);
@@ -637,7 +637,7 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 	case NODE_MENU_DIR: {
 		struct file_row *rows;
 		int cnt;
-		rc = store_file_list(engine_reader(c->e), STORE_MENUS_KERNEL, false, &rows, &cnt);
+		rc = engine_file_list(c->e, STORE_MENUS_KERNEL, false, &rows, &cnt);
 		if (rc)
 			return rc;
 		size_t dl = strlen(n.file);
@@ -665,7 +665,7 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 		}
 		struct file_row *rows;
 		int cnt;
-		rc = store_file_list(engine_reader(c->e), kid, false, &rows, &cnt);
+		rc = engine_file_list(c->e, kid, false, &rows, &cnt);
 		if (rc)
 			return rc;
 		for (int i = 0; i < cnt; i++)
@@ -712,7 +712,7 @@ static int open_user(struct fs_ctx *c, const struct node *n, int64_t kid, bool t
 	h->menu = kid == STORE_MENUS_KERNEL;
 	snprintf(h->name, sizeof(h->name), "%s", n->file);
 	struct file_row f;
-	int rc = store_file_get(engine_reader(c->e), kid, n->file, !trunc, &f);
+	int rc = engine_file_get(c->e, kid, n->file, !trunc, &f);
 	if (rc == 0) {
 		h->fid = f.id;
 		h->menu_stored = h->menu;
@@ -998,7 +998,7 @@ static int fs_flush(const char *path, struct fuse_file_info *fi)
 		/* status says "queued" before close returns when this write
 		 * completed the kernel (the run starts at release) */
 		struct file_row f;
-		if (store_file_get_id(engine_reader(c->e), fid, false, &f) == 0)
+		if (engine_file_get_id(c->e, fid, false, &f) == 0)
 			engine_file_stored(c->e, f.kernel_id, f.name);
 		file_row_clear(&f);
 	}
@@ -1027,7 +1027,7 @@ static int fs_release(const char *path, struct fuse_file_info *fi)
 		if (trigger) {
 			/* the file may have been renamed since open: use its name now */
 			struct file_row f;
-			if (store_file_get_id(engine_reader(c->e), h->fid, false, &f) == 0)
+			if (engine_file_get_id(c->e, h->fid, false, &f) == 0)
 				engine_file_changed(c->e, f.kernel_id, f.name);
 			file_row_clear(&f);
 		}
@@ -1102,7 +1102,7 @@ static int user_file_id(struct fs_ctx *c, const char *path, int64_t *kid, int64_
 	if (n->type != NODE_USER_FILE && n->type != NODE_MENU_FILE)
 		return -EPERM;
 	struct file_row f;
-	rc = store_file_get(engine_reader(c->e), *kid, n->file, false, &f);
+	rc = engine_file_get(c->e, *kid, n->file, false, &f);
 	if (!rc)
 		*fid = f.id;
 	file_row_clear(&f);
@@ -1280,7 +1280,7 @@ static int fs_rename(const char *from, const char *to, unsigned int flags)
 		return -EINVAL;
 	if (flags & RENAME_NOREPLACE) {
 		struct file_row f;
-		int e2 = store_file_get(engine_reader(c->e), kb, b.file, false, &f);
+		int e2 = engine_file_get(c->e, kb, b.file, false, &f);
 		file_row_clear(&f);
 		if (e2 == 0)
 			return -EEXIST;
@@ -1289,7 +1289,7 @@ static int fs_rename(const char *from, const char *to, unsigned int flags)
 		/* mv draft config.json: checked as a write of config.json is */
 		struct file_row f;
 		char err[768];
-		rc = store_file_get(engine_reader(c->e), ka, a.file, true, &f);
+		rc = engine_file_get(c->e, ka, a.file, true, &f);
 		if (!rc)
 			rc = engine_config_check(c->e, kb, f.data ? f.data : "", f.size, err,
 			                         sizeof(err));

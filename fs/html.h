@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine/core/store.h"
+#include "engine/engine.h"
 #include "engine/util/util.h"
 
 #define HTML_REFRESH_S 5

@@ -41,7 +41,7 @@ struct kcache {
 	struct blob *progress;       /* progress.svg */
 	struct blob *index;          /* index.html */
 	char ext[32];
-	/* the run's LLM calls (store_call_totals, store_call_cost) */
+	/* the run's LLM calls (engine_call_totals, engine_call_cost) */
 	long calls, call_tokens, reasoning;
 	int64_t call_wall_ns;
 	double cost;
@@ -192,23 +192,22 @@ static void kc_refresh(struct view *v, struct kcache *kc)
 		return;
 	kc_drop(kc);
 	kc->version = ver;
-	struct store *s = engine_reader(v->e);
-	if (store_run_latest(s, kc->kid, &kc->run) == 0) {
+	if (engine_run_latest(v->e, kc->kid, &kc->run) == 0) {
 		kc->have_run = true;
-		store_cand_list(s, kc->run.id, &kc->cands, &kc->ncands);
+		engine_cand_list(v->e, kc->run.id, &kc->cands, &kc->ncands);
 		kc->calls = kc->call_tokens = kc->reasoning = 0;
 		kc->call_wall_ns = 0;
 		kc->cost = 0;
-		store_call_totals(s, kc->run.id, &kc->calls, &kc->call_tokens, &kc->call_wall_ns,
-		                  &kc->reasoning);
-		store_call_cost(s, kc->run.id, &kc->cost);
+		engine_call_totals(v->e, kc->run.id, &kc->calls, &kc->call_tokens, &kc->call_wall_ns,
+		                   &kc->reasoning);
+		engine_call_cost(v->e, kc->run.id, &kc->cost);
 		snprintf(kc->ext, sizeof(kc->ext), "%s", ext_of(kc->run.input_name));
 	} else {
 		struct file_row f = {0}, *rows = NULL;
 		int n = 0;
-		if (store_file_list(s, kc->kid, false, &rows, &n))
+		if (engine_file_list(v->e, kc->kid, false, &rows, &n))
 			n = 0;
-		bool have_cfg = store_file_get(s, kc->kid, "config.json", true, &f) == 0;
+		bool have_cfg = engine_file_get(v->e, kc->kid, "config.json", true, &f) == 0;
 		const char *input = engine_input_name_for(have_cfg ? f.data : NULL,
 		                                          have_cfg ? f.size : 0, rows, n);
 		snprintf(kc->ext, sizeof(kc->ext), "%s", ext_of(input));
@@ -237,11 +236,11 @@ static void kc_log_refresh(struct view *v, struct kcache *kc)
 	kc->log_version = ver;
 	if (!kc->log_loaded) {
 		struct kernel_row k;
-		if (store_kernel_get(engine_reader(v->e), kc->kid, &k) == 0)
+		if (engine_kernel_get(v->e, kc->kid, &k) == 0)
 			kc->log_mtime_ns = k.created_ns;
 		kernel_row_clear(&k);
 	}
-	store_log_since(engine_reader(v->e), kc->kid, kc->log_last_id, log_line, kc);
+	engine_log_since(v->e, kc->kid, kc->log_last_id, log_line, kc);
 	kc->log_loaded = true;
 }
 
@@ -334,7 +333,7 @@ static double speedup_of(const struct kcache *kc, const struct cand_row *c)
 static struct blob *render_status(struct view *v, struct kcache *kc)
 {
 	struct kernel_row k;
-	if (store_kernel_get(engine_reader(v->e), kc->kid, &k))
+	if (engine_kernel_get(v->e, kc->kid, &k))
 		return NULL;
 	struct strbuf sb = {0};
 	sb_addf(&sb, "%s\n", k.status[0] ? k.status : run_state_name(k.state));
@@ -381,7 +380,7 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 	cJSON *root = cJSON_CreateObject();
 	struct kernel_row k;
 	int64_t mtime = 0;
-	if (store_kernel_get(engine_reader(v->e), kc->kid, &k) == 0) {
+	if (engine_kernel_get(v->e, kc->kid, &k) == 0) {
 		cJSON_AddStringToObject(root, "kernel", k.name);
 		cJSON_AddStringToObject(root, "state", run_state_name(k.state));
 		cJSON_AddStringToObject(root, "status", k.status);
@@ -511,10 +510,9 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 
 static struct blob *render_best(struct view *v, struct kcache *kc)
 {
-	struct store *s = engine_reader(v->e);
 	if (kc->have_run && kc->run.best >= 0) {
 		struct cand_row c;
-		if (store_cand_get(s, kc->run.id, kc->run.best, &c))
+		if (engine_cand_get(v->e, kc->run.id, kc->run.best, &c))
 			return NULL;
 		struct blob *b = blob_new(c.source, strlen(c.source), kc->run.best_ns);
 		cand_row_clear(&c);
@@ -526,7 +524,7 @@ static struct blob *render_best(struct view *v, struct kcache *kc)
 	struct file_row f;
 	char name[64];
 	snprintf(name, sizeof(name), "input.%s", kc->ext);
-	if (store_file_get(s, kc->kid, name, true, &f))
+	if (engine_file_get(v->e, kc->kid, name, true, &f))
 		return NULL;
 	struct blob *b = blob_new(f.data, f.size, f.mtime_ns);
 	file_row_clear(&f);
@@ -541,7 +539,7 @@ static struct blob *render_schedule(struct view *v, struct kcache *kc)
 		struct kernel_row k;
 		if (kc->have_run)
 			t = kc->run.created_ns;
-		else if (store_kernel_get(engine_reader(v->e), kc->kid, &k) == 0)
+		else if (engine_kernel_get(v->e, kc->kid, &k) == 0)
 			t = k.created_ns;
 		if (!kc->have_run)
 			kernel_row_clear(&k);
@@ -590,7 +588,7 @@ static int64_t kc_mtime(const struct kcache *kc, int64_t fallback)
 static struct blob *render_progress(struct view *v, struct kcache *kc)
 {
 	struct kernel_row k;
-	if (store_kernel_get(engine_reader(v->e), kc->kid, &k))
+	if (engine_kernel_get(v->e, kc->kid, &k))
 		return NULL;
 	struct svg_kernel sk = {k.name, kc->cands, kc->ncands, kc->have_run ? kc->run.best : -1};
 	struct strbuf sb = {0};
@@ -607,7 +605,7 @@ int view_root_progress(struct view *v, struct blob **out)
 	*out = NULL;
 	struct kernel_row *rows = NULL;
 	int n = 0;
-	int rc = store_kernel_list(engine_reader(v->e), &rows, &n);
+	int rc = engine_kernel_list(v->e, &rows, &n);
 	if (rc)
 		return rc;
 	struct svg_kernel *ks = calloc((size_t)n + 1, sizeof(*ks));
@@ -679,7 +677,7 @@ static struct blob *render_plan(struct kcache *kc, int64_t num)
 static struct blob *render_prompt(struct view *v, struct kcache *kc, int64_t num)
 {
 	struct cand_row c;
-	if (store_cand_get(engine_reader(v->e), kc->run.id, num, &c))
+	if (engine_cand_get(v->e, kc->run.id, num, &c))
 		return NULL;
 	struct strbuf sb = {0};
 	if (!c.plan_prompt[0] && !c.code_prompt[0])
@@ -755,7 +753,7 @@ static void kc_html(const struct kcache *kc, const struct kernel_row *k, struct 
 static struct blob *render_index(struct view *v, struct kcache *kc)
 {
 	struct kernel_row k;
-	if (store_kernel_get(engine_reader(v->e), kc->kid, &k))
+	if (engine_kernel_get(v->e, kc->kid, &k))
 		return NULL;
 	struct blob *best = kc_blob(v, kc, NODE_BEST);
 	struct blob *sched = kc_blob(v, kc, NODE_SCHEDULE);
@@ -784,7 +782,7 @@ static struct blob *render_index(struct view *v, struct kcache *kc)
  * holds v->lock and frees *rows (kernel_rows_free) and *kcs. */
 static int root_kernels(struct view *v, struct kernel_row **rows, int *n, struct kcache ***kcs)
 {
-	int rc = store_kernel_list(engine_reader(v->e), rows, n);
+	int rc = engine_kernel_list(v->e, rows, n);
 	if (rc)
 		return rc;
 	*kcs = calloc((size_t)*n + 1, sizeof(**kcs));
@@ -947,7 +945,7 @@ int view_render(struct view *v, int64_t kid, const struct node *n, struct blob *
 		if (!c || (n->type == NODE_CAND_SRC && strcmp(n->ext, kc->ext)))
 			break;
 		struct cand_row full;
-		if (store_cand_get(engine_reader(v->e), kc->run.id, n->num, &full))
+		if (engine_cand_get(v->e, kc->run.id, n->num, &full))
 			break;
 		if (n->type == NODE_CAND_SRC)
 			b = blob_new(full.source, strlen(full.source), full.created_ns);

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine/core/store.h"
+#include "engine/engine.h"
 #include "engine/util/util.h"
 
 /* One kernel's latest run, as the charts see it. Nothing is owned: the
