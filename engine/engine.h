@@ -1,14 +1,18 @@
 /*
  * engine.h - the engine: kernels in memory, runs, worker threads.
  *
- * The mount (fs/) calls these functions from FUSE handlers; they only touch
- * memory and SQLite and return at once. Builds, timed runs and LLM calls
+ * The mount (fs/) calls these functions from FUSE handlers, and only
+ * these: it reads the store through the view calls below and writes
+ * through calls that store a change and mark it changed in one step, so
+ * it never holds a struct store nor says itself that something changed.
+ * They only touch memory and SQLite and return at once. Builds, timed runs and LLM calls
  * happen on engine threads: a scheduler thread (debounce, starting runs,
  * reaping them) and one driver thread per active run, which fans work out
  * to short-lived task threads. Builds are bounded by a semaphore (parallel),
  * timed runs by one mutex (alone, so they do not disturb each other).
  *
- * Where each part lives: engine.c is this facade, sched.c the scheduler,
+ * Where each part lives: engine.c is this facade (view.c its reads of the
+ * store, files.c its writes of the user's files), sched.c the scheduler,
  * driver.c one run's course, describe.c the harness a run gets when the
  * user brings none, run.c the services a strategy uses, search.c and
  * tune.c the strategies; state.h draws the states a run goes through.
@@ -67,24 +71,12 @@ void engine_shutdown(struct engine *e);
 /* Frees everything (calls engine_shutdown if needed); accepts NULL. */
 void engine_free(struct engine *e);
 
-/* The read connection of the calling thread (each thread that reads has
- * its own, opened on its first call and closed when it exits or with the
- * engine; if one cannot be opened, a shared one), and the write
- * connection. Not owned by the caller. */
-struct store *engine_reader(struct engine *e);
-struct store *engine_writer(struct engine *e);
-
 /* Changes anywhere bump the global version; changes to one kernel bump its
  * version too, except a line added to its log, which bumps its log
  * version instead. Renderers cache by version. */
 uint64_t engine_version(struct engine *e);
 uint64_t engine_kernel_version(struct engine *e, int64_t kid);
 uint64_t engine_kernel_log_version(struct engine *e, int64_t kid);
-/* Marks a kernel (and the global state) changed; kid -1: only the global
- * state. */
-void engine_touch(struct engine *e, int64_t kid);
-/* Marks a kernel's log grown (and the global state changed). */
-void engine_touch_log(struct engine *e, int64_t kid);
 /* Waits until engine_version() differs from seen, engine_wake is called
  * or timeout_ms passed, and returns engine_version(). For the mount's
  * refresher thread (one waiter). */

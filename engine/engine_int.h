@@ -1,9 +1,11 @@
 /*
  * engine_int.h - the engine's memory, shared by the facade the mount calls
- * (engine.c) and the scheduler that starts and reaps runs (sched.c).
+ * (engine.c, with its reads in view.c and its file writes in files.c) and
+ * the scheduler that starts and reaps runs (sched.c).
  *
- * Internal to those two files. Nothing a run does reaches this: a run sees
- * its struct run_ctx and, through it, the struct run_host (host.h).
+ * Internal to those files (and to tests that set a store up by hand).
+ * Nothing a run does reaches this: a run sees its struct run_ctx and,
+ * through it, the struct run_host (host.h).
  *
  * Locking: e->lock guards kernels[], every struct kernel's fields but
  * version, and e->stopping; e->wake wakes the scheduler. The store is the
@@ -78,6 +80,19 @@ struct engine {
 	pthread_t prober;
 	bool prober_started;
 };
+
+/* The read connection of the calling thread (each thread that reads has
+ * its own, opened on its first call and closed when it exits or with the
+ * engine; if one cannot be opened, a shared one), and the write
+ * connection. Not owned by the caller. */
+struct store *engine_reader(struct engine *e);
+struct store *engine_writer(struct engine *e);
+
+/* Marks a kernel (and the global state) changed; kid -1: only the global
+ * state. Every write the mount asks for does this itself. */
+void engine_touch(struct engine *e, int64_t kid);
+/* Marks a kernel's log grown (and the global state changed). */
+void engine_touch_log(struct engine *e, int64_t kid);
 
 /* The live kernel with this id, or NULL. Call with e->lock held. */
 struct kernel *engine_find_kernel(struct engine *e, int64_t kid);

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "engine/core/store.h"
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "fs/cache.h"
 #include "fs/render.h"
 

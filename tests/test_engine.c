@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "ac_config.h"
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "engine/core/state.h"
 #include "engine/core/store.h"
 

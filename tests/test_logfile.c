@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "engine/core/store.h"
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "engine/util/util.h"
 #include "fs/logfile.h"
 

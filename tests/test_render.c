@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "engine/core/store.h"
 #include "fs/render.h"
 #include "tests/support.h"
