@@ -159,14 +159,6 @@ void engine_wake(struct engine *e)
 	pthread_mutex_unlock(&e->change_lock);
 }
 
-struct kernel *engine_find_kernel(struct engine *e, int64_t kid)
-{
-	for (int i = 0; i < e->nkernels; i++)
-		if (!e->kernels[i]->deleted && e->kernels[i]->id == kid)
-			return e->kernels[i];
-	return NULL;
-}
-
 static struct kernel *find_name(struct engine *e, const char *name)
 {
 	for (int i = 0; i < e->nkernels; i++)
@@ -178,7 +170,7 @@ static struct kernel *find_name(struct engine *e, const char *name)
 uint64_t engine_kernel_version(struct engine *e, int64_t kid)
 {
 	pthread_mutex_lock(&e->lock);
-	struct kernel *k = engine_find_kernel(e, kid);
+	struct kernel *k = kernel_find(e, kid);
 	uint64_t v = k ? atomic_load(&k->version) : 0;
 	pthread_mutex_unlock(&e->lock);
 	return v;
@@ -187,7 +179,7 @@ uint64_t engine_kernel_version(struct engine *e, int64_t kid)
 uint64_t engine_kernel_log_version(struct engine *e, int64_t kid)
 {
 	pthread_mutex_lock(&e->lock);
-	struct kernel *k = engine_find_kernel(e, kid);
+	struct kernel *k = kernel_find(e, kid);
 	uint64_t v = k ? atomic_load(&k->log_version) : 0;
 	pthread_mutex_unlock(&e->lock);
 	return v;
@@ -203,14 +195,14 @@ static void touch_kernel(struct engine *e, struct kernel *k)
 void engine_touch(struct engine *e, int64_t kid)
 {
 	pthread_mutex_lock(&e->lock);
-	touch_kernel(e, engine_find_kernel(e, kid));
+	touch_kernel(e, kernel_find(e, kid));
 	pthread_mutex_unlock(&e->lock);
 }
 
 void engine_touch_log(struct engine *e, int64_t kid)
 {
 	pthread_mutex_lock(&e->lock);
-	struct kernel *k = engine_find_kernel(e, kid);
+	struct kernel *k = kernel_find(e, kid);
 	if (k)
 		atomic_fetch_add(&k->log_version, 1);
 	changed(e);
@@ -233,11 +225,6 @@ void engine_log(struct engine *e, int64_t kid, const char *fmt, ...)
 	va_start(ap, fmt);
 	host_vlog(&e->host, kid, fmt, ap);
 	va_end(ap);
-}
-
-void engine_set_status(struct engine *e, int64_t kid, enum run_state state, const char *line)
-{
-	host_set_status(&e->host, kid, state, line, true);
 }
 
 /* The host's side (host.h): what a run tells the engine. */
@@ -720,29 +707,13 @@ int engine_kernel_rename(struct engine *e, const char *from, const char *to)
 	return rc;
 }
 
-/* The target a kernel's files imply when config.json names neither a
- * target nor an input: cpu for input.c, else the target whose input file
- * is there (input.cu: cuda, input.cl: opencl), else cpu. */
-const struct ac_target *engine_implied_target(const struct file_row *files, int n)
-{
-	const struct ac_target *cpu = ac_target_find("cpu");
-	for (int i = 0; i < n; i++)
-		if (!strcmp(files[i].name, cpu->input_name))
-			return cpu;
-	for (const struct ac_target *const *t = ac_target_all(); *t; t++)
-		for (int i = 0; (*t)->input_name && i < n; i++)
-			if (!strcmp(files[i].name, (*t)->input_name))
-				return *t;
-	return cpu;
-}
-
 /* The input file name for a config and the kernel's files (static storage). */
 const char *engine_input_name_for(const char *config_text, size_t len,
                                   const struct file_row *files, int nfiles)
 {
 	struct ac_config cfg;
 	char err[256];
-	const char *name = engine_implied_target(files, nfiles)->input_name;
+	const char *name = sched_implied_target(files, nfiles)->input_name;
 	if (config_parse(config_text ? config_text : "", config_text ? len : 0, &cfg, err,
 	                 sizeof(err)) == 0) {
 		if (cfg.input) {
@@ -816,7 +787,7 @@ void engine_file_changed(struct engine *e, int64_t kid, const char *name)
 		return;
 	engine_file_stored(e, kid, name);
 	pthread_mutex_lock(&e->lock);
-	struct kernel *k = engine_find_kernel(e, kid);
+	struct kernel *k = kernel_find(e, kid);
 	if (k) {
 		k->due_mono_ns = mono_ns() + e->debounce_ns;
 		k->resume_rid = 0;
@@ -876,7 +847,7 @@ int engine_ctl(struct engine *e, int64_t kid, const char *cmd, size_t len)
 	memcpy(word, cmd, len);
 	word[len] = '\0';
 	pthread_mutex_lock(&e->lock);
-	struct kernel *k = engine_find_kernel(e, kid);
+	struct kernel *k = kernel_find(e, kid);
 	int rc = 0;
 	if (!k) {
 		rc = -ENOENT;
