@@ -2,10 +2,13 @@
  * fs.c - the FUSE operations: path routing, generated files, user writes.
  *
  * Handlers read memory and SQLite and return; they never wait on a build,
- * a timed run or the network (that is the engine's work). What a user
- * writes is buffered per open handle and stored when the handle is flushed
- * (close) — so a reader never sees half of a cp — and a handle that wrote
- * the input, the harness or config.json tells the engine when released.
+ * a timed run or the network (that is the engine's work). They reach the
+ * store only through the engine (engine.h): its view calls to read, and
+ * calls that store a change and announce it in one step to write. What a
+ * user writes is buffered per open handle and stored when the handle is
+ * flushed (close) — so a reader never sees half of a cp — and a handle
+ * that wrote the input, the harness or config.json tells the engine when
+ * released.
  *
  *   $ cp -r tests/kernels/gemm /mnt/kernels/
  *   $ cat /mnt/kernels/gemm/status

@@ -8,8 +8,9 @@
  * engine/core/figures.h over the same cached rows. The log is kept as text and extended with the lines added since
  * last time.
  *
- * Rendering never blocks on the engine: it reads the store's reader
- * connection only (WAL: no waiting on writers).
+ * Rendering never blocks on the engine: it reads through the engine's
+ * view calls (engine.h), each on the calling thread's own reader
+ * connection (WAL: no waiting on writers).
  */
 #include "fs/render.h"
 
