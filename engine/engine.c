@@ -707,8 +707,10 @@ int engine_kernel_rename(struct engine *e, const char *from, const char *to)
 	return rc;
 }
 
-/* The input file name for a config and the kernel's files (static storage). */
-const char *engine_input_name_for(const char *config_text, size_t len,
+/* The name of the input file for a config text (config.json content) and
+ * the kernel's files (may be NULL), as engine_input_name says. Static
+ * storage, never NULL. */
+static const char *input_name_for(const char *config_text, size_t len,
                                   const struct file_row *files, int nfiles)
 {
 	struct ac_config cfg;
@@ -731,6 +733,20 @@ const char *engine_input_name_for(const char *config_text, size_t len,
 	return name;
 }
 
+void engine_input_name(struct engine *e, int64_t kid, char *name, size_t len)
+{
+	struct store *s = engine_reader(e);
+	struct file_row cfg = {0}, *files = NULL;
+	int n = 0;
+	if (store_file_list(s, kid, false, &files, &n))
+		n = 0;
+	bool have_cfg = store_file_get(s, kid, "config.json", true, &cfg) == 0;
+	snprintf(name, len, "%s", input_name_for(have_cfg ? cfg.data : NULL,
+	                                         have_cfg ? cfg.size : 0, files, n));
+	file_row_clear(&cfg);
+	file_rows_free(files, n);
+}
+
 int engine_config_check(struct engine *e, int64_t kid, const char *text, size_t len,
                         char *err, size_t errlen)
 {
@@ -749,7 +765,7 @@ int engine_config_check(struct engine *e, int64_t kid, const char *text, size_t 
 		struct file_row *files = NULL, f;
 		int n = 0;
 		if (store_file_list(e->host.reader, kid, false, &files, &n) == 0) {
-			const char *input = engine_input_name_for(text, len, files, n);
+			const char *input = input_name_for(text, len, files, n);
 			if (store_file_get(e->host.reader, kid, input, true, &f) == 0 && f.data) {
 				struct ac_call call;
 				char why[600];

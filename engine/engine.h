@@ -219,11 +219,11 @@ void engine_totals(struct engine *e, const struct engine_sums *sums, struct strb
 /* What the menu builder did last (menubuild_state); caller frees. */
 char *engine_menus_state(struct engine *e);
 
-/* The name of the input file for a config text (config.json content) and
- * the kernel's files (may be NULL): the config's "input", else its
- * target's ("input.c" for cpu...), else what the files imply (input.cl
- * alone: opencl's). Static storage, never NULL. */
-const char *engine_input_name_for(const char *config_text, size_t len,
-                                  const struct file_row *files, int nfiles);
+/* The name of kernel kid's input file as its files and config.json stand
+ * now (what a run started now would read): the config's "input", else
+ * its target's ("input.c" for cpu...), else what the files imply
+ * (input.cl alone: opencl's). Into name (len bytes, cut if longer);
+ * "input.c" when the store cannot be read. */
+void engine_input_name(struct engine *e, int64_t kid, char *name, size_t len);
 
 #endif

@@ -204,16 +204,9 @@ static void kc_refresh(struct view *v, struct kcache *kc)
 		engine_call_cost(v->e, kc->run.id, &kc->cost);
 		snprintf(kc->ext, sizeof(kc->ext), "%s", ext_of(kc->run.input_name));
 	} else {
-		struct file_row f = {0}, *rows = NULL;
-		int n = 0;
-		if (engine_file_list(v->e, kc->kid, false, &rows, &n))
-			n = 0;
-		bool have_cfg = engine_file_get(v->e, kc->kid, "config.json", true, &f) == 0;
-		const char *input = engine_input_name_for(have_cfg ? f.data : NULL,
-		                                          have_cfg ? f.size : 0, rows, n);
+		char input[256];
+		engine_input_name(v->e, kc->kid, input, sizeof(input));
 		snprintf(kc->ext, sizeof(kc->ext), "%s", ext_of(input));
-		file_row_clear(&f);
-		file_rows_free(rows, n);
 	}
 	kc->loaded = true;
 }
