@@ -5,11 +5,12 @@
  * these: it reads the store through the view calls below and writes
  * through calls that store a change and mark it changed in one step, so
  * it never holds a struct store nor says itself that something changed.
- * They only touch memory and SQLite and return at once. Builds, timed runs and LLM calls
- * happen on engine threads: a scheduler thread (debounce, starting runs,
- * reaping them) and one driver thread per active run, which fans work out
- * to short-lived task threads. Builds are bounded by a semaphore (parallel),
- * timed runs by one mutex (alone, so they do not disturb each other).
+ * They only touch memory and SQLite and return at once. Builds, timed
+ * runs and LLM calls happen on engine threads: a scheduler thread
+ * (debounce, starting runs, reaping them) and one driver thread per
+ * active run, which fans work out to short-lived task threads. Builds are
+ * bounded by a semaphore (parallel), timed runs by one mutex (alone, so
+ * they do not disturb each other).
  *
  * Where each part lives: engine.c is this facade (view.c its reads of the
  * store, files.c its writes of the user's files), sched.c the scheduler,
