@@ -98,10 +98,11 @@ int engine_kernel_rename(struct engine *e, const char *from, const char *to);
 /* ---- what the mount reads ----
  *
  * The store's rows, read on the calling thread's own connection (so a
- * FUSE handler never waits on the engine's writer). Each call is the
- * store call of the same name (store.h): it returns 0, -ENOENT for a row
- * that is not there, or another negative errno; the caller owns the rows
- * it gets and frees them with the row type's _clear or _free. */
+ * FUSE handler never waits on the engine's writer). Each call but
+ * engine_run_view is the store call of the same name (store.h); each
+ * returns 0, -ENOENT for a row that is not there, or another negative
+ * errno; the caller owns the rows it gets and frees them with the row
+ * type's _clear or _free. */
 
 int engine_kernel_get(struct engine *e, int64_t kid, struct kernel_row *k);
 /* Every kernel (not the menus pseudo-kernel), by name. */
@@ -113,17 +114,27 @@ int engine_file_get(struct engine *e, int64_t kid, const char *name, bool with_d
 int engine_file_get_id(struct engine *e, int64_t fid, bool with_data, struct file_row *f);
 int engine_file_list(struct engine *e, int64_t kid, bool with_data, struct file_row **rows,
                      int *n);
-/* The kernel's latest run; -ENOENT if it never ran. */
-int engine_run_latest(struct engine *e, int64_t kid, struct run_row *r);
-/* One candidate of run rid with everything (source, log, prompts); all of
- * them by number, without those texts but with their lengths. */
+/* One candidate of run rid with everything (source, log, prompts). */
 int engine_cand_get(struct engine *e, int64_t rid, int64_t num, struct cand_row *c);
-int engine_cand_list(struct engine *e, int64_t rid, struct cand_row **rows, int *n);
-/* Run rid's LLM calls, tokens, wall time and (reasoning may be NULL)
- * reasoning tokens; the dollars they cost. */
-int engine_call_totals(struct engine *e, int64_t rid, long *calls, long *tokens,
-                       int64_t *wall_ns, long *reasoning);
-int engine_call_cost(struct engine *e, int64_t rid, double *cost);
+
+/* A kernel's latest run as the mount shows it, read in one call: the
+ * run, its candidates by number (without source, log and prompts, but
+ * with their lengths) and what its LLM calls add up to (0 where that
+ * cannot be read). */
+struct engine_run_view {
+	struct run_row run;
+	struct cand_row *cands;
+	int ncands;
+	long calls, call_tokens, reasoning;
+	int64_t call_wall_ns;
+	double cost;
+};
+/* Fills *v with kernel kid's latest run. Returns 0, -ENOENT if it never
+ * ran, or another negative errno; *v is empty unless 0 is returned. The
+ * caller owns what *v holds: engine_run_view_clear (which accepts an
+ * empty or zeroed one) frees it. */
+int engine_run_view(struct engine *e, int64_t kid, struct engine_run_view *v);
+void engine_run_view_clear(struct engine_run_view *v);
 
 /* Kernel kid's log lines with id > after, oldest first, fn called for
  * each (engine_log_page: at most limit of them); the id of its newest

@@ -8,6 +8,8 @@
  */
 #include "engine/engine_int.h"
 
+#include <string.h>
+
 int engine_kernel_get(struct engine *e, int64_t kid, struct kernel_row *k)
 {
 	return store_kernel_get(engine_reader(e), kid, k);
@@ -35,30 +37,41 @@ int engine_file_list(struct engine *e, int64_t kid, bool with_data, struct file_
 	return store_file_list(engine_reader(e), kid, with_data, rows, n);
 }
 
-int engine_run_latest(struct engine *e, int64_t kid, struct run_row *r)
+int engine_run_view(struct engine *e, int64_t kid, struct engine_run_view *v)
 {
-	return store_run_latest(engine_reader(e), kid, r);
+	struct store *s = engine_reader(e);
+	memset(v, 0, sizeof(*v));
+	int rc = store_run_latest(s, kid, &v->run);
+	if (rc) {
+		run_row_clear(&v->run);
+		return rc;
+	}
+	if (store_cand_list(s, v->run.id, &v->cands, &v->ncands)) {
+		v->cands = NULL;
+		v->ncands = 0;
+	}
+	if (store_call_totals(s, v->run.id, &v->calls, &v->call_tokens, &v->call_wall_ns,
+	                      &v->reasoning)) {
+		v->calls = v->call_tokens = v->reasoning = 0;
+		v->call_wall_ns = 0;
+	}
+	if (store_call_cost(s, v->run.id, &v->cost))
+		v->cost = 0;
+	return 0;
+}
+
+void engine_run_view_clear(struct engine_run_view *v)
+{
+	if (!v)
+		return;
+	cand_rows_free(v->cands, v->ncands);
+	run_row_clear(&v->run);
+	memset(v, 0, sizeof(*v));
 }
 
 int engine_cand_get(struct engine *e, int64_t rid, int64_t num, struct cand_row *c)
 {
 	return store_cand_get(engine_reader(e), rid, num, c);
-}
-
-int engine_cand_list(struct engine *e, int64_t rid, struct cand_row **rows, int *n)
-{
-	return store_cand_list(engine_reader(e), rid, rows, n);
-}
-
-int engine_call_totals(struct engine *e, int64_t rid, long *calls, long *tokens,
-                       int64_t *wall_ns, long *reasoning)
-{
-	return store_call_totals(engine_reader(e), rid, calls, tokens, wall_ns, reasoning);
-}
-
-int engine_call_cost(struct engine *e, int64_t rid, double *cost)
-{
-	return store_call_cost(engine_reader(e), rid, cost);
 }
 
 int engine_log_since(struct engine *e, int64_t kid, int64_t after, engine_log_fn fn, void *arg)

@@ -32,9 +32,7 @@ struct kcache {
 	uint64_t version;
 	bool loaded;
 	bool have_run;
-	struct run_row run;
-	struct cand_row *cands;
-	int ncands;
+	struct engine_run_view latest;  /* empty unless have_run */
 	struct blob *status;
 	struct blob *metrics;
 	struct blob *best;
@@ -42,10 +40,6 @@ struct kcache {
 	struct blob *progress;       /* progress.svg */
 	struct blob *index;          /* index.html */
 	char ext[32];
-	/* the run's LLM calls (engine_call_totals, engine_call_cost) */
-	long calls, call_tokens, reasoning;
-	int64_t call_wall_ns;
-	double cost;
 	/* the log, kept across versions: it only grows */
 	struct strbuf log;
 	int64_t log_last_id;
@@ -119,15 +113,9 @@ static void kc_drop(struct kcache *kc)
 	blob_put(kc->progress);
 	blob_put(kc->index);
 	kc->status = kc->metrics = kc->best = kc->schedule = kc->progress = kc->index = NULL;
-	cand_rows_free(kc->cands, kc->ncands);
-	kc->cands = NULL;
-	kc->ncands = 0;
-	run_row_clear(&kc->run);
+	engine_run_view_clear(&kc->latest);
 	kc->have_run = false;
 	kc->loaded = false;
-	kc->calls = kc->call_tokens = kc->reasoning = 0;
-	kc->call_wall_ns = 0;
-	kc->cost = 0;
 }
 
 void view_free(struct view *v)
@@ -193,16 +181,9 @@ static void kc_refresh(struct view *v, struct kcache *kc)
 		return;
 	kc_drop(kc);
 	kc->version = ver;
-	if (engine_run_latest(v->e, kc->kid, &kc->run) == 0) {
+	if (engine_run_view(v->e, kc->kid, &kc->latest) == 0) {
 		kc->have_run = true;
-		engine_cand_list(v->e, kc->run.id, &kc->cands, &kc->ncands);
-		kc->calls = kc->call_tokens = kc->reasoning = 0;
-		kc->call_wall_ns = 0;
-		kc->cost = 0;
-		engine_call_totals(v->e, kc->run.id, &kc->calls, &kc->call_tokens, &kc->call_wall_ns,
-		                   &kc->reasoning);
-		engine_call_cost(v->e, kc->run.id, &kc->cost);
-		snprintf(kc->ext, sizeof(kc->ext), "%s", ext_of(kc->run.input_name));
+		snprintf(kc->ext, sizeof(kc->ext), "%s", ext_of(kc->latest.run.input_name));
 	} else {
 		char input[256];
 		engine_input_name(v->e, kc->kid, input, sizeof(input));
@@ -257,19 +238,19 @@ int view_candidates(struct view *v, int64_t kid, struct view_cand **out, int *n)
 	int rc = kc ? 0 : -ENOMEM;
 	if (kc) {
 		kc_refresh(v, kc);
-		*out = calloc((size_t)kc->ncands + 1, sizeof(**out));
+		*out = calloc((size_t)kc->latest.ncands + 1, sizeof(**out));
 		if (!*out)
 			rc = -ENOMEM;
-		for (int i = 0; *out && i < kc->ncands; i++) {
-			(*out)[i].num = kc->cands[i].num;
-			(*out)[i].source_len = kc->cands[i].source_len;
-			(*out)[i].log_len = kc->cands[i].log_len;
-			(*out)[i].created_ns = kc->cands[i].created_ns;
-			(*out)[i].evaluated_ns = kc->cands[i].evaluated_ns;
-			(*out)[i].retime_ns = kc->cands[i].retime_ns;
+		for (int i = 0; *out && i < kc->latest.ncands; i++) {
+			(*out)[i].num = kc->latest.cands[i].num;
+			(*out)[i].source_len = kc->latest.cands[i].source_len;
+			(*out)[i].log_len = kc->latest.cands[i].log_len;
+			(*out)[i].created_ns = kc->latest.cands[i].created_ns;
+			(*out)[i].evaluated_ns = kc->latest.cands[i].evaluated_ns;
+			(*out)[i].retime_ns = kc->latest.cands[i].retime_ns;
 		}
 		if (*out)
-			*n = kc->ncands;
+			*n = kc->latest.ncands;
 	}
 	pthread_mutex_unlock(&v->lock);
 	return rc;
@@ -309,11 +290,11 @@ size_t view_log_read(struct view *v, int64_t kid, char *buf, size_t size, size_t
 static const struct cand_row *cand_at(const struct kcache *kc, int64_t num)
 {
 	/* candidates are listed by number and numbered densely from 0 */
-	if (num >= 0 && num < kc->ncands && kc->cands[num].num == num)
-		return &kc->cands[num];
-	for (int i = 0; i < kc->ncands; i++)
-		if (kc->cands[i].num == num)
-			return &kc->cands[i];
+	if (num >= 0 && num < kc->latest.ncands && kc->latest.cands[num].num == num)
+		return &kc->latest.cands[num];
+	for (int i = 0; i < kc->latest.ncands; i++)
+		if (kc->latest.cands[i].num == num)
+			return &kc->latest.cands[i];
 	return NULL;
 }
 
@@ -361,12 +342,12 @@ static void add_verdict(cJSON *o, const char *json)
 static long kc_tokens(const struct kcache *kc)
 {
 	struct cand_tally t;
-	cand_tally(kc->cands, kc->ncands, &t);
+	cand_tally(kc->latest.cands, kc->latest.ncands, &t);
 	long sum = t.tokens;
-	for (int i = 0; i < kc->ncands; i++)
-		if (kc->cands[i].num == 0)
-			sum += kc->cands[i].tokens;
-	return kc->have_run && kc->run.tokens > sum ? kc->run.tokens : sum;
+	for (int i = 0; i < kc->latest.ncands; i++)
+		if (kc->latest.cands[i].num == 0)
+			sum += kc->latest.cands[i].tokens;
+	return kc->have_run && kc->latest.run.tokens > sum ? kc->latest.run.tokens : sum;
 }
 
 static struct blob *render_metrics(struct view *v, struct kcache *kc)
@@ -385,8 +366,8 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 	bool in_ok = in && in->outcome == AC_OK;
 	int builds_saved = 0, runs_saved = 0;
 	cJSON *arr = cJSON_CreateArray();
-	for (int i = 0; i < kc->ncands; i++) {
-		const struct cand_row *c = &kc->cands[i];
+	for (int i = 0; i < kc->latest.ncands; i++) {
+		const struct cand_row *c = &kc->latest.cands[i];
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "id", (double)c->num);
 		json_num_or_null(o, "parent", (double)c->parent, c->parent >= 0);
@@ -412,7 +393,7 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		 * that is the beam of the run's latest finished iteration */
 		json_num_or_null(o, "beam_iteration", c->beam_iteration, c->beam_iteration > 0);
 		cJSON_AddBoolToObject(o, "in_last_beam", kc->have_run && c->beam_iteration > 0 &&
-		                                         c->beam_iteration == kc->run.iteration);
+		                                         c->beam_iteration == kc->latest.run.iteration);
 		cJSON *fig = c->metrics && c->metrics[0] ? cJSON_Parse(c->metrics) : NULL;
 		cJSON_AddItemToObject(o, "metrics", fig ? fig : cJSON_CreateObject());
 		/* where the timed run happened: a Slurm job and node, null when local */
@@ -438,11 +419,11 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 	}
 	if (kc->have_run) {
 		cJSON *run = cJSON_CreateObject();
-		cJSON_AddNumberToObject(run, "id", (double)kc->run.id);
-		cJSON_AddStringToObject(run, "state", run_state_name(kc->run.state));
-		cJSON_AddStringToObject(run, "target", kc->run.target);
-		cJSON_AddStringToObject(run, "input", kc->run.input_name);
-		const struct cand_row *b = kc->run.best >= 0 ? cand_at(kc, kc->run.best) : NULL;
+		cJSON_AddNumberToObject(run, "id", (double)kc->latest.run.id);
+		cJSON_AddStringToObject(run, "state", run_state_name(kc->latest.run.state));
+		cJSON_AddStringToObject(run, "target", kc->latest.run.target);
+		cJSON_AddStringToObject(run, "input", kc->latest.run.input_name);
+		const struct cand_row *b = kc->latest.run.best >= 0 ? cand_at(kc, kc->latest.run.best) : NULL;
 		/* the figures and counts of figures.h, as every view shows them */
 		int64_t in_t = 0, b_t = 0;
 		bool figs = cand_figures(in, b, &in_t, &b_t);
@@ -461,10 +442,10 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		} else {
 			cJSON_AddNullToObject(run, "speedup_95");
 		}
-		add_verdict(run, kc->run.verdict);
-		cJSON_AddNumberToObject(run, "iteration", kc->run.iteration);
+		add_verdict(run, kc->latest.run.verdict);
+		cJSON_AddNumberToObject(run, "iteration", kc->latest.run.iteration);
 		struct cand_tally t;
-		cand_tally(kc->cands, kc->ncands, &t);
+		cand_tally(kc->latest.cands, kc->latest.ncands, &t);
 		cJSON_AddNumberToObject(run, "candidates", t.candidates);
 		cJSON_AddNumberToObject(run, "evaluated", t.evaluated);
 		/* a count per outcome, pending last */
@@ -472,23 +453,24 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 			cJSON_AddNumberToObject(run, ac_outcome_name(i % AC_OUTCOMES),
 			                        t.outcome[i % AC_OUTCOMES]);
 		cJSON_AddNumberToObject(run, "tokens", (double)kc_tokens(kc));
-		cJSON_AddNumberToObject(run, "reasoning_tokens", (double)kc->reasoning);
-		cJSON_AddNumberToObject(run, "llm_calls", (double)kc->calls);
-		cJSON_AddNumberToObject(run, "llm_wall_s", kc->call_wall_ns / 1e9);
-		cJSON_AddNumberToObject(run, "cost", kc->cost);
+		cJSON_AddNumberToObject(run, "reasoning_tokens", (double)kc->latest.reasoning);
+		cJSON_AddNumberToObject(run, "llm_calls", (double)kc->latest.calls);
+		cJSON_AddNumberToObject(run, "llm_wall_s", kc->latest.call_wall_ns / 1e9);
+		cJSON_AddNumberToObject(run, "cost", kc->latest.cost);
 		struct ac_config cfg;
 		char err[300];
-		if (config_parse(kc->run.config, strlen(kc->run.config), &cfg, err, sizeof(err)) == 0)
+		const char *text = kc->latest.run.config;
+		if (config_parse(text, strlen(text), &cfg, err, sizeof(err)) == 0)
 			json_num_or_null(run, "max_cost", cfg.max_cost, cfg.max_cost > 0);
 		config_clear(&cfg);
 		cJSON_AddNumberToObject(run, "duplicates", t.duplicates);
 		cJSON_AddNumberToObject(run, "builds_saved", builds_saved);
 		cJSON_AddNumberToObject(run, "timed_runs_saved", runs_saved);
-		int64_t end = kc->run.finished_ns ? kc->run.finished_ns : now_ns();
-		cJSON_AddNumberToObject(run, "wall_s", (end - kc->run.created_ns) / 1e9);
+		int64_t end = kc->latest.run.finished_ns ? kc->latest.run.finished_ns : now_ns();
+		cJSON_AddNumberToObject(run, "wall_s", (end - kc->latest.run.created_ns) / 1e9);
 		cJSON_AddItemToObject(root, "run", run);
-		if (kc->run.created_ns > mtime)
-			mtime = kc->run.created_ns;
+		if (kc->latest.run.created_ns > mtime)
+			mtime = kc->latest.run.created_ns;
 	}
 	cJSON_AddItemToObject(root, "candidates", arr);
 	char *text = cJSON_Print(root);
@@ -504,16 +486,17 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 
 static struct blob *render_best(struct view *v, struct kcache *kc)
 {
-	if (kc->have_run && kc->run.best >= 0) {
+	if (kc->have_run && kc->latest.run.best >= 0) {
 		struct cand_row c;
-		if (engine_cand_get(v->e, kc->run.id, kc->run.best, &c))
+		if (engine_cand_get(v->e, kc->latest.run.id, kc->latest.run.best, &c))
 			return NULL;
-		struct blob *b = blob_new(c.source, strlen(c.source), kc->run.best_ns);
+		struct blob *b = blob_new(c.source, strlen(c.source), kc->latest.run.best_ns);
 		cand_row_clear(&c);
 		return b;
 	}
 	if (kc->have_run)
-		return blob_new(kc->run.input, strlen(kc->run.input), kc->run.created_ns);
+		return blob_new(kc->latest.run.input, strlen(kc->latest.run.input),
+		                kc->latest.run.created_ns);
 	/* no run yet: the input as it stands */
 	struct file_row f;
 	char name[64];
@@ -528,11 +511,11 @@ static struct blob *render_best(struct view *v, struct kcache *kc)
 static struct blob *render_schedule(struct view *v, struct kcache *kc)
 {
 	struct strbuf sb = {0};
-	if (!kc->have_run || kc->run.best < 0) {
+	if (!kc->have_run || kc->latest.run.best < 0) {
 		int64_t t = v->mount_ns;
 		struct kernel_row k;
 		if (kc->have_run)
-			t = kc->run.created_ns;
+			t = kc->latest.run.created_ns;
 		else if (engine_kernel_get(v->e, kc->kid, &k) == 0)
 			t = k.created_ns;
 		if (!kc->have_run)
@@ -543,7 +526,7 @@ static struct blob *render_schedule(struct view *v, struct kcache *kc)
 	/* walk best → input, then print input → best */
 	int64_t chain[4096];
 	int n = 0;
-	for (int64_t num = kc->run.best; num >= 0 && n < 4096;) {
+	for (int64_t num = kc->latest.run.best; num >= 0 && n < 4096;) {
 		const struct cand_row *c = cand_at(kc, num);
 		if (!c)
 			break;
@@ -563,18 +546,18 @@ static struct blob *render_schedule(struct view *v, struct kcache *kc)
 			        c->iteration, plan, c->option[0] ? " [" : "", c->option,
 			        c->option[0] ? "]" : "", d, speedup_of(kc, c));
 	}
-	return blob_sb(&sb, kc->run.best_ns);
+	return blob_sb(&sb, kc->latest.run.best_ns);
 }
 
 /* The newest time in the cached rows: when progress.svg last changed. */
 static int64_t kc_mtime(const struct kcache *kc, int64_t fallback)
 {
-	int64_t t = kc->have_run ? kc->run.created_ns : fallback;
-	for (int i = 0; i < kc->ncands; i++) {
-		if (kc->cands[i].evaluated_ns > t)
-			t = kc->cands[i].evaluated_ns;
-		if (kc->cands[i].created_ns > t)
-			t = kc->cands[i].created_ns;
+	int64_t t = kc->have_run ? kc->latest.run.created_ns : fallback;
+	for (int i = 0; i < kc->latest.ncands; i++) {
+		if (kc->latest.cands[i].evaluated_ns > t)
+			t = kc->latest.cands[i].evaluated_ns;
+		if (kc->latest.cands[i].created_ns > t)
+			t = kc->latest.cands[i].created_ns;
 	}
 	return t;
 }
@@ -584,7 +567,8 @@ static struct blob *render_progress(struct view *v, struct kcache *kc)
 	struct kernel_row k;
 	if (engine_kernel_get(v->e, kc->kid, &k))
 		return NULL;
-	struct svg_kernel sk = {k.name, kc->cands, kc->ncands, kc->have_run ? kc->run.best : -1};
+	struct svg_kernel sk = {k.name, kc->latest.cands, kc->latest.ncands,
+	                        kc->have_run ? kc->latest.run.best : -1};
 	struct strbuf sb = {0};
 	struct blob *b = NULL;
 	if (svg_progress(&sb, &sk) == 0)
@@ -615,8 +599,8 @@ int view_root_progress(struct view *v, struct blob **out)
 		if (!kc)
 			continue;
 		kc_refresh(v, kc);
-		ks[m++] = (struct svg_kernel){rows[i].name, kc->cands, kc->ncands,
-		                              kc->have_run ? kc->run.best : -1, rows[i].state};
+		ks[m++] = (struct svg_kernel){rows[i].name, kc->latest.cands, kc->latest.ncands,
+		                              kc->have_run ? kc->latest.run.best : -1, rows[i].state};
 		int64_t t = kc_mtime(kc, rows[i].created_ns);
 		if (t > mtime)
 			mtime = t;
@@ -671,7 +655,7 @@ static struct blob *render_plan(struct kcache *kc, int64_t num)
 static struct blob *render_prompt(struct view *v, struct kcache *kc, int64_t num)
 {
 	struct cand_row c;
-	if (engine_cand_get(v->e, kc->run.id, num, &c))
+	if (engine_cand_get(v->e, kc->latest.run.id, num, &c))
 		return NULL;
 	struct strbuf sb = {0};
 	if (!c.plan_prompt[0] && !c.code_prompt[0])
@@ -730,18 +714,18 @@ static void kc_html(const struct kcache *kc, const struct kernel_row *k, struct 
 	h->name = k->name;
 	h->state = k->state;
 	h->status = k->status[0] ? k->status : run_state_name(k->state);
-	h->cands = kc->cands;
-	h->ncands = kc->ncands;
-	h->best = kc->have_run ? kc->run.best : -1;
-	h->target = kc->have_run ? kc->run.target : NULL;
+	h->cands = kc->latest.cands;
+	h->ncands = kc->latest.ncands;
+	h->best = kc->have_run ? kc->latest.run.best : -1;
+	h->target = kc->have_run ? kc->latest.run.target : NULL;
 	h->ext = kc->ext;
 	h->tokens = kc_tokens(kc);
-	h->cost = kc->cost;
-	h->priced = kc->cost > 0;
+	h->cost = kc->latest.cost;
+	h->priced = kc->latest.cost > 0;
 	if (kc->have_run)
-		h->wall_s = ((kc->run.finished_ns ? kc->run.finished_ns : now_ns()) -
-		             kc->run.created_ns) / 1e9;
-	h->input = kc->have_run ? kc->run.input : NULL;
+		h->wall_s = ((kc->latest.run.finished_ns ? kc->latest.run.finished_ns : now_ns()) -
+		             kc->latest.run.created_ns) / 1e9;
+	h->input = kc->have_run ? kc->latest.run.input : NULL;
 }
 
 static struct blob *render_index(struct view *v, struct kcache *kc)
@@ -812,10 +796,10 @@ int view_root_status(struct view *v, struct blob **out)
 		if (!kcs[i])
 			continue;
 		struct cand_tally t;
-		cand_tally(kcs[i]->cands, kcs[i]->ncands, &t);
+		cand_tally(kcs[i]->latest.cands, kcs[i]->latest.ncands, &t);
 		cand_tally_add(&sum.tally, &t);
 		sum.tokens += kc_tokens(kcs[i]);
-		sum.reasoning += kcs[i]->reasoning;
+		sum.reasoning += kcs[i]->latest.reasoning;
 	}
 	pthread_mutex_unlock(&v->lock);
 	engine_totals(v->e, &sum, &sb);
@@ -939,7 +923,7 @@ int view_render(struct view *v, int64_t kid, const struct node *n, struct blob *
 		if (!c || (n->type == NODE_CAND_SRC && strcmp(n->ext, kc->ext)))
 			break;
 		struct cand_row full;
-		if (engine_cand_get(v->e, kc->run.id, n->num, &full))
+		if (engine_cand_get(v->e, kc->latest.run.id, n->num, &full))
 			break;
 		if (n->type == NODE_CAND_SRC)
 			b = blob_new(full.source, strlen(full.source), full.created_ns);
