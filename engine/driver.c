@@ -40,9 +40,7 @@ static int driver_load(struct run_ctx *rc)
 		run_status(rc, RS_FAILED, "failed: unknown target %s", rc->row.target);
 		return -EINVAL;
 	}
-	rc->executor = rc->cfg.executor ? ac_executor_find(rc->cfg.executor) : h->executor;
-	if (!rc->executor)
-		rc->executor = &ac_executor_local;
+	rc->executor = config_executor(rc->cfg.executor, h->executor);
 	rc->topts.cc = rc->cfg.cc;
 	rc->topts.cflags = rc->cfg.cflags;
 	rc->topts.arch = rc->cfg.arch;
@@ -95,19 +93,18 @@ static void driver_restore(struct run_ctx *rc)
 				snprintf(best, sizeof(best), ", best #%lld (%.2fx)", (long long)rows[i].num,
 				         cand_speedup(&rows[0], &rows[i]));
 		run_log(rc, "resumed: kept the input%s and %s%s; going on after iteration %d",
-		        ac_outcome_parse(rows[0].outcome) == AC_PENDING ? " (its baseline not timed yet)"
-		                                                        : "",
+		        rows[0].outcome == AC_PENDING ? " (its baseline not timed yet)" : "",
 		        counted, best, rc->row.iteration);
 	}
 	for (int i = 0; i < n; i++) {
-		if (ac_outcome_parse(rows[i].outcome) != AC_OK)
+		if (rows[i].outcome != AC_OK)
 			continue;
 		if (rows[i].num == 0)
 			rc->input_time_ns = rows[i].time_ns;
 	}
 	if (rc->row.best >= 0) {
 		for (int i = 0; i < n; i++)
-			if (rows[i].num == rc->row.best && ac_outcome_parse(rows[i].outcome) == AC_OK) {
+			if (rows[i].num == rc->row.best && rows[i].outcome == AC_OK) {
 				rc->best_num = rows[i].num;
 				rc->best_time_ns = rows[i].time_ns;
 				rc->best_spread = rows[i].spread;
@@ -146,7 +143,7 @@ static void baseline_failure(const struct run_ctx *rc, const struct ac_result *r
 static int driver_check(struct run_ctx *rc)
 {
 	char *const *models = rc->cfg.models ? rc->cfg.models : rc->host->models;
-	if (!rc->cfg.strategy || strcmp(rc->cfg.strategy, "llm") || strv_len(models) > 0)
+	if (rc->cfg.strategy != STRATEGY_LLM || strv_len(models) > 0)
 		return 0;
 	run_status(rc, RS_FAILED, "failed: strategy \"llm\" needs a model (set \"models\" in "
 	           "config.json, -o models=... or AUTOCOMP_MODELS)");
@@ -162,7 +159,7 @@ static int driver_baseline(struct run_ctx *rc)
 		memset(&c, 0, sizeof(c));
 		c.num = 0;
 		c.parent = -1;
-		c.origin = strdup("input");
+		c.origin = ORIGIN_INPUT;
 		c.plan = strdup("the input");
 		c.source = strdup(rc->row.input);
 		err = run_add_candidate(rc, &c);
@@ -173,7 +170,7 @@ static int driver_baseline(struct run_ctx *rc)
 	}
 	if (err)
 		return err;
-	bool pending = ac_outcome_parse(c.outcome) == AC_PENDING;
+	bool pending = c.outcome == AC_PENDING;
 	struct ac_result r = {0};
 	if (pending) {
 		cand_row_clear(&c);
@@ -185,7 +182,7 @@ static int driver_baseline(struct run_ctx *rc)
 			return err;
 		}
 	} else {
-		r.outcome = ac_outcome_parse(c.outcome);
+		r.outcome = c.outcome;
 		r.time_ns = c.time_ns;
 		r.message = c.message ? strdup(c.message) : NULL;
 		cand_row_clear(&c);

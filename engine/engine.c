@@ -159,14 +159,6 @@ void engine_wake(struct engine *e)
 	pthread_mutex_unlock(&e->change_lock);
 }
 
-struct kernel *engine_find_kernel(struct engine *e, int64_t kid)
-{
-	for (int i = 0; i < e->nkernels; i++)
-		if (!e->kernels[i]->deleted && e->kernels[i]->id == kid)
-			return e->kernels[i];
-	return NULL;
-}
-
 static struct kernel *find_name(struct engine *e, const char *name)
 {
 	for (int i = 0; i < e->nkernels; i++)
@@ -178,7 +170,7 @@ static struct kernel *find_name(struct engine *e, const char *name)
 uint64_t engine_kernel_version(struct engine *e, int64_t kid)
 {
 	pthread_mutex_lock(&e->lock);
-	struct kernel *k = engine_find_kernel(e, kid);
+	struct kernel *k = kernel_find(e, kid);
 	uint64_t v = k ? atomic_load(&k->version) : 0;
 	pthread_mutex_unlock(&e->lock);
 	return v;
@@ -187,7 +179,7 @@ uint64_t engine_kernel_version(struct engine *e, int64_t kid)
 uint64_t engine_kernel_log_version(struct engine *e, int64_t kid)
 {
 	pthread_mutex_lock(&e->lock);
-	struct kernel *k = engine_find_kernel(e, kid);
+	struct kernel *k = kernel_find(e, kid);
 	uint64_t v = k ? atomic_load(&k->log_version) : 0;
 	pthread_mutex_unlock(&e->lock);
 	return v;
@@ -203,14 +195,14 @@ static void touch_kernel(struct engine *e, struct kernel *k)
 void engine_touch(struct engine *e, int64_t kid)
 {
 	pthread_mutex_lock(&e->lock);
-	touch_kernel(e, engine_find_kernel(e, kid));
+	touch_kernel(e, kernel_find(e, kid));
 	pthread_mutex_unlock(&e->lock);
 }
 
 void engine_touch_log(struct engine *e, int64_t kid)
 {
 	pthread_mutex_lock(&e->lock);
-	struct kernel *k = engine_find_kernel(e, kid);
+	struct kernel *k = kernel_find(e, kid);
 	if (k)
 		atomic_fetch_add(&k->log_version, 1);
 	changed(e);
@@ -233,11 +225,6 @@ void engine_log(struct engine *e, int64_t kid, const char *fmt, ...)
 	va_start(ap, fmt);
 	host_vlog(&e->host, kid, fmt, ap);
 	va_end(ap);
-}
-
-void engine_set_status(struct engine *e, int64_t kid, enum run_state state, const char *line)
-{
-	host_set_status(&e->host, kid, run_state_name(state), line, true);
 }
 
 /* The host's side (host.h): what a run tells the engine. */
@@ -437,9 +424,7 @@ int engine_open(const struct engine_opts *o, struct engine **out, char *err, siz
 		pthread_mutex_destroy(&e->readers_lock);
 	host_init(&e->host, o->build_jobs, o->slots);
 	e->host.cores = o->cores > 0 ? o->cores : 1;
-	e->host.executor = ac_executor_find(o->executor);
-	if (!e->host.executor)
-		e->host.executor = &ac_executor_local;
+	e->host.executor = config_executor(o->executor, &ac_executor_local);
 	e->host.touch = host_touched;
 	e->host.touch_log = host_log_touched;
 	e->host.targets_text = host_targets_text;
@@ -722,29 +707,15 @@ int engine_kernel_rename(struct engine *e, const char *from, const char *to)
 	return rc;
 }
 
-/* The target a kernel's files imply when config.json names neither a
- * target nor an input: cpu for input.c, else the target whose input file
- * is there (input.cu: cuda, input.cl: opencl), else cpu. */
-const struct ac_target *engine_implied_target(const struct file_row *files, int n)
-{
-	const struct ac_target *cpu = ac_target_find("cpu");
-	for (int i = 0; i < n; i++)
-		if (!strcmp(files[i].name, cpu->input_name))
-			return cpu;
-	for (const struct ac_target *const *t = ac_target_all(); *t; t++)
-		for (int i = 0; (*t)->input_name && i < n; i++)
-			if (!strcmp(files[i].name, (*t)->input_name))
-				return *t;
-	return cpu;
-}
-
-/* The input file name for a config and the kernel's files (static storage). */
-const char *engine_input_name_for(const char *config_text, size_t len,
+/* The name of the input file for a config text (config.json content) and
+ * the kernel's files (may be NULL), as engine_input_name says. Static
+ * storage, never NULL. */
+static const char *input_name_for(const char *config_text, size_t len,
                                   const struct file_row *files, int nfiles)
 {
 	struct ac_config cfg;
 	char err[256];
-	const char *name = engine_implied_target(files, nfiles)->input_name;
+	const char *name = sched_implied_target(files, nfiles)->input_name;
 	if (config_parse(config_text ? config_text : "", config_text ? len : 0, &cfg, err,
 	                 sizeof(err)) == 0) {
 		if (cfg.input) {
@@ -762,6 +733,20 @@ const char *engine_input_name_for(const char *config_text, size_t len,
 	return name;
 }
 
+void engine_input_name(struct engine *e, int64_t kid, char *name, size_t len)
+{
+	struct store *s = engine_reader(e);
+	struct file_row cfg = {0}, *files = NULL;
+	int n = 0;
+	if (store_file_list(s, kid, false, &files, &n))
+		n = 0;
+	bool have_cfg = store_file_get(s, kid, "config.json", true, &cfg) == 0;
+	snprintf(name, len, "%s", input_name_for(have_cfg ? cfg.data : NULL,
+	                                         have_cfg ? cfg.size : 0, files, n));
+	file_row_clear(&cfg);
+	file_rows_free(files, n);
+}
+
 int engine_config_check(struct engine *e, int64_t kid, const char *text, size_t len,
                         char *err, size_t errlen)
 {
@@ -771,7 +756,7 @@ int engine_config_check(struct engine *e, int64_t kid, const char *text, size_t 
 		return rc;
 	/* what cannot run is refused now, not after a baseline */
 	char *const *models = cfg.models ? cfg.models : e->models;
-	if (cfg.strategy && !strcmp(cfg.strategy, "llm") && strv_len(models) == 0) {
+	if (cfg.strategy == STRATEGY_LLM && strv_len(models) == 0) {
 		snprintf(err, errlen, "config.json: \"strategy\": \"llm\" needs a model: set "
 		         "\"models\" here, or mount with -o models=... (or AUTOCOMP_MODELS)");
 		rc = -EINVAL;
@@ -780,7 +765,7 @@ int engine_config_check(struct engine *e, int64_t kid, const char *text, size_t 
 		struct file_row *files = NULL, f;
 		int n = 0;
 		if (store_file_list(e->host.reader, kid, false, &files, &n) == 0) {
-			const char *input = engine_input_name_for(text, len, files, n);
+			const char *input = input_name_for(text, len, files, n);
 			if (store_file_get(e->host.reader, kid, input, true, &f) == 0 && f.data) {
 				struct ac_call call;
 				char why[600];
@@ -818,7 +803,7 @@ void engine_file_changed(struct engine *e, int64_t kid, const char *name)
 		return;
 	engine_file_stored(e, kid, name);
 	pthread_mutex_lock(&e->lock);
-	struct kernel *k = engine_find_kernel(e, kid);
+	struct kernel *k = kernel_find(e, kid);
 	if (k) {
 		k->due_mono_ns = mono_ns() + e->debounce_ns;
 		k->resume_rid = 0;
@@ -878,7 +863,7 @@ int engine_ctl(struct engine *e, int64_t kid, const char *cmd, size_t len)
 	memcpy(word, cmd, len);
 	word[len] = '\0';
 	pthread_mutex_lock(&e->lock);
-	struct kernel *k = engine_find_kernel(e, kid);
+	struct kernel *k = kernel_find(e, kid);
 	int rc = 0;
 	if (!k) {
 		rc = -ENOENT;
@@ -891,7 +876,7 @@ int engine_ctl(struct engine *e, int64_t kid, const char *cmd, size_t len)
 			/* resume a stopped or unfinished run; otherwise start anew */
 			struct run_row r;
 			if (store_run_latest(e->host.writer, kid, &r) == 0 &&
-			    (run_state_parse(r.state) == RS_STOPPED || r.finished_ns == 0))
+			    (r.state == RS_STOPPED || r.finished_ns == 0))
 				k->resume_rid = r.id;
 			else
 				k->resume_rid = 0;

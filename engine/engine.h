@@ -1,14 +1,19 @@
 /*
  * engine.h - the engine: kernels in memory, runs, worker threads.
  *
- * The mount (fs/) calls these functions from FUSE handlers; they only touch
- * memory and SQLite and return at once. Builds, timed runs and LLM calls
- * happen on engine threads: a scheduler thread (debounce, starting runs,
- * reaping them) and one driver thread per active run, which fans work out
- * to short-lived task threads. Builds are bounded by a semaphore (parallel),
- * timed runs by one mutex (alone, so they do not disturb each other).
+ * The mount (fs/) calls these functions from FUSE handlers, and only
+ * these: it reads the store through the view calls below and writes
+ * through calls that store a change and mark it changed in one step, so
+ * it never holds a struct store nor says itself that something changed.
+ * They only touch memory and SQLite and return at once. Builds, timed
+ * runs and LLM calls happen on engine threads: a scheduler thread
+ * (debounce, starting runs, reaping them) and one driver thread per
+ * active run, which fans work out to short-lived task threads. Builds are
+ * bounded by a semaphore (parallel), timed runs by one mutex (alone, so
+ * they do not disturb each other).
  *
- * Where each part lives: engine.c is this facade, sched.c the scheduler,
+ * Where each part lives: engine.c is this facade (view.c its reads of the
+ * store, files.c its writes of the user's files), sched.c the scheduler,
  * driver.c one run's course, describe.c the harness a run gets when the
  * user brings none, run.c the services a strategy uses, search.c and
  * tune.c the strategies; state.h draws the states a run goes through.
@@ -29,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/core/config.h"
 #include "engine/core/figures.h"
 #include "engine/core/store.h"
 #include "engine/util/util.h"
@@ -45,8 +51,8 @@ struct engine_opts {
 	const char *reasoning_effort; /* NULL: none; must outlive the engine */
 	int thinking_budget;       /* 0: off */
 	int max_output_tokens;     /* 0: the default cap */
-	const char *executor;      /* where timed runs go unless config.json says:
-	                              "local" (NULL) or "slurm" */
+	enum executor_choice executor; /* where timed runs go unless config.json says
+	                              (EXECUTOR_MOUNT: local) */
 	int slots;                 /* slurm: timed runs at once; <= 0: the nodes up */
 	int cores;                 /* cores a timed run has to itself unless config.json
 	                              says; <= 0: 1 */
@@ -66,24 +72,12 @@ void engine_shutdown(struct engine *e);
 /* Frees everything (calls engine_shutdown if needed); accepts NULL. */
 void engine_free(struct engine *e);
 
-/* The read connection of the calling thread (each thread that reads has
- * its own, opened on its first call and closed when it exits or with the
- * engine; if one cannot be opened, a shared one), and the write
- * connection. Not owned by the caller. */
-struct store *engine_reader(struct engine *e);
-struct store *engine_writer(struct engine *e);
-
 /* Changes anywhere bump the global version; changes to one kernel bump its
  * version too, except a line added to its log, which bumps its log
  * version instead. Renderers cache by version. */
 uint64_t engine_version(struct engine *e);
 uint64_t engine_kernel_version(struct engine *e, int64_t kid);
 uint64_t engine_kernel_log_version(struct engine *e, int64_t kid);
-/* Marks a kernel (and the global state) changed; kid -1: only the global
- * state. */
-void engine_touch(struct engine *e, int64_t kid);
-/* Marks a kernel's log grown (and the global state changed). */
-void engine_touch_log(struct engine *e, int64_t kid);
 /* Waits until engine_version() differs from seen, engine_wake is called
  * or timeout_ms passed, and returns engine_version(). For the mount's
  * refresher thread (one waiter). */
@@ -100,6 +94,92 @@ int engine_kernel_create(struct engine *e, const char *name);
 /* rmdir / rm -r: stops the kernel's run and deletes everything it owns. */
 int engine_kernel_delete(struct engine *e, const char *name);
 int engine_kernel_rename(struct engine *e, const char *from, const char *to);
+
+/* ---- what the mount reads ----
+ *
+ * The store's rows, read on the calling thread's own connection (so a
+ * FUSE handler never waits on the engine's writer). Each call but
+ * engine_run_view is the store call of the same name (store.h); each
+ * returns 0, -ENOENT for a row that is not there, or another negative
+ * errno; the caller owns the rows it gets and frees them with the row
+ * type's _clear or _free. */
+
+int engine_kernel_get(struct engine *e, int64_t kid, struct kernel_row *k);
+/* Every kernel (not the menus pseudo-kernel), by name. */
+int engine_kernel_list(struct engine *e, struct kernel_row **rows, int *n);
+/* A file of kernel kid (STORE_MENUS_KERNEL: the menus directory) by name
+ * or by id, its content only when with_data; a kernel's files by name. */
+int engine_file_get(struct engine *e, int64_t kid, const char *name, bool with_data,
+                    struct file_row *f);
+int engine_file_get_id(struct engine *e, int64_t fid, bool with_data, struct file_row *f);
+int engine_file_list(struct engine *e, int64_t kid, bool with_data, struct file_row **rows,
+                     int *n);
+/* One candidate of run rid with everything (source, log, prompts). */
+int engine_cand_get(struct engine *e, int64_t rid, int64_t num, struct cand_row *c);
+
+/* A kernel's latest run as the mount shows it, read in one call: the
+ * run, its candidates by number (without source, log and prompts, but
+ * with their lengths) and what its LLM calls add up to (0 where that
+ * cannot be read). */
+struct engine_run_view {
+	struct run_row run;
+	struct cand_row *cands;
+	int ncands;
+	long calls, call_tokens, reasoning;
+	int64_t call_wall_ns;
+	double cost;
+};
+/* Fills *v with kernel kid's latest run. Returns 0, -ENOENT if it never
+ * ran, or another negative errno; *v is empty unless 0 is returned. The
+ * caller owns what *v holds: engine_run_view_clear (which accepts an
+ * empty or zeroed one) frees it. */
+int engine_run_view(struct engine *e, int64_t kid, struct engine_run_view *v);
+void engine_run_view_clear(struct engine_run_view *v);
+
+/* Kernel kid's log lines with id > after, oldest first, fn called for
+ * each (engine_log_page: at most limit of them); the id of its newest
+ * line (0: none). */
+typedef void (*engine_log_fn)(void *arg, int64_t id, int64_t ts, const char *line);
+int engine_log_since(struct engine *e, int64_t kid, int64_t after, engine_log_fn fn, void *arg);
+int engine_log_page(struct engine *e, int64_t kid, int64_t after, int limit, engine_log_fn fn,
+                    void *arg);
+int engine_log_last(struct engine *e, int64_t kid, int64_t *id);
+
+/* ---- the user's files: a write is stored and announced in one call ----
+ *
+ * Each call below stores one change to kernel kid's files (kid
+ * STORE_MENUS_KERNEL: the menus directory) and, when it is stored, marks
+ * the kernel changed so the mount's caches render it again. Each returns
+ * 0 or the store's negative errno (store.h): -ENOENT for a file that is
+ * not there, -ENOSPC for a full disk... On failure nothing is marked.
+ * None of them starts a run: engine_file_stored and engine_file_changed
+ * say when a write is complete. */
+
+/* Creates an empty file (or finds the existing one; emptied when
+ * truncate) and its id in *fid. */
+int engine_file_create(struct engine *e, int64_t kid, const char *name, int mode,
+                       bool truncate, int64_t *fid);
+/* Replaces file fid's content (a copy is stored; data stays the
+ * caller's). -ENOENT when it was deleted meanwhile. */
+int engine_file_write(struct engine *e, int64_t kid, int64_t fid, const void *data, size_t len);
+/* Creates or replaces a file by name; its id in *fid when fid is not
+ * NULL (left as it was if the id cannot be read back). */
+int engine_file_put(struct engine *e, int64_t kid, const char *name, const void *data,
+                    size_t len, int mode, int64_t *fid);
+/* chmod and utimens (mtime_ns: the new modification time). */
+int engine_file_set_mode(struct engine *e, int64_t kid, int64_t fid, int mode);
+int engine_file_set_time(struct engine *e, int64_t kid, int64_t fid, int64_t mtime_ns);
+/* Deletes a file by name. */
+int engine_file_delete(struct engine *e, int64_t kid, const char *name);
+/* Renames a file within its kernel, replacing the destination. */
+int engine_file_rename(struct engine *e, int64_t kid, const char *from, const char *to);
+
+/* Says in kernel kid's status line that a config.json write was refused
+ * for err, while the kernel is idle (a run's progress replaces the line;
+ * a second refusal replaces the first's words). The refusal's errno went
+ * back to the writer already: a store that fails here loses only the
+ * words. */
+void engine_config_refused(struct engine *e, int64_t kid, const char *err);
 
 /* Checks a config.json text for kernel kid (its write is refused when this
  * fails): what config_parse checks, and what needs the engine's
@@ -151,11 +231,11 @@ void engine_totals(struct engine *e, const struct engine_sums *sums, struct strb
 /* What the menu builder did last (menubuild_state); caller frees. */
 char *engine_menus_state(struct engine *e);
 
-/* The name of the input file for a config text (config.json content) and
- * the kernel's files (may be NULL): the config's "input", else its
- * target's ("input.c" for cpu...), else what the files imply (input.cl
- * alone: opencl's). Static storage, never NULL. */
-const char *engine_input_name_for(const char *config_text, size_t len,
-                                  const struct file_row *files, int nfiles);
+/* The name of kernel kid's input file as its files and config.json stand
+ * now (what a run started now would read): the config's "input", else
+ * its target's ("input.c" for cpu...), else what the files imply
+ * (input.cl alone: opencl's). Into name (len bytes, cut if longer);
+ * "input.c" when the store cannot be read. */
+void engine_input_name(struct engine *e, int64_t kid, char *name, size_t len);
 
 #endif

@@ -1,9 +1,15 @@
 /*
  * engine_int.h - the engine's memory, shared by the facade the mount calls
- * (engine.c) and the scheduler that starts and reaps runs (sched.c).
+ * (engine.c, with its reads in view.c and its file writes in files.c) and
+ * the scheduler that starts and reaps runs (sched.c).
  *
- * Internal to those two files. Nothing a run does reaches this: a run sees
- * its struct run_ctx and, through it, the struct run_host (host.h).
+ * Internal to those files (and to tests that set a store up by hand).
+ * Nothing a run does reaches this: a run sees its struct run_ctx and,
+ * through it, the struct run_host (host.h).
+ *
+ * Calls run one way: engine.c, files.c and view.c may call sched.c;
+ * sched.c calls none of them (what it shares with them is in this header,
+ * and it tells of a change through the host, host.h).
  *
  * Locking: e->lock guards kernels[], every struct kernel's fields but
  * version, and e->stopping; e->wake wakes the scheduler. The store is the
@@ -79,21 +85,38 @@ struct engine {
 	bool prober_started;
 };
 
+/* The read connection of the calling thread (each thread that reads has
+ * its own, opened on its first call and closed when it exits or with the
+ * engine; if one cannot be opened, a shared one), and the write
+ * connection. Not owned by the caller. */
+struct store *engine_reader(struct engine *e);
+struct store *engine_writer(struct engine *e);
+
+/* Marks a kernel (and the global state) changed; kid -1: only the global
+ * state. Every write the mount asks for does this itself. */
+void engine_touch(struct engine *e, int64_t kid);
+/* Marks a kernel's log grown (and the global state changed). */
+void engine_touch_log(struct engine *e, int64_t kid);
+
 /* The live kernel with this id, or NULL. Call with e->lock held. */
-struct kernel *engine_find_kernel(struct engine *e, int64_t kid);
-
-/* Sets kernel kid's status line (state word first) and logs it. */
-void engine_set_status(struct engine *e, int64_t kid, enum run_state state, const char *line);
-
-/* The target a kernel's files imply when config.json names neither a
- * target nor an input. */
-const struct ac_target *engine_implied_target(const struct file_row *files, int n);
+static inline struct kernel *kernel_find(struct engine *e, int64_t kid)
+{
+	for (int i = 0; i < e->nkernels; i++)
+		if (!e->kernels[i]->deleted && e->kernels[i]->id == kid)
+			return e->kernels[i];
+	return NULL;
+}
 
 /* sched.c: starts the scheduler thread after marking the runs a previous
  * daemon left unfinished for resumption; stops it and joins every run
  * (their stored state unchanged). */
 int sched_start(struct engine *e);
 void sched_stop(struct engine *e);
+
+/* The target a kernel's files imply when config.json names neither a
+ * target nor an input: cpu for input.c, else the target whose input file
+ * is there (input.cu: cuda, input.cl: opencl), else cpu. */
+const struct ac_target *sched_implied_target(const struct file_row *files, int n);
 
 /* A file that can complete a kernel was stored: when the kernel now has
  * what a run needs and nothing runs, its status says "queued" at once

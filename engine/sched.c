@@ -9,7 +9,9 @@
  * is asked to stop, and the new one starts on a later pass.
  *
  * What this file does not do: evaluate anything (driver.c, run.c) or
- * answer the mount (engine.c).
+ * answer the mount (engine.c). It calls nothing in engine.c: a status line
+ * and a change it makes go through the host (host_set_status, host_touch),
+ * as a run's do.
  */
 #include "engine/engine_int.h"
 
@@ -44,6 +46,21 @@ static bool goes_into_build(const struct file_row *f, const char *input_name)
 	return true;
 }
 
+/* Files first, then the targets' table: cpu's input.c wins over any other
+ * input beside it. */
+const struct ac_target *sched_implied_target(const struct file_row *files, int n)
+{
+	const struct ac_target *cpu = ac_target_find("cpu");
+	for (int i = 0; i < n; i++)
+		if (!strcmp(files[i].name, cpu->input_name))
+			return cpu;
+	for (const struct ac_target *const *t = ac_target_all(); *t; t++)
+		for (int i = 0; (*t)->input_name && i < n; i++)
+			if (!strcmp(files[i].name, (*t)->input_name))
+				return *t;
+	return cpu;
+}
+
 /* Whether the files (names only) hold what a run with cfg needs: the
  * input, and the harness where the target takes one. Sets *t and
  * *input_name; when something is missing, writes the waiting line. */
@@ -52,7 +69,7 @@ static bool files_complete(const struct ac_config *cfg, const struct file_row *f
                            size_t len)
 {
 	*t = cfg->target ? ac_target_find(cfg->target)
-	     : cfg->input ? ac_target_find("cpu") : engine_implied_target(files, n);
+	     : cfg->input ? ac_target_find("cpu") : sched_implied_target(files, n);
 	*input_name = cfg->input ? cfg->input : (*t)->input_name;
 	bool have_input = false;
 	/* the cpu target's runs write a harness when the user brings none */
@@ -87,9 +104,9 @@ void sched_note_written(struct engine *e, int64_t kid)
 	struct kernel_row k;
 	if (store_kernel_get(s, kid, &k))
 		return;
-	int state = run_state_parse(k.state);
+	enum run_state state = k.state;
 	kernel_row_clear(&k);
-	if (state < 0 || !run_state_idle(state))
+	if (!run_state_idle(state))
 		return;
 	struct file_row *files, cfgrow;
 	int n;
@@ -105,7 +122,7 @@ void sched_note_written(struct engine *e, int64_t kid)
 	                 sizeof(err)) == 0) {
 		if (files_complete(&cfg, files, n, &t, &input_name, line, sizeof(line))) {
 			word = RS_QUEUED;
-			snprintf(line, sizeof(line), "queued");
+			snprintf(line, sizeof(line), "%s", run_state_name(RS_QUEUED));
 		} else if (state == RS_WAITING) {
 			word = RS_WAITING;
 		}
@@ -121,14 +138,14 @@ void sched_note_written(struct engine *e, int64_t kid)
 	 * overwritten. Not logged: create_run logs the same words when it
 	 * acts. */
 	pthread_mutex_lock(&e->lock);
-	struct kernel *kk = engine_find_kernel(e, kid);
+	struct kernel *kk = kernel_find(e, kid);
 	bool idle = kk && !kk->run && !kk->deleted;
 	if (idle)
-		host_stored(store_kernel_set_status(s, kid, run_state_name(word), line, now_ns()),
+		host_stored(store_kernel_set_status(s, kid, word, line, now_ns()),
 		            "a status line");
 	pthread_mutex_unlock(&e->lock);
 	if (idle)
-		engine_touch(e, kid);
+		host_touch(&e->host, kid);
 }
 
 /* Creates a new run from the kernel's current files. Returns 0 and the run
@@ -152,7 +169,7 @@ static int create_run(struct engine *e, int64_t kid, int64_t *rid)
 	if (config_parse(config, config_len, &cfg, err, sizeof(err))) {
 		char line[700];
 		snprintf(line, sizeof(line), "failed: %s", err);
-		engine_set_status(e, kid, RS_FAILED, line);
+		host_set_status(&e->host, kid, RS_FAILED, line, true);
 		file_rows_free(files, n);
 		return -EINVAL;
 	}
@@ -160,7 +177,7 @@ static int create_run(struct engine *e, int64_t kid, int64_t *rid)
 	const char *input_name;
 	char line[300];
 	if (!files_complete(&cfg, files, n, &t, &input_name, line, sizeof(line))) {
-		engine_set_status(e, kid, RS_WAITING, line);
+		host_set_status(&e->host, kid, RS_WAITING, line, true);
 		config_clear(&cfg);
 		file_rows_free(files, n);
 		return -EAGAIN;
@@ -186,7 +203,7 @@ static int create_run(struct engine *e, int64_t kid, int64_t *rid)
 	config_clear(&cfg);
 	file_rows_free(files, n);
 	if (!rc)
-		engine_set_status(e, kid, RS_QUEUED, "queued");
+		host_set_status(&e->host, kid, RS_QUEUED, run_state_name(RS_QUEUED), true);
 	return rc;
 }
 
@@ -288,8 +305,7 @@ static void *scheduler_main(void *arg)
 			int rc = 0;
 			if (rid) {
 				/* the driver says so again as it starts: not worth stopping for */
-				host_stored(store_run_set_state(e->host.writer, rid,
-				                                run_state_name(RS_QUEUED), false),
+				host_stored(store_run_set_state(e->host.writer, rid, RS_QUEUED, false),
 				            "a resumed run's state");
 			} else {
 				rc = create_run(e, kid, &rid);
@@ -330,7 +346,7 @@ int sched_start(struct engine *e)
 	for (int i = 0; i < n; i++) {
 		struct run_row r;
 		if (store_run_get(e->host.writer, rids[i], &r) == 0) {
-			struct kernel *k = engine_find_kernel(e, r.kernel_id);
+			struct kernel *k = kernel_find(e, r.kernel_id);
 			if (k) {
 				k->resume_rid = r.id;
 				k->due_mono_ns = mono_ns();

@@ -2,10 +2,13 @@
  * fs.c - the FUSE operations: path routing, generated files, user writes.
  *
  * Handlers read memory and SQLite and return; they never wait on a build,
- * a timed run or the network (that is the engine's work). What a user
- * writes is buffered per open handle and stored when the handle is flushed
- * (close) — so a reader never sees half of a cp — and a handle that wrote
- * the input, the harness or config.json tells the engine when released.
+ * a timed run or the network (that is the engine's work). They reach the
+ * store only through the engine (engine.h): its view calls to read, and
+ * calls that store a change and announce it in one step to write. What a
+ * user writes is buffered per open handle and stored when the handle is
+ * flushed (close) — so a reader never sees half of a cp — and a handle
+ * that wrote the input, the harness or config.json tells the engine when
+ * released.
  *
  *   $ cp -r tests/kernels/gemm /mnt/kernels/
  *   $ cat /mnt/kernels/gemm/status
@@ -185,7 +188,7 @@ static bool menu_dir_exists(struct fs_ctx *c, const char *dir)
 {
 	struct file_row *rows;
 	int n;
-	if (store_file_list(engine_reader(c->e), STORE_MENUS_KERNEL, false, &rows, &n))
+	if (engine_file_list(c->e, STORE_MENUS_KERNEL, false, &rows, &n))
 		return false;
 	size_t len = strlen(dir);
 	bool yes = false;
@@ -200,7 +203,7 @@ static int menu_dir_count(struct fs_ctx *c, const char *dir)
 {
 	struct file_row *rows;
 	int n;
-	if (store_file_list(engine_reader(c->e), STORE_MENUS_KERNEL, false, &rows, &n))
+	if (engine_file_list(c->e, STORE_MENUS_KERNEL, false, &rows, &n))
 		return 0;
 	size_t len = strlen(dir);
 	int k = 0;
@@ -260,8 +263,8 @@ static struct blob *render_ctl(struct fs_ctx *c, int64_t kid)
 		return b;
 	}
 	sb_adds(&sb, "# ctl: write one command: start, stop or restart\n");
-	if (store_kernel_get(engine_reader(c->e), kid, &k) == 0) {
-		sb_addf(&sb, "# state: %s\n", k.status[0] ? k.status : k.state);
+	if (engine_kernel_get(c->e, kid, &k) == 0) {
+		sb_addf(&sb, "# state: %s\n", k.status[0] ? k.status : run_state_name(k.state));
 		t = k.status_ns > k.created_ns ? k.status_ns : k.created_ns;
 	}
 	kernel_row_clear(&k);
@@ -355,7 +358,7 @@ static bool best_exists(struct fs_ctx *c, int64_t kid, const char *ext)
 	struct kernel_row k;
 	char path[600];
 	snprintf(n.ext, sizeof(n.ext), "%s", ext);
-	int rc = store_kernel_get(engine_reader(c->e), kid, &k);
+	int rc = engine_kernel_get(c->e, kid, &k);
 	if (!rc) {
 		snprintf(n.kernel, sizeof(n.kernel), "%s", k.name);
 		snprintf(path, sizeof(path), "/kernels/%s/best.%s", k.name, ext);
@@ -392,7 +395,7 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 	case NODE_CANDIDATES: {
 		struct kernel_row k;
 		int64_t t = c->mount_ns;
-		if (store_kernel_get(engine_reader(c->e), kid, &k) == 0)
+		if (engine_kernel_get(c->e, kid, &k) == 0)
 			t = k.created_ns;
 		kernel_row_clear(&k);
 		fill_stat(c, st, S_IFDIR | 0755, 4096, t);
@@ -450,7 +453,7 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 			return 0;
 		}
 		struct file_row f;
-		rc = store_file_get(engine_reader(c->e), kid, n.file, false, &f);
+		rc = engine_file_get(c->e, kid, n.file, false, &f);
 		if (rc == 0) {
 			fill_stat(c, st, S_IFREG | (f.mode & 07777), f.size, f.mtime_ns);
 			set_time(&st->st_ctim, f.ctime_ns);
@@ -589,7 +592,7 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 	case NODE_KERNELS: {
 		struct kernel_row *rows;
 		int cnt;
-		rc = store_kernel_list(engine_reader(c->e), &rows, &cnt);
+		rc = engine_kernel_list(c->e, &rows, &cnt);
 		for (int i = 0; !rc && i < cnt; i++)
 			fill(buf, rows[i].name, NULL, 0, 0);
 		if (!rc)
@@ -599,7 +602,7 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 	case NODE_MENUS: {
 		struct file_row *rows;
 		int cnt;
-		rc = store_file_list(engine_reader(c->e), STORE_MENUS_KERNEL, false, &rows, &cnt);
+		rc = engine_file_list(c->e, STORE_MENUS_KERNEL, false, &rows, &cnt);
 		if (rc)
 			return rc;
 		fill(buf, "ctl", NULL, 0, 0);
@@ -637,7 +640,7 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 	case NODE_MENU_DIR: {
 		struct file_row *rows;
 		int cnt;
-		rc = store_file_list(engine_reader(c->e), STORE_MENUS_KERNEL, false, &rows, &cnt);
+		rc = engine_file_list(c->e, STORE_MENUS_KERNEL, false, &rows, &cnt);
 		if (rc)
 			return rc;
 		size_t dl = strlen(n.file);
@@ -665,7 +668,7 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 		}
 		struct file_row *rows;
 		int cnt;
-		rc = store_file_list(engine_reader(c->e), kid, false, &rows, &cnt);
+		rc = engine_file_list(c->e, kid, false, &rows, &cnt);
 		if (rc)
 			return rc;
 		for (int i = 0; i < cnt; i++)
@@ -712,7 +715,7 @@ static int open_user(struct fs_ctx *c, const struct node *n, int64_t kid, bool t
 	h->menu = kid == STORE_MENUS_KERNEL;
 	snprintf(h->name, sizeof(h->name), "%s", n->file);
 	struct file_row f;
-	int rc = store_file_get(engine_reader(c->e), kid, n->file, !trunc, &f);
+	int rc = engine_file_get(c->e, kid, n->file, !trunc, &f);
 	if (rc == 0) {
 		h->fid = f.id;
 		h->menu_stored = h->menu;
@@ -827,16 +830,10 @@ static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	if (n.type == NODE_MENU_FILE ? !menu_file_name_valid(n.file) : !file_name_valid(n.file))
 		return -EINVAL;
 	int64_t fid = 0;
-	struct store *w = engine_writer(c->e);
-	rc = store_file_create(w, kid, n.file, (int)(mode & 07777), &fid);
+	rc = engine_file_create(c->e, kid, n.file, (int)(mode & 07777), (fi->flags & O_TRUNC) != 0,
+	                        &fid);
 	if (rc)
 		return rc;
-	if (fi->flags & O_TRUNC) {
-		rc = store_file_truncate(w, fid, 0, now_ns());
-		if (rc)
-			return rc;
-	}
-	engine_touch(c->e, kid);
 	struct handle *h = NULL;
 	rc = open_user(c, &n, kid, (fi->flags & O_TRUNC) != 0, &h);
 	if (rc)
@@ -880,33 +877,11 @@ static bool is_config(const struct handle *h)
 	return !h->menu && !strcmp(h->name, "config.json");
 }
 
-/* Says in the kernel's status line that a config.json write was refused,
- * while no run is there to say more (a run's progress replaces the line).
- * bash ignores the error of close(2) on a redirection (`echo x >
- * config.json` exits 0), so status and log are where a user learns it. */
-static void refused_in_status(struct fs_ctx *c, int64_t kid, const char *err)
-{
-	static const char mark[] = "; config.json refused: ";
-	struct kernel_row k;
-	struct store *w = engine_writer(c->e);
-	int state = store_kernel_get(w, kid, &k) == 0 ? run_state_parse(k.state) : -1;
-	if (state >= 0 && run_state_idle(state)) {
-		char line[1024];
-		const char *old = k.status[0] ? k.status : k.state;
-		const char *prev = strstr(old, mark);
-		int keep = prev ? (int)(prev - old) : (int)strlen(old);
-		snprintf(line, sizeof(line), "%.*s%s%s", keep, old, mark, err);
-		/* the refusal's errno went back to the writer already; the
-		 * words are an addition, lost only with a failing store */
-		if (store_kernel_set_status(w, kid, k.state, line, now_ns()) == 0)
-			engine_touch(c->e, kid);
-	}
-	kernel_row_clear(&k);
-}
-
 /* Checks a config.json buffer; logs and returns -EINVAL when invalid. When
  * complete_only, a buffer that is not (yet) valid JSON passes: more writes
- * may be coming. */
+ * may be coming. bash ignores the error of close(2) on a redirection
+ * (`echo x > config.json` exits 0), so the refusal is said in the log and
+ * in status too. */
 static int check_config(struct fs_ctx *c, struct handle *h, bool complete_only)
 {
 	if (!is_config(h))
@@ -921,7 +896,7 @@ static int check_config(struct fs_ctx *c, struct handle *h, bool complete_only)
 	if (!h->rejected) {
 		engine_log(c->e, h->kid, "%s; the write was refused and %s", err,
 		           h->created ? "no config.json is kept" : "the previous config.json stays");
-		refused_in_status(c, h->kid, err);
+		engine_config_refused(c->e, h->kid, err);
 	}
 	h->rejected = true;
 	h->dirty = false;
@@ -979,26 +954,18 @@ static int commit(struct fs_ctx *c, struct handle *h)
 	int rc = check_config(c, h, false);
 	if (rc)
 		return rc;
-	struct store *w = engine_writer(c->e);
 	if (h->menu && !h->menu_stored) {
-		rc = store_file_put(w, STORE_MENUS_KERNEL, h->name, h->buf.buf, h->buf.len, 0644,
-		                    now_ns());
-		if (!rc) {
-			struct file_row f;
-			if (store_file_get(w, STORE_MENUS_KERNEL, h->name, false, &f) == 0)
-				h->fid = f.id;
-			file_row_clear(&f);
+		rc = engine_file_put(c->e, STORE_MENUS_KERNEL, h->name, h->buf.buf, h->buf.len, 0644,
+		                     &h->fid);
+		if (!rc)
 			h->menu_stored = true;
-		}
 	} else {
-		rc = store_file_write(w, h->fid, h->buf.buf, h->buf.len, now_ns());
+		rc = engine_file_write(c->e, h->kid, h->fid, h->buf.buf, h->buf.len);
 		if (rc == -ENOENT)
 			rc = 0; /* removed while open: the data goes with it */
 	}
-	if (!rc) {
+	if (!rc)
 		h->dirty = false;
-		engine_touch(c->e, h->kid);
-	}
 	return rc;
 }
 
@@ -1011,8 +978,8 @@ static void drop_refused(struct fs_ctx *c, struct handle *h)
 	if (!h->rejected || !h->created || !is_config(h) || h->dropped)
 		return;
 	h->dropped = true;
-	if (store_file_unlink(engine_writer(c->e), h->kid, h->name) == 0)
-		engine_touch(c->e, h->kid);
+	/* gone or not, nothing more can be done for it */
+	(void)engine_file_delete(c->e, h->kid, h->name);
 }
 
 static int fs_flush(const char *path, struct fuse_file_info *fi)
@@ -1034,7 +1001,7 @@ static int fs_flush(const char *path, struct fuse_file_info *fi)
 		/* status says "queued" before close returns when this write
 		 * completed the kernel (the run starts at release) */
 		struct file_row f;
-		if (store_file_get_id(engine_reader(c->e), fid, false, &f) == 0)
+		if (engine_file_get_id(c->e, fid, false, &f) == 0)
 			engine_file_stored(c->e, f.kernel_id, f.name);
 		file_row_clear(&f);
 	}
@@ -1063,7 +1030,7 @@ static int fs_release(const char *path, struct fuse_file_info *fi)
 		if (trigger) {
 			/* the file may have been renamed since open: use its name now */
 			struct file_row f;
-			if (store_file_get_id(engine_reader(c->e), h->fid, false, &f) == 0)
+			if (engine_file_get_id(c->e, h->fid, false, &f) == 0)
 				engine_file_changed(c->e, f.kernel_id, f.name);
 			file_row_clear(&f);
 		}
@@ -1138,7 +1105,7 @@ static int user_file_id(struct fs_ctx *c, const char *path, int64_t *kid, int64_
 	if (n->type != NODE_USER_FILE && n->type != NODE_MENU_FILE)
 		return -EPERM;
 	struct file_row f;
-	rc = store_file_get(engine_reader(c->e), *kid, n->file, false, &f);
+	rc = engine_file_get(c->e, *kid, n->file, false, &f);
 	if (!rc)
 		*fid = f.id;
 	file_row_clear(&f);
@@ -1155,8 +1122,7 @@ static int fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 	int rc = user_file_id(c, path, &kid, &fid, &n);
 	if (rc)
 		return rc > 0 ? 0 : rc;
-	rc = store_file_set_mode(engine_writer(c->e), fid, (int)(mode & 07777));
-	engine_touch(c->e, kid);
+	rc = engine_file_set_mode(c->e, kid, fid, (int)(mode & 07777));
 	changed(c, kid);
 	return rc;
 }
@@ -1183,8 +1149,7 @@ static int fs_utimens(const char *path, const struct timespec tv[2], struct fuse
 		return 0;
 	if (tv && tv[1].tv_nsec != UTIME_NOW)
 		t = (int64_t)tv[1].tv_sec * 1000000000 + tv[1].tv_nsec;
-	rc = store_file_set_times(engine_writer(c->e), fid, t);
-	engine_touch(c->e, kid);
+	rc = engine_file_set_time(c->e, kid, fid, t);
 	changed(c, kid);
 	return rc;
 }
@@ -1200,11 +1165,9 @@ static int fs_unlink(const char *path)
 	if (node_is_dir(n.type))
 		return -EISDIR;
 	if (n.type == NODE_USER_FILE || n.type == NODE_MENU_FILE) {
-		rc = store_file_unlink(engine_writer(c->e), kid, n.file);
+		rc = engine_file_delete(c->e, kid, n.file);
 		if (rc == -ENOENT && n.type == NODE_MENU_FILE)
 			return -EPERM; /* shipped menus cannot be removed, only edited */
-		if (!rc)
-			engine_touch(c->e, kid);
 		/* a removed input (or harness) changes what the kernel waits for:
 		 * status must not keep showing the old run's failure */
 		if (!rc && n.type == NODE_USER_FILE)
@@ -1231,10 +1194,8 @@ static int fs_mkdir(const char *path, mode_t mode)
 			return -EEXIST;
 		char marker[300];
 		snprintf(marker, sizeof(marker), "%s/", n.file);
-		rc = store_file_put(engine_writer(c->e), STORE_MENUS_KERNEL, marker, "", 0,
-		                    (int)(mode & 07777) | 0700, now_ns());
-		if (!rc)
-			engine_touch(c->e, STORE_MENUS_KERNEL);
+		rc = engine_file_put(c->e, STORE_MENUS_KERNEL, marker, "", 0,
+		                     (int)(mode & 07777) | 0700, NULL);
 		changed(c, STORE_MENUS_KERNEL);
 		return rc;
 	}
@@ -1272,10 +1233,9 @@ static int fs_rmdir(const char *path)
 			return -ENOTEMPTY;
 		char marker[300];
 		snprintf(marker, sizeof(marker), "%s/", n.file);
-		int rc = store_file_unlink(engine_writer(c->e), STORE_MENUS_KERNEL, marker);
+		int rc = engine_file_delete(c->e, STORE_MENUS_KERNEL, marker);
 		if (rc && rc != -ENOENT)
 			return rc;
-		engine_touch(c->e, STORE_MENUS_KERNEL);
 		changed(c, STORE_MENUS_KERNEL);
 		return 0;
 	}
@@ -1323,7 +1283,7 @@ static int fs_rename(const char *from, const char *to, unsigned int flags)
 		return -EINVAL;
 	if (flags & RENAME_NOREPLACE) {
 		struct file_row f;
-		int e2 = store_file_get(engine_reader(c->e), kb, b.file, false, &f);
+		int e2 = engine_file_get(c->e, kb, b.file, false, &f);
 		file_row_clear(&f);
 		if (e2 == 0)
 			return -EEXIST;
@@ -1332,7 +1292,7 @@ static int fs_rename(const char *from, const char *to, unsigned int flags)
 		/* mv draft config.json: checked as a write of config.json is */
 		struct file_row f;
 		char err[768];
-		rc = store_file_get(engine_reader(c->e), ka, a.file, true, &f);
+		rc = engine_file_get(c->e, ka, a.file, true, &f);
 		if (!rc)
 			rc = engine_config_check(c->e, kb, f.data ? f.data : "", f.size, err,
 			                         sizeof(err));
@@ -1340,15 +1300,14 @@ static int fs_rename(const char *from, const char *to, unsigned int flags)
 		if (rc == -EINVAL) {
 			engine_log(c->e, kb, "%s; the rename of %s was refused and the previous "
 			           "config.json stays", err, a.file);
-			refused_in_status(c, kb, err);
+			engine_config_refused(c->e, kb, err);
 		}
 		if (rc)
 			return rc;
 	}
-	rc = store_file_rename(engine_writer(c->e), ka, a.file, b.file);
+	rc = engine_file_rename(c->e, ka, a.file, b.file);
 	if (rc)
 		return rc;
-	engine_touch(c->e, ka);
 	if (b.type == NODE_USER_FILE)
 		engine_file_changed(c->e, kb, b.file);
 	changed(c, ka);

@@ -102,11 +102,26 @@ static void inline_svg(struct page *p, const char *svg)
 	raw(p, at ? at : svg);
 }
 
-bool html_at_rest(const char *state)
+bool html_at_rest(enum run_state state)
 {
-	int s = state ? run_state_parse(state) : -1;
-	return s < 0 || run_state_idle((enum run_state)s);
+	return run_state_idle(state);
 }
+
+/* A state's badge colour (NULL: a run going on, or plain; state_badge),
+ * and an outcome's text colour. */
+static const char *const state_colors[RS_COUNT] = {
+	[RS_DONE] = "#d8f3e6",
+	[RS_FAILED] = "#ffe0d3",
+};
+static const char *const outcome_colors[AC_OUTCOMES] = {
+	[AC_PENDING] = "#777",
+	[AC_OK] = "#005a8c",
+	[AC_WRONG] = "#8a5a00",
+	[AC_BUILD_ERROR] = "#a33a00",
+	[AC_RUN_ERROR] = "#8e3b6f",
+	[AC_TIMEOUT] = "#246d94",
+	[AC_FAILED] = "#555",
+};
 
 static const char css[] =
 	"*{box-sizing:border-box}"
@@ -118,8 +133,9 @@ static const char css[] =
 	".status{font-size:1.02em;margin:.3em 0;overflow-wrap:anywhere}"
 	".state{display:inline-block;padding:0 .5em;border-radius:3px;font-weight:600;"
 	"background:#e8e8e8;margin-right:.4em}"
-	".state.run{background:#d7ecff}.state.done{background:#d8f3e6}"
-	".state.failed{background:#ffe0d3}"
+	".state.run{background:#d7ecff}";
+/* after css: a badge's colour by state (state_badge), then: */
+static const char css_more[] =
 	".figs{display:flex;flex-wrap:wrap;gap:8px 22px;margin:.6em 0;padding:0}"
 	".figs div{min-width:8em}.figs dt{font-size:.8em;color:#555}"
 	".figs dd{margin:0;font-size:1.2em;font-weight:600}"
@@ -134,10 +150,9 @@ static const char css[] =
 	"details summary{cursor:pointer}details pre{white-space:pre-wrap;margin:.3em 0}"
 	"pre{background:#f7f7f7;padding:8px;overflow-x:auto;font:13px/1.35 ui-monospace,"
 	"'DejaVu Sans Mono',monospace}"
-	".o{white-space:nowrap;font-weight:600}"
-	".o-ok{color:#005a8c}.o-wrong{color:#8a5a00}.o-build_error{color:#a33a00}"
-	".o-run_error{color:#8e3b6f}.o-timeout{color:#246d94}.o-failed{color:#555}"
-	".o-pending{color:#777}"
+	".o{white-space:nowrap;font-weight:600}";
+/* after css_more: an outcome's colour (.o-ok...), then: */
+static const char css_rest[] =
 	"tr.best td{background:#fff6cc}tr.dup td{color:#666}"
 	".diff .add{background:#e3f5e9;display:block}.diff .del{background:#fbe4e4;display:block}"
 	".diff span{white-space:pre}"
@@ -155,7 +170,16 @@ static void page_open(struct page *p, const char *title, bool refresh)
 		put(p, "<meta http-equiv=\"refresh\" content=\"%d\">\n", HTML_REFRESH_S);
 	raw(p, "<title>");
 	esc(p, title);
-	put(p, "</title>\n<style>%s</style>\n</head>\n<body>\n", css);
+	put(p, "</title>\n<style>%s", css);
+	for (int s = 0; s < RS_COUNT; s++)
+		if (state_colors[s])
+			put(p, ".state.%s{background:%s}", run_state_name(s), state_colors[s]);
+	raw(p, css_more);
+	/* pending last */
+	for (int i = 1; i <= AC_OUTCOMES; i++)
+		put(p, ".o-%s{color:%s}", ac_outcome_name(i % AC_OUTCOMES),
+		    outcome_colors[i % AC_OUTCOMES]);
+	put(p, "%s</style>\n</head>\n<body>\n", css_rest);
 }
 
 static void page_close(struct page *p, bool refresh)
@@ -168,14 +192,16 @@ static void page_close(struct page *p, bool refresh)
 	raw(p, "</body>\n</html>\n");
 }
 
-/* The state word as a badge. */
-static void state_badge(struct page *p, const char *state)
+/* The state word as a badge: coloured as its state (state_colors), or
+ * as a run going on, or plain. */
+static void state_badge(struct page *p, enum run_state state)
 {
-	int s = state ? run_state_parse(state) : -1;
-	const char *cls = s == RS_DONE ? " done" : s == RS_FAILED ? " failed"
-	                  : s >= 0 && !run_state_idle((enum run_state)s) ? " run" : "";
-	put(p, "<span class=\"state%s\">", cls);
-	esc(p, state && state[0] ? state : "waiting");
+	const char *word = run_state_name(state);
+	if (state_colors[state])
+		put(p, "<span class=\"state %s\">", word);
+	else
+		put(p, "<span class=\"state%s\">", run_state_idle(state) ? "" : " run");
+	esc(p, word);
 	raw(p, "</span>");
 }
 
@@ -397,11 +423,11 @@ static const char *outcome_sign(enum ac_outcome o)
 static void cand_row_html(struct page *p, const struct html_kernel *k, const struct cand_row *c,
                           const struct cand_row *in)
 {
-	enum ac_outcome o = ac_outcome_parse(c->outcome);
+	enum ac_outcome o = c->outcome;
 	const char *name = ac_outcome_name(o);
 	put(p, "<tr id=\"c%lld\" class=\"cand%s%s\" data-outcome=\"%s\"><td class=\"n\">"
 	       "<a href=\"candidates/%lld.%s\">#%lld</a></td>", (long long)c->num,
-	    c->num == k->best ? " best" : "", c->same_as >= 0 ? " dup" : "", name,
+	    c->num == k->best ? " best" : "", cand_is_duplicate(c) ? " dup" : "", name,
 	    (long long)c->num, k->ext ? k->ext : "c", (long long)c->num);
 	if (c->parent >= 0 && c->parent2 > 0)
 		put(p, "<td class=\"n\">#%lld + #%lld</td>", (long long)c->parent, (long long)c->parent2);
@@ -442,7 +468,7 @@ static void cand_row_html(struct page *p, const struct html_kernel *k, const str
 		put(p, "<td class=\"n speedup\" data-speedup=\"%.2f\">%.2f" TIMES "</td>", sp, sp);
 	else
 		raw(p, "<td class=\"n speedup\" data-speedup=\"\">" DASH "</td>");
-	if (c->same_as >= 0)
+	if (cand_is_duplicate(c))
 		put(p, "<td>same as <a href=\"#c%lld\">#%lld</a></td>", (long long)c->same_as,
 		    (long long)c->same_as);
 	else

@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine/core/store.h"
+#include "engine/engine.h"
 #include "engine/util/util.h"
 
 #define HTML_REFRESH_S 5
@@ -28,7 +28,7 @@
  * the caller's, and any of the strings may be NULL (then left out). */
 struct html_kernel {
 	const char *name;
-	const char *state;            /* the state word ("searching") */
+	enum run_state state;
 	const char *status;           /* the whole status line */
 	const struct cand_row *cands; /* the latest run's candidates, any order */
 	int ncands;
@@ -59,8 +59,8 @@ int html_kernel_page(struct strbuf *sb, const struct html_kernel *k);
 int html_root_page(struct strbuf *sb, const struct html_kernel *ks, int n, const char *totals,
                    const char *root_chart);
 
-/* Whether a kernel in state word state is at rest (no run going on): its
- * pages stop refreshing. */
-bool html_at_rest(const char *state);
+/* Whether a kernel in state is at rest (no run going on): its pages stop
+ * refreshing. */
+bool html_at_rest(enum run_state state);
 
 #endif

@@ -126,7 +126,7 @@ static void add_mark(struct logfile *l)
 	l->since_mark = 0;
 }
 
-/* store_log_since's callback: one more line of the file, unless it is
+/* engine_log_since's callback: one more line of the file, unless it is
  * past the line the caller took in up to. */
 static void take(void *arg, int64_t id, int64_t ts, const char *text)
 {
@@ -158,11 +158,11 @@ static void take(void *arg, int64_t id, int64_t ts, const char *text)
 	l->since_mark++;
 }
 
-int logfile_extend(struct logfile *l, struct store *s, int64_t upto)
+int logfile_extend(struct logfile *l, struct engine *e, int64_t upto)
 {
 	pthread_mutex_lock(&l->lock);
 	l->upto = upto;
-	int rc = upto > l->last_id ? store_log_since(s, l->kid, l->last_id, take, l) : 0;
+	int rc = upto > l->last_id ? engine_log_since(e, l->kid, l->last_id, take, l) : 0;
 	pthread_mutex_unlock(&l->lock);
 	return rc;
 }
@@ -233,7 +233,7 @@ static void copy_line(void *arg, int64_t id, int64_t ts, const char *text)
 	r->pos += n;
 }
 
-size_t logfile_read(struct logfile *l, struct store *s, char *buf, size_t size, size_t off)
+size_t logfile_read(struct logfile *l, struct engine *e, char *buf, size_t size, size_t off)
 {
 	pthread_mutex_lock(&l->lock);
 	if (off >= l->shown || !size) {
@@ -264,7 +264,7 @@ size_t logfile_read(struct logfile *l, struct store *s, char *buf, size_t size, 
 	                     .buf = buf};
 	while (r.pos < end) {
 		r.rows = 0;
-		if (store_log_page(s, l->kid, r.after, LOG_PAGE, copy_line, &r) || !r.rows)
+		if (engine_log_page(e, l->kid, r.after, LOG_PAGE, copy_line, &r) || !r.rows)
 			break;
 	}
 	return r.got;

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/core/store.h"
+#include "engine/engine.h"
 
 /* Bytes at the end of the log kept in memory. */
 #define LOGFILE_TAIL (64 * 1024)
@@ -37,10 +37,10 @@ struct logfile *logfile_new(int64_t kid, int64_t empty_mtime_ns);
 /* Accepts NULL. */
 void logfile_free(struct logfile *l);
 
-/* Takes in the lines the store s has after the last one taken, up to the
+/* Takes in the lines the store has after the last one taken, up to the
  * line with id upto (not shown yet). Returns 0 or the store's -errno
  * (what was taken before the error stays). */
-int logfile_extend(struct logfile *l, struct store *s, int64_t upto);
+int logfile_extend(struct logfile *l, struct engine *e, int64_t upto);
 /* Shows what was taken in; returns whether the length shown moved. */
 bool logfile_show(struct logfile *l);
 
@@ -49,8 +49,8 @@ void logfile_stat(struct logfile *l, size_t *len, int64_t *mtime_ns);
 
 /* Copies up to size bytes from offset off into buf and returns how many
  * (0 at or past the end shown). A range before the kept tail is read back from
- * the store s; a failing store gives a short (possibly 0) count. */
-size_t logfile_read(struct logfile *l, struct store *s, char *buf, size_t size, size_t off);
+ * the store; a failing store gives a short (possibly 0) count. */
+size_t logfile_read(struct logfile *l, struct engine *e, char *buf, size_t size, size_t off);
 
 /* The bytes the logfile holds in memory (for the mount's accounting). */
 size_t logfile_memory(struct logfile *l);

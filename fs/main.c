@@ -487,7 +487,7 @@ static const char *options_problem(const struct options *o)
 		bad = "jobs=N: N is a number of parallel builds, 1 to 4096";
 	if (o->inflight < 0 || o->inflight > 4096)
 		bad = "llm_inflight=N: N is a number of requests, 1 to 4096";
-	if (o->executor && strcmp(o->executor, "local") && strcmp(o->executor, "slurm"))
+	if (o->executor && config_executor_parse(o->executor) < 0)
 		bad = "executor=NAME: say local or slurm";
 	if (o->slots < 0 || o->slots > 100000)
 		bad = "slots=N: N is a number of timed runs at once, 1 to 100000";
@@ -656,7 +656,7 @@ static int open_engine(struct daemon_state *d, char *err, size_t len)
 		.thinking_budget = d->o.thinking_budget,
 		.max_output_tokens = d->o.max_output_tokens,
 		.debounce_s = -1,
-		.executor = d->o.executor,
+		.executor = d->o.executor ? config_executor_parse(d->o.executor) : EXECUTOR_MOUNT,
 		.slots = d->o.slots,
 		.cores = d->o.cores,
 	};

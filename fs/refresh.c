@@ -164,7 +164,6 @@ static bool missed(struct cache *c, int64_t kid, uint64_t dep)
 static void refresh_kernel(struct cache *c, struct ckernel *k, const char *name, bool force)
 {
 	pthread_mutex_lock(&k->refresh);
-	struct store *s = engine_reader(c->e);
 	/* The engine stores a change, then moves the version; a log line
 	 * telling of a change is stored after it. So: the newest log line
 	 * first, then the versions, then the renders (which read at least
@@ -180,7 +179,7 @@ static void refresh_kernel(struct cache *c, struct ckernel *k, const char *name,
 		return;   /* nothing since the last pass (the common case) */
 	}
 	int64_t upto = 0;
-	if (store_log_last(s, k->kid, &upto))
+	if (engine_log_last(c->e, k->kid, &upto))
 		upto = 0;
 	kver = engine_kernel_version(c->e, k->kid);
 	lver = engine_kernel_log_version(c->e, k->kid);
@@ -195,7 +194,7 @@ static void refresh_kernel(struct cache *c, struct ckernel *k, const char *name,
 		if (view_candidates(c->v, k->kid, &idx, &nidx))
 			nidx = 0;
 		struct kernel_row kr;
-		if (store_kernel_get(s, k->kid, &kr) == 0)
+		if (engine_kernel_get(c->e, k->kid, &kr) == 0)
 			created = kr.created_ns;
 		kernel_row_clear(&kr);
 		rerender(c, k->kid, kver, idx, nidx);
@@ -203,7 +202,7 @@ static void refresh_kernel(struct cache *c, struct ckernel *k, const char *name,
 	if (!k->log)
 		k->log = logfile_new(k->kid, created ? created : now_ns());
 	if (k->log)
-		logfile_extend(k->log, s, upto);
+		logfile_extend(k->log, c->e, upto);
 
 	pthread_mutex_lock(&c->lock);
 	if (state) {
@@ -315,8 +314,8 @@ static void refresh_menus_log(struct cache *c)
 		return;
 	pthread_mutex_lock(&k->refresh);
 	int64_t upto = 0;
-	if (k->log && store_log_last(engine_reader(c->e), k->kid, &upto) == 0 &&
-	    logfile_extend(k->log, engine_reader(c->e), upto) == 0) {
+	if (k->log && engine_log_last(c->e, k->kid, &upto) == 0 &&
+	    logfile_extend(k->log, c->e, upto) == 0) {
 		pthread_mutex_lock(&c->lock);
 		k->show_pending = true;
 		pthread_mutex_unlock(&c->lock);
@@ -331,7 +330,7 @@ bool cache_refresh(struct cache *c, bool force)
 	refresh_menus_log(c);
 	struct kernel_row *rows;
 	int n;
-	if (store_kernel_list(engine_reader(c->e), &rows, &n))
+	if (engine_kernel_list(c->e, &rows, &n))
 		return later;
 	/* the records there are (made when a kernel is asked about): a kernel
 	 * nobody asked about has nothing here to keep current */
@@ -401,7 +400,7 @@ void cache_sync(struct cache *c, int64_t kid)
 	if (!k)
 		return;
 	struct kernel_row kr;
-	bool have = kid != STORE_MENUS_KERNEL && store_kernel_get(engine_reader(c->e), kid, &kr) == 0;
+	bool have = kid != STORE_MENUS_KERNEL && engine_kernel_get(c->e, kid, &kr) == 0;
 	refresh_kernel(c, k, have ? kr.name : NULL, false);
 	if (have)
 		kernel_row_clear(&kr);
@@ -424,12 +423,12 @@ static struct ckernel *loaded(struct cache *c, int64_t kid)
 			int64_t upto = 0;
 			if (!k->log)
 				k->log = logfile_new(kid, now_ns());
-			if (k->log && store_log_last(engine_reader(c->e), kid, &upto) == 0)
-				logfile_extend(k->log, engine_reader(c->e), upto);
+			if (k->log && engine_log_last(c->e, kid, &upto) == 0)
+				logfile_extend(k->log, c->e, upto);
 			pthread_mutex_unlock(&k->refresh);
 		} else {
 			struct kernel_row kr;
-			bool have = store_kernel_get(engine_reader(c->e), kid, &kr) == 0;
+			bool have = engine_kernel_get(c->e, kid, &kr) == 0;
 			refresh_kernel(c, k, have ? kr.name : NULL, false);
 			if (have)
 				kernel_row_clear(&kr);
@@ -524,7 +523,7 @@ size_t cache_log_read(struct cache *c, int64_t kid, char *buf, size_t size, size
 	struct ckernel *k = loaded(c, kid);
 	if (!k)
 		return 0;
-	size_t n = k->log ? logfile_read(k->log, engine_reader(c->e), buf, size, off) : 0;
+	size_t n = k->log ? logfile_read(k->log, c->e, buf, size, off) : 0;
 	kernel_put(c, k);
 	return n;
 }

@@ -8,8 +8,9 @@
  * engine/core/figures.h over the same cached rows. The log is kept as text and extended with the lines added since
  * last time.
  *
- * Rendering never blocks on the engine: it reads the store's reader
- * connection only (WAL: no waiting on writers).
+ * Rendering never blocks on the engine: it reads through the engine's
+ * view calls (engine.h), each on the calling thread's own reader
+ * connection (WAL: no waiting on writers).
  */
 #include "fs/render.h"
 
@@ -31,9 +32,7 @@ struct kcache {
 	uint64_t version;
 	bool loaded;
 	bool have_run;
-	struct run_row run;
-	struct cand_row *cands;
-	int ncands;
+	struct engine_run_view latest;  /* empty unless have_run */
 	struct blob *status;
 	struct blob *metrics;
 	struct blob *best;
@@ -41,10 +40,6 @@ struct kcache {
 	struct blob *progress;       /* progress.svg */
 	struct blob *index;          /* index.html */
 	char ext[32];
-	/* the run's LLM calls (store_call_totals, store_call_cost) */
-	long calls, call_tokens, reasoning;
-	int64_t call_wall_ns;
-	double cost;
 	/* the log, kept across versions: it only grows */
 	struct strbuf log;
 	int64_t log_last_id;
@@ -118,15 +113,9 @@ static void kc_drop(struct kcache *kc)
 	blob_put(kc->progress);
 	blob_put(kc->index);
 	kc->status = kc->metrics = kc->best = kc->schedule = kc->progress = kc->index = NULL;
-	cand_rows_free(kc->cands, kc->ncands);
-	kc->cands = NULL;
-	kc->ncands = 0;
-	run_row_clear(&kc->run);
+	engine_run_view_clear(&kc->latest);
 	kc->have_run = false;
 	kc->loaded = false;
-	kc->calls = kc->call_tokens = kc->reasoning = 0;
-	kc->call_wall_ns = 0;
-	kc->cost = 0;
 }
 
 void view_free(struct view *v)
@@ -193,28 +182,13 @@ static void kc_refresh(struct view *v, struct kcache *kc)
 		return;
 	kc_drop(kc);
 	kc->version = ver;
-	struct store *s = engine_reader(v->e);
-	if (store_run_latest(s, kc->kid, &kc->run) == 0) {
+	if (engine_run_view(v->e, kc->kid, &kc->latest) == 0) {
 		kc->have_run = true;
-		store_cand_list(s, kc->run.id, &kc->cands, &kc->ncands);
-		kc->calls = kc->call_tokens = kc->reasoning = 0;
-		kc->call_wall_ns = 0;
-		kc->cost = 0;
-		store_call_totals(s, kc->run.id, &kc->calls, &kc->call_tokens, &kc->call_wall_ns,
-		                  &kc->reasoning);
-		store_call_cost(s, kc->run.id, &kc->cost);
-		snprintf(kc->ext, sizeof(kc->ext), "%s", ext_of(kc->run.input_name));
+		snprintf(kc->ext, sizeof(kc->ext), "%s", ext_of(kc->latest.run.input_name));
 	} else {
-		struct file_row f = {0}, *rows = NULL;
-		int n = 0;
-		if (store_file_list(s, kc->kid, false, &rows, &n))
-			n = 0;
-		bool have_cfg = store_file_get(s, kc->kid, "config.json", true, &f) == 0;
-		const char *input = engine_input_name_for(have_cfg ? f.data : NULL,
-		                                          have_cfg ? f.size : 0, rows, n);
+		char input[256];
+		engine_input_name(v->e, kc->kid, input, sizeof(input));
 		snprintf(kc->ext, sizeof(kc->ext), "%s", ext_of(input));
-		file_row_clear(&f);
-		file_rows_free(rows, n);
 	}
 	kc->loaded = true;
 }
@@ -238,11 +212,11 @@ static void kc_log_refresh(struct view *v, struct kcache *kc)
 	kc->log_version = ver;
 	if (!kc->log_loaded) {
 		struct kernel_row k;
-		if (store_kernel_get(engine_reader(v->e), kc->kid, &k) == 0)
+		if (engine_kernel_get(v->e, kc->kid, &k) == 0)
 			kc->log_mtime_ns = k.created_ns;
 		kernel_row_clear(&k);
 	}
-	store_log_since(engine_reader(v->e), kc->kid, kc->log_last_id, log_line, kc);
+	engine_log_since(v->e, kc->kid, kc->log_last_id, log_line, kc);
 	kc->log_loaded = true;
 }
 
@@ -265,19 +239,19 @@ int view_candidates(struct view *v, int64_t kid, struct view_cand **out, int *n)
 	int rc = kc ? 0 : -ENOMEM;
 	if (kc) {
 		kc_refresh(v, kc);
-		*out = calloc((size_t)kc->ncands + 1, sizeof(**out));
+		*out = calloc((size_t)kc->latest.ncands + 1, sizeof(**out));
 		if (!*out)
 			rc = -ENOMEM;
-		for (int i = 0; *out && i < kc->ncands; i++) {
-			(*out)[i].num = kc->cands[i].num;
-			(*out)[i].source_len = kc->cands[i].source_len;
-			(*out)[i].log_len = kc->cands[i].log_len;
-			(*out)[i].created_ns = kc->cands[i].created_ns;
-			(*out)[i].evaluated_ns = kc->cands[i].evaluated_ns;
-			(*out)[i].retime_ns = kc->cands[i].retime_ns;
+		for (int i = 0; *out && i < kc->latest.ncands; i++) {
+			(*out)[i].num = kc->latest.cands[i].num;
+			(*out)[i].source_len = kc->latest.cands[i].source_len;
+			(*out)[i].log_len = kc->latest.cands[i].log_len;
+			(*out)[i].created_ns = kc->latest.cands[i].created_ns;
+			(*out)[i].evaluated_ns = kc->latest.cands[i].evaluated_ns;
+			(*out)[i].retime_ns = kc->latest.cands[i].retime_ns;
 		}
 		if (*out)
-			*n = kc->ncands;
+			*n = kc->latest.ncands;
 	}
 	pthread_mutex_unlock(&v->lock);
 	return rc;
@@ -317,11 +291,11 @@ size_t view_log_read(struct view *v, int64_t kid, char *buf, size_t size, size_t
 static const struct cand_row *cand_at(const struct kcache *kc, int64_t num)
 {
 	/* candidates are listed by number and numbered densely from 0 */
-	if (num >= 0 && num < kc->ncands && kc->cands[num].num == num)
-		return &kc->cands[num];
-	for (int i = 0; i < kc->ncands; i++)
-		if (kc->cands[i].num == num)
-			return &kc->cands[i];
+	if (num >= 0 && num < kc->latest.ncands && kc->latest.cands[num].num == num)
+		return &kc->latest.cands[num];
+	for (int i = 0; i < kc->latest.ncands; i++)
+		if (kc->latest.cands[i].num == num)
+			return &kc->latest.cands[i];
 	return NULL;
 }
 
@@ -335,10 +309,10 @@ static double speedup_of(const struct kcache *kc, const struct cand_row *c)
 static struct blob *render_status(struct view *v, struct kcache *kc)
 {
 	struct kernel_row k;
-	if (store_kernel_get(engine_reader(v->e), kc->kid, &k))
+	if (engine_kernel_get(v->e, kc->kid, &k))
 		return NULL;
 	struct strbuf sb = {0};
-	sb_addf(&sb, "%s\n", k.status[0] ? k.status : k.state);
+	sb_addf(&sb, "%s\n", k.status[0] ? k.status : run_state_name(k.state));
 	struct blob *b = blob_sb(&sb, k.status_ns);
 	kernel_row_clear(&k);
 	return b;
@@ -369,12 +343,12 @@ static void add_verdict(cJSON *o, const char *json)
 static long kc_tokens(const struct kcache *kc)
 {
 	struct cand_tally t;
-	cand_tally(kc->cands, kc->ncands, &t);
+	cand_tally(kc->latest.cands, kc->latest.ncands, &t);
 	long sum = t.tokens;
-	for (int i = 0; i < kc->ncands; i++)
-		if (kc->cands[i].num == 0)
-			sum += kc->cands[i].tokens;
-	return kc->have_run && kc->run.tokens > sum ? kc->run.tokens : sum;
+	for (int i = 0; i < kc->latest.ncands; i++)
+		if (kc->latest.cands[i].num == 0)
+			sum += kc->latest.cands[i].tokens;
+	return kc->have_run && kc->latest.run.tokens > sum ? kc->latest.run.tokens : sum;
 }
 
 static struct blob *render_metrics(struct view *v, struct kcache *kc)
@@ -382,31 +356,31 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 	cJSON *root = cJSON_CreateObject();
 	struct kernel_row k;
 	int64_t mtime = 0;
-	if (store_kernel_get(engine_reader(v->e), kc->kid, &k) == 0) {
+	if (engine_kernel_get(v->e, kc->kid, &k) == 0) {
 		cJSON_AddStringToObject(root, "kernel", k.name);
-		cJSON_AddStringToObject(root, "state", k.state);
+		cJSON_AddStringToObject(root, "state", run_state_name(k.state));
 		cJSON_AddStringToObject(root, "status", k.status);
 		mtime = k.created_ns;
 	}
 	kernel_row_clear(&k);
 	const struct cand_row *in = kc->have_run ? cand_at(kc, 0) : NULL;
-	bool in_ok = in && ac_outcome_parse(in->outcome) == AC_OK;
+	bool in_ok = in && in->outcome == AC_OK;
 	int builds_saved = 0, runs_saved = 0;
 	cJSON *arr = cJSON_CreateArray();
-	for (int i = 0; i < kc->ncands; i++) {
-		const struct cand_row *c = &kc->cands[i];
+	for (int i = 0; i < kc->latest.ncands; i++) {
+		const struct cand_row *c = &kc->latest.cands[i];
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "id", (double)c->num);
 		json_num_or_null(o, "parent", (double)c->parent, c->parent >= 0);
 		json_num_or_null(o, "parent2", (double)c->parent2, c->parent2 > 0);
-		json_num_or_null(o, "same_as", (double)c->same_as, c->same_as >= 0);
+		json_num_or_null(o, "same_as", (double)c->same_as, cand_is_duplicate(c));
 		cJSON_AddNumberToObject(o, "iteration", c->iteration);
-		cJSON_AddStringToObject(o, "origin", c->origin);
+		cJSON_AddStringToObject(o, "origin", cand_origin_name(c->origin));
 		cJSON_AddStringToObject(o, "plan", c->plan);
 		cJSON_AddStringToObject(o, "option", c->option);
 		cJSON_AddStringToObject(o, "model", c->model);
-		cJSON_AddStringToObject(o, "outcome", c->outcome);
-		bool ok = ac_outcome_parse(c->outcome) == AC_OK;
+		cJSON_AddStringToObject(o, "outcome", ac_outcome_name(c->outcome));
+		bool ok = c->outcome == AC_OK;
 		json_num_or_null(o, "time_ns", (double)c->time_ns, ok);
 		json_num_or_null(o, "retime_ns", (double)c->retime_ns, ok && c->retime_ns > 0);
 		json_num_or_null(o, "speedup", speedup_of(kc, c), ok && in_ok);
@@ -420,7 +394,7 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		 * that is the beam of the run's latest finished iteration */
 		json_num_or_null(o, "beam_iteration", c->beam_iteration, c->beam_iteration > 0);
 		cJSON_AddBoolToObject(o, "in_last_beam", kc->have_run && c->beam_iteration > 0 &&
-		                                         c->beam_iteration == kc->run.iteration);
+		                                         c->beam_iteration == kc->latest.run.iteration);
 		cJSON *fig = c->metrics && c->metrics[0] ? cJSON_Parse(c->metrics) : NULL;
 		cJSON_AddItemToObject(o, "metrics", fig ? fig : cJSON_CreateObject());
 		/* where the timed run happened: a Slurm job and node, null when local */
@@ -433,11 +407,11 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		else
 			cJSON_AddNullToObject(o, "node");
 		cJSON_AddItemToArray(arr, o);
-		if (c->same_as >= 0) {
+		if (cand_is_duplicate(c)) {
 			/* a duplicate was neither built nor timed; its original was
 			 * timed only if it built */
 			builds_saved++;
-			runs_saved += ac_outcome_parse(c->outcome) != AC_BUILD_ERROR;
+			runs_saved += c->outcome != AC_BUILD_ERROR;
 		}
 		if (c->evaluated_ns > mtime)
 			mtime = c->evaluated_ns;
@@ -446,11 +420,11 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 	}
 	if (kc->have_run) {
 		cJSON *run = cJSON_CreateObject();
-		cJSON_AddNumberToObject(run, "id", (double)kc->run.id);
-		cJSON_AddStringToObject(run, "state", kc->run.state);
-		cJSON_AddStringToObject(run, "target", kc->run.target);
-		cJSON_AddStringToObject(run, "input", kc->run.input_name);
-		const struct cand_row *b = kc->run.best >= 0 ? cand_at(kc, kc->run.best) : NULL;
+		cJSON_AddNumberToObject(run, "id", (double)kc->latest.run.id);
+		cJSON_AddStringToObject(run, "state", run_state_name(kc->latest.run.state));
+		cJSON_AddStringToObject(run, "target", kc->latest.run.target);
+		cJSON_AddStringToObject(run, "input", kc->latest.run.input_name);
+		const struct cand_row *b = kc->latest.run.best >= 0 ? cand_at(kc, kc->latest.run.best) : NULL;
 		/* the figures and counts of figures.h, as every view shows them */
 		int64_t in_t = 0, b_t = 0;
 		bool figs = cand_figures(in, b, &in_t, &b_t);
@@ -469,37 +443,35 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 		} else {
 			cJSON_AddNullToObject(run, "speedup_95");
 		}
-		add_verdict(run, kc->run.verdict);
-		cJSON_AddNumberToObject(run, "iteration", kc->run.iteration);
+		add_verdict(run, kc->latest.run.verdict);
+		cJSON_AddNumberToObject(run, "iteration", kc->latest.run.iteration);
 		struct cand_tally t;
-		cand_tally(kc->cands, kc->ncands, &t);
+		cand_tally(kc->latest.cands, kc->latest.ncands, &t);
 		cJSON_AddNumberToObject(run, "candidates", t.candidates);
 		cJSON_AddNumberToObject(run, "evaluated", t.evaluated);
-		cJSON_AddNumberToObject(run, "ok", t.outcome[AC_OK]);
-		cJSON_AddNumberToObject(run, "wrong", t.outcome[AC_WRONG]);
-		cJSON_AddNumberToObject(run, "build_error", t.outcome[AC_BUILD_ERROR]);
-		cJSON_AddNumberToObject(run, "run_error", t.outcome[AC_RUN_ERROR]);
-		cJSON_AddNumberToObject(run, "timeout", t.outcome[AC_TIMEOUT]);
-		cJSON_AddNumberToObject(run, "failed", t.outcome[AC_FAILED]);
-		cJSON_AddNumberToObject(run, "pending", t.outcome[AC_PENDING]);
+		/* a count per outcome, pending last */
+		for (int i = 1; i <= AC_OUTCOMES; i++)
+			cJSON_AddNumberToObject(run, ac_outcome_name(i % AC_OUTCOMES),
+			                        t.outcome[i % AC_OUTCOMES]);
 		cJSON_AddNumberToObject(run, "tokens", (double)kc_tokens(kc));
-		cJSON_AddNumberToObject(run, "reasoning_tokens", (double)kc->reasoning);
-		cJSON_AddNumberToObject(run, "llm_calls", (double)kc->calls);
-		cJSON_AddNumberToObject(run, "llm_wall_s", kc->call_wall_ns / 1e9);
-		cJSON_AddNumberToObject(run, "cost", kc->cost);
+		cJSON_AddNumberToObject(run, "reasoning_tokens", (double)kc->latest.reasoning);
+		cJSON_AddNumberToObject(run, "llm_calls", (double)kc->latest.calls);
+		cJSON_AddNumberToObject(run, "llm_wall_s", kc->latest.call_wall_ns / 1e9);
+		cJSON_AddNumberToObject(run, "cost", kc->latest.cost);
 		struct ac_config cfg;
 		char err[300];
-		if (config_parse(kc->run.config, strlen(kc->run.config), &cfg, err, sizeof(err)) == 0)
+		const char *text = kc->latest.run.config;
+		if (config_parse(text, strlen(text), &cfg, err, sizeof(err)) == 0)
 			json_num_or_null(run, "max_cost", cfg.max_cost, cfg.max_cost > 0);
 		config_clear(&cfg);
 		cJSON_AddNumberToObject(run, "duplicates", t.duplicates);
 		cJSON_AddNumberToObject(run, "builds_saved", builds_saved);
 		cJSON_AddNumberToObject(run, "timed_runs_saved", runs_saved);
-		int64_t end = kc->run.finished_ns ? kc->run.finished_ns : now_ns();
-		cJSON_AddNumberToObject(run, "wall_s", (end - kc->run.created_ns) / 1e9);
+		int64_t end = kc->latest.run.finished_ns ? kc->latest.run.finished_ns : now_ns();
+		cJSON_AddNumberToObject(run, "wall_s", (end - kc->latest.run.created_ns) / 1e9);
 		cJSON_AddItemToObject(root, "run", run);
-		if (kc->run.created_ns > mtime)
-			mtime = kc->run.created_ns;
+		if (kc->latest.run.created_ns > mtime)
+			mtime = kc->latest.run.created_ns;
 	}
 	cJSON_AddItemToObject(root, "candidates", arr);
 	char *text = cJSON_Print(root);
@@ -515,22 +487,22 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 
 static struct blob *render_best(struct view *v, struct kcache *kc)
 {
-	struct store *s = engine_reader(v->e);
-	if (kc->have_run && kc->run.best >= 0) {
+	if (kc->have_run && kc->latest.run.best >= 0) {
 		struct cand_row c;
-		if (store_cand_get(s, kc->run.id, kc->run.best, &c))
+		if (engine_cand_get(v->e, kc->latest.run.id, kc->latest.run.best, &c))
 			return NULL;
-		struct blob *b = blob_new(c.source, strlen(c.source), kc->run.best_ns);
+		struct blob *b = blob_new(c.source, strlen(c.source), kc->latest.run.best_ns);
 		cand_row_clear(&c);
 		return b;
 	}
 	if (kc->have_run)
-		return blob_new(kc->run.input, strlen(kc->run.input), kc->run.created_ns);
+		return blob_new(kc->latest.run.input, strlen(kc->latest.run.input),
+		                kc->latest.run.created_ns);
 	/* no run yet: the input as it stands */
 	struct file_row f;
 	char name[64];
 	snprintf(name, sizeof(name), "input.%s", kc->ext);
-	if (store_file_get(s, kc->kid, name, true, &f))
+	if (engine_file_get(v->e, kc->kid, name, true, &f))
 		return NULL;
 	struct blob *b = blob_new(f.data, f.size, f.mtime_ns);
 	file_row_clear(&f);
@@ -540,12 +512,12 @@ static struct blob *render_best(struct view *v, struct kcache *kc)
 static struct blob *render_schedule(struct view *v, struct kcache *kc)
 {
 	struct strbuf sb = {0};
-	if (!kc->have_run || kc->run.best < 0) {
+	if (!kc->have_run || kc->latest.run.best < 0) {
 		int64_t t = v->mount_ns;
 		struct kernel_row k;
 		if (kc->have_run)
-			t = kc->run.created_ns;
-		else if (store_kernel_get(engine_reader(v->e), kc->kid, &k) == 0)
+			t = kc->latest.run.created_ns;
+		else if (engine_kernel_get(v->e, kc->kid, &k) == 0)
 			t = k.created_ns;
 		if (!kc->have_run)
 			kernel_row_clear(&k);
@@ -555,7 +527,7 @@ static struct blob *render_schedule(struct view *v, struct kcache *kc)
 	/* walk best → input, then print input → best */
 	int64_t chain[4096];
 	int n = 0;
-	for (int64_t num = kc->run.best; num >= 0 && n < 4096;) {
+	for (int64_t num = kc->latest.run.best; num >= 0 && n < 4096;) {
 		const struct cand_row *c = cand_at(kc, num);
 		if (!c)
 			break;
@@ -575,18 +547,18 @@ static struct blob *render_schedule(struct view *v, struct kcache *kc)
 			        c->iteration, plan, c->option[0] ? " [" : "", c->option,
 			        c->option[0] ? "]" : "", d, speedup_of(kc, c));
 	}
-	return blob_sb(&sb, kc->run.best_ns);
+	return blob_sb(&sb, kc->latest.run.best_ns);
 }
 
 /* The newest time in the cached rows: when progress.svg last changed. */
 static int64_t kc_mtime(const struct kcache *kc, int64_t fallback)
 {
-	int64_t t = kc->have_run ? kc->run.created_ns : fallback;
-	for (int i = 0; i < kc->ncands; i++) {
-		if (kc->cands[i].evaluated_ns > t)
-			t = kc->cands[i].evaluated_ns;
-		if (kc->cands[i].created_ns > t)
-			t = kc->cands[i].created_ns;
+	int64_t t = kc->have_run ? kc->latest.run.created_ns : fallback;
+	for (int i = 0; i < kc->latest.ncands; i++) {
+		if (kc->latest.cands[i].evaluated_ns > t)
+			t = kc->latest.cands[i].evaluated_ns;
+		if (kc->latest.cands[i].created_ns > t)
+			t = kc->latest.cands[i].created_ns;
 	}
 	return t;
 }
@@ -594,9 +566,10 @@ static int64_t kc_mtime(const struct kcache *kc, int64_t fallback)
 static struct blob *render_progress(struct view *v, struct kcache *kc)
 {
 	struct kernel_row k;
-	if (store_kernel_get(engine_reader(v->e), kc->kid, &k))
+	if (engine_kernel_get(v->e, kc->kid, &k))
 		return NULL;
-	struct svg_kernel sk = {k.name, kc->cands, kc->ncands, kc->have_run ? kc->run.best : -1};
+	struct svg_kernel sk = {k.name, kc->latest.cands, kc->latest.ncands,
+	                        kc->have_run ? kc->latest.run.best : -1};
 	struct strbuf sb = {0};
 	struct blob *b = NULL;
 	if (svg_progress(&sb, &sk) == 0)
@@ -611,7 +584,7 @@ int view_root_progress(struct view *v, struct blob **out)
 	*out = NULL;
 	struct kernel_row *rows = NULL;
 	int n = 0;
-	int rc = store_kernel_list(engine_reader(v->e), &rows, &n);
+	int rc = engine_kernel_list(v->e, &rows, &n);
 	if (rc)
 		return rc;
 	struct svg_kernel *ks = calloc((size_t)n + 1, sizeof(*ks));
@@ -627,8 +600,8 @@ int view_root_progress(struct view *v, struct blob **out)
 		if (!kc)
 			continue;
 		kc_refresh(v, kc);
-		ks[m++] = (struct svg_kernel){rows[i].name, kc->cands, kc->ncands,
-		                              kc->have_run ? kc->run.best : -1, rows[i].state};
+		ks[m++] = (struct svg_kernel){rows[i].name, kc->latest.cands, kc->latest.ncands,
+		                              kc->have_run ? kc->latest.run.best : -1, rows[i].state};
 		int64_t t = kc_mtime(kc, rows[i].created_ns);
 		if (t > mtime)
 			mtime = t;
@@ -661,18 +634,18 @@ static struct blob *render_plan(struct kcache *kc, int64_t num)
 	if (c->parent2 > 0)
 		sb_addf(&sb, "- second parent: #%lld (combined with #%lld)\n", (long long)c->parent2,
 		        (long long)c->parent);
-	if (c->same_as >= 0)
+	if (cand_is_duplicate(c))
 		sb_addf(&sb, "- same code as #%lld: its result was reused\n", (long long)c->same_as);
-	sb_addf(&sb, "- iteration: %d\n- origin: %s\n", c->iteration, c->origin);
+	sb_addf(&sb, "- iteration: %d\n- origin: %s\n", c->iteration, cand_origin_name(c->origin));
 	if (c->option[0])
 		sb_addf(&sb, "- menu option: %s\n", c->option);
 	if (c->model[0])
 		sb_addf(&sb, "- model: %s\n", c->model);
-	if (ac_outcome_parse(c->outcome) == AC_OK)
+	if (c->outcome == AC_OK)
 		sb_addf(&sb, "- outcome: ok, %s (%.2fx)\n", fmt_duration(cand_time(c), d, sizeof(d)),
 		        speedup_of(kc, c));
 	else
-		sb_addf(&sb, "- outcome: %s%s%s\n", c->outcome, c->message[0] ? ": " : "",
+		sb_addf(&sb, "- outcome: %s%s%s\n", ac_outcome_name(c->outcome), c->message[0] ? ": " : "",
 		        c->message);
 	if (c->tokens)
 		sb_addf(&sb, "- tokens: %ld\n", c->tokens);
@@ -683,12 +656,12 @@ static struct blob *render_plan(struct kcache *kc, int64_t num)
 static struct blob *render_prompt(struct view *v, struct kcache *kc, int64_t num)
 {
 	struct cand_row c;
-	if (store_cand_get(engine_reader(v->e), kc->run.id, num, &c))
+	if (engine_cand_get(v->e, kc->latest.run.id, num, &c))
 		return NULL;
 	struct strbuf sb = {0};
 	if (!c.plan_prompt[0] && !c.code_prompt[0])
 		sb_addf(&sb, "Candidate %lld (%s) was not written by a model: no prompt.\n",
-		        (long long)num, c.origin);
+		        (long long)num, cand_origin_name(c.origin));
 	if (c.plan_prompt[0])
 		sb_addf(&sb, "=== plan prompt ===\n%s\n", c.plan_prompt);
 	if (c.code_prompt[0])
@@ -742,25 +715,25 @@ static void kc_html(const struct kcache *kc, const struct kernel_row *k, struct 
 	memset(h, 0, sizeof(*h));
 	h->name = k->name;
 	h->state = k->state;
-	h->status = k->status[0] ? k->status : k->state;
-	h->cands = kc->cands;
-	h->ncands = kc->ncands;
-	h->best = kc->have_run ? kc->run.best : -1;
-	h->target = kc->have_run ? kc->run.target : NULL;
+	h->status = k->status[0] ? k->status : run_state_name(k->state);
+	h->cands = kc->latest.cands;
+	h->ncands = kc->latest.ncands;
+	h->best = kc->have_run ? kc->latest.run.best : -1;
+	h->target = kc->have_run ? kc->latest.run.target : NULL;
 	h->ext = kc->ext;
 	h->tokens = kc_tokens(kc);
-	h->cost = kc->cost;
-	h->priced = kc->cost > 0;
+	h->cost = kc->latest.cost;
+	h->priced = kc->latest.cost > 0;
 	if (kc->have_run)
-		h->wall_s = ((kc->run.finished_ns ? kc->run.finished_ns : now_ns()) -
-		             kc->run.created_ns) / 1e9;
-	h->input = kc->have_run ? kc->run.input : NULL;
+		h->wall_s = ((kc->latest.run.finished_ns ? kc->latest.run.finished_ns : now_ns()) -
+		             kc->latest.run.created_ns) / 1e9;
+	h->input = kc->have_run ? kc->latest.run.input : NULL;
 }
 
 static struct blob *render_index(struct view *v, struct kcache *kc)
 {
 	struct kernel_row k;
-	if (store_kernel_get(engine_reader(v->e), kc->kid, &k))
+	if (engine_kernel_get(v->e, kc->kid, &k))
 		return NULL;
 	struct blob *best = kc_blob(v, kc, NODE_BEST);
 	struct blob *sched = kc_blob(v, kc, NODE_SCHEDULE);
@@ -789,7 +762,7 @@ static struct blob *render_index(struct view *v, struct kcache *kc)
  * holds v->lock and frees *rows (kernel_rows_free) and *kcs. */
 static int root_kernels(struct view *v, struct kernel_row **rows, int *n, struct kcache ***kcs)
 {
-	int rc = store_kernel_list(engine_reader(v->e), rows, n);
+	int rc = engine_kernel_list(v->e, rows, n);
 	if (rc)
 		return rc;
 	*kcs = calloc((size_t)*n + 1, sizeof(**kcs));
@@ -820,15 +793,15 @@ int view_root_status(struct view *v, struct blob **out)
 	struct strbuf sb = {0};
 	struct engine_sums sum = {0};
 	for (int i = 0; i < n; i++) {
-		sb_addf(&sb, "%s: %s\n", rows[i].name, rows[i].status[0] ? rows[i].status
-		                                                            : rows[i].state);
+		sb_addf(&sb, "%s: %s\n", rows[i].name,
+		        rows[i].status[0] ? rows[i].status : run_state_name(rows[i].state));
 		if (!kcs[i])
 			continue;
 		struct cand_tally t;
-		cand_tally(kcs[i]->cands, kcs[i]->ncands, &t);
+		cand_tally(kcs[i]->latest.cands, kcs[i]->latest.ncands, &t);
 		cand_tally_add(&sum.tally, &t);
 		sum.tokens += kc_tokens(kcs[i]);
-		sum.reasoning += kcs[i]->reasoning;
+		sum.reasoning += kcs[i]->latest.reasoning;
 	}
 	pthread_mutex_unlock(&v->lock);
 	engine_totals(v->e, &sum, &sb);
@@ -952,7 +925,7 @@ int view_render(struct view *v, int64_t kid, const struct node *n, struct blob *
 		if (!c || (n->type == NODE_CAND_SRC && strcmp(n->ext, kc->ext)))
 			break;
 		struct cand_row full;
-		if (store_cand_get(engine_reader(v->e), kc->run.id, n->num, &full))
+		if (engine_cand_get(v->e, kc->latest.run.id, n->num, &full))
 			break;
 		if (n->type == NODE_CAND_SRC)
 			b = blob_new(full.source, strlen(full.source), full.created_ns);

@@ -400,7 +400,7 @@ static struct pt *eval_order(const struct svg_kernel *k, int *n)
 	const struct cand_row *in = input_of(k);
 	for (int i = 0; i < k->ncands; i++) {
 		const struct cand_row *c = &k->cands[i];
-		if (!c->outcome || ac_outcome_parse(c->outcome) == AC_PENDING || c->same_as >= 0)
+		if (c->outcome == AC_PENDING || cand_is_duplicate(c))
 			continue;
 		p[*n].c = c;
 		/* the figure every view shows (re-timed where the run did) */
@@ -419,17 +419,26 @@ static int pt_find(const struct pt *p, int n, int64_t num)
 	return -1;
 }
 
-static const char *const outcomes[] = {"ok", "wrong", "build_error", "run_error", "timeout",
-                                       "failed"};
 /* The Okabe-Ito palette (told apart with the common colour-vision
  * deficiencies too), and a shape per outcome so that colour is never the
- * only difference. */
-static const char *const outcome_colors[] = {"#0072B2", "#E69F00", "#D55E00", "#CC79A7",
-                                             "#56B4E9", "#7A7A7A"};
+ * only difference; a pending candidate is no point. */
+static const char *const outcome_colors[AC_OUTCOMES] = {
+	[AC_OK] = "#0072B2",
+	[AC_WRONG] = "#E69F00",
+	[AC_BUILD_ERROR] = "#D55E00",
+	[AC_RUN_ERROR] = "#CC79A7",
+	[AC_TIMEOUT] = "#56B4E9",
+	[AC_FAILED] = "#7A7A7A",
+};
 enum shape { SH_CIRCLE, SH_TRIANGLE, SH_SQUARE, SH_DIAMOND, SH_TRIANGLE_DOWN, SH_RING };
-static const enum shape outcome_shapes[] = {SH_CIRCLE, SH_TRIANGLE, SH_SQUARE, SH_DIAMOND,
-                                            SH_TRIANGLE_DOWN, SH_RING};
-#define N_OUTCOMES 6
+static const enum shape outcome_shapes[AC_OUTCOMES] = {
+	[AC_OK] = SH_CIRCLE,
+	[AC_WRONG] = SH_TRIANGLE,
+	[AC_BUILD_ERROR] = SH_SQUARE,
+	[AC_RUN_ERROR] = SH_DIAMOND,
+	[AC_TIMEOUT] = SH_TRIANGLE_DOWN,
+	[AC_FAILED] = SH_RING,
+};
 #define STEP_COLOR "#009E73"
 #define PATH_COLOR "#F0C400"
 #define COMBINE_COLOR "#7b3294"
@@ -471,14 +480,6 @@ static void marker_close(struct out *o, enum shape sh)
 	       : sh == SH_SQUARE ? "</rect>\n" : "</polygon>\n");
 }
 
-static int outcome_index(const char *name)
-{
-	for (int i = 0; i < N_OUTCOMES; i++)
-		if (name && !strcmp(name, outcomes[i]))
-			return i;
-	return N_OUTCOMES - 1;
-}
-
 static void point_title(struct out *o, const struct pt *p)
 {
 	const struct cand_row *c = p->c;
@@ -486,15 +487,15 @@ static void point_title(struct out *o, const struct pt *p)
 	put(o, "<title>#%lld", (long long)c->num);
 	if (c->num > 0) {
 		put(o, " (iteration %d, ", c->iteration);
-		esc_n(o, c->origin, 20);
+		esc_n(o, cand_origin_name(c->origin), 20);
 		if (c->parent2 > 0)
 			put(o, ", parents #%lld and #%lld", (long long)c->parent, (long long)c->parent2);
-		if (c->same_as >= 0)
+		if (cand_is_duplicate(c))
 			put(o, ", same code as #%lld", (long long)c->same_as);
 		put(o, ")");
 	}
 	put(o, ": ");
-	esc_n(o, c->outcome, 20);
+	esc_n(o, ac_outcome_name(c->outcome), 20);
 	if (p->speedup > 0)
 		put(o, ", %s, %.2f" TIMES, fmt_duration(cand_time(c), d, sizeof(d)), p->speedup);
 	if (c->option && c->option[0]) {
@@ -586,9 +587,9 @@ static void progress_subtitle(const struct svg_kernel *k, const struct pt *p, in
 	if (ib >= 0 && cand_figures(in, p[ib].c, &in_ns, &b_ns))
 		snprintf(sub, len, "%s " DASH " input %s, best %s", counted,
 		         fmt_duration(in_ns, d0, sizeof(d0)), fmt_duration(b_ns, db, sizeof(db)));
-	else if (in && ac_outcome_parse(in->outcome) != AC_PENDING && !cand_time(in))
+	else if (in && in->outcome != AC_PENDING && !cand_time(in))
 		snprintf(sub, len, "%s; the input has no time (%s), so nothing has a speedup",
-		         counted, in->outcome);
+		         counted, ac_outcome_name(in->outcome));
 	else
 		snprintf(sub, len, "%s", counted);
 	(void)n;
@@ -610,9 +611,6 @@ int svg_progress(struct strbuf *sb, const struct svg_kernel *k)
 	 * the outcome it reused, the input not counted */
 	struct cand_tally tally;
 	cand_tally(k->cands, k->ncands, &tally);
-	int counts[N_OUTCOMES];
-	for (int i = 0; i < N_OUTCOMES; i++)
-		counts[i] = tally.outcome[ac_outcome_parse(outcomes[i])];
 
 	/* the beam's path: parents from the best back to the input */
 	int *chain = calloc((size_t)n + 1, sizeof(*chain));
@@ -684,11 +682,11 @@ int svg_progress(struct strbuf *sb, const struct svg_kernel *k)
 	put(&o, "<g stroke=\"#ffffff\" stroke-width=\"0.8\">\n");
 	for (int i = 0; i < n; i++) {
 		double y = p[i].speedup > 0 ? py(&f, p[i].speedup) : lane_y(&f);
-		int oi = outcome_index(p[i].c->outcome);
-		marker_open(&o, outcome_shapes[oi], px(&f, xn(&p[i])), y, n > 400 ? 2.5 : 3.8,
-		            outcome_colors[oi]);
+		enum ac_outcome oc = p[i].c->outcome;
+		marker_open(&o, outcome_shapes[oc], px(&f, xn(&p[i])), y, n > 400 ? 2.5 : 3.8,
+		            outcome_colors[oc]);
 		point_title(&o, &p[i]);
-		marker_close(&o, outcome_shapes[oi]);
+		marker_close(&o, outcome_shapes[oc]);
 	}
 	put(&o, "</g>\n");
 	for (int j = 0; j < nchain; j++) {
@@ -733,11 +731,13 @@ int svg_progress(struct strbuf *sb, const struct svg_kernel *k)
 		legend_label(&o, lx, ly, "combined: both parents");
 	}
 	ly += 30;
-	for (int i = 0; i < N_OUTCOMES; i++) {
+	for (int oc = 0; oc < AC_OUTCOMES; oc++) {
+		if (oc == AC_PENDING)
+			continue;   /* counted under the legend: not drawn */
 		char label[64];
-		snprintf(label, sizeof(label), "%s (%d)", outcomes[i], counts[i]);
-		marker_open(&o, outcome_shapes[i], lx + 10, ly, 4.5, outcome_colors[i]);
-		marker_close(&o, outcome_shapes[i]);
+		snprintf(label, sizeof(label), "%s (%d)", ac_outcome_name(oc), tally.outcome[oc]);
+		marker_open(&o, outcome_shapes[oc], lx + 10, ly, 4.5, outcome_colors[oc]);
+		marker_close(&o, outcome_shapes[oc]);
 		legend_label(&o, lx, ly, label);
 		ly += 20;
 	}
@@ -846,7 +846,7 @@ int svg_overview(struct strbuf *sb, const struct svg_kernel *ks, int n)
 		struct cand_tally t;
 		cand_tally(ks[k].cands, ks[k].ncands, &t);
 		int64_t last = max_num(&ks[k]);
-		bool failed = run_state_parse(ks[k].state) == RS_FAILED;
+		bool failed = ks[k].state == RS_FAILED;
 		if (searched_k && step_path(&o, &f, pts[k], cnt[k], (double)last, color, 2.5, dash)) {
 			put(&o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>", px(&f, last),
 			    py(&f, best), color);
@@ -858,7 +858,7 @@ int svg_overview(struct strbuf *sb, const struct svg_kernel *ks, int n)
 			    px(&f, last) + 6, py(&f, best) - 5, color, k + 1);
 		}
 		char label[160];
-		const char *word = ks[k].state && ks[k].state[0] ? ks[k].state : "waiting";
+		const char *word = run_state_name(ks[k].state);
 		if (!searched_k)
 			snprintf(label, sizeof(label), " " DASH " not searched (%s)", word);
 		else if (best > 0)

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine/core/store.h"
+#include "engine/engine.h"
 #include "engine/util/util.h"
 
 /* One kernel's latest run, as the charts see it. Nothing is owned: the
@@ -21,7 +21,7 @@ struct svg_kernel {
 	const struct cand_row *cands;  /* the run's candidates, any order */
 	int ncands;
 	int64_t best;                  /* the run's best candidate number; -1: none */
-	const char *state;             /* the kernel's state word ("failed"...); may be NULL */
+	enum run_state state;          /* the kernel's */
 };
 
 /* kernels/NAME/progress.svg: x = the candidate's number (#N at x = N,

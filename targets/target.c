@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *const outcome_names[] = {
+static const char *const outcome_names[AC_OUTCOMES] = {
 	[AC_PENDING] = "pending",
 	[AC_OK] = "ok",
 	[AC_WRONG] = "wrong",
@@ -26,11 +26,9 @@ static const char *const outcome_names[] = {
 	[AC_FAILED] = "failed",
 };
 
-#define NOUTCOMES (sizeof outcome_names / sizeof outcome_names[0])
-
 const char *ac_outcome_name(enum ac_outcome o)
 {
-	if ((unsigned)o >= NOUTCOMES)
+	if ((unsigned)o >= AC_OUTCOMES)
 		return "pending";
 	return outcome_names[o];
 }
@@ -39,7 +37,7 @@ enum ac_outcome ac_outcome_parse(const char *name)
 {
 	if (!name)
 		return AC_PENDING;
-	for (size_t i = 0; i < NOUTCOMES; i++)
+	for (size_t i = 0; i < AC_OUTCOMES; i++)
 		if (strcmp(name, outcome_names[i]) == 0)
 			return (enum ac_outcome)i;
 	return AC_PENDING;

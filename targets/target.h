@@ -37,6 +37,7 @@ enum ac_outcome {
 	AC_RUN_ERROR,     /* crashed, exited non-zero, no/garbled report */
 	AC_TIMEOUT,       /* killed by the wall-clock timeout */
 	AC_FAILED,        /* failed before evaluation (LLM error, no code, bad edit) */
+	AC_OUTCOMES       /* how many there are (not an outcome) */
 };
 
 /* "ok", "wrong", "build_error", ...; never NULL. */

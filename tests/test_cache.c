@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "engine/core/store.h"
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "fs/cache.h"
 #include "fs/render.h"
 
@@ -65,7 +65,7 @@ static void add_cand(int64_t parent, const char *src)
 	cr.num = -1;
 	cr.run_id = rid;
 	cr.parent = parent;
-	cr.origin = parent < 0 ? "input" : "llm";
+	cr.origin = parent < 0 ? ORIGIN_INPUT : ORIGIN_LLM;
 	cr.plan = "plan";
 	cr.source = (char *)src;
 	cr_assert_eq(store_cand_add(engine_writer(e), &cr), 0);

@@ -120,7 +120,7 @@ Test(calldesc, strategy_none_is_the_baseline_only)
 	const char *text = "{\"strategy\": \"none\"}";
 
 	cr_assert_eq(config_parse(text, strlen(text), &cfg, err, sizeof err), 0, "%s", err);
-	cr_assert_str_eq(cfg.strategy, "none");
+	cr_assert_eq(cfg.strategy, STRATEGY_NONE);
 	config_clear(&cfg);
 	text = "{\"strategy\": \"nothing\"}";
 	cr_assert_eq(config_parse(text, strlen(text), &cfg, err, sizeof err), -EINVAL);

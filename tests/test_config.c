@@ -54,7 +54,7 @@ Test(config, every_kind_of_value)
 	cr_assert_eq(c.max_tokens, 100000);
 	cr_assert_eq(c.seed, 42);
 	cr_assert_str_eq(c.command[1], "{candidate}");
-	cr_assert_str_eq(c.strategy, "tune");
+	cr_assert_eq(c.strategy, STRATEGY_TUNE);
 	cr_assert_eq(strv_len(c.reuse), 1);
 	cr_assert_str_eq(c.reuse[0], "other");
 	cr_assert_not(c.reuse_any);
@@ -140,13 +140,13 @@ Test(config, executor_and_slurm_args)
 	char err[256];
 	cr_assert_eq(parse("{\"executor\": \"slurm\", \"slurm_args\": [\"--partition=gpu\", "
 	                   "\"--gres=gpu:1\"]}", &c, err), 0, "%s", err);
-	cr_assert_str_eq(c.executor, "slurm");
+	cr_assert_eq(c.executor, EXECUTOR_SLURM);
 	cr_assert_eq(strv_len(c.slurm_args), 2);
 	cr_assert_str_eq(c.slurm_args[1], "--gres=gpu:1");
 	config_clear(&c);
-	cr_assert_null(c.executor);
+	cr_assert_eq(c.executor, EXECUTOR_MOUNT);
 	cr_assert_eq(parse("{}", &c, err), 0);
-	cr_assert_null(c.executor, "the mount's executor unless config.json says");
+	cr_assert_eq(c.executor, EXECUTOR_MOUNT, "the mount's executor unless config.json says");
 	config_clear(&c);
 }
 

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "ac_config.h"
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "engine/core/state.h"
 #include "engine/core/store.h"
 
@@ -105,9 +105,9 @@ static char *wait_idle(struct engine *e, int64_t kid, bool want_waiting, double 
 		struct kernel_row k;
 
 		if (store_kernel_get(engine_reader(e), kid, &k) == 0) {
-			int s = run_state_parse(k.state);
+			enum run_state s = k.state;
 
-			if (s >= 0 && run_state_idle(s) && (want_waiting || s != RS_WAITING) &&
+			if (run_state_idle(s) && (want_waiting || s != RS_WAITING) &&
 			    strcmp(k.status, "")) {
 				char *line = strdup(k.status);
 
@@ -158,12 +158,12 @@ Test(engine, a_kernel_runs_from_its_files_to_done)
 
 	struct run_row r;
 	cr_assert_eq(store_run_latest(engine_reader(e), kid, &r), 0);
-	cr_expect_str_eq(r.state, "done");
+	cr_expect_eq(r.state, RS_DONE);
 	cr_expect_eq(r.best, 0, "the input is the best of a run without a search");
 	cr_expect_neq(r.finished_ns, 0);
 	struct cand_row c;
 	cr_assert_eq(store_cand_get(engine_reader(e), r.id, 0, &c), 0);
-	cr_expect_str_eq(c.outcome, "ok", "%s", c.message);
+	cr_expect_eq(c.outcome, AC_OK, "%s", c.message);
 	cr_expect_gt(c.time_ns, 0);
 	cand_row_clear(&c);
 	run_row_clear(&r);
@@ -273,7 +273,7 @@ Test(engine, a_run_cut_by_shutdown_is_resumed_by_the_next_engine)
 	cr_expect_eq(state, RS_DONE, "%s", line);
 	cr_expect_eq(runs_of(kid), 1, "the resumed run is the same run");
 	cr_assert_eq(store_run_latest(engine_reader(e), kid, &r), 0);
-	cr_expect_str_eq(r.state, "done");
+	cr_expect_eq(r.state, RS_DONE);
 	run_row_clear(&r);
 	free(line);
 	free(in);

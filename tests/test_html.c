@@ -12,17 +12,17 @@
 #include "engine/core/figures.h"
 #include "fs/html.h"
 
-static struct cand_row row(int64_t num, int64_t parent, const char *outcome, int64_t time_ns)
+static struct cand_row row(int64_t num, int64_t parent, enum ac_outcome outcome, int64_t time_ns)
 {
 	struct cand_row c = {0};
 	c.num = num;
 	c.parent = parent;
 	c.iteration = num ? 1 : 0;
-	c.origin = (char *)(num ? "llm" : "input");
+	c.origin = num ? ORIGIN_LLM : ORIGIN_INPUT;
 	c.plan = (char *)(num ? "tile the loops\nby 32" : "the input");
 	c.option = (char *)"";
 	c.model = (char *)"openai::mock";
-	c.outcome = (char *)outcome;
+	c.outcome = outcome;
 	c.message = (char *)"";
 	c.verdict = (char *)"";
 	c.time_ns = time_ns;
@@ -54,17 +54,17 @@ static void balanced(const char *page, const char *tag)
 
 static struct cand_row rows[6];
 
-static struct html_kernel kernel(const char *state)
+static struct html_kernel kernel(enum run_state state)
 {
-	rows[0] = row(0, -1, "ok", 8000000);
-	rows[1] = row(1, 0, "ok", 2000000);
-	rows[2] = row(2, 0, "build_error", 0);
+	rows[0] = row(0, -1, AC_OK, 8000000);
+	rows[1] = row(1, 0, AC_OK, 2000000);
+	rows[2] = row(2, 0, AC_BUILD_ERROR, 0);
 	rows[2].message = (char *)"candidate does not compile";
-	rows[3] = row(3, 1, "ok", 2000000);
+	rows[3] = row(3, 1, AC_OK, 2000000);
 	rows[3].same_as = 1;
-	rows[4] = row(4, 1, "failed", 0);
+	rows[4] = row(4, 1, AC_FAILED, 0);
 	rows[4].plan = (char *)"<script>alert(1)</script> & more";
-	rows[5] = row(5, 1, "pending", 0);
+	rows[5] = row(5, 1, AC_PENDING, 0);
 	struct html_kernel k = {
 		.name = "gemm", .state = state, .status = "searching 1/8: ...", .cands = rows,
 		.ncands = 6, .best = 1, .target = "cpu", .ext = "c", .tokens = 1234,
@@ -87,7 +87,7 @@ static char *page_of(const struct html_kernel *k)
 
 Test(html, the_best_is_the_figure_status_shows)
 {
-	struct html_kernel k = kernel("searching");
+	struct html_kernel k = kernel(RS_SEARCHING);
 	char *p = page_of(&k);
 	char want[64];
 	snprintf(want, sizeof(want), "id=\"best-speedup\" data-speedup=\"%.2f\"",
@@ -104,7 +104,7 @@ Test(html, the_best_is_the_figure_status_shows)
 
 Test(html, every_candidate_has_a_row_with_its_files_a_click_away)
 {
-	struct html_kernel k = kernel("searching");
+	struct html_kernel k = kernel(RS_SEARCHING);
 	char *p = page_of(&k);
 	cr_assert_eq(count_of(p, "<tr id=\"c"), 6, "%s", p);
 	for (int i = 0; i < 6; i++) {
@@ -125,7 +125,7 @@ Test(html, every_candidate_has_a_row_with_its_files_a_click_away)
 
 Test(html, model_text_is_escaped_and_nothing_runs)
 {
-	struct html_kernel k = kernel("searching");
+	struct html_kernel k = kernel(RS_SEARCHING);
 	char *p = page_of(&k);
 	cr_assert_null(strstr(p, "<script"), "no script in the page");
 	cr_assert(strstr(p, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more"), "%s", p);
@@ -134,22 +134,22 @@ Test(html, model_text_is_escaped_and_nothing_runs)
 
 Test(html, it_refreshes_while_a_run_goes_on_and_not_after)
 {
-	struct html_kernel k = kernel("searching");
+	struct html_kernel k = kernel(RS_SEARCHING);
 	char *p = page_of(&k);
 	cr_assert(strstr(p, "<meta http-equiv=\"refresh\""), "%s", p);
 	free(p);
-	k = kernel("done");
+	k = kernel(RS_DONE);
 	p = page_of(&k);
 	cr_assert_null(strstr(p, "http-equiv=\"refresh\""), "a finished run's page is still");
 	cr_assert(strstr(p, "does not reload itself"));
 	free(p);
-	cr_assert(html_at_rest("waiting") && html_at_rest("failed") && html_at_rest("stopped"));
-	cr_assert(!html_at_rest("queued") && !html_at_rest("baseline") && !html_at_rest("tuning"));
+	cr_assert(html_at_rest(RS_WAITING) && html_at_rest(RS_FAILED) && html_at_rest(RS_STOPPED));
+	cr_assert(!html_at_rest(RS_QUEUED) && !html_at_rest(RS_BASELINE) && !html_at_rest(RS_TUNING));
 }
 
 Test(html, the_diff_shows_what_best_changed)
 {
-	struct html_kernel k = kernel("done");
+	struct html_kernel k = kernel(RS_DONE);
 	char *p = page_of(&k);
 	cr_assert(strstr(p, "1 line added, 1 removed."), "%s", p);
 	cr_assert(strstr(p, "<span class=\"del\">- \tslow();</span>"), "%s", p);
@@ -164,7 +164,7 @@ Test(html, the_diff_shows_what_best_changed)
 
 Test(html, self_contained_charts_and_schedule_lines)
 {
-	struct html_kernel k = kernel("done");
+	struct html_kernel k = kernel(RS_DONE);
 	char *p = page_of(&k);
 	cr_assert_null(strstr(p, "<?xml"), "inline SVG has no XML declaration");
 	cr_assert(strstr(p, "<svg xmlns="), "%s", p);
@@ -178,9 +178,9 @@ Test(html, self_contained_charts_and_schedule_lines)
 Test(html, root_page_has_every_kernel_and_the_totals)
 {
 	struct html_kernel ks[2];
-	ks[0] = kernel("searching");
-	struct cand_row only[] = {row(0, -1, "ok", 1000)};
-	ks[1] = (struct html_kernel){.name = "idle", .state = "failed", .status = "failed: x",
+	ks[0] = kernel(RS_SEARCHING);
+	struct cand_row only[] = {row(0, -1, AC_OK, 1000)};
+	ks[1] = (struct html_kernel){.name = "idle", .state = RS_FAILED, .status = "failed: x",
 	                             .cands = only, .ncands = 1, .best = 0, .ext = "c"};
 	struct strbuf sb = {0};
 	cr_assert_eq(html_root_page(&sb, ks, 2, "engine: 2 kernels", "<svg></svg>"), 0);
@@ -203,7 +203,7 @@ Test(html, root_page_has_every_kernel_and_the_totals)
 
 Test(html, the_interval_comes_from_the_final_comparison)
 {
-	struct html_kernel k = kernel("done");
+	struct html_kernel k = kernel(RS_DONE);
 	rows[0].retime_ns = 8000000;
 	rows[1].retime_ns = 2000000;
 	rows[1].verdict = (char *)"{\"retime\":{\"ratio\":0.25,\"ratio_95\":[0.2,0.3125]}}";
@@ -225,7 +225,7 @@ Test(html, a_long_file_is_compared_around_its_shared_head_and_tail)
 		sb_addf(&a, "line %d\n", i);
 		sb_addf(&b, "line %d\n", i == 2500 ? -1 : i);
 	}
-	struct html_kernel k = kernel("done");
+	struct html_kernel k = kernel(RS_DONE);
 	k.input = a.buf;
 	k.best_src = b.buf;
 	char *p = page_of(&k);

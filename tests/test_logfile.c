@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "engine/core/store.h"
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "engine/util/util.h"
 #include "fs/logfile.h"
 
@@ -78,13 +78,13 @@ static int extend(struct logfile *l)
 {
 	int64_t last = 0;
 	cr_assert_eq(store_log_last(engine_reader(e), kid, &last), 0);
-	return logfile_extend(l, engine_reader(e), last);
+	return logfile_extend(l, e, last);
 }
 
 static void check_range(struct logfile *l, const struct strbuf *want, size_t off, size_t size)
 {
 	char *buf = malloc(size + 1);
-	size_t n = logfile_read(l, engine_reader(e), buf, size, off);
+	size_t n = logfile_read(l, e, buf, size, off);
 	size_t exp = off >= want->len ? 0 : (want->len - off < size ? want->len - off : size);
 	cr_assert_eq(n, exp, "read at %zu of %zu: %zu bytes, expected %zu", off, size, n, exp);
 	cr_assert(!memcmp(buf, want->buf + off, n), "bytes at %zu differ", off);
@@ -101,7 +101,7 @@ Test(logfile, an_empty_log_has_the_kernels_time)
 	cr_assert_eq(len, 0);
 	cr_assert_eq(mt, 12345);
 	char buf[16];
-	cr_assert_eq(logfile_read(l, engine_reader(e), buf, sizeof(buf), 0), 0);
+	cr_assert_eq(logfile_read(l, e, buf, sizeof(buf), 0), 0);
 	logfile_free(l);
 }
 
@@ -117,7 +117,7 @@ Test(logfile, grows_only_when_extended_and_shown)
 	logfile_stat(l, &len, &mt);
 	cr_assert_eq(len, 0, "nor before logfile_show");
 	char buf[16];
-	cr_assert_eq(logfile_read(l, engine_reader(e), buf, sizeof(buf), 0), 0);
+	cr_assert_eq(logfile_read(l, e, buf, sizeof(buf), 0), 0);
 	cr_assert(logfile_show(l));
 	cr_assert(!logfile_show(l), "shown once");
 	struct strbuf want = expected();
@@ -136,14 +136,14 @@ Test(logfile, takes_lines_only_up_to_the_one_named)
 	int64_t last = 0;
 	cr_assert_eq(store_log_last(engine_reader(e), kid, &last), 0);
 	add_lines(2, 3);   /* stored after the caller looked */
-	cr_assert_eq(logfile_extend(l, engine_reader(e), last), 0);
+	cr_assert_eq(logfile_extend(l, e, last), 0);
 	logfile_show(l);
 	struct strbuf want = expected();
 	size_t len;
 	int64_t mt;
 	logfile_stat(l, &len, &mt);
 	char buf[8192];
-	size_t n = logfile_read(l, engine_reader(e), buf, sizeof(buf) - 1, 0);
+	size_t n = logfile_read(l, e, buf, sizeof(buf) - 1, 0);
 	buf[n] = '\0';
 	cr_assert_eq(n, len);
 	cr_assert(strstr(buf, "line 1") && !strstr(buf, "line 2"), "%s", buf);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "engine/core/store.h"
 #include "fs/render.h"
 #include "tests/support.h"
@@ -18,7 +18,7 @@ static struct engine *e;
 static struct view *v;
 static int64_t kid, rid;
 
-static void add_cand(int64_t parent, const char *src, const char *outcome, int64_t t,
+static void add_cand(int64_t parent, const char *src, enum ac_outcome outcome, int64_t t,
                      const char *plan)
 {
 	struct cand_row c = {0};
@@ -26,11 +26,11 @@ static void add_cand(int64_t parent, const char *src, const char *outcome, int64
 	c.run_id = rid;
 	c.parent = parent;
 	c.iteration = parent < 0 ? 0 : 1;
-	c.origin = parent < 0 ? "input" : "llm";
+	c.origin = parent < 0 ? ORIGIN_INPUT : ORIGIN_LLM;
 	c.plan = (char *)plan;
 	c.source = (char *)src;
 	cr_assert_eq(store_cand_add(engine_writer(e), &c), 0);
-	struct ac_result r = {.outcome = ac_outcome_parse(outcome), .time_ns = t, .samples = 10,
+	struct ac_result r = {.outcome = outcome, .time_ns = t, .samples = 10,
 	                      .log = "log text\n"};
 	cr_assert_eq(store_cand_set_result(engine_writer(e), rid, c.num, &r, 100 + c.num), 0);
 	engine_touch(e, kid);
@@ -48,9 +48,9 @@ static void setup(void)
 	cr_assert_eq(store_run_create(engine_writer(e), kid, "cpu", "input.c", "slow();", "{}",
 	                              NULL, 0, &rid), 0);
 	v = view_new(e);
-	add_cand(-1, "slow();", "ok", 4000, "the input");
-	add_cand(0, "fast();", "ok", 1000, "tile the loops\nby 32");
-	add_cand(0, "broken(", "build_error", 0, "unroll");
+	add_cand(-1, "slow();", AC_OK, 4000, "the input");
+	add_cand(0, "fast();", AC_OK, 1000, "tile the loops\nby 32");
+	add_cand(0, "broken(", AC_BUILD_ERROR, 0, "unroll");
 	cr_assert_eq(store_run_set_best(engine_writer(e), rid, 1, 555), 0);
 	engine_touch(e, kid);
 }
@@ -168,7 +168,7 @@ Test(render, schedule_plans_and_candidates)
 Test(render, a_snapshot_outlives_a_change_and_a_change_is_seen)
 {
 	struct blob *before = render(NODE_METRICS, 0, NULL);
-	add_cand(1, "faster();", "ok", 500, "more");
+	add_cand(1, "faster();", AC_OK, 500, "more");
 	cr_assert_eq(store_run_set_best(engine_writer(e), rid, 3, 777), 0);
 	engine_touch(e, kid);
 	struct blob *after = render(NODE_METRICS, 0, NULL);
@@ -212,13 +212,13 @@ static double json_num(const char *text, const char *key)
 Test(render, every_view_counts_and_figures_alike)
 {
 	/* a duplicate of #1 and a candidate without code join the run */
-	add_cand(0, "fast();", "ok", 1000, "tile again");
+	add_cand(0, "fast();", AC_OK, 1000, "tile again");
 	struct cand_row c = {0};
 	cr_assert_eq(store_cand_get(engine_writer(e), rid, 3, &c), 0);
 	struct ac_result r = {.outcome = AC_OK, .time_ns = 1000, .samples = 10};
 	cr_assert_eq(store_cand_set_dup(engine_writer(e), rid, 3, 1, &r, 400), 0);
 	cand_row_clear(&c);
-	add_cand(0, "", "failed", 0, "no code");
+	add_cand(0, "", AC_FAILED, 0, "no code");
 	/* the final comparison re-timed the input and the best together */
 	cr_assert_eq(store_cand_set_retime(engine_writer(e), rid, 0, 3000000), 0);
 	cr_assert_eq(store_cand_set_retime(engine_writer(e), rid, 1, 1500000), 0);
@@ -268,7 +268,7 @@ Test(render, the_schedule_cuts_a_long_plan_at_a_word)
 	char plan[400] = "";
 	for (int i = 0; i < 40; i++)
 		strcat(plan, "blocking ");
-	add_cand(1, "faster();", "ok", 500, plan);
+	add_cand(1, "faster();", AC_OK, 500, plan);
 	cr_assert_eq(store_run_set_best(engine_writer(e), rid, 3, 777), 0);
 	engine_touch(e, kid);
 	struct blob *b = render(NODE_SCHEDULE, 0, NULL);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/core/figures.h"
 #include "engine/core/store.h"
 #include "engine/util/util.h"
 #include "targets/exec/fileio.h"
@@ -144,23 +145,29 @@ Test(store, migrates_a_version_4_database)
 	cr_assert_float_eq(cost, 0, 1e-12);
 	/* the new columns take writes: a duplicate of #0 with its figures */
 	cr_assert_eq(store_cand_set_hash(s, 1, 0, "00ff"), 0);
-	struct cand_row d = {.run_id = 1, .num = -1, .parent = 0, .parent2 = 0, .origin = "llm",
+	struct cand_row d = {.run_id = 1, .num = -1, .parent = 0, .parent2 = 0, .origin = ORIGIN_LLM,
 	                     .source = "int  x;", .code_hash = "00ff"};
 	cr_assert_eq(store_cand_add(s, &d), 0);
-	int64_t orig = -1;
-	cr_assert_eq(store_cand_by_hash(s, 1, "00ff", d.num, &orig), 0);
-	cr_assert_eq(orig, 0);
+	struct cand_row *same;
+	int nsame;
+	cr_assert_eq(store_cand_by_hash(s, 1, "00ff", d.num, &same, &nsame), 0);
+	cr_assert_eq(nsame, 1);
+	cr_assert_eq(same[0].num, 0);
+	cand_rows_free(same, nsame);
 	struct ac_result r = {.outcome = AC_OK, .time_ns = 5, .samples = 1,
 	                      .metrics = "{\"util\":0.5}"};
 	cr_assert_eq(store_cand_set_dup(s, 1, d.num, 0, &r, 2), 0);
 	cr_assert_eq(store_cand_get(s, 1, d.num, &c), 0);
 	cr_assert_eq(c.same_as, 0);
 	cr_assert_str_eq(c.metrics, "{\"util\":0.5}");
-	cr_assert_str_eq(c.outcome, "ok");
+	cr_assert_eq(c.outcome, AC_OK);
 	cand_row_clear(&c);
-	/* a duplicate is never an original */
-	cr_assert_eq(store_cand_by_hash(s, 1, "00ff", 99, &orig), 0);
-	cr_assert_eq(orig, 0);
+	/* a duplicate is listed too, and is never an original */
+	cr_assert_eq(store_cand_by_hash(s, 1, "00ff", 99, &same, &nsame), 0);
+	cr_assert_eq(nsame, 2);
+	cr_assert(cand_reusable(&same[0]));
+	cr_assert_not(cand_reusable(&same[1]));
+	cand_rows_free(same, nsame);
 	struct llm_call_row call = {.run_id = 1, .slot = "i1/c0/p1", .model = "m", .prompt = "p",
 	                            .reply = "r", .error = "", .cost = 0.25};
 	cr_assert_eq(store_call_put(s, &call), 0);
@@ -297,7 +304,7 @@ Test(store, runs_candidates_calls_and_log)
 	cr_assert_eq(store_run_latest(s, k, &run), 0);
 	cr_assert_eq(run.id, r);
 	cr_assert_eq(run.best, -1);
-	cr_assert_str_eq(run.state, "queued");
+	cr_assert_eq(run.state, RS_QUEUED);
 	run_row_clear(&run);
 	struct file_row *rf;
 	int n;
@@ -310,7 +317,7 @@ Test(store, runs_candidates_calls_and_log)
 		c.num = -1;
 		c.run_id = r;
 		c.parent = i - 1;
-		c.origin = "llm";
+		c.origin = ORIGIN_LLM;
 		c.source = "code";
 		c.slot = i == 2 ? "i1/c0/p0/impl0" : NULL;
 		c.reasoning_tokens = i * 100;
@@ -326,7 +333,7 @@ Test(store, runs_candidates_calls_and_log)
 	cr_assert_eq(store_cand_set_result(s, r, 1, &res, 5), 0);
 	struct cand_row c;
 	cr_assert_eq(store_cand_get(s, r, 1, &c), 0);
-	cr_assert_str_eq(c.outcome, "ok");
+	cr_assert_eq(c.outcome, AC_OK);
 	cr_assert_eq(c.time_ns, 1000);
 	cr_assert_str_eq(c.log, "built\n");
 	cr_assert_eq(c.reasoning_tokens, 100);
@@ -364,7 +371,7 @@ Test(store, runs_candidates_calls_and_log)
 	cr_assert_eq(store_runs_unfinished(s, &unf, &n), 0);
 	cr_assert_eq(n, 1, "a queued run is unfinished");
 	free(unf);
-	cr_assert_eq(store_run_set_state(s, r, "done", true), 0);
+	cr_assert_eq(store_run_set_state(s, r, RS_DONE, true), 0);
 	cr_assert_eq(store_runs_unfinished(s, &unf, &n), 0);
 	cr_assert_eq(n, 0);
 	free(unf);
@@ -429,10 +436,10 @@ Test(store, a_failed_write_returns_errno_and_keeps_what_was_stored)
 	run_row_clear(&run);
 
 	/* a taken number is refused and the candidate holding it is unchanged */
-	struct cand_row c = {.run_id = r, .num = -1, .parent = -1, .origin = "input",
+	struct cand_row c = {.run_id = r, .num = -1, .parent = -1, .origin = ORIGIN_INPUT,
 	                     .plan = "first", .source = "a"};
 	cr_assert_eq(store_cand_add(s, &c), 0);
-	struct cand_row again = {.run_id = r, .num = c.num, .parent = -1, .origin = "llm",
+	struct cand_row again = {.run_id = r, .num = c.num, .parent = -1, .origin = ORIGIN_LLM,
 	                         .plan = "second", .source = "b"};
 	cr_assert_eq(store_cand_add(s, &again), -EEXIST);
 	struct cand_row *rows;
@@ -498,7 +505,7 @@ Test(store, lists_grow_past_their_first_allocation)
 	int64_t r;
 	cr_assert_eq(store_run_create(s, k, "cpu", "input.c", "x", "{}", NULL, 0, &r), 0);
 	for (int i = 0; i < 150; i++) {
-		struct cand_row c = {.run_id = r, .num = -1, .parent = i - 1, .origin = "llm",
+		struct cand_row c = {.run_id = r, .num = -1, .parent = i - 1, .origin = ORIGIN_LLM,
 		                     .source = "x"};
 		cr_assert_eq(store_cand_add(s, &c), 0);
 		cr_assert_eq(store_cand_set_beam(s, r, c.num, i % 3), 0);

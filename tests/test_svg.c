@@ -13,18 +13,18 @@
 #include "fs/svg.h"
 
 /* A candidate row with only what the charts read. */
-static struct cand_row row(int64_t num, int64_t parent, const char *outcome, int64_t time_ns,
+static struct cand_row row(int64_t num, int64_t parent, enum ac_outcome outcome, int64_t time_ns,
                            int64_t evaluated_ns)
 {
 	struct cand_row c = {0};
 	c.num = num;
 	c.parent = parent;
 	c.iteration = num ? 1 : 0;
-	c.origin = (char *)(num ? "llm" : "input");
+	c.origin = num ? ORIGIN_LLM : ORIGIN_INPUT;
 	c.plan = (char *)"";
 	c.option = (char *)"";
 	c.model = (char *)"";
-	c.outcome = (char *)outcome;
+	c.outcome = outcome;
 	c.message = (char *)"";
 	c.time_ns = time_ns;
 	c.evaluated_ns = evaluated_ns;
@@ -183,7 +183,7 @@ Test(svg, empty_run_is_a_frame_with_a_note)
 
 Test(svg, pending_candidates_are_not_points)
 {
-	struct cand_row r[] = {row(0, -1, "pending", 0, 0)};
+	struct cand_row r[] = {row(0, -1, AC_PENDING, 0, 0)};
 	char *s = progress("k", r, 1, -1);
 	cr_assert(strstr(s, "no candidates evaluated yet"), "%s", s);
 	cr_assert(strstr(s, "0 candidates"), "the input is not a candidate: %s", s);
@@ -192,7 +192,7 @@ Test(svg, pending_candidates_are_not_points)
 
 Test(svg, one_point_the_input)
 {
-	struct cand_row r[] = {row(0, -1, "ok", 2000000, 100)};
+	struct cand_row r[] = {row(0, -1, AC_OK, 2000000, 100)};
 	char *s = progress("gemm", r, 1, 0);
 	cr_assert(strstr(s, "best 1.00\xc3\x97 (#0)"), "%s", s);
 	cr_assert(strstr(s, "<title>#0: ok, 2 ms, 1.00\xc3\x97</title>"), "%s", s);
@@ -206,7 +206,7 @@ Test(svg, one_point_the_input)
 
 Test(svg, escapes_text)
 {
-	struct cand_row r[] = {row(0, -1, "ok", 1000, 10), row(1, 0, "build_error", 0, 20)};
+	struct cand_row r[] = {row(0, -1, AC_OK, 1000, 10), row(1, 0, AC_BUILD_ERROR, 0, 20)};
 	r[1].message = (char *)"error: expected ';' before '<' & \"x\" \x01 \xff\xfe";
 	r[1].option = (char *)"tile <8x8> & unroll";
 	char *s = progress("a<b&c\"d'", r, 2, 0);
@@ -224,16 +224,16 @@ Test(svg, every_outcome_and_the_path_to_best)
 {
 	/* 0 → 2 → 5 is the chain to the best; the rest are side branches */
 	struct cand_row r[] = {
-		row(0, -1, "ok", 10000000, 100),
-		row(1, 0, "ok", 9000000, 200),
-		row(2, 0, "ok", 6000000, 300),
-		row(3, 0, "wrong", 0, 400),
-		row(4, 2, "build_error", 0, 500),
-		row(5, 2, "ok", 4000000, 700),
-		row(6, 2, "run_error", 0, 600),
-		row(7, 5, "timeout", 0, 800),
-		row(8, 5, "failed", 0, 0),
-		row(9, 5, "pending", 0, 0),
+		row(0, -1, AC_OK, 10000000, 100),
+		row(1, 0, AC_OK, 9000000, 200),
+		row(2, 0, AC_OK, 6000000, 300),
+		row(3, 0, AC_WRONG, 0, 400),
+		row(4, 2, AC_BUILD_ERROR, 0, 500),
+		row(5, 2, AC_OK, 4000000, 700),
+		row(6, 2, AC_RUN_ERROR, 0, 600),
+		row(7, 5, AC_TIMEOUT, 0, 800),
+		row(8, 5, AC_FAILED, 0, 0),
+		row(9, 5, AC_PENDING, 0, 0),
 	};
 	char *s = progress("gemm", r, 10, 5);
 	cr_assert(strstr(s, "best 2.50\xc3\x97 (#5)"), "%s", s);
@@ -260,9 +260,9 @@ Test(svg, every_outcome_and_the_path_to_best)
 Test(svg, wide_range_uses_a_log_scale)
 {
 	struct cand_row r[] = {
-		row(0, -1, "ok", 100000000, 1),
-		row(1, 0, "ok", 1000000, 2),   /* 100x */
-		row(2, 0, "ok", 400000000, 3), /* 0.25x */
+		row(0, -1, AC_OK, 100000000, 1),
+		row(1, 0, AC_OK, 1000000, 2),   /* 100x */
+		row(2, 0, AC_OK, 400000000, 3), /* 0.25x */
 	};
 	char *s = progress("wide", r, 3, 1);
 	cr_assert(strstr(s, "(log scale)"), "%s", s);
@@ -273,10 +273,10 @@ Test(svg, wide_range_uses_a_log_scale)
 
 Test(svg, overview_has_a_line_and_a_legend_entry_per_kernel)
 {
-	struct cand_row a[] = {row(0, -1, "ok", 8000, 1), row(1, 0, "ok", 4000, 2),
-	                       row(2, 1, "ok", 2000, 3)};
-	struct cand_row b[] = {row(0, -1, "ok", 5000, 1), row(1, 0, "wrong", 0, 2)};
-	struct cand_row c[] = {row(0, -1, "build_error", 0, 1)};
+	struct cand_row a[] = {row(0, -1, AC_OK, 8000, 1), row(1, 0, AC_OK, 4000, 2),
+	                       row(2, 1, AC_OK, 2000, 3)};
+	struct cand_row b[] = {row(0, -1, AC_OK, 5000, 1), row(1, 0, AC_WRONG, 0, 2)};
+	struct cand_row c[] = {row(0, -1, AC_BUILD_ERROR, 0, 1)};
 	struct svg_kernel ks[] = {{"gemm", a, 3, 2}, {"soft<max>", b, 2, 0}, {"broken", c, 1, -1}};
 	struct strbuf sb = {0};
 	cr_assert_eq(svg_overview(&sb, ks, 3), 0);
@@ -301,9 +301,9 @@ Test(svg, many_points_stay_well_formed)
 {
 	int n = 2000;
 	struct cand_row *r = calloc((size_t)n, sizeof(*r));
-	static const char *oc[] = {"ok", "ok", "ok", "wrong", "build_error", "timeout"};
+	static const enum ac_outcome oc[] = {AC_OK, AC_OK, AC_OK, AC_WRONG, AC_BUILD_ERROR, AC_TIMEOUT};
 	for (int i = 0; i < n; i++)
-		r[i] = row(i, i ? (i - 1) / 2 : -1, i ? oc[i % 6] : "ok",
+		r[i] = row(i, i ? (i - 1) / 2 : -1, i ? oc[i % 6] : AC_OK,
 		           i % 6 < 3 ? 1000000 - i * 300 : 0, 1000 + i);
 	char *s = progress("big", r, n, 1998);
 	cr_assert(strstr(s, "1999 candidates (1999 evaluated)"), "%.400s", s);
@@ -318,13 +318,13 @@ Test(svg, overview_tells_every_kernel_apart_and_says_failed)
 	struct svg_kernel ks[NK];
 	char names[NK][16];
 	for (int k = 0; k < NK; k++) {
-		r[k][0] = row(0, -1, "ok", 8000, 1);
-		r[k][1] = row(1, 0, "ok", 8000 - 100 * (k + 1), 2);
+		r[k][0] = row(0, -1, AC_OK, 8000, 1);
+		r[k][1] = row(1, 0, AC_OK, 8000 - 100 * (k + 1), 2);
 		snprintf(names[k], sizeof(names[k]), "k%d", k);
-		ks[k] = (struct svg_kernel){names[k], r[k], 2, 1, "done"};
+		ks[k] = (struct svg_kernel){names[k], r[k], 2, 1, RS_DONE};
 	}
-	struct cand_row bad[] = {row(0, -1, "build_error", 0, 1)};
-	ks[NK - 1] = (struct svg_kernel){"broken", bad, 1, -1, "failed"};
+	struct cand_row bad[] = {row(0, -1, AC_BUILD_ERROR, 0, 1)};
+	ks[NK - 1] = (struct svg_kernel){"broken", bad, 1, -1, RS_FAILED};
 	struct strbuf sb = {0};
 	cr_assert_eq(svg_overview(&sb, ks, NK), 0);
 	cr_assert_null(xml_check(sb.buf), "%s", sb.buf);
@@ -362,10 +362,10 @@ static int count_of(const char *hay, const char *needle)
 Test(svg, a_combined_candidate_is_drawn_from_both_parents)
 {
 	struct cand_row rows[] = {
-		row(0, -1, "ok", 1000, 10),
-		row(1, 0, "ok", 800, 20),
-		row(2, 0, "ok", 700, 30),
-		row(3, 1, "ok", 500, 40),
+		row(0, -1, AC_OK, 1000, 10),
+		row(1, 0, AC_OK, 800, 20),
+		row(2, 0, AC_OK, 700, 30),
+		row(3, 1, AC_OK, 500, 40),
 	};
 	rows[3].parent2 = 2;
 	char *svg = progress("k", rows, 4, 3);
@@ -382,10 +382,10 @@ Test(svg, a_combined_candidate_is_drawn_from_both_parents)
 Test(svg, a_point_is_drawn_at_its_number_and_duplicates_are_not_points)
 {
 	struct cand_row rows[] = {
-		row(0, -1, "ok", 1000, 10),
-		row(1, 0, "ok", 500, 20),
-		row(2, 0, "ok", 500, 30),
-		row(3, 1, "ok", 400, 25),
+		row(0, -1, AC_OK, 1000, 10),
+		row(1, 0, AC_OK, 500, 20),
+		row(2, 0, AC_OK, 500, 30),
+		row(3, 1, AC_OK, 400, 25),
 	};
 	rows[2].same_as = 1;   /* its result was #1's: nothing was run */
 	char *s = progress("k", rows, 4, 3);
@@ -408,7 +408,7 @@ Test(svg, the_times_in_the_words_are_the_ones_the_speedup_divides)
 {
 	/* first passes 10 ms and 1 ms (10x); re-timed together 8 ms and 2 ms
 	 * (4x): the verdict is 4x, and the words say 8 ms and 2 ms */
-	struct cand_row rows[] = {row(0, -1, "ok", 10000000, 10), row(1, 0, "ok", 1000000, 20)};
+	struct cand_row rows[] = {row(0, -1, AC_OK, 10000000, 10), row(1, 0, AC_OK, 1000000, 20)};
 	rows[0].retime_ns = 8000000;
 	rows[1].retime_ns = 2000000;
 	char *s = progress("k", rows, 2, 1);
@@ -420,8 +420,8 @@ Test(svg, the_times_in_the_words_are_the_ones_the_speedup_divides)
 
 Test(svg, spark_is_a_small_inline_chart)
 {
-	struct cand_row rows[] = {row(0, -1, "ok", 1000, 10), row(1, 0, "ok", 500, 20)};
-	struct svg_kernel k = {"k<1>", rows, 2, 1, "done"};
+	struct cand_row rows[] = {row(0, -1, AC_OK, 1000, 10), row(1, 0, AC_OK, 500, 20)};
+	struct svg_kernel k = {"k<1>", rows, 2, 1, RS_DONE};
 	struct strbuf sb = {0};
 	cr_assert_eq(svg_spark(&sb, &k, 160, 40), 0);
 	cr_assert_null(xml_check(sb.buf), "%s", sb.buf);
@@ -430,7 +430,7 @@ Test(svg, spark_is_a_small_inline_chart)
 	cr_assert(strstr(sb.buf, "<path"), "a line: %s", sb.buf);
 	sb_release(&sb);
 	/* a kernel that did not search has no line */
-	struct svg_kernel none = {"n", rows, 1, 0, "failed"};
+	struct svg_kernel none = {"n", rows, 1, 0, RS_FAILED};
 	cr_assert_eq(svg_spark(&sb, &none, 160, 40), 0);
 	cr_assert_null(strstr(sb.buf, "<path"), "%s", sb.buf);
 	sb_release(&sb);

@@ -8,6 +8,7 @@
  */
 #include "engine/core/config.h"
 
+#include <assert.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -18,15 +19,73 @@
 #include "engine/core/calldesc.h"
 #include "engine/llm/cost.h"
 #include "engine/llm/llm.h"
+#include "targets/exec/executor.h"
 #include "targets/target.h"
 
-enum kind { K_INT, K_LONG, K_NUM, K_BOOL, K_STR, K_STRV, K_U64, K_PRICES, K_REUSE, K_CALL };
+static const char *const strategy_names[STRATEGY_COUNT] = {
+	[STRATEGY_AUTO] = "auto",
+	[STRATEGY_LLM] = "llm",
+	[STRATEGY_TUNE] = "tune",
+	[STRATEGY_NONE] = "none",
+};
+
+const char *strategy_name(enum strategy s)
+{
+	assert(s >= 0 && s < STRATEGY_COUNT);
+	return strategy_names[s];
+}
+
+static const struct ac_executor *const executors[EXECUTOR_COUNT] = {
+	[EXECUTOR_LOCAL] = &ac_executor_local,
+	[EXECUTOR_SLURM] = &ac_executor_slurm,
+};
+
+const struct ac_executor *config_executor(enum executor_choice x,
+                                          const struct ac_executor *dflt)
+{
+	assert(x >= 0 && x < EXECUTOR_COUNT);
+	return executors[x] ? executors[x] : dflt;
+}
+
+/* A word's place among names[0..n) (NULL entries name nothing), or -1. */
+static int word_index(const char *word, const char *const *names, int n)
+{
+	for (int i = 0; word && i < n; i++)
+		if (names[i] && !strcmp(word, names[i]))
+			return i;
+	return -1;
+}
+
+static const char *const *strategy_words(void)
+{
+	return strategy_names;
+}
+
+/* The executors' words, by enum executor_choice (none for the mount's). */
+static const char *const *executor_names(void)
+{
+	static const char *names[EXECUTOR_COUNT];
+	for (int i = 0; i < EXECUTOR_COUNT; i++)
+		names[i] = executors[i] ? executors[i]->name : NULL;
+	return names;
+}
+
+int config_executor_parse(const char *word)
+{
+	return word_index(word, executor_names(), EXECUTOR_COUNT);
+}
+
+/* K_WORD: a string that must be one of a table's words, kept as the
+ * word's enum value (an unknown word as the table's size, refused once
+ * every key is read: see the checks at the end of config_parse). */
+enum kind { K_INT, K_LONG, K_NUM, K_BOOL, K_STR, K_STRV, K_U64, K_PRICES, K_REUSE, K_CALL, K_WORD };
 
 struct key {
 	const char *name;
 	enum kind kind;
 	size_t off;
-	double min, max;
+	double min, max;     /* K_WORD: max is how many words there are */
+	const char *const *(*words)(void);   /* K_WORD: the table of words */
 };
 
 #define OFF(f) offsetof(struct ac_config, f)
@@ -52,7 +111,7 @@ static const struct key keys[] = {
 	{"reimplement_failed", K_BOOL, OFF(reimplement_failed), 0, 0},
 	{"edits", K_BOOL, OFF(edits), 0, 0},
 	{"tune", K_BOOL, OFF(tune), 0, 0},
-	{"strategy", K_STR, OFF(strategy), 0, 0},
+	{"strategy", K_WORD, OFF(strategy), 0, STRATEGY_COUNT, strategy_words},
 	{"reuse", K_REUSE, OFF(reuse), 0, 0},
 	{"seed", K_U64, OFF(seed), 0, 9007199254740992.0},
 	{"timeout_s", K_NUM, OFF(timeout_s), 0.01, 86400},
@@ -67,7 +126,7 @@ static const struct key keys[] = {
 	{"combine_every", K_INT, OFF(combine_every), 0, 1000},
 	{"reuse_duplicates", K_BOOL, OFF(reuse_duplicates), 0, 0},
 	{"examples_max_bytes", K_INT, OFF(examples_max_bytes), 0, 1000000},
-	{"executor", K_STR, OFF(executor), 0, 0},
+	{"executor", K_WORD, OFF(executor), 0, EXECUTOR_COUNT, executor_names},
 	{"cores", K_INT, OFF(cores), 1, 1024},
 	{"slurm_args", K_STRV, OFF(slurm_args), 0, 0},
 	{"call", K_CALL, OFF(call), 0, 0},
@@ -241,6 +300,13 @@ static int set_key(struct ac_config *c, const struct key *k, const cJSON *v,
 		free(*(char **)f);
 		*(char **)f = strdup(v->valuestring);
 		return *(char **)f ? 0 : -ENOMEM;
+	case K_WORD: {
+		if (!cJSON_IsString(v))
+			return fail(err, errlen, "config.json: \"%s\" must be a string", k->name);
+		int i = word_index(v->valuestring, k->words(), (int)k->max);
+		*(int *)f = i >= 0 ? i : (int)k->max;
+		return 0;
+	}
 	case K_PRICES: {
 		char *text = cJSON_PrintUnformatted(v);
 		if (!text)
@@ -316,6 +382,25 @@ static int set_key(struct ac_config *c, const struct key *k, const cJSON *v,
 	return -EINVAL;
 }
 
+/* The words of names[0..n) as a refusal lists them: "a", "b" or "c". */
+static void word_list(const char *const *names, int n, char *buf, size_t len)
+{
+	int last = -1;
+	for (int i = 0; i < n; i++)
+		if (names[i])
+			last = i;
+	size_t at = 0;
+	buf[0] = '\0';
+	for (int i = 0, k = 0; i < n && at < len; i++) {
+		if (!names[i])
+			continue;
+		int w = snprintf(buf + at, len - at, "%s\"%s\"",
+		                 k == 0 ? "" : i == last ? " or " : ", ", names[i]);
+		at += w > 0 ? (size_t)w : 0;
+		k++;
+	}
+}
+
 static bool blank(const char *text, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
@@ -387,10 +472,10 @@ int config_parse(const char *text, size_t len, struct ac_config *c,
 		rc = -EINVAL;
 		goto out;
 	}
-	if (c->strategy && strcmp(c->strategy, "auto") && strcmp(c->strategy, "llm") &&
-	    strcmp(c->strategy, "tune") && strcmp(c->strategy, "none")) {
-		snprintf(err, errlen, "config.json: \"strategy\" must be \"auto\", \"llm\", \"tune\" "
-		         "or \"none\" (the baseline only)");
+	if (c->strategy == STRATEGY_COUNT) {
+		char words[200];
+		word_list(strategy_words(), STRATEGY_COUNT, words, sizeof(words));
+		snprintf(err, errlen, "config.json: \"strategy\" must be %s (the baseline only)", words);
 		rc = -EINVAL;
 		goto out;
 	}
@@ -410,8 +495,10 @@ int config_parse(const char *text, size_t len, struct ac_config *c,
 		rc = -EINVAL;
 		goto out;
 	}
-	if (c->executor && strcmp(c->executor, "local") && strcmp(c->executor, "slurm")) {
-		snprintf(err, errlen, "config.json: \"executor\" must be \"local\" or \"slurm\"");
+	if (c->executor == EXECUTOR_COUNT) {
+		char words[200];
+		word_list(executor_names(), EXECUTOR_COUNT, words, sizeof(words));
+		snprintf(err, errlen, "config.json: \"executor\" must be %s", words);
 		rc = -EINVAL;
 		goto out;
 	}

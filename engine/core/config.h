@@ -14,7 +14,37 @@
 
 #include "engine/util/util.h"   /* the lists below are strv */
 
+struct ac_executor;
 struct llm_model;
+
+/* How a run searches ("strategy"), one table of names in config.c. */
+enum strategy {
+	STRATEGY_AUTO,     /* llm with a model, else tune (the default) */
+	STRATEGY_LLM,
+	STRATEGY_TUNE,
+	STRATEGY_NONE,     /* the baseline only */
+	STRATEGY_COUNT
+};
+
+/* The strategy's word ("tune"). */
+const char *strategy_name(enum strategy s);
+
+/* Where a run's timed runs go ("executor"); its names are the executors'
+ * own (targets/exec/executor.h). */
+enum executor_choice {
+	EXECUTOR_MOUNT,    /* not said: the mount's (-o executor=, else local) */
+	EXECUTOR_LOCAL,
+	EXECUTOR_SLURM,
+	EXECUTOR_COUNT
+};
+
+/* The executor x names, or dflt for EXECUTOR_MOUNT. Never NULL when dflt
+ * is not. */
+const struct ac_executor *config_executor(enum executor_choice x,
+                                          const struct ac_executor *dflt);
+
+/* The executor a word names ("slurm"), or -1 (for -o executor=). */
+int config_executor_parse(const char *word);
 
 struct ac_config {
 	char *target;            /* "cpu" */
@@ -42,7 +72,7 @@ struct ac_config {
 	bool reimplement_failed;
 	bool edits;
 	bool tune;               /* tune knobs of new beam members: true */
-	char *strategy;          /* "auto" | "llm" | "tune" | "none" (the baseline only) */
+	enum strategy strategy;
 	char **reuse;            /* schedule reuse: the kernels that may serve as donor
 	                            ("reuse": "NAME" or ["A", "B"]), NULL-terminated;
 	                            NULL: none named */
@@ -63,7 +93,7 @@ struct ac_config {
 	int examples_max_bytes;  /* menus/MENU.examples/ text per prompt: 8000; 0: none */
 	bool reuse_duplicates;   /* the same code as an earlier candidate reuses its result
 	                            instead of being built and timed: true */
-	char *executor;          /* where timed runs go: "local" | "slurm"; NULL: the mount's */
+	enum executor_choice executor;
 	int cores;               /* cores a timed run has to itself; 0: the mount's (1) */
 	char **slurm_args;       /* extra srun arguments ("--partition=gpu"), NULL-terminated */
 	char *call;              /* "call": the description of the call a generated harness

@@ -7,6 +7,7 @@
  */
 #include "engine/core/figures.h"
 
+#include <assert.h>
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,13 +22,14 @@ void cand_tally(const struct cand_row *rows, int n, struct cand_tally *t)
 		const struct cand_row *c = &rows[i];
 		if (c->num == 0)
 			continue;
-		enum ac_outcome o = ac_outcome_parse(c->outcome);
+		enum ac_outcome o = c->outcome;
+		assert(o >= 0 && o < AC_OUTCOMES);
 		t->candidates++;
-		t->outcome[o & 7]++;
+		t->outcome[o]++;
 		t->tokens += c->tokens;
 		if (o == AC_PENDING)
 			t->pending++;
-		else if (c->same_as >= 0)
+		else if (cand_is_duplicate(c))
 			t->duplicates++;
 		else if (o == AC_FAILED)
 			t->failed++;
@@ -45,7 +47,7 @@ void cand_tally_words(const struct cand_tally *t, char *buf, size_t len)
 		{t->evaluated, "evaluated"},
 		{t->duplicates, t->duplicates == 1 ? "duplicate" : "duplicates"},
 		{t->failed, "without code"},
-		{t->pending, "pending"},
+		{t->pending, ac_outcome_name(AC_PENDING)},
 	};
 	size_t at = 0;
 	int w = snprintf(buf, len, "%d candidate%s", t->candidates, t->candidates == 1 ? "" : "s");
@@ -71,14 +73,32 @@ void cand_tally_add(struct cand_tally *a, const struct cand_tally *b)
 	a->duplicates += b->duplicates;
 	a->failed += b->failed;
 	a->pending += b->pending;
-	for (int i = 0; i < 8; i++)
-		a->outcome[i] += b->outcome[i];
+	for (int o = 0; o < AC_OUTCOMES; o++)
+		a->outcome[o] += b->outcome[o];
 	a->tokens += b->tokens;
+}
+
+bool cand_is_duplicate(const struct cand_row *c)
+{
+	return c->same_as >= 0;
+}
+
+bool cand_reusable(const struct cand_row *c)
+{
+	return !cand_is_duplicate(c) && c->outcome != AC_FAILED;
+}
+
+double cand_speedup(const struct cand_row *input, const struct cand_row *c)
+{
+	int64_t in_ns, c_ns;
+	if (!cand_figures(input, c, &in_ns, &c_ns))
+		return 0;
+	return (double)in_ns / (double)c_ns;
 }
 
 int64_t cand_time(const struct cand_row *c)
 {
-	if (!c || ac_outcome_parse(c->outcome) != AC_OK)
+	if (!c || c->outcome != AC_OK)
 		return 0;
 	return c->retime_ns > 0 ? c->retime_ns : c->time_ns > 0 ? c->time_ns : 0;
 }
@@ -105,7 +125,7 @@ bool cand_figures(const struct cand_row *input, const struct cand_row *c, int64_
 bool cand_speedup_interval(const struct cand_row *c, double *lo, double *hi)
 {
 	*lo = *hi = 0;
-	if (!c || !c->verdict || !c->verdict[0] || ac_outcome_parse(c->outcome) != AC_OK)
+	if (!c || !c->verdict || !c->verdict[0] || c->outcome != AC_OK)
 		return false;
 	cJSON *v = cJSON_Parse(c->verdict);
 	const cJSON *r = cJSON_GetObjectItem(cJSON_GetObjectItem(v, "retime"), "ratio_95");

@@ -40,7 +40,7 @@ struct cand_tally {
 	int duplicates;
 	int failed;
 	int pending;
-	int outcome[8];      /* by enum ac_outcome; the input not counted */
+	int outcome[AC_OUTCOMES];  /* by enum ac_outcome; the input not counted */
 	long tokens;         /* the candidates' tokens */
 };
 
@@ -54,6 +54,20 @@ void cand_tally_words(const struct cand_tally *t, char *buf, size_t len);
 
 /* Adds b's counts to a (the root's totals over kernels). */
 void cand_tally_add(struct cand_tally *a, const struct cand_tally *b);
+
+/* Whether c is a duplicate: the same code as an earlier candidate, whose
+ * result it reused (neither built nor run). */
+bool cand_is_duplicate(const struct cand_row *c);
+
+/* Whether a later candidate with c's code may reuse c's result: c is not
+ * itself a duplicate, and did not fail before evaluation. */
+bool cand_reusable(const struct cand_row *c);
+
+/* The one speedup figure every view shows for candidate c over the input:
+ * both re-timed (interleaved at the end of the run): input->retime_ns /
+ * c->retime_ns; otherwise the first measurements. 0 when either is not a
+ * correct, timed candidate. */
+double cand_speedup(const struct cand_row *input, const struct cand_row *c);
 
 /* The two times whose ratio is c's speedup over the input (cand_speedup):
  * *in_ns the input's, *c_ns c's. Both 0 (and the return false) when either

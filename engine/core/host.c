@@ -122,7 +122,7 @@ int host_stored(int err, const char *what)
 	return err;
 }
 
-void host_set_status(struct run_host *h, int64_t kid, const char *state, const char *line,
+void host_set_status(struct run_host *h, int64_t kid, enum run_state state, const char *line,
                      bool log)
 {
 	int64_t t = now_ns();

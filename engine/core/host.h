@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "engine/core/state.h"
 #include "targets/exec/executor.h"
 
 struct llm_client;
@@ -111,7 +112,7 @@ void host_vlog(struct run_host *h, int64_t kid, const char *fmt, va_list ap)
 
 /* Sets kernel kid's status line (state its first word) and, when log is
  * true, appends it to the kernel's log too. */
-void host_set_status(struct run_host *h, int64_t kid, const char *state, const char *line,
+void host_set_status(struct run_host *h, int64_t kid, enum run_state state, const char *line,
                      bool log);
 
 /* For a store write the caller cannot do more about than say it failed

@@ -51,7 +51,7 @@ vstatus(struct run_ctx *rc, enum run_state state, bool log, const char *fmt, va_
 		return;
 	char line[1024];
 	vsnprintf(line, sizeof(line), fmt, ap);
-	host_set_status(rc->host, rc->kid, run_state_name(state), line, log);
+	host_set_status(rc->host, rc->kid, state, line, log);
 }
 
 void run_progress(struct run_ctx *rc, enum run_state state, const char *fmt, ...)
@@ -72,9 +72,8 @@ void run_status(struct run_ctx *rc, enum run_state state, const char *fmt, ...)
 
 int run_set_state(struct run_ctx *rc, enum run_state state)
 {
-	bool final = state == RS_DONE || state == RS_STOPPED || state == RS_FAILED;
 	assert(state != RS_WAITING);
-	return store_run_set_state(rc->host->writer, rc->rid, run_state_name(state), final);
+	return store_run_set_state(rc->host->writer, rc->rid, state, run_state_final(state));
 }
 
 /* ---- evaluation ---- */
@@ -168,10 +167,9 @@ static void exec_note(void *arg, bool waiting, const char *line)
 		return;
 	struct kernel_row k;
 	if (store_kernel_get(rc->host->writer, rc->kid, &k) == 0) {
-		int state = run_state_parse(k.state);
+		enum run_state state = k.state;
 		kernel_row_clear(&k);
-		if (state >= 0)
-			run_progress(rc, state, "%s: waiting: %s", run_state_name(state), line);
+		run_progress(rc, state, "%s: waiting: %s", run_state_name(state), line);
 	}
 }
 
@@ -217,6 +215,24 @@ int run_add_candidate(struct run_ctx *rc, struct cand_row *c)
 	if (!r)
 		host_touch(rc->host, rc->kid);
 	return r;
+}
+
+int run_cand_original(struct run_ctx *rc, const char *hash, int64_t before, int64_t *num)
+{
+	struct cand_row *rows;
+	int n;
+	int err = store_cand_by_hash(rc->host->writer, rc->rid, hash, before, &rows, &n);
+	if (err)
+		return err;
+	err = -ENOENT;
+	for (int i = 0; i < n && err; i++) {
+		if (cand_reusable(&rows[i])) {
+			*num = rows[i].num;
+			err = 0;
+		}
+	}
+	cand_rows_free(rows, n);
+	return err;
 }
 
 /* The places left in the candidate budget (INT_MAX: no budget), the
@@ -308,7 +324,7 @@ static void recheck(struct run_ctx *rc, const struct cand_row *c, struct ac_resu
 	int64_t pt = 0;
 	if (c->parent < 0 || store_cand_get(rc->host->writer, rc->rid, c->parent, &parent))
 		return;
-	if (ac_outcome_parse(parent.outcome) == AC_OK)
+	if (parent.outcome == AC_OK)
 		pt = parent.retime_ns > 0 ? parent.retime_ns : parent.time_ns;
 	cand_row_clear(&parent);
 	if (pt <= 0 || r->time_ns <= 0 || (double)pt / (double)r->time_ns <= rc->cfg.recheck)
@@ -657,8 +673,7 @@ static int choose_finalists(struct run_ctx *rc, struct member *m)
 		return 0;
 	int ok = 0;
 	for (int i = 0; i < n; i++)
-		if (ac_outcome_parse(rows[i].outcome) == AC_OK && rows[i].time_ns > 0 &&
-		    rows[i].same_as < 0)
+		if (rows[i].outcome == AC_OK && rows[i].time_ns > 0 && !cand_is_duplicate(&rows[i]))
 			rows[ok++] = rows[i];
 		else
 			cand_row_clear(&rows[i]);

@@ -156,6 +156,12 @@ int run_evaluate(struct run_ctx *rc, int64_t num, struct ac_result *r);
  * Take its place in the budget first (run_take_candidate). */
 int run_add_candidate(struct run_ctx *rc, struct cand_row *c);
 
+/* The candidate whose result a candidate with code hash made after the
+ * others (before is its number) may reuse: the first with that hash that
+ * is reusable (figures.h: cand_reusable). 0 and *num, -ENOENT when there
+ * is none, or the store's -errno. */
+int run_cand_original(struct run_ctx *rc, const char *hash, int64_t before, int64_t *num);
+
 /* The candidate budget (config.json "max_candidates"), decided here
  * alone: every candidate the run makes after the input, whatever makes
  * it (a model, the tuner), counts, and so does every one made before a

@@ -31,7 +31,13 @@ int run_state_parse(const char *word)
 	return -1;
 }
 
+bool run_state_final(enum run_state s)
+{
+	assert(s >= 0 && s < RS_COUNT);
+	return s == RS_DONE || s == RS_STOPPED || s == RS_FAILED;
+}
+
 bool run_state_idle(enum run_state s)
 {
-	return s == RS_WAITING || s == RS_DONE || s == RS_STOPPED || s == RS_FAILED;
+	return s == RS_WAITING || run_state_final(s);
 }

@@ -54,11 +54,15 @@ enum run_state {
 /* The state's word ("searching"). */
 const char *run_state_name(enum run_state s);
 
-/* The state a word names, or -1. */
+/* The state a word names, or -1 (for the store, which keeps the words). */
 int run_state_parse(const char *word);
 
 /* True for the states a kernel rests in (no run going on): waiting, done,
  * stopped, failed. */
 bool run_state_idle(enum run_state s);
+
+/* True for the states a run ends in: done, stopped, failed (a run in any
+ * other state is resumed by the next daemon). */
+bool run_state_final(enum run_state s);
 
 #endif

@@ -16,8 +16,8 @@
  * This file does no policy: what to store and when is the engine's.
  */
 #include "engine/core/store.h"
-#include "engine/core/figures.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <pthread.h>
@@ -410,6 +410,18 @@ static int sql_collect(struct store *s, const char *sql, const struct bind *b, s
 	return rc;
 }
 
+/* The first row of sql into row (zeroed first) by kind; -ENOENT when
+ * there is none. On failure row is cleared. */
+static int sql_get(struct store *s, const char *sql, const struct bind *b, size_t nb,
+                   const struct row_kind *kind, void *row)
+{
+	memset(row, 0, kind->size);
+	int rc = sql_row(s, sql, b, nb, kind->read, row);
+	if (rc && kind->clear)
+		kind->clear(row);
+	return rc;
+}
+
 /* A copy of column i as a string (NUL-terminated, caller frees), NULL
  * without memory. */
 static char *col_text(sqlite3_stmt *st, int i)
@@ -454,6 +466,107 @@ static int read_text(sqlite3_stmt *st, void *arg)
 
 /* Ids (column 0) as an int64_t array the caller frees. */
 static const struct row_kind ID_ROWS = {sizeof(int64_t), read_int64, NULL};
+
+/* ---- columns ----
+ *
+ * A row struct is read from the columns of one list, written once per
+ * kind as a table macro: TABLE(FIRST, NEXT) names each column's SQL, the
+ * field it fills and how. The same list makes the SELECT's column text
+ * (COLUMNS_SQL) and the reader's table (COLUMNS_OF), so the two cannot
+ * disagree and no count is kept by hand. */
+
+enum col_kind {
+	C_I64, C_INT, C_LONG, C_SIZE, C_REAL,
+	C_TEXT,       /* a copy the row owns */
+	C_STATE,      /* a word of state.h: enum run_state */
+	C_OUTCOME,    /* a word of target.h: enum ac_outcome */
+	C_ORIGIN,     /* a word of origin.h: enum cand_origin */
+};
+
+struct column {
+	enum col_kind kind;
+	size_t off;
+};
+
+#define SQL_FIRST(sql, field, kind) sql
+#define SQL_NEXT(sql, field, kind) ", " sql
+#define COLUMNS_SQL(TABLE) TABLE(SQL_FIRST, SQL_NEXT)
+#define COLUMN_OF(sql, field, kind) {kind, offsetof(ROW_TYPE, field)},
+#define COLUMNS_OF(TABLE) {TABLE(COLUMN_OF, COLUMN_OF)}
+#define NCOLUMNS(cols) ((int)(sizeof(cols) / sizeof((cols)[0])))
+
+/* The value of the enum word in column at, by its kind's table; -EIO for
+ * a word no table knows. */
+static int col_word(sqlite3_stmt *st, int at, enum col_kind kind, int *v)
+{
+	const char *w = (const char *)sqlite3_column_text(st, at);
+	if (kind == C_STATE) {
+		*v = run_state_parse(w);
+	} else if (kind == C_ORIGIN) {
+		*v = cand_origin_parse(w);
+	} else {
+		/* ac_outcome_parse takes an unknown word for "pending": check */
+		enum ac_outcome o = ac_outcome_parse(w);
+		*v = w && !strcmp(w, ac_outcome_name(o)) ? (int)o : -1;
+	}
+	if (*v >= 0)
+		return 0;
+	fprintf(stderr, "autocompfs: the database holds \"%s\" where a %s belongs\n",
+	        w ? w : "", kind == C_STATE ? "state" : kind == C_ORIGIN ? "origin" : "outcome");
+	return -EIO;
+}
+
+/* Reads the columns first, first + 1, ... of st into row by cols[0..n).
+ * 0, -ENOMEM, or -EIO (col_word); what was read stays for the clear. */
+static int read_columns(sqlite3_stmt *st, int first, const struct column *cols, int n, void *row)
+{
+	assert(sqlite3_column_count(st) >= first + n);
+	int rc = 0;
+	for (int i = 0; i < n && !rc; i++) {
+		int at = first + i, v;
+		void *f = (char *)row + cols[i].off;
+		switch (cols[i].kind) {
+		case C_I64:
+			*(int64_t *)f = sqlite3_column_int64(st, at);
+			break;
+		case C_INT:
+			*(int *)f = sqlite3_column_int(st, at);
+			break;
+		case C_LONG:
+			*(long *)f = (long)sqlite3_column_int64(st, at);
+			break;
+		case C_SIZE:
+			*(size_t *)f = (size_t)sqlite3_column_int64(st, at);
+			break;
+		case C_REAL:
+			*(double *)f = sqlite3_column_double(st, at);
+			break;
+		case C_TEXT:
+			*(char **)f = col_text(st, at);
+			rc = *(char **)f ? 0 : -ENOMEM;
+			break;
+		case C_STATE:
+		case C_OUTCOME:
+		case C_ORIGIN:
+			rc = col_word(st, at, cols[i].kind, &v);
+			*(int *)f = rc ? 0 : v;
+			break;
+		}
+	}
+	return rc;
+}
+
+/* Frees the strings cols[0..n) name in row. */
+static void clear_columns(const struct column *cols, int n, void *row)
+{
+	for (int i = 0; i < n; i++) {
+		if (cols[i].kind == C_TEXT) {
+			char **f = (char **)((char *)row + cols[i].off);
+			free(*f);
+			*f = NULL;
+		}
+	}
+}
 
 /* Runs sql text that may hold several statements (migrations, PRAGMAs,
  * transaction control), outside the cache. 0 or -errno. */
@@ -614,13 +727,22 @@ char *store_integrity(struct store *s)
 
 /* ---- kernels ---- */
 
+#define KERNEL_TABLE(FIRST, NEXT) \
+	FIRST("id", id, C_I64) \
+	NEXT("name", name, C_TEXT) \
+	NEXT("state", state, C_STATE) \
+	NEXT("status", status, C_TEXT) \
+	NEXT("created_ns", created_ns, C_I64) \
+	NEXT("status_ns", status_ns, C_I64)
+#define ROW_TYPE struct kernel_row
+static const struct column kernel_cols[] = COLUMNS_OF(KERNEL_TABLE);
+#undef ROW_TYPE
+
 void kernel_row_clear(struct kernel_row *k)
 {
 	if (!k)
 		return;
-	free(k->name);
-	free(k->state);
-	free(k->status);
+	clear_columns(kernel_cols, NCOLUMNS(kernel_cols), k);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -637,10 +759,12 @@ static const char SQL_KERNEL_CREATE[] =
 int store_kernel_create(struct store *s, const char *name, int64_t *id)
 {
 	int64_t t = now_ns();
+	const char *word = run_state_name(RS_WAITING);
+	char status[64];
+	snprintf(status, sizeof(status), "%s: copy input and harness here", word);
 	lock(s);   /* the new row's id is this connection's until the next insert */
 	int rc = sql_write(s, SQL_KERNEL_CREATE,
-	                   BINDS(TEXT(name), TEXT("waiting"),
-	                         TEXT("waiting: copy input and harness here"), INT(t), INT(t)));
+	                   BINDS(TEXT(name), TEXT(word), TEXT(status), INT(t), INT(t)));
 	if (!rc && id)
 		*id = sqlite3_last_insert_rowid(s->db);
 	unlock(s);
@@ -664,24 +788,20 @@ int store_kernel_rename(struct store *s, int64_t id, const char *to)
 static const char SQL_KERNEL_STATUS[] =
 	"UPDATE kernel SET state = ?, status = ?, status_ns = ? WHERE id = ?";
 
-int store_kernel_set_status(struct store *s, int64_t id, const char *state,
+int store_kernel_set_status(struct store *s, int64_t id, enum run_state state,
                             const char *status, int64_t ts)
 {
-	return sql_write(s, SQL_KERNEL_STATUS, BINDS(TEXT(state), TEXT(status), INT(ts), INT(id)));
+	/* the status line says its state first (state.h) */
+	assert(!strncmp(status, run_state_name(state), strlen(run_state_name(state))));
+	return sql_write(s, SQL_KERNEL_STATUS,
+	                 BINDS(TEXT(run_state_name(state)), TEXT(status), INT(ts), INT(id)));
 }
 
-#define KERNEL_COLS "id, name, state, status, created_ns, status_ns"
+#define KERNEL_COLS COLUMNS_SQL(KERNEL_TABLE)
 
 static int kernel_read(sqlite3_stmt *st, void *arg)
 {
-	struct kernel_row *k = arg;
-	k->id = sqlite3_column_int64(st, 0);
-	k->name = col_text(st, 1);
-	k->state = col_text(st, 2);
-	k->status = col_text(st, 3);
-	k->created_ns = sqlite3_column_int64(st, 4);
-	k->status_ns = sqlite3_column_int64(st, 5);
-	return 0;
+	return read_columns(st, 0, kernel_cols, NCOLUMNS(kernel_cols), arg);
 }
 
 static void kernel_clear(void *row)
@@ -706,17 +826,28 @@ static const char SQL_KERNEL_GET[] = "SELECT " KERNEL_COLS " FROM kernel WHERE i
 
 int store_kernel_get(struct store *s, int64_t id, struct kernel_row *k)
 {
-	memset(k, 0, sizeof(*k));
-	return sql_row(s, SQL_KERNEL_GET, BINDS(INT(id)), kernel_read, k);
+	return sql_get(s, SQL_KERNEL_GET, BINDS(INT(id)), &KERNEL_ROWS, k);
 }
 
 /* ---- files ---- */
+
+#define FILE_TABLE(FIRST, NEXT) \
+	FIRST("id", id, C_I64) \
+	NEXT("kernel_id", kernel_id, C_I64) \
+	NEXT("name", name, C_TEXT) \
+	NEXT("length(data)", size, C_SIZE) \
+	NEXT("mode", mode, C_INT) \
+	NEXT("mtime_ns", mtime_ns, C_I64) \
+	NEXT("ctime_ns", ctime_ns, C_I64)
+#define ROW_TYPE struct file_row
+static const struct column file_cols[] = COLUMNS_OF(FILE_TABLE);
+#undef ROW_TYPE
 
 void file_row_clear(struct file_row *f)
 {
 	if (!f)
 		return;
-	free(f->name);
+	clear_columns(file_cols, NCOLUMNS(file_cols), f);
 	free(f->data);
 	memset(f, 0, sizeof(*f));
 }
@@ -728,23 +859,19 @@ void file_rows_free(struct file_row *rows, int n)
 	free(rows);
 }
 
-#define FILE_COLS "id, kernel_id, name, length(data), mode, mtime_ns, ctime_ns"
+#define FILE_COLS COLUMNS_SQL(FILE_TABLE)
 
-/* A file row; with its data when the query selected it (an eighth column). */
+/* A file row; with its data when the query selected it (a column after
+ * FILE_COLS). */
 static int file_read(sqlite3_stmt *st, void *arg)
 {
 	struct file_row *f = arg;
-	f->id = sqlite3_column_int64(st, 0);
-	f->kernel_id = sqlite3_column_int64(st, 1);
-	f->name = col_text(st, 2);
-	f->size = (size_t)sqlite3_column_int64(st, 3);
-	f->mode = sqlite3_column_int(st, 4);
-	f->mtime_ns = sqlite3_column_int64(st, 5);
-	f->ctime_ns = sqlite3_column_int64(st, 6);
-	if (sqlite3_column_count(st) < 8)
-		return 0;
-	const void *d = sqlite3_column_blob(st, 7);
-	size_t n = (size_t)sqlite3_column_bytes(st, 7);
+	const int ncols = NCOLUMNS(file_cols);
+	int rc = read_columns(st, 0, file_cols, ncols, f);
+	if (rc || sqlite3_column_count(st) <= ncols)
+		return rc;
+	const void *d = sqlite3_column_blob(st, ncols);
+	size_t n = (size_t)sqlite3_column_bytes(st, ncols);
 	f->data = malloc(n + 1);
 	if (!f->data)
 		return -ENOMEM;
@@ -772,22 +899,14 @@ static const char SQL_FILE_GET_ID_DATA[] = "SELECT " FILE_COLS ", data FROM file
 int store_file_get(struct store *s, int64_t kid, const char *name, bool with_data,
                    struct file_row *f)
 {
-	memset(f, 0, sizeof(*f));
-	int rc = sql_row(s, with_data ? SQL_FILE_GET_DATA : SQL_FILE_GET,
-	                 BINDS(INT(kid), TEXT(name)), file_read, f);
-	if (rc)
-		file_row_clear(f);
-	return rc;
+	return sql_get(s, with_data ? SQL_FILE_GET_DATA : SQL_FILE_GET,
+	               BINDS(INT(kid), TEXT(name)), &FILE_ROWS, f);
 }
 
 int store_file_get_id(struct store *s, int64_t fid, bool with_data, struct file_row *f)
 {
-	memset(f, 0, sizeof(*f));
-	int rc = sql_row(s, with_data ? SQL_FILE_GET_ID_DATA : SQL_FILE_GET_ID,
-	                 BINDS(INT(fid)), file_read, f);
-	if (rc)
-		file_row_clear(f);
-	return rc;
+	return sql_get(s, with_data ? SQL_FILE_GET_ID_DATA : SQL_FILE_GET_ID, BINDS(INT(fid)),
+	               &FILE_ROWS, f);
 }
 
 static const char SQL_FILE_LIST[] =
@@ -907,22 +1026,36 @@ int store_file_rename(struct store *s, int64_t kid, const char *from, const char
 
 /* ---- runs ---- */
 
+#define RUN_TABLE(FIRST, NEXT) \
+	FIRST("id", id, C_I64) \
+	NEXT("kernel_id", kernel_id, C_I64) \
+	NEXT("state", state, C_STATE) \
+	NEXT("target", target, C_TEXT) \
+	NEXT("input_name", input_name, C_TEXT) \
+	NEXT("input", input, C_TEXT) \
+	NEXT("config", config, C_TEXT) \
+	NEXT("best", best, C_I64) \
+	NEXT("best_ns", best_ns, C_I64) \
+	NEXT("created_ns", created_ns, C_I64) \
+	NEXT("finished_ns", finished_ns, C_I64) \
+	NEXT("iteration", iteration, C_INT) \
+	NEXT("tokens", tokens, C_LONG) \
+	NEXT("verdict", verdict, C_TEXT)
+#define ROW_TYPE struct run_row
+static const struct column run_cols[] = COLUMNS_OF(RUN_TABLE);
+#undef ROW_TYPE
+
 void run_row_clear(struct run_row *r)
 {
 	if (!r)
 		return;
-	free(r->state);
-	free(r->target);
-	free(r->input_name);
-	free(r->input);
-	free(r->config);
-	free(r->verdict);
+	clear_columns(run_cols, NCOLUMNS(run_cols), r);
 	memset(r, 0, sizeof(*r));
 }
 
 static const char SQL_RUN_CREATE[] =
 	"INSERT INTO run(kernel_id, state, target, input_name, input, config, created_ns, best_ns) "
-	"VALUES (?, 'queued', ?, ?, ?, ?, ?, ?)";
+	"VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_RUN_FILE_ADD[] =
 	"INSERT OR REPLACE INTO run_file(run_id, name, data) VALUES (?, ?, ?)";
 
@@ -934,7 +1067,8 @@ int store_run_create(struct store *s, int64_t kid, const char *target,
 	if (rc)
 		return rc;
 	int64_t t = now_ns();
-	rc = sql_write(s, SQL_RUN_CREATE, BINDS(INT(kid), TEXT(target), TEXT(input_name),
+	rc = sql_write(s, SQL_RUN_CREATE, BINDS(INT(kid), TEXT(run_state_name(RS_QUEUED)),
+	                                        TEXT(target), TEXT(input_name),
 	                                        BLOB(input, strlen(input)), TEXT(config),
 	                                        INT(t), INT(t)));
 	int64_t id = sqlite3_last_insert_rowid(s->db);
@@ -953,53 +1087,43 @@ int store_run_file_put(struct store *s, int64_t rid, const char *name, const voi
 	return sql_write(s, SQL_RUN_FILE_ADD, BINDS(INT(rid), TEXT(name), BLOB(data, len)));
 }
 
-#define RUN_COLS "id, kernel_id, state, target, input_name, input, config, best, best_ns, " \
-	"created_ns, finished_ns, iteration, tokens, verdict"
+#define RUN_COLS COLUMNS_SQL(RUN_TABLE)
 
 static int run_read(sqlite3_stmt *st, void *arg)
 {
-	struct run_row *r = arg;
-	r->id = sqlite3_column_int64(st, 0);
-	r->kernel_id = sqlite3_column_int64(st, 1);
-	r->state = col_text(st, 2);
-	r->target = col_text(st, 3);
-	r->input_name = col_text(st, 4);
-	r->input = col_text(st, 5);
-	r->config = col_text(st, 6);
-	r->best = sqlite3_column_int64(st, 7);
-	r->best_ns = sqlite3_column_int64(st, 8);
-	r->created_ns = sqlite3_column_int64(st, 9);
-	r->finished_ns = sqlite3_column_int64(st, 10);
-	r->iteration = sqlite3_column_int(st, 11);
-	r->tokens = (long)sqlite3_column_int64(st, 12);
-	r->verdict = col_text(st, 13);
-	return 0;
+	return read_columns(st, 0, run_cols, NCOLUMNS(run_cols), arg);
 }
+
+static void run_clear(void *row)
+{
+	run_row_clear(row);
+}
+
+static const struct row_kind RUN_ROWS = {sizeof(struct run_row), run_read, run_clear};
 
 static const char SQL_RUN_LATEST[] =
 	"SELECT " RUN_COLS " FROM run WHERE kernel_id = ? ORDER BY id DESC LIMIT 1";
 
 int store_run_latest(struct store *s, int64_t kid, struct run_row *r)
 {
-	memset(r, 0, sizeof(*r));
-	return sql_row(s, SQL_RUN_LATEST, BINDS(INT(kid)), run_read, r);
+	return sql_get(s, SQL_RUN_LATEST, BINDS(INT(kid)), &RUN_ROWS, r);
 }
 
 static const char SQL_RUN_GET[] = "SELECT " RUN_COLS " FROM run WHERE id = ?";
 
 int store_run_get(struct store *s, int64_t rid, struct run_row *r)
 {
-	memset(r, 0, sizeof(*r));
-	return sql_row(s, SQL_RUN_GET, BINDS(INT(rid)), run_read, r);
+	return sql_get(s, SQL_RUN_GET, BINDS(INT(rid)), &RUN_ROWS, r);
 }
 
 static const char SQL_RUN_STATE[] =
 	"UPDATE run SET state = ?, finished_ns = ? WHERE id = ?";
 
-int store_run_set_state(struct store *s, int64_t rid, const char *state, bool finished)
+int store_run_set_state(struct store *s, int64_t rid, enum run_state state, bool finished)
 {
-	return sql_write(s, SQL_RUN_STATE, BINDS(TEXT(state), INT(finished ? now_ns() : 0),
-	                                         INT(rid)));
+	assert(state != RS_WAITING);
+	return sql_write(s, SQL_RUN_STATE, BINDS(TEXT(run_state_name(state)),
+	                                         INT(finished ? now_ns() : 0), INT(rid)));
 }
 
 static const char SQL_RUN_BEST[] = "UPDATE run SET best = ?, best_ns = ? WHERE id = ?";
@@ -1023,17 +1147,28 @@ int store_run_set_verdict(struct store *s, int64_t rid, const char *json)
 	return sql_write(s, SQL_RUN_VERDICT, BINDS(TEXT(json), INT(rid)));
 }
 
-static const char SQL_RUNS_UNFINISHED[] =
-	"SELECT r.id FROM run r WHERE r.finished_ns = 0 AND r.state NOT IN "
-	"('done', 'stopped', 'failed') AND r.id = "
+static const char SQL_RUNS_OPEN[] =
+	"SELECT " RUN_COLS " FROM run r WHERE r.finished_ns = 0 AND r.id = "
 	"(SELECT max(id) FROM run WHERE kernel_id = r.kernel_id) ORDER BY r.id";
 
 int store_runs_unfinished(struct store *s, int64_t **rids, int *n)
 {
 	void *got;
-	int rc = sql_collect(s, SQL_RUNS_UNFINISHED, NO_BINDS, &ID_ROWS, &got, n);
-	*rids = got;
-	return rc;
+	int m;
+	*rids = NULL;
+	*n = 0;
+	int rc = sql_collect(s, SQL_RUNS_OPEN, NO_BINDS, &RUN_ROWS, &got, &m);
+	if (rc)
+		return rc;
+	struct run_row *rows = got;
+	*rids = calloc((size_t)m + 1, sizeof(**rids));
+	for (int i = 0; *rids && i < m; i++)
+		if (!run_state_final(rows[i].state))
+			(*rids)[(*n)++] = rows[i].id;
+	for (int i = 0; i < m; i++)
+		run_row_clear(&rows[i]);
+	free(rows);
+	return *rids ? 0 : -ENOMEM;
 }
 
 static const char SQL_RUN_FILES[] =
@@ -1050,35 +1185,64 @@ int store_run_files(struct store *s, int64_t rid, struct file_row **rows, int *n
 
 /* ---- candidates ---- */
 
+/* An outcome a row may hold: in range, or the write is a bug. */
+static enum ac_outcome outcome_in_range(enum ac_outcome o)
+{
+	assert(o >= 0 && o < AC_OUTCOMES);
+	return o;
+}
+
+/* A candidate as a listing shows it: every column but the long texts,
+ * of which it has the lengths. */
+#define CAND_TABLE(FIRST, NEXT) \
+	FIRST("run_id", run_id, C_I64) \
+	NEXT("num", num, C_I64) \
+	NEXT("parent", parent, C_I64) \
+	NEXT("iteration", iteration, C_INT) \
+	NEXT("origin", origin, C_ORIGIN) \
+	NEXT("plan", plan, C_TEXT) \
+	NEXT("option", option, C_TEXT) \
+	NEXT("model", model, C_TEXT) \
+	NEXT("length(source)", source_len, C_SIZE) \
+	NEXT("outcome", outcome, C_OUTCOME) \
+	NEXT("time_ns", time_ns, C_I64) \
+	NEXT("samples", samples, C_INT) \
+	NEXT("spread", spread, C_REAL) \
+	NEXT("message", message, C_TEXT) \
+	NEXT("length(CAST(log AS BLOB))", log_len, C_SIZE) \
+	NEXT("tokens", tokens, C_LONG) \
+	NEXT("beam_iteration", beam_iteration, C_INT) \
+	NEXT("created_ns", created_ns, C_I64) \
+	NEXT("evaluated_ns", evaluated_ns, C_I64) \
+	NEXT("slot", slot, C_TEXT) \
+	NEXT("retime_ns", retime_ns, C_I64) \
+	NEXT("reasoning_tokens", reasoning_tokens, C_LONG) \
+	NEXT("verdict", verdict, C_TEXT) \
+	NEXT("code_hash", code_hash, C_TEXT) \
+	NEXT("same_as", same_as, C_I64) \
+	NEXT("parent2", parent2, C_I64) \
+	NEXT("metrics", metrics, C_TEXT) \
+	NEXT("job", job, C_TEXT) \
+	NEXT("node", node, C_TEXT)
+/* The long texts, after CAND_TABLE's columns when one candidate is read
+ * whole. */
+#define CAND_TEXT_TABLE(FIRST, NEXT) \
+	FIRST("source", source, C_TEXT) \
+	NEXT("log", log, C_TEXT) \
+	NEXT("plan_prompt", plan_prompt, C_TEXT) \
+	NEXT("code_prompt", code_prompt, C_TEXT)
+#define ROW_TYPE struct cand_row
+static const struct column cand_cols[] = COLUMNS_OF(CAND_TABLE);
+static const struct column cand_text_cols[] = COLUMNS_OF(CAND_TEXT_TABLE);
+#undef ROW_TYPE
+
 void cand_row_clear(struct cand_row *c)
 {
 	if (!c)
 		return;
-	free(c->origin);
-	free(c->plan);
-	free(c->option);
-	free(c->model);
-	free(c->source);
-	free(c->outcome);
-	free(c->message);
-	free(c->log);
-	free(c->plan_prompt);
-	free(c->code_prompt);
-	free(c->slot);
-	free(c->verdict);
-	free(c->code_hash);
-	free(c->metrics);
-	free(c->job);
-	free(c->node);
+	clear_columns(cand_cols, NCOLUMNS(cand_cols), c);
+	clear_columns(cand_text_cols, NCOLUMNS(cand_text_cols), c);
 	memset(c, 0, sizeof(*c));
-}
-
-double cand_speedup(const struct cand_row *input, const struct cand_row *c)
-{
-	int64_t in_ns, c_ns;
-	if (!cand_figures(input, c, &in_ns, &c_ns))
-		return 0;
-	return (double)in_ns / (double)c_ns;
 }
 
 void cand_rows_free(struct cand_row *rows, int n)
@@ -1108,8 +1272,9 @@ int store_cand_add(struct store *s, struct cand_row *c)
 	if (!rc)
 		rc = sql_write(s, SQL_CAND_ADD,
 		               BINDS(INT(c->run_id), INT(c->num), INT(c->parent), INT(c->iteration),
-		                     TEXT(c->origin), TEXT(c->plan), TEXT(c->option), TEXT(c->model),
-		                     BLOB(src, strlen(src)), TEXT(c->outcome ? c->outcome : "pending"),
+		                     TEXT(cand_origin_name(c->origin)), TEXT(c->plan), TEXT(c->option),
+		                     TEXT(c->model), BLOB(src, strlen(src)),
+		                     TEXT(ac_outcome_name(outcome_in_range(c->outcome))),
 		                     TEXT(c->message), TEXT(c->plan_prompt), TEXT(c->code_prompt),
 		                     INT(c->tokens), INT(c->created_ns), TEXT(c->slot),
 		                     INT(c->reasoning_tokens), TEXT(c->code_hash),
@@ -1131,23 +1296,12 @@ int store_cand_set_dup(struct store *s, int64_t rid, int64_t num, int64_t same_a
                        const struct ac_result *r, int64_t ts)
 {
 	return sql_write(s, SQL_CAND_RESULT,
-	                 BINDS(TEXT(ac_outcome_name(r->outcome)), INT(r->time_ns), INT(r->samples),
+	                 BINDS(TEXT(ac_outcome_name(outcome_in_range(r->outcome))), INT(r->time_ns),
+	                       INT(r->samples),
 	                       REAL(r->spread), TEXT(r->message), TEXT(r->log), INT(ts),
 	                       TEXT(r->metrics), INT(same_as), INT(rid), INT(num)));
 }
 
-static const char SQL_CAND_BY_HASH[] =
-	"SELECT num FROM candidate WHERE run_id = ? AND code_hash = ? AND num < ? AND same_as < 0 "
-	"AND outcome <> 'failed' ORDER BY num LIMIT 1";
-
-int store_cand_by_hash(struct store *s, int64_t rid, const char *hash, int64_t before,
-                       int64_t *num)
-{
-	if (!hash || !hash[0])
-		return -ENOENT;
-	return sql_row(s, SQL_CAND_BY_HASH, BINDS(INT(rid), TEXT(hash), INT(before)), read_int64,
-	               num);
-}
 
 static const char SQL_CAND_HASH[] =
 	"UPDATE candidate SET code_hash = ? WHERE run_id = ? AND num = ?";
@@ -1198,53 +1352,17 @@ int store_cand_by_slot(struct store *s, int64_t rid, const char *slot, int64_t *
 	return sql_row(s, SQL_CAND_BY_SLOT, BINDS(INT(rid), TEXT(slot)), read_int64, num);
 }
 
-#define CAND_COLS "run_id, num, parent, iteration, origin, plan, option, model, " \
-	"length(source), outcome, time_ns, samples, spread, message, length(CAST(log AS BLOB)), tokens, " \
-	"beam_iteration, created_ns, evaluated_ns, slot, retime_ns, reasoning_tokens, verdict, " \
-	"code_hash, same_as, parent2, metrics, job, node"
-#define CAND_NCOLS 29
+#define CAND_COLS COLUMNS_SQL(CAND_TABLE)
 
 /* A candidate row of CAND_COLS; with its source, log and prompts when the
- * query selected them too (after CAND_COLS). */
+ * query selected them too (CAND_TEXT_TABLE, after CAND_COLS). */
 static int cand_read(sqlite3_stmt *st, void *arg)
 {
-	struct cand_row *c = arg;
-	c->run_id = sqlite3_column_int64(st, 0);
-	c->num = sqlite3_column_int64(st, 1);
-	c->parent = sqlite3_column_int64(st, 2);
-	c->iteration = sqlite3_column_int(st, 3);
-	c->origin = col_text(st, 4);
-	c->plan = col_text(st, 5);
-	c->option = col_text(st, 6);
-	c->model = col_text(st, 7);
-	c->source_len = (size_t)sqlite3_column_int64(st, 8);
-	c->outcome = col_text(st, 9);
-	c->time_ns = sqlite3_column_int64(st, 10);
-	c->samples = sqlite3_column_int(st, 11);
-	c->spread = sqlite3_column_double(st, 12);
-	c->message = col_text(st, 13);
-	c->log_len = (size_t)sqlite3_column_int64(st, 14);
-	c->tokens = (long)sqlite3_column_int64(st, 15);
-	c->beam_iteration = sqlite3_column_int(st, 16);
-	c->created_ns = sqlite3_column_int64(st, 17);
-	c->evaluated_ns = sqlite3_column_int64(st, 18);
-	c->slot = col_text(st, 19);
-	c->retime_ns = sqlite3_column_int64(st, 20);
-	c->reasoning_tokens = (long)sqlite3_column_int64(st, 21);
-	c->verdict = col_text(st, 22);
-	c->code_hash = col_text(st, 23);
-	c->same_as = sqlite3_column_int64(st, 24);
-	c->parent2 = sqlite3_column_int64(st, 25);
-	c->metrics = col_text(st, 26);
-	c->job = col_text(st, 27);
-	c->node = col_text(st, 28);
-	if (sqlite3_column_count(st) < CAND_NCOLS + 4)
-		return 0;
-	c->source = col_text(st, CAND_NCOLS);
-	c->log = col_text(st, CAND_NCOLS + 1);
-	c->plan_prompt = col_text(st, CAND_NCOLS + 2);
-	c->code_prompt = col_text(st, CAND_NCOLS + 3);
-	return (c->source && c->log) ? 0 : -ENOMEM;
+	const int ncols = NCOLUMNS(cand_cols);
+	int rc = read_columns(st, 0, cand_cols, ncols, arg);
+	if (rc || sqlite3_column_count(st) <= ncols)
+		return rc;
+	return read_columns(st, ncols, cand_text_cols, NCOLUMNS(cand_text_cols), arg);
 }
 
 static void cand_clear(void *row)
@@ -1255,16 +1373,12 @@ static void cand_clear(void *row)
 static const struct row_kind CAND_ROWS = {sizeof(struct cand_row), cand_read, cand_clear};
 
 static const char SQL_CAND_GET[] =
-	"SELECT " CAND_COLS ", source, log, plan_prompt, code_prompt FROM candidate "
+	"SELECT " CAND_COLS ", " COLUMNS_SQL(CAND_TEXT_TABLE) " FROM candidate "
 	"WHERE run_id = ? AND num = ?";
 
 int store_cand_get(struct store *s, int64_t rid, int64_t num, struct cand_row *c)
 {
-	memset(c, 0, sizeof(*c));
-	int rc = sql_row(s, SQL_CAND_GET, BINDS(INT(rid), INT(num)), cand_read, c);
-	if (rc)
-		cand_row_clear(c);
-	return rc;
+	return sql_get(s, SQL_CAND_GET, BINDS(INT(rid), INT(num)), &CAND_ROWS, c);
 }
 
 static const char SQL_CAND_LIST[] =
@@ -1278,29 +1392,62 @@ int store_cand_list(struct store *s, int64_t rid, struct cand_row **rows, int *n
 	return rc;
 }
 
+static const char SQL_CAND_BY_HASH[] =
+	"SELECT " CAND_COLS " FROM candidate WHERE run_id = ? AND code_hash = ? AND num < ? "
+	"ORDER BY num";
+
+int store_cand_by_hash(struct store *s, int64_t rid, const char *hash, int64_t before,
+                       struct cand_row **rows, int *n)
+{
+	*rows = NULL;
+	*n = 0;
+	if (!hash || !hash[0])
+		return 0;
+	void *got;
+	int rc = sql_collect(s, SQL_CAND_BY_HASH, BINDS(INT(rid), TEXT(hash), INT(before)),
+	                     &CAND_ROWS, &got, n);
+	*rows = got;
+	return rc;
+}
+
 static const char SQL_CAND_PENDING[] =
-	"SELECT num FROM candidate WHERE run_id = ? AND outcome = 'pending' ORDER BY num";
+	"SELECT num FROM candidate WHERE run_id = ? AND outcome = ? ORDER BY num";
 
 int store_cand_pending(struct store *s, int64_t rid, int64_t **nums, int *n)
 {
 	void *got;
-	int rc = sql_collect(s, SQL_CAND_PENDING, BINDS(INT(rid)), &ID_ROWS, &got, n);
+	int rc = sql_collect(s, SQL_CAND_PENDING,
+	                     BINDS(INT(rid), TEXT(ac_outcome_name(AC_PENDING))), &ID_ROWS, &got, n);
 	*nums = got;
 	return rc;
 }
 
 /* ---- LLM calls ---- */
 
+#define CALL_TABLE(FIRST, NEXT) \
+	FIRST("run_id", run_id, C_I64) \
+	NEXT("slot", slot, C_TEXT) \
+	NEXT("model", model, C_TEXT) \
+	NEXT("prompt", prompt, C_TEXT) \
+	NEXT("reply", reply, C_TEXT) \
+	NEXT("reasoning", reasoning, C_TEXT) \
+	NEXT("error", error, C_TEXT) \
+	NEXT("truncated", truncated, C_INT) \
+	NEXT("prompt_tokens", prompt_tokens, C_LONG) \
+	NEXT("completion_tokens", completion_tokens, C_LONG) \
+	NEXT("attempts", attempts, C_INT) \
+	NEXT("wall_ns", wall_ns, C_I64) \
+	NEXT("reasoning_tokens", reasoning_tokens, C_LONG) \
+	NEXT("cost", cost, C_REAL)
+#define ROW_TYPE struct llm_call_row
+static const struct column call_cols[] = COLUMNS_OF(CALL_TABLE);
+#undef ROW_TYPE
+
 void llm_call_row_clear(struct llm_call_row *c)
 {
 	if (!c)
 		return;
-	free(c->slot);
-	free(c->model);
-	free(c->prompt);
-	free(c->reply);
-	free(c->reasoning);
-	free(c->error);
+	clear_columns(call_cols, NCOLUMNS(call_cols), c);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1321,33 +1468,22 @@ int store_call_put(struct store *s, const struct llm_call_row *c)
 
 static int call_read(sqlite3_stmt *st, void *arg)
 {
-	struct llm_call_row *c = arg;
-	c->run_id = sqlite3_column_int64(st, 0);
-	c->slot = col_text(st, 1);
-	c->model = col_text(st, 2);
-	c->prompt = col_text(st, 3);
-	c->reply = col_text(st, 4);
-	c->reasoning = col_text(st, 5);
-	c->error = col_text(st, 6);
-	c->truncated = sqlite3_column_int(st, 7);
-	c->prompt_tokens = (long)sqlite3_column_int64(st, 8);
-	c->completion_tokens = (long)sqlite3_column_int64(st, 9);
-	c->attempts = sqlite3_column_int(st, 10);
-	c->wall_ns = sqlite3_column_int64(st, 11);
-	c->reasoning_tokens = (long)sqlite3_column_int64(st, 12);
-	c->cost = sqlite3_column_double(st, 13);
-	return 0;
+	return read_columns(st, 0, call_cols, NCOLUMNS(call_cols), arg);
 }
 
+static void call_clear(void *row)
+{
+	llm_call_row_clear(row);
+}
+
+static const struct row_kind CALL_ROWS = {sizeof(struct llm_call_row), call_read, call_clear};
+
 static const char SQL_CALL_GET[] =
-	"SELECT run_id, slot, model, prompt, reply, reasoning, error, truncated, prompt_tokens, "
-	"completion_tokens, attempts, wall_ns, reasoning_tokens, cost FROM llm_call "
-	"WHERE run_id = ? AND slot = ?";
+	"SELECT " COLUMNS_SQL(CALL_TABLE) " FROM llm_call WHERE run_id = ? AND slot = ?";
 
 int store_call_get(struct store *s, int64_t rid, const char *slot, struct llm_call_row *c)
 {
-	memset(c, 0, sizeof(*c));
-	return sql_row(s, SQL_CALL_GET, BINDS(INT(rid), TEXT(slot)), call_read, c);
+	return sql_get(s, SQL_CALL_GET, BINDS(INT(rid), TEXT(slot)), &CALL_ROWS, c);
 }
 
 struct call_totals {

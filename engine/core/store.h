@@ -15,6 +15,11 @@
  * -ENOMEM or -EIO. A write that fails loses nothing stored before it; the
  * calls that change several rows do it in one transaction.
  *
+ * States, outcomes and origins are enums in every row struct and every
+ * call; the database keeps their words (state.h, origin.h, target.h), and
+ * this file alone turns one into the other. A row holding a word that no
+ * table knows is not read: -EIO.
+ *
  * The menus directory is stored as the files of the pseudo-kernel 0.
  */
 #ifndef AC_STORE_H
@@ -28,6 +33,8 @@
  * must look (a full disk, an I/O error), the compiler makes sure. */
 #define STORE_WRITE __attribute__((warn_unused_result))
 
+#include "engine/core/origin.h"
+#include "engine/core/state.h"
 #include "targets/target.h"
 
 #define STORE_MENUS_KERNEL 0
@@ -67,8 +74,8 @@ char *store_integrity(struct store *s);
 struct kernel_row {
 	int64_t id;
 	char *name;
-	char *state;      /* "waiting", "queued", "baseline", "searching", "done"... */
-	char *status;     /* the whole status line */
+	enum run_state state;
+	char *status;     /* the whole status line, its state's word first */
 	int64_t created_ns;
 	int64_t status_ns;
 };
@@ -80,8 +87,8 @@ STORE_WRITE int store_kernel_create(struct store *s, const char *name, int64_t *
 STORE_WRITE int store_kernel_delete(struct store *s, int64_t id);
 /* -EEXIST when to is taken. */
 STORE_WRITE int store_kernel_rename(struct store *s, int64_t id, const char *to);
-STORE_WRITE int store_kernel_set_status(struct store *s, int64_t id, const char *state,
-                            const char *status, int64_t ts);
+STORE_WRITE int store_kernel_set_status(struct store *s, int64_t id, enum run_state state,
+                                        const char *status, int64_t ts);
 /* All kernels (not the menus pseudo-kernel), by name. Caller frees with
  * kernel_rows_free. */
 int store_kernel_list(struct store *s, struct kernel_row **rows, int *n);
@@ -129,8 +136,7 @@ STORE_WRITE int store_file_rename(struct store *s, int64_t kid, const char *from
 struct run_row {
 	int64_t id;
 	int64_t kernel_id;
-	char *state;          /* "queued", "baseline", "searching", "tuning", "done",
-	                         "stopped", "failed" */
+	enum run_state state; /* never RS_WAITING */
 	char *target;
 	char *input_name;
 	char *input;          /* the original input (candidate 0 and the reference) */
@@ -151,13 +157,16 @@ STORE_WRITE int store_run_create(struct store *s, int64_t kid, const char *targe
 /* The kernel's latest run; -ENOENT if it never ran. */
 int store_run_latest(struct store *s, int64_t kid, struct run_row *r);
 int store_run_get(struct store *s, int64_t rid, struct run_row *r);
-STORE_WRITE int store_run_set_state(struct store *s, int64_t rid, const char *state, bool finished);
+STORE_WRITE int store_run_set_state(struct store *s, int64_t rid, enum run_state state,
+                                    bool finished);
 STORE_WRITE int store_run_set_best(struct store *s, int64_t rid, int64_t num, int64_t ts);
 /* Records the last iteration the search finished and the tokens spent. */
 STORE_WRITE int store_run_set_progress(struct store *s, int64_t rid, int iteration, long tokens);
 /* Stores the run's final comparison (a JSON object). */
 STORE_WRITE int store_run_set_verdict(struct store *s, int64_t rid, const char *json);
-/* Ids of the runs that were not finished (for resuming after a restart). */
+/* Ids of the runs that were not finished: each kernel's latest run, when
+ * it has no finish time and its state is not final (run_state_final), for
+ * resuming after a restart. */
 int store_runs_unfinished(struct store *s, int64_t **rids, int *n);
 /* Adds (or replaces) a file of the run: a harness the engine wrote for it
  * goes into every build of the run, and stays with it when it resumes. */
@@ -172,13 +181,13 @@ struct cand_row {
 	int64_t num;
 	int64_t parent;       /* -1 for the input */
 	int iteration;
-	char *origin;         /* "input", "llm", "repair", "tune" */
+	enum cand_origin origin;
 	char *plan;           /* the plan text (or what the tuner changed) */
 	char *option;         /* menu option the plan chose */
 	char *model;
 	char *source;
 	size_t source_len;
-	char *outcome;        /* ac_outcome_name(); "pending" until evaluated */
+	enum ac_outcome outcome;  /* AC_PENDING until evaluated */
 	int64_t time_ns;
 	int samples;
 	double spread;
@@ -205,11 +214,6 @@ struct cand_row {
 };
 void cand_row_clear(struct cand_row *c);
 
-/* The one speedup figure every view shows for candidate c over the input:
- * both re-timed (interleaved at the end of the run): input->retime_ns /
- * c->retime_ns; otherwise the first measurements. 0 when either is not a
- * correct, timed candidate. */
-double cand_speedup(const struct cand_row *input, const struct cand_row *c);
 void cand_rows_free(struct cand_row *rows, int n);
 
 /* Adds a candidate; c->num < 0 assigns the next number. Returns 0 and the
@@ -223,10 +227,11 @@ STORE_WRITE int store_cand_set_result(struct store *s, int64_t rid, int64_t num,
  * store_cand_set_result is this with same_as -1. */
 STORE_WRITE int store_cand_set_dup(struct store *s, int64_t rid, int64_t num, int64_t same_as,
                        const struct ac_result *r, int64_t ts);
-/* The first candidate before `before` whose code has hash and that is not
- * itself a duplicate nor failed before evaluation; -ENOENT if none. */
+/* The candidates before `before` whose code has hash, by number, as
+ * store_cand_list gives them (which one a duplicate may reuse is the
+ * engine's rule: cand_reusable). An empty hash has none. */
 int store_cand_by_hash(struct store *s, int64_t rid, const char *hash, int64_t before,
-                       int64_t *num);
+                       struct cand_row **rows, int *n);
 /* Records the code hash of a candidate added without one (the input). */
 STORE_WRITE int store_cand_set_hash(struct store *s, int64_t rid, int64_t num, const char *hash);
 /* Records that the beam chosen at the end of iteration kept candidate num. */

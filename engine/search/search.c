@@ -272,14 +272,14 @@ static bool reuse_duplicate(struct search *s, const struct cand_row *c, int64_t 
 	struct store *w = rc->host->writer;
 	int64_t orig;
 	if (!rc->cfg.reuse_duplicates || !c->code_hash ||
-	    store_cand_by_hash(w, rc->rid, c->code_hash, c->num, &orig))
+	    run_cand_original(rc, c->code_hash, c->num, &orig))
 		return false;
 	struct cand_row o;
 	/* an original still being built or timed by another task: wait for it */
 	for (int i = 0; ; i++) {
 		if (store_cand_get(w, rc->rid, orig, &o))
 			return false;
-		if (ac_outcome_parse(o.outcome) != AC_PENDING)
+		if (o.outcome != AC_PENDING)
 			break;
 		cand_row_clear(&o);
 		if (run_cancelled(rc) || i > 36000)
@@ -297,7 +297,7 @@ static bool reuse_duplicate(struct search *s, const struct cand_row *c, int64_t 
 		return false;
 	}
 	struct ac_result r = {0};
-	r.outcome = ac_outcome_parse(o.outcome);
+	r.outcome = o.outcome;
 	r.time_ns = o.time_ns;
 	r.samples = o.samples;
 	r.spread = o.spread;
@@ -314,7 +314,8 @@ static bool reuse_duplicate(struct search *s, const struct cand_row *c, int64_t 
 			        fmt_duration(r.time_ns, d, sizeof(d)));
 		else
 			run_log(rc, "candidate %lld: same code as #%lld: %s (reused: not built or "
-			        "timed again)", (long long)c->num, (long long)orig, o.outcome);
+			        "timed again)", (long long)c->num, (long long)orig,
+			        ac_outcome_name(o.outcome));
 		host_touch(rc->host, rc->kid);
 		*t = r.outcome == AC_OK ? r.time_ns : 0;
 		*spread = r.spread;
@@ -336,8 +337,8 @@ static int settle(struct search *s, int64_t num)
 	int err = store_cand_get(rc->host->writer, rc->rid, num, &c);
 	if (err)
 		return err;
-	bool pending = ac_outcome_parse(c.outcome) == AC_PENDING;
-	int64_t t = ac_outcome_parse(c.outcome) == AC_OK ? c.time_ns : 0;
+	bool pending = c.outcome == AC_PENDING;
+	int64_t t = c.outcome == AC_OK ? c.time_ns : 0;
 	double spread = c.spread;
 	if (pending && reuse_duplicate(s, &c, &t, &spread))
 		pending = false;
@@ -362,17 +363,17 @@ static int settle(struct search *s, int64_t num)
  * (strdup may fail). */
 static bool row_complete(const struct cand_row *c)
 {
-	return c->origin && c->model && c->slot && c->plan_prompt && c->plan && c->source;
+	return c->model && c->slot && c->plan_prompt && c->plan && c->source;
 }
 
 /* Stores a candidate that failed before evaluation (LLM error, no code). */
 static int add_failed(struct search *s, struct cand_row *c, const char *why)
 {
-	c->outcome = strdup(ac_outcome_name(AC_FAILED));
+	c->outcome = AC_FAILED;
 	c->message = strdup(why);
 	if (!c->source)
 		c->source = strdup("");
-	if (!c->outcome || !c->message || !row_complete(c))
+	if (!c->message || !row_complete(c))
 		return -ENOMEM;
 	int err = run_add_candidate(s->rc, c);
 	if (!err) {
@@ -520,7 +521,7 @@ static char *code_of(struct search *s, const char *parent_code, const char *text
 static int64_t implement(struct search *s, const struct slot_task *t, const char *slot,
                          const struct llm_model *model, const char *prompt,
                          const char *plan, const char *option, const char *plan_prompt,
-                         const char *origin, const char *parent_code, bool from_plan_reply)
+                         enum cand_origin origin, const char *parent_code, bool from_plan_reply)
 {
 	struct run_ctx *rc = s->rc;
 	int64_t num;
@@ -543,7 +544,7 @@ static int64_t implement(struct search *s, const struct slot_task *t, const char
 	c.parent = t->parent;
 	c.parent2 = t->partner;
 	c.iteration = s->iteration;
-	c.origin = strdup(origin);
+	c.origin = origin;
 	c.option = strdup(option ? option : "");
 	c.model = strdup(model->spec);
 	c.slot = strdup(slot);
@@ -594,7 +595,7 @@ static void maybe_repair(struct search *s, const struct slot_task *t, const char
 	struct cand_row c;
 	if (store_cand_get(rc->host->writer, rc->rid, num, &c))
 		return;
-	enum ac_outcome o = ac_outcome_parse(c.outcome);
+	enum ac_outcome o = c.outcome;
 	bool failed = o != AC_OK && o != AC_PENDING && c.source[0];
 	if (failed) {
 		char rslot[200];
@@ -602,7 +603,7 @@ static void maybe_repair(struct search *s, const struct slot_task *t, const char
 		char *prompt = prompt_repair(ctx, plan, c.source, c.log);
 		const struct llm_model *m = s->code_models[(t->index + 1) % s->ncode];
 		if (prompt)
-			implement(s, t, rslot, m, prompt, plan, option, NULL, "repair", parent_code,
+			implement(s, t, rslot, m, prompt, plan, option, NULL, ORIGIN_REPAIR, parent_code,
 			          false);
 		free(prompt);
 	}
@@ -633,7 +634,7 @@ static void impl_task(void *arg, int j)
 	const struct llm_model *cm = s->code_models[(ix->t->index * impls + j) % s->ncode];
 	if (iprompt) {
 		int64_t num = implement(s, ix->t, slot, cm, iprompt, ix->plan, ix->option,
-		                        ix->plan_prompt, "llm", ix->parent_code, false);
+		                        ix->plan_prompt, ORIGIN_LLM, ix->parent_code, false);
 		maybe_repair(s, ix->t, slot, num, ix->ctx, ix->plan, ix->option, ix->parent_code);
 	}
 	free(iprompt);
@@ -683,7 +684,7 @@ static void plan_task(void *arg, int i)
 			char *prompt = prompt_plan_implement(&ctx, &r2, &offered);
 			const struct llm_model *cm = s->code_models[(t->index * impls + j) % s->ncode];
 			if (prompt) {
-				int64_t num = implement(s, t, slot, cm, prompt, "", "", prompt, "llm",
+				int64_t num = implement(s, t, slot, cm, prompt, "", "", prompt, ORIGIN_LLM,
 				                        parent_code, true);
 				maybe_repair(s, t, slot, num, &ctx, "", "", parent_code);
 			}
@@ -728,7 +729,7 @@ static void plan_task(void *arg, int i)
 			c.parent = t->parent;
 			c.parent2 = t->partner;
 			c.iteration = s->iteration;
-			c.origin = strdup("llm");
+			c.origin = ORIGIN_LLM;
 			c.model = strdup(pm->spec);
 			c.slot = strdup(pslot);
 			c.plan_prompt = strdup(prompt);
@@ -786,11 +787,11 @@ static void next_beam(struct search *s)
 		const struct cand_row *c = &rows[i];
 		bool incumbent = in_list(s->members, s->nmembers, c->num) || c->num == 0;
 		bool child = in_list(s->children, s->nchildren, c->num);
-		if ((!incumbent && !child) || ac_outcome_parse(c->outcome) != AC_OK || c->time_ns <= 0)
+		if ((!incumbent && !child) || c->outcome != AC_OK || c->time_ns <= 0)
 			continue;
 		int64_t parent_time = 0;
 		for (int j = 0; j < n; j++)
-			if (rows[j].num == c->parent && ac_outcome_parse(rows[j].outcome) == AC_OK)
+			if (rows[j].num == c->parent && rows[j].outcome == AC_OK)
 				parent_time = rows[j].time_ns;
 		/* distinct by the normalized code's hash: a copy that differs in
 		 * comments only must not take a second place in the beam */
@@ -1240,7 +1241,7 @@ int search_phase(struct run_ctx *rc)
 	char *const *models = rc->cfg.models ? rc->cfg.models : rc->host->models;
 	char *const *code_models = rc->cfg.code_models ? rc->cfg.code_models : models;
 	bool have_models = strv_len(models) > 0;
-	const char *strategy = rc->cfg.strategy ? rc->cfg.strategy : "auto";
+	enum strategy strategy = rc->cfg.strategy;
 	bool knobs = has_knobs(rc->row.input);
 	char d[192];
 
@@ -1251,18 +1252,18 @@ int search_phase(struct run_ctx *rc)
 		snprintf(d + n, sizeof(d) - n, " (%s)", rc->call_sizes);
 	}
 	/* the baseline only: asked for, or nothing else asked for */
-	if (!strcmp(strategy, "none") || (rc->cfg.iterations == 0 && strcmp(strategy, "tune")) ||
-	    (!strcmp(strategy, "auto") && !have_models && !rc->cfg.tune)) {
+	if (strategy == STRATEGY_NONE || (rc->cfg.iterations == 0 && strategy != STRATEGY_TUNE) ||
+	    (strategy == STRATEGY_AUTO && !have_models && !rc->cfg.tune)) {
 		run_status(rc, RS_DONE, "done: baseline %s; %s", d,
-		           !strcmp(strategy, "none") ? "strategy \"none\": the input only" :
+		           strategy == STRATEGY_NONE ? "strategy \"none\": the input only" :
 		           rc->cfg.iterations == 0 ? "iterations is 0: the input only" :
 		           "no model, and \"tune\" is false: nothing to search");
 		return 0;
 	}
-	if (!strcmp(strategy, "tune") || (!strcmp(strategy, "auto") && !have_models)) {
+	if (strategy == STRATEGY_TUNE || (strategy == STRATEGY_AUTO && !have_models)) {
 		if (knobs)
 			return tune_phase(rc);
-		if (!strcmp(strategy, "tune"))
+		if (strategy == STRATEGY_TUNE)
 			run_status(rc, RS_DONE, "done: baseline %s; strategy \"tune\" but the input has no "
 			           "knobs (#define NAME VALUE // autocomp-tune: V1 V2 ...)", d);
 		else

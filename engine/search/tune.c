@@ -78,7 +78,7 @@ static void eval_point(void *arg, int i)
 	c.num = -1;
 	c.parent = b->parent;
 	c.iteration = b->iteration;
-	c.origin = strdup("tune");
+	c.origin = ORIGIN_TUNE;
 	c.plan = sb_detach(&plan);
 	c.option = strdup("tune knobs");
 	c.source = src;
@@ -122,8 +122,8 @@ static int replay_points(struct run_ctx *rc, int64_t num, const struct knob_set 
 		return 0;
 	}
 	for (int i = 0; i < n; i++) {
-		if (rows[i].parent != num || strcmp(rows[i].origin, "tune") ||
-		    ac_outcome_parse(rows[i].outcome) == AC_PENDING)
+		if (rows[i].parent != num || rows[i].origin != ORIGIN_TUNE ||
+		    rows[i].outcome == AC_PENDING)
 			continue;
 		struct cand_row c;
 		if (store_cand_get(rc->host->writer, rc->rid, rows[i].num, &c))
@@ -137,7 +137,7 @@ static int replay_points(struct run_ctx *rc, int64_t num, const struct knob_set 
 				valid = valid && choice[k] >= 0;
 			}
 			if (valid) {
-				bool ok = ac_outcome_parse(c.outcome) == AC_OK && c.time_ns > 0;
+				bool ok = c.outcome == AC_OK && c.time_ns > 0;
 				tuner_report(t, choice, ok ? c.time_ns : -1);
 				if (ok && (*best_ns == 0 || c.time_ns < *best_ns))
 					*best_ns = c.time_ns;
@@ -218,9 +218,9 @@ int tune_candidate_from(struct run_ctx *rc, int64_t num, int budget, char *const
 	struct knob_set ks;
 	char err[300];
 	int evaluated = 0;
-	if (ac_outcome_parse(c.outcome) != AC_OK || knob_parse(c.source, &ks, err, sizeof(err)) ||
+	if (c.outcome != AC_OK || knob_parse(c.source, &ks, err, sizeof(err)) ||
 	    ks.count == 0) {
-		if (err[0] && ac_outcome_parse(c.outcome) != AC_PENDING)
+		if (err[0] && c.outcome != AC_PENDING)
 			run_log(rc, "tune: #%lld: %s", (long long)num, err);
 		cand_row_clear(&c);
 		return 0;
@@ -317,7 +317,7 @@ static bool tuned_before(struct run_ctx *rc, int64_t num)
 	if (store_cand_list(rc->host->writer, rc->rid, &rows, &n))
 		return false;
 	for (int i = 0; i < n && !yes; i++)
-		yes = rows[i].parent == num && !strcmp(rows[i].origin, "tune");
+		yes = rows[i].parent == num && rows[i].origin == ORIGIN_TUNE;
 	cand_rows_free(rows, n);
 	return yes;
 }
