@@ -8,13 +8,11 @@
 #include "targets/target.h"
 #include "targets/targets.h"
 
-#include "ac_config.h"
-
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char *const outcome_names[AC_OUTCOMES] = {
 	[AC_PENDING] = "pending",
@@ -28,8 +26,7 @@ static const char *const outcome_names[AC_OUTCOMES] = {
 
 const char *ac_outcome_name(enum ac_outcome o)
 {
-	if ((unsigned)o >= AC_OUTCOMES)
-		return "pending";
+	assert(o >= 0 && o < AC_OUTCOMES);
 	return outcome_names[o];
 }
 
