@@ -847,14 +847,15 @@ static inline void ac__j_spawn(struct ac__jproc *p, int echo)
 		envp[e++] = (char *)"LANG=C";
 		/* idle pool threads wait on a futex instead of spinning between calls */
 		envp[e++] = (char *)"OMP_WAIT_POLICY=passive";
-		/* one thread on each core it was given: left to the scheduler, a
-		 * woken pool thread can queue behind the main one on its core and
-		 * a call takes the time of one core */
-		envp[e++] = (char *)"OMP_PROC_BIND=close";
-		envp[e++] = (char *)"OMP_PLACES=threads";
 		if (threads && strlen(threads) < 32) {
 			snprintf(omp, sizeof omp, "OMP_NUM_THREADS=%s", threads);
 			envp[e++] = omp;
+		}
+		if (threads && atoi(threads) > 1) {
+			/* one thread on each core it was given (autocomp_worker.h:
+			 * ac__w_pool) */
+			envp[e++] = (char *)"OMP_PROC_BIND=close";
+			envp[e++] = (char *)"OMP_PLACES=threads";
 		}
 		envp[e] = NULL;
 		if (dup2(sv[1], 3) != 3)

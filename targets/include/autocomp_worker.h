@@ -252,20 +252,34 @@ static void ac__wbpf_allow_in(struct ac__wbpf *p, long nr, int k, const uint32_t
 	ac__wbpf_put(p, (struct sock_filter)AC__ALLOW);
 }
 
-/* Starts the OpenMP thread pool (OMP_NUM_THREADS, one thread on each core
- * the process was given: OMP_PROC_BIND, from the judge) before the lock,
- * since placing a thread on a core is a sched_setaffinity the filter
- * refuses. The candidate's parallel regions then reuse these threads;
- * left to the scheduler, a woken pool thread can queue behind the main one
- * on its core, and a call on two cores takes the time of one. */
+static void ac__w_pool_body(void *arg)
+{
+	(void)arg;
+}
+
+/* With OMP_NUM_THREADS above 1, starts GCC's OpenMP runtime and its
+ * thread pool before the lock, each thread placed on one of the cores
+ * the process was given (OMP_PROC_BIND and OMP_PLACES, from the judge):
+ * placing a thread is a sched_setaffinity, which the filter turns into
+ * nothing. The candidate's parallel regions then reuse these threads (its
+ * candidate.so needs the same libgomp.so.1, already loaded); left to the
+ * scheduler, a woken pool thread could queue behind the main one on its
+ * core, and a call on two cores took the time of one. With one thread,
+ * or a runtime that does not load, nothing is started. */
 static void ac__w_pool(void)
 {
-#ifdef _OPENMP
-#pragma omp parallel
-	{
-		__asm__ volatile("" ::: "memory");
-	}
-#endif
+	const char *threads = getenv("OMP_NUM_THREADS");
+	void (*parallel)(void (*)(void *), void *, unsigned, unsigned);
+	void *gomp;
+
+	if (!threads || atoi(threads) < 2)
+		return;
+	gomp = dlopen("libgomp.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!gomp)
+		return;
+	*(void **)&parallel = dlsym(gomp, "GOMP_parallel");
+	if (parallel)
+		parallel(ac__w_pool_body, NULL, 0, 0);
 }
 
 /* Installs the filter; 0 or -errno. self is this process's pid as it sees
