@@ -162,7 +162,7 @@ static int driver_baseline(struct run_ctx *rc)
 		c.origin = ORIGIN_INPUT;
 		c.plan = strdup("the input");
 		c.source = strdup(rc->row.input);
-		err = run_add_candidate(rc, &c);
+		err = run_cand_add(rc, &c);
 		cand_row_clear(&c);
 		if (err)
 			return err;

@@ -101,7 +101,7 @@ void cache_close(struct cache *c, struct centry *ref, const struct blob *b);
 void cache_input_ext(struct cache *c, int64_t kid, char *ext, size_t len);
 /* A copy of kernel kid's candidate index (the caller frees *out). 0 or
  * -ENOMEM. */
-int cache_candidates(struct cache *c, int64_t kid, struct view_cand **out, int *n);
+int cache_cand_list(struct cache *c, int64_t kid, struct view_cand **out, int *n);
 /* Size and mtime of candidates/N.EXT (is_log false) or candidates/N.log;
  * -ENOENT if there is none. */
 int cache_cand_stat(struct cache *c, int64_t kid, int64_t num, bool is_log, const char *ext,

@@ -512,7 +512,7 @@ static int fs_opendir(const char *path, struct fuse_file_info *fi)
 	if (!l)
 		return -ENOMEM;
 	l->type = n.type;
-	rc = cache_candidates(c->cache, kid, &l->vc, &l->n);
+	rc = cache_cand_list(c->cache, kid, &l->vc, &l->n);
 	if (rc) {
 		free(l);
 		return rc;

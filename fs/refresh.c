@@ -191,7 +191,7 @@ static void refresh_kernel(struct cache *c, struct ckernel *k, const char *name,
 	int64_t created = 0;
 	if (state) {
 		view_input_ext(c->v, k->kid, ext, sizeof(ext));
-		if (view_candidates(c->v, k->kid, &idx, &nidx))
+		if (view_cand_list(c->v, k->kid, &idx, &nidx))
 			nidx = 0;
 		struct kernel_row kr;
 		if (engine_kernel_get(c->e, k->kid, &kr) == 0)
@@ -458,7 +458,7 @@ void cache_input_ext(struct cache *c, int64_t kid, char *ext, size_t len)
 		view_input_ext(c->v, kid, ext, len);
 }
 
-int cache_candidates(struct cache *c, int64_t kid, struct view_cand **out, int *n)
+int cache_cand_list(struct cache *c, int64_t kid, struct view_cand **out, int *n)
 {
 	*out = NULL;
 	*n = 0;

@@ -230,7 +230,7 @@ void view_input_ext(struct view *v, int64_t kid, char *ext, size_t len)
 	pthread_mutex_unlock(&v->lock);
 }
 
-int view_candidates(struct view *v, int64_t kid, struct view_cand **out, int *n)
+int view_cand_list(struct view *v, int64_t kid, struct view_cand **out, int *n)
 {
 	*out = NULL;
 	*n = 0;

@@ -79,7 +79,7 @@ struct view_cand {
 };
 
 /* The candidates of the kernel's latest run (a copy the caller frees). */
-int view_candidates(struct view *v, int64_t kid, struct view_cand **out, int *n);
+int view_cand_list(struct view *v, int64_t kid, struct view_cand **out, int *n);
 
 /* Size and mtime of candidates/N.EXT (is_log false) or candidates/N.log of
  * the latest run, from the cached index; -ENOENT if there is none. */

@@ -308,7 +308,7 @@ Test(cache, kernel_records_move_with_a_refresh)
 {
 	struct view_cand *vc;
 	int n;
-	cr_assert_eq(cache_candidates(c, kid, &vc, &n), 0);
+	cr_assert_eq(cache_cand_list(c, kid, &vc, &n), 0);
 	cr_assert_eq(n, 3);
 	free(vc);
 	size_t size;
@@ -322,7 +322,7 @@ Test(cache, kernel_records_move_with_a_refresh)
 	add_cand(0, "fastest();");
 	cr_assert_eq(cache_log_stat(c, kid, &len1, &mt), 0);
 	cr_assert_eq(len1, len0, "the log moves with the refresh, with the rest");
-	cr_assert_eq(cache_candidates(c, kid, &vc, &n), 0);
+	cr_assert_eq(cache_cand_list(c, kid, &vc, &n), 0);
 	cr_assert_eq(n, 3);
 	free(vc);
 	cache_refresh(c, false);
@@ -337,7 +337,7 @@ Test(cache, kernel_records_move_with_a_refresh)
 	size_t got = cache_log_read(c, kid, buf, sizeof(buf) - 1, len0);
 	buf[got] = '\0';
 	cr_assert(strstr(buf, "hello 42\n"), "%s", buf);
-	cr_assert_eq(cache_candidates(c, kid, &vc, &n), 0);
+	cr_assert_eq(cache_cand_list(c, kid, &vc, &n), 0);
 	cr_assert_eq(n, 4);
 	free(vc);
 }
@@ -348,7 +348,7 @@ Test(cache, a_candidates_file_is_rendered_again_only_when_its_row_moves)
 	set_file(0, p, "plan of 1\n");
 	struct view_cand *vc;
 	int n;
-	cr_assert_eq(cache_candidates(c, kid, &vc, &n), 0);   /* ls plans/: the index */
+	cr_assert_eq(cache_cand_list(c, kid, &vc, &n), 0);   /* ls plans/: the index */
 	free(vc);
 	free(get(p, CACHE_CANDIDATE, 1));
 	cr_assert_eq(renders, 1);

@@ -160,7 +160,7 @@ Test(render, schedule_plans_and_candidates)
 	cr_assert_neq(view_cand_stat(v, kid, 9, false, "c", &size, &mt), 0);
 	struct view_cand *vc;
 	int n;
-	cr_assert_eq(view_candidates(v, kid, &vc, &n), 0);
+	cr_assert_eq(view_cand_list(v, kid, &vc, &n), 0);
 	cr_assert_eq(n, 3);
 	free(vc);
 }

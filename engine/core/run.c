@@ -208,7 +208,7 @@ static int timed_run(struct run_ctx *rc, const struct ac_job *job0, int64_t num,
 	return err;
 }
 
-int run_add_candidate(struct run_ctx *rc, struct cand_row *c)
+int run_cand_add(struct run_ctx *rc, struct cand_row *c)
 {
 	c->run_id = rc->rid;
 	int r = store_cand_add(rc->host->writer, c);

@@ -154,7 +154,7 @@ int run_evaluate(struct run_ctx *rc, int64_t num, struct ac_result *r);
 
 /* Adds a candidate (c->run_id is set here); 0 and c->num, or -errno.
  * Take its place in the budget first (run_take_candidate). */
-int run_add_candidate(struct run_ctx *rc, struct cand_row *c);
+int run_cand_add(struct run_ctx *rc, struct cand_row *c);
 
 /* The candidate whose result a candidate with code hash made after the
  * others (before is its number) may reuse: the first with that hash that

@@ -375,7 +375,7 @@ static int add_failed(struct search *s, struct cand_row *c, const char *why)
 		c->source = strdup("");
 	if (!c->message || !row_complete(c))
 		return -ENOMEM;
-	int err = run_add_candidate(s->rc, c);
+	int err = run_cand_add(s->rc, c);
 	if (!err) {
 		struct ac_result r = {.outcome = AC_FAILED};
 		ac_result_set_message(&r, "%s", why);
@@ -572,7 +572,7 @@ static int64_t implement(struct search *s, const struct slot_task *t, const char
 			c.source = code;
 			set_hash(s, &c);
 			if (row_complete(&c) && c.option && c.code_prompt &&
-			    run_add_candidate(rc, &c) == 0) {
+			    run_cand_add(rc, &c) == 0) {
 				result = c.num;
 				if (settle(s, c.num) == 0)
 					add_child(s, c.num);

@@ -86,7 +86,7 @@ static void eval_point(void *arg, int i)
 		cand_row_clear(&c);
 		return;
 	}
-	if (run_add_candidate(rc, &c) != 0) {
+	if (run_cand_add(rc, &c) != 0) {
 		run_give_back_candidate(rc);
 	} else {
 		struct ac_result r;
