@@ -415,7 +415,7 @@ int config_parse(const char *text, size_t len, struct ac_config *c,
 	config_defaults(c);
 	if (err && errlen)
 		err[0] = '\0';
-	if (blank(text, len))
+	if (!text || blank(text, len))
 		return 0;
 	/* comments (the engine's draft marks its guesses with them) go first */
 	char *plain = NULL;
