@@ -334,10 +334,12 @@ int reuse_choose(const struct reuse_kernel *here, const struct reuse_kernel *k, 
 		}
 		j[i].same_input = codehash(k[i].input, k[i].input_name, h, sizeof(h)) == 0 &&
 		                  !strcmp(h, hh);
-		if (!k[i].schedule)
-			j[i].fit = FIT_NO_SCHEDULE;
-		else if (!j[i].same_input && !any_input)
+		/* another input first: it is so whatever its search found (which
+		 * can change from one run to the next) */
+		if (!j[i].same_input && !any_input)
 			j[i].fit = FIT_OTHER_INPUT;
+		else if (!k[i].schedule)
+			j[i].fit = FIT_NO_SCHEDULE;
 		else
 			j[i].fit = FIT_YES;
 		reuse_shape_parse(k[i].harness, &j[i].shape);
