@@ -266,8 +266,8 @@ Test(render, every_view_counts_and_figures_alike)
 Test(render, the_schedule_cuts_a_long_plan_at_a_word)
 {
 	char plan[400] = "";
-	for (int i = 0; i < 40; i++)
-		strcat(plan, "blocking ");
+	for (int i = 0, at = 0; i < 40; i++)
+		at += snprintf(plan + at, sizeof(plan) - (size_t)at, "blocking ");
 	add_cand(1, "faster();", AC_OK, 500, plan);
 	cr_assert_eq(store_run_set_best(engine_writer(e), rid, 3, 777), 0);
 	engine_touch(e, kid);

@@ -121,8 +121,8 @@ Test(util, a_first_line_is_cut_at_a_word_and_marked)
 	cr_assert_lt(strlen(out), sizeof(out));
 	/* one long word: cut between characters, never inside one */
 	char word[200] = "";
-	for (int i = 0; i < 30; i++)
-		strcat(word, "\xc3\xa9");   /* é, two bytes */
+	for (int i = 0, at = 0; i < 30; i++)
+		at += snprintf(word + at, sizeof(word) - (size_t)at, "\xc3\xa9");   /* é, two bytes */
 	text_first_line(word, out, sizeof(out));
 	cr_assert_eq((strlen(out) - 3) % 2, 0, "a whole number of characters: %s", out);
 	cr_assert(!strcmp(out + strlen(out) - 3, "\xe2\x80\xa6"));
