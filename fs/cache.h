@@ -130,6 +130,10 @@ void cache_sync(struct cache *c, int64_t kid);
  * length moved. The refresher calls it once the invalidations queued by
  * the same refreshes are carried out. Returns whether it queued any. */
 bool cache_show_logs(struct cache *c);
+/* The same for kernel kid alone, for a handler that changed it and has
+ * waited for the invalidations its cache_sync queued: the lines that tell
+ * of its change are in the log when its syscall returns. */
+bool cache_show_log(struct cache *c, int64_t kid);
 
 /* One path for the kernel to forget (attributes and pages); gen is the
  * version the forgetting is for (0: none). */

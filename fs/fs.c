@@ -343,11 +343,15 @@ static int served(struct fs_ctx *c, const char *path, const struct node *n, int6
 /* A handler changed something of kernel kid (-1: nothing of one kernel):
  * what the mount shows is brought up to it before the call returns, and
  * the kernel forgets what it held of what changed, so the user's next
- * stat or read sees it. */
+ * stat or read sees it; then the log lines that tell of it (a refused
+ * config.json's reason) are shown, so the user's next read of log has
+ * them. */
 static void changed(struct fs_ctx *c, int64_t kid)
 {
 	cache_sync(c->cache, kid);
 	cache_wait_invals(c->cache, 50);
+	if (kid >= 0 && cache_show_log(c->cache, kid))
+		cache_wait_invals(c->cache, 50);
 }
 
 /* best.EXT exists once there is an input (or a run) to show. */
@@ -897,6 +901,7 @@ static int check_config(struct fs_ctx *c, struct handle *h, bool complete_only)
 		engine_log(c->e, h->kid, "%s; the write was refused and %s", err,
 		           h->created ? "no config.json is kept" : "the previous config.json stays");
 		engine_config_refused(c->e, h->kid, err);
+		changed(c, h->kid);
 	}
 	h->rejected = true;
 	h->dirty = false;
@@ -1301,6 +1306,7 @@ static int fs_rename(const char *from, const char *to, unsigned int flags)
 			engine_log(c->e, kb, "%s; the rename of %s was refused and the previous "
 			           "config.json stays", err, a.file);
 			engine_config_refused(c->e, kb, err);
+			changed(c, kb);
 		}
 		if (rc)
 			return rc;

@@ -275,6 +275,17 @@ bool cache_show_logs(struct cache *c)
 	return any;
 }
 
+bool cache_show_log(struct cache *c, int64_t kid)
+{
+	bool any = false;
+	pthread_mutex_lock(&c->lock);
+	for (int i = 0; i < c->nk; i++)
+		if (c->k[i]->kid == kid && c->k[i]->show_pending)
+			any |= show_log(c, c->k[i]);
+	pthread_mutex_unlock(&c->lock);
+	return any;
+}
+
 /* The root files, when the engine's version moved (and, unless force, not
  * within ROOT_MIN_NS of the last time). */
 static bool refresh_root(struct cache *c, bool force)

@@ -178,6 +178,27 @@ Test(mount, config_json_is_validated)
 	close(fd);
 }
 
+/* A refusal's reason is in the log by the time the write returns: a user
+ * who runs `cat log` right after a refused write reads why (not only once
+ * the refresher has come round). Each write names another key, so every
+ * read must see a line that did not exist a moment before. */
+Test(mount, a_refusal_is_in_the_log_when_the_write_returns)
+{
+	for (int i = 0; i < 30; i++) {
+		/* a new kernel's first write, and another's later one */
+		const char *k = i % 2 ? "k" : "new";
+		if (i % 2 == 0)
+			sh("rm -rf %s/kernels/new; mkdir %s/kernels/new", m.dir, m.dir);
+		else if (i == 1)
+			sh("mkdir %s/kernels/k", m.dir);
+		cr_assert_eq(sh("(printf '{\"nokey%d\": 1}' > %s/kernels/%s/config.json) 2>/dev/null; "
+		                "grep -q 'unknown key \"nokey%d\"' %s/kernels/%s/log && "
+		                "grep -q 'nokey%d' %s/kernels/%s/status",
+		                i, m.dir, k, i, m.dir, k, i, m.dir, k), 0,
+		             "write %d: its reason was not there yet", i);
+	}
+}
+
 Test(mount, refusals)
 {
 	sh("mkdir %s/kernels/k", m.dir);
