@@ -314,10 +314,18 @@ Test(describe, the_corpus_runs_with_every_harness_taken_away)
 		char *st = wait_final(&m, names[i], 600);
 
 		cr_assert(st, "%s did not end", names[i]);
-		cr_expect(!strncmp(st, "done: baseline", 14), "%s: %s", names[i], st);
-		free(st);
 		char *c0 = slurpf("%s/kernels/%s/candidates/0.log", m.dir, names[i]);
-		cr_expect(c0 && strstr(c0, "\"correct\":true"), "%s: %s", names[i], c0 ? c0 : "");
+		if (!strcmp(names[i], "h-trivial") && st && strstr(st, "too short to measure")) {
+			/* a 0.25 us call, at the round trip's noise: the judge may
+			 * refuse to time it (README), which it says only of a call
+			 * whose every output passed its checks */
+			cr_expect(c0 && strstr(c0, "\"error\":\"the timed call is too short"), "%s: %s",
+			          names[i], c0 ? c0 : "");
+		} else {
+			cr_expect(!strncmp(st, "done: baseline", 14), "%s: %s", names[i], st);
+			cr_expect(c0 && strstr(c0, "\"correct\":true"), "%s: %s", names[i], c0 ? c0 : "");
+		}
+		free(st);
 		free(c0);
 		char *h = slurpf("%s/kernels/%s/harness.c", m.dir, names[i]);
 		cr_expect(h && !strncmp(h, "/* autocompfs-generated harness ", 32), "%s", names[i]);

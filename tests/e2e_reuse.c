@@ -100,9 +100,13 @@ static int candidates(const char *k, const char *where)
 	              "JOIN kernel k ON k.id = r.kernel_id WHERE k.name = '%s' AND %s", k, where);
 }
 
+/* Beam 1: every iteration asks exactly 4 plan prompts, however the
+ * candidates time (with beam 2, a child timed more than 10% slower than
+ * its parent on a busy machine left one member, and 4 prompts, in one of
+ * the two runs). */
 Test(reuse, a_step_that_does_not_transfer_costs_only_its_share)
 {
-	const char *config = "{\"iterations\": 3, \"beam\": 2, \"plans\": 4, "
+	const char *config = "{\"iterations\": 3, \"beam\": 1, \"plans\": 4, "
 	                     "\"implementations\": 1, \"recheck\": 0, \"seed\": 5}";
 	start();
 	add_kernel("free", config, "");
@@ -128,10 +132,10 @@ Test(reuse, a_step_that_does_not_transfer_costs_only_its_share)
 			cr_assert_eq(steered, 0, "past the schedule");
 	}
 	cr_assert_eq(plan_calls("steered", 1, false), 4, "beam 1 (the input) x 4 plans");
-	cr_assert_eq(plan_calls("steered", 2, false), 8, "beam 2 x 4 plans");
+	cr_assert_eq(plan_calls("steered", 2, false), 4, "beam 1 x 4 plans");
 	/* what the steps cost: their candidates, all wrong; nothing else */
 	int lost = candidates("steered", "c.plan LIKE '%Walk the loop backwards%'");
-	cr_assert_eq(lost, 1 + 2, "one steered prompt in iteration 1, two in 2");
+	cr_assert_eq(lost, 1 + 1, "one steered prompt in each of iterations 1 and 2");
 	cr_assert_eq(candidates("steered", "c.plan LIKE '%Walk the loop backwards%' "
 	                                   "AND c.outcome = 'ok'"), 0);
 	cr_assert_eq(candidates("steered", "c.plan LIKE '%restrict%'"),
