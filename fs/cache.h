@@ -126,14 +126,13 @@ bool cache_refresh(struct cache *c, bool force);
  * particular) and the root files: what it changed is what it reads next. */
 void cache_sync(struct cache *c, int64_t kid);
 
-/* Shows the log lines the refreshes took in, and queues the logs whose
- * length moved. The refresher calls it once the invalidations queued by
- * the same refreshes are carried out. Returns whether it queued any. */
-bool cache_show_logs(struct cache *c);
-/* The same for kernel kid alone, for a handler that changed it and has
- * waited for the invalidations its cache_sync queued: the lines that tell
- * of its change are in the log when its syscall returns. */
-bool cache_show_log(struct cache *c, int64_t kid);
+/* Shows the log lines the refreshes took in, of kernel kid (-1: of every
+ * kernel), and queues the logs whose length moved. The refresher calls it
+ * for every kernel once the invalidations queued by the same refreshes
+ * are carried out; a handler that changed kernel kid, once it has waited
+ * for those its cache_sync queued, so the lines that tell of its change
+ * are in the log when its syscall returns. Returns whether it queued any. */
+bool cache_show_logs(struct cache *c, int64_t kid);
 
 /* One path for the kernel to forget (attributes and pages); gen is the
  * version the forgetting is for (0: none). */

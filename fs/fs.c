@@ -350,7 +350,7 @@ static void changed(struct fs_ctx *c, int64_t kid)
 {
 	cache_sync(c->cache, kid);
 	cache_wait_invals(c->cache, 50);
-	if (kid >= 0 && cache_show_log(c->cache, kid))
+	if (kid >= 0 && cache_show_logs(c->cache, kid))
 		cache_wait_invals(c->cache, 50);
 }
 

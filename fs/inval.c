@@ -58,7 +58,7 @@ static uint64_t invalidate(struct inval *w)
 static void carry_out(struct inval *w)
 {
 	uint64_t seq = invalidate(w);
-	if (cache_show_logs(w->c))
+	if (cache_show_logs(w->c, -1))
 		seq = invalidate(w);
 	cache_invals_through(w->c, seq);
 }

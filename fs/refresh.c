@@ -264,23 +264,12 @@ static bool show_log(struct cache *c, struct ckernel *k)
 	return true;
 }
 
-bool cache_show_logs(struct cache *c)
+bool cache_show_logs(struct cache *c, int64_t kid)
 {
 	bool any = false;
 	pthread_mutex_lock(&c->lock);
 	for (int i = 0; i < c->nk; i++)
-		if (c->k[i]->show_pending)
-			any |= show_log(c, c->k[i]);
-	pthread_mutex_unlock(&c->lock);
-	return any;
-}
-
-bool cache_show_log(struct cache *c, int64_t kid)
-{
-	bool any = false;
-	pthread_mutex_lock(&c->lock);
-	for (int i = 0; i < c->nk; i++)
-		if (c->k[i]->kid == kid && c->k[i]->show_pending)
+		if ((kid < 0 || c->k[i]->kid == kid) && c->k[i]->show_pending)
 			any |= show_log(c, c->k[i]);
 	pthread_mutex_unlock(&c->lock);
 	return any;

@@ -113,7 +113,7 @@ static int carry_out(const char *path, bool *saw)
 {
 	struct cache_inval *q;
 	int n;
-	cache_show_logs(c);
+	cache_show_logs(c, -1);
 	uint64_t seq = cache_take_invals(c, &q, &n);
 	if (saw)
 		*saw = false;

@@ -88,7 +88,7 @@ int ac_sandbox_run(const struct ac_sandbox_opts *opts, struct ac_proc_result *re
 
 /* Finds name, a bare command name (no '/'), in the colon-separated search
  * path the way execvp would: the first regular file there with an
- * execute bit. search NULL: the PATH a sandboxed command gets (the
+ * execute bit. search NULL: the PATH a sandboxed command is given (the
  * system's directories, and CUDA's when it is installed), so a command
  * is found here as ac_sandbox_run will find it. Returns 0 with its path
  * in out, or -ENOENT. */
