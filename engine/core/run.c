@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -374,12 +375,9 @@ struct eval {
 	struct ac_job job;
 };
 
-int run_job(struct run_ctx *rc, const char *dir, const char *candidate, struct ac_job *job)
+/* The job of candidate in dir, a directory that exists. */
+static void job_in(struct run_ctx *rc, const char *dir, const char *candidate, struct ac_job *job)
 {
-	ac_remove_tree(dir);
-	int err = mkdir_p(dir, 0700);
-	if (err)
-		return err;
 	*job = (struct ac_job){
 		.scratch_dir = dir,
 		.run_dir = rc->run_dir,
@@ -392,7 +390,15 @@ int run_job(struct run_ctx *rc, const char *dir, const char *candidate, struct a
 		.opts = &rc->topts,
 		.cancel = &rc->cancel,
 	};
-	return 0;
+}
+
+int run_job(struct run_ctx *rc, const char *dir, const char *candidate, struct ac_job *job)
+{
+	ac_remove_tree(dir);
+	int err = mkdir_p(dir, 0700);
+	if (!err)
+		job_in(rc, dir, candidate, job);
+	return err;
 }
 
 /* Loads candidate num and makes run_dir/WHAT-NUM afresh for it. 0 or
@@ -431,6 +437,109 @@ static void eval_free(struct eval *ev)
 {
 	eval_clean(ev);
 	cand_row_clear(&ev->c);
+}
+
+/* ---- builds kept for the final re-timing ----
+ *
+ * An evaluation's directory holds what the target built; the candidate's
+ * process can write none of it (targets/exec/sandbox.h), and the rounds
+ * of the re-timing already run one build again and again. So the builds
+ * of the input and of the RUN_FINALISTS fastest correct candidates so far
+ * are kept (rc->kept) instead of removed, and a finalist found there is
+ * timed again without being built again. A candidate that a faster one
+ * displaces loses its directory at once; whatever is kept goes with the
+ * run's directory, or when the re-timing is over. */
+
+static void kept_dir(struct run_ctx *rc, int64_t num, char *dir, size_t len)
+{
+	snprintf(dir, len, "%s/cand-%lld", rc->run_dir, (long long)num);
+}
+
+/* After ev's evaluation found r: keeps its directory when it may be a
+ * finalist, else removes it now. */
+static void keep_or_clean(struct run_ctx *rc, struct eval *ev, const struct ac_result *r)
+{
+	int64_t out = -1;
+	bool keep = r->outcome == AC_OK && r->time_ns > 0 && !run_cancelled(rc);
+	char dir[PATH_MAX + 48];
+	kept_dir(rc, ev->num, dir, sizeof(dir));
+	assert(!strcmp(dir, ev->dir));
+	pthread_mutex_lock(&rc->lock);
+	for (int i = 0; i < rc->nkept; i++)   /* evaluated again: its directory was made anew */
+		if (rc->kept[i].num == ev->num)
+			rc->kept[i--] = rc->kept[--rc->nkept];
+	if (keep) {
+		int slow = -1, cands = 0;   /* the slowest kept candidate, how many */
+		for (int i = 0; i < rc->nkept; i++) {
+			if (rc->kept[i].num == 0)
+				continue;
+			cands++;
+			if (slow < 0 || rc->kept[i].time_ns > rc->kept[slow].time_ns)
+				slow = i;
+		}
+		if (ev->num == 0 || cands < RUN_FINALISTS) {
+			assert(rc->nkept < RUN_FINALISTS + 1);
+			rc->kept[rc->nkept++] = (struct run_kept){ev->num, r->time_ns};
+		} else if (slow >= 0 && r->time_ns < rc->kept[slow].time_ns) {
+			out = rc->kept[slow].num;
+			rc->kept[slow] = (struct run_kept){ev->num, r->time_ns};
+		} else {
+			keep = false;
+		}
+	}
+	pthread_mutex_unlock(&rc->lock);
+	if (keep)
+		ev->dir[0] = '\0';   /* eval_free leaves it */
+	else
+		eval_clean(ev);
+	if (out >= 0) {
+		kept_dir(rc, out, dir, sizeof(dir));
+		ac_remove_tree(dir);
+	}
+}
+
+/* Takes num's kept build out of rc->kept into ev (whose eval_free then
+ * removes it); false when there is none. */
+static bool take_kept(struct run_ctx *rc, int64_t num, struct eval *ev)
+{
+	bool have = false;
+	pthread_mutex_lock(&rc->lock);
+	for (int i = 0; i < rc->nkept && !have; i++) {
+		if (rc->kept[i].num == num) {
+			rc->kept[i] = rc->kept[--rc->nkept];
+			have = true;
+		}
+	}
+	pthread_mutex_unlock(&rc->lock);
+	if (!have)
+		return false;
+	memset(ev, 0, sizeof(*ev));
+	ev->num = num;
+	kept_dir(rc, num, ev->dir, sizeof(ev->dir));
+	struct stat st;
+	if (store_cand_get(rc->host->writer, rc->rid, num, &ev->c) != 0 ||
+	    stat(ev->dir, &st) != 0) {
+		eval_free(ev);
+		return false;
+	}
+	job_in(rc, ev->dir, ev->c.source, &ev->job);
+	return true;
+}
+
+/* Removes every kept build. */
+static void drop_kept(struct run_ctx *rc)
+{
+	pthread_mutex_lock(&rc->lock);
+	int n = rc->nkept;
+	struct run_kept kept[RUN_FINALISTS + 1];
+	memcpy(kept, rc->kept, sizeof(kept));
+	rc->nkept = 0;
+	pthread_mutex_unlock(&rc->lock);
+	for (int i = 0; i < n; i++) {
+		char dir[PATH_MAX + 48];
+		kept_dir(rc, kept[i].num, dir, sizeof(dir));
+		ac_remove_tree(dir);
+	}
 }
 
 /* The compiler's first error line in a build's output ("input.c:9:48:
@@ -483,7 +592,7 @@ int run_evaluate(struct run_ctx *rc, int64_t num, struct ac_result *r)
 		r->log = sb_detach(&sb);
 		ac_result_clear(&built);
 	}
-	eval_clean(&ev);
+	keep_or_clean(rc, &ev, r);
 	if (run_cancelled(rc)) {
 		eval_free(&ev);
 		ac_result_clear(r);
@@ -592,6 +701,7 @@ struct member {
 	int64_t num;
 	struct eval ev;
 	bool built;
+	bool kept;   /* its build was kept from its evaluation (not built again) */
 	struct run_ctx *rc;
 };
 
@@ -692,7 +802,12 @@ static void build_member(void *arg, int i)
 {
 	struct member *x = (struct member *)arg + i;
 	struct ac_result r = {0};
-	if (!run_cancelled(x->rc) && eval_prepare(x->rc, x->num, "retime", &x->ev) == 0)
+	if (run_cancelled(x->rc))
+		return;
+	x->kept = take_kept(x->rc, x->num, &x->ev);
+	if (x->kept)
+		x->built = true;
+	else if (eval_prepare(x->rc, x->num, "retime", &x->ev) == 0)
 		x->built = eval_build(x->rc, &x->ev, &r) == 0 && r.outcome == AC_OK;
 	ac_result_clear(&r);
 }
@@ -775,8 +890,12 @@ static int judge_rounds(struct run_ctx *rc, struct member *m, int nm, const stru
 	if (err)
 		return err;
 	store_retime_verdict(rc, m, v, 0);
-	run_log(rc, "verdict after %d of at most %d rounds (%d timed runs, %.1f s)", v->rounds,
-	        v->cap, runs, rounds_ns / 1e9);
+	int kept = 0;
+	for (int j = 0; j < nm; j++)
+		kept += m[j].kept;
+	run_log(rc, "verdict after %d of at most %d rounds (%d timed runs, %.1f s); %d of %d "
+	        "builds kept from their evaluations", v->rounds, v->cap, runs, rounds_ns / 1e9, kept,
+	        nm);
 	for (int j = 1; j < nm; j++) {
 		const struct noise_finalist *f = &v->f[j];
 		if (f->nr.rounds < 2) {
@@ -842,6 +961,7 @@ int run_finalists(struct run_ctx *rc, enum run_state state)
 	struct noise_final *v = malloc(sizeof(*v));
 	int nm = m && v ? choose_finalists(rc, m) : 0;
 	if (nm < 2) {
+		drop_kept(rc);
 		free(m);
 		free(v);
 		return 0;   /* nothing correct but the input: it stays */
@@ -854,6 +974,7 @@ int run_finalists(struct run_ctx *rc, enum run_state state)
 	for (int j = 0; j < nm; j++)
 		m[j].rc = rc;
 	run_tasks(nm, nm, build_member, m);
+	drop_kept(rc);   /* what was not chosen */
 	noise_final_init(v, nm, rounds);
 	for (int j = 1; j < nm; j++)
 		if (!m[j].built)

@@ -44,6 +44,9 @@ enum run_cancel {
 	RUN_NOSPACE = 5,     /* the disk is full: state kept, tried again later */
 };
 
+/* How many of the fastest correct candidates are timed again at the end. */
+#define RUN_FINALISTS 4
+
 struct run_ctx {
 	struct run_host *host;       /* the engine's, lent for the run */
 	int64_t kid;
@@ -77,6 +80,15 @@ struct run_ctx {
 	                                prompts (engine/describe.h); NULL: none */
 	char call_note[256];         /* what describing did, for the baseline's status ("" none) */
 	char call_sizes[128];        /* the sizes it chose ("ni = nj = nk = 512"; "" none) */
+	/* What the evaluations built, kept for the final re-timing under lock:
+	 * the input's and those of the RUN_FINALISTS fastest correct candidates
+	 * by their first time, each in its own directory of run_dir, so that the
+	 * finalists are timed again without building them again (run.c). */
+	struct run_kept {
+		int64_t num;
+		int64_t time_ns;
+	} kept[RUN_FINALISTS + 1];
+	int nkept;
 };
 
 /* True when the run should stop what it is doing. A store write that
@@ -109,14 +121,13 @@ int run_set_state(struct run_ctx *rc, enum run_state state);
  * (finalists are re-measured so noise cannot crown a winner). */
 int run_remeasure(struct run_ctx *rc, int64_t num, struct ac_result *r);
 
-/* How many of the fastest correct candidates are timed again at the end. */
-#define RUN_FINALISTS 4
 #define RUN_RETIME_MAX_ROUNDS NOISE_MAX_ROUNDS
 #define RUN_RETIME_MIN_TIME_S 0.1   /* each run of a round times this long */
 _Static_assert(RUN_FINALISTS + 1 <= NOISE_MAX_MEMBERS, "the verdict holds every finalist");
 
 /* The final verdict: the RUN_FINALISTS fastest correct candidates and the
- * input (the incumbent), built in parallel, are timed again interleaved,
+ * input (the incumbent), with the builds kept from their evaluations (or
+ * built again in parallel), are timed again interleaved,
  * one run each a round, and the rule of engine/core/noise.h decides after
  * every round which of them the next round needs: the rounds stop as
  * soon as every finalist's call is made, at most cfg.retime_rounds. A
