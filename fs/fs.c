@@ -375,6 +375,52 @@ static bool best_exists(struct fs_ctx *c, int64_t kid, const char *ext)
 
 /* ---- getattr / readdir ---- */
 
+/* The attributes of a file served from the cache (generated, or ctl). */
+static int stat_served(struct fs_ctx *c, const char *path, const struct node *n, int64_t kid,
+                       mode_t mode, struct stat *st)
+{
+	struct blob *b;
+	int rc = served(c, path, n, kid, &b);
+	if (rc)
+		return rc;
+	fill_stat(c, st, S_IFREG | mode, b->len, b->mtime_ns);
+	blob_put(b);
+	return 0;
+}
+
+/* The attributes of a file the user wrote: what an open handle holds if
+ * it has written, else the stored row, else (a menu nobody edited) the
+ * shipped file's. */
+static int stat_user_file(struct fs_ctx *c, const struct node *n, int64_t kid,
+                          struct fuse_file_info *fi, struct stat *st)
+{
+	if (fi && fi->fh && hnd(fi)->kind == H_USER && hnd(fi)->dirty) {
+		struct handle *h = hnd(fi);
+		pthread_mutex_lock(&h->lock);
+		fill_stat(c, st, S_IFREG | 0644, h->buf.len, now_ns());
+		pthread_mutex_unlock(&h->lock);
+		return 0;
+	}
+	struct file_row f;
+	int rc = engine_file_get(c->e, kid, n->file, false, &f);
+	if (rc == 0) {
+		fill_stat(c, st, S_IFREG | (f.mode & 07777), f.size, f.mtime_ns);
+		set_time(&st->st_ctim, f.ctime_ns);
+	}
+	file_row_clear(&f);
+	if (rc == -ENOENT && n->type == NODE_MENU_FILE) {
+		char p[PATH_MAX];
+		struct stat sst;
+		shipped_path(n->file, p, sizeof(p));
+		if (file_name_valid(n->file) && stat(p, &sst) == 0 && S_ISREG(sst.st_mode)) {
+			fill_stat(c, st, S_IFREG | 0644, (size_t)sst.st_size,
+			          (int64_t)sst.st_mtim.tv_sec * 1000000000 + sst.st_mtim.tv_nsec);
+			rc = 0;
+		}
+	}
+	return rc;
+}
+
 static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
 	struct fs_ctx *c = ctx();
@@ -405,28 +451,9 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 		fill_stat(c, st, S_IFDIR | 0755, 4096, t);
 		return 0;
 	}
-	case NODE_ROOT_STATUS:
-	case NODE_TARGETS:
-	case NODE_ROOT_PROGRESS:
-	case NODE_ROOT_INDEX: {
-		struct blob *b;
-		rc = served(c, path, &n, kid, &b);
-		if (rc)
-			return rc;
-		fill_stat(c, st, S_IFREG | 0444, b->len, b->mtime_ns);
-		blob_put(b);
-		return 0;
-	}
 	case NODE_CTL:
-	case NODE_MENU_CTL: {
-		struct blob *b;
-		rc = served(c, path, &n, kid, &b);
-		if (rc)
-			return rc;
-		fill_stat(c, st, S_IFREG | 0644, b->len, b->mtime_ns);
-		blob_put(b);
-		return 0;
-	}
+	case NODE_MENU_CTL:
+		return stat_served(c, path, &n, kid, 0644, st);
 	case NODE_LOG: {
 		size_t len;
 		int64_t mt;
@@ -448,42 +475,10 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 		return 0;
 	}
 	case NODE_USER_FILE:
-	case NODE_MENU_FILE: {
-		if (fi && fi->fh && hnd(fi)->kind == H_USER && hnd(fi)->dirty) {
-			struct handle *h = hnd(fi);
-			pthread_mutex_lock(&h->lock);
-			fill_stat(c, st, S_IFREG | 0644, h->buf.len, now_ns());
-			pthread_mutex_unlock(&h->lock);
-			return 0;
-		}
-		struct file_row f;
-		rc = engine_file_get(c->e, kid, n.file, false, &f);
-		if (rc == 0) {
-			fill_stat(c, st, S_IFREG | (f.mode & 07777), f.size, f.mtime_ns);
-			set_time(&st->st_ctim, f.ctime_ns);
-		}
-		file_row_clear(&f);
-		if (rc == -ENOENT && n.type == NODE_MENU_FILE) {
-			char p[PATH_MAX];
-			struct stat sst;
-			shipped_path(n.file, p, sizeof(p));
-			if (file_name_valid(n.file) && stat(p, &sst) == 0 && S_ISREG(sst.st_mode)) {
-				fill_stat(c, st, S_IFREG | 0644, (size_t)sst.st_size,
-				          (int64_t)sst.st_mtim.tv_sec * 1000000000 + sst.st_mtim.tv_nsec);
-				rc = 0;
-			}
-		}
-		return rc;
-	}
-	default: {
-		struct blob *b;
-		rc = served(c, path, &n, kid, &b);
-		if (rc)
-			return rc;
-		fill_stat(c, st, S_IFREG | 0444, b->len, b->mtime_ns);
-		blob_put(b);
-		return 0;
-	}
+	case NODE_MENU_FILE:
+		return stat_user_file(c, &n, kid, fi, st);
+	default:   /* the generated files, the root's included */
+		return stat_served(c, path, &n, kid, 0444, st);
 	}
 }
 
@@ -570,6 +565,95 @@ static int fill_listing(struct fs_ctx *c, const struct listing *l, void *buf,
 	return 0;
 }
 
+/* menus/: ctl, log, the menus written here (a folder once) and the
+ * shipped ones not overridden. */
+static int list_menus(struct fs_ctx *c, void *buf, fuse_fill_dir_t fill)
+{
+	struct file_row *rows;
+	int cnt;
+	int rc = engine_file_list(c->e, STORE_MENUS_KERNEL, false, &rows, &cnt);
+	if (rc)
+		return rc;
+	fill(buf, "ctl", NULL, 0, 0);
+	fill(buf, "log", NULL, 0, 0);
+	for (int i = 0; i < cnt; i++) {
+		const char *slash = strchr(rows[i].name, '/');
+		if (!slash) {
+			fill(buf, rows[i].name, NULL, 0, 0);
+			continue;
+		}
+		/* a folder, once: the first of its names (by name order) */
+		size_t dl = (size_t)(slash - rows[i].name);
+		if (i > 0 && !strncmp(rows[i - 1].name, rows[i].name, dl + 1))
+			continue;
+		char dir[256];
+		snprintf(dir, sizeof(dir), "%.*s", (int)dl, rows[i].name);
+		fill(buf, dir, NULL, 0, 0);
+	}
+	DIR *d = opendir(menus_dir());
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		bool dup = false;
+		for (int i = 0; i < cnt && !dup; i++)
+			dup = !strcmp(rows[i].name, de->d_name);
+		if (!dup)
+			fill(buf, de->d_name, NULL, 0, 0);
+	}
+	if (d)
+		closedir(d);
+	file_rows_free(rows, cnt);
+	return 0;
+}
+
+/* menus/NAME.docs/ or NAME.examples/: the files written into it. */
+static int list_menu_dir(struct fs_ctx *c, const struct node *n, void *buf, fuse_fill_dir_t fill)
+{
+	struct file_row *rows;
+	int cnt;
+	int rc = engine_file_list(c->e, STORE_MENUS_KERNEL, false, &rows, &cnt);
+	if (rc)
+		return rc;
+	size_t dl = strlen(n->file);
+	bool any = false;
+	for (int i = 0; i < cnt; i++) {
+		if (strncmp(rows[i].name, n->file, dl) || rows[i].name[dl] != '/')
+			continue;
+		any = true;
+		if (rows[i].name[dl + 1])
+			fill(buf, rows[i].name + dl + 1, NULL, 0, 0);
+	}
+	file_rows_free(rows, cnt);
+	return any ? 0 : -ENOENT;
+}
+
+/* kernels/K/: the fixed names (best.EXT once there is one), then the
+ * user's files. */
+static int list_kernel(struct fs_ctx *c, int64_t kid, void *buf, fuse_fill_dir_t fill)
+{
+	char ext[32], best[64];
+	view_input_ext(c->view, kid, ext, sizeof(ext));
+	snprintf(best, sizeof(best), "best.%s", ext);
+	for (int i = 0; path_kernel_files[i]; i++) {
+		bool is_best = !strcmp(path_kernel_files[i], "best.EXT");
+		if (!is_best)
+			fill(buf, path_kernel_files[i], NULL, 0, 0);
+		else if (best_exists(c, kid, ext))
+			fill(buf, best, NULL, 0, 0);
+	}
+	struct file_row *rows;
+	int cnt;
+	int rc = engine_file_list(c->e, kid, false, &rows, &cnt);
+	if (rc)
+		return rc;
+	for (int i = 0; i < cnt; i++)
+		if (strcmp(rows[i].name, best))
+			fill(buf, rows[i].name, NULL, 0, 0);
+	file_rows_free(rows, cnt);
+	return 0;
+}
+
 static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off,
                       struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
@@ -603,84 +687,12 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 			kernel_rows_free(rows, cnt);
 		return rc;
 	}
-	case NODE_MENUS: {
-		struct file_row *rows;
-		int cnt;
-		rc = engine_file_list(c->e, STORE_MENUS_KERNEL, false, &rows, &cnt);
-		if (rc)
-			return rc;
-		fill(buf, "ctl", NULL, 0, 0);
-		fill(buf, "log", NULL, 0, 0);
-		for (int i = 0; i < cnt; i++) {
-			const char *slash = strchr(rows[i].name, '/');
-			if (!slash) {
-				fill(buf, rows[i].name, NULL, 0, 0);
-				continue;
-			}
-			/* a folder, once: the first of its names (by name order) */
-			size_t dl = (size_t)(slash - rows[i].name);
-			if (i > 0 && !strncmp(rows[i - 1].name, rows[i].name, dl + 1))
-				continue;
-			char dir[256];
-			snprintf(dir, sizeof(dir), "%.*s", (int)dl, rows[i].name);
-			fill(buf, dir, NULL, 0, 0);
-		}
-		DIR *d = opendir(menus_dir());
-		struct dirent *de;
-		while (d && (de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			bool dup = false;
-			for (int i = 0; i < cnt && !dup; i++)
-				dup = !strcmp(rows[i].name, de->d_name);
-			if (!dup)
-				fill(buf, de->d_name, NULL, 0, 0);
-		}
-		if (d)
-			closedir(d);
-		file_rows_free(rows, cnt);
-		return 0;
-	}
-	case NODE_MENU_DIR: {
-		struct file_row *rows;
-		int cnt;
-		rc = engine_file_list(c->e, STORE_MENUS_KERNEL, false, &rows, &cnt);
-		if (rc)
-			return rc;
-		size_t dl = strlen(n.file);
-		bool any = false;
-		for (int i = 0; i < cnt; i++) {
-			if (strncmp(rows[i].name, n.file, dl) || rows[i].name[dl] != '/')
-				continue;
-			any = true;
-			if (rows[i].name[dl + 1])
-				fill(buf, rows[i].name + dl + 1, NULL, 0, 0);
-		}
-		file_rows_free(rows, cnt);
-		return any ? 0 : -ENOENT;
-	}
-	case NODE_KERNEL: {
-		char ext[32], best[64];
-		view_input_ext(c->view, kid, ext, sizeof(ext));
-		snprintf(best, sizeof(best), "best.%s", ext);
-		for (int i = 0; path_kernel_files[i]; i++) {
-			bool is_best = !strcmp(path_kernel_files[i], "best.EXT");
-			if (!is_best)
-				fill(buf, path_kernel_files[i], NULL, 0, 0);
-			else if (best_exists(c, kid, ext))
-				fill(buf, best, NULL, 0, 0);
-		}
-		struct file_row *rows;
-		int cnt;
-		rc = engine_file_list(c->e, kid, false, &rows, &cnt);
-		if (rc)
-			return rc;
-		for (int i = 0; i < cnt; i++)
-			if (strcmp(rows[i].name, best))
-				fill(buf, rows[i].name, NULL, 0, 0);
-		file_rows_free(rows, cnt);
-		return 0;
-	}
+	case NODE_MENUS:
+		return list_menus(c, buf, fill);
+	case NODE_MENU_DIR:
+		return list_menu_dir(c, &n, buf, fill);
+	case NODE_KERNEL:
+		return list_kernel(c, kid, buf, fill);
 	default:
 		return -ENOTDIR;
 	}
