@@ -351,6 +351,111 @@ static long kc_tokens(const struct kcache *kc)
 	return kc->have_run && kc->latest.run.tokens > sum ? kc->latest.run.tokens : sum;
 }
 
+static void json_str_or_null(cJSON *o, const char *key, const char *s)
+{
+	if (s && s[0])
+		cJSON_AddStringToObject(o, key, s);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+/* metrics.json's object for candidate c (in_ok: the input's time is known). */
+static cJSON *metrics_candidate(struct kcache *kc, const struct cand_row *c, bool in_ok)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", (double)c->num);
+	json_num_or_null(o, "parent", (double)c->parent, c->parent >= 0);
+	json_num_or_null(o, "parent2", (double)c->parent2, c->parent2 > 0);
+	json_num_or_null(o, "same_as", (double)c->same_as, cand_is_duplicate(c));
+	cJSON_AddNumberToObject(o, "iteration", c->iteration);
+	cJSON_AddStringToObject(o, "origin", cand_origin_name(c->origin));
+	cJSON_AddStringToObject(o, "plan", c->plan);
+	cJSON_AddStringToObject(o, "option", c->option);
+	cJSON_AddStringToObject(o, "model", c->model);
+	cJSON_AddStringToObject(o, "outcome", ac_outcome_name(c->outcome));
+	bool ok = c->outcome == AC_OK;
+	json_num_or_null(o, "time_ns", (double)c->time_ns, ok);
+	json_num_or_null(o, "retime_ns", (double)c->retime_ns, ok && c->retime_ns > 0);
+	json_num_or_null(o, "speedup", speedup_of(kc, c), ok && in_ok);
+	add_verdict(o, c->verdict);
+	cJSON_AddNumberToObject(o, "samples", c->samples);
+	cJSON_AddNumberToObject(o, "spread", c->spread);
+	cJSON_AddStringToObject(o, "message", c->message);
+	cJSON_AddNumberToObject(o, "tokens", (double)c->tokens);
+	cJSON_AddNumberToObject(o, "reasoning_tokens", (double)c->reasoning_tokens);
+	/* the last iteration whose beam kept it (null: never), and whether
+	 * that is the beam of the run's latest finished iteration */
+	json_num_or_null(o, "beam_iteration", c->beam_iteration, c->beam_iteration > 0);
+	cJSON_AddBoolToObject(o, "in_last_beam", kc->have_run && c->beam_iteration > 0 &&
+	                                         c->beam_iteration == kc->latest.run.iteration);
+	cJSON *fig = c->metrics && c->metrics[0] ? cJSON_Parse(c->metrics) : NULL;
+	cJSON_AddItemToObject(o, "metrics", fig ? fig : cJSON_CreateObject());
+	/* where the timed run happened: a Slurm job and node, null when local */
+	json_str_or_null(o, "job", c->job);
+	json_str_or_null(o, "node", c->node);
+	return o;
+}
+
+/* metrics.json's "run": the latest run's figures, counts and costs, the
+ * same as every view shows (figures.h). in is its input's row (or NULL);
+ * builds and runs saved by duplicates as counted over its candidates. */
+static cJSON *metrics_run(struct kcache *kc, const struct cand_row *in, int builds_saved,
+                          int runs_saved)
+{
+	bool in_ok = in && in->outcome == AC_OK;
+	cJSON *run = cJSON_CreateObject();
+	cJSON_AddNumberToObject(run, "id", (double)kc->latest.run.id);
+	cJSON_AddStringToObject(run, "state", run_state_name(kc->latest.run.state));
+	cJSON_AddStringToObject(run, "target", kc->latest.run.target);
+	cJSON_AddStringToObject(run, "input", kc->latest.run.input_name);
+	const struct cand_row *b = kc->latest.run.best >= 0 ? cand_at(kc, kc->latest.run.best) : NULL;
+	/* the figures and counts of figures.h, as every view shows them */
+	int64_t in_t = 0, b_t = 0;
+	bool figs = cand_figures(in, b, &in_t, &b_t);
+	if (!figs && in_ok)
+		in_t = cand_time(in);
+	json_num_or_null(run, "input_time_ns", (double)in_t, in_t > 0);
+	json_num_or_null(run, "best", b ? (double)b->num : 0, b != NULL);
+	json_num_or_null(run, "best_time_ns", b ? (double)cand_time(b) : 0, b && cand_time(b));
+	json_num_or_null(run, "speedup", b ? speedup_of(kc, b) : 0, figs);
+	double lo, hi;
+	if (figs && cand_speedup_interval(b, &lo, &hi)) {
+		cJSON *iv = cJSON_CreateArray();
+		cJSON_AddItemToArray(iv, cJSON_CreateNumber(lo));
+		cJSON_AddItemToArray(iv, cJSON_CreateNumber(hi));
+		cJSON_AddItemToObject(run, "speedup_95", iv);
+	} else {
+		cJSON_AddNullToObject(run, "speedup_95");
+	}
+	add_verdict(run, kc->latest.run.verdict);
+	cJSON_AddNumberToObject(run, "iteration", kc->latest.run.iteration);
+	struct cand_tally t;
+	cand_tally(kc->latest.cands, kc->latest.ncands, &t);
+	cJSON_AddNumberToObject(run, "candidates", t.candidates);
+	cJSON_AddNumberToObject(run, "evaluated", t.evaluated);
+	/* a count per outcome, pending last */
+	for (int i = 1; i <= AC_OUTCOMES; i++)
+		cJSON_AddNumberToObject(run, ac_outcome_name(i % AC_OUTCOMES),
+		                        t.outcome[i % AC_OUTCOMES]);
+	cJSON_AddNumberToObject(run, "tokens", (double)kc_tokens(kc));
+	cJSON_AddNumberToObject(run, "reasoning_tokens", (double)kc->latest.reasoning);
+	cJSON_AddNumberToObject(run, "llm_calls", (double)kc->latest.calls);
+	cJSON_AddNumberToObject(run, "llm_wall_s", kc->latest.call_wall_ns / 1e9);
+	cJSON_AddNumberToObject(run, "cost", kc->latest.cost);
+	struct ac_config cfg;
+	char err[300];
+	const char *text = kc->latest.run.config;
+	if (config_parse(text, strlen(text), &cfg, err, sizeof(err)) == 0)
+		json_num_or_null(run, "max_cost", cfg.max_cost, cfg.max_cost > 0);
+	config_clear(&cfg);
+	cJSON_AddNumberToObject(run, "duplicates", t.duplicates);
+	cJSON_AddNumberToObject(run, "builds_saved", builds_saved);
+	cJSON_AddNumberToObject(run, "timed_runs_saved", runs_saved);
+	int64_t end = kc->latest.run.finished_ns ? kc->latest.run.finished_ns : now_ns();
+	cJSON_AddNumberToObject(run, "wall_s", (end - kc->latest.run.created_ns) / 1e9);
+	return run;
+}
+
 static struct blob *render_metrics(struct view *v, struct kcache *kc)
 {
 	cJSON *root = cJSON_CreateObject();
@@ -369,44 +474,7 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 	cJSON *arr = cJSON_CreateArray();
 	for (int i = 0; i < kc->latest.ncands; i++) {
 		const struct cand_row *c = &kc->latest.cands[i];
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "id", (double)c->num);
-		json_num_or_null(o, "parent", (double)c->parent, c->parent >= 0);
-		json_num_or_null(o, "parent2", (double)c->parent2, c->parent2 > 0);
-		json_num_or_null(o, "same_as", (double)c->same_as, cand_is_duplicate(c));
-		cJSON_AddNumberToObject(o, "iteration", c->iteration);
-		cJSON_AddStringToObject(o, "origin", cand_origin_name(c->origin));
-		cJSON_AddStringToObject(o, "plan", c->plan);
-		cJSON_AddStringToObject(o, "option", c->option);
-		cJSON_AddStringToObject(o, "model", c->model);
-		cJSON_AddStringToObject(o, "outcome", ac_outcome_name(c->outcome));
-		bool ok = c->outcome == AC_OK;
-		json_num_or_null(o, "time_ns", (double)c->time_ns, ok);
-		json_num_or_null(o, "retime_ns", (double)c->retime_ns, ok && c->retime_ns > 0);
-		json_num_or_null(o, "speedup", speedup_of(kc, c), ok && in_ok);
-		add_verdict(o, c->verdict);
-		cJSON_AddNumberToObject(o, "samples", c->samples);
-		cJSON_AddNumberToObject(o, "spread", c->spread);
-		cJSON_AddStringToObject(o, "message", c->message);
-		cJSON_AddNumberToObject(o, "tokens", (double)c->tokens);
-		cJSON_AddNumberToObject(o, "reasoning_tokens", (double)c->reasoning_tokens);
-		/* the last iteration whose beam kept it (null: never), and whether
-		 * that is the beam of the run's latest finished iteration */
-		json_num_or_null(o, "beam_iteration", c->beam_iteration, c->beam_iteration > 0);
-		cJSON_AddBoolToObject(o, "in_last_beam", kc->have_run && c->beam_iteration > 0 &&
-		                                         c->beam_iteration == kc->latest.run.iteration);
-		cJSON *fig = c->metrics && c->metrics[0] ? cJSON_Parse(c->metrics) : NULL;
-		cJSON_AddItemToObject(o, "metrics", fig ? fig : cJSON_CreateObject());
-		/* where the timed run happened: a Slurm job and node, null when local */
-		if (c->job && c->job[0])
-			cJSON_AddStringToObject(o, "job", c->job);
-		else
-			cJSON_AddNullToObject(o, "job");
-		if (c->node && c->node[0])
-			cJSON_AddStringToObject(o, "node", c->node);
-		else
-			cJSON_AddNullToObject(o, "node");
-		cJSON_AddItemToArray(arr, o);
+		cJSON_AddItemToArray(arr, metrics_candidate(kc, c, in_ok));
 		if (cand_is_duplicate(c)) {
 			/* a duplicate was neither built nor timed; its original was
 			 * timed only if it built */
@@ -419,56 +487,7 @@ static struct blob *render_metrics(struct view *v, struct kcache *kc)
 			mtime = c->created_ns;
 	}
 	if (kc->have_run) {
-		cJSON *run = cJSON_CreateObject();
-		cJSON_AddNumberToObject(run, "id", (double)kc->latest.run.id);
-		cJSON_AddStringToObject(run, "state", run_state_name(kc->latest.run.state));
-		cJSON_AddStringToObject(run, "target", kc->latest.run.target);
-		cJSON_AddStringToObject(run, "input", kc->latest.run.input_name);
-		const struct cand_row *b = kc->latest.run.best >= 0 ? cand_at(kc, kc->latest.run.best) : NULL;
-		/* the figures and counts of figures.h, as every view shows them */
-		int64_t in_t = 0, b_t = 0;
-		bool figs = cand_figures(in, b, &in_t, &b_t);
-		if (!figs && in_ok)
-			in_t = cand_time(in);
-		json_num_or_null(run, "input_time_ns", (double)in_t, in_t > 0);
-		json_num_or_null(run, "best", b ? (double)b->num : 0, b != NULL);
-		json_num_or_null(run, "best_time_ns", b ? (double)cand_time(b) : 0, b && cand_time(b));
-		json_num_or_null(run, "speedup", b ? speedup_of(kc, b) : 0, figs);
-		double lo, hi;
-		if (figs && cand_speedup_interval(b, &lo, &hi)) {
-			cJSON *iv = cJSON_CreateArray();
-			cJSON_AddItemToArray(iv, cJSON_CreateNumber(lo));
-			cJSON_AddItemToArray(iv, cJSON_CreateNumber(hi));
-			cJSON_AddItemToObject(run, "speedup_95", iv);
-		} else {
-			cJSON_AddNullToObject(run, "speedup_95");
-		}
-		add_verdict(run, kc->latest.run.verdict);
-		cJSON_AddNumberToObject(run, "iteration", kc->latest.run.iteration);
-		struct cand_tally t;
-		cand_tally(kc->latest.cands, kc->latest.ncands, &t);
-		cJSON_AddNumberToObject(run, "candidates", t.candidates);
-		cJSON_AddNumberToObject(run, "evaluated", t.evaluated);
-		/* a count per outcome, pending last */
-		for (int i = 1; i <= AC_OUTCOMES; i++)
-			cJSON_AddNumberToObject(run, ac_outcome_name(i % AC_OUTCOMES),
-			                        t.outcome[i % AC_OUTCOMES]);
-		cJSON_AddNumberToObject(run, "tokens", (double)kc_tokens(kc));
-		cJSON_AddNumberToObject(run, "reasoning_tokens", (double)kc->latest.reasoning);
-		cJSON_AddNumberToObject(run, "llm_calls", (double)kc->latest.calls);
-		cJSON_AddNumberToObject(run, "llm_wall_s", kc->latest.call_wall_ns / 1e9);
-		cJSON_AddNumberToObject(run, "cost", kc->latest.cost);
-		struct ac_config cfg;
-		char err[300];
-		const char *text = kc->latest.run.config;
-		if (config_parse(text, strlen(text), &cfg, err, sizeof(err)) == 0)
-			json_num_or_null(run, "max_cost", cfg.max_cost, cfg.max_cost > 0);
-		config_clear(&cfg);
-		cJSON_AddNumberToObject(run, "duplicates", t.duplicates);
-		cJSON_AddNumberToObject(run, "builds_saved", builds_saved);
-		cJSON_AddNumberToObject(run, "timed_runs_saved", runs_saved);
-		int64_t end = kc->latest.run.finished_ns ? kc->latest.run.finished_ns : now_ns();
-		cJSON_AddNumberToObject(run, "wall_s", (end - kc->latest.run.created_ns) / 1e9);
+		cJSON *run = metrics_run(kc, in, builds_saved, runs_saved);
 		cJSON_AddItemToObject(root, "run", run);
 		if (kc->latest.run.created_ns > mtime)
 			mtime = kc->latest.run.created_ns;
