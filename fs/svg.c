@@ -365,6 +365,13 @@ struct pt {
 	double speedup;   /* over the input; 0: no time */
 };
 
+/* Where point q is drawn: at its speedup, or in the lane under the frame
+ * when it has none. */
+static double pt_y(const struct frame *f, const struct pt *q)
+{
+	return q->speedup > 0 ? py(f, q->speedup) : lane_y(f);
+}
+
 static int pt_cmp(const void *a, const void *b)
 {
 	const struct pt *x = a, *y = b;
@@ -595,6 +602,74 @@ static void progress_subtitle(const struct svg_kernel *k, const struct pt *p, in
 	(void)n;
 }
 
+/* A dotted line from each parent of every combined candidate; whether
+ * there was one. */
+static bool combined_lines(struct out *o, const struct frame *f, const struct pt *p, int n)
+{
+	bool combined = false;
+	for (int i = 0; i < n; i++) {
+		if (p[i].c->parent2 <= 0)
+			continue;
+		int64_t parents[2] = {p[i].c->parent, p[i].c->parent2};
+		double y = pt_y(f, &p[i]);
+		for (int j = 0; j < 2; j++) {
+			int q = pt_find(p, n, parents[j]);
+			if (q < 0)
+				continue;
+			put(o, "<line class=\"combined\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+			        "stroke=\"" COMBINE_COLOR "\" stroke-width=\"1.2\" stroke-dasharray=\"2 3\">"
+			        "<title>#%lld combines #%lld and #%lld</title></line>\n",
+			    px(f, xn(&p[q])), pt_y(f, &p[q]),
+			    px(f, xn(&p[i])), y, (long long)p[i].c->num, (long long)parents[0],
+			    (long long)parents[1]);
+			combined = true;
+		}
+	}
+	return combined;
+}
+
+/* The progress chart's legend, right of the frame: its lines, then a
+ * marker per outcome with the count metrics.json gives it. */
+static void progress_legend(struct out *o, const struct frame *f, bool combined,
+                            const struct cand_tally *tally)
+{
+	double lx = f->x1 + 22, ly = f->y0 + 8;
+	put(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" STEP_COLOR "\" "
+	        "stroke-width=\"2.5\"/>\n", lx, ly, lx + 20, ly);
+	legend_label(o, lx, ly, "best so far");
+	ly += 22;
+	put(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" PATH_COLOR "\" "
+	        "stroke-width=\"6\" stroke-opacity=\"0.55\" stroke-linecap=\"round\"/>"
+	        "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"none\" stroke=\"#000000\" "
+	        "stroke-width=\"1.5\"/>\n", lx + 2, ly, lx + 18, ly, lx + 10, ly);
+	legend_label(o, lx, ly, "path to best");
+	ly += 22;
+	put(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999999\" "
+	        "stroke-dasharray=\"5 4\"/>\n", lx, ly, lx + 20, ly);
+	legend_label(o, lx, ly, "the input (1" TIMES ")");
+	if (combined) {
+		ly += 22;
+		put(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\""
+		        COMBINE_COLOR "\" stroke-width=\"1.2\" stroke-dasharray=\"2 3\"/>\n",
+		    lx, ly, lx + 20, ly);
+		legend_label(o, lx, ly, "combined: both parents");
+	}
+	ly += 30;
+	for (int oc = 0; oc < AC_OUTCOMES; oc++) {
+		if (oc == AC_PENDING)
+			continue;   /* counted under the legend: not drawn */
+		char label[64];
+		snprintf(label, sizeof(label), "%s (%d)", ac_outcome_name(oc), tally->outcome[oc]);
+		marker_open(o, outcome_shapes[oc], lx + 10, ly, 4.5, outcome_colors[oc]);
+		marker_close(o, outcome_shapes[oc]);
+		legend_label(o, lx, ly, label);
+		ly += 20;
+	}
+	put(o, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"#666666\">not drawn: %d "
+	        "duplicate%s, %d pending</text>\n", lx, ly + 4, tally->duplicates,
+	    tally->duplicates == 1 ? "" : "s", tally->pending);
+}
+
 int svg_progress(struct strbuf *sb, const struct svg_kernel *k)
 {
 	struct out o = {sb, 0};
@@ -652,36 +727,18 @@ int svg_progress(struct strbuf *sb, const struct svg_kernel *k)
 		for (int j = nchain - 1; j >= 0; j--) {
 			int i = chain[j];
 			put(&o, "%s%.1f,%.1f", j == nchain - 1 ? "" : " ", px(&f, xn(&p[i])),
-			    p[i].speedup > 0 ? py(&f, p[i].speedup) : lane_y(&f));
+			    pt_y(&f, &p[i]));
 		}
 		put(&o, "\"/>\n");
 	}
 	step_path(&o, &f, p, n, (double)last, STEP_COLOR, 2.5, NULL);
 
 	/* combined candidates: a dotted line from each of the two parents */
-	bool combined = false;
-	for (int i = 0; i < n; i++) {
-		if (p[i].c->parent2 <= 0)
-			continue;
-		int64_t parents[2] = {p[i].c->parent, p[i].c->parent2};
-		double y = p[i].speedup > 0 ? py(&f, p[i].speedup) : lane_y(&f);
-		for (int j = 0; j < 2; j++) {
-			int q = pt_find(p, n, parents[j]);
-			if (q < 0)
-				continue;
-			put(&o, "<line class=\"combined\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-			        "stroke=\"" COMBINE_COLOR "\" stroke-width=\"1.2\" stroke-dasharray=\"2 3\">"
-			        "<title>#%lld combines #%lld and #%lld</title></line>\n",
-			    px(&f, xn(&p[q])), p[q].speedup > 0 ? py(&f, p[q].speedup) : lane_y(&f),
-			    px(&f, xn(&p[i])), y, (long long)p[i].c->num, (long long)parents[0],
-			    (long long)parents[1]);
-			combined = true;
-		}
-	}
+	bool combined = combined_lines(&o, &f, p, n);
 
 	put(&o, "<g stroke=\"#ffffff\" stroke-width=\"0.8\">\n");
 	for (int i = 0; i < n; i++) {
-		double y = p[i].speedup > 0 ? py(&f, p[i].speedup) : lane_y(&f);
+		double y = pt_y(&f, &p[i]);
 		enum ac_outcome oc = p[i].c->outcome;
 		marker_open(&o, outcome_shapes[oc], px(&f, xn(&p[i])), y, n > 400 ? 2.5 : 3.8,
 		            outcome_colors[oc]);
@@ -693,7 +750,7 @@ int svg_progress(struct strbuf *sb, const struct svg_kernel *k)
 		int i = chain[j];
 		put(&o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"none\" stroke=\"#000000\" "
 		        "stroke-width=\"1.5\"/>\n", px(&f, xn(&p[i])),
-		    p[i].speedup > 0 ? py(&f, p[i].speedup) : lane_y(&f), j == 0 ? 8 : 6);
+		    pt_y(&f, &p[i]), j == 0 ? 8 : 6);
 	}
 	/* the best's label, beside it; drawn twice, the first time as a white
 	 * halo so that lines under it do not cross the digits (SVG 1.1 has no
@@ -708,42 +765,7 @@ int svg_progress(struct strbuf *sb, const struct svg_kernel *k)
 		           "stroke-linejoin=\"round\"" : "",
 		    (long long)p[ib].c->num, p[ib].speedup);
 
-	/* legend */
-	double lx = f.x1 + 22, ly = f.y0 + 8;
-	put(&o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" STEP_COLOR "\" "
-	        "stroke-width=\"2.5\"/>\n", lx, ly, lx + 20, ly);
-	legend_label(&o, lx, ly, "best so far");
-	ly += 22;
-	put(&o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" PATH_COLOR "\" "
-	        "stroke-width=\"6\" stroke-opacity=\"0.55\" stroke-linecap=\"round\"/>"
-	        "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"none\" stroke=\"#000000\" "
-	        "stroke-width=\"1.5\"/>\n", lx + 2, ly, lx + 18, ly, lx + 10, ly);
-	legend_label(&o, lx, ly, "path to best");
-	ly += 22;
-	put(&o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999999\" "
-	        "stroke-dasharray=\"5 4\"/>\n", lx, ly, lx + 20, ly);
-	legend_label(&o, lx, ly, "the input (1" TIMES ")");
-	if (combined) {
-		ly += 22;
-		put(&o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\""
-		        COMBINE_COLOR "\" stroke-width=\"1.2\" stroke-dasharray=\"2 3\"/>\n",
-		    lx, ly, lx + 20, ly);
-		legend_label(&o, lx, ly, "combined: both parents");
-	}
-	ly += 30;
-	for (int oc = 0; oc < AC_OUTCOMES; oc++) {
-		if (oc == AC_PENDING)
-			continue;   /* counted under the legend: not drawn */
-		char label[64];
-		snprintf(label, sizeof(label), "%s (%d)", ac_outcome_name(oc), tally.outcome[oc]);
-		marker_open(&o, outcome_shapes[oc], lx + 10, ly, 4.5, outcome_colors[oc]);
-		marker_close(&o, outcome_shapes[oc]);
-		legend_label(&o, lx, ly, label);
-		ly += 20;
-	}
-	put(&o, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"#666666\">not drawn: %d "
-	        "duplicate%s, %d pending</text>\n", lx, ly + 4, tally.duplicates,
-	    tally.duplicates == 1 ? "" : "s", tally.pending);
+	progress_legend(&o, &f, combined, &tally);
 	put(&o, "</svg>\n");
 	free(chain);
 	free(p);
