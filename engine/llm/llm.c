@@ -1034,6 +1034,45 @@ static void truncated_words(const struct llm_request *req, const struct llm_repl
 		 spec, reply->output_cap, reply->completion_tokens, used, also);
 }
 
+/* What a 2xx reply in body means: V_DONE with reply filled, V_RETRY for
+ * a malformed one (up to MALFORMED_RETRIES, counted in *malformed), else
+ * V_FAIL; *rc, why and words say what went wrong. */
+static enum verdict reply_verdict(const struct llm_request *req, const struct strbuf *body,
+				  const char *spec, struct llm_reply *reply, int *rc,
+				  int *malformed, char *why, size_t whylen, char *words,
+				  size_t wlen)
+{
+	char detail[512] = "";
+	*rc = llm_parse_reply(req->model->provider, body->buf ? body->buf : "", body->len, reply,
+			      detail, sizeof(detail));
+	if (!*rc && reply->truncated) {
+		*rc = -EPROTO;
+		truncated_words(req, reply, spec, words, wlen);
+		return V_FAIL;
+	}
+	if (!*rc)
+		return V_DONE;
+	if (*rc == -ENOMEM) {
+		snprintf(words, wlen, "out of memory");
+		return V_FAIL;
+	}
+	snprintf(words, wlen, "malformed reply from %s: %s", spec, detail);
+	snprintf(why, whylen, "malformed reply");
+	return ++*malformed > MALFORMED_RETRIES ? V_FAIL : V_RETRY;
+}
+
+/* Seconds to wait before attempt + 1: what the server asked for
+ * (Retry-After, capped), else exponential backoff with jitter. */
+static double retry_delay(struct llm_client *c, double retry_after, int attempt)
+{
+	if (retry_after >= 0)
+		return retry_after < RETRY_AFTER_CAP_S ? retry_after : RETRY_AFTER_CAP_S;
+	double cap = c->opts.backoff_base_s * pow(2.0, attempt - 1);
+	if (cap > BACKOFF_CAP_S)
+		cap = BACKOFF_CAP_S;
+	return cap * jitter_unit(c);
+}
+
 int llm_complete(struct llm_client *c, const struct llm_request *req,
                  struct llm_reply *reply, const atomic_int *cancel,
                  void (*wait_note)(void *arg, const char *line), void *note_arg)
@@ -1096,24 +1135,8 @@ int llm_complete(struct llm_client *c, const struct llm_request *req,
 			v = curl_verdict(res, errbuf, ep.url, c->opts.timeout_s, x.too_big, &rc,
 					 why, sizeof(why), words, sizeof(words));
 		} else if (status >= 200 && status < 300) {
-			char detail[512] = "";
-			rc = llm_parse_reply(req->model->provider, x.body.buf ? x.body.buf : "",
-					     x.body.len, reply, detail, sizeof(detail));
-			if (!rc && reply->truncated) {
-				rc = -EPROTO;
-				truncated_words(req, reply, spec, words, sizeof(words));
-				v = V_FAIL;
-			} else if (!rc) {
-				v = V_DONE;
-			} else if (rc == -ENOMEM) {
-				snprintf(words, sizeof(words), "out of memory");
-				v = V_FAIL;
-			} else {
-				snprintf(words, sizeof(words), "malformed reply from %s: %s",
-					 spec, detail);
-				snprintf(why, sizeof(why), "malformed reply");
-				v = ++malformed > MALFORMED_RETRIES ? V_FAIL : V_RETRY;
-			}
+			v = reply_verdict(req, &x.body, spec, reply, &rc, &malformed, why,
+					  sizeof(why), words, sizeof(words));
 		} else {
 			char msg[320];
 			char http[400];
@@ -1166,15 +1189,7 @@ int llm_complete(struct llm_client *c, const struct llm_request *req,
 			break;
 		}
 
-		double delay;
-		if (x.retry_after >= 0) {
-			delay = x.retry_after < RETRY_AFTER_CAP_S ? x.retry_after : RETRY_AFTER_CAP_S;
-		} else {
-			double cap = c->opts.backoff_base_s * pow(2.0, attempt - 1);
-			if (cap > BACKOFF_CAP_S)
-				cap = BACKOFF_CAP_S;
-			delay = cap * jitter_unit(c);
-		}
+		double delay = retry_delay(c, x.retry_after, attempt);
 		char line[512];
 		if (delay >= 1.0)
 			snprintf(line, sizeof(line), "%s from %s, retrying in %.0f s (attempt %d of %d)",
