@@ -772,9 +772,12 @@ static void store_retime_verdict(struct run_ctx *rc, struct member *m, const str
 }
 
 /* The finalists into m[1..]: the RUN_FINALISTS fastest correct candidates
- * by their first measurement (m[0], the input, is the incumbent). A
- * duplicate is its original's code, so it takes no finalist's place.
- * Returns how many members m holds, or 0. */
+ * by their first measurement (m[0], the input, is the incumbent), but none
+ * that took more than RUN_FINALIST_SPAN times the fastest one's time (the
+ * input's included): it cannot be the fastest, and timing it again would
+ * only cost rounds and widen every interval. A duplicate is its
+ * original's code, so it takes no finalist's place. Returns how many
+ * members m holds, or 0. */
 static int choose_finalists(struct run_ctx *rc, struct member *m)
 {
 	struct cand_row *rows;
@@ -790,9 +793,20 @@ static int choose_finalists(struct run_ctx *rc, struct member *m)
 	qsort(rows, (size_t)ok, sizeof(*rows), by_time_then_num);
 	int nm = 1;
 	m[0].num = 0;
-	for (int i = 0; i < ok && nm < RUN_FINALISTS + 1; i++)
-		if (rows[i].num != 0)
-			m[nm++].num = rows[i].num;
+	int i = 0;
+	for (; i < ok && nm < RUN_FINALISTS + 1; i++) {
+		if (rows[i].num == 0)
+			continue;
+		if (rows[i].time_ns > RUN_FINALIST_SPAN * rows[0].time_ns)
+			break;   /* and so are all after it */
+		m[nm++].num = rows[i].num;
+	}
+	if (i < ok && nm < RUN_FINALISTS + 1) {
+		char d[32], f[32];
+		run_log(rc, "#%lld (%s) is not timed again: more than %gx the fastest's %s",
+		        (long long)rows[i].num, fmt_duration(rows[i].time_ns, d, sizeof(d)),
+		        RUN_FINALIST_SPAN, fmt_duration(rows[0].time_ns, f, sizeof(f)));
+	}
 	cand_rows_free(rows, ok);
 	return nm;
 }

@@ -123,6 +123,11 @@ int run_remeasure(struct run_ctx *rc, int64_t num, struct ac_result *r);
 
 #define RUN_RETIME_MAX_ROUNDS NOISE_MAX_ROUNDS
 #define RUN_RETIME_MIN_TIME_S 0.1   /* each run of a round times this long */
+/* A finalist's first time is at most this many times the fastest's: on a
+ * shared host one process may run the same code up to 1.4x slower than
+ * another, so two first measurements can be 1.4 x 1.4 = 2x apart for the
+ * same speed, and no more. */
+#define RUN_FINALIST_SPAN 2.0
 _Static_assert(RUN_FINALISTS + 1 <= NOISE_MAX_MEMBERS, "the verdict holds every finalist");
 
 /* The final verdict: the RUN_FINALISTS fastest correct candidates and the
