@@ -130,10 +130,11 @@ int run_remeasure(struct run_ctx *rc, int64_t num, struct ac_result *r);
 #define RUN_FINALIST_SPAN 2.0
 _Static_assert(RUN_FINALISTS + 1 <= NOISE_MAX_MEMBERS, "the verdict holds every finalist");
 
-/* The final verdict: the RUN_FINALISTS fastest correct candidates and the
- * input (the incumbent), with the builds kept from their evaluations (or
- * built again in parallel), are timed again interleaved,
- * one run each a round, and the rule of engine/core/noise.h decides after
+/* The final verdict: the RUN_FINALISTS fastest correct candidates (within
+ * RUN_FINALIST_SPAN of the fastest) and the input (the incumbent), with
+ * the builds kept from their evaluations (or built again in parallel),
+ * are timed again interleaved, one run each a round, and the rule of
+ * engine/core/noise.h decides after
  * every round which of them the next round needs: the rounds stop as
  * soon as every finalist's call is made, at most cfg.retime_rounds. A
  * finalist replaces the input only when the 95% interval of its paired
