@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -401,6 +400,13 @@ int run_job(struct run_ctx *rc, const char *dir, const char *candidate, struct a
 	return err;
 }
 
+/* run_dir/WHAT-NUM: the directory of candidate num for what ("cand" for
+ * its evaluation, whose build may be kept; "retime", "recheck"). */
+static void eval_dir(struct run_ctx *rc, const char *what, int64_t num, char *dir, size_t len)
+{
+	snprintf(dir, len, "%s/%s-%lld", rc->run_dir, what, (long long)num);
+}
+
 /* Loads candidate num and makes run_dir/WHAT-NUM afresh for it. 0 or
  * -errno; either way eval_free cleans up. */
 static int eval_prepare(struct run_ctx *rc, int64_t num, const char *what, struct eval *ev)
@@ -410,7 +416,7 @@ static int eval_prepare(struct run_ctx *rc, int64_t num, const char *what, struc
 	int err = store_cand_get(rc->host->writer, rc->rid, num, &ev->c);
 	if (err)
 		return err;
-	snprintf(ev->dir, sizeof(ev->dir), "%s/%s-%lld", rc->run_dir, what, (long long)num);
+	eval_dir(rc, what, num, ev->dir, sizeof(ev->dir));
 	return run_job(rc, ev->dir, ev->c.source, &ev->job);
 }
 
@@ -450,11 +456,6 @@ static void eval_free(struct eval *ev)
  * displaces loses its directory at once; whatever is kept goes with the
  * run's directory, or when the re-timing is over. */
 
-static void kept_dir(struct run_ctx *rc, int64_t num, char *dir, size_t len)
-{
-	snprintf(dir, len, "%s/cand-%lld", rc->run_dir, (long long)num);
-}
-
 /* After ev's evaluation found r: keeps its directory when it may be a
  * finalist, else removes it now. */
 static void keep_or_clean(struct run_ctx *rc, struct eval *ev, const struct ac_result *r)
@@ -462,7 +463,7 @@ static void keep_or_clean(struct run_ctx *rc, struct eval *ev, const struct ac_r
 	int64_t out = -1;
 	bool keep = r->outcome == AC_OK && r->time_ns > 0 && !run_cancelled(rc);
 	char dir[PATH_MAX + 48];
-	kept_dir(rc, ev->num, dir, sizeof(dir));
+	eval_dir(rc, "cand", ev->num, dir, sizeof(dir));
 	assert(!strcmp(dir, ev->dir));
 	pthread_mutex_lock(&rc->lock);
 	for (int i = 0; i < rc->nkept; i++)   /* evaluated again: its directory was made anew */
@@ -493,7 +494,7 @@ static void keep_or_clean(struct run_ctx *rc, struct eval *ev, const struct ac_r
 	else
 		eval_clean(ev);
 	if (out >= 0) {
-		kept_dir(rc, out, dir, sizeof(dir));
+		eval_dir(rc, "cand", out, dir, sizeof(dir));
 		ac_remove_tree(dir);
 	}
 }
@@ -515,10 +516,8 @@ static bool take_kept(struct run_ctx *rc, int64_t num, struct eval *ev)
 		return false;
 	memset(ev, 0, sizeof(*ev));
 	ev->num = num;
-	kept_dir(rc, num, ev->dir, sizeof(ev->dir));
-	struct stat st;
-	if (store_cand_get(rc->host->writer, rc->rid, num, &ev->c) != 0 ||
-	    stat(ev->dir, &st) != 0) {
+	eval_dir(rc, "cand", num, ev->dir, sizeof(ev->dir));
+	if (access(ev->dir, F_OK) != 0 || store_cand_get(rc->host->writer, rc->rid, num, &ev->c)) {
 		eval_free(ev);
 		return false;
 	}
@@ -537,7 +536,7 @@ static void drop_kept(struct run_ctx *rc)
 	pthread_mutex_unlock(&rc->lock);
 	for (int i = 0; i < n; i++) {
 		char dir[PATH_MAX + 48];
-		kept_dir(rc, kept[i].num, dir, sizeof(dir));
+		eval_dir(rc, "cand", kept[i].num, dir, sizeof(dir));
 		ac_remove_tree(dir);
 	}
 }
@@ -793,18 +792,19 @@ static int choose_finalists(struct run_ctx *rc, struct member *m)
 	qsort(rows, (size_t)ok, sizeof(*rows), by_time_then_num);
 	int nm = 1;
 	m[0].num = 0;
-	int i = 0;
-	for (; i < ok && nm < RUN_FINALISTS + 1; i++) {
+	const struct cand_row *far = NULL;   /* the first left out, and all after it */
+	for (int i = 0; i < ok && nm < RUN_FINALISTS + 1 && !far; i++) {
 		if (rows[i].num == 0)
 			continue;
 		if (rows[i].time_ns > RUN_FINALIST_SPAN * rows[0].time_ns)
-			break;   /* and so are all after it */
-		m[nm++].num = rows[i].num;
+			far = &rows[i];
+		else
+			m[nm++].num = rows[i].num;
 	}
-	if (i < ok && nm < RUN_FINALISTS + 1) {
+	if (far) {
 		char d[32], f[32];
 		run_log(rc, "#%lld (%s) is not timed again: more than %gx the fastest's %s",
-		        (long long)rows[i].num, fmt_duration(rows[i].time_ns, d, sizeof(d)),
+		        (long long)far->num, fmt_duration(far->time_ns, d, sizeof(d)),
 		        RUN_FINALIST_SPAN, fmt_duration(rows[0].time_ns, f, sizeof(f)));
 	}
 	cand_rows_free(rows, ok);
